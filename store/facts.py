@@ -1,0 +1,431 @@
+"""Storing and querying extracted facts: organisations, mentions, amounts and ratings.
+
+Facts arrive as plain dicts (the extraction contract of ``GUIDELINES.md`` plus character
+offsets); this module knows nothing of where they came from. Writes are bulk inserts from
+Arrow tables inside one transaction per batch, so re-processing a story replaces its facts
+atomically. Every query takes bound parameters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+_PUNCT_RE = re.compile(r"[^\w\s]")
+
+
+def org_key(name: str) -> str:
+    """Normalised organisation name used to merge the same body across stories.
+
+    Case-, punctuation- and hyphen-blind, without a leading "the" or a trailing possessive,
+    with "Clinical Commissioning Group(s)" / "Integrated Care Board(s)" folded to CCG / ICB.
+    """
+    s = unicodedata.normalize("NFKC", name).casefold().replace("\u2019", "'")
+    s = s.replace("&", " and ")
+    s = re.sub(r"^\s*the\s+", "", s)
+    s = re.sub(r"(?:'s|')\s*$", "", s.strip())
+    s = s.replace("'", "").replace(".", "")
+    s = _PUNCT_RE.sub(" ", s)
+    s = " ".join(s.split())
+    s = re.sub(r"\bclinical commissioning groups?\b", "ccg", s)
+    s = re.sub(r"\bintegrated care boards?\b", "icb", s)
+    return re.sub(r"\bccgs\b", "ccg", s)
+
+
+@dataclass(frozen=True)
+class StoryToProcess:
+    story_id: str
+    body: str
+    published: datetime | None
+
+
+def stories_to_process(
+    con: duckdb.DuckDBPyConnection,
+    nlp_version: str,
+    *,
+    reprocess: bool = False,
+    limit: int | None = None,
+) -> list[StoryToProcess]:
+    """Current-version stories never processed, or processed by another ``nlp_version``.
+
+    With ``reprocess`` every current story is returned.
+    """
+    sql = """
+        SELECT s.story_id, s.body, COALESCE(s.published, a.published)
+        FROM stories s JOIN articles a USING (article_id)
+        WHERE s.version = a.current_version AND a.duplicate_of IS NULL
+    """
+    params: list[Any] = []
+    if not reprocess:
+        sql += " AND (s.processed_at IS NULL OR s.nlp_version IS DISTINCT FROM ?)"
+        params.append(nlp_version)
+    sql += " ORDER BY s.story_id"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(int(limit))
+    return [StoryToProcess(*row) for row in con.execute(sql, params).fetchall()]
+
+
+def _published(value: datetime | date | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime(value.year, value.month, value.day)
+
+
+def save_facts(
+    con: duckdb.DuckDBPyConnection,
+    results: Sequence[tuple[str, dict[str, Any]]],
+    nlp_version: str,
+    *,
+    published: dict[str, datetime | None] | None = None,
+) -> dict[str, int]:
+    """Replace the facts of each ``(story_id, facts)`` pair, all in one transaction.
+
+    Organisations are merged with those already stored by :func:`org_key`. Returns the
+    number of rows written per table.
+    """
+    if not results:
+        return {"organisations": 0, "org_mentions": 0, "amounts": 0, "ratings": 0}
+    published = published or {}
+    story_ids = [sid for sid, _ in results]
+    now = datetime.now()
+
+    org_rows: dict[str, dict[str, Any]] = {}
+    alias_rows: set[tuple[str, str]] = set()
+    mention_rows: list[dict[str, Any]] = []
+    amount_rows: list[dict[str, Any]] = []
+    rating_rows: list[dict[str, Any]] = []
+
+    for story_id, facts in results:
+        story_keys: dict[str, str] = {}
+        for org in facts.get("organisations", []):
+            name = org["name"]
+            key = org_key(name)
+            if not key:
+                continue
+            story_keys[name] = key
+            org_rows.setdefault(key, {"name": name, "name_key": key, "type": org.get("type")})
+            if org_rows[key]["type"] is None:
+                org_rows[key]["type"] = org.get("type")
+            for alias in org.get("aliases", []):
+                if alias and alias != name:
+                    alias_rows.add((key, alias))
+                    story_keys.setdefault(alias, key)
+            for m in org.get("mentions", []):
+                mention_rows.append(
+                    {"story_id": story_id, "key": key, "start_offset": m["start"],
+                     "end_offset": m["end"], "text": m["text"]}
+                )
+        when = _published(published.get(story_id))
+        for a in facts.get("amounts", []):
+            org = a.get("org")
+            amount_rows.append(
+                {"story_id": story_id, "text": a.get("text") or "",
+                 "value_gbp": a.get("value_gbp"), "value_gbp_max": a.get("value_gbp_max"),
+                 "currency": a.get("currency") or "GBP", "value": a.get("value"),
+                 "qualifier": a.get("qualifier"), "role": a.get("role"), "per": a.get("per"),
+                 "key": story_keys.get(org) if org else None, "org_name": org,
+                 "period": a.get("period"), "published": when,
+                 "start_offset": a.get("start"), "end_offset": a.get("end"),
+                 "sentence": a.get("sentence")}
+            )
+        for r in facts.get("ratings", []):
+            org = r.get("org")
+            if not org:
+                continue
+            rating_rows.append(
+                {"story_id": story_id, "key": story_keys.get(org), "org_name": org,
+                 "rating": r["rating"], "period": r.get("period"), "rater": r.get("rater"),
+                 "published": when, "start_offset": r.get("start"),
+                 "end_offset": r.get("end"), "sentence": r.get("sentence")}
+            )
+
+    ids_table = pa.table({"story_id": pa.array(story_ids, pa.string())})
+    con.begin()
+    try:
+        con.register("_ids", ids_table)
+        for table in ("org_mentions", "amounts", "ratings"):
+            con.execute(f"DELETE FROM {table} WHERE story_id IN (SELECT story_id FROM _ids)")
+        if org_rows:
+            con.register("_orgs", pa.Table.from_pylist(list(org_rows.values())))
+            con.execute(
+                "INSERT INTO organisations (name, name_key, type) "
+                "SELECT name, name_key, type FROM _orgs "
+                "WHERE name_key NOT IN (SELECT name_key FROM organisations)"
+            )
+            con.execute(
+                "UPDATE organisations SET type = _orgs.type FROM _orgs "
+                "WHERE organisations.name_key = _orgs.name_key AND organisations.type IS NULL"
+            )
+        if alias_rows:
+            con.register(
+                "_aliases",
+                pa.Table.from_pylist([{"key": k, "alias": a} for k, a in sorted(alias_rows)]),
+            )
+            con.execute(
+                "INSERT OR IGNORE INTO org_aliases "
+                "SELECT o.org_id, x.alias FROM _aliases x JOIN organisations o "
+                "ON o.name_key = x.key"
+            )
+        if mention_rows:
+            con.register("_mentions", pa.Table.from_pylist(mention_rows))
+            con.execute(
+                "INSERT INTO org_mentions SELECT m.story_id, o.org_id, m.start_offset, "
+                "m.end_offset, m.text FROM _mentions m JOIN organisations o ON o.name_key = m.key"
+            )
+        if amount_rows:
+            con.register("_amounts", _arrow(amount_rows, _AMOUNT_SCHEMA))
+            con.execute(
+                "INSERT INTO amounts BY NAME SELECT a.* EXCLUDE (key), o.org_id "
+                "FROM _amounts a LEFT JOIN organisations o ON o.name_key = a.key"
+            )
+        if rating_rows:
+            con.register("_ratings", _arrow(rating_rows, _RATING_SCHEMA))
+            con.execute(
+                "INSERT INTO ratings BY NAME SELECT r.* EXCLUDE (key), o.org_id "
+                "FROM _ratings r LEFT JOIN organisations o ON o.name_key = r.key"
+            )
+        con.execute(
+            "UPDATE stories SET processed_at = ?, nlp_version = ? "
+            "WHERE story_id IN (SELECT story_id FROM _ids)",
+            [now, nlp_version],
+        )
+        con.commit()
+    except Exception:
+        con.rollback()
+        raise
+    finally:
+        for view in ("_ids", "_orgs", "_aliases", "_mentions", "_amounts", "_ratings"):
+            try:
+                con.unregister(view)
+            except duckdb.Error:
+                pass
+    return {
+        "organisations": len(org_rows),
+        "org_mentions": len(mention_rows),
+        "amounts": len(amount_rows),
+        "ratings": len(rating_rows),
+    }
+
+
+_AMOUNT_SCHEMA = pa.schema(
+    [("story_id", pa.string()), ("text", pa.string()), ("value_gbp", pa.float64()),
+     ("value_gbp_max", pa.float64()), ("currency", pa.string()), ("value", pa.float64()),
+     ("qualifier", pa.string()), ("role", pa.string()), ("per", pa.string()),
+     ("key", pa.string()), ("org_name", pa.string()), ("period", pa.string()),
+     ("published", pa.timestamp("us")), ("start_offset", pa.int32()),
+     ("end_offset", pa.int32()), ("sentence", pa.string())]
+)
+_RATING_SCHEMA = pa.schema(
+    [("story_id", pa.string()), ("key", pa.string()), ("org_name", pa.string()),
+     ("rating", pa.string()), ("period", pa.string()), ("rater", pa.string()),
+     ("published", pa.timestamp("us")), ("start_offset", pa.int32()),
+     ("end_offset", pa.int32()), ("sentence", pa.string())]
+)
+
+
+def _arrow(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+# ----------------------------------------------------------------------------- queries
+
+
+def _rows(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+# Matches an organisation by name or alias: exact key, substring, or fuzzy (Jaro-Winkler).
+_ORG_MATCH_CTE = """
+    org_match AS (
+        SELECT o.org_id, max(GREATEST(
+            CASE WHEN o.name_key = $key THEN 1.0 ELSE 0 END,
+            CASE WHEN lower(o.name) LIKE '%' || lower($q) || '%' THEN 0.95 ELSE 0 END,
+            CASE WHEN lower(al.alias) = lower($q) THEN 0.97 ELSE 0 END,
+            jaro_winkler_similarity(o.name_key, $key),
+            COALESCE(jaro_winkler_similarity(lower(al.alias), lower($q)), 0)
+        )) AS score
+        FROM organisations o LEFT JOIN org_aliases al USING (org_id)
+        GROUP BY o.org_id
+    )
+"""
+FUZZY_THRESHOLD = 0.88
+
+
+def search_orgs(
+    con: duckdb.DuckDBPyConnection, query: str = "", *, type_: str | None = None, limit: int = 20
+) -> list[dict[str, Any]]:
+    """Organisations matching ``query`` (fuzzy, on names and aliases), best first,
+    with their mention and story counts. An empty query lists the most mentioned."""
+    sql = f"""
+        WITH {_ORG_MATCH_CTE},
+        counts AS (
+            SELECT org_id, count(*) AS mentions, count(DISTINCT story_id) AS stories
+            FROM org_mentions GROUP BY org_id
+        )
+        SELECT o.name, o.type, COALESCE(c.mentions, 0) AS mentions,
+               COALESCE(c.stories, 0) AS stories,
+               (SELECT string_agg(alias, '; ' ORDER BY alias) FROM org_aliases a
+                WHERE a.org_id = o.org_id) AS aliases,
+               round(m.score, 3) AS score
+        FROM organisations o JOIN org_match m USING (org_id)
+        LEFT JOIN counts c USING (org_id)
+        WHERE ($q = '' OR m.score >= {FUZZY_THRESHOLD})
+          AND ($type IS NULL OR o.type = $type)
+        ORDER BY (CASE WHEN $q = '' THEN 0 ELSE m.score END) DESC, mentions DESC, o.name
+        LIMIT $limit
+    """
+    params = {"q": query, "key": org_key(query) if query else "", "type": type_, "limit": limit}
+    return _rows(con.execute(sql, params))
+
+
+def _org_filter(column: str) -> str:
+    return (
+        f"($org IS NULL OR {column} IN (SELECT org_id FROM org_match "
+        f"WHERE score >= {FUZZY_THRESHOLD}))"
+    )
+
+
+def _org_params(org: str | None) -> dict[str, Any]:
+    return {"org": org, "q": org or "", "key": org_key(org) if org else ""}
+
+
+_STORY_CONTEXT = """
+    LEFT JOIN stories s ON s.story_id = f.story_id
+    LEFT JOIN articles ar ON ar.article_id = s.article_id
+"""
+
+
+def search_amounts(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    org: str | None = None,
+    min_gbp: float | None = None,
+    max_gbp: float | None = None,
+    role: str | None = None,
+    period: str | None = None,
+    since: date | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Amounts filtered by owner (fuzzy), value bounds in GBP, role, period and date,
+    largest first, with the story they come from."""
+    sql = f"""
+        WITH {_ORG_MATCH_CTE}
+        SELECT f.value_gbp, f.value_gbp_max, f.currency, f.value, f.qualifier, f.role, f.per,
+               COALESCE(o.name, f.org_name) AS org, f.period, f.text,
+               CAST(COALESCE(f.published, s.published, ar.published) AS DATE) AS published,
+               ar.title, ar.url, f.sentence, f.story_id
+        FROM amounts f LEFT JOIN organisations o USING (org_id) {_STORY_CONTEXT}
+        WHERE {_org_filter('f.org_id')}
+          AND ($min IS NULL OR COALESCE(f.value_gbp_max, f.value_gbp) >= $min)
+          AND ($max IS NULL OR f.value_gbp <= $max)
+          AND ($role IS NULL OR f.role = $role)
+          AND ($period IS NULL OR replace(replace(f.period, '/', '-'), '–', '-') = $period)
+          AND ($since IS NULL OR COALESCE(f.published, s.published, ar.published) >= $since)
+        ORDER BY f.value_gbp DESC NULLS LAST, published DESC NULLS LAST
+        LIMIT $limit
+    """
+    params = {
+        **_org_params(org), "min": min_gbp, "max": max_gbp, "role": role,
+        "period": normalise_period(period) if period else None,
+        "since": since, "limit": limit,
+    }
+    return _rows(con.execute(sql, params))
+
+
+def search_ratings(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    org: str | None = None,
+    rating: str | None = None,
+    since: date | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Ratings filtered by organisation (fuzzy), rating value and date, newest first."""
+    sql = f"""
+        WITH {_ORG_MATCH_CTE}
+        SELECT COALESCE(o.name, f.org_name) AS org, o.type, f.rating, f.period, f.rater,
+               CAST(COALESCE(f.published, s.published, ar.published) AS DATE) AS published,
+               ar.title, ar.url, f.sentence, f.story_id
+        FROM ratings f LEFT JOIN organisations o USING (org_id) {_STORY_CONTEXT}
+        WHERE {_org_filter('f.org_id')}
+          AND ($rating IS NULL OR f.rating = $rating)
+          AND ($since IS NULL OR COALESCE(f.published, s.published, ar.published) >= $since)
+        ORDER BY published DESC NULLS LAST, f.period DESC NULLS LAST, org
+        LIMIT $limit
+    """
+    params = {**_org_params(org), "rating": rating, "since": since, "limit": limit}
+    return _rows(con.execute(sql, params))
+
+
+def search_stories(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    org: str | None = None,
+    theme: int | None = None,
+    text: str | None = None,
+    since: date | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Current stories mentioning an organisation, in a theme, or containing ``text``."""
+    sql = f"""
+        WITH {_ORG_MATCH_CTE}
+        SELECT s.story_id, CAST(COALESCE(s.published, a.published) AS DATE) AS published,
+               COALESCE(s.headline, a.title) AS headline, a.source, a.url,
+               (SELECT string_agg(DISTINCT CAST(tm.theme_id AS VARCHAR), ',')
+                FROM theme_members tm JOIN themes t USING (theme_id)
+                WHERE tm.story_id = s.story_id AND t.level = 'theme') AS themes,
+               left(s.body, 160) AS excerpt
+        FROM stories s JOIN articles a USING (article_id)
+        WHERE s.version = a.current_version AND a.duplicate_of IS NULL
+          AND ($org IS NULL OR s.story_id IN (
+                SELECT story_id FROM org_mentions WHERE {_org_filter('org_id')}))
+          AND ($theme IS NULL OR s.story_id IN (
+                SELECT story_id FROM theme_members WHERE theme_id = $theme))
+          AND ($text IS NULL OR s.body ILIKE '%' || $text || '%'
+               OR s.headline ILIKE '%' || $text || '%')
+          AND ($since IS NULL OR COALESCE(s.published, a.published) >= $since)
+        ORDER BY published DESC NULLS LAST, s.story_id
+        LIMIT $limit
+    """
+    params = {**_org_params(org), "theme": theme, "text": text, "since": since, "limit": limit}
+    return _rows(con.execute(sql, params))
+
+
+def normalise_period(value: str) -> str:
+    """'2018/19', '2018–19', '2018-2019' -> '2018-19'; other strings unchanged."""
+    s = re.sub(r"[/\u2013\u2014-]", "-", value.strip())
+    m = re.fullmatch(r"(\d{4})-(\d{2}|\d{4})", s)
+    if m and len(m.group(2)) == 4:
+        return f"{m.group(1)}-{m.group(2)[2:]}"
+    return s
+
+
+def summary(con: duckdb.DuckDBPyConnection, *, top: int = 10) -> dict[str, Any]:
+    """Counts and highlights of what is stored, for the demo and `stats`."""
+    counts = {
+        name: con.execute(sql).fetchone()[0]
+        for name, sql in {
+            "articles": "SELECT count(*) FROM articles WHERE duplicate_of IS NULL",
+            "stories": "SELECT count(*) FROM stories s JOIN articles a USING (article_id) "
+                       "WHERE s.version = a.current_version",
+            "organisations": "SELECT count(DISTINCT org_id) FROM org_mentions",
+            "amounts": "SELECT count(*) FROM amounts",
+            "ratings": "SELECT count(*) FROM ratings",
+            "themes": "SELECT count(*) FROM themes WHERE level = 'theme' AND status = 'active'",
+        }.items()
+    }
+    return {
+        "counts": counts,
+        "top_orgs": search_orgs(con, "", limit=top),
+        "top_amounts": search_amounts(con, limit=top),
+        "ratings": search_ratings(con, limit=top * 2),
+    }
