@@ -1,5 +1,572 @@
-"""policywatch command-line interface (placeholder while the spine is built)."""
+"""policywatch command line: crawl health-policy news, extract facts, cluster themes, query.
+
+Each command is a thin layer over one library function. The jobs that join two stages
+(processing stored stories with the NLP pipeline, embedding and clustering them) live here
+too, because only the CLI may use crawler/, nlp/ and store/ together.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import gzip
+import io
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import duckdb
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from store import db as store_db  # noqa: E402
+from store import export as store_export  # noqa: E402
+from store import facts as store_facts  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent
+SAMPLE_SITE = ROOT / "fixtures" / "site"
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+class PolicywatchGroup(click.Group):
+    """Turns every error a user can cause into one line on stderr and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise click.ClickException("interrupted") from None
+        except store_db.StoreError as exc:
+            raise click.ClickException(str(exc)) from None
+        except store_export.ExportError as exc:
+            raise click.ClickException(str(exc)) from None
+        except duckdb.Error as exc:
+            raise click.ClickException(f"database error: {str(exc).splitlines()[0]}") from None
+        except OSError as exc:
+            where = f" {exc.filename}" if exc.filename else ""
+            raise click.ClickException(f"cannot access{where}: {exc.strerror or exc}") from None
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+class UserError(Exception):
+    """A problem with what the user asked for, reported as one line."""
+
+
+# ----------------------------------------------------------------------------- options
+
+
+def db_option(func: Callable) -> Callable:
+    """``--db PATH``: the database file (default: $POLICYWATCH_DB or the user data dir)."""
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Database file (default: $POLICYWATCH_DB or the user data directory).",
+    )(func)
+
+
+def output_options(func: Callable) -> Callable:
+    """``--table`` (default), ``--json``, ``--csv``, ``--nl``: how a read command prints rows."""
+    options = [
+        click.option("--table", "fmt", flag_value="table", default=True,
+                     help="Print a table (default)."),
+        click.option("--json", "fmt", flag_value="json", help="Print a JSON array."),
+        click.option("--csv", "fmt", flag_value="csv", help="Print CSV with a header row."),
+        click.option("--nl", "fmt", flag_value="nl", help="Print newline-delimited JSON."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def limit_option(default: int) -> Callable:
+    return click.option("--limit", type=click.IntRange(min=1), default=default,
+                        show_default=True, help="Most rows to return.")
+
+
+_MONEY_RE = re.compile(
+    r"^\s*£?\s*(\d+(?:,\d{3})*(?:\.\d+)?)\s*(k|thousand|m|mn|million|bn|b|billion)?\s*$",
+    re.IGNORECASE,
+)
+_MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6,
+                "b": 1e9, "bn": 1e9, "billion": 1e9}
+
+
+def parse_money(text: str) -> float:
+    """'50m' -> 50_000_000.0; '1.2bn', '£400k', '40,000' likewise. Raises ValueError."""
+    match = _MONEY_RE.match(text)
+    if not match:
+        raise ValueError(text)
+    number = float(match.group(1).replace(",", ""))
+    suffix = (match.group(2) or "").lower()
+    return number * _MULTIPLIERS.get(suffix, 1.0)
+
+
+class MoneyType(click.ParamType):
+    name = "AMOUNT"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_money(str(value))
+        except ValueError:
+            self.fail(
+                f"{value!r} is not an amount: use a number with an optional k, m or bn "
+                "suffix, e.g. 50m, 1.2bn, £400k",
+                param, ctx,
+            )
+
+
+MONEY = MoneyType()
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
+# ----------------------------------------------------------------------------- output
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def format_gbp(value: float | None) -> str:
+    """£1.2bn, £21.5m, £400k, £950 — how an analyst reads amounts."""
+    if value is None:
+        return ""
+    for threshold, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if abs(value) >= threshold:
+            return f"£{value / threshold:,.2f}".rstrip("0").rstrip(".") + suffix
+    return f"£{value:,.0f}"
+
+
+def _cell(column: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if column in ("value_gbp", "value_gbp_max"):
+        return format_gbp(value)
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".")
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def emit(rows: list[dict[str, Any]], fmt: str, *, columns: list[str] | None = None,
+         title: str | None = None) -> None:
+    """Print ``rows`` as a table, JSON, CSV or newline-delimited JSON."""
+    if fmt == "json":
+        click.echo(json.dumps([{k: _plain(v) for k, v in r.items()} for r in rows],
+                              indent=2, ensure_ascii=False, default=str))
+    elif fmt == "nl":
+        for r in rows:
+            click.echo(json.dumps({k: _plain(v) for k, v in r.items()},
+                                  ensure_ascii=False, default=str))
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        fields = list(rows[0]) if rows else (columns or [])
+        writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: _plain(v) for k, v in r.items()})
+        click.echo(buffer.getvalue(), nl=False)
+    else:
+        print_table(rows, columns=columns, title=title)
+
+
+def print_table(rows: list[dict[str, Any]], *, columns: list[str] | None = None,
+                title: str | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=max(Console().width, 120) if not sys.stdout.isatty() else None)
+    if not rows:
+        console.print(f"[dim]{title + ': ' if title else ''}no rows[/dim]")
+        return
+    columns = columns or list(rows[0])
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for column in columns:
+        numeric = column in ("value_gbp", "value_gbp_max", "mentions", "stories", "size",
+                             "score", "growth")
+        table.add_column(column, justify="right" if numeric else "left",
+                         overflow="fold", max_width=60)
+    for r in rows:
+        table.add_row(*(_cell(c, r.get(c)) for c in columns))
+    console.print(table)
+
+
+# ----------------------------------------------------------------------------- the CLI
+
+
+@click.group(cls=PolicywatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="policywatch")
+def cli() -> None:
+    """policywatch: monitor UK health-policy news and query the facts in it.
+
+    \b
+    Crawl sources, extract organisations, money and ratings, cluster stories into
+    themes, then search and export what was found. Start with:
+        policywatch demo
+    """
+
+
+@contextmanager
+def open_db(db_path: Path | None, *, read_only: bool = False, create: bool = True
+            ) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = store_db.connect(db_path, read_only=read_only, create=create)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+# ----------------------------------------------------------------------------- searches
+
+
+@cli.command()
+@click.argument("query", required=False, default="")
+@click.option("--type", "type_", type=click.Choice(
+    ["commissioner", "provider", "national_body", "government", "regulator", "media",
+     "company", "other"]), help="Only organisations of this type.")
+@limit_option(20)
+@db_option
+@output_options
+def orgs(query: str, type_: str | None, limit: int, db_path: Path | None, fmt: str) -> None:
+    """Find organisations by name or alias (fuzzy), with mention counts.
+
+    \b
+    Example:
+        policywatch orgs "leeds ccg"
+        policywatch orgs --type regulator --json
+    """
+    with open_db(db_path, create=False) as con:
+        rows = store_facts.search_orgs(con, query, type_=type_, limit=limit)
+    emit(rows, fmt, columns=["name", "type", "mentions", "stories", "aliases"],
+         title="Organisations")
+
+
+ROLES = ["deficit", "surplus", "overspend", "underspend", "budget", "spending_limit",
+         "control_total", "savings", "funding", "cost", "turnover", "income", "gap",
+         "contract_value", "fine", "other"]
+RATINGS = ["outstanding", "good", "requires improvement", "inadequate", "special measures",
+           "out of special measures"]
+
+
+@cli.command()
+@click.option("--org", help="Owner's name or alias (fuzzy).")
+@click.option("--min", "min_gbp", type=MONEY, help="Smallest value, e.g. 50m, £400k.")
+@click.option("--max", "max_gbp", type=MONEY, help="Largest value, e.g. 1.2bn.")
+@click.option("--role", type=click.Choice(ROLES), help="What the money is.")
+@click.option("--period", help="Financial year or year, e.g. 2018-19.")
+@click.option("--since", type=DATE, help="Published on or after YYYY-MM-DD.")
+@limit_option(50)
+@db_option
+@output_options
+def amounts(org: str | None, min_gbp: float | None, max_gbp: float | None, role: str | None,
+            period: str | None, since: datetime | None, limit: int, db_path: Path | None,
+            fmt: str) -> None:
+    """Search money amounts, largest first.
+
+    \b
+    Example:
+        policywatch amounts --role deficit --min 50m
+        policywatch amounts --org "NHS England" --period 2018-19 --csv
+    """
+    if min_gbp is not None and max_gbp is not None and min_gbp > max_gbp:
+        raise UserError(f"--min ({format_gbp(min_gbp)}) is above --max ({format_gbp(max_gbp)})")
+    with open_db(db_path, create=False) as con:
+        rows = store_facts.search_amounts(
+            con, org=org, min_gbp=min_gbp, max_gbp=max_gbp, role=role, period=period,
+            since=_day(since), limit=limit)
+    emit(rows, fmt, columns=["value_gbp", "qualifier", "role", "org", "period", "published",
+                             "text", "title"], title="Amounts")
+
+
+@cli.command()
+@click.option("--org", help="Organisation name or alias (fuzzy).")
+@click.option("--rating", type=click.Choice(RATINGS), help="Only this rating.")
+@click.option("--since", type=DATE, help="Published on or after YYYY-MM-DD.")
+@limit_option(100)
+@db_option
+@output_options
+def ratings(org: str | None, rating: str | None, since: datetime | None, limit: int,
+            db_path: Path | None, fmt: str) -> None:
+    """Search CQC / NHS England ratings and special measures, newest first.
+
+    \b
+    Example:
+        policywatch ratings --rating inadequate
+        policywatch ratings --org "Northfield" --json
+    """
+    with open_db(db_path, create=False) as con:
+        rows = store_facts.search_ratings(con, org=org, rating=rating, since=_day(since),
+                                          limit=limit)
+    emit(rows, fmt, columns=["org", "rating", "period", "rater", "published", "title"],
+         title="Ratings")
+
+
+@cli.command()
+@click.option("--org", help="Stories mentioning this organisation (fuzzy).")
+@click.option("--theme", type=int, help="Stories in this theme id.")
+@click.option("--text", help="Stories whose text contains this (case-insensitive).")
+@click.option("--since", type=DATE, help="Published on or after YYYY-MM-DD.")
+@limit_option(50)
+@db_option
+@output_options
+def stories(org: str | None, theme: int | None, text: str | None, since: datetime | None,
+            limit: int, db_path: Path | None, fmt: str) -> None:
+    """List stories by organisation, theme or text.
+
+    \b
+    Example:
+        policywatch stories --org "CQC" --text "special measures"
+    """
+    with open_db(db_path, create=False) as con:
+        rows = store_facts.search_stories(con, org=org, theme=theme, text=text,
+                                          since=_day(since), limit=limit)
+    emit(rows, fmt, columns=["published", "headline", "themes", "url"], title="Stories")
+
+
+@cli.command()
+@click.argument("table", type=click.Choice(list(store_export.EXPORTS)))
+@click.option("--format", "fmt", type=click.Choice(list(store_export.FORMATS)),
+              default="csv", show_default=True, help="File format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              required=True, help="File to write.")
+@db_option
+def export(table: str, fmt: str, output: Path, db_path: Path | None) -> None:
+    """Export a fact table to CSV, Parquet or JSON lines (DuckDB COPY).
+
+    \b
+    Example:
+        policywatch export amounts --format parquet --output amounts.parquet
+    """
+    if output.parent and not output.parent.exists():
+        raise UserError(f"cannot write {output}: folder {output.parent} does not exist")
+    with open_db(db_path, create=False) as con:
+        count = store_export.export_table(con, table, fmt, output)
+    click.echo(f"wrote {count} rows of {table} to {output}", err=True)
+
+
+# ----------------------------------------------------------------------------- extract
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """Text and metadata of a local .txt, .html or .html.gz file."""
+    name = path.name.lower()
+    if not path.is_file():
+        raise UserError(f"cannot read {path}: no such file")
+    if name.endswith((".html.gz", ".htm.gz")):
+        try:
+            raw = gzip.decompress(path.read_bytes())
+        except (OSError, EOFError) as exc:
+            raise UserError(f"cannot read {path}: not a valid gzip file ({exc})") from None
+        return _html_document(path, raw)
+    if name.endswith((".html", ".htm")):
+        return _html_document(path, path.read_bytes())
+    if name.endswith(".txt"):
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise UserError(f"cannot read {path}: not UTF-8 text") from None
+        return {"id": _stem(path), "source": str(path), "body": text, "html": None,
+                "published": None}
+    raise UserError(f"cannot read {path}: expected a .txt, .html or .html.gz file")
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for suffix in (".html.gz", ".htm.gz", ".html", ".htm", ".txt"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
+
+
+def _html_document(path: Path, raw: bytes) -> dict[str, Any]:
+    from crawler.article import extract_article
+
+    article = extract_article(raw, url=None)
+    published = article.published
+    return {"id": _stem(path), "source": str(path), "title": article.title,
+            "published": published.isoformat() if published else None,
+            "body": article.body or "", "html": raw, "published_date": _as_date(published)}
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
+
+
+@functools.cache
+def story_embedder() -> Callable[[list[str]], Any] | None:
+    """The sentence-embedding function the story splitter uses for headline-less stories."""
+    try:
+        from nlp.embed import embed_texts
+    except ImportError:
+        return None
+    return embed_texts
+
+
+def extract_documents(paths: Iterable[Path], *, use_embeddings: bool = True,
+                      n_process: int = 1) -> Iterator[dict[str, Any] | UserError]:
+    """Run the story splitter and the fact extractor on local files, one record each."""
+    from crawler.stories import split_stories
+    from nlp.extract import extract_many
+
+    docs: list[dict[str, Any]] = []
+    for path in paths:
+        try:
+            docs.append(read_document(path))
+        except UserError as exc:
+            yield exc
+    embed = story_embedder() if use_embeddings else None
+    items = ((d["body"], d.get("published_date")) for d in docs)
+    for doc, facts in zip(docs, extract_many(items, n_process=n_process), strict=True):
+        html = doc.pop("html")
+        doc.pop("published_date", None)
+        html_text = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
+        splits = split_stories(doc["body"], html=html_text, embed=embed)
+        record = {"id": doc["id"], "source": doc["source"]}
+        if html is not None:
+            record.update(title=doc.get("title"), published=doc.get("published"),
+                          body=doc["body"])
+        record.update(facts)
+        record["stories"] = [{"start": s.start, "headline": s.headline} for s in splits]
+        yield record
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "json"]), default="jsonl",
+              show_default=True, help="One JSON object per line, or one pretty JSON array.")
+@click.option("--no-embeddings", is_flag=True,
+              help="Split stories on layout and lexical cues only (faster start-up).")
+def extract(paths: tuple[Path, ...], fmt: str, no_embeddings: bool) -> None:
+    """Extract facts and stories from local .txt/.html/.html.gz files (no database).
+
+    Prints one JSON object per file: id, source (and for HTML title, published, body),
+    organisations, amounts, ratings and stories, in the format of the evaluation guidelines.
+
+    \b
+    Example:
+        policywatch extract docs/*.txt > pred.jsonl
+    """
+    failures = 0
+    records = []
+    for item in extract_documents(paths, use_embeddings=not no_embeddings,
+                                  n_process=2 if len(paths) >= 50 else 1):
+        if isinstance(item, UserError):
+            failures += 1
+            click.echo(f"Error: {item}", err=True)
+        elif fmt == "jsonl":
+            click.echo(json.dumps(item, ensure_ascii=False, default=str))
+        else:
+            records.append(item)
+    if fmt == "json":
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2, default=str))
+    if failures:
+        raise click.exceptions.Exit(1)
+
+
+# ----------------------------------------------------------------------------- process
+
+
+def process_stories(con: duckdb.DuckDBPyConnection, *, reprocess: bool = False,
+                    batch_size: int = 64, progress: Callable[[int, int], None] | None = None,
+                    ) -> dict[str, int]:
+    """Extract facts from stories not yet processed by this extractor version and store
+    them; each batch's facts replace the old ones in one transaction."""
+    from nlp.extract import extract_many
+
+    import nlp
+
+    version = nlp.pipeline_version()
+    todo = store_facts.stories_to_process(con, version, reprocess=reprocess)
+    totals = {"stories": 0, "organisations": 0, "org_mentions": 0, "amounts": 0, "ratings": 0}
+    if not todo:
+        return totals
+    n_process = 2 if len(todo) >= 200 else 1
+    items = ((s.body, _as_date(s.published)) for s in todo)
+    batch: list[tuple[str, dict[str, Any]]] = []
+    published = {s.story_id: s.published for s in todo}
+    done = 0
+    for story, facts in zip(todo, extract_many(items, n_process=n_process), strict=True):
+        batch.append((story.story_id, facts))
+        if len(batch) >= batch_size:
+            done += _save_batch(con, batch, version, published, totals)
+            batch = []
+            if progress:
+                progress(done, len(todo))
+    if batch:
+        done += _save_batch(con, batch, version, published, totals)
+    if progress:
+        progress(done, len(todo))
+    totals["stories"] = done
+    return totals
+
+
+def _save_batch(con, batch, version, published, totals) -> int:
+    written = store_facts.save_facts(con, batch, version, published=published)
+    for key, value in written.items():
+        totals[key] += value
+    return len(batch)
+
+
+@cli.command()
+@click.option("--reprocess", is_flag=True, help="Re-extract every story, not only new ones.")
+@db_option
+def process(reprocess: bool, db_path: Path | None) -> None:
+    """Extract organisations, amounts and ratings from stories not yet processed.
+
+    \b
+    Example:
+        policywatch process
+    """
+    with open_db(db_path, create=False) as con, _progress() as bar:
+        task = bar.add_task("Extracting facts", total=None)
+        totals = process_stories(
+            con, reprocess=reprocess,
+            progress=lambda done, total: bar.update(task, completed=done, total=total))
+    click.echo(
+        f"processed {totals['stories']} stories: {totals['org_mentions']} organisation "
+        f"mentions, {totals['amounts']} amounts, {totals['ratings']} ratings", err=True)
+
+
+@contextmanager
+def _progress():
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        yield bar
 
 
 def main() -> None:
-    raise SystemExit("policywatch: not built yet")
+    cli(prog_name="policywatch")
+
+
+if __name__ == "__main__":
+    main()
