@@ -251,6 +251,8 @@ _ORG_MATCH_CTE = """
             CASE WHEN lower(o.name) LIKE '%' || lower($q) || '%' THEN 0.95 ELSE 0 END,
             CASE WHEN lower(al.alias) = lower($q) THEN 0.97 ELSE 0 END,
             jaro_winkler_similarity(o.name_key, $key),
+            -- a misspelt beginning of a long name ("northfeld hosp")
+            jaro_winkler_similarity(left(o.name_key, length($key)), $key) - 0.02,
             COALESCE(jaro_winkler_similarity(lower(al.alias), lower($q)), 0)
         )) AS score
         FROM organisations o LEFT JOIN org_aliases al USING (org_id)

@@ -1,0 +1,48 @@
+"""Shared pytest fixtures: a database with a few stored stories, and the sample site."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_SITE = ROOT / "fixtures" / "site"
+
+
+def add_story(con, *, article_id: str, url: str, title: str, body: str,
+              published: datetime | None = None, source: str = "test",
+              headline: str | None = None) -> str:
+    """Insert an article with one story, as the crawler would; returns the story id."""
+    now = datetime(2026, 11, 1, 12, 0)
+    con.execute(
+        "INSERT INTO articles (article_id, source, url, title, published, first_seen, "
+        "last_fetched) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [article_id, source, url, title, published, now, now],
+    )
+    con.execute(
+        "INSERT INTO article_versions (article_id, version, fetched_at, content_hash, body) "
+        "VALUES (?, 1, ?, ?, ?)", [article_id, now, f"hash-{article_id}", body],
+    )
+    story_id = f"{article_id}-v1-s0"
+    con.execute(
+        "INSERT INTO stories (story_id, article_id, version, story_index, headline, "
+        "start_offset, body, published) VALUES (?, ?, 1, 0, ?, 0, ?, ?)",
+        [story_id, article_id, headline or title, body, published],
+    )
+    return story_id
+
+
+@pytest.fixture
+def sample_site() -> Iterator[object]:
+    """The bundled sample news site, served on 127.0.0.1 on an ephemeral port."""
+    from crawler.sample_site import serve_site
+
+    with serve_site(SAMPLE_SITE) as site:
+        yield site

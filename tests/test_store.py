@@ -1,0 +1,163 @@
+"""The store: schema, fact persistence (replace semantics, canonical organisations),
+searches and COPY exports, on a real DuckDB file."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, datetime
+
+import duckdb
+import pytest
+from conftest import add_story
+
+from store import db, export, facts
+
+FACTS_A = {
+    "organisations": [
+        {"name": "Northfield Hospitals NHS Foundation Trust", "aliases": ["Northfield"],
+         "type": "provider", "mentions": [{"start": 0, "end": 41, "text": "x"}]},
+        {"name": "NHS England", "aliases": ["NHSE"], "type": "national_body",
+         "mentions": [{"start": 50, "end": 61, "text": "NHS England"},
+                      {"start": 90, "end": 94, "text": "NHSE"}]},
+    ],
+    "amounts": [
+        {"text": "£12.5m", "value_gbp": 12_500_000, "qualifier": "exact", "role": "deficit",
+         "org": "Northfield Hospitals NHS Foundation Trust", "period": "2023-24",
+         "start": 70, "end": 76, "sentence": "The trust ran a deficit of £12.5m."},
+        {"text": "$80m", "value_gbp": None, "currency": "USD", "value": 80e6,
+         "qualifier": "exact", "role": "cost", "org": None, "period": None},
+    ],
+    "ratings": [
+        {"org": "Northfield", "rating": "inadequate", "period": "2024", "rater": "CQC",
+         "start": 100, "end": 110, "sentence": "It was rated inadequate."},
+    ],
+}
+FACTS_B = {
+    "organisations": [
+        {"name": "the NHS England", "aliases": [], "type": "national_body",
+         "mentions": [{"start": 0, "end": 11, "text": "NHS England"}]},
+        {"name": "Leeds Clinical Commissioning Group", "aliases": ["Leeds CCG"],
+         "type": "commissioner", "mentions": [{"start": 20, "end": 29, "text": "Leeds CCG"}]},
+    ],
+    "amounts": [
+        {"text": "more than £1.2bn", "value_gbp": 1.2e9, "qualifier": "more_than",
+         "role": "budget", "org": "Leeds Clinical Commissioning Group", "period": "2024/25"},
+    ],
+    "ratings": [{"org": "Leeds CCG", "rating": "outstanding", "period": "2018-19"}],
+}
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = db.connect(tmp_path / "t.duckdb")
+    add_story(connection, article_id="a1", url="http://x/a1", title="Trust deficit",
+              body="b" * 200, published=datetime(2024, 5, 1))
+    add_story(connection, article_id="a2", url="http://x/a2", title="Leeds budget",
+              body="c" * 200, published=datetime(2025, 1, 10))
+    yield connection
+    connection.close()
+
+
+def test_org_key_folds_surface_variants():
+    assert facts.org_key("The Leeds Clinical Commissioning Group’s") == "leeds ccg"
+    assert facts.org_key("Stoke-on-Trent CCGs") == "stoke on trent ccg"
+    assert facts.org_key("Barnet & Chase Farm") == "barnet and chase farm"
+
+
+def test_save_facts_merges_organisations_across_stories(con):
+    facts.save_facts(con, [("a1-v1-s0", FACTS_A), ("a2-v1-s0", FACTS_B)], "v1")
+    names = [r[0] for r in con.execute("SELECT name FROM organisations ORDER BY name").fetchall()]
+    assert names.count("NHS England") == 1 and "the NHS England" not in names
+    (mentions,) = con.execute(
+        "SELECT count(*) FROM org_mentions JOIN organisations USING (org_id) "
+        "WHERE name = 'NHS England'").fetchone()
+    assert mentions == 3
+    # A rating may name its organisation by an alias; it is linked to the canonical row.
+    (org_name,) = con.execute(
+        "SELECT o.name FROM ratings r JOIN organisations o USING (org_id) "
+        "WHERE r.rating = 'inadequate'").fetchone()
+    assert org_name == "Northfield Hospitals NHS Foundation Trust"
+
+
+def test_reprocessing_replaces_facts_instead_of_adding(con):
+    facts.save_facts(con, [("a1-v1-s0", FACTS_A)], "v1")
+    facts.save_facts(con, [("a1-v1-s0", FACTS_A)], "v1")
+    assert con.execute("SELECT count(*) FROM amounts").fetchone()[0] == 2
+    assert con.execute("SELECT count(*) FROM org_mentions").fetchone()[0] == 3
+    assert facts.stories_to_process(con, "v1") == [
+        s for s in facts.stories_to_process(con, "v1") if s.story_id == "a2-v1-s0"]
+    assert [s.story_id for s in facts.stories_to_process(con, "v2")] == [
+        "a1-v1-s0", "a2-v1-s0"]
+
+
+def test_failed_save_leaves_previous_facts(con):
+    facts.save_facts(con, [("a1-v1-s0", FACTS_A)], "v1")
+    broken = {"amounts": [{"text": "£1", "value_gbp": "not a number"}]}
+    with pytest.raises((duckdb.Error, Exception)):
+        facts.save_facts(con, [("a1-v1-s0", broken)], "v2")
+    assert con.execute("SELECT count(*) FROM amounts").fetchone()[0] == 2
+
+
+def test_amount_search_filters(con):
+    facts.save_facts(con, [("a1-v1-s0", FACTS_A), ("a2-v1-s0", FACTS_B)], "v1")
+    rows = facts.search_amounts(con, min_gbp=50e6)
+    assert [(r["org"], r["value_gbp"]) for r in rows] == [
+        ("Leeds Clinical Commissioning Group", 1.2e9)]
+    rows = facts.search_amounts(con, org="northfield hospitals", role="deficit")
+    assert [r["text"] for r in rows] == ["£12.5m"]
+    assert facts.search_amounts(con, period="2024-25")[0]["org"].startswith("Leeds")
+    assert facts.search_amounts(con, since=date(2025, 1, 1))[0]["value_gbp"] == 1.2e9
+    assert facts.search_amounts(con, org="Leeds CCG")[0]["qualifier"] == "more_than"
+
+
+def test_org_search_is_fuzzy_and_counts_mentions(con):
+    facts.save_facts(con, [("a1-v1-s0", FACTS_A), ("a2-v1-s0", FACTS_B)], "v1")
+    top = facts.search_orgs(con, "")
+    assert top[0]["name"] == "NHS England" and top[0]["mentions"] == 3
+    assert top[0]["stories"] == 2
+    assert facts.search_orgs(con, "nhse")[0]["name"] == "NHS England"
+    assert facts.search_orgs(con, "Northfeld Hospitals")[0]["name"].startswith("Northfield")
+    assert facts.search_orgs(con, "zzzz qqq") == []
+
+
+def test_rating_and_story_search(con):
+    facts.save_facts(con, [("a1-v1-s0", FACTS_A), ("a2-v1-s0", FACTS_B)], "v1")
+    rows = facts.search_ratings(con, rating="outstanding")
+    assert [(r["org"], r["period"]) for r in rows] == [
+        ("Leeds Clinical Commissioning Group", "2018-19")]
+    assert [r["story_id"] for r in facts.search_stories(con, org="Leeds CCG")] == ["a2-v1-s0"]
+    assert [r["story_id"] for r in facts.search_stories(con, text="bbbb")] == ["a1-v1-s0"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
+def test_export_every_table(con, tmp_path, fmt):
+    facts.save_facts(con, [("a1-v1-s0", FACTS_A), ("a2-v1-s0", FACTS_B)], "v1")
+    for table in export.EXPORTS:
+        out = tmp_path / f"{table}.{fmt}"
+        count = export.export_table(con, table, fmt, out)
+        assert out.exists()
+        if table == "amounts":
+            assert count == 3
+            if fmt == "csv":
+                rows = list(csv.DictReader(out.open()))
+                assert {r["org"] for r in rows} >= {"Leeds Clinical Commissioning Group"}
+            elif fmt == "jsonl":
+                rows = [json.loads(line) for line in out.read_text().splitlines()]
+                assert sorted(r["value_gbp"] or 0 for r in rows)[-1] == 1.2e9
+            else:
+                assert duckdb.execute(f"SELECT count(*) FROM '{out}'").fetchone()[0] == 3
+
+
+def test_export_rejects_unknown_table(con, tmp_path):
+    with pytest.raises(export.ExportError, match="unknown table"):
+        export.export_table(con, "passwords", "csv", tmp_path / "x.csv")
+
+
+def test_connect_errors_are_one_line(tmp_path):
+    bad = tmp_path / "bad.duckdb"
+    bad.write_text("not a database")
+    with pytest.raises(db.StoreError, match="not a policywatch"):
+        db.connect(bad)
+    with pytest.raises(db.StoreError, match="no database"):
+        db.connect(tmp_path / "missing.duckdb", create=False)
