@@ -1,0 +1,662 @@
+"""Organisation recognition for UK health-policy news (spaCy component ``policywatch_orgs``).
+
+NHS and public bodies are named by public conventions: a place name followed by a kind
+("Leeds CCG", "Sherwood Forest Hospitals Foundation Trust", "Surrey County Council"). This
+component reads those conventions instead of relying on a list of names:
+
+* national bodies, regulators, government departments, unions, think tanks and media come from
+  a gazetteer with aliases (``data/orgs_gazetteer.jsonl``);
+* local bodies are read from their *head* ("CCG", "Trust", "ICS" ... in
+  ``data/orgs_patterns.jsonl``) and the capitalised name run to its left;
+* coordinated plurals ("A and B CCGs", "A, B and C groups") are split into built names
+  ("A CCG", "B CCG"), while singular heads keep names with "and"/commas whole;
+* bare lists after a kind noun ("three CCGs – A, B and C –") give "<name> <kind>";
+* acronyms (defined in brackets or matching a name's initials), short forms ("Sherwood" for
+  "Sherwood Forest Hospitals Foundation Trust") and possessives become aliases;
+* the stock NER's ORG entities are a fallback for companies and media outlets.
+
+Output: ``doc.spans["orgs"]`` (every mention, with ``span._.org_name``/``span._.org_type``) and
+``doc._.organisations`` (one dict per organisation: name, aliases, type, mentions).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span, Token
+
+from nlp.text import register_extensions
+
+register_extensions()
+
+DATA_DIR = Path(__file__).parent / "data"
+SPAN_KEY = "orgs"
+_DASHES = {"–", "—", "-", ":", "−"}
+_NON_NAME_POS = {"ADV", "SCONJ", "CCONJ", "INTJ", "ADP", "DET", "PRON", "VERB", "AUX", "PART"}
+_ACRONYM_RE = re.compile(r"^(?=(?:.*[A-Z]){2})[A-Z][A-Za-z&]{1,7}$")
+
+
+def org_key(name: str) -> str:
+    """Comparison key of an organisation name: case, punctuation and "the" blind.
+
+    "Clinical Commissioning Group(s)" folds to "ccg" and "Integrated Care Board" to "icb",
+    as the guidelines treat them as the same name.
+    """
+    s = name.replace("’", "'").replace("&", " and ").casefold().strip()
+    s = re.sub(r"^the\s+", "", s)
+    s = re.sub(r"(?:'s|')$", "", s)
+    s = re.sub(r"['.]", "", s)
+    s = re.sub(r"[^\w\s]", " ", s)
+    s = " ".join(s.split())
+    s = re.sub(r"\bclinical commissioning groups?\b", "ccg", s)
+    s = re.sub(r"\bintegrated care boards?\b", "icb", s)
+    s = re.sub(r"\b(ccg|icb|ics)s\b", r"\1", s)
+    return s
+
+
+@dataclass
+class _Mention:
+    start: int  # token offsets
+    end: int
+    name: str  # the name this mention stands for (built for split fragments)
+    type: str
+    source: str  # gazetteer | head | list | ner | nhs | alias
+    fragment: bool = False  # a conjunct sharing a head: not an alias form
+    bare: str | None = None  # a bare short form standing alone ("Bassetlaw")
+    gaz_name: str | None = None
+
+
+@dataclass
+class _Org:
+    name: str
+    type: str
+    gaz_name: str | None = None
+    forms: list[str] = field(default_factory=list)
+    mentions: list[_Mention] = field(default_factory=list)
+    keys: set[str] = field(default_factory=set)
+
+
+def _load_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+class OrgRecognizer:
+    """The ``policywatch_orgs`` pipeline component."""
+
+    def __init__(
+        self,
+        nlp: Language,
+        name: str = "policywatch_orgs",
+        *,
+        gazetteer_path: str | None = None,
+        patterns_path: str | None = None,
+        lexicon_path: str | None = None,
+        places_path: str | None = None,
+        use_ner: bool = True,
+    ) -> None:
+        self.name = name
+        self.use_ner = use_ner
+        gaz = _load_jsonl(Path(gazetteer_path or DATA_DIR / "orgs_gazetteer.jsonl"))
+        heads = _load_jsonl(Path(patterns_path or DATA_DIR / "orgs_patterns.jsonl"))
+        lex_file = Path(lexicon_path or DATA_DIR / "orgs_lexicon.json")
+        with lex_file.open(encoding="utf-8") as f:
+            lex = json.load(f)
+        self.connectors = set(lex["connectors"])
+        self.compass = set(lex["compass"])
+        self.compass_lower = {c.lower() for c in self.compass}
+        self.descriptors = set(lex["descriptors"])
+        self.generic_acronyms = set(lex["generic_acronyms"])
+        self.media_words = set(lex["media_words"])
+        self.company_words = set(lex["company_words"])
+        self.company_nouns = set(lex["company_nouns"])
+        self.media_nouns = set(lex["media_nouns"])
+        places_file = Path(places_path or DATA_DIR / "orgs_places.txt")
+        with places_file.open(encoding="utf-8") as f:
+            self.places = {line.strip() for line in f if line.strip() and line[0] != "#"}
+
+        # gazetteer: every surface form -> canonical entry
+        self.gaz: dict[str, dict[str, Any]] = {}
+        self.gaz_forms: dict[str, str] = {}
+        self.phrase_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+        for entry in gaz:
+            self.gaz[entry["name"]] = entry
+            forms = [entry["name"], *entry.get("aliases", [])]
+            variants = set()
+            for form in forms:
+                variants.update({form, form.replace("'", "’"), form.replace("’", "'")})
+            for v in variants:
+                self.gaz_forms[v] = entry["name"]
+            self.phrase_matcher.add(entry["name"], [nlp.make_doc(v) for v in sorted(variants)])
+        self.gaz_acronyms = {f for f, n in self.gaz_forms.items() if _ACRONYM_RE.match(f)}
+
+        self.head_matcher = Matcher(nlp.vocab)
+        self.heads: dict[str, dict[str, Any]] = {}
+        for i, head in enumerate(heads):
+            key = f"HEAD{i}"
+            self.heads[key] = head
+            self.head_matcher.add(key, [head["pattern"]])
+        self.plural_kind_nouns = {
+            "CCGs": ("CCG", "commissioner"),
+            "groups": ("CCG", "commissioner"),
+            "ICSs": ("ICS", "commissioner"),
+            "ICBs": ("ICB", "commissioner"),
+            "trusts": ("Trust", "provider"),
+            "councils": ("Council", "government"),
+        }
+
+    # ------------------------------------------------------------------ helpers
+
+    def _name_like(self, tok: Token) -> bool:
+        t = tok.text
+        if not t or tok.is_space:
+            return False
+        if t[0].isupper():
+            return True
+        return t.isdigit() and len(t) <= 2
+
+    def _is_stop(self, tok: Token) -> bool:
+        return tok.lower_ in STOP_WORDS and tok.text not in self.gaz_forms
+
+    def _doc_mentions_ccgs(self, doc: Doc) -> bool:
+        text = doc.text
+        return "CCG" in text or "ommissioning group" in text
+
+    def _head_spans(self, doc: Doc) -> list[tuple[int, int, dict[str, Any]]]:
+        found = []
+        for match_id, start, end in self.head_matcher(doc):
+            found.append((start, end, self.heads[doc.vocab.strings[match_id]]))
+        # longest first, no overlaps
+        found.sort(key=lambda x: (x[0], -(x[1] - x[0])))
+        result: list[tuple[int, int, dict[str, Any]]] = []
+        last_end = -1
+        for start, end, head in found:
+            if start < last_end:
+                continue
+            result.append((start, end, head))
+            last_end = end
+        # a head followed by more of the name ("Ambulance Service Trust") is not final
+        final = []
+        for start, end, head in result:
+            nxt = doc[end] if end < len(doc) else None
+            if nxt is not None and self._name_like(nxt) and nxt.text not in self.connectors:
+                if not (nxt.is_sent_start or "\n" in doc[end - 1].whitespace_):
+                    continue
+            final.append((start, end, head))
+        return final
+
+    def _run_start(self, doc: Doc, head_start: int, stops: set[int]) -> int:
+        """Walk left from a head over the capitalised name run."""
+        j = head_start
+        while j > 0:
+            tok = doc[j - 1]
+            if j - 1 in stops or tok.is_space or "\n" in tok.text:
+                break
+            if tok.text in self.connectors or self._name_like(tok):
+                j -= 1
+                continue
+            if tok.lower_ in self.compass_lower and (
+                self._name_like(doc[j]) or doc[j].lower_ in self.compass_lower
+            ):
+                j -= 1
+                continue
+            break
+        return j
+
+    def _trim(self, doc: Doc, start: int, end: int) -> int:
+        """Drop stop words, connectors and sentence adverbs from the left of a run."""
+        while start < end:
+            tok = doc[start]
+            if (
+                tok.text in self.connectors and tok.text not in ("St", "St.")
+            ) or tok.text in _DASHES:
+                start += 1
+                continue
+            if self._is_stop(tok) and tok.text not in self.compass:
+                start += 1
+                continue
+            # a leading comma group that is not a name ("Meanwhile, Leeds CCG")
+            comma = next((k for k in range(start, end) if doc[k].text == ","), None)
+            if comma is not None:
+                group = doc[start:comma]
+                if (
+                    all(t.pos_ not in ("PROPN", "NUM") for t in group)
+                    and group[0].pos_ in _NON_NAME_POS
+                ) or any(t.ent_type_ in ("DATE", "TIME") for t in group):
+                    start = comma + 1
+                    continue
+            break
+        return start
+
+    def _has_proper(self, toks: list[Token]) -> bool:
+        return any(
+            t.text not in self.descriptors
+            and t.text not in self.connectors
+            and t.text not in self.compass
+            and t.lower_ not in self.compass_lower
+            and not (t.is_stop and t.text[:1].islower())
+            and not t.like_num
+            for t in toks
+        )
+
+    def _split_coordination(self, doc: Doc, start: int, end: int) -> list[tuple[int, int]]:
+        """Split a coordinated run of names sharing a plural head into conjunct ranges."""
+        groups: list[tuple[int, int]] = []
+        gstart = start
+        for k in range(start, end):
+            if doc[k].text == ",":
+                groups.append((gstart, k))
+                gstart = k + 1
+        groups.append((gstart, end))
+        oxford = len(groups) > 1 and doc[groups[-1][0]].lower_ in ("and", "&")
+
+        def strip_and(rng: tuple[int, int]) -> tuple[int, int]:
+            s, e = rng
+            while s < e and doc[s].lower_ in ("and", "&"):
+                s += 1
+            return s, e
+
+        groups = [strip_and(g) for g in groups if g[1] > g[0]]
+        pieces = groups[:-1]
+        last = groups[-1] if groups else None
+        if last:
+            if oxford:
+                pieces.append(last)
+            else:
+                s, e = last
+                cut = next((k for k in range(s + 1, e - 1) if doc[k].lower_ in ("and", "&")), None)
+                if cut is not None and not self._compass_only(doc[s:cut]):
+                    pieces.extend([(s, cut), (cut + 1, e)])
+                else:
+                    pieces.append(last)
+        # a conjunct that is only a direction ("Leeds South and East") belongs to its left
+        merged: list[tuple[int, int]] = []
+        for s, e in pieces:
+            if merged and self._compass_only(doc[s:e]):
+                merged[-1] = (merged[-1][0], e)
+            else:
+                merged.append((s, e))
+        return [p for p in merged if p[1] > p[0]]
+
+    def _compass_only(self, toks) -> bool:
+        return all(t.text in self.compass or t.lower_ in ("and", "&") for t in toks)
+
+    # ------------------------------------------------------------------ candidates
+
+    def _gazetteer_mentions(self, doc: Doc) -> list[_Mention]:
+        out = []
+        for match_id, start, end in self.phrase_matcher(doc):
+            gaz_name = doc.vocab.strings[match_id]
+            entry = self.gaz[gaz_name]
+            text = doc[start:end].text
+            out.append(_Mention(start, end, text, entry["type"], "gazetteer", gaz_name=gaz_name))
+        return out
+
+    def _head_mentions(self, doc: Doc) -> list[_Mention]:
+        heads = self._head_spans(doc)
+        stops = {k for s, e, _ in heads for k in range(s, e)}
+        has_ccgs = None
+        out: list[_Mention] = []
+        for hstart, hend, head in heads:
+            run = self._run_start(doc, hstart, stops)
+            run = self._trim(doc, run, hstart)
+            if run >= hstart:
+                continue
+            toks = list(doc[run:hstart])
+            if not self._has_proper(toks):
+                continue
+            if head.get("lower_plural") and head["kind"] == "CCG":
+                if has_ccgs is None:
+                    has_ccgs = self._doc_mentions_ccgs(doc)
+                if not has_ccgs:
+                    continue
+            if head["plural"]:
+                pieces = self._split_coordination(doc, run, hstart)
+                if head.get("lower_plural") and len(pieces) < 2:
+                    continue
+                if len(pieces) >= 2:
+                    for i, (s, e) in enumerate(pieces):
+                        if not self._has_proper(list(doc[s:e])):
+                            continue
+                        name = f"{doc[s:e].text} {head['singular']}"
+                        end = hend if i == len(pieces) - 1 else e
+                        out.append(_Mention(s, end, name, head["type"], "head", fragment=True))
+                    continue
+            out.append(_Mention(run, hend, doc[run:hend].text, head["type"], "head"))
+        return out
+
+    def _list_mentions(self, doc: Doc, taken: set[int]) -> list[_Mention]:
+        """Bare lists after a plural kind noun: "three CCGs – A, B and C – were ..."."""
+        out: list[_Mention] = []
+        n = len(doc)
+        for i, tok in enumerate(doc):
+            kind = self.plural_kind_nouns.get(tok.text)
+            if (
+                kind is None
+                and tok.lower_ == "groups"
+                and i >= 2
+                and doc[i - 1].lower_ == "commissioning"
+            ):
+                kind = ("CCG", "commissioner")
+            if kind is None or i + 2 >= n or doc[i + 1].text not in _DASHES:
+                continue
+            if kind[0] == "CCG" and tok.text == "groups" and not self._doc_mentions_ccgs(doc):
+                continue
+            j = i + 2
+            while (
+                j < n
+                and (self._name_like(doc[j]) or doc[j].text in self.connectors)
+                and "\n" not in doc[j].text
+                and j not in taken
+            ):
+                j += 1
+            end_ok = (
+                j >= n
+                or doc[j].text in _DASHES
+                or doc[j].text in (".", ";", ")")
+                or doc[j].is_space
+            )
+            if not end_ok or j - (i + 2) < 3:
+                continue
+            pieces = self._split_coordination(doc, i + 2, j)
+            if len(pieces) < 2:
+                continue
+            if not all(any(t.pos_ == "PROPN" for t in doc[s:e]) for s, e in pieces):
+                continue
+            for s, e in pieces:
+                bare = doc[s:e].text
+                out.append(_Mention(s, e, f"{bare} {kind[0]}", kind[1], "list", bare=bare))
+        return out
+
+    def _nhs_mentions(self, doc: Doc, taken: set[int]) -> list[_Mention]:
+        """ "the NHS" used as a noun for the health service as a whole."""
+        out = []
+        for tok in doc:
+            if tok.text != "NHS" or tok.i in taken:
+                continue
+            nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
+            if tok.dep_ in ("compound", "amod", "nmod"):
+                continue
+            if nxt is not None and (nxt.pos_ in ("NOUN", "PROPN") or self._name_like(nxt)):
+                continue
+            out.append(_Mention(tok.i, tok.i + 1, "NHS", "national_body", "nhs"))
+        return out
+
+    def _ner_mentions(self, doc: Doc, taken: set[int]) -> list[_Mention]:
+        """Stock NER ORG entities as a fallback for companies and media outlets."""
+        out = []
+        for ent in doc.ents:
+            if ent.label_ != "ORG":
+                continue
+            start, end = ent.start, ent.end
+            if doc[start].lower_ == "the" and not (
+                end - start >= 2 and doc[end - 1].text in self.media_words
+            ):
+                start += 1
+            span = doc[start:end]
+            if not len(span) or any(k in taken for k in range(start, end)):
+                continue
+            text = span.text
+            if "\n" in text or any(t.like_num for t in span) or text in self.generic_acronyms:
+                continue
+            if all(t.text in self.generic_acronyms or t.text in self.descriptors for t in span):
+                continue
+            if not any(t.pos_ == "PROPN" for t in span):
+                continue
+            if not all(self._name_like(t) or t.text in self.connectors for t in span):
+                continue
+            # a cut-off name ("Coastal" of "Coastal West Sussex") or a modifier ("Keogh review")
+            nxt = doc[end] if end < len(doc) else None
+            if nxt is not None and self._name_like(nxt) and not nxt.is_sent_start:
+                continue
+            if (
+                nxt is not None
+                and nxt.pos_ == "NOUN"
+                and nxt.text.islower()
+                and nxt.lower_ not in self.company_nouns
+            ):
+                continue
+            if text in self.places or (doc[start].lower_ == "the" and span[1:].text in self.places):
+                continue
+            root = span.root
+            if (
+                root.dep_ in ("compound", "amod")
+                and root.head.i >= end
+                and root.head.pos_ == "NOUN"
+                and root.head.lower_ not in self.company_nouns
+            ):
+                continue
+            if _ACRONYM_RE.match(text) and text not in self.gaz_forms:
+                continue  # unknown acronyms are resolved against named bodies instead
+            out.append(_Mention(start, end, text, self._fallback_type(span), "ner"))
+        return out
+
+    def _fallback_type(self, span: Span) -> str:
+        if any(t.text in self.media_words for t in span[1:]) or any(
+            t.lower_ in self.media_nouns for t in span.root.children
+        ):
+            return "media"
+        return "company"
+
+    # ------------------------------------------------------------------ aliases
+
+    def _short_forms(self, org: _Org) -> list[str]:
+        """Short forms a text may use later for a local body ("Sherwood Forest", "Sherwood")."""
+        if org.gaz_name is not None:
+            return []
+        words = org.name.split()
+        while words and (words[-1] in self.descriptors or words[-1] in ("of",)):
+            words.pop()
+        forms = []
+        if words and len(words) < len(org.name.split()):
+            short = " ".join(words)
+            if short not in self.compass and not short.isdigit():
+                forms.append(short)
+            if (
+                org.type == "provider"
+                and len(words) >= 2
+                and words[0] not in self.compass
+                and words[0] not in self.descriptors
+                and words[1] not in ("and", "&", "of")
+                and words[0] not in ("St", "St.")
+            ):
+                forms.append(words[0])
+        return forms
+
+    @staticmethod
+    def _initialisms(name: str) -> set[str]:
+        words = re.findall(r"[A-Za-z]+|&", name.replace("’s", "").replace("'s", ""))
+        variants = {""}
+        for w in words:
+            nxt = set()
+            for v in variants:
+                if w.lower() in ("and", "&"):
+                    nxt.update({v, v + "a"})
+                elif w.lower() in ("of", "the", "for", "on", "upon"):
+                    nxt.update({v, v + w[0].lower()})
+                else:
+                    nxt.add(v + w[0].lower())
+            variants = nxt
+        return {v for v in variants if len(v) >= 2}
+
+    def _alias_mentions(self, doc: Doc, orgs: list[_Org], taken: set[int]) -> list[_Mention]:
+        out: list[_Mention] = []
+        forms: dict[str, _Org] = {}
+        for org in orgs:
+            for f in self._short_forms(org):
+                forms.setdefault(f, org)
+        if forms:
+            alternation = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+            pattern = re.compile(rf"(?<![\w-])({alternation})(?![\w-])")
+            for m in pattern.finditer(doc.text):
+                span = doc.char_span(m.start(), m.end())
+                if span is None or any(k in taken for k in range(span.start, span.end)):
+                    continue
+                nxt = doc[span.end] if span.end < len(doc) else None
+                if (
+                    nxt is not None
+                    and self._name_like(nxt)
+                    and nxt.text not in self.connectors
+                    and not nxt.is_sent_start
+                ):
+                    continue
+                org = forms[m.group(1)]
+                out.append(
+                    _Mention(span.start, span.end, org.name, org.type, "alias", bare=span.text)
+                )
+                taken.update(range(span.start, span.end))
+        # acronyms: defined in brackets after a name, or matching a local body's initials
+        by_end = {}
+        for org in orgs:
+            for m in org.mentions:
+                by_end[m.end] = org
+        initials: dict[str, _Org] = {}
+        for org in orgs:
+            if org.gaz_name is not None:
+                continue
+            for form in [org.name, *self._short_forms(org)]:
+                for v in self._initialisms(form):
+                    initials.setdefault(v, org)
+        for tok in doc:
+            text = tok.text
+            if tok.i in taken or not _ACRONYM_RE.match(text) or text in self.generic_acronyms:
+                continue
+            org = None
+            if (
+                tok.i >= 2
+                and doc[tok.i - 1].text == "("
+                and tok.i + 1 < len(doc)
+                and doc[tok.i + 1].text == ")"
+            ):
+                org = by_end.get(tok.i - 1)
+            if org is None:
+                org = initials.get(text.lower().replace("&", "a")) or initials.get(
+                    text.lower().replace("&", "")
+                )
+            if org is not None:
+                out.append(_Mention(tok.i, tok.i + 1, org.name, org.type, "alias", bare=text))
+                taken.add(tok.i)
+        return out
+
+    # ------------------------------------------------------------------ assembly
+
+    def _group(self, mentions: list[_Mention]) -> list[_Org]:
+        orgs: list[_Org] = []
+        by_key: dict[str, _Org] = {}
+        for m in sorted(mentions, key=lambda m: m.start):
+            key = m.gaz_name or org_key(m.name)
+            org = by_key.get(key)
+            if org is None:
+                org = _Org(name=m.name, type=m.type, gaz_name=m.gaz_name)
+                orgs.append(org)
+                by_key[key] = org
+                org.keys.add(key)
+            org.mentions.append(m)
+        return orgs
+
+    def _finish(self, doc: Doc, org: _Org) -> dict[str, Any]:
+        surface = []
+        for m in org.mentions:
+            text = doc[m.start : m.end].text
+            if m.bare:
+                surface.append(m.bare)
+            if not m.fragment and m.source != "alias" and m.bare is None:
+                surface.append(text)
+        if org.gaz_name is not None:
+            # the fullest form the text uses; an acronym used alone stays as written
+            full = [s for s in surface if not _ACRONYM_RE.match(s)]
+            name = max(full, key=len) if full else (surface[0] if surface else org.gaz_name)
+        else:
+            built = [m.name for m in org.mentions if m.source != "alias"]
+            name = max(built, key=len) if built else org.name
+        if name.lower().startswith("the ") and org.type != "media":
+            name = name[4:]
+        org.name = name
+        aliases = []
+        for s in surface:
+            s2 = s[4:] if s.lower().startswith("the ") and org.type != "media" else s
+            if s2 != name and s2 not in aliases:
+                aliases.append(s2)
+        mentions = [
+            {
+                "start": doc[m.start].idx,
+                "end": doc[m.end - 1].idx + len(doc[m.end - 1]),
+                "text": doc[m.start : m.end].text,
+            }
+            for m in org.mentions
+        ]
+        return {"name": name, "aliases": aliases, "type": org.type, "mentions": mentions}
+
+    def __call__(self, doc: Doc) -> Doc:
+        candidates = self._gazetteer_mentions(doc) + self._head_mentions(doc)
+        # longest first; gazetteer wins ties
+        candidates.sort(key=lambda m: (-(m.end - m.start), m.source != "gazetteer", m.start))
+        taken: set[int] = set()
+        chosen: list[_Mention] = []
+        for m in candidates:
+            if any(k in taken for k in range(m.start, m.end)):
+                continue
+            chosen.append(m)
+            taken.update(range(m.start, m.end))
+        for extra in (self._list_mentions(doc, taken), self._nhs_mentions(doc, taken)):
+            for m in extra:
+                if not any(k in taken for k in range(m.start, m.end)):
+                    chosen.append(m)
+                    taken.update(range(m.start, m.end))
+        orgs = self._group(chosen)
+        chosen += self._alias_mentions(doc, orgs, taken)
+        if self.use_ner:
+            chosen += self._ner_mentions(doc, taken)
+        orgs = self._group(chosen)
+        results = [self._finish(doc, org) for org in orgs]
+        spans = []
+        for org, result in zip(orgs, results, strict=True):
+            for m in org.mentions:
+                span = Span(doc, m.start, m.end, label="ORG")
+                span._.org_name = result["name"]
+                span._.org_type = result["type"]
+                spans.append(span)
+        spans.sort(key=lambda s: (s.start, s.end))
+        doc.spans[SPAN_KEY] = spans
+        doc._.organisations = results
+        return doc
+
+
+@Language.factory(
+    "policywatch_orgs",
+    assigns=["doc.spans", "doc._.organisations", "span._.org_name", "span._.org_type"],
+    requires=["token.pos", "token.dep", "doc.ents"],
+    default_config={
+        "gazetteer_path": None,
+        "patterns_path": None,
+        "lexicon_path": None,
+        "places_path": None,
+        "use_ner": True,
+    },
+)
+def make_org_recognizer(
+    nlp: Language,
+    name: str,
+    gazetteer_path: str | None,
+    patterns_path: str | None,
+    lexicon_path: str | None,
+    places_path: str | None,
+    use_ner: bool,
+) -> OrgRecognizer:
+    """Build the organisation recogniser (data paths default to ``nlp/data``)."""
+    return OrgRecognizer(
+        nlp,
+        name,
+        gazetteer_path=gazetteer_path,
+        patterns_path=patterns_path,
+        lexicon_path=lexicon_path,
+        places_path=places_path,
+        use_ner=use_ner,
+    )
