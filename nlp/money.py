@@ -1,0 +1,1023 @@
+"""Money amounts in health-policy news (spaCy component ``policywatch_money``).
+
+The stock model's MONEY entities lose multipliers ("£100m" read as "£100"), miss the pound sign
+of "£124.3bn" and tag percentages as money, so this module reads amounts from the raw text
+with compiled regular expressions and then uses the parse only to explain them:
+
+* :func:`parse_amount` turns a written amount ("more than £100m", "£8-10m", "$80m a week",
+  "1.5 billion pounds") into a :class:`ParsedAmount` (value, upper bound, currency, qualifier,
+  rate);
+* the component finds every amount in a ``Doc`` and adds what it is (role), whose it is (org,
+  from the ``policywatch_orgs`` spans) and when (financial or calendar year), following
+  ``shared/eval/GUIDELINES.md`` and the dev-set rulings 11-19;
+* cue words, qualifier phrases, currencies and places live in ``data/money.toml``.
+
+Output: ``doc.spans["amounts"]`` (one span per reported amount, ``span._.amount`` the amount
+dict of the extraction contract) and ``doc._.amounts`` (the list of those dicts).
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span, Token
+
+DATA_PATH = Path(__file__).parent / "data" / "money.toml"
+SPAN_KEY = "amounts"
+ORG_SPAN_KEY = "orgs"
+
+QUALIFIERS = ("exact", "approx", "more_than", "less_than", "up_to")
+ROLES = (
+    "deficit", "surplus", "overspend", "underspend", "budget", "spending_limit",
+    "control_total", "savings", "funding", "cost", "turnover", "income", "gap",
+    "contract_value", "fine", "other",
+)
+
+_NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+_QUOTES_OPEN = "“\"‘'"
+_QUOTES_CLOSE = "”\"’'"
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+)
+_STOP_WORDS = frozenset(
+    "of to in by for on from with at over against and or but which that who the a an its "
+    "their his her this these those next last was is were are be been being has have had "
+    "will would could should may might can than as into between after before during since "
+    "while when where it they he she we you i not no".split()
+)
+_SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "expl"})
+_PRONOUNS_SINGULAR = frozenset({"it", "its", "itself"})
+_PRONOUNS_PLURAL = frozenset({"they", "their", "them", "theirs", "themselves"})
+_INDEFINITE = frozenset({"a", "an", "every", "each", "any", "another", "one", "some"})
+
+
+# --------------------------------------------------------------------------------------------
+# Lexicon
+# --------------------------------------------------------------------------------------------
+
+
+def _phrase_alternation(phrases: list[str]) -> str:
+    """Regex alternation of literal phrases, longest first, flexible about inner spaces."""
+    parts = sorted({p.strip() for p in phrases if p.strip()}, key=len, reverse=True)
+    return "|".join(r"\s+".join(re.escape(w) for w in p.split()) for p in parts)
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    """The compiled contents of ``data/money.toml``."""
+
+    prefixes: dict[str, str]
+    suffixes: dict[str, str]
+    multipliers: dict[str, Decimal]
+    per: dict[str, str]
+    amount_re: re.Pattern[str]
+    suffix_re: re.Pattern[str]
+    per_re: re.Pattern[str]
+    ratio_re: re.Pattern[str]
+    qualifier_re: re.Pattern[str]
+    qualifier_of: dict[str, str]
+    not_qualifier_re: re.Pattern[str]
+    cue_re: re.Pattern[str]
+    cue_role: dict[str, str | None]
+    right_patterns: tuple[tuple[re.Pattern[str], str], ...]
+    left_patterns: tuple[tuple[re.Pattern[str], str], ...]
+    place_re: re.Pattern[str]
+    place_currency: dict[str, str]
+    relative_re: re.Pattern[str]
+    relative_shift: dict[str, int]
+    pin_res: tuple[re.Pattern[str], ...]
+    generic: dict[str, tuple[str, ...]]
+    generic_re: re.Pattern[str]
+    collective: frozenset[str]
+    finance_nouns: frozenset[str]
+    never_owner_types: frozenset[str]
+
+
+def _norm_phrase(text: str) -> str:
+    return " ".join(text.lower().replace("’", "'").split())
+
+
+@functools.lru_cache(maxsize=4)
+def load_lexicon(path: str | Path = DATA_PATH) -> _Lexicon:
+    """Read and compile the money lexicon (cached)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise RuntimeError(f"cannot read the money lexicon {path}: {e}") from e
+    amount = data["amount"]
+    prefixes = {p: c for p, c in amount["prefixes"]}
+    suffixes = {_norm_phrase(s): c for s, c in amount["suffixes"]}
+    multipliers = {m.lower(): Decimal(str(v)).normalize() for m, v in amount["multipliers"]}
+    words = sorted((m for m in multipliers if len(m) > 3), key=len, reverse=True)
+    abbrevs = sorted((m for m in multipliers if len(m) <= 3), key=len, reverse=True)
+    mult = (
+        r"(?:\s?(?:" + "|".join(words) + r")|(?:" + "|".join(abbrevs) + r"))(?![A-Za-z0-9])"
+    )
+    pre_alts = []
+    for p in sorted(prefixes, key=len, reverse=True):
+        esc = re.escape(p)
+        pre_alts.append(rf"(?<![A-Za-z]){esc}\s?" if p[0].isalpha() else esc)
+    pre = "(?:" + "|".join(pre_alts) + ")"
+    suffix = _phrase_alternation([s for s, _ in amount["suffixes"]])
+    amount_re = re.compile(
+        rf"(?P<pre>{pre})(?P<n1>{_NUM})(?P<m1>{mult})?"
+        rf"(?:\s?[-–—]\s?(?:{pre})?(?P<n2>{_NUM})(?P<m2>{mult})?)?"
+        rf"(?:\s+(?P<suf>{suffix})\b)?"
+        rf"|(?<![\w£$€.,])(?P<bn1>{_NUM})(?P<bm1>{mult})?\s+(?P<bsuf>{suffix})\b",
+        re.IGNORECASE,
+    )
+    per = {_norm_phrase(k): v for k, v in amount["per"]}
+    per_re = re.compile(
+        r"^(?:\s*(?:a|an|per|each|every)\s+(?P<p1>" + _phrase_alternation(
+            [k for k in per if not k.endswith("ly")]) + r")\b|\s+(?P<p2>"
+        + _phrase_alternation([k for k in per if k.endswith("ly")]) + r")\b)",
+        re.IGNORECASE,
+    )
+
+    quals = data["qualifiers"]
+    qualifier_of: dict[str, str] = {}
+    alts: list[tuple[int, str]] = []
+    needs_det = set(quals.get("needs_determiner", []))
+    for qual in QUALIFIERS:
+        for phrase in quals.get(qual, []):
+            qualifier_of[_norm_phrase(phrase)] = qual
+            body = _phrase_alternation([phrase])
+            if phrase in needs_det:
+                body = "(?:(?<=the\\s)|(?<=its\\s)|(?<=their\\s)|(?<=any\\s))" + body
+            alts.append((len(phrase), body))
+    alts.sort(key=lambda x: -x[0])
+    qualifier_re = re.compile(
+        r"(?:^|(?<=[\s(\[]))(?P<q>[" + _QUOTES_OPEN + r"]?(?P<w>(?:"
+        + "|".join(a for _, a in alts) + r"))[" + _QUOTES_CLOSE + r"]?)\s*$",
+        re.IGNORECASE,
+    )
+    not_qualifier_re = re.compile(
+        r"\b(?:" + "|".join(quals.get("not_qualifier", [])) + r")\s*$", re.IGNORECASE)
+
+    roles = data["roles"]
+    cue_role: dict[str, str | None] = {}
+    for role in ROLES:
+        for phrase in roles.get(role, []):
+            cue_role[_norm_phrase(phrase)] = role
+    for phrase in roles.get("neutral", []):
+        cue_role[_norm_phrase(phrase)] = None
+    cue_re = re.compile(
+        r"(?<![\w-])(?:" + _phrase_alternation(list(cue_role)) + r")(?![\w-])", re.IGNORECASE)
+    right_patterns = tuple(
+        (re.compile(p["pattern"], re.IGNORECASE), p["role"]) for p in roles.get("right", []))
+    left_patterns = tuple(
+        (re.compile(p["pattern"], re.IGNORECASE), p["role"]) for p in roles.get("left", []))
+
+    place_currency: dict[str, str] = {}
+    for code, names in data["places"].items():
+        for name in names:
+            place_currency[name] = code
+    place_re = re.compile(
+        r"(?<![\w])(?:" + "|".join(
+            re.escape(n) for n in sorted(place_currency, key=len, reverse=True)) + r")(?![\w])")
+
+    periods = data["periods"]
+    relative_shift = {_norm_phrase(p): int(s) for p, s in periods["relative"]}
+    relative_re = re.compile(
+        r"(?<![\w-])(?:" + _phrase_alternation(list(relative_shift)) + r")(?![\w-])",
+        re.IGNORECASE)
+    fy = r"(?P<fy>(?:19|20)\d{2}\s*[-–/]\s*(?:\d{2}|(?:19|20)\d{2}))"
+    pin_res = tuple(re.compile(p.replace("{year}", fy), re.IGNORECASE) for p in periods["pins"])
+
+    orgs = data["orgs"]
+    generic = {_norm_phrase(n): tuple(types) for n, types in orgs["generic"]}
+    generic_re = re.compile(
+        r"(?<![\w-])(?:the|its|their)\s+(?:[\w-]+\s+)?(?P<g>" + _phrase_alternation(list(generic))
+        + r")(?![\w-])", re.IGNORECASE)
+    return _Lexicon(
+        prefixes=prefixes, suffixes=suffixes, multipliers=multipliers, per=per,
+        amount_re=amount_re, suffix_re=re.compile(suffix, re.IGNORECASE), per_re=per_re,
+        ratio_re=re.compile(amount["ratio_right"], re.IGNORECASE),
+        qualifier_re=qualifier_re, qualifier_of=qualifier_of, not_qualifier_re=not_qualifier_re,
+        cue_re=cue_re, cue_role=cue_role, right_patterns=right_patterns,
+        left_patterns=left_patterns, place_re=place_re, place_currency=place_currency,
+        relative_re=relative_re, relative_shift=relative_shift, pin_res=pin_res,
+        generic=generic, generic_re=generic_re,
+        collective=frozenset(_norm_phrase(c) for c in orgs["collective"]),
+        finance_nouns=frozenset(_norm_phrase(c) for c in orgs["finance_nouns"]),
+        never_owner_types=frozenset(orgs["never_owner_types"]),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing written amounts
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParsedAmount:
+    """One written amount: ``value`` (lower bound of a range) in ``currency``."""
+
+    value: float | int
+    value_max: float | int | None
+    currency: str  # ISO code; "$" stays "USD" unless the context says otherwise
+    qualifier: str  # exact | approx | more_than | less_than | up_to
+    per: str | None  # day | week | month | year for a rate
+    text: str = ""  # the amount with its qualifier words, as written
+    start: int = 0  # character offsets of ``text`` in the string parsed
+    end: int = 0
+    dollar: bool = field(default=False, compare=False)  # written with a bare "$"
+    figure_start: int = field(default=0, compare=False)  # ``start`` without the qualifier
+
+
+def _number(num: str, mult: str | None, lex: _Lexicon) -> Decimal:
+    value = Decimal(num.replace(",", ""))
+    if mult:
+        value *= lex.multipliers[mult.strip().lower()]
+    return value
+
+
+def _plain(value: Decimal) -> float | int:
+    """An int for whole values (money is reported in whole units), else a float."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _currency_of(match: re.Match[str], lex: _Lexicon) -> str:
+    suf = match.group("suf") or match.group("bsuf")
+    if suf:
+        return lex.suffixes[_norm_phrase(suf)]
+    pre = match.group("pre").strip()
+    for p, code in lex.prefixes.items():
+        if p.lower() == pre.lower():
+            return code
+    raise ValueError(f"unknown currency prefix {pre!r}")
+
+
+def _qualifier(left: str, lex: _Lexicon) -> tuple[str | None, int]:
+    """The qualifier ending ``left`` and the length of its words (0 if none)."""
+    if lex.not_qualifier_re.search(left):
+        return None, 0
+    m = lex.qualifier_re.search(left)
+    if not m:
+        return None, 0
+    qual = lex.qualifier_of[_norm_phrase(m.group("w"))]
+    return qual, len(left) - m.start("q")
+
+
+def _iter_amounts(text: str, lex: _Lexicon):
+    """Yield a :class:`ParsedAmount` for every amount of money in ``text``."""
+    for m in lex.amount_re.finditer(text):
+        start, end = m.span()
+        if m.group("bn1") is not None:
+            if m.group("bm1") is None and not re.search(r"\d{2,}", m.group("bn1")):
+                # "two pounds": keep; a bare "5 pounds" is fine too; nothing to filter
+                pass
+            value = _number(m.group("bn1"), m.group("bm1"), lex)
+            value_max = None
+        else:
+            m1, m2 = m.group("m1"), m.group("m2")
+            value = _number(m.group("n1"), m1 or m2, lex)
+            value_max = None
+            if m.group("n2") is not None:
+                value_max = _number(m.group("n2"), m2 or m1, lex)
+                if value_max <= value:
+                    # not a range ("£5m-2"): keep the first figure only
+                    end = m.end("m1") if m1 else m.end("n1")
+                    value_max = None
+        currency = _currency_of(m, lex)
+        right = text[end:end + 40]
+        if lex.ratio_re.match(right):
+            continue
+        pm = lex.per_re.match(right)
+        per = lex.per[_norm_phrase(pm.group("p1") or pm.group("p2"))] if pm else None
+        qual, qlen = _qualifier(text[max(0, start - 40):start], lex)
+        if value_max is not None:
+            qual = "approx"  # ruling 14
+        yield ParsedAmount(
+            value=_plain(value),
+            value_max=None if value_max is None else _plain(value_max),
+            currency="USD" if currency == "$" else currency,
+            qualifier=qual or "exact",
+            per=per,
+            text=text[start - qlen:end],
+            start=start - qlen,
+            end=end,
+            dollar=currency == "$",
+            figure_start=start,
+        )
+
+
+def find_amounts(text: str) -> list[ParsedAmount]:
+    """Every amount of money written in ``text``, in order (no context rules applied)."""
+    if not isinstance(text, str):
+        raise TypeError(f"find_amounts() needs str, got {type(text).__name__}")
+    return list(_iter_amounts(text, load_lexicon()))
+
+
+def parse_amount(text: str) -> ParsedAmount | None:
+    """Parse one written amount ("more than £100m", "£8-10m", "$80m a week").
+
+    Returns ``None`` when ``text`` holds no sum of money (percentages, counts, ratios).
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse_amount() needs str, got {type(text).__name__}")
+    for amount in _iter_amounts(text, load_lexicon()):
+        return amount
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Document context: sentences, clauses, stories, years, organisation mentions
+# --------------------------------------------------------------------------------------------
+
+_FY_RE = re.compile(r"(?<![\d£$€])((?:19|20)\d{2})\s*[-–/]\s*(\d{2}|(?:19|20)\d{2})(?![\d%])")
+_YEAR_RE = re.compile(r"(?<![\d£$€.,/-])(19[5-9]\d|20\d{2})(?![\d%,.]\d|[-–/]\d)")
+_MONTH_BEFORE_RE = re.compile(rf"(?:{_MONTHS})\s*$", re.IGNORECASE)
+_CLAUSE_SPLIT_RE = re.compile(
+    r";|:\s|\s[–—]\s|\s-\s|,\s+(?=(?:but|although|though|while|whereas|yet)\b)|\(|\)")
+_HEADLINE_END = ".!?:;,”\"’)"
+
+
+@dataclass
+class _Year:
+    start: int
+    end: int
+    period: str
+    fiscal: bool
+    date: bool  # a month date ("March 2019"), not a period the text is about
+
+
+@dataclass
+class _OrgMention:
+    start: int
+    end: int
+    name: str
+    type: str | None
+
+
+@dataclass
+class _Found:
+    parsed: ParsedAmount
+    start: int  # of the figure (without qualifier)
+    end: int
+    sent: int
+    clause: tuple[int, int]
+    story: int
+    currency: str = "GBP"
+    role: str = "other"
+    role_source: str = "default"
+    org: str | None = None
+    period: str | None = None
+
+
+class _Context:
+    """Per-document facts every amount needs (computed once per doc)."""
+
+    def __init__(self, doc: Doc, lex: _Lexicon) -> None:
+        self.doc = doc
+        self.text = doc.text
+        self.lex = lex
+        self.sents = self._sentences(doc)
+        self.sent_starts = [s for s, _ in self.sents]
+        self.story_starts = self._stories(self.text)
+        self.years = self._years(self.text)
+        self.year_starts = [y.start for y in self.years]
+        self.pinned = self._pinned_year(self.text)
+        self.orgs = self._org_mentions(doc)
+        self.org_starts = [o.start for o in self.orgs]
+        self.token_org: dict[int, _OrgMention] = {}
+        for span, mention in zip(self._org_spans(doc), self.orgs, strict=True):
+            for tok in span:
+                self.token_org[tok.i] = mention
+
+    @staticmethod
+    def _sentences(doc: Doc) -> list[tuple[int, int]]:
+        """Parser sentences, further split at line breaks (headlines, list items)."""
+        text = doc.text
+        if doc.has_annotation("SENT_START"):
+            bounds = [(s.start_char, s.end_char) for s in doc.sents]
+        else:
+            bounds = [(0, len(text))]
+        out = []
+        for start, end in bounds:
+            pos = start
+            for m in re.finditer(r"\n\s*", text[start:end]):
+                cut = start + m.start()
+                if text[pos:cut].strip():
+                    out.append((pos, cut))
+                pos = start + m.end()
+            if text[pos:end].strip():
+                out.append((pos, end))
+        return out or [(0, len(text))]
+
+    @staticmethod
+    def _stories(text: str) -> list[int]:
+        """Story starts: a short headline-like line, or text after two blank lines."""
+        starts = [0]
+        pos = 0
+        for line in text.split("\n"):
+            stripped = line.strip()
+            words = stripped.split()
+            if (stripped and len(words) <= 12 and stripped[-1] not in _HEADLINE_END
+                    and stripped[0].isupper() and pos > 0):
+                starts.append(pos)
+            pos += len(line) + 1
+        for m in re.finditer(r"\n[ \t]*\n[ \t]*\n+", text):
+            starts.append(m.end())
+        return sorted(set(starts))
+
+    @staticmethod
+    def _years(text: str) -> list[_Year]:
+        years: list[_Year] = []
+        taken: list[tuple[int, int]] = []
+        for m in _FY_RE.finditer(text):
+            y1, y2 = m.group(1), m.group(2)
+            if (int(y1) + 1) % 100 != int(y2[-2:]):
+                continue
+            years.append(_Year(m.start(), m.end(), f"{y1}-{y2[-2:]}", True, False))
+            taken.append(m.span())
+        for m in _YEAR_RE.finditer(text):
+            if any(s <= m.start() < e for s, e in taken):
+                continue
+            after = text[m.end():m.end() + 2]
+            if after[:1] == " " and after[1:2].isupper():
+                continue  # part of a name ("the 2012 Olympics")
+            date = bool(_MONTH_BEFORE_RE.search(text[max(0, m.start() - 12):m.start()]))
+            years.append(_Year(m.start(), m.end(), m.group(1), False, date))
+        years.sort(key=lambda y: y.start)
+        return years
+
+    def _pinned_year(self, text: str) -> str | None:
+        for rx in self.lex.pin_res:
+            m = rx.search(text)
+            if m:
+                fy = _FY_RE.search(m.group("fy"))
+                if fy:
+                    return f"{fy.group(1)}-{fy.group(2)[-2:]}"
+        return None
+
+    @staticmethod
+    def _org_spans(doc: Doc) -> list[Span]:
+        if ORG_SPAN_KEY not in doc.spans:
+            return []
+        return sorted(doc.spans[ORG_SPAN_KEY], key=lambda s: (s.start_char, s.end_char))
+
+    def _org_mentions(self, doc: Doc) -> list[_OrgMention]:
+        out = []
+        for span in self._org_spans(doc):
+            name = span._.org_name or span.text
+            out.append(_OrgMention(span.start_char, span.end_char, name, span._.org_type))
+        return out
+
+    # ---- lookups -------------------------------------------------------------------------
+
+    def sent_index(self, pos: int) -> int:
+        return max(0, bisect.bisect_right(self.sent_starts, pos) - 1)
+
+    def story_index(self, pos: int) -> int:
+        return max(0, bisect.bisect_right(self.story_starts, pos) - 1)
+
+    def clause(self, sent: int, pos: int) -> tuple[int, int]:
+        s_start, s_end = self.sents[sent]
+        start, end = s_start, s_end
+        for m in _CLAUSE_SPLIT_RE.finditer(self.text, s_start, s_end):
+            if m.end() <= pos:
+                start = m.end()
+            elif m.start() >= pos:
+                end = m.start()
+                break
+        return start, end
+
+    def years_between(self, start: int, end: int) -> list[_Year]:
+        i = bisect.bisect_left(self.year_starts, start)
+        out = []
+        while i < len(self.years) and self.years[i].start < end:
+            if self.years[i].end <= end:
+                out.append(self.years[i])
+            i += 1
+        return out
+
+    def owner_ok(self, mention: _OrgMention | None) -> bool:
+        return mention is not None and mention.type not in self.lex.never_owner_types
+
+    def last_org_before(self, pos: int, types: tuple[str, ...] = (), floor: int = 0
+                        ) -> _OrgMention | None:
+        i = bisect.bisect_left(self.org_starts, pos) - 1
+        while i >= 0 and self.orgs[i].start >= floor:
+            o = self.orgs[i]
+            if o.end <= pos and self.owner_ok(o) and (not types or o.type in types):
+                return o
+            i -= 1
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Roles
+# --------------------------------------------------------------------------------------------
+
+
+def _cues(text: str, lex: _Lexicon) -> list[tuple[int, int, str | None]]:
+    """Cue phrases in ``text`` as (start, end, role); neutral phrases have role None."""
+    return [(m.start(), m.end(), lex.cue_role[_norm_phrase(m.group())])
+            for m in lex.cue_re.finditer(text)]
+
+
+def _compound_window(right: str) -> str:
+    """The words right after an amount that it modifies ("£35m deficit control total")."""
+    words = []
+    for m in re.finditer(r"[\w’'-]+|[^\w\s]", right):
+        w = m.group().lower()
+        if not re.match(r"[\w’'-]", w) or w in _STOP_WORDS or len(words) >= 4:
+            break
+        words.append(m.group())
+    return " ".join(words)
+
+
+def _role(ctx: _Context, f: _Found, prev_end: int, next_start: int) -> tuple[str, str]:
+    """(role, how it was decided) for one amount."""
+    lex, text = ctx.lex, ctx.text
+    c_start, c_end = f.clause
+    right = text[f.end:min(c_end, next_start)]
+    q_start = f.parsed.start
+    left = text[max(c_start, prev_end):q_start]
+    positive = False
+    for rx, role in lex.right_patterns:
+        if rx.match(right):
+            if role == "none":
+                positive = True
+                break
+            return role, "right-pattern"
+    for rx, role in lex.left_patterns:
+        if rx.search(left):
+            return role, "left-pattern"
+    if not positive:
+        comp = _compound_window(right)
+        cues = [c for c in _cues(comp, lex) if c[0] == 0 or comp[c[0] - 1] == " "]
+        if cues:
+            best = max(cues, key=lambda c: c[1])
+            if best[2]:
+                return best[2], "compound"
+    # the last few words before the amount ("a deficit of", "save", "spent")
+    words = list(re.finditer(r"\S+", left))
+    window = left[words[-6].start():] if len(words) > 6 else left
+    cues = _cues(window, lex)
+    if cues:
+        last = max(cues, key=lambda c: c[1])
+        if last[2]:
+            return last[2], "left"
+        neutral_end = last[1]
+        named = [c for c in cues if c[2] and c[1] <= neutral_end]
+        if named:
+            return max(named, key=lambda c: c[1])[2], "left"
+    if not positive:
+        m = re.match(r"\s*(?:worth\s+)?of\s+((?:[\w’'-]+\s+){0,3}[\w’'-]+)", right)
+        if m:
+            cues = [c for c in _cues(m.group(1), lex) if c[2]]
+            if cues:
+                return min(cues, key=lambda c: c[0])[2], "of"
+    # the nearest cue in the clause, then in the sentence
+    s_start, s_end = ctx.sents[f.sent]
+    for lo, hi in ((c_start, c_end), (s_start, s_end)):
+        best = None
+        for cs, ce, role in _cues(text[lo:hi], lex):
+            cs, ce = cs + lo, ce + lo
+            if role is None or f.parsed.start <= cs < f.end:
+                continue
+            dist = f.parsed.start - ce if ce <= f.parsed.start else cs - f.end
+            if dist < 0:
+                continue
+            if best is None or dist < best[0]:
+                best = (dist, role)
+        if best:
+            return best[1], "nearest"
+    return "other", "default"
+
+
+# --------------------------------------------------------------------------------------------
+# Organisations
+# --------------------------------------------------------------------------------------------
+
+_NONE = "__none__"  # an explicit "nobody" (a sector, several bodies, an unnamed body)
+
+
+class _OrgResolver:
+    def __init__(self, ctx: _Context) -> None:
+        self.ctx = ctx
+        self.lex = ctx.lex
+
+    def _story_floor(self, pos: int) -> int:
+        return self.ctx.story_starts[self.ctx.story_index(pos)]
+
+    def generic_noun(self, tok: Token) -> tuple[str, ...] | None:
+        key = tok.lower_
+        if tok.i > 0 and f"{tok.nbor(-1).lower_} {key}" in self.lex.generic:
+            key = f"{tok.nbor(-1).lower_} {key}"
+        return self.lex.generic.get(key)
+
+    def resolve_generic(self, tok: Token, types: tuple[str, ...]) -> str | None:
+        det = {c.lower_ for c in tok.children if c.dep_ in ("det", "poss")}
+        if det & _INDEFINITE:
+            return _NONE
+        if any(c.dep_ in ("relcl", "acl") for c in tok.children):
+            return _NONE  # "the hospital she ran in X": a new, unnamed body
+        if any(c.dep_ == "prep" and c.lower_ == "in" for c in tok.children):
+            return _NONE
+        floor = self._story_floor(tok.idx)
+        o = self.ctx.last_org_before(tok.idx, types, floor) if types else None
+        if o is None:
+            o = self.ctx.last_org_before(tok.idx, (), floor)
+        return o.name if o else _NONE
+
+    def resolve_pronoun(self, tok: Token, prev_owner: str | None) -> str | None:
+        ctx = self.ctx
+        s_start = ctx.sents[ctx.sent_index(tok.idx)][0]
+        plural = tok.lower_ in _PRONOUNS_PLURAL
+        # an indefinite subject earlier in the sentence ("a small trust will see its fees")
+        for t in tok.sent:
+            if t.i >= tok.i:
+                break
+            if (t.idx >= s_start and t.dep_ in _SUBJECT_DEPS and t.i not in ctx.token_org
+                    and self.generic_noun(t) is not None
+                    and {c.lower_ for c in t.children if c.dep_ == "det"} & _INDEFINITE):
+                return _NONE
+        o = ctx.last_org_before(tok.idx, (), s_start)
+        if o is not None:
+            return o.name
+        if prev_owner is not None:
+            return prev_owner
+        if plural:
+            return _NONE
+        o = ctx.last_org_before(tok.idx, (), self._story_floor(tok.idx))
+        return o.name if o else None
+
+    def evaluate(self, tok: Token, prev_owner: str | None, depth: int = 0) -> str | None:
+        """The owner a subject/possessor token names; None when it names nothing."""
+        ctx = self.ctx
+        mention = ctx.token_org.get(tok.i)
+        if mention is not None:
+            return mention.name if ctx.owner_ok(mention) else None
+        low = tok.lower_
+        if low in _PRONOUNS_SINGULAR or low in _PRONOUNS_PLURAL:
+            return self.resolve_pronoun(tok, prev_owner)
+        if low in self.lex.collective or tok.pos_ == "NUM" or tok.like_num:
+            # "the pair", "the trust sector", "64 trusts", "Another 35"
+            if not any(c.i in ctx.token_org for c in tok.children if c.dep_ != "compound"):
+                return _NONE
+        types = self.generic_noun(tok)
+        if types is not None and tok.lower_ != "board":
+            return self.resolve_generic(tok, types)
+        if depth < 2 and (low in self.lex.finance_nouns or self._is_cue(tok)):
+            for c in tok.children:
+                if c.dep_ == "poss":
+                    got = self.evaluate(c, prev_owner, depth + 1)
+                    if got is not None:
+                        return got
+                if c.dep_ == "compound" and c.i in ctx.token_org:
+                    return self.evaluate(c, prev_owner, depth + 1)
+            for c in tok.children:
+                if c.dep_ == "prep" and c.lower_ in ("for", "at", "of"):
+                    for p in c.children:
+                        if p.dep_ == "pobj":
+                            got = self._pp_owner(p)
+                            if got is not None:
+                                return got
+        return None
+
+    def _is_cue(self, tok: Token) -> bool:
+        role = self.lex.cue_role.get(tok.lower_)
+        return role is not None
+
+    def _pp_owner(self, tok: Token) -> str | None:
+        mention = self.ctx.token_org.get(tok.i)
+        if mention is not None:
+            return mention.name if self.ctx.owner_ok(mention) else None
+        if tok.lower_ in self.lex.collective:
+            return _NONE
+        return None
+
+    def owner(self, f: _Found, prev_owner: str | None) -> str | None:
+        ctx, doc = self.ctx, self.ctx.doc
+        # "Portsmouth Hospitals Trust (£34m)"
+        before = ctx.text[max(0, f.parsed.start - 3):f.parsed.start]
+        if "(" in before:
+            i = bisect.bisect_left(ctx.org_starts, f.parsed.start) - 1
+            if i >= 0:
+                o = ctx.orgs[i]
+                if 0 <= f.parsed.start - o.end <= 3 and ctx.owner_ok(o):
+                    return o.name
+        span = doc.char_span(f.start, f.end, alignment_mode="expand")
+        if span is None or not doc.has_annotation("DEP"):
+            return self._fallback(f, prev_owner, None)
+        root = span.root
+        cur: Token = root
+        seen = set()
+        for depth in range(12):
+            if cur.i in seen:
+                break
+            seen.add(cur.i)
+            got = self._check_node(cur, root, depth, prev_owner)
+            if got is not None:
+                return None if got == _NONE else got
+            if cur.head is cur:
+                break
+            cur = cur.head
+        return self._fallback(f, prev_owner, root)
+
+    def _check_node(self, node: Token, root: Token, depth: int, prev_owner: str | None
+                    ) -> str | None:
+        is_noun = node.pos_ in ("NOUN", "PROPN", "NUM", "SYM")
+        if is_noun:
+            for c in node.children:
+                if c.dep_ == "poss" and (depth == 0 or node.lower_ in self.lex.finance_nouns
+                                         or self._is_cue(node)):
+                    got = self.evaluate(c, prev_owner)
+                    if got is not None:
+                        return got
+                if c.dep_ == "prep" and c.lower_ in ("for", "at"):
+                    for p in c.children:
+                        if p.dep_ == "pobj":
+                            got = self._pp_owner(p)
+                            if got is not None:
+                                return got
+        if node.pos_ in ("VERB", "AUX") or any(c.dep_ in _SUBJECT_DEPS for c in node.children):
+            for c in node.children:
+                if c.dep_ == "prep" and c.lower_ == "for":
+                    for p in c.children:
+                        if p.dep_ == "pobj":
+                            got = self._pp_owner(p)
+                            if got is not None:
+                                return got
+            for c in node.children:
+                if c.dep_ in _SUBJECT_DEPS and c.lower_ not in ("that", "which", "this"):
+                    got = self.evaluate(c, prev_owner)
+                    if got is not None:
+                        return got
+        return None
+
+    def _fallback(self, f: _Found, prev_owner: str | None, root: Token | None) -> str | None:
+        ctx = self.ctx
+        s_start, s_end = ctx.sents[f.sent]
+        inside: set[int] = set()
+        if root is not None:
+            head = root.head if root.dep_ in ("compound", "nummod", "quantmod") else root
+            inside = {t.i for t in head.subtree}
+        # subjects elsewhere in the sentence that are organisations or back-references
+        best: tuple[int, str] | None = None
+        for tok in ctx.doc.char_span(s_start, s_end, alignment_mode="expand") or []:
+            if tok.dep_ not in _SUBJECT_DEPS or tok.i in inside:
+                continue
+            got = None
+            mention = ctx.token_org.get(tok.i)
+            if mention is not None:
+                got = mention.name if ctx.owner_ok(mention) else None
+            elif self.generic_noun(tok) is not None and tok.lower_ != "board":
+                got = self.resolve_generic(tok, self.generic_noun(tok) or ())
+            if got is None or got == _NONE:
+                continue
+            dist = abs(tok.idx - f.parsed.start) + (0 if tok.idx < f.parsed.start else 1000)
+            if best is None or dist < best[0]:
+                best = (dist, got)
+        if best is not None:
+            return best[1]
+        return prev_owner
+
+
+# --------------------------------------------------------------------------------------------
+# Periods
+# --------------------------------------------------------------------------------------------
+
+
+def _shift(period: str, years: int) -> str:
+    if "-" in period:
+        start = int(period[:4]) + years
+        return f"{start}-{(start + 1) % 100:02d}"
+    return str(int(period) + years)
+
+
+class _PeriodResolver:
+    def __init__(self, ctx: _Context) -> None:
+        self.ctx = ctx
+        self.lead: dict[int, str | None] = {}
+
+    def story_lead(self, story: int) -> str | None:
+        if story not in self.lead:
+            ctx = self.ctx
+            start = ctx.story_starts[story]
+            end = (ctx.story_starts[story + 1] if story + 1 < len(ctx.story_starts)
+                   else len(ctx.text))
+            first = ctx.sent_index(start)
+            sents = [s for s in ctx.sents[first:] if s[0] >= start and s[1] <= end]
+            if sents and story > 0 or (sents and ctx.text[sents[0][0]:sents[0][1]].strip()
+                                       and ctx.text[sents[0][1] - 1] not in ".!?”\""):
+                # skip a headline line
+                if sents and ctx.text[sents[0][0]:sents[0][1]].rstrip()[-1:] not in ".!?”\"":
+                    sents = sents[1:]
+            found = None
+            for s_start, s_end in sents[:2]:
+                ys = [y for y in ctx.years_between(s_start, s_end) if not y.date]
+                if ys:
+                    found = ys[0].period
+                    break
+            self.lead[story] = found
+        return self.lead[story]
+
+    @staticmethod
+    def _nearest(years: list[_Year], f: _Found) -> str | None:
+        if not years:
+            return None
+
+        def dist(y: _Year) -> int:
+            if y.end <= f.parsed.start:
+                return f.parsed.start - y.end
+            return y.start - f.end + 1  # a year right after the amount ("£2.7bn in 2013-14")
+
+        return min(years, key=dist).period
+
+    def period(self, f: _Found, found: list[_Found]) -> str | None:
+        ctx = self.ctx
+        c_start, c_end = f.clause
+        text = ctx.text
+        years = ctx.years_between(c_start, c_end)
+        if years:
+            return self._nearest(years, f)
+        rel = ctx.lex.relative_re.search(text, c_start, c_end)
+        if rel:
+            shift = ctx.lex.relative_shift[_norm_phrase(rel.group())]
+            if ctx.pinned:
+                return _shift(ctx.pinned, shift)
+            prev = self._previous_sentence_year(f)
+            return prev
+        s_start, s_end = ctx.sents[f.sent]
+        years = ctx.years_between(s_start, s_end)
+        if years:
+            return self._nearest(years, f)
+        prev = self._previous_sentence_year(f)
+        if prev:
+            return prev
+        for other in reversed(found):
+            if other.story == f.story and f.sent - other.sent <= 2 and other.period:
+                return other.period
+            if other.story != f.story or f.sent - other.sent > 2:
+                break
+        for other in reversed(found):
+            if (other.story == f.story and other.role == f.role and other.org == f.org
+                    and other.period):
+                return other.period
+        return self.story_lead(f.story)
+
+    def _previous_sentence_year(self, f: _Found) -> str | None:
+        ctx = self.ctx
+        if f.sent == 0:
+            return None
+        p_start, p_end = ctx.sents[f.sent - 1]
+        if ctx.story_index(p_start) != f.story:
+            return None
+        ys = [y for y in ctx.years_between(p_start, p_end) if not y.date]
+        return ys[-1].period if ys else None
+
+
+# --------------------------------------------------------------------------------------------
+# The component
+# --------------------------------------------------------------------------------------------
+
+
+def _dollar_currency(ctx: _Context, f: _Found) -> str:
+    """A bare "$" is USD unless the text around it names a country with its own dollar."""
+    text, lex = ctx.text, ctx.lex
+    s_start, s_end = ctx.sents[f.sent]
+    story_start = ctx.story_starts[f.story]
+    for lo, hi in ((s_start, s_end), (story_start, s_start)):
+        places = list(lex.place_re.finditer(text, lo, hi))
+        if places:
+            return lex.place_currency[places[-1].group()]
+    return "USD"
+
+
+def _same_value(a: _Found, b: _Found) -> bool:
+    va, vb = a.parsed.value, b.parsed.value
+    if a.currency != b.currency:
+        return False
+    return abs(va - vb) <= 0.005 * max(abs(va), abs(vb), 1e-9)
+
+
+def _dedupe(found: list[_Found]) -> list[_Found]:
+    """Ruling 11: one entry per fact (value, role, org, period); the first mention's text."""
+    kept: list[_Found] = []
+    for f in found:
+        twin = None
+        for k in kept:
+            if not _same_value(k, f):
+                continue
+            same_role = k.role == f.role or f.role_source == "default"
+            same_org = k.org == f.org or k.org is None or f.org is None
+            same_period = k.period == f.period or k.period is None or f.period is None
+            if same_role and same_org and same_period:
+                twin = k
+                break
+        if twin is None:
+            kept.append(f)
+            continue
+        twin.org = twin.org or f.org
+        twin.period = twin.period or f.period
+    return kept
+
+
+def _as_dict(ctx: _Context, f: _Found) -> dict[str, Any]:
+    p = f.parsed
+    gbp = f.currency == "GBP"
+    s_start, s_end = ctx.sents[f.sent]
+    return {
+        "text": p.text,
+        "value_gbp": p.value if gbp else None,
+        "value_gbp_max": p.value_max if gbp else None,
+        "currency": f.currency,
+        "value": p.value,
+        "qualifier": p.qualifier,
+        "role": f.role,
+        "per": p.per,
+        "org": f.org,
+        "period": f.period,
+        "start": p.start,
+        "end": p.end,
+        "sentence": ctx.text[s_start:s_end].strip(),
+    }
+
+
+class MoneyExtractor:
+    """Finds amounts of money and says what, whose and when they are."""
+
+    def __init__(self, nlp: Language, name: str = "policywatch_money", *,
+                 lexicon_path: str | None = None) -> None:
+        self.name = name
+        self.lex = load_lexicon(lexicon_path or DATA_PATH)
+        _register_extensions()
+
+    def __call__(self, doc: Doc) -> Doc:
+        ctx = _Context(doc, self.lex)
+        text = doc.text
+        found: list[_Found] = []
+        for p in _iter_amounts(text, self.lex):
+            fig_start = p.figure_start
+            sent = ctx.sent_index(fig_start)
+            found.append(_Found(
+                parsed=p, start=fig_start, end=p.end, sent=sent,
+                clause=ctx.clause(sent, fig_start), story=ctx.story_index(fig_start),
+                currency=p.currency,
+            ))
+        orgs = _OrgResolver(ctx)
+        periods = _PeriodResolver(ctx)
+        done: list[_Found] = []
+        for i, f in enumerate(found):
+            if f.parsed.dollar:
+                f.currency = _dollar_currency(ctx, f)
+            prev_end = found[i - 1].end if i > 0 else 0
+            next_start = found[i + 1].parsed.start if i + 1 < len(found) else len(text)
+            f.role, f.role_source = _role(ctx, f, prev_end, next_start)
+            prev_owner = None
+            for other in reversed(done):
+                if other.story == f.story:
+                    prev_owner = other.org
+                break
+            f.org = orgs.owner(f, prev_owner)
+            f.period = periods.period(f, done)
+            done.append(f)
+        kept = _dedupe(done)
+        spans = []
+        amounts = []
+        for f in kept:
+            span = doc.char_span(f.parsed.start, f.parsed.end, alignment_mode="expand")
+            record = _as_dict(ctx, f)
+            if span is not None:
+                span._.amount = record
+                spans.append(span)
+            amounts.append(record)
+        doc.spans[SPAN_KEY] = spans
+        doc._.amounts = amounts
+        return doc
+
+
+def _register_extensions() -> None:
+    for name in ("amounts", "published", "organisations"):
+        if not Doc.has_extension(name):
+            Doc.set_extension(name, default=None)
+    for name in ("amount", "org_name", "org_type"):
+        if not Span.has_extension(name):
+            Span.set_extension(name, default=None)
+
+
+_register_extensions()
+
+
+@Language.factory(
+    "policywatch_money",
+    assigns=["doc.spans", "doc._.amounts", "span._.amount"],
+    requires=["doc.spans", "token.dep"],
+    default_config={"lexicon_path": None},
+)
+def make_money_extractor(nlp: Language, name: str, lexicon_path: str | None) -> MoneyExtractor:
+    """spaCy factory of the money component (data from ``data/money.toml`` by default)."""
+    return MoneyExtractor(nlp, name, lexicon_path=lexicon_path)
