@@ -1,0 +1,108 @@
+"""The one place where the crawler's Scrapy settings and their defaults are defined.
+
+``build_settings(overrides)`` returns the Scrapy ``Settings`` for a crawl. Every default below
+is chosen for polite, safe crawling of public news sites; tests and benchmarks override a few
+(timeouts, delays) through the ``overrides`` dict, the CLI through ``crawl(settings=...)``.
+
+policywatch-specific settings:
+
+``POLICYWATCH_CONTACT_URL``
+    Where site owners can reach the operator; it goes into the User-Agent.
+``POLICYWATCH_EMBED``
+    Optional sentence-embedding callable (``list[str] -> array``) handed to ``split_stories``
+    to split newsletters by topic shifts, or its dotted import path (preferred, since crawls
+    run in a child process). Default None.
+``POLICYWATCH_HOSTS``
+    ``{host: address}`` fixed name resolutions (like /etc/hosts); still subject to the
+    private-address check.
+``POLICYWATCH_BATCH_SIZE``
+    Articles per database transaction in the item pipeline.
+``RETRY_BACKOFF_BASE``, ``RETRY_BACKOFF_MAX``, ``RETRY_AFTER_MAX``
+    Retry pacing (see ``crawler.middlewares.BackoffRetryMiddleware``).
+``CRAWL_DELAY_MAX``
+    Upper bound applied to a robots.txt ``Crawl-delay``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from scrapy.settings import Settings
+
+__all__ = ["DEFAULTS", "DEFAULT_CONTACT_URL", "build_settings", "user_agent"]
+
+DEFAULT_CONTACT_URL = "https://github.com/policywatch/policywatch"
+VERSION = "0.1"
+
+
+def user_agent(contact_url: str = DEFAULT_CONTACT_URL) -> str:
+    """``policywatch/0.1 (+CONTACT_URL)``."""
+    return f"policywatch/{VERSION} (+{contact_url})"
+
+
+DEFAULTS: dict[str, Any] = {
+    "BOT_NAME": "policywatch",
+    "POLICYWATCH_CONTACT_URL": DEFAULT_CONTACT_URL,
+    "POLICYWATCH_EMBED": None,
+    "POLICYWATCH_HOSTS": {},
+    "POLICYWATCH_BATCH_SIZE": 100,
+    # -- politeness
+    "ROBOTSTXT_OBEY": True,
+    "ROBOTSTXT_USER_AGENT": "policywatch",
+    "CRAWL_DELAY_MAX": 60.0,
+    "AUTOTHROTTLE_ENABLED": True,
+    "AUTOTHROTTLE_START_DELAY": 1.0,
+    "AUTOTHROTTLE_MAX_DELAY": 30.0,
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": 2.0,
+    "DOWNLOAD_DELAY": 0.5,  # floor of AutoThrottle's delay per host
+    "CONCURRENT_REQUESTS": 16,  # over all sources crawled by one spider
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+    "COOKIES_ENABLED": False,
+    # -- safety limits
+    "DOWNLOAD_TIMEOUT": 30,
+    "DOWNLOAD_MAXSIZE": 10 * 1024 * 1024,  # also caps decompressed bodies (gzip bombs)
+    "DOWNLOAD_WARNSIZE": 2 * 1024 * 1024,
+    "DNS_TIMEOUT": 20,
+    "REDIRECT_MAX_TIMES": 5,
+    "METAREFRESH_ENABLED": False,
+    "URLLENGTH_LIMIT": 2083,
+    # -- retries: 429 and 5xx, with backoff and Retry-After
+    "RETRY_ENABLED": True,
+    "RETRY_TIMES": 3,
+    "RETRY_HTTP_CODES": [429, 500, 502, 503, 504, 522, 524, 408],
+    "RETRY_BACKOFF_BASE": 2.0,
+    "RETRY_BACKOFF_MAX": 60.0,
+    "RETRY_AFTER_MAX": 120.0,
+    # -- plumbing
+    "TELNETCONSOLE_ENABLED": False,
+    "REMOTE_CONTROL_ENABLED": False,  # no listening sockets
+    "LOG_LEVEL": "INFO",
+    "HTTPCACHE_ENABLED": False,  # fine for development; incremental logic never relies on it
+    "DOWNLOADER_MIDDLEWARES": {
+        "crawler.middlewares.AllowedDomainsMiddleware": 60,
+        "crawler.middlewares.PrivateAddressMiddleware": 70,
+        "crawler.middlewares.ConditionalRequestMiddleware": 540,
+        "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+        "crawler.middlewares.BackoffRetryMiddleware": 550,
+    },
+    "EXTENSIONS": {"crawler.middlewares.RobotsCrawlDelay": 10},
+    "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 300},
+}
+
+
+def build_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Scrapy settings: ``DEFAULTS`` updated with ``overrides`` (dict settings are merged)."""
+    merged: dict[str, Any] = {
+        k: dict(v) if isinstance(v, dict) else v for k, v in DEFAULTS.items()
+    }
+    for key, value in (overrides or {}).items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key].update(value)
+        else:
+            merged[key] = value
+    if "USER_AGENT" not in (overrides or {}):
+        merged["USER_AGENT"] = user_agent(merged["POLICYWATCH_CONTACT_URL"])
+    settings = Settings()
+    settings.setdict(merged, priority="project")
+    return settings

@@ -1,0 +1,104 @@
+"""Crawl state shared by the spider, its middlewares and the item pipeline.
+
+``StoreContext`` is per crawl process: the database connection, the URLs already fetched, the
+HTTP validators and the SimHash index of stored articles (shared by all sources, so a press
+release published by two sources is recognised as a duplicate). ``SourceState`` is per
+source: counters and errors for the run report, validators received, URLs scheduled.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from crawler.dedup import SimhashIndex
+from crawler.sources import Source
+
+__all__ = ["SourceReport", "SourceState", "StoreContext", "utcnow"]
+
+
+def utcnow() -> datetime:
+    """Current UTC time as a naive datetime (the store's TIMESTAMP convention)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class StoreContext:
+    """Process-wide crawl state backed by one DuckDB connection."""
+
+    con: duckdb.DuckDBPyConnection
+    seen: dict[str, datetime] = field(default_factory=dict)
+    validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    fingerprints: SimhashIndex = field(default_factory=SimhashIndex)
+    embed: Callable[..., Any] | None = None
+    progress: Callable[[dict[str, Any]], None] | None = None
+
+    def emit(self, event: str, **data: Any) -> None:
+        if self.progress is not None:
+            self.progress({"event": event, **data})
+
+
+@dataclass
+class SourceReport:
+    """Outcome of crawling one source in one run."""
+
+    source: str
+    status: str = "running"
+    pages_fetched: int = 0
+    articles_fetched: int = 0
+    not_modified: int = 0
+    skipped_seen: int = 0
+    new_articles: int = 0
+    new_stories: int = 0
+    new_versions: int = 0
+    duplicates: int = 0
+    unchanged: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    run_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class SourceState:
+    """Per-source state of a running crawl."""
+
+    source: Source
+    store: StoreContext
+    report: SourceReport = field(init=False)
+    errors: Counter[str] = field(default_factory=Counter)
+    new_validators: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scheduled: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.report = SourceReport(self.source.name)
+
+    @property
+    def validators(self) -> dict[str, tuple[str | None, str | None]]:
+        return self.store.validators
+
+    def error(self, kind: str, n: int = 1) -> None:
+        self.errors[kind] += n
+
+    def record_validators(self, url: str, response: Any) -> None:
+        etag = response.headers.get(b"ETag")
+        last_modified = response.headers.get(b"Last-Modified")
+        if response.status == 304:
+            old_etag, old_lm = self.store.validators.get(url, (None, None))
+            etag_s, lm_s = old_etag, old_lm
+        else:
+            etag_s = etag.decode("latin-1") if etag else None
+            lm_s = last_modified.decode("latin-1") if last_modified else None
+        self.new_validators[url] = {
+            "url": url,
+            "etag": etag_s,
+            "last_modified": lm_s,
+            "last_status": response.status,
+            "checked_at": utcnow(),
+        }

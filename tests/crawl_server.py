@@ -1,0 +1,360 @@
+"""A local HTTP server for crawler tests and benchmarks: a directory plus scripted routes.
+
+It binds 127.0.0.1 on an ephemeral port (``request_queue_size`` raised for Scrapy's
+concurrency), serves files from ``root`` with ``{{BASE_URL}}`` replaced by its own base URL,
+answers conditional requests for them (ETag / Last-Modified -> 304), and lets a test script
+any path: fixed replies, a sequence (500 then 200), a hang, a lazily streamed huge body, a
+redirect. Every request is counted per path (query string included).
+
+    with CrawlServer(tmp_path) as server:
+        server.route("/flaky", sequence(reply(status=500), reply(b"<html>ok</html>")))
+        ...
+        assert server.requests["/flaky"] == 2
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import mimetypes
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+__all__ = [
+    "CrawlServer",
+    "Reply",
+    "RequestInfo",
+    "hang",
+    "redirect",
+    "reply",
+    "sequence",
+    "stream",
+]
+
+PLACEHOLDER = b"{{BASE_URL}}"
+
+
+@dataclass
+class RequestInfo:
+    path: str  # with query string
+    headers: dict[str, str]
+    count: int  # how many times this path was requested, this one included
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes | Iterable[bytes] = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before the status line is sent
+
+
+Handler = Callable[[RequestInfo], Reply]
+
+
+def reply(
+    body: bytes | str = b"",
+    *,
+    status: int = 200,
+    content_type: str = "text/html; charset=utf-8",
+    headers: dict[str, str] | None = None,
+    delay: float = 0.0,
+) -> Handler:
+    """A route that always gives the same reply."""
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    all_headers = {"Content-Type": content_type, **(headers or {})}
+    return lambda req: Reply(status, data, dict(all_headers), delay)
+
+
+def sequence(*handlers: Handler) -> Handler:
+    """The n-th request gets the n-th handler's reply; the last one repeats."""
+    return lambda req: handlers[min(req.count, len(handlers)) - 1](req)
+
+
+def hang(seconds: float) -> Handler:
+    """Accept the request, then say nothing for ``seconds`` (to trigger a client timeout)."""
+    return lambda req: Reply(200, b"late", {"Content-Type": "text/html"}, delay=seconds)
+
+
+def stream(size: int, *, chunk: int = 64 * 1024, content_length: bool = False) -> Handler:
+    """A body of ``size`` bytes generated lazily, never held in memory."""
+
+    def body() -> Iterator[bytes]:
+        block = b"<p>" + b"x" * (chunk - 7) + b"</p>\n"
+        sent = 0
+        while sent < size:
+            part = block[: size - sent]
+            sent += len(part)
+            yield part
+
+    def handler(req: RequestInfo) -> Reply:
+        headers = {"Content-Type": "text/html"}
+        if content_length:
+            headers["Content-Length"] = str(size)
+        return Reply(200, body(), headers)
+
+    return handler
+
+
+def redirect(location: str, status: int = 302) -> Handler:
+    return lambda req: Reply(status, b"", {"Location": location, "Content-Length": "0"})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+class CrawlServer:
+    """A threaded HTTP server on 127.0.0.1 serving ``root`` and scripted routes."""
+
+    def __init__(self, root: str | Path | None = None, *, conditional: bool = True):
+        self.root = Path(root) if root is not None else None
+        self.conditional = conditional
+        self.routes: dict[str, Handler] = {}
+        self.requests: Counter[str] = Counter()
+        self.statuses: Counter[int] = Counter()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self.base_url = ""
+
+    # -- configuration ------------------------------------------------------------------------
+
+    def route(self, path: str, handler: Handler) -> None:
+        """Serve ``path`` (exact, with or without query string) with ``handler``."""
+        self.routes[path] = handler
+
+    def url(self, path: str = "/") -> str:
+        return self.base_url + path
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.statuses.clear()
+
+    def article_requests(self, prefix: str) -> dict[str, int]:
+        """Requests per path for paths starting with ``prefix``."""
+        with self._lock:
+            return {p: n for p, n in self.requests.items() if p.startswith(prefix)}
+
+    # -- serving ------------------------------------------------------------------------------
+
+    def _file_reply(self, path: str, headers: dict[str, str]) -> Reply:
+        assert self.root is not None
+        rel = urlsplit(path).path.lstrip("/")
+        target = (self.root / rel).resolve()
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_relative_to(self.root.resolve()) or not target.is_file():
+            return Reply(404, b"<html><body>not found</body></html>", {"Content-Type": "text/html"})
+        data = target.read_bytes().replace(PLACEHOLDER, self.base_url.encode())
+        ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if target.suffix in (".xml", ".rss", ".atom"):
+            ctype = "application/xml"
+        if ctype.startswith("text/") and "charset" not in ctype:
+            ctype += "; charset=utf-8"
+        out = {"Content-Type": ctype}
+        if self.conditional:
+            etag = '"' + hashlib.sha1(data).hexdigest()[:16] + '"'
+            mtime = email.utils.formatdate(target.stat().st_mtime, usegmt=True)
+            out.update({"ETag": etag, "Last-Modified": mtime})
+            if headers.get("if-none-match") == etag or (
+                "if-none-match" not in headers and headers.get("if-modified-since") == mtime
+            ):
+                return Reply(304, b"", out)
+        return Reply(200, data, out)
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        path = handler.path
+        with self._lock:
+            self.requests[path] += 1
+            count = self.requests[path]
+        headers = {k.lower(): v for k, v in handler.headers.items()}
+        info = RequestInfo(path, headers, count)
+        route = self.routes.get(path) or self.routes.get(urlsplit(path).path)
+        if route is not None:
+            rep = route(info)
+        elif self.root is not None:
+            rep = self._file_reply(path, headers)
+        else:
+            rep = Reply(404, b"not found", {"Content-Type": "text/plain"})
+        with self._lock:
+            self.statuses[rep.status] += 1
+        if rep.delay and self._stopping.wait(rep.delay):
+            return
+        handler.send_response(rep.status)
+        body = rep.body
+        if isinstance(body, bytes):
+            if not any(k.lower() == "content-length" for k in rep.headers):
+                rep.headers["Content-Length"] = str(len(body))
+        for key, value in rep.headers.items():
+            handler.send_header(key, value)
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        try:
+            if isinstance(body, bytes):
+                handler.wfile.write(body)
+            else:
+                for part in body:
+                    if self._stopping.is_set():
+                        break
+                    handler.wfile.write(part)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (size cap, timeout): expected in fault tests
+
+    def start(self) -> CrawlServer:
+        server = self
+
+        class RequestHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"
+
+            def do_GET(self) -> None:  # noqa: N802
+                server._handle(self)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._httpd = _Server(("127.0.0.1", 0), RequestHandler)
+        host, port = self._httpd.server_address[:2]
+        self.base_url = f"http://{host}:{port}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> CrawlServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, step: float = 0.05) -> bool:
+    """Poll ``predicate`` until it is true or ``timeout`` seconds pass."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+# -- generated sites ------------------------------------------------------------------------
+
+_VOCAB = (
+    "nhs trust hospital board funding million pounds waiting list patients care quality "
+    "commission inspection rating good outstanding inadequate requires improvement staff "
+    "nurses doctors workforce strike pay deal integrated care system council social budget "
+    "deficit capital investment beds emergency department ambulance response target mental "
+    "health services community primary practice general prescribing pharmacy dental vaccine "
+    "programme minister secretary state department announced plan review report inquiry "
+    "maternity cancer diagnosis elective recovery backlog winter pressures discharge delayed "
+    "northfield castlebridge kestrel redwater saltmarsh eastmoor fenmoor region national local"
+).split()
+
+
+def article_text(seed: int, words: int = 220) -> str:
+    """Deterministic, distinct prose for article ``seed`` (paragraphs of pseudo-news text)."""
+    import random
+
+    rng = random.Random(seed)
+    sentences = []
+    for _ in range(words // 11):
+        sentence = " ".join(rng.choice(_VOCAB) for _ in range(11))
+        sentences.append(sentence.capitalize() + f" {rng.randint(1, 999)}.")
+    paras = [" ".join(sentences[i : i + 4]) for i in range(0, len(sentences), 4)]
+    return "\n".join(paras)
+
+
+def article_html(
+    title: str,
+    text: str,
+    *,
+    published: str = "2025-01-06T09:00:00+00:00",
+    canonical: str | None = None,
+    charset: str = "utf-8",
+) -> str:
+    paras = "".join(f"<p>{p}</p>\n" for p in text.split("\n"))
+    canon = f'<link rel="canonical" href="{canonical}">' if canonical else ""
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="{charset}">'
+        f"<title>{title}</title>{canon}"
+        f'<meta property="article:published_time" content="{published}"></head>'
+        f"<body><header><nav><a href='/'>Home</a></nav></header><main><article>"
+        f"<h1>{title}</h1><p class='byline'>By Health Desk</p>{paras}</article></main>"
+        f"<footer>Copyright Example News</footer></body></html>"
+    )
+
+
+def write_news_site(
+    root: str | Path, n: int, *, updated: str = "2025-01-06T09:00:00Z"
+) -> list[str]:
+    """Write ``n`` articles, an RSS feed, a sitemap, a listing page and robots.txt to ``root``.
+
+    Returns the article paths (``/articles/0001.html`` ...). Feeds and sitemap use the
+    ``{{BASE_URL}}`` placeholder.
+    """
+    root = Path(root)
+    (root / "articles").mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        path = f"/articles/{i:04d}.html"
+        paths.append(path)
+        (root / path.lstrip("/")).write_text(
+            article_html(f"Story number {i}", article_text(i)), encoding="utf-8"
+        )
+    write_feed(root, [(p, f"Story number {i}", updated) for i, p in enumerate(paths)])
+    urls = "".join(
+        f"<url><loc>{{{{BASE_URL}}}}{p}</loc><lastmod>{updated}</lastmod></url>" for p in paths
+    )
+    (root / "sitemap.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>',
+        encoding="utf-8",
+    )
+    links = "".join(f'<li><a href="{p}?utm_source=home">Story</a></li>' for p in paths)
+    (root / "index.html").write_text(
+        f"<html><body><h1>News</h1><ul>{links}</ul></body></html>", encoding="utf-8"
+    )
+    (root / "robots.txt").write_text(
+        "User-agent: *\nDisallow: /private/\nSitemap: {{BASE_URL}}/sitemap.xml\n", encoding="utf-8"
+    )
+    return paths
+
+
+def write_feed(root: str | Path, items: list[tuple[str, str, str]], name: str = "rss.xml") -> None:
+    """An RSS 2.0 feed of ``(path, title, updated ISO date)`` items (absolute via BASE_URL)."""
+    body = "".join(
+        f"<item><title>{title}</title><link>{{{{BASE_URL}}}}{path}</link>"
+        f"<guid>{{{{BASE_URL}}}}{path}</guid>"
+        f"<pubDate>{email.utils.format_datetime(_iso(updated))}</pubDate></item>"
+        for path, title, updated in items
+    )
+    Path(root, name).write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>Example News</title><link>{{{{BASE_URL}}}}/</link>{body}</channel></rss>",
+        encoding="utf-8",
+    )
+
+
+def _iso(value: str):
+    from datetime import datetime
+
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
