@@ -270,8 +270,13 @@ def _qualifier(left: str, lex: _Lexicon) -> tuple[str | None, int]:
 
 def _iter_amounts(text: str, lex: _Lexicon):
     """Yield a :class:`ParsedAmount` for every amount of money in ``text``."""
-    for m in lex.amount_re.finditer(text):
+    pos = 0
+    while True:
+        m = lex.amount_re.search(text, pos)
+        if m is None:
+            return
         start, end = m.span()
+        pos = end
         if m.group("bn1") is not None:
             if m.group("bm1") is None and not re.search(r"\d{2,}", m.group("bn1")):
                 # "two pounds": keep; a bare "5 pounds" is fine too; nothing to filter
@@ -285,9 +290,11 @@ def _iter_amounts(text: str, lex: _Lexicon):
             if m.group("n2") is not None:
                 value_max = _number(m.group("n2"), m2 or m1, lex)
                 if value_max <= value:
-                    # not a range ("£5m-2"): keep the first figure only
+                    # not a range ("£991m – £31m"): keep the first figure, rescan the rest
                     end = m.end("m1") if m1 else m.end("n1")
+                    value = _number(m.group("n1"), m1, lex)
                     value_max = None
+                    pos = end
         currency = _currency_of(m, lex)
         right = text[end:end + 40]
         if lex.ratio_re.match(right):
@@ -339,6 +346,13 @@ _YEAR_RE = re.compile(r"(?<![\d£$€.,/-])(19[5-9]\d|20\d{2})(?![\d%,.]\d|[-–
 _MONTH_BEFORE_RE = re.compile(rf"(?:{_MONTHS})\s*$", re.IGNORECASE)
 _CLAUSE_SPLIT_RE = re.compile(
     r";|:\s|\s[–—]\s|\s-\s|,\s+(?=(?:but|although|though|while|whereas|yet)\b)|\(|\)")
+# line breaks, and full stops the tokenizer took for an abbreviation ("£44m. Still")
+_ABBREV = "".join(rf"(?<!\b{a}\.)" for a in ("Mr", "Ms", "Dr", "St", "No", "vs", "Mrs", "Prof"))
+_SENT_SPLIT_RE = re.compile(
+    r"\n\s*"
+    rf"|(?<=[a-z0-9%)][.!?]){_ABBREV}\s+(?=[A-Z“‘\"])"
+    rf"|(?<=[a-z0-9%)][.!?][”’\"])\s+(?=[A-Z“‘\"])"
+)
 _HEADLINE_END = ".!?:;,”\"’)"
 
 
@@ -389,6 +403,7 @@ class _Context:
         self.pinned = self._pinned_year(self.text)
         self.orgs = self._org_mentions(doc)
         self.org_starts = [o.start for o in self.orgs]
+        self.amount_tokens: set[int] = set()  # tokens of amounts (filled by the component)
         self.token_org: dict[int, _OrgMention] = {}
         for span, mention in zip(self._org_spans(doc), self.orgs, strict=True):
             for tok in span:
@@ -405,7 +420,7 @@ class _Context:
         out = []
         for start, end in bounds:
             pos = start
-            for m in re.finditer(r"\n\s*", text[start:end]):
+            for m in _SENT_SPLIT_RE.finditer(text[start:end]):
                 cut = start + m.start()
                 if text[pos:cut].strip():
                     out.append((pos, cut))
@@ -504,13 +519,16 @@ class _Context:
     def owner_ok(self, mention: _OrgMention | None) -> bool:
         return mention is not None and mention.type not in self.lex.never_owner_types
 
-    def last_org_before(self, pos: int, types: tuple[str, ...] = (), floor: int = 0
-                        ) -> _OrgMention | None:
+    def last_org_before(self, pos: int, types: tuple[str, ...] = (), floor: int = 0,
+                        name_word: str | None = None) -> _OrgMention | None:
+        """The last owner-capable organisation mentioned before ``pos`` (not before
+        ``floor``), of one of ``types`` or with ``name_word`` in its name when given."""
         i = bisect.bisect_left(self.org_starts, pos) - 1
         while i >= 0 and self.orgs[i].start >= floor:
             o = self.orgs[i]
             if o.end <= pos and self.owner_ok(o) and (not types or o.type in types):
-                return o
+                if name_word is None or name_word in o.name.lower().split():
+                    return o
             i -= 1
         return None
 
@@ -526,8 +544,29 @@ def _cues(text: str, lex: _Lexicon) -> list[tuple[int, int, str | None]]:
             for m in lex.cue_re.finditer(text)]
 
 
-def _compound_window(right: str) -> str:
+def _compound_window(ctx: _Context, f: _Found, right: str) -> str:
     """The words right after an amount that it modifies ("£35m deficit control total")."""
+    doc = ctx.doc
+    if doc.has_annotation("TAG"):
+        span = doc.char_span(f.end, min(len(ctx.text), f.end + len(right)),
+                             alignment_mode="expand")
+        if span is None:
+            return ""
+        end = f.end
+        seen_noun = False
+        for n, tok in enumerate(span):
+            if n >= 4 or tok.idx < f.end and n > 0:
+                break
+            if tok.idx < f.end:
+                continue  # the multiplier token ("m") shared with the amount
+            if tok.pos_ in ("NOUN", "PROPN") or (tok.pos_ == "ADJ" and not seen_noun):
+                seen_noun = seen_noun or tok.pos_ != "ADJ"
+                end = tok.idx + len(tok.text)
+            elif tok.text in "-–":
+                continue
+            else:
+                break
+        return ctx.text[f.end:end].strip()
     words = []
     for m in re.finditer(r"[\w’'-]+|[^\w\s]", right):
         w = m.group().lower()
@@ -551,11 +590,12 @@ def _role(ctx: _Context, f: _Found, prev_end: int, next_start: int) -> tuple[str
                 positive = True
                 break
             return role, "right-pattern"
+    clause_left = text[c_start:q_start]
     for rx, role in lex.left_patterns:
-        if rx.search(left):
+        if rx.search(clause_left):
             return role, "left-pattern"
     if not positive:
-        comp = _compound_window(right)
+        comp = _compound_window(ctx, f, right)
         cues = [c for c in _cues(comp, lex) if c[0] == 0 or comp[c[0] - 1] == " "]
         if cues:
             best = max(cues, key=lambda c: c[1])
@@ -627,7 +667,9 @@ class _OrgResolver:
         if any(c.dep_ == "prep" and c.lower_ == "in" for c in tok.children):
             return _NONE
         floor = self._story_floor(tok.idx)
-        o = self.ctx.last_org_before(tok.idx, types, floor) if types else None
+        o = self.ctx.last_org_before(tok.idx, (), floor, name_word=tok.lower_)
+        if o is None and types:
+            o = self.ctx.last_org_before(tok.idx, types, floor)
         if o is None:
             o = self.ctx.last_org_before(tok.idx, (), floor)
         return o.name if o else _NONE
@@ -713,6 +755,7 @@ class _OrgResolver:
         if span is None or not doc.has_annotation("DEP"):
             return self._fallback(f, prev_owner, None)
         root = span.root
+        s_start, s_end = ctx.sents[f.sent]
         cur: Token = root
         seen = set()
         for depth in range(12):
@@ -722,8 +765,8 @@ class _OrgResolver:
             got = self._check_node(cur, root, depth, prev_owner)
             if got is not None:
                 return None if got == _NONE else got
-            if cur.head is cur:
-                break
+            if cur.head is cur or not s_start <= cur.head.idx < s_end:
+                break  # the parser's sentence can run across a line break
             cur = cur.head
         return self._fallback(f, prev_owner, root)
 
@@ -752,7 +795,8 @@ class _OrgResolver:
                             if got is not None:
                                 return got
             for c in node.children:
-                if c.dep_ in _SUBJECT_DEPS and c.lower_ not in ("that", "which", "this"):
+                if c.dep_ in _SUBJECT_DEPS and c.lower_ not in ("that", "which", "this") \
+                        and c.i not in self.ctx.amount_tokens:
                     got = self.evaluate(c, prev_owner)
                     if got is not None:
                         return got
@@ -825,15 +869,18 @@ class _PeriodResolver:
             self.lead[story] = found
         return self.lead[story]
 
-    @staticmethod
-    def _nearest(years: list[_Year], f: _Found) -> str | None:
+    def _nearest(self, years: list[_Year], f: _Found) -> str | None:
+        ctx_text = self.ctx.text
         if not years:
             return None
 
         def dist(y: _Year) -> int:
             if y.end <= f.parsed.start:
                 return f.parsed.start - y.end
-            return y.start - f.end + 1  # a year right after the amount ("£2.7bn in 2013-14")
+            gap = ctx_text[f.end:y.start]
+            if re.fullmatch(r"\s*(?:[\w-]+\s+){0,2}?(?:in|for|during|of)\s+", gap):
+                return 0  # "£2.7bn in 2013-14", "£5m deficit for 2019-20"
+            return y.start - f.end + 1
 
         return min(years, key=dist).period
 
@@ -968,6 +1015,10 @@ class MoneyExtractor:
                 clause=ctx.clause(sent, fig_start), story=ctx.story_index(fig_start),
                 currency=p.currency,
             ))
+        for f in found:
+            span = doc.char_span(f.start, f.end, alignment_mode="expand")
+            if span is not None:
+                ctx.amount_tokens.update(t.i for t in span)
         orgs = _OrgResolver(ctx)
         periods = _PeriodResolver(ctx)
         done: list[_Found] = []
