@@ -113,6 +113,7 @@ class OrgRecognizer:
         self.compass = set(lex["compass"])
         self.compass_lower = {c.lower() for c in self.compass}
         self.descriptors = set(lex["descriptors"])
+        self.short_form_suffixes = set(lex["short_form_suffixes"])
         self.generic_acronyms = set(lex["generic_acronyms"])
         self.media_words = set(lex["media_words"])
         self.company_words = set(lex["company_words"])
@@ -452,7 +453,7 @@ class OrgRecognizer:
         if org.gaz_name is not None:
             return []
         words = org.name.split()
-        while words and (words[-1] in self.descriptors or words[-1] in ("of",)):
+        while words and (words[-1] in self.short_form_suffixes or words[-1] in ("of",)):
             words.pop()
         forms = []
         if words and len(words) < len(org.name.split()):

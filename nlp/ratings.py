@@ -1,0 +1,740 @@
+"""Quality ratings of named NHS bodies (spaCy component ``policywatch_ratings``).
+
+Finds CQC ratings and NHS England's annual CCG ratings (outstanding, good, requires
+improvement, inadequate) and special measures (in / out), and ties each to the organisation
+it is given to, with the year it is for and the rater where the text says so.
+
+How a rating is read:
+
+* a rating word counts only in rating context: a rating verb or noun nearby ("rated good",
+  "an inadequate rating", "moved from inadequate to good"); "good progress" does not;
+* drafts, hypotheticals ("would have", "could", "deserved") and negated statements are
+  skipped; a rating the body already held ("the good rating it already held") counts;
+* changes ("from good in 2017-18 to inadequate") give the new and the old rating; the old one
+  of an annual CCG rating gets the previous financial year;
+* the rated bodies are the commissioners/providers of the sentence, the antecedent group of a
+  relative clause ("A, B and C, all three of which were rated good"), the bullets under a
+  rating header ("Newly rated outstanding:"), a body named as "among" a rated count, a
+  numbered group ("the 11 trusts placed in special measures" ... "one of the 11"), or for an
+  anaphor ("the trust", "it") the last named body;
+* counts without names ("24 groups were rated outstanding") give no entry.
+
+Output: ``doc.spans["ratings"]`` (the rating words, with ``span._.rating``) and
+``doc._.ratings`` (list of dicts: org, rating, period, rater, start, end, sentence).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span
+
+from nlp.text import register_extensions, shift_financial_year
+
+register_extensions()
+
+DATA_DIR = Path(__file__).parent / "data"
+SPAN_KEY = "ratings"
+RATED_TYPES = ("commissioner", "provider")
+BULLETS = {"•", "*", "-", "–", "·", "◦", "▪"}
+QUOTES = {"“", "”", "‘", "’", '"', "'"}
+CLAUSE_BOUNDARIES = {
+    ",",
+    ";",
+    "–",
+    "—",
+    ":",
+    "(",
+    ")",
+    "but",
+    "which",
+    "though",
+    "although",
+    "while",
+    "whereas",
+    ".",
+}
+_YEAR_RE = re.compile(r"\b((?:19|20)\d{2})(?:\s*[-–/]\s*((?:19|20)?\d{2}))?\b")
+OUT_RE_TEMPLATE = r"(?:{words})\s+(?:the\s+)?(?:new\s+)?(?:financial\s+)?[‘“'\"]?\s*$"
+
+
+def _inflect(words: list[str]) -> set[str]:
+    """A word list with its regular inflections (the lemmatizer reads "rated" as "rat")."""
+    out = set()
+    for w in words:
+        out.update({w, w + "s", w + "d", w + "ed", w + "ing"})
+        if w.endswith("e"):
+            out.add(w[:-1] + "ing")
+        if w.endswith("y"):
+            out.update({w[:-1] + "ies", w[:-1] + "ied"})
+    return out
+
+
+@dataclass
+class _Unit:
+    start: int
+    end: int
+    bullet: bool = False
+    header: bool = False
+
+
+@dataclass
+class _Occ:
+    start: int
+    end: int
+    value: str
+    role: str = "plain"  # plain | new | old | prior
+    implied_in: bool = False  # "taken out of special measures" implies it was in
+    scope: tuple[int, int] | None = None  # tokens where its own year is looked for
+    period: str | None = None
+
+
+@dataclass
+class _Entry:
+    org: str
+    value: str
+    period: str | None
+    rater: str | None
+    occ: _Occ
+    unit: _Unit
+    implied: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class RatingExtractor:
+    """The ``policywatch_ratings`` pipeline component."""
+
+    def __init__(
+        self, nlp: Language, name: str = "policywatch_ratings", *, lexicon_path: str | None = None
+    ) -> None:
+        self.name = name
+        with Path(lexicon_path or DATA_DIR / "ratings_lexicon.json").open(encoding="utf-8") as f:
+            lex = json.load(f)
+        self.matcher = Matcher(nlp.vocab)
+        for value, patterns in lex["values"].items():
+            self.matcher.add(value, [[{"LOWER": w} for w in p] for p in patterns])
+        self.matcher.add("regime", [[{"LOWER": w}] for w in lex["regime_words"]])
+        self.rating_nouns = set(lex["rating_nouns"])
+        self.cue_lemmas = _inflect(lex["cue_lemmas"])
+        self.strong_cues = _inflect(lex["strong_cue_lemmas"])
+        self.non_rating_followers = set(lex["non_rating_followers"])
+        self.prior_lemmas = _inflect(lex["prior_lemmas"])
+        self.draft_words = set(lex["draft_words"])
+        self.hypothetical_words = set(lex["hypothetical_words"])
+        neg = lex["negation_words"]
+        self.negation_re = re.compile(
+            r"\b(?:" + "|".join(re.escape(w) for w in neg) + r")\b", re.IGNORECASE
+        )
+        self.out_re = re.compile(
+            OUT_RE_TEMPLATE.format(words="|".join(re.escape(w) for w in lex["out_words"])),
+            re.IGNORECASE,
+        )
+        self.change_out_re = re.compile(
+            OUT_RE_TEMPLATE.format(words="|".join(re.escape(w) for w in lex["change_out_words"])),
+            re.IGNORECASE,
+        )
+        self.group_verbs = set(lex["group_verbs"])
+        self.anaphor_nouns = set(lex["anaphor_nouns"])
+        self.kind_nouns = set(lex["kind_nouns"])
+        self.rater_cues = set(lex["rater_cues"])
+        self.year_cues = set(lex["year_cues"])
+
+    # ------------------------------------------------------------------ structure
+
+    def _units(self, doc: Doc) -> list[_Unit]:
+        """Lines of the text, split further into sentences; bullet lines stay whole."""
+        units = []
+        sent_starts = {s.start for s in doc.sents}
+        offset = 0
+        for line in doc.text.split("\n"):
+            start_char, end_char = offset, offset + len(line)
+            offset = end_char + 1
+            if not line.strip():
+                continue
+            span = doc.char_span(start_char, end_char, alignment_mode="expand")
+            if span is None or not len(span):
+                continue
+            unit = self._make_unit(doc, span.start, span.end)
+            if unit.end <= unit.start:
+                continue
+            if unit.bullet:
+                units.append(unit)
+                continue
+            start = unit.start
+            for i in range(unit.start + 1, unit.end):
+                if i in sent_starts:
+                    units.append(self._make_unit(doc, start, i))
+                    start = i
+            units.append(self._make_unit(doc, start, unit.end))
+        return [u for u in units if u.end > u.start]
+
+    def _make_unit(self, doc: Doc, start: int, end: int) -> _Unit:
+        while start < end and doc[start].is_space:
+            start += 1
+        while end > start and doc[end - 1].is_space:
+            end -= 1
+        unit = _Unit(start, end)
+        if end > start:
+            unit.bullet = doc[start].text in BULLETS
+            unit.header = doc[end - 1].text == ":"
+        return unit
+
+    def _clause(self, doc: Doc, unit: _Unit, i: int, j: int) -> tuple[int, int]:
+        s = i
+        while s > unit.start and doc[s - 1].lower_ not in CLAUSE_BOUNDARIES:
+            s -= 1
+        e = j
+        while e < unit.end and doc[e].lower_ not in CLAUSE_BOUNDARIES:
+            e += 1
+        return s, e
+
+    # ------------------------------------------------------------------ occurrences
+
+    def _prev_tokens(self, doc: Doc, unit: _Unit, i: int, n: int) -> list:
+        out = []
+        k = i - 1
+        while k >= unit.start and len(out) < n:
+            tok = doc[k]
+            if tok.text in (".", ";", ":"):
+                break
+            if tok.text not in QUOTES:
+                out.append(tok)
+            k -= 1
+        return out
+
+    def _next_token(self, doc: Doc, unit: _Unit, j: int):
+        k = j
+        while k < unit.end and doc[k].text in QUOTES:
+            k += 1
+        return doc[k] if k < unit.end else None
+
+    def _occurrences(self, doc: Doc, unit: _Unit, has_sm: bool) -> list[_Occ]:
+        occs: list[_Occ] = []
+        span = doc[unit.start : unit.end]
+        for match_id, s, e in self.matcher(span):
+            s += unit.start
+            e += unit.start
+            value = doc.vocab.strings[match_id]
+            if value == "regime":
+                if not has_sm:
+                    continue
+                value = "special measures"
+            occ = self._read(doc, unit, s, e, value)
+            if occ is not None:
+                occs.append(occ)
+        # a "new" rating needs an "old" one before it in the same unit
+        seen_old = False
+        for occ in occs:
+            if occ.role == "old":
+                seen_old = True
+            elif occ.role == "new" and not seen_old:
+                occ.role = "plain"
+        return occs
+
+    def _read(self, doc: Doc, unit: _Unit, s: int, e: int, value: str) -> _Occ | None:
+        prev = self._prev_tokens(doc, unit, s, 5)
+        before = doc.text[max(doc[unit.start].idx, doc[s].idx - 40) : doc[s].idx]
+        nxt = self._next_token(doc, unit, e)
+        cs, ce = self._clause(doc, unit, s, e)
+        clause_text = doc[cs:ce].text.lower()
+        clause_words = {t.lower_ for t in doc[cs:ce]}
+        occ = _Occ(s, e, value)
+        if value == "special measures":
+            if doc[s].lower_ == "regime" and not re.search(
+                r"\b(?:in|into|out of|leave|exit|from)\s+(?:the|this|that)\s+$",
+                before,
+                re.IGNORECASE,
+            ):
+                return None
+            if self.out_re.search(before):
+                occ.value = "out of special measures"
+                occ.implied_in = bool(self.change_out_re.search(before))
+        else:
+            prev_lemmas = [t.lower_ for t in prev[:4]]
+            strong = any(lem in self.strong_cues for lem in prev_lemmas)
+            weak = any(lem in self.cue_lemmas for lem in prev_lemmas)
+            noun_next = nxt is not None and nxt.lower_ in self.rating_nouns
+            if (
+                nxt is not None
+                and not noun_next
+                and nxt.pos_ in ("NOUN", "PROPN")
+                and nxt.text[:1].islower()
+            ):
+                return None
+            if not (
+                noun_next
+                or strong
+                or (weak and (nxt is None or nxt.lower_ not in self.non_rating_followers))
+            ):
+                return None
+            # role within a change
+            near = [t.lower_ for t in prev[:3] if t.pos_ != "DET"]
+            after = [t.lower_ for t in doc[e : min(e + 5, ce)] if t.lower_ not in self.rating_nouns]
+            if near and near[0] == "from" or re.search(r"out of\s*[‘“'\"]?\s*$", before):
+                occ.role = "old"
+            elif any(lem in self.prior_lemmas for lem in prev_lemmas[:4]) or any(
+                lem in self.prior_lemmas for lem in after[:4]
+            ):
+                occ.role = "prior"
+            elif near and near[0] in ("to", "into"):
+                occ.role = "new"
+        if any(w in clause_words for w in self.draft_words):
+            return None
+        if self.negation_re.search(clause_text) or (
+            unit.start < cs
+            and self.negation_re.search(doc[unit.start : cs].text.lower())
+            and value == "special measures"
+        ):
+            return None
+        hypothetical = (
+            any(w in clause_words for w in self.hypothetical_words) or "would have" in clause_text
+        )
+        if hypothetical and occ.role != "prior":
+            return None
+        # where this rating's own year is written
+        if occ.role == "old":
+            k = s
+            while k > cs and doc[k - 1].lower_ not in ("from", "of"):
+                k -= 1
+            end = e
+            while end < unit.end and doc[end].lower_ not in ("to", "into", "–", ";", "—"):
+                end += 1
+            occ.scope = (max(cs, k - 1), end)
+        elif occ.role == "prior":
+            occ.scope = (s, ce)
+        return occ
+
+    # ------------------------------------------------------------------ periods
+
+    def _years(self, doc: Doc, start: int, end: int) -> list[tuple[int, str, bool]]:
+        """(token index, period, is_financial_year) of the years written in doc[start:end]."""
+        if end <= start:
+            return []
+        base = doc[start].idx
+        text = doc.text[base : doc[end - 1].idx + len(doc[end - 1])]
+        out = []
+        for m in _YEAR_RE.finditer(text):
+            y1, y2 = m.group(1), m.group(2)
+            tok = doc.char_span(base + m.start(), base + m.end(), alignment_mode="expand")
+            idx = tok.start if tok is not None else start
+            if y2:
+                if (int(y1) + 1) % 100 != int(y2[-2:]):
+                    continue
+                out.append((idx, f"{y1}-{y2[-2:]}", True))
+            else:
+                out.append((idx, y1, False))
+        return out
+
+    def _ratings_year(self, doc: Doc, units: list[_Unit]) -> str | None:
+        """The financial year the document's annual ratings are for (first one named with a
+        rating word)."""
+        for unit in units:
+            if any(t.lower_ in self.year_cues for t in doc[unit.start : unit.end]):
+                fys = [p for _, p, fy in self._years(doc, unit.start, unit.end) if fy]
+                if fys:
+                    return fys[0]
+        return None
+
+    def _period(
+        self,
+        doc: Doc,
+        unit: _Unit,
+        occ: _Occ,
+        occs: list[_Occ],
+        org_type: str,
+        default_fy: str | None,
+    ) -> str | None:
+        annual = (
+            org_type == "commissioner"
+            and occ.value != "special measures"
+            and "special measures" not in occ.value
+        )
+
+        def pick(years):
+            if annual:
+                years = [y for y in years if y[2]]
+            elif occ.value in ("outstanding", "good", "requires improvement", "inadequate"):
+                years = [y for y in years if not y[2]] or years
+            if not years:
+                return None
+            return min(years, key=lambda y: abs(y[0] - occ.start))[1]
+
+        if occ.scope is not None:
+            found = pick(self._years(doc, *occ.scope))
+            if found or occ.role == "prior":
+                return found
+            if occ.role == "old":
+                if not annual:
+                    return None
+                new = next((o for o in occs if o.role == "new"), None)
+                current = None
+                if new is not None:
+                    current = self._period(doc, unit, new, occs, org_type, default_fy)
+                current = current or default_fy
+                return shift_financial_year(current, -1) if current else None
+        excluded: set[int] = set()
+        for other in occs:
+            if other is not occ and other.scope is not None:
+                excluded.update(range(*other.scope))
+        years = [y for y in self._years(doc, unit.start, unit.end) if y[0] not in excluded]
+        found = pick(years)
+        if found:
+            return found
+        return default_fy if annual else None
+
+    # ------------------------------------------------------------------ targets
+
+    def _coordination_group(self, doc: Doc, mentions: list[Span], before: int) -> list[Span]:
+        prior = [m for m in mentions if m.end <= before]
+        if not prior:
+            return []
+        group = [prior[-1]]
+        for m in reversed(prior[:-1]):
+            between = doc[m.end : group[0].start]
+            if all(t.lower_ in (",", "and", "&", "or") or t.is_space for t in between):
+                group.insert(0, m)
+            else:
+                break
+        return group
+
+    def _which_group(
+        self, doc: Doc, unit: _Unit, occ: _Occ, mentions: list[Span]
+    ) -> list[Span] | None:
+        k = occ.start - 1
+        steps = 0
+        while k >= unit.start and steps < 8:
+            tok = doc[k]
+            if tok.lower_ in ("which", "who"):
+                j = k
+                while j > unit.start and doc[j - 1].lower_ in (
+                    "of",
+                    "all",
+                    "each",
+                    "both",
+                    "three",
+                    "two",
+                    "four",
+                    "five",
+                    "none",
+                    ",",
+                    "–",
+                    "—",
+                    "-",
+                ):
+                    j -= 1
+                return self._coordination_group(doc, mentions, j)
+            if tok.text in (".", ";", ":"):
+                break
+            k -= 1
+            steps += 1
+        return None
+
+    def _has_count(self, doc: Doc, unit: _Unit) -> bool:
+        for tok in doc[unit.start : unit.end]:
+            if (
+                tok.like_num
+                and not re.fullmatch(r"(?:19|20)\d{2}", tok.text)
+                and tok.ent_type_ not in ("DATE", "TIME", "MONEY", "PERCENT")
+            ):
+                return True
+        return False
+
+    def _has_anaphor(self, doc: Doc, unit: _Unit) -> str | None:
+        """Return the kind of an anaphor ("it", "the trust") in the unit, if any."""
+        for tok in doc[unit.start : unit.end]:
+            if tok.lower_ in ("it", "its"):
+                return "any"
+            if tok.lower_ in self.anaphor_nouns and tok.i > unit.start:
+                left = doc[max(unit.start, tok.i - 3) : tok.i]
+                if any(t.lower_ in ("the", "this") for t in left) and not any(
+                    t.like_num for t in left
+                ):
+                    return (
+                        "provider"
+                        if tok.lower_ in ("trust", "hospital", "provider")
+                        else "commissioner"
+                        if tok.lower_ in ("ccg", "group", "commissioner")
+                        else "any"
+                    )
+        return None
+
+    def _indefinite(self, doc: Doc, unit: _Unit) -> bool:
+        toks = doc[unit.start : unit.end]
+        for i, tok in enumerate(toks):
+            if tok.lower_ in ("a", "an"):
+                window = [t.lower_ for t in toks[i + 1 : i + 5]]
+                if any(w in self.kind_nouns for w in window) and (
+                    "rated" in [t.lower_ for t in toks[i + 1 : i + 7]]
+                ):
+                    return True
+        return False
+
+    # ------------------------------------------------------------------ main
+
+    def __call__(self, doc: Doc) -> Doc:
+        org_spans = [s for s in doc.spans.get("orgs", []) if s._.org_type in RATED_TYPES]
+        org_spans.sort(key=lambda s: s.start)
+        all_orgs = list(doc.spans.get("orgs", []))
+        units = self._units(doc)
+        has_sm = "special measures" in doc.text.lower()
+        default_fy = self._ratings_year(doc, units)
+        raters = self._raters(doc, units, all_orgs)
+        groups = self._numbered_groups(doc, units, has_sm)
+
+        entries: list[_Entry] = []
+        count_ratings: list[tuple[int, _Occ, str | None]] = []  # (unit index, occ, period)
+        header: tuple[_Unit, list[_Occ]] | None = None
+        unit_mentions = []
+        for unit in units:
+            unit_mentions.append(
+                [m for m in org_spans if m.start >= unit.start and m.end <= unit.end]
+            )
+
+        def add(
+            org_span: Span, occ: _Occ, unit: _Unit, period: str | None, implied: bool = False
+        ) -> None:
+            value = occ.value
+            if value == "special measures" and implied:
+                value = "special measures"
+            entries.append(
+                _Entry(
+                    org_span._.org_name,
+                    value,
+                    period,
+                    self._rater(doc, unit, value, org_span._.org_type, raters),
+                    occ,
+                    unit,
+                    implied=implied,
+                )
+            )
+
+        for ui, unit in enumerate(units):
+            mentions = unit_mentions[ui]
+            occs = self._occurrences(doc, unit, has_sm)
+            if unit.bullet and header is not None:
+                pass
+            elif not unit.bullet:
+                header = None
+            consumed: set[int] = set()
+            handled: set[int] = set()
+            for oi, occ in enumerate(occs):
+                group = self._which_group(doc, unit, occ, mentions)
+                if group:
+                    for m in group:
+                        add(
+                            m,
+                            occ,
+                            unit,
+                            self._period(doc, unit, occ, occs, m._.org_type, default_fy),
+                        )
+                        if occ.role != "old":
+                            consumed.add(m.start)
+                    handled.add(oi)
+            free = [m for m in mentions if m.start not in consumed]
+            # bullets under a rating header
+            if unit.bullet and header is not None and mentions:
+                h_unit, h_occs = header
+                targets = free if not occs else [m for m in free if m is mentions[0]] or free[:1]
+                for m in targets:
+                    for occ in h_occs:
+                        add(
+                            m,
+                            occ,
+                            h_unit,
+                            self._period(doc, h_unit, occ, h_occs, m._.org_type, default_fy),
+                        )
+            if unit.header and occs and not mentions:
+                header = (unit, [o for o in occs if o.role != "old"] or occs)
+                continue
+            # "Among them are X and Y" after a rated count
+            if doc[unit.start].lower_ == "among" and free:
+                for ci, cocc, cperiod in reversed(count_ratings):
+                    if ui - ci <= 3:
+                        for m in free:
+                            period = cperiod if m._.org_type == "commissioner" else None
+                            add(m, cocc, units[ci], period)
+                            new_like = _Occ(cocc.start, cocc.end, cocc.value, "new")
+                            for occ in occs:
+                                if occ.role == "old":
+                                    occ_period = self._period(
+                                        doc,
+                                        unit,
+                                        occ,
+                                        [occ, new_like],
+                                        m._.org_type,
+                                        cperiod or default_fy,
+                                    )
+                                    add(m, occ, unit, occ_period)
+                                    handled.add(occs.index(occ))
+                    break
+            # numbered groups: "one of the 11"
+            for number, gocc in groups.items():
+                if re.search(rf"\bof the {re.escape(number)}\b", doc[unit.start : unit.end].text):
+                    for m in mentions:
+                        add(m, gocc, unit, None)
+            rest = [o for i, o in enumerate(occs) if i not in handled]
+            if not rest:
+                continue
+            if free:
+                for occ in rest:
+                    for m in free:
+                        add(
+                            m,
+                            occ,
+                            unit,
+                            self._period(doc, unit, occ, occs, m._.org_type, default_fy),
+                        )
+                        if occ.implied_in:
+                            add(
+                                m,
+                                _Occ(occ.start, occ.end, "special measures"),
+                                unit,
+                                None,
+                                implied=True,
+                            )
+                continue
+            if mentions:
+                continue  # all named bodies already took their rating from a relative clause
+            target = None
+            if self._indefinite(doc, unit):
+                for later in unit_mentions[ui + 1 : ui + 3]:
+                    if later:
+                        target = later[0]
+                        break
+            elif self._has_count(doc, unit):
+                for occ in rest:
+                    if occ.role in ("plain", "new"):
+                        count_ratings.append(
+                            (
+                                ui,
+                                occ,
+                                self._period(doc, unit, occ, occs, "commissioner", default_fy),
+                            )
+                        )
+            else:
+                kind = self._has_anaphor(doc, unit)
+                if kind is not None:
+                    earlier = [
+                        m
+                        for m in org_spans
+                        if m.end <= unit.start and (kind == "any" or m._.org_type == kind)
+                    ]
+                    if earlier:
+                        target = earlier[-1]
+            if target is not None:
+                for occ in rest:
+                    add(
+                        target,
+                        occ,
+                        unit,
+                        self._period(doc, unit, occ, occs, target._.org_type, default_fy),
+                    )
+                    if occ.implied_in:
+                        add(
+                            target,
+                            _Occ(occ.start, occ.end, "special measures"),
+                            unit,
+                            None,
+                            implied=True,
+                        )
+
+        results, spans = self._finish(doc, entries)
+        doc.spans[SPAN_KEY] = spans
+        doc._.ratings = results
+        return doc
+
+    def _numbered_groups(self, doc: Doc, units: list[_Unit], has_sm: bool) -> dict[str, _Occ]:
+        """ "the 11 trusts placed in special measures" -> {"11": special-measures occurrence}."""
+        groups: dict[str, _Occ] = {}
+        if not has_sm:
+            return groups
+        for unit in units:
+            for occ in self._occurrences(doc, unit, has_sm):
+                if occ.value != "special measures":
+                    continue
+                window = doc[max(unit.start, occ.start - 6) : occ.start]
+                words = [t.lower_ for t in window]
+                if not any(w in self.group_verbs for w in words):
+                    continue
+                for k, tok in enumerate(window[:-1]):
+                    if tok.like_num and k > 0 and window[k - 1].lower_ == "the":
+                        groups.setdefault(tok.text, occ)
+        return groups
+
+    def _raters(self, doc: Doc, units: list[_Unit], orgs: list[Span]) -> dict[str, str | None]:
+        """Who rates in this document: NHS England for CCGs where it is named with the ratings,
+        the CQC for providers where it is named."""
+        nhse = None
+        cqc = None
+        for span in orgs:
+            name = span._.org_name or ""
+            if name in ("Care Quality Commission", "CQC"):
+                cqc = "CQC"
+        for unit in units:
+            words = {t.lower_ for t in doc[unit.start : unit.end]}
+            if not words & self.rater_cues:
+                continue
+            for span in orgs:
+                if (
+                    span.start >= unit.start
+                    and span.end <= unit.end
+                    and span._.org_name == "NHS England"
+                ):
+                    nhse = "NHS England"
+        return {"commissioner": nhse, "provider": cqc}
+
+    def _rater(
+        self, doc: Doc, unit: _Unit, value: str, org_type: str, raters: dict[str, str | None]
+    ) -> str | None:
+        if "special measures" in value:
+            text = doc[unit.start : unit.end].text.lower()
+            return raters.get("provider") if "recommend" in text else None
+        return raters.get(org_type)
+
+    def _finish(self, doc: Doc, entries: list[_Entry]) -> tuple[list[dict[str, Any]], list[Span]]:
+        with_period = {(e.org, e.value) for e in entries if e.period is not None}
+        seen: dict[tuple[str, str, str | None], dict[str, Any]] = {}
+        spans = []
+        for e in entries:
+            if e.implied and (e.org, e.value) in with_period:
+                continue
+            key = (e.org, e.value, e.period)
+            if key in seen:
+                if seen[key]["rater"] is None and e.rater is not None:
+                    seen[key]["rater"] = e.rater
+                continue
+            start_char = doc[e.occ.start].idx
+            last = doc[e.occ.end - 1]
+            sent = doc[e.unit.start : e.unit.end].text
+            rating = {
+                "org": e.org,
+                "rating": e.value,
+                "period": e.period,
+                "rater": e.rater,
+                "start": start_char,
+                "end": last.idx + len(last),
+                "sentence": sent,
+            }
+            seen[key] = rating
+            span = Span(doc, e.occ.start, e.occ.end, label="RATING")
+            span._.rating = rating
+            spans.append(span)
+        spans.sort(key=lambda s: (s.start, s.end))
+        return list(seen.values()), spans
+
+
+@Language.factory(
+    "policywatch_ratings",
+    assigns=["doc.spans", "doc._.ratings", "span._.rating"],
+    requires=["doc.spans", "token.dep", "token.lemma"],
+    default_config={"lexicon_path": None},
+)
+def make_rating_extractor(nlp: Language, name: str, lexicon_path: str | None) -> RatingExtractor:
+    """Build the rating extractor (vocabulary defaults to ``nlp/data/ratings_lexicon.json``)."""
+    return RatingExtractor(nlp, name, lexicon_path=lexicon_path)
