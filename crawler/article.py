@@ -1,0 +1,413 @@
+"""Article extraction: the main text and the metadata of one HTML page.
+
+``extract_article`` turns a saved or downloaded page into an :class:`Article`: body text
+without page furniture (navigation, cookie banners, related links, comments, share buttons,
+footers), title, author, publication and update dates, canonical URL, language, description
+and site name.
+
+The body comes from trafilatura in precision mode, checked against its balanced mode:
+
+* pages that spread one article over several sibling containers with the same class (a
+  layout that ad slots produce) get those containers merged before extraction, so the
+  extractor does not stop after the first chunk;
+* a precision result under a fifth of the balanced mode's length (precision mode locked onto
+  a wrong block) is replaced by the balanced result;
+* a precision line whose words the balanced mode has with inline text restored (link text
+  dropped with its wrapper) is replaced by the fuller line;
+* the headline, when the extractor repeats it as the first line, and furniture lines listed
+  in ``data/boilerplate_lines.txt`` are removed.
+
+Dates come from htmldate (JSON-LD, meta tags, ``<time>`` elements, then the text), the
+canonical URL from ``<link rel="canonical">`` (or ``og:url``), the language from the
+``lang`` attribute or the content-language meta tags.
+
+Bytes are decoded here rather than by the parser: byte-order mark first, then the declared
+charset (``<meta charset>``, ``http-equiv`` content type, XML declaration), then UTF-8, then
+a statistical guess. A declared ISO-8859-1/ASCII charset is read as windows-1252, as
+browsers do, since pages labelled latin-1 are nearly always cp1252 (curly quotes, dashes).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from copy import deepcopy
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from importlib import resources
+from urllib.parse import urljoin
+
+import trafilatura
+from htmldate import find_date
+from lxml.html import HtmlElement
+from trafilatura.metadata import extract_metadata
+from trafilatura.utils import load_html
+
+__all__ = ["Article", "ExtractionError", "decode_html", "extract_article"]
+
+_ISO_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+
+
+class ExtractionError(ValueError):
+    """The input cannot be read as an HTML page."""
+
+
+@dataclass
+class Article:
+    """Main text and metadata of one page. Missing metadata is ``None``; ``body`` is ``""``
+    when the page has no main text (an index page, a video page)."""
+
+    body: str
+    title: str | None = None
+    author: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    canonical_url: str | None = None
+    language: str | None = None
+    description: str | None = None
+    sitename: str | None = None
+    url: str | None = None
+    encoding: str | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Decoding
+# --------------------------------------------------------------------------------------------
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_PRESCAN_BYTES = 8192
+_XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([\w.:-]+)[\"']", re.I)
+_META_CHARSET = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
+# WHATWG Encoding Standard: these labels all mean windows-1252 in a browser.
+_CP1252_LABELS = {"latin_1", "iso8859_1", "ascii", "cp1252"}
+# Declaring a UTF-16 charset inside a byte-compatible document is impossible; browsers use UTF-8.
+_UTF16_LABELS = {"utf_16", "utf_16_le", "utf_16_be"}
+
+
+def _c1_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    # windows-1252 leaves five bytes unassigned; browsers map them to the C1 controls.
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("policywatch-c1", _c1_fallback)
+
+
+def _codec_name(label: bytes | str) -> str | None:
+    if isinstance(label, bytes):
+        label = label.decode("ascii", "ignore")
+    try:
+        return codecs.lookup(label.strip()).name.replace("-", "_")
+    except LookupError:
+        return None
+
+
+def _declared_charset(data: bytes) -> str | None:
+    head = data[:_PRESCAN_BYTES]
+    match = _XML_DECLARATION.match(head) or _META_CHARSET.search(head)
+    return _codec_name(match.group(1)) if match else None
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def decode_html(data: bytes) -> tuple[str, str]:
+    """Decode an HTML page given as bytes. Returns ``(text, encoding)``, the encoding being
+    the Python codec name used."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(name, "replace"), name.replace("-", "_")
+    declared = _declared_charset(data)
+    if declared in _UTF16_LABELS:
+        declared = "utf_8"
+    if declared in _CP1252_LABELS:
+        # valid UTF-8 with non-ASCII bytes is never cp1252 prose: a mislabelled UTF-8 page
+        if not data.isascii() and _is_utf8(data):
+            return data.decode("utf-8"), "utf_8"
+        return data.decode("cp1252", "policywatch-c1"), "cp1252"
+    if declared:
+        try:
+            return data.decode(declared), declared
+        except (UnicodeDecodeError, LookupError):
+            pass  # a wrong label: guess below
+    if _is_utf8(data):
+        return data.decode("utf-8"), "utf_8"
+    try:
+        from charset_normalizer import from_bytes
+
+        guess = from_bytes(data[:200_000]).best()
+        if guess is not None and guess.encoding:
+            name = _codec_name(guess.encoding)
+            if name in _CP1252_LABELS:
+                return data.decode("cp1252", "policywatch-c1"), "cp1252"
+            if name:
+                return data.decode(name, "replace"), name
+    except ImportError:  # pragma: no cover - trafilatura depends on it
+        pass
+    return data.decode("cp1252", "policywatch-c1"), "cp1252"
+
+
+# --------------------------------------------------------------------------------------------
+# Body
+# --------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _boilerplate_patterns() -> tuple[re.Pattern[str], ...]:
+    text = resources.files("crawler").joinpath("data/boilerplate_lines.txt").read_text("utf-8")
+    return tuple(
+        re.compile(line.strip(), re.IGNORECASE)
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    )
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _words(text: str | None) -> list[str]:
+    return _WORD.findall(text.lower()) if text else []
+
+
+def _norm(text: str | None) -> str:
+    return " ".join(_words(text))
+
+
+def _merge_split_containers(tree: HtmlElement) -> None:
+    """Join article bodies that a page splits into sibling containers of the same class.
+
+    Extractors take the first content container they find. Some sites cut the body into
+    several blocks of one class (``div.article__body`` between ad rails); moving the later
+    blocks' children into the first keeps the whole text without changing anything else.
+    """
+    from trafilatura.xpaths import BODY_XPATH
+
+    for expr in BODY_XPATH[:1]:
+        found = expr(tree)
+        if not found:
+            continue
+        first = found[0]
+        cls = first.get("class")
+        if not cls:
+            return
+        same = [
+            el
+            for el in tree.iter(first.tag)
+            if el.get("class") == cls and el is not first
+        ]
+        blocks = [
+            el
+            for el in same
+            if not any(anc is first for anc in el.iterancestors())
+            and not any(anc is el for anc in first.iterancestors())
+            and sum(len(p.text_content()) for p in el.iter("p")) >= 200
+        ]
+        for block in blocks:
+            for child in list(block):
+                first.append(child)
+            block.getparent().remove(block)
+        return
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line for line in (text or "").split("\n") if line.strip()]
+
+
+def _is_subsequence(short: list[str], long: list[str]) -> bool:
+    it = iter(long)
+    return all(word in it for word in short)
+
+
+def _restore_inline_text(lines: list[str], fuller: list[str]) -> list[str]:
+    """Replace each line by the balanced-mode line holding all its words plus a few more
+    (inline elements the precision mode drops with their wrapper)."""
+    index: dict[str, list[tuple[list[str], str]]] = {}
+    present = {_norm(line) for line in fuller}
+    for line in fuller:
+        words = _words(line)
+        if words:
+            index.setdefault(words[0], []).append((words, line))
+    out = []
+    for line in lines:
+        words = _words(line)
+        best = line
+        if len(words) >= 8 and " ".join(words) not in present:
+            for cand_words, cand in index.get(words[0], []):
+                if (
+                    len(words) < len(cand_words) <= 1.5 * len(words) + 10
+                    and cand_words[-1] == words[-1]
+                    and _is_subsequence(words, cand_words)
+                ):
+                    best = cand
+                    break
+        out.append(best)
+    return out
+
+
+def _drop_furniture(lines: list[str], title: str | None) -> list[str]:
+    patterns = _boilerplate_patterns()
+    title_norm = _norm(title)
+    out = []
+    for i, line in enumerate(lines):
+        stripped = line.strip().lstrip("-•*> ").strip()
+        if i < 3 and title_norm and _norm(stripped) == title_norm:
+            continue
+        if any(p.fullmatch(stripped) for p in patterns):
+            continue
+        out.append(line)
+    return out
+
+
+_FALLBACK_RATIO = 0.2
+
+
+def _extract_body(tree: HtmlElement, url: str | None, title: str | None) -> str:
+    options = {"url": url, "include_comments": False, "include_tables": True}
+    precise = trafilatura.extract(deepcopy(tree), favor_precision=True, **options) or ""
+    balanced = trafilatura.extract(deepcopy(tree), **options) or ""
+    lines = _lines(precise)
+    fuller = _lines(balanced)
+    # precision mode sometimes locks onto a wrong, tiny block (a reprint notice)
+    if len(precise) < _FALLBACK_RATIO * len(balanced):
+        lines = fuller
+    else:
+        lines = _restore_inline_text(lines, fuller)
+    return "\n".join(_drop_furniture(lines, title))
+
+
+# --------------------------------------------------------------------------------------------
+# Metadata
+# --------------------------------------------------------------------------------------------
+
+
+def _parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, _ISO_FORMAT)
+    except ValueError:
+        return None
+
+
+def _dates(tree: HtmlElement, url: str | None) -> tuple[datetime | None, datetime | None]:
+    published = None
+    for extensive in (False, True):
+        published = _parse_iso(
+            find_date(
+                deepcopy(tree),
+                original_date=True,
+                extensive_search=extensive,
+                outputformat=_ISO_FORMAT,
+                url=url,
+            )
+        )
+        if published:
+            break
+    latest = _parse_iso(
+        find_date(
+            deepcopy(tree),
+            original_date=False,
+            extensive_search=False,
+            outputformat=_ISO_FORMAT,
+            url=url,
+        )
+    )
+    updated = None
+    if latest and published and _comparable(latest) > _comparable(published):
+        updated = latest
+    return published, updated
+
+
+def _comparable(value: datetime) -> datetime:
+    return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone().replace(
+        tzinfo=None
+    )
+
+
+def _canonical_url(tree: HtmlElement, url: str | None) -> str | None:
+    for xpath in (
+        '//link[contains(concat(" ", normalize-space(translate(@rel, "CANOLI", "canoli")), " "),'
+        ' " canonical ")]/@href',
+        '//meta[@property="og:url"]/@content',
+    ):
+        for href in tree.xpath(xpath):
+            href = href.strip()
+            if href:
+                return urljoin(url, href) if url else href
+    return None
+
+
+def _language(tree: HtmlElement) -> str | None:
+    candidates = tree.xpath("/html/@lang | /html/@xml:lang", namespaces={
+        "xml": "http://www.w3.org/XML/1998/namespace"})
+    candidates += tree.xpath(
+        '//meta[translate(@http-equiv, "CONTENTLAGU", "contentlagu")="content-language"]/@content'
+        ' | //meta[@name="language" or @name="dc.language" or @name="DC.language"]/@content'
+        ' | //meta[@property="og:locale"]/@content'
+    )
+    for value in candidates:
+        value = value.strip().split(",")[0].strip().replace("_", "-")
+        if re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", value):
+            primary, *rest = value.split("-")
+            return "-".join([primary.lower(), *(part.upper() if len(part) == 2 else part
+                                                 for part in rest)])
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------
+
+
+def extract_article(html: bytes | str, url: str | None = None) -> Article:
+    """Extract the body text and metadata of one HTML page.
+
+    ``html`` is the page as bytes (decoded with :func:`decode_html`) or text; ``url`` is
+    where it came from, used to resolve a relative canonical link. Raises
+    :class:`ExtractionError` when the input is empty or not HTML.
+    """
+    encoding = None
+    if isinstance(html, bytes):
+        text, encoding = decode_html(html)
+    elif isinstance(html, str):
+        text = html
+    else:
+        raise ExtractionError(f"expected HTML as bytes or str, got {type(html).__name__}")
+    if not text.strip():
+        raise ExtractionError("empty document")
+    if "<" not in text[:_PRESCAN_BYTES]:
+        raise ExtractionError("not an HTML document (no markup in the first 8 KB)")
+    tree = load_html(text)
+    if tree is None:
+        raise ExtractionError("not an HTML document (the parser found no element tree)")
+
+    meta = extract_metadata(deepcopy(tree), default_url=url, date_config={
+        "original_date": True, "extensive_search": False, "outputformat": _ISO_FORMAT,
+    })
+    published, updated = _dates(tree, url)
+    _merge_split_containers(tree)
+    body = _extract_body(tree, url, meta.title)
+    return Article(
+        body=body,
+        title=meta.title or None,
+        author=meta.author or None,
+        published=published,
+        updated=updated,
+        canonical_url=_canonical_url(tree, url),
+        language=_language(tree),
+        description=meta.description or None,
+        sitename=meta.sitename or None,
+        url=url,
+        encoding=encoding,
+    )
