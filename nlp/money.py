@@ -82,6 +82,7 @@ class _Lexicon:
     suffix_re: re.Pattern[str]
     per_re: re.Pattern[str]
     ratio_re: re.Pattern[str]
+    ratio_left_re: re.Pattern[str]
     qualifier_re: re.Pattern[str]
     qualifier_of: dict[str, str]
     not_qualifier_re: re.Pattern[str]
@@ -137,7 +138,7 @@ def load_lexicon(path: str | Path = DATA_PATH) -> _Lexicon:
     )
     per = {_norm_phrase(k): v for k, v in amount["per"]}
     per_re = re.compile(
-        r"^(?:\s*(?:a|an|per|each|every)\s+(?P<p1>" + _phrase_alternation(
+        r"^(?:[\s-]*(?:a|an|per|each|every)[\s-]+(?P<p1>" + _phrase_alternation(
             [k for k in per if not k.endswith("ly")]) + r")\b|\s+(?P<p2>"
         + _phrase_alternation([k for k in per if k.endswith("ly")]) + r")\b)",
         re.IGNORECASE,
@@ -202,6 +203,7 @@ def load_lexicon(path: str | Path = DATA_PATH) -> _Lexicon:
         prefixes=prefixes, suffixes=suffixes, multipliers=multipliers, per=per,
         amount_re=amount_re, suffix_re=re.compile(suffix, re.IGNORECASE), per_re=per_re,
         ratio_re=re.compile(amount["ratio_right"], re.IGNORECASE),
+        ratio_left_re=re.compile(amount["ratio_left"], re.IGNORECASE),
         qualifier_re=qualifier_re, qualifier_of=qualifier_of, not_qualifier_re=not_qualifier_re,
         cue_re=cue_re, cue_role=cue_role, right_patterns=right_patterns,
         left_patterns=left_patterns, place_re=place_re, place_currency=place_currency,
@@ -297,8 +299,8 @@ def _iter_amounts(text: str, lex: _Lexicon):
                     pos = end
         currency = _currency_of(m, lex)
         right = text[end:end + 40]
-        if lex.ratio_re.match(right):
-            continue
+        if lex.ratio_re.match(right) or lex.ratio_left_re.search(text[max(0, start - 20):start]):
+            continue  # a ratio ("£30 per head", "£1 for every £3"), not an amount
         pm = lex.per_re.match(right)
         per = lex.per[_norm_phrase(pm.group("p1") or pm.group("p2"))] if pm else None
         qual, qlen = _qualifier(text[max(0, start - 40):start], lex)
@@ -762,7 +764,7 @@ class _OrgResolver:
             if cur.i in seen:
                 break
             seen.add(cur.i)
-            got = self._check_node(cur, root, depth, prev_owner)
+            got = self._check_node(cur, depth, prev_owner, f.role)
             if got is not None:
                 return None if got == _NONE else got
             if cur.head is cur or not s_start <= cur.head.idx < s_end:
@@ -770,7 +772,7 @@ class _OrgResolver:
             cur = cur.head
         return self._fallback(f, prev_owner, root)
 
-    def _check_node(self, node: Token, root: Token, depth: int, prev_owner: str | None
+    def _check_node(self, node: Token, depth: int, prev_owner: str | None, role: str
                     ) -> str | None:
         is_noun = node.pos_ in ("NOUN", "PROPN", "NUM", "SYM")
         if is_noun:
@@ -787,6 +789,16 @@ class _OrgResolver:
                             if got is not None:
                                 return got
         if node.pos_ in ("VERB", "AUX") or any(c.dep_ in _SUBJECT_DEPS for c in node.children):
+            if role == "funding":
+                # funding belongs to its recipient: "handed Bristol CCG £20m", "gave £5m to X"
+                for c in node.children:
+                    target = c if c.dep_ == "dative" and c.lower_ != "to" else None
+                    if c.dep_ in ("dative", "prep") and c.lower_ in ("to", "for"):
+                        target = next((p for p in c.children if p.dep_ == "pobj"), None)
+                    if target is not None and target.i in self.ctx.token_org:
+                        got = self.evaluate(target, prev_owner)
+                        if got is not None:
+                            return got
             for c in node.children:
                 if c.dep_ == "prep" and c.lower_ == "for":
                     for p in c.children:
