@@ -50,6 +50,8 @@ PERMANENT_ERRORS = frozenset(
         "no_content",
         "feed_malformed",
         "sitemap_invalid",
+        "too_large",
+        "decompressed_too_large",
     }
 )
 

@@ -198,6 +198,11 @@ def crawl(
     Raises :class:`CrawlError` (one-line message) when the crawl cannot run, and
     :class:`crawler.schedule.LockedError` when another crawl holds the database.
     """
+    bad = [s for s in sources if not isinstance(s, Source)]
+    if bad:
+        raise CrawlError(f"sources must be Source objects, got {type(bad[0]).__name__}")
+    if not sources:
+        raise CrawlError("no sources to crawl")
     file_lock = FileLock(lock_path_for(db_path), purpose=f"a crawl of {db_path}")
     if lock:
         file_lock.acquire()

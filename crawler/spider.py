@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -52,6 +53,8 @@ def classify_failure(failure: Failure | BaseException) -> str:
     if isinstance(exc, IgnoreRequest):
         if "robots.txt" in message:
             return "robots_forbidden"
+        if "during decompression" in message:
+            return "decompressed_too_large"
         if "max size" in message or "maxsize" in message or "larger than" in message:
             return "too_large"
         if "cannot resolve" in message:
@@ -82,6 +85,21 @@ class SourceSpider(scrapy.Spider):
         self.state = state
         self.source = state.source
         self.allowed_domains = list(self.source.allowed_domains)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SourceSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.request_scheduled, signal=signals.request_scheduled)
+        return spider
+
+    def request_scheduled(self, request: Request, spider: Any = None) -> None:
+        # Requests leaving the source's domains (typically redirects) are dropped when they
+        # are scheduled -- Scrapy's offsite filter does the same, silently, and skips
+        # dont_filter requests; here they are counted, whatever their dont_filter.
+        if not host_allowed(host_of(request.url), self.source.allowed_domains):
+            self.state.error("offsite_redirect")
+            logger.info("offsite_redirect: %s", request.url)
+            raise OffsiteRedirectError(f"refused request to {request.url}: outside allowed_domains")
 
     @property
     def store(self) -> StoreContext:

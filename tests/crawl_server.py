@@ -121,6 +121,7 @@ class CrawlServer:
         self.routes: dict[str, Handler] = {}
         self.requests: Counter[str] = Counter()
         self.statuses: Counter[int] = Counter()
+        self.times: dict[str, list[float]] = {}  # monotonic arrival time of each request
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._httpd: _Server | None = None
@@ -140,6 +141,7 @@ class CrawlServer:
         with self._lock:
             self.requests.clear()
             self.statuses.clear()
+            self.times.clear()
 
     def article_requests(self, prefix: str) -> dict[str, int]:
         """Requests per path for paths starting with ``prefix``."""
@@ -178,6 +180,7 @@ class CrawlServer:
         with self._lock:
             self.requests[path] += 1
             count = self.requests[path]
+            self.times.setdefault(path, []).append(time.monotonic())
         headers = {k.lower(): v for k, v in handler.headers.items()}
         info = RequestInfo(path, headers, count)
         route = self.routes.get(path) or self.routes.get(urlsplit(path).path)
@@ -358,3 +361,27 @@ def _iso(value: str):
     from datetime import datetime
 
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+# Crawl settings for tests: no politeness delays, tiny timeouts and limits, quiet logs.
+FAST_SETTINGS: dict[str, object] = {
+    "AUTOTHROTTLE_ENABLED": False,
+    "DOWNLOAD_DELAY": 0,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "DOWNLOAD_TIMEOUT": 2,
+    "RETRY_TIMES": 1,
+    "RETRY_BACKOFF_BASE": 0.1,
+    "RETRY_BACKOFF_MAX": 0.5,
+    "RETRY_AFTER_MAX": 5,
+    "DOWNLOAD_MAXSIZE": 1024 * 1024,
+    "DOWNLOAD_WARNSIZE": 512 * 1024,
+    "LOG_LEVEL": "WARNING",
+    "POLICYWATCH_BATCH_SIZE": 5,
+}
+
+
+def local_source(name: str = "local", **fields: object):
+    """A validated ``local = true`` source (fields as in sources.toml)."""
+    from crawler.sources import parse_sources
+
+    return parse_sources({"source": [{"name": name, "local": True, **fields}]})[0]
