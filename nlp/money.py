@@ -903,8 +903,10 @@ class _PeriodResolver:
         years = ctx.years_between(c_start, c_end)
         if years:
             return self._nearest(years, f)
-        rel = ctx.lex.relative_re.search(text, c_start, c_end)
-        if rel:
+        rels = list(ctx.lex.relative_re.finditer(text, c_start, c_end))
+        if rels:
+            rel = min(rels, key=lambda m: (m.start() - f.end) if m.start() >= f.end
+                      else (f.parsed.start - m.end()) + 20)
             shift = ctx.lex.relative_shift[_norm_phrase(rel.group())]
             if ctx.pinned:
                 return _shift(ctx.pinned, shift)

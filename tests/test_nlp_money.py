@@ -1,0 +1,453 @@
+"""Tests of the money component (nlp/money.py): parsing, qualifiers, roles, owners, periods.
+
+All sentences are written for these tests. The parser and the rules that need no parse run on
+``spacy.blank("en")``; organisation attribution uses the full pipeline (loaded once).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import spacy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nlp.money import ParsedAmount, find_amounts, parse_amount
+
+
+@pytest.fixture(scope="session")
+def blank_money():
+    """A blank English pipeline with only the money component (no parser, no orgs)."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("policywatch_money")
+    return nlp
+
+
+@pytest.fixture(scope="session")
+def full_nlp():
+    from nlp.extract import load_pipeline
+
+    return load_pipeline()
+
+
+def amounts(nlp, text: str) -> list[dict]:
+    return nlp(text)._.amounts
+
+
+def one(nlp, text: str) -> dict:
+    found = amounts(nlp, text)
+    assert len(found) == 1, found
+    return found[0]
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("£100m", 100_000_000),
+        ("£21.5m", 21_500_000),
+        ("£126bn", 126_000_000_000),
+        ("£1.2million", 1_200_000),
+        ("£400k", 400_000),
+        ("£40,000", 40_000),
+        ("£58,656", 58_656),
+        ("£0.65m", 650_000),
+        ("£1.3 billion", 1_300_000_000),
+        ("£5 million", 5_000_000),
+        ("£124.3bn", 124_300_000_000),
+        ("1.5 billion pounds", 1_500_000_000),
+        ("£2tn", 2_000_000_000_000),
+    ],
+)
+def test_parse_values(text, value):
+    parsed = parse_amount(text)
+    assert parsed is not None
+    assert parsed.value == value
+    assert parsed.currency == "GBP"
+    assert parsed.value_max is None
+    assert parsed.qualifier == "exact"
+
+
+def test_parse_keeps_whole_pounds_as_int():
+    parsed = parse_amount("£124.3bn")
+    assert isinstance(parsed.value, int)
+    assert isinstance(parse_amount("£2.50").value, float)
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("£10m-£15m", 10_000_000, 15_000_000),
+        ("£8-10m", 8_000_000, 10_000_000),
+        ("£3–4bn", 3_000_000_000, 4_000_000_000),
+        ("£250k-£300k", 250_000, 300_000),
+    ],
+)
+def test_parse_ranges(text, low, high):
+    parsed = parse_amount(text)
+    assert (parsed.value, parsed.value_max, parsed.qualifier) == (low, high, "approx")
+
+
+def test_descending_pair_is_two_amounts_not_a_range():
+    found = find_amounts("losses of £90m – £12m more than last time")
+    assert [a.value for a in found] == [90_000_000, 12_000_000]
+    assert all(a.value_max is None for a in found)
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "value"),
+    [
+        ("$80m", "USD", 80_000_000),
+        ("€2bn", "EUR", 2_000_000_000),
+        ("A$15m", "AUD", 15_000_000),
+        ("US$3.5bn", "USD", 3_500_000_000),
+        ("300 million euros", "EUR", 300_000_000),
+    ],
+)
+def test_parse_other_currencies(text, currency, value):
+    parsed = parse_amount(text)
+    assert (parsed.currency, parsed.value) == (currency, value)
+
+
+@pytest.mark.parametrize(
+    ("text", "per"),
+    [
+        ("£1.2m a week", "week"),
+        ("£1.2 million a week", "week"),
+        ("£300,000 a day", "day"),
+        ("£5m-a-year", "year"),
+        ("£2m per month", "month"),
+        ("£40m per annum", "year"),
+        ("£9m annually", "year"),
+    ],
+)
+def test_parse_rates(text, per):
+    assert parse_amount(text).per == per
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "38 per cent",
+        "a rise of 12%",
+        "a fifth of management costs",
+        "3 million patients",
+        "a ratio of 1.5",
+        "£30 per head",
+        "£1 for every £3",
+        "the 2019-20 plan",
+        "some money for providers",
+    ],
+)
+def test_not_money(text):
+    assert parse_amount(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "qualifier", "written"),
+    [
+        ("around £5m", "approx", "around £5m"),
+        ("about £5m", "approx", "about £5m"),
+        ("almost £5m", "approx", "almost £5m"),
+        ("nearly £5m", "approx", "nearly £5m"),
+        ("just short of £5m", "approx", "just short of £5m"),
+        ("close to £5m", "approx", "close to £5m"),
+        ("roughly £5m", "approx", "roughly £5m"),
+        ("more than £5m", "more_than", "more than £5m"),
+        ("over £5m", "more_than", "over £5m"),
+        ("in excess of £5m", "more_than", "in excess of £5m"),
+        ("at least £5m", "more_than", "at least £5m"),
+        ("less than £5m", "less_than", "less than £5m"),
+        ("under £5m", "less_than", "under £5m"),
+        ("below £5m", "less_than", "below £5m"),
+        ("up to £5m", "up_to", "up to £5m"),
+        ("pay the first £5m of any loss", "up_to", "first £5m"),
+        ("just £5m", "exact", "just £5m"),
+        ("only £5m", "exact", "only £5m"),
+        ("“only” £5m", "exact", "“only” £5m"),
+        ("a further £5m", "exact", "£5m"),
+        ("adding up to £5m", "exact", "£5m"),
+    ],
+)
+def test_qualifiers(text, qualifier, written):
+    parsed = parse_amount(text)
+    assert parsed.qualifier == qualifier
+    assert parsed.text == written
+    assert text[parsed.start : parsed.end] == written
+
+
+def test_parse_amount_rejects_non_text():
+    with pytest.raises(TypeError, match="needs str"):
+        parse_amount(12)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------- properties
+
+
+_values = st.decimals(
+    min_value="0.01", max_value="9999.99", places=2, allow_nan=False, allow_infinity=False
+)
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    x=_values,
+    form=st.sampled_from(
+        [
+            ("£{}m", 1e6),
+            ("£{}bn", 1e9),
+            ("£{} million", 1e6),
+            ("£{} billion", 1e9),
+            ("£{}k", 1e3),
+            ("£{}", 1),
+            ("{} million pounds", 1e6),
+            ("£{}million", 1e6),
+        ]
+    ),
+)
+def test_any_written_value_parses_back(x, form):
+    template, scale = form
+    parsed = parse_amount(template.format(x))
+    assert parsed is not None
+    assert _close(parsed.value, float(x) * scale)
+    assert parsed.currency == "GBP"
+
+
+@settings(max_examples=100, deadline=None)
+@given(n=st.integers(min_value=1, max_value=10**12))
+def test_thousands_separators_parse_back(n):
+    parsed = parse_amount(f"The bill was £{n:,} in total.")
+    assert parsed.value == n
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    low=st.integers(min_value=1, max_value=500),
+    extra=st.integers(min_value=1, max_value=500),
+    unit=st.sampled_from([("m", 10**6), ("bn", 10**9), ("k", 10**3)]),
+    dash=st.sampled_from(["-", "–"]),
+    repeat=st.booleans(),
+)
+def test_ranges_parse_back(low, extra, unit, dash, repeat):
+    suffix, scale = unit
+    high = low + extra
+    text = f"£{low}{suffix}{dash}£{high}{suffix}" if repeat else f"£{low}{dash}{high}{suffix}"
+    parsed = parse_amount(text)
+    assert (parsed.value, parsed.value_max) == (low * scale, high * scale)
+    assert parsed.qualifier == "approx"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    x=_values,
+    sym=st.sampled_from([("$", "USD"), ("€", "EUR"), ("US$", "USD"), ("A$", "AUD")]),
+    unit=st.sampled_from([("m", 1e6), ("bn", 1e9)]),
+)
+def test_other_currencies_parse_back(x, sym, unit):
+    parsed = parse_amount(f"{sym[0]}{x}{unit[0]}")
+    assert parsed.currency == sym[1]
+    assert _close(parsed.value, float(x) * unit[1])
+
+
+@settings(max_examples=100, deadline=None)
+@given(x=st.integers(min_value=1, max_value=999))
+def test_percentages_are_never_money(x):
+    assert find_amounts(f"Costs rose {x} per cent, or {x}%, to a {x}-year high.") == []
+
+
+def test_parsed_amount_is_a_value_object():
+    a = parse_amount("£5m")
+    assert a == ParsedAmount(5_000_000, None, "GBP", "exact", None, "£5m", 0, 3)
+
+
+# ---------------------------------------------------------------------------- component
+
+
+def test_component_spans_and_offsets(blank_money):
+    text = "Ward closures saved £2.5m, while the new wing cost £40m."
+    doc = blank_money(text)
+    assert [a["text"] for a in doc._.amounts] == ["£2.5m", "£40m"]
+    for span, record in zip(doc.spans["amounts"], doc._.amounts, strict=True):
+        assert span._.amount is record
+        # spans are token-aligned ("£40m." may be one token); the record has exact offsets
+        assert span.start_char <= record["start"] < record["end"] <= span.end_char
+        assert text[record["start"] : record["end"]] == record["text"]
+        assert record["sentence"] == text
+    assert [a["role"] for a in doc._.amounts] == ["savings", "cost"]
+
+
+def test_stock_money_mistakes_are_not_repeated(blank_money):
+    found = amounts(blank_money, "It lost £100m; the limit was £124.3bn and 38 per cent was left.")
+    assert [(a["value_gbp"], a["text"]) for a in found] == [
+        (100_000_000, "£100m"),
+        (124_300_000_000, "£124.3bn"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "role"),
+    [
+        ("The hospital recorded a deficit of £9m.", "deficit"),
+        ("The hospital recorded a £9m deficit.", "deficit"),
+        ("The group finished the year £9m in the red.", "deficit"),
+        ("The hospital made a surplus of £9m.", "surplus"),
+        ("The board overspent by £9m.", "overspend"),
+        ("The board underspent by £9m.", "underspend"),
+        ("It set a £9m budget for the unit.", "budget"),
+        ("The board agreed a £9m control total with regulators.", "control_total"),
+        ("It needs £9m of cost improvements.", "savings"),
+        ("The scheme delivered efficiencies of £9m.", "savings"),
+        ("Ministers announced £9m of extra funding for hospices.", "funding"),
+        ("The new scanner will cost £9m.", "cost"),
+        ("Its turnover was £9m.", "turnover"),
+        ("It faces a £9m funding gap.", "gap"),
+        ("It ended the quarter £9m behind plan.", "gap"),
+        ("The deficit was £9m worse than planned.", "gap"),
+        ("It collected £9m less income than it had expected.", "gap"),
+        ("It will miss its control total by £9m.", "gap"),
+        ("The forecast deteriorated by £9m in a month.", "other"),
+        ("The deficit was £9m higher than the figure previously reported.", "other"),
+        ("The charity holds £9m in reserves.", "other"),
+        ("Its debts of £9m must be repaid.", "other"),
+        ("The board signed a £9m contract for cleaning.", "contract_value"),
+        ("The company was fined £9m for the breach.", "fine"),
+        ("Registration fees will rise by £9m.", "cost"),
+        ("Income was £9m ahead of plan.", "income"),
+    ],
+)
+def test_roles(blank_money, sentence, role):
+    assert one(blank_money, sentence)["role"] == role
+
+
+def test_rate_keeps_its_base_role(blank_money):
+    a = one(blank_money, "Agency nurses are costing the unit £1.2m a week.")
+    assert (a["role"], a["per"], a["value_gbp"]) == ("cost", "week", 1_200_000)
+
+
+def test_range_record(blank_money):
+    a = one(blank_money, "Only £3-5m of the planned savings will be delivered.")
+    assert (a["value_gbp"], a["value_gbp_max"], a["qualifier"], a["role"]) == (
+        3_000_000,
+        5_000_000,
+        "approx",
+        "savings",
+    )
+
+
+def test_dollar_follows_the_country_in_the_text(blank_money):
+    text = (
+        "She moved to Canada in 2015 to run a health network.\n\n"
+        "The network she led is now forecasting a $30m deficit."
+    )
+    a = one(blank_money, text)
+    assert (a["currency"], a["value_gbp"], a["value"]) == ("CAD", None, 30_000_000)
+    assert one(blank_money, "The company raised $30m.")["currency"] == "USD"
+    assert one(blank_money, "A €12m grant was agreed.")["currency"] == "EUR"
+
+
+# ---------------------------------------------------------------------------- periods
+
+
+def test_period_from_the_clause(blank_money):
+    found = amounts(blank_money, "Spending grew from £4.1bn in 2015-16 to £4.6bn in 2016/17.")
+    assert [a["period"] for a in found] == ["2015-16", "2016-17"]
+
+
+def test_period_carried_from_the_previous_sentence(blank_money):
+    text = "The board published its plan for 2021-22 on Monday. It shows a deficit of £14m."
+    assert one(blank_money, text)["period"] == "2021-22"
+
+
+def test_relative_year_needs_a_pin(blank_money):
+    unpinned = "The unit hopes to save £3m this year."
+    assert one(blank_money, unpinned)["period"] is None
+    pinned = (
+        "Four months into 2020-21, the unit is behind its plan.\n\n"
+        "Its managers now hope to save £3m this year and £5m next year."
+    )
+    found = amounts(blank_money, pinned)
+    assert [a["period"] for a in found] == ["2020-21", "2021-22"]
+
+
+def test_month_dates_are_not_carried(blank_money):
+    text = "The review ended in June 2016. The hospital then reported a £6m deficit."
+    assert one(blank_money, text)["period"] is None
+
+
+def test_repeated_figure_is_one_fact(blank_money):
+    text = (
+        "The unit ran up a £6m deficit in 2019-20. Managers blamed agency costs for the "
+        "£6m deficit."
+    )
+    found = amounts(blank_money, text)
+    assert len(found) == 1
+    assert found[0]["start"] == text.index("£6m")
+
+
+# ---------------------------------------------------------------------------- owners
+
+
+def test_owner_is_the_subject(full_nlp):
+    a = one(full_nlp, "Wakefield CCG reported a deficit of £8m for 2017-18.")
+    assert (a["org"], a["role"], a["period"]) == ("Wakefield CCG", "deficit", "2017-18")
+
+
+def test_the_trust_points_back_to_the_named_trust(full_nlp):
+    text = (
+        "Ipswich Hospital Trust has appointed a new finance director. "
+        "Last month the trust reported a £5m deficit."
+    )
+    a = one(full_nlp, text)
+    assert a["org"] == "Ipswich Hospital Trust"
+
+
+def test_its_points_back_to_the_organisation(full_nlp):
+    text = (
+        "Dorset CCG met NHS England officials on Tuesday.\n\n"
+        "Dorset CCG said its budget for 2018-19 was £900m."
+    )
+    a = one(full_nlp, text)
+    assert (a["org"], a["role"]) == ("Dorset CCG", "budget")
+
+
+def test_sector_totals_have_no_owner(full_nlp):
+    text = (
+        "Monitor said foundation trusts were forecasting a combined deficit of £400m for 2015-16."
+    )
+    assert one(full_nlp, text)["org"] is None
+
+
+def test_several_named_bodies_share_no_owner(full_nlp):
+    text = "Bolton CCG and Wigan CCG are merging. The pair have reported a joint deficit of £30m."
+    assert one(full_nlp, text)["org"] is None
+
+
+def test_funding_goes_to_the_recipient(full_nlp):
+    a = one(full_nlp, "NHS England gave Norfolk CCG £12m of extra funding.")
+    assert (a["org"], a["role"]) == ("Norfolk CCG", "funding")
+
+
+def test_media_never_own_money(full_nlp):
+    a = one(full_nlp, "HSJ analysis shows the sector overspent by £50m.")
+    assert a["org"] is None
+
+
+def test_owner_in_brackets(full_nlp):
+    text = "The largest overspends were at Hull CCG (£4m) and York CCG (£3m)."
+    found = amounts(full_nlp, text)
+    assert [a["org"] for a in found] == ["Hull CCG", "York CCG"]
+
+
+def test_extract_api_returns_amounts(full_nlp):
+    from nlp.extract import extract
+
+    facts = extract("Croydon Health Services Trust lost £2m in 2019.", nlp=full_nlp)
+    assert facts["amounts"][0]["value_gbp"] == 2_000_000
+    assert facts["amounts"][0]["org"] == "Croydon Health Services Trust"
