@@ -498,9 +498,8 @@ def process_stories(con: duckdb.DuckDBPyConnection, *, reprocess: bool = False,
                     ) -> dict[str, int]:
     """Extract facts from stories not yet processed by this extractor version and store
     them; each batch's facts replace the old ones in one transaction."""
-    from nlp.extract import extract_many
-
     import nlp
+    from nlp.extract import extract_many
 
     version = nlp.pipeline_version()
     todo = store_facts.stories_to_process(con, version, reprocess=reprocess)
@@ -562,6 +561,172 @@ def _progress():
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=Console(stderr=True), transient=True) as bar:
         yield bar
+
+
+# ----------------------------------------------------------------------------- crawl
+
+SAMPLE_SOURCES = ROOT / "fixtures" / "sample_sources.toml"
+# The crawl runs in a child process; it imports the story embedder by this dotted path.
+STORY_EMBEDDER = "nlp.embed.embed_texts"
+
+
+def load_sources(path: Path | None, names: tuple[str, ...] = ()) -> list[Any]:
+    """Sources from ``path`` (default: the shipped ``crawler/sources.toml``), optionally only
+    those named."""
+    from crawler.sources import SourcesError
+    from crawler.sources import load_sources as _load
+
+    try:
+        sources = _load(path)
+    except SourcesError as exc:
+        raise UserError(str(exc)) from None
+    if names:
+        known = {s.name for s in sources}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise UserError(
+                f"unknown source {unknown[0]!r}; configured: {', '.join(sorted(known))}")
+        sources = [s for s in sources if s.name in names]
+    return sources
+
+
+def sample_site_sources(base_url: str) -> list[Any]:
+    """The bundled sample site as a source list, for a site served at ``base_url``."""
+    import tomllib
+
+    from crawler.sources import parse_sources
+
+    text = SAMPLE_SOURCES.read_text(encoding="utf-8").replace("{{BASE_URL}}", base_url)
+    return parse_sources(tomllib.loads(text), origin=str(SAMPLE_SOURCES))
+
+
+def run_crawl(db_path: Path, sources: list[Any], *, quiet: bool = False,
+              settings: dict[str, Any] | None = None) -> Any:
+    """Crawl ``sources`` into ``db_path`` with a live count of pages and stories."""
+    from rich.console import Console
+
+    from crawler.run import CrawlError, crawl
+    from crawler.schedule import LockedError
+
+    console = Console(stderr=True, quiet=quiet)
+    counts = {"articles": 0, "errors": 0}
+    crawl_settings = {"POLICYWATCH_EMBED": STORY_EMBEDDER, "LOG_LEVEL": "WARNING",
+                      **(settings or {})}
+    with console.status("Crawling…") as status:
+        def progress(event: dict[str, Any]) -> None:
+            if event.get("event") == "article":
+                counts["articles"] += 1
+            elif event.get("event") == "error":
+                counts["errors"] += 1
+            status.update(f"Crawling {', '.join(s.name for s in sources)}: "
+                          f"{counts['articles']} articles, {counts['errors']} errors")
+
+        try:
+            return crawl(db_path, sources, settings=crawl_settings, progress=progress)
+        except (CrawlError, LockedError) as exc:
+            raise UserError(str(exc)) from None
+
+
+def crawl_rows(report: Any) -> list[dict[str, Any]]:
+    rows = []
+    for name, r in report.sources.items():
+        rows.append({"source": name, "status": r.get("status"),
+                     "pages": r.get("pages_fetched"), "new_articles": r.get("new_articles"),
+                     "new_stories": r.get("new_stories"), "new_versions": r.get("new_versions"),
+                     "duplicates": r.get("duplicates"), "not_modified": r.get("not_modified"),
+                     "errors": ", ".join(f"{k}={v}" for k, v in sorted(r["errors"].items()))
+                     if r.get("errors") else ""})
+    return rows
+
+
+def _db(db_path: Path | None) -> Path:
+    return db_path if db_path is not None else store_db.default_db_path()
+
+
+@cli.command()
+@click.option("--sources", "sources_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Sources file (default: crawler/sources.toml).")
+@click.option("--source", "names", multiple=True, help="Only this source (repeatable).")
+@click.option("--verbose", "-v", is_flag=True, help="Show Scrapy's log (INFO level).")
+@db_option
+@output_options
+def crawl(sources_path: Path | None, names: tuple[str, ...], verbose: bool,
+          db_path: Path | None, fmt: str) -> None:
+    """Crawl the configured sources and store new articles and stories.
+
+    A second crawl fetches only what is new or changed. Ctrl-C stops it cleanly; the next
+    crawl picks up where it stopped.
+
+    \b
+    Example:
+        policywatch crawl --source dhsc
+    """
+    sources = load_sources(sources_path, names)
+    db = _db(db_path)
+    store_db.connect(db).close()  # fail early, with one line, on a bad or locked file
+    report = run_crawl(db, sources, settings={"LOG_LEVEL": "INFO"} if verbose else None)
+    emit(crawl_rows(report), fmt, title="Crawl")
+
+
+@cli.command()
+@click.option("--sources", "sources_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Sources file (default: crawler/sources.toml).")
+@db_option
+@output_options
+def sources(sources_path: Path | None, db_path: Path | None, fmt: str) -> None:
+    """List the configured sources with their last crawl.
+
+    \b
+    Example:
+        policywatch sources --json
+    """
+    from store import runs as store_runs
+
+    configured = load_sources(sources_path)
+    last: dict[str, dict[str, Any]] = {}
+    db = _db(db_path)
+    if db.exists():
+        with open_db(db, create=False) as con:
+            for run in store_runs.recent_runs(con, per_source=1):
+                last[run["source"]] = run
+    rows = []
+    for s in configured:
+        run = last.get(s.name, {})
+        rows.append({
+            "source": s.name, "description": s.description,
+            "interval": str(s.interval) if s.interval else "",
+            "feeds": len(s.feeds), "sitemaps": len(s.sitemaps), "listings": len(s.listings),
+            "last_crawl": run.get("started_at"), "last_status": run.get("status"),
+        })
+    emit(rows, fmt, title="Sources")
+
+
+@cli.command()
+@db_option
+@output_options
+def stats(db_path: Path | None, fmt: str) -> None:
+    """What is stored per source, the last crawl's time and outcome, and health flags.
+
+    A source is flagged when its last three crawls brought nothing new, or when its error
+    rate jumps.
+
+    \b
+    Example:
+        policywatch stats
+    """
+    from store import runs as store_runs
+
+    with open_db(db_path, create=False) as con:
+        rows = store_runs.source_stats(con)
+        counts = store_facts.summary(con, top=0)["counts"]
+    for r in rows:
+        r["last_errors"] = ", ".join(f"{k}={v}" for k, v in sorted(r["last_errors"].items())) \
+            if r.get("last_errors") else ""
+    emit(rows, fmt, columns=["source", "articles", "stories", "runs", "last_started",
+                             "last_status", "last_pages", "last_new_stories", "last_errors",
+                             "flag", "flag_reason"], title="Sources")
+    if fmt == "table":
+        click.echo("Stored: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
 def main() -> None:
