@@ -325,3 +325,17 @@ def export_int8_onnx(model_path: Path, target: Path) -> Path:
         for p in (fp32, tmp):
             p.unlink(missing_ok=True)
     return target
+
+
+_shared: dict[str, Embedder] = {}
+
+
+def embed_texts(texts: Sequence[str]) -> np.ndarray:
+    """L2-normalised vectors for ``texts`` from one shared default :class:`Embedder`.
+
+    The story splitter takes this as its ``embed`` function (by the dotted path
+    ``nlp.embed.embed_texts``), so the model loads once per process, on first use.
+    """
+    if "default" not in _shared:
+        _shared["default"] = Embedder()
+    return _shared["default"].embed_texts(texts)
