@@ -104,6 +104,7 @@ class OrgRecognizer:
     ) -> None:
         self.name = name
         self.use_ner = use_ner
+        self._text = ""  # per-document state, set in __call__
         gaz = _load_jsonl(Path(gazetteer_path or DATA_DIR / "orgs_gazetteer.jsonl"))
         heads = _load_jsonl(Path(patterns_path or DATA_DIR / "orgs_patterns.jsonl"))
         lex_file = Path(lexicon_path or DATA_DIR / "orgs_lexicon.json")
@@ -167,8 +168,7 @@ class OrgRecognizer:
         return tok.lower_ in STOP_WORDS and tok.text not in self.gaz_forms
 
     def _doc_mentions_ccgs(self, doc: Doc) -> bool:
-        text = doc.text
-        return "CCG" in text or "ommissioning group" in text
+        return "CCG" in self._text or "ommissioning group" in self._text
 
     def _head_spans(self, doc: Doc) -> list[tuple[int, int, dict[str, Any]]]:
         found = []
@@ -496,7 +496,7 @@ class OrgRecognizer:
         if forms:
             alternation = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
             pattern = re.compile(rf"(?<![\w-])({alternation})(?![\w-])")
-            for m in pattern.finditer(doc.text):
+            for m in pattern.finditer(self._text):
                 span = doc.char_span(m.start(), m.end())
                 if span is None or any(k in taken for k in range(span.start, span.end)):
                     continue
@@ -596,6 +596,8 @@ class OrgRecognizer:
         return {"name": name, "aliases": aliases, "type": org.type, "mentions": mentions}
 
     def __call__(self, doc: Doc) -> Doc:
+        # Doc.text is rebuilt on every access: read it once per document
+        self._text = doc.text
         candidates = self._gazetteer_mentions(doc) + self._head_mentions(doc)
         # longest first; gazetteer wins ties
         candidates.sort(key=lambda m: (-(m.end - m.start), m.source != "gazetteer", m.start))

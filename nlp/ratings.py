@@ -114,6 +114,8 @@ class RatingExtractor:
         self, nlp: Language, name: str = "policywatch_ratings", *, lexicon_path: str | None = None
     ) -> None:
         self.name = name
+        self._org_tokens: set[int] = set()  # per-document state, set in __call__
+        self._text = ""
         with Path(lexicon_path or DATA_DIR / "ratings_lexicon.json").open(encoding="utf-8") as f:
             lex = json.load(f)
         self.matcher = Matcher(nlp.vocab)
@@ -152,7 +154,7 @@ class RatingExtractor:
         units = []
         sent_starts = {s.start for s in doc.sents}
         offset = 0
-        for line in doc.text.split("\n"):
+        for line in self._text.split("\n"):
             start_char, end_char = offset, offset + len(line)
             offset = end_char + 1
             if not line.strip():
@@ -197,13 +199,15 @@ class RatingExtractor:
     # ------------------------------------------------------------------ occurrences
 
     def _prev_tokens(self, doc: Doc, unit: _Unit, i: int, n: int) -> list:
+        """Up to ``n`` tokens before ``i`` in the unit, without quotes and organisation names
+        ("rated Royal Cornwall Hospitals Trust inadequate")."""
         out = []
         k = i - 1
         while k >= unit.start and len(out) < n:
             tok = doc[k]
             if tok.text in (".", ";", ":"):
                 break
-            if tok.text not in QUOTES:
+            if tok.text not in QUOTES and k not in self._org_tokens:
                 out.append(tok)
             k -= 1
         return out
@@ -239,11 +243,14 @@ class RatingExtractor:
 
     def _read(self, doc: Doc, unit: _Unit, s: int, e: int, value: str) -> _Occ | None:
         prev = self._prev_tokens(doc, unit, s, 5)
-        before = doc.text[max(doc[unit.start].idx, doc[s].idx - 40) : doc[s].idx]
+        before = self._text[max(doc[unit.start].idx, doc[s].idx - 40) : doc[s].idx]
         nxt = self._next_token(doc, unit, e)
         cs, ce = self._clause(doc, unit, s, e)
         clause_text = doc[cs:ce].text.lower()
-        clause_words = {t.lower_ for t in doc[cs:ce]}
+        # proper nouns and dates are not cue words ("in May 2017" is no modal)
+        clause_words = {
+            t.lower_ for t in doc[cs:ce] if t.pos_ != "PROPN" and t.ent_type_ not in ("DATE",)
+        }
         occ = _Occ(s, e, value)
         if value == "special measures":
             if doc[s].lower_ == "regime" and not re.search(
@@ -257,7 +264,10 @@ class RatingExtractor:
                 occ.implied_in = bool(self.change_out_re.search(before))
         else:
             prev_lemmas = [t.lower_ for t in prev[:4]]
-            strong = any(lem in self.strong_cues for lem in prev_lemmas)
+            strong = any(lem in self.strong_cues for lem in prev_lemmas) or (
+                doc[s].dep_ in ("oprd", "acomp", "xcomp", "dobj", "attr")
+                and doc[s].head.lower_ in self.strong_cues
+            )
             weak = any(lem in self.cue_lemmas for lem in prev_lemmas)
             noun_next = nxt is not None and nxt.lower_ in self.rating_nouns
             if (
@@ -317,7 +327,7 @@ class RatingExtractor:
         if end <= start:
             return []
         base = doc[start].idx
-        text = doc.text[base : doc[end - 1].idx + len(doc[end - 1])]
+        text = self._text[base : doc[end - 1].idx + len(doc[end - 1])]
         out = []
         for m in _YEAR_RE.finditer(text):
             y1, y2 = m.group(1), m.group(2)
@@ -481,8 +491,11 @@ class RatingExtractor:
         org_spans = [s for s in doc.spans.get("orgs", []) if s._.org_type in RATED_TYPES]
         org_spans.sort(key=lambda s: s.start)
         all_orgs = list(doc.spans.get("orgs", []))
+        # Doc.text is rebuilt on every access: read it once per document
+        self._text = doc.text
+        self._org_tokens = {k for span in all_orgs for k in range(span.start, span.end)}
         units = self._units(doc)
-        has_sm = "special measures" in doc.text.lower()
+        has_sm = "special measures" in self._text.lower()
         default_fy = self._ratings_year(doc, units)
         raters = self._raters(doc, units, all_orgs)
         groups = self._numbered_groups(doc, units, has_sm)
