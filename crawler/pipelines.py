@@ -90,8 +90,10 @@ def make_stories(
     else:
         parts = []
         for story in split_stories(body, html=html, embed=embed):
-            text = getattr(story, "text", None)
-            if text is None:
+            text_of = getattr(story, "text_of", None)
+            if callable(text_of):
+                text = text_of(body)
+            else:
                 text = body[story.start : getattr(story, "end", len(body))]
             parts.append((int(story.start), story.headline, text))
         if not parts:

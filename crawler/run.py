@@ -125,7 +125,7 @@ def crawl_here(
         )
         for aid, fingerprint in store_articles.current_fingerprints(con):
             store.fingerprints.add(aid, int(fingerprint))
-        process = CrawlerProcess(scrapy_settings, install_root_handler=True)
+        process = CrawlerProcess(scrapy_settings)
         states = []
         for source in sources:
             state = SourceState(source=source, store=store)

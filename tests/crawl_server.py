@@ -344,9 +344,11 @@ def write_news_site(
 
 def write_feed(root: str | Path, items: list[tuple[str, str, str]], name: str = "rss.xml") -> None:
     """An RSS 2.0 feed of ``(path, title, updated ISO date)`` items (absolute via BASE_URL)."""
+    from xml.sax.saxutils import escape
+
     body = "".join(
-        f"<item><title>{title}</title><link>{{{{BASE_URL}}}}{path}</link>"
-        f"<guid>{{{{BASE_URL}}}}{path}</guid>"
+        f"<item><title>{escape(title)}</title><link>{{{{BASE_URL}}}}{escape(path)}</link>"
+        f"<guid>{{{{BASE_URL}}}}{escape(path)}</guid>"
         f"<pubDate>{email.utils.format_datetime(_iso(updated))}</pubDate></item>"
         for path, title, updated in items
     )
