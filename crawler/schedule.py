@@ -101,8 +101,7 @@ def due_sources(
     return [
         s
         for s in sources
-        if s.name not in last_runs
-        or last_runs[s.name] + (s.interval or default_interval) <= now
+        if s.name not in last_runs or last_runs[s.name] + (s.interval or default_interval) <= now
     ]
 
 

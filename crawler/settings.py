@@ -93,9 +93,7 @@ DEFAULTS: dict[str, Any] = {
 
 def build_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
     """Scrapy settings: ``DEFAULTS`` updated with ``overrides`` (dict settings are merged)."""
-    merged: dict[str, Any] = {
-        k: dict(v) if isinstance(v, dict) else v for k, v in DEFAULTS.items()
-    }
+    merged: dict[str, Any] = {k: dict(v) if isinstance(v, dict) else v for k, v in DEFAULTS.items()}
     for key, value in (overrides or {}).items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
             merged[key].update(value)

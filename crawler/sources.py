@@ -181,9 +181,7 @@ def _parse_source(origin: str, index: int, raw: Any, defaults: dict[str, Any]) -
         raise r.fail(f"unknown field(s) {', '.join(unknown)}")
     name = raw.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
-        raise r.fail(
-            "name must be 1-64 characters of lower-case letters, digits, '-', '_' or '.'"
-        )
+        raise r.fail("name must be 1-64 characters of lower-case letters, digits, '-', '_' or '.'")
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
         raise r.fail("enabled must be true or false")

@@ -167,13 +167,12 @@ class SourceSpider(scrapy.Spider):
         if not self._fetched(response):
             return
         ctype = response.headers.get(b"Content-Type")
-        result = parse_feed(
-            response.body, response.url, ctype.decode("latin-1") if ctype else None
-        )
+        result = parse_feed(response.body, response.url, ctype.decode("latin-1") if ctype else None)
         if result.malformed:
             self.state.error("feed_malformed")
-            logger.warning("Malformed feed %s (%s); using what could be read", response.url,
-                           result.malformed)
+            logger.warning(
+                "Malformed feed %s (%s); using what could be read", response.url, result.malformed
+            )
         for link in result.links:
             yield from self.follow_article(link)
 
@@ -290,4 +289,3 @@ class SourceSpider(scrapy.Spider):
         else:
             logger.warning("%s: %s (%s)", kind, url, failure.value)
         self.store.emit("error", source=self.source.name, url=url, kind=kind)
-
