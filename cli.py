@@ -729,6 +729,269 @@ def stats(db_path: Path | None, fmt: str) -> None:
         click.echo("Stored: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
+# ----------------------------------------------------------------------------- themes
+
+
+def update_themes_job(con: duckdb.DuckDBPyConnection, *, recluster: bool = False,
+                      progress: Callable[[str], None] | None = None) -> dict[str, int]:
+    """Embed stories that have no vector yet, then bring themes up to date with all stories
+    (new stories join existing themes; a full re-clustering keeps ids by overlap)."""
+    from nlp.embed import Embedder
+    from nlp.themes import THEME, ThemeState, update_themes
+    from store import themes as store_themes
+
+    embedder = Embedder()
+    todo = store_themes.stories_without_embeddings(con, embedder.model_id)
+    if todo:
+        if progress:
+            progress(f"Embedding {len(todo)} stories")
+        vectors = embedder.embed_stories([(headline, body) for _, headline, body in todo])
+        store_themes.save_embeddings(con, [sid for sid, _, _ in todo], vectors,
+                                     embedder.model_id)
+    story_ids, vectors = store_themes.load_embeddings(con, embedder.model_id)
+    if not story_ids:
+        return {"embedded": len(todo), "stories": 0, "themes": 0}
+    if progress:
+        progress(f"Clustering {len(story_ids)} stories")
+    rows = store_themes.load_theme_state(con)
+    previous = ThemeState.from_dict(rows) if rows else None
+    state = update_themes(vectors, story_ids, store_themes.story_texts(con, story_ids),
+                          previous, full_recluster=recluster)
+    store_themes.save_theme_state(con, state.to_dict())
+    return {"embedded": len(todo), "stories": len(story_ids),
+            "themes": len(state.active(THEME))}
+
+
+@cli.command()
+@click.option("--since", type=DATE, help="Count only stories published on or after this date.")
+@click.option("--trending", is_flag=True, help="Sort by growth over the last period.")
+@click.option("--period-days", type=click.IntRange(min=1), default=7, show_default=True,
+              help="Length of the period growth is measured over.")
+@click.option("--recluster", is_flag=True,
+              help="Re-cluster all stories (theme ids and labels carry over by overlap).")
+@click.option("--no-update", is_flag=True, help="List themes without embedding new stories.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw theme sizes over time to this PNG file.")
+@limit_option(30)
+@db_option
+@output_options
+def themes(since: datetime | None, trending: bool, period_days: int, recluster: bool,
+           no_update: bool, plot_path: Path | None, limit: int, db_path: Path | None,
+           fmt: str) -> None:
+    """Bring themes up to date and list them with size, label and growth.
+
+    \b
+    Example:
+        policywatch themes --trending
+        policywatch themes --since 2024-01-01 --plot themes.png
+    """
+    from store import themes as store_themes
+
+    if plot_path is not None and plot_path.suffix.lower() != ".png":
+        raise UserError(f"--plot needs a .png file name, got {plot_path.name!r}")
+    with open_db(db_path, create=False) as con:
+        if not no_update:
+            from rich.console import Console
+
+            with Console(stderr=True).status("Updating themes…") as status:
+                update_themes_job(con, recluster=recluster,
+                                  progress=lambda msg: status.update(msg))
+        rows = store_themes.list_themes(con, since=_day(since), trending=trending,
+                                        period_days=period_days, limit=limit)
+        series = store_themes.theme_size_series(con, since=_day(since)) if plot_path else None
+    emit(rows, fmt, columns=["theme_id", "size", "growth", "label", "last_story"],
+         title="Themes")
+    if plot_path is not None:
+        from nlp.plot import plot_theme_sizes
+
+        if not series:
+            raise UserError("no themed stories with dates to plot")
+        plot_theme_sizes(series, plot_path)
+        click.echo(f"wrote {plot_path}", err=True)
+
+
+@cli.command()
+@click.argument("theme_id", type=int)
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+def theme(theme_id: int, db_path: Path | None, as_json: bool) -> None:
+    """Show one theme: label, example stories, organisations, largest amounts, ratings.
+
+    \b
+    Example:
+        policywatch theme 3
+    """
+    from store import themes as store_themes
+
+    with open_db(db_path, create=False) as con:
+        detail = store_themes.theme_detail(con, theme_id)
+    if detail is None:
+        raise UserError(f"no theme {theme_id}; `policywatch themes` lists them")
+    if as_json:
+        click.echo(json.dumps(detail, indent=2, ensure_ascii=False, default=_json_default))
+        return
+    head = detail["theme"]
+    click.echo(f"Theme {head['theme_id']}: {head['label']}  ({head['size']} stories, "
+               f"{head['level']}, {head['status']})")
+    if head.get("keywords"):
+        click.echo("Key phrases: " + ", ".join(head["keywords"]))
+    print_table(detail.get("examples", []), title="Example stories")
+    print_table(detail.get("organisations", []), title="Organisations most involved")
+    print_table(detail.get("amounts", []), title="Largest amounts")
+    print_table(detail.get("ratings", []), title="Ratings")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+# ----------------------------------------------------------------------------- schedule
+
+
+def pipeline_job(db_path: Path, sources: list[Any]) -> None:
+    """One scheduled cycle: crawl the due sources, then process and update themes."""
+    report = run_crawl(db_path, sources, quiet=True)
+    with open_db(db_path) as con:
+        processed = process_stories(con)
+        themed = update_themes_job(con)
+    click.echo(
+        f"{datetime.now():%Y-%m-%d %H:%M} crawled {', '.join(s.name for s in sources)}: "
+        f"{report.total('new_stories')} new stories, {report.total('new_versions')} new "
+        f"versions; {processed['amounts']} amounts, {processed['ratings']} ratings; "
+        f"{themed['themes']} themes", err=True)
+
+
+@cli.command()
+@click.option("--sources", "sources_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Sources file (default: crawler/sources.toml).")
+@click.option("--source", "names", multiple=True, help="Only this source (repeatable).")
+@click.option("--once", is_flag=True, help="Run the sources due now, then exit (for cron).")
+@db_option
+def schedule(sources_path: Path | None, names: tuple[str, ...], once: bool,
+             db_path: Path | None) -> None:
+    """Crawl, process and update themes for each source on its interval, in the foreground.
+
+    A lock file beside the database makes a second scheduler exit at once, so runs never
+    overlap. Stop it with Ctrl-C; the next run resumes.
+
+    \b
+    Example:
+        policywatch schedule            # a long-running service
+        policywatch schedule --once     # from cron
+    """
+    import logging
+
+    from crawler.schedule import LockedError, run_schedule
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    sources = load_sources(sources_path, names)
+    db = _db(db_path)
+    store_db.connect(db).close()
+    lock = db.with_name(db.name + ".schedule.lock")
+    try:
+        jobs = run_schedule(lambda due: pipeline_job(db, due), sources, once=once,
+                            lock_path=lock, db_path=db)
+    except LockedError as exc:
+        raise UserError(str(exc)) from None
+    if once and not jobs:
+        click.echo("no source is due", err=True)
+
+
+# ----------------------------------------------------------------------------- demo
+
+DEMO_MARKER = "demo"
+
+
+def prepare_demo_db(path: Path) -> None:
+    """Start the demo from an empty database, refusing to replace anything but an earlier
+    demo database."""
+    if path.exists():
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+            try:
+                row = con.execute(
+                    "SELECT value FROM schema_info WHERE key = 'created_by'").fetchone()
+            finally:
+                con.close()
+        except duckdb.Error:
+            row = None
+        if not row or row[0] != DEMO_MARKER:
+            raise UserError(f"{path} exists and is not a demo database; choose another --db")
+        path.unlink()
+        wal = path.with_name(path.name + ".wal")
+        if wal.exists():
+            wal.unlink()
+    with open_db(path) as con:
+        con.execute("INSERT OR REPLACE INTO schema_info VALUES ('created_by', ?)",
+                    [DEMO_MARKER])
+
+
+@cli.command()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("demo.duckdb"), show_default=True,
+              help="Demo database (rebuilt on every run).")
+def demo(db_path: Path) -> None:
+    """Crawl the bundled sample site, extract facts, cluster themes and show a summary.
+
+    Serves fixtures/site on 127.0.0.1 (an ephemeral port); nothing leaves the machine.
+
+    \b
+    Example:
+        policywatch demo --db /tmp/demo.duckdb
+    """
+    import time
+
+    from rich.console import Console
+
+    from crawler.sample_site import serve_site
+
+    console = Console(stderr=True)
+    started = time.monotonic()
+    prepare_demo_db(db_path)
+    with serve_site(SAMPLE_SITE) as site:
+        console.print(f"Serving the sample site at {site.base_url}")
+        report = run_crawl(db_path, sample_site_sources(site.base_url))
+    console.print(f"Crawled {report.total('pages_fetched')} pages: "
+                  f"{report.total('new_articles')} articles, "
+                  f"{report.total('new_stories')} stories")
+    with open_db(db_path) as con:
+        with _progress() as bar:
+            task = bar.add_task("Extracting facts", total=None)
+            processed = process_stories(
+                con, progress=lambda done, total: bar.update(task, completed=done, total=total))
+        console.print(f"Extracted {processed['org_mentions']} organisation mentions, "
+                      f"{processed['amounts']} amounts, {processed['ratings']} ratings")
+        with console.status("Updating themes…") as status:
+            themed = update_themes_job(con, progress=lambda msg: status.update(msg))
+        console.print(f"Clustered {themed['stories']} stories into {themed['themes']} themes")
+        show_summary(con)
+    console.print(f"Done in {time.monotonic() - started:.0f}s. Explore it with, for example:\n"
+                  f"  policywatch amounts --db {db_path} --role deficit\n"
+                  f"  policywatch ratings --db {db_path} --rating inadequate\n"
+                  f"  policywatch themes --db {db_path} --no-update")
+
+
+def show_summary(con: duckdb.DuckDBPyConnection) -> None:
+    """The demo's report: counts, top organisations, largest amounts, ratings, themes."""
+    from store import themes as store_themes
+
+    info = store_facts.summary(con, top=10)
+    click.echo("Stored: " + ", ".join(f"{v} {k}" for k, v in info["counts"].items()))
+    print_table(info["top_orgs"], columns=["name", "type", "mentions", "stories"],
+                title="Organisations most mentioned")
+    print_table(info["top_amounts"], columns=["value_gbp", "qualifier", "role", "org",
+                                              "period", "text"],
+                title="Largest amounts")
+    print_table(info["ratings"], columns=["org", "rating", "period", "rater", "published"],
+                title="Ratings")
+    print_table(store_themes.list_themes(con, limit=12),
+                columns=["theme_id", "size", "label"], title="Themes")
+
+
 def main() -> None:
     cli(prog_name="policywatch")
 
