@@ -525,18 +525,22 @@ class OrgRecognizer:
             for form in [org.name, *self._short_forms(org)]:
                 for v in self._initialisms(form):
                     initials.setdefault(v, org)
+        # acronyms defined in brackets after a name hold for the whole document
+        defined: dict[str, _Org] = {}
+        for tok in doc:
+            if (
+                _ACRONYM_RE.match(tok.text)
+                and 0 < tok.i < len(doc) - 1
+                and doc[tok.i - 1].text == "("
+                and doc[tok.i + 1].text == ")"
+                and tok.i - 1 in by_end
+            ):
+                defined.setdefault(tok.text, by_end[tok.i - 1])
         for tok in doc:
             text = tok.text
             if tok.i in taken or not _ACRONYM_RE.match(text) or text in self.generic_acronyms:
                 continue
-            org = None
-            if (
-                tok.i >= 2
-                and doc[tok.i - 1].text == "("
-                and tok.i + 1 < len(doc)
-                and doc[tok.i + 1].text == ")"
-            ):
-                org = by_end.get(tok.i - 1)
+            org = defined.get(text)
             if org is None:
                 org = initials.get(text.lower().replace("&", "a")) or initials.get(
                     text.lower().replace("&", "")

@@ -1,0 +1,159 @@
+"""Tests for the organisation recogniser (nlp/orgs.py): naming rules, splitting, aliases."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+import spacy
+
+from nlp.extract import load_pipeline
+from nlp.orgs import OrgRecognizer, org_key
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    return load_pipeline()
+
+
+@pytest.fixture(scope="session")
+def blank_orgs():
+    """A tokenizer-only pipeline: gazetteer and head rules work without the model."""
+    blank = spacy.blank("en")
+    blank.add_pipe("policywatch_orgs", config={"use_ner": False})
+    return blank
+
+
+def orgs_of(nlp, text):
+    return {o["name"]: o for o in nlp(text)._.organisations}
+
+
+def test_org_key_folds_long_forms_possessives_and_the():
+    assert org_key("the Wakefield Clinical Commissioning Group’s") == "wakefield ccg"
+    assert org_key("Stoke-on-Trent CCGs") == org_key("Stoke on Trent CCG")
+    assert org_key("Barking & Dagenham CCG") == "barking and dagenham ccg"
+
+
+def test_gazetteer_and_heads_without_the_model(blank_orgs):
+    found = orgs_of(blank_orgs, "Monitor wrote to Wakefield CCG and to Kent County Council.")
+    assert found["Monitor"]["type"] == "regulator"
+    assert found["Wakefield CCG"]["type"] == "commissioner"
+    assert found["Kent County Council"]["type"] == "government"
+
+
+def test_gazetteer_acronym_alias_and_longest_name(nlp):
+    found = orgs_of(nlp, "The Department of Health and Social Care said the DHSC would pay.")
+    assert list(found) == ["Department of Health and Social Care"]
+    assert found["Department of Health and Social Care"]["aliases"] == ["DHSC"]
+    assert found["Department of Health and Social Care"]["type"] == "government"
+
+
+def test_plural_head_coordination_is_split(nlp):
+    found = orgs_of(nlp, "Bury and Oldham CCGs agreed to share a chief officer.")
+    assert set(found) == {"Bury CCG", "Oldham CCG"}
+    # a fragment that shares the head is no alias
+    assert found["Bury CCG"]["aliases"] == []
+
+
+def test_comma_list_with_plural_head(nlp):
+    found = orgs_of(nlp, "Wigan, Bolton and Bury CCGs will merge next year.")
+    assert set(found) == {"Wigan CCG", "Bolton CCG", "Bury CCG"}
+
+
+def test_singular_head_keeps_and_and_commas(nlp):
+    found = orgs_of(
+        nlp,
+        "Morecambe Bay, Lancaster and Kendal CCG signed the deal. Barking and Dagenham CCG "
+        "did not.",
+    )
+    assert set(found) == {"Morecambe Bay, Lancaster and Kendal CCG", "Barking and Dagenham CCG"}
+
+
+def test_direction_only_conjunct_stays_with_its_name(nlp):
+    found = orgs_of(
+        nlp, "The CCG alliance includes Hull West, Hull North and Hull South and East groups."
+    )
+    assert set(found) == {"Hull West CCG", "Hull North CCG", "Hull South and East CCG"}
+
+
+def test_lower_case_foundation_trusts_build_names(nlp):
+    found = orgs_of(
+        nlp, "A merger of the Royal Berkshire and Frimley Park foundation trusts was called off."
+    )
+    assert set(found) == {"Royal Berkshire Foundation Trust", "Frimley Park Foundation Trust"}
+    assert all(o["type"] == "provider" for o in found.values())
+
+
+def test_bare_list_after_kind_noun(nlp):
+    found = orgs_of(nlp, "The CCGs met. A pair of CCGs – Knowsley and Halton – merged.")
+    assert set(found) == {"Knowsley CCG", "Halton CCG"}
+    assert found["Knowsley CCG"]["aliases"] == ["Knowsley"]
+
+
+def test_acronym_defined_in_brackets(nlp):
+    found = orgs_of(
+        nlp,
+        "Kettering General Hospital Foundation Trust (KGH) missed its target. "
+        "KGH said it would recover.",
+    )
+    assert found["Kettering General Hospital Foundation Trust"]["aliases"] == ["KGH"]
+    assert len(found["Kettering General Hospital Foundation Trust"]["mentions"]) == 3
+
+
+def test_acronym_from_initials(nlp):
+    found = orgs_of(
+        nlp, "Royal Berkshire Foundation Trust said costs rose. RBFT blamed agency staff."
+    )
+    assert found["Royal Berkshire Foundation Trust"]["aliases"] == ["RBFT"]
+
+
+def test_short_form_is_alias_not_new_org(nlp):
+    found = orgs_of(
+        nlp,
+        "Chesterfield Royal Hospital Foundation Trust was fined. Chesterfield "
+        "Royal said it would appeal.",
+    )
+    assert list(found) == ["Chesterfield Royal Hospital Foundation Trust"]
+    assert found["Chesterfield Royal Hospital Foundation Trust"]["aliases"] == [
+        "Chesterfield Royal"
+    ]
+
+
+def test_possessive_and_ccg_not_a_person(nlp):
+    doc = nlp("Wakefield CCG’s chief officer resigned. Leeds CCG said it would help.")
+    names = {o["name"]: o["type"] for o in doc._.organisations}
+    assert names == {"Wakefield CCG": "commissioner", "Leeds CCG": "commissioner"}
+    first = doc._.organisations[0]["mentions"][0]
+    assert first["text"] == "Wakefield CCG"
+    assert doc.text[first["start"] : first["end"]] == "Wakefield CCG"
+
+
+def test_the_nhs_as_noun_but_not_as_classifier(nlp):
+    doc = nlp("Pressure is building across the NHS. NHS trusts and NHS management are stretched.")
+    assert [(o["name"], len(o["mentions"])) for o in doc._.organisations] == [("NHS", 1)]
+    assert doc._.organisations[0]["type"] == "national_body"
+
+
+def test_ner_fallback_for_companies_and_media(nlp):
+    found = orgs_of(nlp, "The trust hired consultancy Deloitte, The Yorkshire Post reported.")
+    assert found["Deloitte"]["type"] == "company"
+    assert found["The Yorkshire Post"]["type"] == "media"
+
+
+def test_counts_are_not_organisations(nlp):
+    assert nlp("Twelve CCGs said they would merge.")._.organisations == []
+    assert nlp("Hospital trusts’ spending rose.")._.organisations == []
+
+
+def test_spans_carry_name_and_type(nlp):
+    doc = nlp("Wakefield Clinical Commissioning Group met. Wakefield CCG agreed.")
+    spans = doc.spans["orgs"]
+    assert [s.text for s in spans] == ["Wakefield Clinical Commissioning Group", "Wakefield CCG"]
+    assert {s._.org_name for s in spans} == {"Wakefield Clinical Commissioning Group"}
+    assert {s._.org_type for s in spans} == {"commissioner"}
+
+
+def test_component_pickles(nlp):
+    component = nlp.get_pipe("policywatch_orgs")
+    clone = pickle.loads(pickle.dumps(component))
+    assert isinstance(clone, OrgRecognizer)

@@ -1,0 +1,147 @@
+"""Tests for the rating extractor (nlp/ratings.py): values, changes, periods, exclusions."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.extract import load_pipeline
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    return load_pipeline()
+
+
+def ratings(nlp, text):
+    return {(r["org"], r["rating"], r["period"]) for r in nlp(text)._.ratings}
+
+
+def test_plain_ccg_rating_with_year_and_rater(nlp):
+    doc = nlp("Wakefield CCG was rated outstanding by NHS England for 2019-20.")
+    assert [(r["org"], r["rating"], r["period"], r["rater"]) for r in doc._.ratings] == [
+        ("Wakefield CCG", "outstanding", "2019-20", "NHS England")
+    ]
+    r = doc._.ratings[0]
+    assert doc.text[r["start"] : r["end"]] == "outstanding"
+    assert r["sentence"] == doc.text
+
+
+def test_change_gives_new_and_old_rating_with_previous_year(nlp):
+    got = ratings(
+        nlp,
+        "Oldham and Rochdale CCGs each fell from good to requires improvement in "
+        "the 2019-20 assessment.",
+    )
+    assert got == {
+        ("Oldham CCG", "requires improvement", "2019-20"),
+        ("Rochdale CCG", "requires improvement", "2019-20"),
+        ("Oldham CCG", "good", "2018-19"),
+        ("Rochdale CCG", "good", "2018-19"),
+    }
+
+
+def test_undated_cqc_change_has_no_period(nlp):
+    got = ratings(
+        nlp,
+        "The CQC lifted Royal Cornwall Hospitals Trust’s rating from inadequate "
+        "to requires improvement.",
+    )
+    assert got == {
+        ("Royal Cornwall Hospitals Trust", "inadequate", None),
+        ("Royal Cornwall Hospitals Trust", "requires improvement", None),
+    }
+
+
+def test_cqc_rating_takes_calendar_year(nlp):
+    got = ratings(
+        nlp,
+        "The Care Quality Commission (CQC) rated Royal Cornwall Hospitals Trust "
+        "inadequate in May 2017.",
+    )
+    assert got == {("Royal Cornwall Hospitals Trust", "inadequate", "2017")}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Twenty trusts were rated inadequate last year.",
+        "Weston Area Health Trust was rated good in its draft report.",
+        "Weston Area Health Trust could be rated inadequate if nothing changes.",
+        "Wakefield CCG is making good progress on its plan.",
+        "The CQC did not recommend that Pennine Acute Hospitals Trust leave special measures.",
+    ],
+)
+def test_counts_drafts_hypotheticals_and_negations_are_not_ratings(nlp, text):
+    assert nlp(text)._.ratings == []
+
+
+def test_leaving_special_measures_implies_it_was_in_but_a_state_does_not(nlp):
+    got = ratings(
+        nlp,
+        "Pennine Acute Hospitals Trust was taken out of special measures. Walsall "
+        "Healthcare Trust is now out of special measures.",
+    )
+    assert got == {
+        ("Pennine Acute Hospitals Trust", "out of special measures", None),
+        ("Pennine Acute Hospitals Trust", "special measures", None),
+        ("Walsall Healthcare Trust", "out of special measures", None),
+    }
+
+
+def test_anaphor_takes_the_last_named_body(nlp):
+    got = ratings(
+        nlp,
+        "Inspectors visited Colchester Hospital University Foundation Trust in "
+        "March. The trust was rated inadequate and placed in special measures.",
+    )
+    assert got == {
+        ("Colchester Hospital University Foundation Trust", "inadequate", None),
+        ("Colchester Hospital University Foundation Trust", "special measures", None),
+    }
+
+
+def test_bullets_under_a_rating_header(nlp):
+    got = ratings(
+        nlp,
+        "The groups rated outstanding for 2019-20 are:\n  • Wakefield CCG\n"
+        "  • Oldham CCG\n\nOther news follows about Bury CCG.",
+    )
+    assert got == {
+        ("Wakefield CCG", "outstanding", "2019-20"),
+        ("Oldham CCG", "outstanding", "2019-20"),
+    }
+
+
+def test_relative_clause_rates_its_antecedent_group_only(nlp):
+    got = ratings(
+        nlp,
+        "Wakefield CCG, formed from Wakefield North and Wakefield South CCGs, both "
+        "of which were rated good for 2018-19, is new.",
+    )
+    assert got == {
+        ("Wakefield North CCG", "good", "2018-19"),
+        ("Wakefield South CCG", "good", "2018-19"),
+    }
+
+
+def test_body_named_among_a_rated_count(nlp):
+    got = ratings(
+        nlp, "In total, 12 groups were rated inadequate for 2019-20. Among them is Swindon CCG."
+    )
+    assert got == {("Swindon CCG", "inadequate", "2019-20")}
+
+
+def test_numbered_group_in_special_measures(nlp):
+    got = ratings(
+        nlp,
+        "Ministers discussed the 9 trusts placed in special measures. Walsall "
+        "Healthcare Trust, one of the 9, has improved.",
+    )
+    assert got == {("Walsall Healthcare Trust", "special measures", None)}
+
+
+def test_rating_spans(nlp):
+    doc = nlp("Wakefield CCG was rated outstanding for 2019-20.")
+    spans = doc.spans["ratings"]
+    assert [s.text for s in spans] == ["outstanding"]
+    assert spans[0]._.rating["org"] == "Wakefield CCG"
