@@ -83,6 +83,18 @@ def _resolve_embed(value: Any) -> Callable[..., Any] | None:
     return obj
 
 
+def _preload() -> None:
+    # Import the page-processing modules (and what they pull in) before the reactor runs:
+    # a multi-second import inside the first callback would stall every download in flight.
+    import crawler.article  # noqa: F401
+
+    try:
+        from crawler.stories import split_stories
+    except ImportError:
+        return
+    split_stories("Warm-up.\n\nSecond paragraph.")
+
+
 def crawl_here(
     db_path: str | os.PathLike[str],
     sources: Sequence[Source],
@@ -105,6 +117,7 @@ def crawl_here(
 
     if not sources:
         raise CrawlError("no sources to crawl")
+    _preload()
     scrapy_settings = build_settings(settings)
     report = CrawlReport(started_at=utcnow())
     try:
