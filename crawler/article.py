@@ -201,11 +201,7 @@ def _merge_split_containers(tree: HtmlElement) -> None:
         cls = first.get("class")
         if not cls:
             return
-        same = [
-            el
-            for el in tree.iter(first.tag)
-            if el.get("class") == cls and el is not first
-        ]
+        same = [el for el in tree.iter(first.tag) if el.get("class") == cls and el is not first]
         blocks = [
             el
             for el in same
@@ -300,29 +296,28 @@ def _parse_iso(value: str | None) -> datetime | None:
         return None
 
 
-def _dates(tree: HtmlElement, url: str | None) -> tuple[datetime | None, datetime | None]:
-    published = None
-    for extensive in (False, True):
-        published = _parse_iso(
-            find_date(
-                deepcopy(tree),
-                original_date=True,
-                extensive_search=extensive,
-                outputformat=_ISO_FORMAT,
-                url=url,
-            )
-        )
-        if published:
-            break
-    latest = _parse_iso(
+def _find_date(
+    tree: HtmlElement, url: str | None, *, original: bool, extensive: bool
+) -> datetime | None:
+    # htmldate prunes the tree it is given: always hand it a copy
+    return _parse_iso(
         find_date(
             deepcopy(tree),
-            original_date=False,
-            extensive_search=False,
+            original_date=original,
+            extensive_search=extensive,
             outputformat=_ISO_FORMAT,
             url=url,
         )
     )
+
+
+def _dates(
+    tree: HtmlElement, url: str | None, published: datetime | None
+) -> tuple[datetime | None, datetime | None]:
+    """Publication date (markup first, then the text) and the date of a later update."""
+    if published is None:
+        published = _find_date(tree, url, original=True, extensive=True)
+    latest = _find_date(tree, url, original=False, extensive=False)
     updated = None
     if latest and published and _comparable(latest) > _comparable(published):
         updated = latest
@@ -330,8 +325,10 @@ def _dates(tree: HtmlElement, url: str | None) -> tuple[datetime | None, datetim
 
 
 def _comparable(value: datetime) -> datetime:
-    return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone().replace(
-        tzinfo=None
+    return (
+        value.replace(tzinfo=None)
+        if value.tzinfo is None
+        else value.astimezone().replace(tzinfo=None)
     )
 
 
@@ -349,8 +346,9 @@ def _canonical_url(tree: HtmlElement, url: str | None) -> str | None:
 
 
 def _language(tree: HtmlElement) -> str | None:
-    candidates = tree.xpath("/html/@lang | /html/@xml:lang", namespaces={
-        "xml": "http://www.w3.org/XML/1998/namespace"})
+    candidates = tree.xpath(
+        "/html/@lang | /html/@xml:lang", namespaces={"xml": "http://www.w3.org/XML/1998/namespace"}
+    )
     candidates += tree.xpath(
         '//meta[translate(@http-equiv, "CONTENTLAGU", "contentlagu")="content-language"]/@content'
         ' | //meta[@name="language" or @name="dc.language" or @name="DC.language"]/@content'
@@ -360,8 +358,9 @@ def _language(tree: HtmlElement) -> str | None:
         value = value.strip().split(",")[0].strip().replace("_", "-")
         if re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", value):
             primary, *rest = value.split("-")
-            return "-".join([primary.lower(), *(part.upper() if len(part) == 2 else part
-                                                 for part in rest)])
+            return "-".join(
+                [primary.lower(), *(part.upper() if len(part) == 2 else part for part in rest)]
+            )
     return None
 
 
@@ -392,10 +391,16 @@ def extract_article(html: bytes | str, url: str | None = None) -> Article:
     if tree is None:
         raise ExtractionError("not an HTML document (the parser found no element tree)")
 
-    meta = extract_metadata(deepcopy(tree), default_url=url, date_config={
-        "original_date": True, "extensive_search": False, "outputformat": _ISO_FORMAT,
-    })
-    published, updated = _dates(tree, url)
+    meta = extract_metadata(
+        deepcopy(tree),
+        default_url=url,
+        date_config={
+            "original_date": True,
+            "extensive_search": False,
+            "outputformat": _ISO_FORMAT,
+        },
+    )
+    published, updated = _dates(tree, url, _parse_iso(meta.date))
     _merge_split_containers(tree)
     body = _extract_body(tree, url, meta.title)
     return Article(

