@@ -1,7 +1,7 @@
 """Organisation recognition for UK health-policy news (spaCy component ``policywatch_orgs``).
 
 NHS and public bodies are named by public conventions: a place name followed by a kind
-("Leeds CCG", "Sherwood Forest Hospitals Foundation Trust", "Surrey County Council"). This
+("Wakefield CCG", "Frimley Health Foundation Trust", "Kent County Council"). This
 component reads those conventions instead of relying on a list of names:
 
 * national bodies, regulators, government departments, unions, think tanks and media come from
@@ -11,8 +11,8 @@ component reads those conventions instead of relying on a list of names:
 * coordinated plurals ("A and B CCGs", "A, B and C groups") are split into built names
   ("A CCG", "B CCG"), while singular heads keep names with "and"/commas whole;
 * bare lists after a kind noun ("three CCGs – A, B and C –") give "<name> <kind>";
-* acronyms (defined in brackets or matching a name's initials), short forms ("Sherwood" for
-  "Sherwood Forest Hospitals Foundation Trust") and possessives become aliases;
+* acronyms (defined in brackets or matching a name's initials), short forms ("Frimley" for
+  "Frimley Health Foundation Trust") and possessives become aliases;
 * the stock NER's ORG entities are a fallback for companies and media outlets.
 
 Output: ``doc.spans["orgs"]`` (every mention, with ``span._.org_name``/``span._.org_type``) and
@@ -69,7 +69,7 @@ class _Mention:
     type: str
     source: str  # gazetteer | head | list | ner | nhs | alias
     fragment: bool = False  # a conjunct sharing a head: not an alias form
-    bare: str | None = None  # a bare short form standing alone ("Bassetlaw")
+    bare: str | None = None  # a bare short form standing alone ("Knowsley")
     gaz_name: str | None = None
 
 
@@ -120,6 +120,7 @@ class OrgRecognizer:
         self.company_words = set(lex["company_words"])
         self.company_nouns = set(lex["company_nouns"])
         self.media_nouns = set(lex["media_nouns"])
+        self.title_words = set(lex["title_words"])
         places_file = Path(places_path or DATA_DIR / "orgs_places.txt")
         with places_file.open(encoding="utf-8") as f:
             self.places = {line.strip() for line in f if line.strip() and line[0] != "#"}
@@ -223,7 +224,7 @@ class OrgRecognizer:
             if self._is_stop(tok) and tok.text not in self.compass:
                 start += 1
                 continue
-            # a leading comma group that is not a name ("Meanwhile, Leeds CCG")
+            # a leading comma group that is not a name ("Meanwhile, Wakefield CCG")
             comma = next((k for k in range(start, end) if doc[k].text == ","), None)
             if comma is not None:
                 group = doc[start:comma]
@@ -413,7 +414,7 @@ class OrgRecognizer:
                 continue
             if not all(self._name_like(t) or t.text in self.connectors for t in span):
                 continue
-            # a cut-off name ("Coastal" of "Coastal West Sussex") or a modifier ("Keogh review")
+            # a cut-off name ("North" of "North Kent") or a modifier ("Francis review")
             nxt = doc[end] if end < len(doc) else None
             if nxt is not None and self._name_like(nxt) and not nxt.is_sent_start:
                 continue
@@ -436,6 +437,8 @@ class OrgRecognizer:
                 continue
             if _ACRONYM_RE.match(text) and text not in self.gaz_forms:
                 continue  # unknown acronyms are resolved against named bodies instead
+            if start > 0 and doc[start - 1].lower_.rstrip(".") in self.title_words:
+                continue  # a person after a job title ("chief executive Jane Smith")
             out.append(_Mention(start, end, text, self._fallback_type(span), "ner"))
         return out
 
@@ -449,7 +452,7 @@ class OrgRecognizer:
     # ------------------------------------------------------------------ aliases
 
     def _short_forms(self, org: _Org) -> list[str]:
-        """Short forms a text may use later for a local body ("Sherwood Forest", "Sherwood")."""
+        """Short forms a text may use later for a local body ("Frimley Health", "Frimley")."""
         if org.gaz_name is not None:
             return []
         words = org.name.split()
@@ -522,7 +525,16 @@ class OrgRecognizer:
         for org in orgs:
             if org.gaz_name is not None:
                 continue
-            for form in [org.name, *self._short_forms(org)]:
+            words = org.name.split()
+            # the name, its short forms and its leading words ("Shrewsbury and Telford
+            # Hospital" gives SaTH)
+            forms = [org.name, *self._short_forms(org)]
+            forms += [
+                " ".join(words[:k])
+                for k in range(2, len(words))
+                if words[k - 1].lower() not in ("and", "&", "of", "the")
+            ]
+            for form in forms:
                 for v in self._initialisms(form):
                     initials.setdefault(v, org)
         # acronyms defined in brackets after a name hold for the whole document
