@@ -243,7 +243,10 @@ class Embedder:
         vecs = self._embed_windows(windows)
         weights = np.array([len(w) + 2 for w in windows], dtype=np.float32)
         out = np.zeros((len(stories), DIM), dtype=np.float32)
-        np.add.at(out, np.asarray(owner), vecs * weights[:, None])
+        owner_arr = np.asarray(owner)
+        # windows of one story are contiguous in `owner`: sum them with reduceat
+        starts = np.flatnonzero(np.r_[True, owner_arr[1:] != owner_arr[:-1]])
+        out[owner_arr[starts]] = np.add.reduceat(vecs * weights[:, None], starts, axis=0)
         return _normalise(out)
 
 
