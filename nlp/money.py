@@ -129,12 +129,14 @@ def load_lexicon(path: str | Path = DATA_PATH) -> _Lexicon:
         pre_alts.append(rf"(?<![A-Za-z]){esc}\s?" if p[0].isalpha() else esc)
     pre = "(?:" + "|".join(pre_alts) + ")"
     suffix = _phrase_alternation([s for s, _ in amount["suffixes"]])
+    # Case-sensitive outside the words, with cheap lookaheads first: this regex scans every
+    # character of every document.
+    mult = f"(?i:{mult})"
     amount_re = re.compile(
-        rf"(?P<pre>{pre})(?P<n1>{_NUM})(?P<m1>{mult})?"
+        rf"(?=[^\sa-z])(?:(?P<pre>{pre})(?P<n1>{_NUM})(?P<m1>{mult})?"
         rf"(?:\s?[-–—]\s?(?:{pre})?(?P<n2>{_NUM})(?P<m2>{mult})?)?"
-        rf"(?:\s+(?P<suf>{suffix})\b)?"
-        rf"|(?<![\w£$€.,])(?P<bn1>{_NUM})(?P<bm1>{mult})?\s+(?P<bsuf>{suffix})\b",
-        re.IGNORECASE,
+        rf"(?:\s+(?P<suf>(?i:{suffix}))\b)?"
+        rf"|(?<![\w£$€.,])(?P<bn1>{_NUM})(?P<bm1>{mult})?\s+(?P<bsuf>(?i:{suffix}))\b)",
     )
     per = {_norm_phrase(k): v for k, v in amount["per"]}
     per_re = re.compile(
@@ -393,11 +395,14 @@ class _Found:
 class _Context:
     """Per-document facts every amount needs (computed once per doc)."""
 
-    def __init__(self, doc: Doc, lex: _Lexicon) -> None:
+    def __init__(self, doc: Doc, lex: _Lexicon, text: str) -> None:
         self.doc = doc
-        self.text = doc.text
+        self.text = text  # Doc.text is rebuilt from the tokens on every access
         self.lex = lex
-        self.sents = self._sentences(doc)
+        # the first token tells whether a tagger/parser ran (has_annotation walks every token)
+        self.tagged = len(doc) > 0 and doc[0].pos != 0
+        self.parsed = len(doc) > 0 and doc[0].dep != 0
+        self.sents = self._sentences(doc, text)
         self.sent_starts = [s for s, _ in self.sents]
         self.story_starts = self._stories(self.text)
         self.years = self._years(self.text)
@@ -412,12 +417,11 @@ class _Context:
                 self.token_org[tok.i] = mention
 
     @staticmethod
-    def _sentences(doc: Doc) -> list[tuple[int, int]]:
+    def _sentences(doc: Doc, text: str) -> list[tuple[int, int]]:
         """Parser sentences, further split at line breaks (headlines, list items)."""
-        text = doc.text
-        if doc.has_annotation("SENT_START"):
+        try:
             bounds = [(s.start_char, s.end_char) for s in doc.sents]
-        else:
+        except ValueError:  # no parser or sentencizer: split on the text alone
             bounds = [(0, len(text))]
         out = []
         for start, end in bounds:
@@ -549,7 +553,7 @@ def _cues(text: str, lex: _Lexicon) -> list[tuple[int, int, str | None]]:
 def _compound_window(ctx: _Context, f: _Found, right: str) -> str:
     """The words right after an amount that it modifies ("£35m deficit control total")."""
     doc = ctx.doc
-    if doc.has_annotation("TAG"):
+    if ctx.tagged:
         span = doc.char_span(f.end, min(len(ctx.text), f.end + len(right)),
                              alignment_mode="expand")
         if span is None:
@@ -754,7 +758,7 @@ class _OrgResolver:
                 if 0 <= f.parsed.start - o.end <= 3 and ctx.owner_ok(o):
                     return o.name
         span = doc.char_span(f.start, f.end, alignment_mode="expand")
-        if span is None or not doc.has_annotation("DEP"):
+        if span is None or not ctx.parsed:
             return self._fallback(f, prev_owner, None)
         root = span.root
         s_start, s_end = ctx.sents[f.sent]
@@ -1018,10 +1022,15 @@ class MoneyExtractor:
         _register_extensions()
 
     def __call__(self, doc: Doc) -> Doc:
-        ctx = _Context(doc, self.lex)
         text = doc.text
+        parsed = list(_iter_amounts(text, self.lex))
+        if not parsed:
+            doc.spans[SPAN_KEY] = []
+            doc._.amounts = []
+            return doc
+        ctx = _Context(doc, self.lex, text)
         found: list[_Found] = []
-        for p in _iter_amounts(text, self.lex):
+        for p in parsed:
             fig_start = p.figure_start
             sent = ctx.sent_index(fig_start)
             found.append(_Found(
