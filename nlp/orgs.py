@@ -191,6 +191,8 @@ class OrgRecognizer:
             if nxt is not None and self._name_like(nxt) and nxt.text not in self.connectors:
                 if not (nxt.is_sent_start or "\n" in doc[end - 1].whitespace_):
                     continue
+            if nxt is not None and nxt.text == "of" and head.get("continues_with_of"):
+                continue  # "University Hospital of South Manchester Foundation Trust"
             final.append((start, end, head))
         return final
 
@@ -314,6 +316,18 @@ class OrgRecognizer:
             toks = list(doc[run:hstart])
             if not self._has_proper(toks):
                 continue
+            proper = [t for t in toks if t.text not in self.descriptors]
+            if (
+                len(proper) == 1
+                and proper[0].is_sent_start
+                and proper[0].pos_
+                not in (
+                    "PROPN",
+                    "NUM",
+                    "",
+                )
+            ):
+                continue  # a sentence-initial common word ("Struggling Trust placed ...")
             if head.get("lower_plural") and head["kind"] == "CCG":
                 if has_ccgs is None:
                     has_ccgs = self._doc_mentions_ccgs(doc)
