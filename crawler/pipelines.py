@@ -184,6 +184,16 @@ class StorePipeline:
             new_versions=report.new_versions,
             duplicates=report.duplicates,
             errors=report.errors,
+            detail={
+                key: getattr(report, key)
+                for key in (
+                    "articles_fetched",
+                    "not_modified",
+                    "skipped_seen",
+                    "new_articles",
+                    "unchanged",
+                )
+            },
         )
         state.store.emit("source_finished", **report.as_dict())
 
@@ -215,9 +225,11 @@ class StorePipeline:
         for url in urls:
             self._seen.append({"url": url, "article_id": aid, "first_seen": now, "last_seen": now})
 
-    def _lookup(self, aid: str) -> tuple[int, str, str | None] | None:
+    def _lookup(self, aid: str, url: str) -> tuple[int, str, str | None] | None:
         if aid in self._known:
             return self._known[aid]
+        if url not in self.state.store.seen:
+            return None  # a stored article's URL is always among the seen URLs
         states = store_articles.article_states(self.state.store.con, [aid])
         st = states.get(aid)
         return (st.version, st.content_hash, st.duplicate_of) if st else None
@@ -237,7 +249,7 @@ class StorePipeline:
         chash = content_hash(body)
         fingerprint = simhash(body)
         published = as_naive_utc(item.get("published"))
-        known = self._lookup(aid)
+        known = self._lookup(aid, url)
         make = True
         if known is None:
             version, duplicate_of = 1, store.fingerprints.nearest(fingerprint, exclude=aid)

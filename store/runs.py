@@ -54,12 +54,13 @@ def finish_run(
     new_versions: int = 0,
     duplicates: int = 0,
     errors: Mapping[str, int] | None = None,
+    detail: Mapping[str, Any] | None = None,
     finished_at: datetime | None = None,
 ) -> None:
-    """Record the outcome of run ``run_id``."""
+    """Record the outcome of run ``run_id`` (``detail``: any further counters, as JSON)."""
     con.execute(
         "UPDATE crawl_runs SET finished_at = ?, status = ?, pages_fetched = ?, new_stories = ?, "
-        "new_versions = ?, duplicates = ?, errors = ? WHERE run_id = ?",
+        "new_versions = ?, duplicates = ?, errors = ?, detail = ? WHERE run_id = ?",
         [
             finished_at or _now(),
             status,
@@ -68,6 +69,7 @@ def finish_run(
             new_versions,
             duplicates,
             json.dumps(dict(sorted((errors or {}).items()))),
+            json.dumps(dict(detail or {}), sort_keys=True, default=str),
             run_id,
         ],
     )
@@ -111,7 +113,7 @@ def recent_runs(
         params.insert(0, source)
     rows = con.execute(
         "SELECT run_id, source, started_at, finished_at, status, pages_fetched, new_stories, "
-        f"new_versions, duplicates, errors FROM crawl_runs {where} "
+        f"new_versions, duplicates, errors, detail FROM crawl_runs {where} "
         "QUALIFY row_number() OVER (PARTITION BY source ORDER BY started_at DESC, run_id DESC) "
         "<= ? ORDER BY source, started_at DESC, run_id DESC",
         params,
@@ -127,11 +129,13 @@ def recent_runs(
         "new_versions",
         "duplicates",
         "errors",
+        "detail",
     ]
     out = []
     for row in rows:
         rec = dict(zip(cols, row, strict=True))
         rec["errors"] = json.loads(rec["errors"]) if rec["errors"] else {}
+        rec["detail"] = json.loads(rec["detail"]) if rec["detail"] else {}
         out.append(rec)
     return out
 
@@ -152,7 +156,8 @@ def source_stats(
     """Per-source health, one dict per source (configured or with runs), sorted by name.
 
     Keys: ``source``, ``runs``, ``last_started``, ``last_status``, ``last_pages``,
-    ``last_new_stories``, ``last_errors`` (by kind), ``error_rate`` (last run, errors over
+    ``last_new_stories``, ``last_errors`` (by kind), ``last_detail`` (other counters),
+    ``error_rate`` (last run, errors over
     errors + pages), ``articles``, ``stories``, ``flag`` (None, ``"no-yield"`` or
     ``"error-jump"``) and ``flag_reason`` (one line).
 
@@ -204,6 +209,7 @@ def source_stats(
                 "last_pages": last["pages_fetched"] if last else None,
                 "last_new_stories": last["new_stories"] if last else None,
                 "last_errors": last["errors"] if last else {},
+                "last_detail": last["detail"] if last else {},
                 "error_rate": _error_rate(last) if last else None,
                 "articles": int(articles),
                 "stories": int(stories),

@@ -85,7 +85,8 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
     new_stories     INTEGER DEFAULT 0,
     new_versions    INTEGER DEFAULT 0,
     duplicates      INTEGER DEFAULT 0,
-    errors          JSON                      -- {"http_404": 2, "timeout": 1, ...}
+    errors          JSON,                     -- {"http_404": 2, "timeout": 1, ...}
+    detail          JSON                      -- other counters: not_modified, skipped_seen ...
 );
 
 -- ---------------------------------------------------------------- facts

@@ -122,6 +122,7 @@ class CrawlServer:
         self.requests: Counter[str] = Counter()
         self.statuses: Counter[int] = Counter()
         self.times: dict[str, list[float]] = {}  # monotonic arrival time of each request
+        self.headers: dict[str, dict[str, str]] = {}  # headers of the last request per path
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._httpd: _Server | None = None
@@ -182,6 +183,8 @@ class CrawlServer:
             count = self.requests[path]
             self.times.setdefault(path, []).append(time.monotonic())
         headers = {k.lower(): v for k, v in handler.headers.items()}
+        with self._lock:
+            self.headers[path] = headers
         info = RequestInfo(path, headers, count)
         route = self.routes.get(path) or self.routes.get(urlsplit(path).path)
         if route is not None:
