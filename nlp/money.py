@@ -88,6 +88,7 @@ class _Lexicon:
     not_qualifier_re: re.Pattern[str]
     cue_re: re.Pattern[str]
     cue_role: dict[str, str | None]
+    weak_left: frozenset[str]
     right_patterns: tuple[tuple[re.Pattern[str], str], ...]
     left_patterns: tuple[tuple[re.Pattern[str], str], ...]
     place_re: re.Pattern[str]
@@ -207,7 +208,9 @@ def load_lexicon(path: str | Path = DATA_PATH) -> _Lexicon:
         ratio_re=re.compile(amount["ratio_right"], re.IGNORECASE),
         ratio_left_re=re.compile(amount["ratio_left"], re.IGNORECASE),
         qualifier_re=qualifier_re, qualifier_of=qualifier_of, not_qualifier_re=not_qualifier_re,
-        cue_re=cue_re, cue_role=cue_role, right_patterns=right_patterns,
+        cue_re=cue_re, cue_role=cue_role,
+        weak_left=frozenset(_norm_phrase(w) for w in roles.get("weak_left", [])),
+        right_patterns=right_patterns,
         left_patterns=left_patterns, place_re=place_re, place_currency=place_currency,
         relative_re=relative_re, relative_shift=relative_shift, pin_res=pin_res,
         generic=generic, generic_re=generic_re,
@@ -390,6 +393,7 @@ class _Found:
     role_source: str = "default"
     org: str | None = None
     period: str | None = None
+    headline: bool = False
 
 
 class _Context:
@@ -607,24 +611,28 @@ def _role(ctx: _Context, f: _Found, prev_end: int, next_start: int) -> tuple[str
             best = max(cues, key=lambda c: c[1])
             if best[2]:
                 return best[2], "compound"
+    of_role = None
+    if not positive:
+        m = re.match(r"\s*(?:worth\s+)?of\s+((?:[\w’'-]+\s+){0,3}[\w’'-]+)", right)
+        if m:
+            cues = [c for c in _cues(m.group(1), lex) if c[2]]
+            if cues:
+                of_role = min(cues, key=lambda c: c[0])[2]
     # the last few words before the amount ("a deficit of", "save", "spent")
     words = list(re.finditer(r"\S+", left))
     window = left[words[-6].start():] if len(words) > 6 else left
     cues = _cues(window, lex)
     if cues:
         last = max(cues, key=lambda c: c[1])
-        if last[2]:
+        if last[2] is None:  # a neutral phrase ("adding up to"): look before it
+            named = [c for c in cues if c[2] and c[1] <= last[0]]
+            last = max(named, key=lambda c: c[1]) if named else None
+        if last is not None:
+            if of_role and _norm_phrase(window[last[0]:last[1]]) in lex.weak_left:
+                return of_role, "of"
             return last[2], "left"
-        neutral_end = last[1]
-        named = [c for c in cues if c[2] and c[1] <= neutral_end]
-        if named:
-            return max(named, key=lambda c: c[1])[2], "left"
-    if not positive:
-        m = re.match(r"\s*(?:worth\s+)?of\s+((?:[\w’'-]+\s+){0,3}[\w’'-]+)", right)
-        if m:
-            cues = [c for c in _cues(m.group(1), lex) if c[2]]
-            if cues:
-                return min(cues, key=lambda c: c[0])[2], "of"
+    if of_role:
+        return of_role, "of"
     # the nearest cue in the clause, then in the sentence
     s_start, s_end = ctx.sents[f.sent]
     for lo, hi in ((c_start, c_end), (s_start, s_end)):
@@ -799,9 +807,9 @@ class _OrgResolver:
                     target = c if c.dep_ == "dative" and c.lower_ != "to" else None
                     if c.dep_ in ("dative", "prep") and c.lower_ in ("to", "for"):
                         target = next((p for p in c.children if p.dep_ == "pobj"), None)
-                    if target is not None and target.i in self.ctx.token_org:
+                    if target is not None and target.i not in self.ctx.amount_tokens:
                         got = self.evaluate(target, prev_owner)
-                        if got is not None:
+                        if got is not None and got != _NONE:
                             return got
             for c in node.children:
                 if c.dep_ == "prep" and c.lower_ == "for":
@@ -828,8 +836,11 @@ class _OrgResolver:
         # subjects elsewhere in the sentence that are organisations or back-references
         best: tuple[int, str] | None = None
         for tok in ctx.doc.char_span(s_start, s_end, alignment_mode="expand") or []:
-            if tok.dep_ not in _SUBJECT_DEPS or tok.i in inside:
+            if tok.i in inside:
                 continue
+            opening = tok.i in ctx.token_org and ctx.token_org[tok.i].start == s_start
+            if tok.dep_ not in _SUBJECT_DEPS and not opening:
+                continue  # (an organisation opening the sentence is its subject)
             got = None
             mention = ctx.token_org.get(tok.i)
             if mention is not None:
@@ -901,21 +912,30 @@ class _PeriodResolver:
         return min(years, key=dist).period
 
     def period(self, f: _Found, found: list[_Found]) -> str | None:
+        """The year the text ties the amount to (ruling 17), or None."""
         ctx = self.ctx
         c_start, c_end = f.clause
         text = ctx.text
         years = ctx.years_between(c_start, c_end)
-        if years:
-            return self._nearest(years, f)
         rels = list(ctx.lex.relative_re.finditer(text, c_start, c_end))
+        rel = None
         if rels:
             rel = min(rels, key=lambda m: (m.start() - f.end) if m.start() >= f.end
                       else (f.parsed.start - m.end()) + 20)
+        if rel is not None and years and re.fullmatch(
+                r"\s*(?:in\s+|for\s+|during\s+|over\s+)?", text[f.end:rel.start()]):
+            # "£12m in 2021-22, up from £9m last year": last year of the year in the clause
+            shift = ctx.lex.relative_shift[_norm_phrase(rel.group())]
+            anchor = ctx.pinned or self._nearest([y for y in years if y.fiscal] or years, f)
+            return _shift(anchor, shift) if anchor else None
+        if years:
+            return self._nearest(years, f)
+        if rel is not None:
             shift = ctx.lex.relative_shift[_norm_phrase(rel.group())]
             if ctx.pinned:
                 return _shift(ctx.pinned, shift)
-            prev = self._previous_sentence_year(f)
-            return prev
+            # "its control total for 2019-20 ... a £35m control total next year"
+            return self._previous_sentence_year(f, same_role=True)
         s_start, s_end = ctx.sents[f.sent]
         years = ctx.years_between(s_start, s_end)
         if years:
@@ -934,7 +954,8 @@ class _PeriodResolver:
                 return other.period
         return self.story_lead(f.story)
 
-    def _previous_sentence_year(self, f: _Found) -> str | None:
+    def _previous_sentence_year(self, f: _Found, same_role: bool = False) -> str | None:
+        """A year from the sentence before, when the text carries on with the same topic."""
         ctx = self.ctx
         if f.sent == 0:
             return None
@@ -942,7 +963,16 @@ class _PeriodResolver:
         if ctx.story_index(p_start) != f.story:
             return None
         ys = [y for y in ctx.years_between(p_start, p_end) if not y.date]
-        return ys[-1].period if ys else None
+        if not ys:
+            return None
+        if same_role and f.role not in {
+                role for _, _, role in _cues(ctx.text[p_start:p_end], ctx.lex)}:
+            return None
+        distinct = list(dict.fromkeys(y.period for y in ys))
+        if len(distinct) > 1:
+            lead = self.story_lead(f.story)
+            return lead if lead in distinct else distinct[0]
+        return distinct[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -970,7 +1000,19 @@ def _same_value(a: _Found, b: _Found) -> bool:
 
 
 def _dedupe(found: list[_Found]) -> list[_Found]:
-    """Ruling 11: one entry per fact (value, role, org, period); the first mention's text."""
+    """Ruling 11: one entry per fact (value, role, org, period); the first mention's text.
+
+    A figure in a headline is the fact the story then reports: it takes what the body says
+    about the same figure.
+    """
+    found = list(found)
+    for h in [f for f in found if f.headline]:
+        body = next((b for b in found if b is not h and b.story == h.story and not b.headline
+                     and b.start > h.start and _same_value(h, b)), None)
+        if body is not None:
+            h.role, h.role_source = body.role, body.role_source
+            h.org = body.org or h.org
+            h.period = body.period or h.period
     kept: list[_Found] = []
     for f in found:
         twin = None
@@ -1033,10 +1075,13 @@ class MoneyExtractor:
         for p in parsed:
             fig_start = p.figure_start
             sent = ctx.sent_index(fig_start)
+            s_start, s_end = ctx.sents[sent]
             found.append(_Found(
                 parsed=p, start=fig_start, end=p.end, sent=sent,
                 clause=ctx.clause(sent, fig_start), story=ctx.story_index(fig_start),
                 currency=p.currency,
+                headline=s_start in ctx.story_starts and text[s_start:s_end].rstrip()[-1:]
+                not in _HEADLINE_END,
             ))
         for f in found:
             span = doc.char_span(f.start, f.end, alignment_mode="expand")

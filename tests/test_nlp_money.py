@@ -376,6 +376,16 @@ def test_relative_year_needs_a_pin(blank_money):
     assert [a["period"] for a in found] == ["2020-21", "2021-22"]
 
 
+def test_last_year_counts_back_from_the_year_in_the_clause(blank_money):
+    found = amounts(blank_money, "Its deficit for 2021-22 is £18m, up from £12m last year.")
+    assert [a["period"] for a in found] == ["2021-22", "2020-21"]
+
+
+def test_relative_year_carries_only_the_same_topic(blank_money):
+    text = "Councils have lost funding since 2010. The county must save £8m next year."
+    assert one(blank_money, text)["period"] is None
+
+
 def test_month_dates_are_not_carried(blank_money):
     text = "The review ended in June 2016. The hospital then reported a £6m deficit."
     assert one(blank_money, text)["period"] is None
@@ -389,6 +399,20 @@ def test_repeated_figure_is_one_fact(blank_money):
     found = amounts(blank_money, text)
     assert len(found) == 1
     assert found[0]["start"] == text.index("£6m")
+
+
+def test_headline_figure_takes_what_the_body_says(blank_money):
+    text = ("Clinic faces £4m shortfall\n\n"
+            "The clinic is facing a funding gap of £4m in 2022-23, its board heard.")
+    found = amounts(blank_money, text)
+    assert len(found) == 1
+    assert (found[0]["text"], found[0]["start"]) == ("£4m", text.index("£4m"))
+    assert (found[0]["role"], found[0]["period"]) == ("gap", "2022-23")
+
+
+def test_lost_money_takes_the_noun_after_it(blank_money):
+    assert one(blank_money, "Councils lost £2bn of grant funding.")["role"] == "funding"
+    assert one(blank_money, "The hospital lost £2bn.")["role"] == "deficit"
 
 
 # ---------------------------------------------------------------------------- owners
@@ -432,6 +456,13 @@ def test_several_named_bodies_share_no_owner(full_nlp):
 def test_funding_goes_to_the_recipient(full_nlp):
     a = one(full_nlp, "NHS England gave Norfolk CCG £12m of extra funding.")
     assert (a["org"], a["role"]) == ("Norfolk CCG", "funding")
+
+
+def test_funding_given_to_the_trust(full_nlp):
+    text = ("Doncaster Hospital Trust is struggling. "
+            "The regulator has given the trust £3m in emergency cash.")
+    a = one(full_nlp, text)
+    assert (a["org"], a["role"]) == ("Doncaster Hospital Trust", "funding")
 
 
 def test_media_never_own_money(full_nlp):
