@@ -88,6 +88,8 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
     errors          JSON,                     -- {"http_404": 2, "timeout": 1, ...}
     detail          JSON                      -- other counters: not_modified, skipped_seen ...
 );
+-- Databases created before `detail` existed get it here.
+ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS detail JSON;
 
 -- ---------------------------------------------------------------- facts
 -- Organisations are canonical across documents: one row per canonical name.
