@@ -325,11 +325,42 @@ def _iter_amounts(text: str, lex: _Lexicon):
         )
 
 
+_BETWEEN_RE = re.compile(r"\b(?:between|from)\s+$", re.IGNORECASE)
+_AND_RE = re.compile(r"\s+(?:and|to)\s+")
+
+
+def _iter_ranges(text: str, lex: _Lexicon):
+    """:func:`_iter_amounts` with "between £20m and £50m" read as one range."""
+    pending: ParsedAmount | None = None
+    for a in _iter_amounts(text, lex):
+        if pending is not None:
+            if (_AND_RE.fullmatch(text, pending.end, a.start) and a.currency == pending.currency
+                    and a.value_max is None and a.value > pending.value
+                    and text[pending.end:a.start].split()[0].lower() == "and"):
+                yield ParsedAmount(
+                    value=pending.value, value_max=a.value, currency=pending.currency,
+                    qualifier="approx", per=a.per or pending.per,
+                    text=text[pending.start - 8:a.end], start=pending.start - 8, end=a.end,
+                    dollar=pending.dollar, figure_start=pending.figure_start)
+                pending = None
+                continue
+            yield pending
+            pending = None
+        if (a.value_max is None and a.qualifier == "exact"
+                and _BETWEEN_RE.search(text, max(0, a.start - 10), a.start)
+                and text[a.start - 8:a.start].lower() == "between "):
+            pending = a
+            continue
+        yield a
+    if pending is not None:
+        yield pending
+
+
 def find_amounts(text: str) -> list[ParsedAmount]:
     """Every amount of money written in ``text``, in order (no context rules applied)."""
     if not isinstance(text, str):
         raise TypeError(f"find_amounts() needs str, got {type(text).__name__}")
-    return list(_iter_amounts(text, load_lexicon()))
+    return list(_iter_ranges(text, load_lexicon()))
 
 
 def parse_amount(text: str) -> ParsedAmount | None:
@@ -339,7 +370,7 @@ def parse_amount(text: str) -> ParsedAmount | None:
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_amount() needs str, got {type(text).__name__}")
-    for amount in _iter_amounts(text, load_lexicon()):
+    for amount in _iter_ranges(text, load_lexicon()):
         return amount
     return None
 
@@ -692,14 +723,20 @@ class _OrgResolver:
         ctx = self.ctx
         s_start = ctx.sents[ctx.sent_index(tok.idx)][0]
         plural = tok.lower_ in _PRONOUNS_PLURAL
-        # an indefinite subject earlier in the sentence ("a small trust will see its fees")
+        # subjects earlier in the sentence come first: "the trust said it had overspent",
+        # "X asked for a loan from Y after its reserves fell"; an indefinite one ("a small
+        # trust will see its fees rise") names no organisation
         for t in tok.sent:
             if t.i >= tok.i:
                 break
-            if (t.idx >= s_start and t.dep_ in _SUBJECT_DEPS and t.i not in ctx.token_org
-                    and self.generic_noun(t) is not None
-                    and {c.lower_ for c in t.children if c.dep_ == "det"} & _INDEFINITE):
-                return _NONE
+            if t.idx < s_start or t.dep_ not in _SUBJECT_DEPS:
+                continue
+            mention = ctx.token_org.get(t.i)
+            if mention is not None:
+                if ctx.owner_ok(mention):
+                    return mention.name
+            elif self.generic_noun(t) is not None and t.lower_ != "board":
+                return self.resolve_generic(t, self.generic_noun(t) or ())
         o = ctx.last_org_before(tok.idx, (), s_start)
         if o is not None:
             return o.name
@@ -1065,7 +1102,7 @@ class MoneyExtractor:
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc.text
-        parsed = list(_iter_amounts(text, self.lex))
+        parsed = list(_iter_ranges(text, self.lex))
         if not parsed:
             doc.spans[SPAN_KEY] = []
             doc._.amounts = []

@@ -91,6 +91,13 @@ def test_parse_ranges(text, low, high):
     assert (parsed.value, parsed.value_max, parsed.qualifier) == (low, high, "approx")
 
 
+def test_between_and_is_a_range():
+    parsed = parse_amount("each will receive between £20m and £35m")
+    assert (parsed.value, parsed.value_max, parsed.qualifier) == (20_000_000, 35_000_000, "approx")
+    assert parsed.text == "between £20m and £35m"
+    assert [a.value for a in find_amounts("it rose from £20m to £35m")] == [20_000_000, 35_000_000]
+
+
 def test_descending_pair_is_two_amounts_not_a_range():
     found = find_amounts("losses of £90m – £12m more than last time")
     assert [a.value for a in found] == [90_000_000, 12_000_000]
@@ -463,6 +470,12 @@ def test_funding_given_to_the_trust(full_nlp):
             "The regulator has given the trust £3m in emergency cash.")
     a = one(full_nlp, text)
     assert (a["org"], a["role"]) == ("Doncaster Hospital Trust", "funding")
+
+
+def test_its_follows_the_sentence_subject(full_nlp):
+    text = ("Exeter Hospital Trust asked Devon County Council for a loan after its reserves "
+            "fell to £1m.")
+    assert one(full_nlp, text)["org"] == "Exeter Hospital Trust"
 
 
 def test_media_never_own_money(full_nlp):
