@@ -30,10 +30,11 @@ browsers do, since pages labelled latin-1 are nearly always cp1252 (curly quotes
 from __future__ import annotations
 
 import codecs
+import json
 import re
 from copy import deepcopy
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
 from urllib.parse import urljoin
@@ -87,6 +88,8 @@ _XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([\w.:-]+)[
 _META_CHARSET = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
 # WHATWG Encoding Standard: these labels all mean windows-1252 in a browser.
 _CP1252_LABELS = {"latin_1", "iso8859_1", "ascii", "cp1252"}
+_LATIN_SIBLINGS = {"cp1250", "cp1254", "cp1257", "iso8859_2", "iso8859_9", "iso8859_15",
+                   "iso8859_13", "iso8859_4", "mac_roman", "mac_latin2", "cp850", "cp437"}
 # Declaring a UTF-16 charset inside a byte-compatible document is impossible; browsers use UTF-8.
 _UTF16_LABELS = {"utf_16", "utf_16_le", "utf_16_be"}
 
@@ -149,7 +152,9 @@ def decode_html(data: bytes) -> tuple[str, str]:
         guess = from_bytes(data[:200_000]).best()
         if guess is not None and guess.encoding:
             name = _codec_name(guess.encoding)
-            if name in _CP1252_LABELS:
+            # on short Latin-script text the detector picks a sibling code page at random;
+            # windows-1252 is by far the most common of them on the web
+            if name in _CP1252_LABELS or name in _LATIN_SIBLINGS:
                 return data.decode("cp1252", "policywatch-c1"), "cp1252"
             if name:
                 return data.decode(name, "replace"), name
@@ -251,21 +256,36 @@ def _restore_inline_text(lines: list[str], fuller: list[str]) -> list[str]:
     return out
 
 
-def _drop_furniture(lines: list[str], title: str | None) -> list[str]:
+def _navigation_texts(tree: HtmlElement) -> set[str]:
+    """Texts of navigation, header and footer blocks and of their links and items."""
+    texts = set()
+    for block in tree.xpath("//nav | //footer | //header[not(ancestor::article)]"
+                            " | //*[@role='navigation' or @role='contentinfo']"):
+        for elem in (block, *block.iter("a", "li", "p")):
+            norm = _norm(elem.text_content())
+            if norm:
+                texts.add(norm)
+    return texts
+
+
+def _drop_furniture(lines: list[str], title: str | None, navigation: set[str]) -> list[str]:
     patterns = _boilerplate_patterns()
     title_norm = _norm(title)
     out = []
     for i, line in enumerate(lines):
         stripped = line.strip().lstrip("-•*> ").strip()
-        if i < 3 and title_norm and _norm(stripped) == title_norm:
+        norm = _norm(stripped)
+        if i < 3 and title_norm and norm == title_norm:
             continue
-        if any(p.fullmatch(stripped) for p in patterns):
+        if norm in navigation or any(p.fullmatch(stripped) for p in patterns):
             continue
         out.append(line)
     return out
 
 
 _FALLBACK_RATIO = 0.2
+# below this the balanced result is navigation or a caption, not a missed article
+_FALLBACK_MIN_CHARS = 250
 
 
 def _extract_body(tree: HtmlElement, url: str | None, title: str | None) -> str:
@@ -275,11 +295,23 @@ def _extract_body(tree: HtmlElement, url: str | None, title: str | None) -> str:
     lines = _lines(precise)
     fuller = _lines(balanced)
     # precision mode sometimes locks onto a wrong, tiny block (a reprint notice)
-    if len(precise) < _FALLBACK_RATIO * len(balanced):
+    if len(precise) < _FALLBACK_RATIO * len(balanced) and len(balanced) >= _FALLBACK_MIN_CHARS:
         lines = fuller
     else:
         lines = _restore_inline_text(lines, fuller)
-    return "\n".join(_drop_furniture(lines, title))
+    return _join_paragraphs(_drop_furniture(lines, title, _navigation_texts(tree)))
+
+
+def _join_paragraphs(lines: list[str]) -> str:
+    """Paragraphs separated by a blank line; list items and table rows stay on
+    consecutive lines."""
+    out: list[str] = []
+    for line in lines:
+        if out and line[:2] in ("- ", "| ") and out[-1][:2] == line[:2]:
+            out[-1] += "\n" + line
+        else:
+            out.append(line)
+    return "\n\n".join(out)
 
 
 # --------------------------------------------------------------------------------------------
@@ -288,36 +320,103 @@ def _extract_body(tree: HtmlElement, url: str | None, title: str | None) -> str:
 
 
 def _parse_iso(value: str | None) -> datetime | None:
-    if not value:
+    if not value or not isinstance(value, str):
         return None
     try:
-        return datetime.strptime(value, _ISO_FORMAT)
+        return datetime.fromisoformat(value.strip())
     except ValueError:
         return None
 
 
-def _find_date(
-    tree: HtmlElement, url: str | None, *, original: bool, extensive: bool
-) -> datetime | None:
+def _find_date(tree: HtmlElement, url: str | None, *, original: bool, extensive: bool
+               ) -> datetime | None:
     # htmldate prunes the tree it is given: always hand it a copy
-    return _parse_iso(
-        find_date(
-            deepcopy(tree),
-            original_date=original,
-            extensive_search=extensive,
-            outputformat=_ISO_FORMAT,
-            url=url,
-        )
-    )
+    return _parse_iso(find_date(deepcopy(tree), original_date=original,
+                                extensive_search=extensive, outputformat=_ISO_FORMAT, url=url))
 
 
-def _dates(
-    tree: HtmlElement, url: str | None, published: datetime | None
-) -> tuple[datetime | None, datetime | None]:
+_PUBLISHED_KEYS = ("datePublished", "dateCreated", "uploadDate")
+_MODIFIED_KEYS = ("dateModified",)
+_META_PUBLISHED = ("article:published_time", "og:published_time", "datepublished", "pubdate",
+                   "publishdate", "dc.date.issued", "dcterms.created", "date")
+_META_MODIFIED = ("article:modified_time", "og:updated_time", "datemodified",
+                  "dcterms.modified", "last-modified")
+
+
+def _json_ld_dates(tree: HtmlElement) -> tuple[list[str], list[str]]:
+    published: list[str] = []
+    modified: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            published.extend(str(node[k]) for k in _PUBLISHED_KEYS if node.get(k))
+            modified.extend(str(node[k]) for k in _MODIFIED_KEYS if node.get(k))
+            for value in node.values():
+                if isinstance(value, (list, dict)):
+                    walk(value)
+
+    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+        try:
+            walk(json.loads(script))
+        except ValueError:
+            continue  # broken JSON-LD is common; htmldate still reads the rest
+    return published, modified
+
+
+def _markup_dates(tree: HtmlElement) -> tuple[list[datetime], list[datetime]]:
+    """Exact datetimes (with time of day and offset) stated in the page's markup."""
+    published, modified = _json_ld_dates(tree)
+    for meta in tree.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        if key in _META_PUBLISHED:
+            published.append(meta.get("content") or "")
+        elif key in _META_MODIFIED:
+            modified.append(meta.get("content") or "")
+    # times of reader comments are not the article's
+    for elem in tree.xpath(
+        '//time[@datetime][not(ancestor::*[contains(translate(@class, "COMENT", "coment"),'
+        ' "comment") or contains(translate(@id, "COMENT", "coment"), "comment")])]'
+    ):
+        prop = (elem.get("itemprop") or "").lower()
+        (modified if prop == "datemodified" else published).append(elem.get("datetime"))
+    parse = [_parse_iso(v) for v in published], [_parse_iso(v) for v in modified]
+    return [d for d in parse[0] if d], [d for d in parse[1] if d]
+
+
+def _copyright_year_only(tree: HtmlElement, found: datetime) -> bool:
+    """htmldate's text search falls back to a bare year (a copyright line), given as
+    1 January: not a publication date unless the page states that day."""
+    if (found.month, found.day) != (1, 1):
+        return False
+    text = " ".join(tree.xpath("//body//text()"))
+    return not re.search(rf"(?i)\b(?:1(?:st)? jan\w*|jan\w* 1(?:st)?\b)|{found.year}-01-01|"
+                         rf"01/01/{found.year}", text)
+
+
+def _refine(day: datetime | None, exact: list[datetime]) -> datetime | None:
+    """htmldate's day, with the time of day of a markup datetime on that day."""
+    if day is None:
+        return None
+    for value in exact:
+        if value.date() == day.date() and (value.time() != day.time() or value.tzinfo):
+            return value
+    return day
+
+
+def _dates(tree: HtmlElement, url: str | None, published: datetime | None
+           ) -> tuple[datetime | None, datetime | None]:
     """Publication date (markup first, then the text) and the date of a later update."""
     if published is None:
         published = _find_date(tree, url, original=True, extensive=True)
+        if published is not None and _copyright_year_only(tree, published):
+            published = None
     latest = _find_date(tree, url, original=False, extensive=False)
+    exact_published, exact_modified = _markup_dates(tree)
+    published = _refine(published, exact_published)
+    latest = _refine(latest, exact_modified + exact_published)
     updated = None
     if latest and published and _comparable(latest) > _comparable(published):
         updated = latest
@@ -325,11 +424,10 @@ def _dates(
 
 
 def _comparable(value: datetime) -> datetime:
-    return (
-        value.replace(tzinfo=None)
-        if value.tzinfo is None
-        else value.astimezone().replace(tzinfo=None)
-    )
+    # naive values are taken as UTC, so that naive and aware datetimes compare
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 def _canonical_url(tree: HtmlElement, url: str | None) -> str | None:

