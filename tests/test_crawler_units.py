@@ -452,3 +452,31 @@ def test_source_stats_flags(tmp_path):
     assert last["dry"] == t0 + timedelta(hours=3) and last["healthy"] == t0 + timedelta(hours=9)
     assert stale > 0
     con.close()
+
+
+# -- run API guards ----------------------------------------------------------------------------
+
+
+def test_crawl_refuses_a_locked_database_and_bad_arguments(tmp_path):
+    from crawler.run import CrawlError, crawl, lock_path_for
+
+    db = tmp_path / "x.duckdb"
+    with FileLock(lock_path_for(db)):
+        with pytest.raises(LockedError, match="already running"):
+            crawl(db, _sources())
+    with pytest.raises(CrawlError, match="no sources"):
+        crawl(db, [])
+    with pytest.raises(CrawlError, match="Source objects"):
+        crawl(db, [{"name": "x"}])
+
+
+def test_embed_setting_resolution():
+    from crawler.run import CrawlError, _resolve_embed
+
+    assert _resolve_embed(None) is None
+    assert _resolve_embed("crawler.dedup.simhash") is simhash
+    assert _resolve_embed("crawler.dedup:simhash") is simhash
+    with pytest.raises(CrawlError, match="cannot import"):
+        _resolve_embed("crawler.nothing_here.embed")
+    with pytest.raises(CrawlError, match="not callable"):
+        _resolve_embed("crawler.dedup.NEAR_DUPLICATE_BITS")
