@@ -14,10 +14,17 @@ The body comes from trafilatura in precision mode, checked against its balanced 
   a wrong block) is replaced by the balanced result;
 * a precision line whose words the balanced mode has with inline text restored (link text
   dropped with its wrapper) is replaced by the fuller line;
-* the headline, when the extractor repeats it as the first line, and furniture lines listed
-  in ``data/boilerplate_lines.txt`` are removed.
+* the headline, when the extractor repeats it as the first line, lines that are the text of
+  a navigation, header or footer block, and furniture lines listed in
+  ``data/boilerplate_lines.txt`` are removed.
 
-Dates come from htmldate (JSON-LD, meta tags, ``<time>`` elements, then the text), the
+The body has one paragraph per block, blocks separated by a blank line (list items and table
+rows stay on consecutive lines), the layout of the project's plain-text documents, so that
+``crawler.stories.split_stories`` reads both alike.
+
+Dates: htmldate picks the day (JSON-LD, meta tags, ``<time>`` elements, then the text; a
+bare copyright year is not a date), and a datetime stated in the markup for that day (JSON-LD,
+meta tags, ``<time>`` outside reader comments) supplies the time of day and UTC offset. The
 canonical URL from ``<link rel="canonical">`` (or ``og:url``), the language from the
 ``lang`` attribute or the content-language meta tags.
 

@@ -17,11 +17,12 @@ project's annotation guidelines (``shared/eval/GUIDELINES.md``, "Stories"):
 3. Is it a newsletter? Yes when it has a masthead or when two headed sections are about
    different things (the topic test below); a plain article stays one story.
 4. In a newsletter every headline starts a story. A story without a headline line (it
-   starts straight after a blank line) is found by a topic-change test between paragraphs,
-   TextTiling-style: the lexical cohesion (and, given ``embed``, the sentence-embedding
-   similarity) of the paragraphs before and after each gap; the gap with the deepest drop
-   starts a new story when the drop is clear. An extra blank line or an ``<hr>`` in the
-   HTML at that gap lowers the bar.
+   starts straight after a blank line) is found by a topic-change test inside each story,
+   TextTiling-style: at every paragraph gap with at least three paragraphs on each side,
+   the lexical cohesion (cosine of content-word counts) and, given ``embed``, the
+   similarity of the mean sentence embeddings of the two sides; the gap whose similarity
+   lies furthest below the thresholds starts a new story. An extra blank line or an ``<hr>``
+   in the HTML at that gap counts in favour.
 
 ``embed`` is a function from a list of texts to an array of L2-normalised vectors (one row
 per text), such as all-MiniLM-L6-v2 through sentence-transformers.
@@ -371,11 +372,19 @@ def _headline_units(units: list[_Unit], html_headlines: set[str]) -> list[int]:
         line = _norm_space(unit.text)
         if line in html_headlines and len(line) <= _MAX_HEADLINE_CHARS:
             heads.append(i)
-        elif _title_like(unit.text) and _is_paragraph(units[i + 1]) and not _title_like(
-            units[i + 1].text
-        ):
-            heads.append(i)
+        elif _title_like(unit.text):
+            nxt = i + 1
+            while nxt < len(units) - 1 and _is_dateline(units[nxt].text):
+                nxt += 1  # a byline or date between a headline and its story
+            if _is_paragraph(units[nxt]) and not _title_like(units[nxt].text):
+                heads.append(i)
     return heads
+
+
+def _is_dateline(line: str) -> bool:
+    s = line.strip()
+    return "\n" not in s and len(s) <= _MAX_MASTHEAD_CHARS and bool(
+        _BYLINE.match(s) or _DATE_LINE.match(s))
 
 
 def _masthead_length(units: list[_Unit], heads: list[int]) -> int:

@@ -149,3 +149,9 @@ def test_degenerate_inputs() -> None:
 def test_bad_embedder_is_reported() -> None:
     with pytest.raises(ValueError, match="shape"):
         split_stories(NEWSLETTER, embed=lambda texts: np.zeros((1, 3)))
+
+
+def test_byline_and_date_between_title_and_text() -> None:
+    text = "Pharmacy rota collapses\n\nBy Ellen Marsh\n\n14 March 2024\n\n" + \
+        PHARMACY.split("\n\n", 1)[1]
+    assert split_stories(text) == [Story(0, len(text), "Pharmacy rota collapses")]
