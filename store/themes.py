@@ -98,7 +98,7 @@ def load_embeddings(con: duckdb.DuckDBPyConnection, model: str) -> tuple[list[st
         WHERE e.model = ? ORDER BY e.story_id
         """,
         [model],
-    ).fetch_arrow_table()
+    ).to_arrow_table()
     ids = tbl.column("story_id").to_pylist()
     if not ids:
         return [], np.zeros((0, DIM), dtype=np.float32)
