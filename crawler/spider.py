@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from typing import Any
 
 import scrapy
@@ -29,7 +30,7 @@ from crawler.discovery import (
     robots_sitemaps,
 )
 from crawler.middlewares import BlockedAddressError, OffsiteRedirectError
-from crawler.state import SourceState, StoreContext
+from crawler.state import SourceState, StoreContext, utcnow
 from crawler.urls import host_allowed, host_of, resolve_url
 
 __all__ = ["SourceSpider", "classify_failure"]
@@ -37,6 +38,7 @@ __all__ = ["SourceSpider", "classify_failure"]
 logger = logging.getLogger(__name__)
 
 _HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+_FUTURE_SLACK = timedelta(days=1)
 
 
 def classify_failure(failure: Failure | BaseException) -> str:
@@ -142,7 +144,10 @@ class SourceSpider(scrapy.Spider):
         if url in self.state.scheduled:
             return
         last = self.store.seen.get(url)
-        if last is not None and (link.updated is None or link.updated <= last):
+        updated = link.updated
+        if updated is not None and updated > utcnow() + _FUTURE_SLACK:
+            updated = None  # a date in the future would trigger a re-fetch on every run
+        if last is not None and (updated is None or updated <= last):
             self.state.report.skipped_seen += 1
             return
         self.state.scheduled.add(url)
@@ -234,6 +239,10 @@ class SourceSpider(scrapy.Spider):
             logger.warning("Cannot extract %s: %s", response.url, exc)
             yield {"pw_item": "seen", "urls": sorted(aliases), "article_id": None}
             return
+        except Exception:  # an extractor bug must not end the crawl; retried next run
+            self.state.error("extract_failed")
+            logger.exception("Extraction failed on %s", response.url)
+            return
         canonical = (
             resolve_url(article.canonical_url, response.url) if article.canonical_url else None
         )
@@ -244,7 +253,8 @@ class SourceSpider(scrapy.Spider):
             and host_allowed(host_of(canonical), self.source.allowed_domains)
         ):
             last = self.store.seen.get(canonical)
-            if canonical in self.state.scheduled or last is not None:
+            refetch = response.meta.get("pw_refetch") and last is not None
+            if canonical in self.state.scheduled or (last is not None and not refetch):
                 # The canonical page is (being) fetched on its own: just remember this alias.
                 yield {"pw_item": "seen", "urls": sorted(aliases), "canonical": canonical}
                 return
@@ -255,6 +265,7 @@ class SourceSpider(scrapy.Spider):
                 errback=self.on_error,
                 meta={
                     "pw_kind": "article",
+                    "pw_refetch": refetch,
                     "pw_via_canonical": True,
                     "pw_aliases": sorted(aliases),
                 },
