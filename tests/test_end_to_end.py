@@ -35,8 +35,10 @@ def crawled(tmp_path_factory):
         second = json.loads(run("crawl", "--sources", sources, "--db", db, "--json"))
         second_requests = dict(site.requests)
     run("process", "--db", db)
-    return {"db": db, "first": first[0], "second": second[0],
-            "first_requests": first_requests, "second_requests": second_requests}
+    themes = json.loads(run("themes", "--db", db, "--json"))
+    return {"db": db, "sources": sources, "first": first[0], "second": second[0],
+            "first_requests": first_requests, "second_requests": second_requests,
+            "themes": themes}
 
 
 def test_first_crawl_stores_every_article_once(crawled):
@@ -109,3 +111,46 @@ def test_export_amounts_as_parquet(crawled, tmp_path: Path):
     n, with_org = con.execute(
         f"SELECT count(*), count(org) FROM read_parquet('{out}')").fetchone()
     assert n > 50 and with_org > 30
+
+
+def test_themes_are_listed_with_labels_and_details(crawled, tmp_path: Path):
+    themes = crawled["themes"]
+    assert len(themes) >= 3
+    assert all(t["label"] and t["size"] > 0 for t in themes)
+    biggest = themes[0]["theme_id"]
+    detail = json.loads(run("theme", biggest, "--db", crawled["db"], "--json"))
+    assert detail["theme"]["theme_id"] == biggest and detail["examples"]
+    png = tmp_path / "themes.png"
+    run("themes", "--db", crawled["db"], "--no-update", "--plot", png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # Running the update again with nothing new keeps ids and labels.
+    again = json.loads(run("themes", "--db", crawled["db"], "--json"))
+    assert {(t["theme_id"], t["label"]) for t in again} == {
+        (t["theme_id"], t["label"]) for t in themes}
+
+
+def test_stories_by_theme(crawled):
+    theme_id = crawled["themes"][0]["theme_id"]
+    rows = json.loads(run("stories", "--db", crawled["db"], "--theme", theme_id, "--json"))
+    assert len(rows) == crawled["themes"][0]["size"]
+
+
+def test_sources_and_stats_show_the_last_crawl(crawled):
+    rows = json.loads(run("sources", "--sources", crawled["sources"], "--db", crawled["db"],
+                          "--json"))
+    assert rows[0]["source"] == "sample-site" and rows[0]["last_status"] == "ok"
+    stats = json.loads(run("stats", "--db", crawled["db"], "--json"))
+    sample = next(r for r in stats if r["source"] == "sample-site")
+    assert sample["runs"] == 2 and sample["articles"] == 34
+
+
+def test_schedule_once_skips_sources_not_yet_due(crawled):
+    result = CliRunner().invoke(cli.cli, ["schedule", "--once", "--sources",
+                                          str(crawled["sources"]), "--db", str(crawled["db"])])
+    assert result.exit_code == 0, result.output
+    assert "no source is due" in result.output
+
+
+def test_demo_refuses_to_replace_a_real_database(crawled):
+    with pytest.raises(cli.UserError, match="not a demo database"):
+        cli.prepare_demo_db(crawled["db"])
