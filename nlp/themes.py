@@ -339,7 +339,8 @@ def cosine_silhouette(x: np.ndarray, labels: np.ndarray) -> float:
         mean_d[np.arange(len(lab)), lab] = np.inf
         mean_d[:, sizes == 0] = np.inf
         b = mean_d.min(axis=1)
-        s = (b - a) / np.maximum(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = (b - a) / np.maximum(a, b)
         s[own_n <= 1] = 0.0  # singletons score 0, as in scikit-learn
         total += float(np.nansum(s))
     return total / len(x)
@@ -581,11 +582,14 @@ def pick_label(
             break
         words = term.split()
         # prefer the best longer phrase that contains this one
-        longer = [
-            (t, s) for t, s in ranked if len(t.split()) > len(words) and f" {term} " in f" {t} "
-        ]
-        if longer and longer[0][1] >= 0.5 * score:
-            term, words = longer[0][0], longer[0][0].split()
+        while True:  # "care" -> "care quality" -> "care quality commission"
+            longer = [
+                (t, s) for t, s in ranked if len(t.split()) > len(words) and f" {term} " in f" {t} "
+            ]
+            if not longer or longer[0][1] < 0.5 * score:
+                break
+            term, score = longer[0]
+            words = term.split()
         content = {_fold(w) for w in words if w not in _CONNECTORS}
         if content & used:
             continue
@@ -650,11 +654,11 @@ def label_clusters(
 # ---------------------------------------------------------------------- stable updates
 def match_clusters(
     old: np.ndarray, new: np.ndarray, min_jaccard: float
-) -> tuple[dict[int, int], np.ndarray]:
+) -> tuple[dict[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Hungarian matching of old cluster ids to new ones by member Jaccard.
 
     ``old``/``new`` are per-story ids (-1: none). Returns {new: old} for pairs with
-    Jaccard >= ``min_jaccard``, and the contingency table as {(old, new): count} arrays.
+    Jaccard >= ``min_jaccard``, and (old ids, new ids, their intersection counts).
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -662,7 +666,7 @@ def match_clusters(
     old_ids = np.unique(old[old >= 0])
     new_ids = np.unique(new[new >= 0])
     if len(old_ids) == 0 or len(new_ids) == 0:
-        return {}, np.zeros((len(old_ids), len(new_ids)))
+        return {}, (old_ids, new_ids, np.zeros((len(old_ids), len(new_ids))))
     oi = np.searchsorted(old_ids, old[both])
     ni = np.searchsorted(new_ids, new[both])
     inter = np.zeros((len(old_ids), len(new_ids)))

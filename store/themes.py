@@ -90,14 +90,14 @@ def save_embeddings(
 
 def load_embeddings(con: duckdb.DuckDBPyConnection, model: str) -> tuple[list[str], np.ndarray]:
     """Story ids (sorted) and their (n, 384) float32 vectors, current stories only."""
-    tbl = con.execute(
+    tbl = con.sql(
         f"""
         WITH cur AS ({_CURRENT})
         SELECT e.story_id, e.vector FROM story_embeddings e
         JOIN cur ON cur.story_id = e.story_id
         WHERE e.model = ? ORDER BY e.story_id
         """,
-        [model],
+        params=[model],
     ).to_arrow_table()
     ids = tbl.column("story_id").to_pylist()
     if not ids:
