@@ -707,8 +707,13 @@ class _OrgResolver:
         det = {c.lower_ for c in tok.children if c.dep_ in ("det", "poss")}
         if det & _INDEFINITE:
             return _NONE
-        if any(c.dep_ in ("relcl", "acl") for c in tok.children):
-            return _NONE  # "the hospital she ran in X": a new, unnamed body
+        for c in tok.children:
+            if c.dep_ in ("relcl", "acl"):
+                first = c.left_edge
+                if first.i == 0 or tok.doc[first.i - 1].text not in ",(–—":
+                    # "the hospital she ran in X": a new, unnamed body ("the trust, which
+                    # posted a deficit, ..." is still the trust named before)
+                    return _NONE
         if any(c.dep_ == "prep" and c.lower_ == "in" for c in tok.children):
             return _NONE
         floor = self._story_floor(tok.idx)
@@ -856,8 +861,15 @@ class _OrgResolver:
                             if got is not None:
                                 return got
             for c in node.children:
-                if c.dep_ in _SUBJECT_DEPS and c.lower_ not in ("that", "which", "this") \
-                        and c.i not in self.ctx.amount_tokens:
+                if c.dep_ not in _SUBJECT_DEPS or c.i in self.ctx.amount_tokens:
+                    continue
+                if c.lower_ in ("that", "which", "who"):
+                    if node.dep_ == "relcl":  # "the trust, which posted a £5m deficit"
+                        got = self.evaluate(node.head, prev_owner)
+                        if got is not None:
+                            return got
+                    continue
+                if c.lower_ != "this":
                     got = self.evaluate(c, prev_owner)
                     if got is not None:
                         return got
@@ -960,7 +972,7 @@ class _PeriodResolver:
             rel = min(rels, key=lambda m: (m.start() - f.end) if m.start() >= f.end
                       else (f.parsed.start - m.end()) + 20)
         if rel is not None and years and re.fullmatch(
-                r"\s*(?:in\s+|for\s+|during\s+|over\s+)?", text[f.end:rel.start()]):
+                r"\s*(?:in\s+|for\s+|during\s+|over\s+|on\s+)?", text[f.end:rel.start()]):
             # "£12m in 2021-22, up from £9m last year": last year of the year in the clause
             shift = ctx.lex.relative_shift[_norm_phrase(rel.group())]
             anchor = ctx.pinned or self._nearest([y for y in years if y.fiscal] or years, f)

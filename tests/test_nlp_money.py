@@ -327,10 +327,11 @@ def test_stock_money_mistakes_are_not_repeated(blank_money):
         ("The company was fined £9m for the breach.", "fine"),
         ("Registration fees will rise by £9m.", "cost"),
         ("Income was £9m ahead of plan.", "income"),
+        ("Spending reached £90m, an increase of £9m on the year before.", "other"),
     ],
 )
 def test_roles(blank_money, sentence, role):
-    assert one(blank_money, sentence)["role"] == role
+    assert amounts(blank_money, sentence)[-1]["role"] == role
 
 
 def test_rate_keeps_its_base_role(blank_money):
@@ -476,6 +477,19 @@ def test_its_follows_the_sentence_subject(full_nlp):
     text = ("Exeter Hospital Trust asked Devon County Council for a loan after its reserves "
             "fell to £1m.")
     assert one(full_nlp, text)["org"] == "Exeter Hospital Trust"
+
+
+def test_non_restrictive_which_keeps_the_back_reference(full_nlp):
+    text = ("Plymouth Hospitals Trust has a new chair. "
+            "The trust, which posted a £7m deficit in 2017-18, is recruiting.")
+    assert one(full_nlp, text)["org"] == "Plymouth Hospitals Trust"
+
+
+def test_unnamed_body_with_its_own_description_is_nobody(full_nlp):
+    text = ("Truro Hospital Trust hired a new director. "
+            "The hospital she ran in Perth is forecasting a $5m deficit.")
+    a = one(full_nlp, text)
+    assert (a["org"], a["currency"]) == (None, "AUD")
 
 
 def test_media_never_own_money(full_nlp):
