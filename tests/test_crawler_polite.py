@@ -70,7 +70,15 @@ def test_crawl_delay_user_agent_and_sitemap_discovery(tmp_path):
         for i, name in enumerate("abcd"):
             path = f"/private/{name}.html" if name == "d" else f"/news/{name}.html"
             server.route(path, reply(article_html(f"Story {name}", article_text(40 + i))))
-        source = local_source("polite", sitemaps=[server.url("/robots.txt")])
+        # The entry point is named "localhost": the address check resolves it through
+        # Scrapy's resolver (/etc/hosts, no packets leave the machine) and, the source being
+        # local, accepts the loopback address.
+        port = base.rsplit(":", 1)[1]
+        source = local_source(
+            "polite",
+            sitemaps=[f"http://localhost:{port}/robots.txt"],
+            allowed_domains=["localhost", "127.0.0.1"],
+        )
         settings = {**FAST_SETTINGS, "POLICYWATCH_CONTACT_URL": "https://example.org/about-bot"}
         report = crawl(tmp_path / "polite.duckdb", [source], settings=settings)
         rep = report.sources["polite"]
