@@ -136,6 +136,9 @@ def crawl_here(
             embed=_resolve_embed(scrapy_settings.get("POLICYWATCH_EMBED")),
             progress=progress,
         )
+        if store.embed is not None:
+            # Load the model now: loading it inside a callback would stall the reactor.
+            store.embed(["warm-up"])
         for aid, fingerprint in store_articles.current_fingerprints(con):
             store.fingerprints.add(aid, int(fingerprint))
         process = CrawlerProcess(scrapy_settings)
