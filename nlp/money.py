@@ -285,11 +285,10 @@ def _iter_amounts(text: str, lex: _Lexicon):
         start, end = m.span()
         pos = end
         if m.group("bn1") is not None:
-            if m.group("bm1") is None and not re.search(r"\d{2,}", m.group("bn1")):
-                # "two pounds": keep; a bare "5 pounds" is fine too; nothing to filter
-                pass
             value = _number(m.group("bn1"), m.group("bm1"), lex)
             value_max = None
+            if m.group("bm1") is None and value < 1000:
+                continue  # "lost 10 pounds" is a weight more often than a sum of money
         else:
             m1, m2 = m.group("m1"), m.group("m2")
             value = _number(m.group("n1"), m1 or m2, lex)
@@ -924,20 +923,22 @@ class _PeriodResolver:
         self.lead: dict[int, str | None] = {}
 
     def story_lead(self, story: int) -> str | None:
+        """The first year in the first two sentences of a story (after its headline)."""
         if story not in self.lead:
             ctx = self.ctx
             start = ctx.story_starts[story]
             end = (ctx.story_starts[story + 1] if story + 1 < len(ctx.story_starts)
                    else len(ctx.text))
-            first = ctx.sent_index(start)
-            sents = [s for s in ctx.sents[first:] if s[0] >= start and s[1] <= end]
-            if sents and story > 0 or (sents and ctx.text[sents[0][0]:sents[0][1]].strip()
-                                       and ctx.text[sents[0][1] - 1] not in ".!?”\""):
-                # skip a headline line
-                if sents and ctx.text[sents[0][0]:sents[0][1]].rstrip()[-1:] not in ".!?”\"":
-                    sents = sents[1:]
+            body: list[tuple[int, int]] = []
+            for s_start, s_end in ctx.sents[ctx.sent_index(start):]:
+                if s_start >= end or len(body) == 2:
+                    break
+                line = ctx.text[s_start:s_end].rstrip()
+                if s_start < start or (not body and line[-1:] not in ".!?”\"’"):
+                    continue  # a headline or a masthead line
+                body.append((s_start, s_end))
             found = None
-            for s_start, s_end in sents[:2]:
+            for s_start, s_end in body:
                 ys = [y for y in ctx.years_between(s_start, s_end) if not y.date]
                 if ys:
                     found = ys[0].period
