@@ -125,6 +125,7 @@ class RatingExtractor:
         self.rating_nouns = set(lex["rating_nouns"])
         self.cue_lemmas = _inflect(lex["cue_lemmas"])
         self.strong_cues = _inflect(lex["strong_cue_lemmas"])
+        self.near_cues = set(lex["near_cue_lemmas"])  # only right before the rating word
         self.non_rating_followers = set(lex["non_rating_followers"])
         self.prior_lemmas = _inflect(lex["prior_lemmas"])
         self.draft_words = set(lex["draft_words"])
@@ -268,7 +269,9 @@ class RatingExtractor:
                 doc[s].dep_ in ("oprd", "acomp", "xcomp", "dobj", "attr")
                 and doc[s].head.lower_ in self.strong_cues
             )
-            weak = any(lem in self.cue_lemmas for lem in prev_lemmas)
+            weak = any(lem in self.cue_lemmas for lem in prev_lemmas) or any(
+                lem in self.near_cues for lem in prev_lemmas[:2]
+            )
             noun_next = nxt is not None and nxt.lower_ in self.rating_nouns
             if (
                 nxt is not None
@@ -445,6 +448,41 @@ class RatingExtractor:
             steps += 1
         return None
 
+    @staticmethod
+    def _governor(tok):
+        """The verb that governs a token (the token's clause)."""
+        steps = 0
+        while tok.pos_ not in ("VERB", "AUX") and tok.dep_ != "ROOT" and steps < 12:
+            tok = tok.head
+            steps += 1
+        return tok
+
+    def _clause_targets(self, unit: _Unit, occ: _Occ, mentions: list[Span]) -> list[Span]:
+        """The named bodies in the rating's own clause ("X said Y was rated good" rates Y
+        only): by the parse, else by punctuation; all of the sentence's bodies where neither
+        links any to it."""
+        if len(mentions) < 2:
+            return mentions
+        doc = mentions[0].doc
+        tok = doc[occ.start]
+        if tok.lower_ == "requires" and tok.head.i != tok.i:
+            tok = tok.head  # the rating phrase "requires improvement" is itself a verb
+        verb = self._governor(tok)
+        same = [m for m in mentions if self._governor(m.root).i == verb.i]
+        if not same:
+            cs, ce = self._clause(doc, unit, occ.start, occ.end)
+            same = [m for m in mentions if m.start >= cs and m.end <= ce]
+        if not same:
+            return mentions
+        # with the bodies coordinated with them ("include A, B and C")
+        chosen = {m.start for m in same}
+        pairs = list(zip(mentions, mentions[1:], strict=False))
+        for a, b in pairs + pairs[::-1]:
+            linked = all(t.lower_ in (",", "and", "&", "or") for t in doc[a.end : b.start])
+            if linked and (a.start in chosen or b.start in chosen):
+                chosen.update((a.start, b.start))
+        return [m for m in mentions if m.start in chosen]
+
     def _has_count(self, doc: Doc, unit: _Unit) -> bool:
         for tok in doc[unit.start : unit.end]:
             if (
@@ -596,7 +634,7 @@ class RatingExtractor:
                 continue
             if free:
                 for occ in rest:
-                    for m in free:
+                    for m in self._clause_targets(unit, occ, free):
                         add(
                             m,
                             occ,

@@ -145,3 +145,22 @@ def test_rating_spans(nlp):
     spans = doc.spans["ratings"]
     assert [s.text for s in spans] == ["outstanding"]
     assert spans[0]._.rating["org"] == "Wakefield CCG"
+
+
+def test_only_the_body_in_the_rating_clause_is_rated(nlp):
+    got = ratings(
+        nlp,
+        "Leeds Teaching Hospitals Trust remains rated requires improvement, while "
+        "Wakefield CCG was rated outstanding.",
+    )
+    assert got == {
+        ("Leeds Teaching Hospitals Trust", "requires improvement", None),
+        ("Wakefield CCG", "outstanding", None),
+    }
+    got = ratings(nlp, "Wakefield CCG said Leeds Teaching Hospitals Trust was rated good.")
+    assert got == {("Leeds Teaching Hospitals Trust", "good", None)}
+
+
+def test_rating_words_without_rating_context(nlp):
+    assert nlp("Wakefield CCG’s finances remain good.")._.ratings == []
+    assert nlp("The overall picture at Leeds Teaching Hospitals Trust is good.")._.ratings == []
