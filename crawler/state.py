@@ -45,7 +45,19 @@ class StoreContext:
 
 @dataclass
 class SourceReport:
-    """Outcome of crawling one source in one run."""
+    """Outcome of crawling one source in one run.
+
+    ``pages_fetched``: responses parsed (feeds, sitemaps, listings, articles; not 304s, not
+    failures); ``articles_fetched``: article pages among them; ``not_modified``: 304 answers to
+    conditional requests; ``skipped_seen``: links not fetched because already stored and not
+    announced as updated; ``new_articles``: articles stored for the first time (duplicates
+    included); ``new_stories``: story rows written (new articles and new versions);
+    ``new_versions``: changed bodies of known articles; ``duplicates``: new or changed bodies
+    found to be near-duplicates of another article (stored, linked, no stories);
+    ``unchanged``: re-fetched articles whose body had not changed; ``errors``: by kind
+    (``http_404``, ``timeout``, ``too_large``, ``robots_forbidden``, ``offsite_redirect``,
+    ``blocked_address``, ``feed_malformed`` ...); ``status``: ok, failed or interrupted.
+    """
 
     source: str
     status: str = "running"
