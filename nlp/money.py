@@ -79,7 +79,6 @@ class _Lexicon:
     multipliers: dict[str, Decimal]
     per: dict[str, str]
     amount_re: re.Pattern[str]
-    suffix_re: re.Pattern[str]
     per_re: re.Pattern[str]
     ratio_re: re.Pattern[str]
     ratio_left_re: re.Pattern[str]
@@ -97,7 +96,6 @@ class _Lexicon:
     relative_shift: dict[str, int]
     pin_res: tuple[re.Pattern[str], ...]
     generic: dict[str, tuple[str, ...]]
-    generic_re: re.Pattern[str]
     collective: frozenset[str]
     finance_nouns: frozenset[str]
     never_owner_types: frozenset[str]
@@ -199,12 +197,9 @@ def load_lexicon(path: str | Path = DATA_PATH) -> _Lexicon:
 
     orgs = data["orgs"]
     generic = {_norm_phrase(n): tuple(types) for n, types in orgs["generic"]}
-    generic_re = re.compile(
-        r"(?<![\w-])(?:the|its|their)\s+(?:[\w-]+\s+)?(?P<g>" + _phrase_alternation(list(generic))
-        + r")(?![\w-])", re.IGNORECASE)
     return _Lexicon(
         prefixes=prefixes, suffixes=suffixes, multipliers=multipliers, per=per,
-        amount_re=amount_re, suffix_re=re.compile(suffix, re.IGNORECASE), per_re=per_re,
+        amount_re=amount_re, per_re=per_re,
         ratio_re=re.compile(amount["ratio_right"], re.IGNORECASE),
         ratio_left_re=re.compile(amount["ratio_left"], re.IGNORECASE),
         qualifier_re=qualifier_re, qualifier_of=qualifier_of, not_qualifier_re=not_qualifier_re,
@@ -213,7 +208,7 @@ def load_lexicon(path: str | Path = DATA_PATH) -> _Lexicon:
         right_patterns=right_patterns,
         left_patterns=left_patterns, place_re=place_re, place_currency=place_currency,
         relative_re=relative_re, relative_shift=relative_shift, pin_res=pin_res,
-        generic=generic, generic_re=generic_re,
+        generic=generic,
         collective=frozenset(_norm_phrase(c) for c in orgs["collective"]),
         finance_nouns=frozenset(_norm_phrase(c) for c in orgs["finance_nouns"]),
         never_owner_types=frozenset(orgs["never_owner_types"]),
