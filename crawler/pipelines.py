@@ -125,7 +125,6 @@ class StorePipeline:
         self.batch_size = max(1, crawler.settings.getint("POLICYWATCH_BATCH_SIZE", 100))
         self.state: SourceState | None = None
         self.run_id: int | None = None
-        self._known: dict[str, tuple[int, str, str | None]] = {}
         self._articles: list[dict[str, Any]] = []
         self._versions: list[dict[str, Any]] = []
         self._stories: list[dict[str, Any]] = []
@@ -226,8 +225,9 @@ class StorePipeline:
             self._seen.append({"url": url, "article_id": aid, "first_seen": now, "last_seen": now})
 
     def _lookup(self, aid: str, url: str) -> tuple[int, str, str | None] | None:
-        if aid in self._known:
-            return self._known[aid]
+        known = self.state.store.known
+        if aid in known:
+            return known[aid]
         if url not in self.state.store.seen:
             return None  # a stored article's URL is always among the seen URLs
         states = store_articles.article_states(self.state.store.con, [aid])
@@ -289,7 +289,7 @@ class StorePipeline:
                 )
                 self._stories.extend(stories)
                 report.new_stories += len(stories)
-        self._known[aid] = (version, chash, duplicate_of)
+        store.known[aid] = (version, chash, duplicate_of)
         self._articles.append(
             {
                 "article_id": aid,

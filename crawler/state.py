@@ -35,6 +35,10 @@ class StoreContext:
     seen: dict[str, datetime] = field(default_factory=dict)
     validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     fingerprints: SimhashIndex = field(default_factory=SimhashIndex)
+    # URLs requested in this crawl, by any source: a page listed by two sources is fetched once.
+    scheduled: set[str] = field(default_factory=set)
+    # article_id -> (version, content hash, duplicate_of) of articles written in this crawl.
+    known: dict[str, tuple[int, str, str | None]] = field(default_factory=dict)
     embed: Callable[..., Any] | None = None
     progress: Callable[[dict[str, Any]], None] | None = None
 
@@ -86,10 +90,13 @@ class SourceState:
     report: SourceReport = field(init=False)
     errors: Counter[str] = field(default_factory=Counter)
     new_validators: dict[str, dict[str, Any]] = field(default_factory=dict)
-    scheduled: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.report = SourceReport(self.source.name)
+
+    @property
+    def scheduled(self) -> set[str]:
+        return self.store.scheduled
 
     @property
     def validators(self) -> dict[str, tuple[str | None, str | None]]:

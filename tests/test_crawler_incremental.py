@@ -173,3 +173,43 @@ def test_near_duplicates_canonical_urls_and_tracking_params(tmp_path):
         assert alias == article_id(server.url("/articles/other.html"))
     finally:
         con.close()
+
+
+def test_several_sources_in_one_crawl(tmp_path):
+    site = tmp_path / "site"
+    (site / "articles").mkdir(parents=True)
+    for i in range(4):
+        (site / f"articles/{i}.html").write_text(article_html(f"Story {i}", article_text(60 + i)))
+    # Source "b" lists an article of its own and one that source "a" lists too.
+    write_feed(
+        site,
+        [(f"/articles/{i}.html", f"s{i}", "2025-01-01T00:00:00Z") for i in (0, 1, 2)],
+        name="a.xml",
+    )
+    write_feed(
+        site,
+        [(f"/articles/{i}.html", f"s{i}", "2025-01-01T00:00:00Z") for i in (2, 3)],
+        name="b.xml",
+    )
+    db = tmp_path / "multi.duckdb"
+    with CrawlServer(site) as server:
+        sources = [
+            local_source("a", feeds=[server.url("/a.xml")]),
+            local_source("b", feeds=[server.url("/b.xml")]),
+        ]
+        report = crawl(db, sources, settings=FAST_SETTINGS)
+        requests = dict(server.requests)
+    assert set(report.sources) == {"a", "b"}
+    assert report.total("new_articles") == 4  # the shared article is stored once
+    assert all(n == 1 for path, n in requests.items() if path.startswith("/articles/"))
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        runs = con.execute("SELECT source, status FROM crawl_runs ORDER BY source").fetchall()
+        assert runs == [("a", "ok"), ("b", "ok")]
+        assert con.execute("SELECT count(*) FROM stories").fetchone()[0] == 4
+        assert sorted(r[0] for r in con.execute("SELECT name FROM sources").fetchall()) == [
+            "a",
+            "b",
+        ]
+    finally:
+        con.close()
