@@ -589,11 +589,13 @@ def _compound_window(ctx: _Context, f: _Found, right: str) -> str:
             return ""
         end = f.end
         seen_noun = False
-        for n, tok in enumerate(span):
-            if n >= 4 or tok.idx < f.end and n > 0:
-                break
+        taken = 0
+        for tok in span:
             if tok.idx < f.end:
                 continue  # the multiplier token ("m") shared with the amount
+            if taken >= 4:
+                break
+            taken += 1
             if tok.pos_ in ("NOUN", "PROPN") or (tok.pos_ == "ADJ" and not seen_noun):
                 seen_noun = seen_noun or tok.pos_ != "ADJ"
                 end = tok.idx + len(tok.text)
@@ -658,6 +660,18 @@ def _role(ctx: _Context, f: _Found, prev_end: int, next_start: int) -> tuple[str
             return last[2], "left"
     if of_role:
         return of_role, "of"
+    # the word the amount hangs from in the parse ("£9m was spent on ...")
+    if ctx.parsed:
+        span = ctx.doc.char_span(f.start, f.end, alignment_mode="expand")
+        cur = span.root if span is not None else None
+        s_start, s_end = ctx.sents[f.sent]
+        for _ in range(3):
+            if cur is None or cur.head is cur or not s_start <= cur.head.idx < s_end:
+                break
+            cur = cur.head
+            role = lex.cue_role.get(cur.lower_) or lex.cue_role.get(cur.lemma_.lower())
+            if role:
+                return role, "head"
     # the nearest cue in the clause, then in the sentence
     s_start, s_end = ctx.sents[f.sent]
     for lo, hi in ((c_start, c_end), (s_start, s_end)):
