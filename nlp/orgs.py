@@ -652,10 +652,10 @@ class OrgRecognizer:
         spans = []
         for org, result in zip(orgs, results, strict=True):
             for m in org.mentions:
-                span = Span(doc, m.start, m.end, label="ORG")
-                span._.org_name = result["name"]
-                span._.org_type = result["type"]
-                spans.append(span)
+                # read back as span._.org_type / span._.org_name (see nlp.text)
+                spans.append(
+                    Span(doc, m.start, m.end, label=result["type"], kb_id=result["name"])
+                )
         spans.sort(key=lambda s: (s.start, s.end))
         doc.spans[SPAN_KEY] = spans
         doc._.organisations = results

@@ -772,10 +772,11 @@ class RatingExtractor:
                 "end": last.idx + len(last),
                 "sentence": sent,
             }
+            # read back as span._.rating (see nlp.text)
+            spans.append(
+                Span(doc, e.occ.start, e.occ.end, label="RATING", span_id=str(len(seen)))
+            )
             seen[key] = rating
-            span = Span(doc, e.occ.start, e.occ.end, label="RATING")
-            span._.rating = rating
-            spans.append(span)
         spans.sort(key=lambda s: (s.start, s.end))
         return list(seen.values()), spans
 

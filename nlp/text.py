@@ -11,7 +11,33 @@ import re
 from spacy.tokens import Doc, Span
 
 _DOC_EXTENSIONS = ("organisations", "amounts", "ratings", "published")
-_SPAN_EXTENSIONS = ("org_name", "org_type", "amount", "rating")
+_SPAN_EXTENSIONS = ("amount",)
+ORG_TYPES = frozenset(
+    ("commissioner", "provider", "national_body", "government", "regulator", "media", "company",
+     "other")
+)
+
+
+# Span-level facts are read from the span itself (an organisation span's kb_id is the
+# canonical name, its label the type; a rating span's id indexes doc._.ratings) instead of
+# being stored per span in doc.user_data: that keeps Doc serialisation, and so
+# nlp.pipe(n_process=...), cheap.
+def _org_name(span: Span) -> str | None:
+    return span.kb_id_ or None if span.label_ in ORG_TYPES else None
+
+
+def _org_type(span: Span) -> str | None:
+    return span.label_ if span.label_ in ORG_TYPES else None
+
+
+def _rating(span: Span) -> dict | None:
+    ratings = span.doc._.ratings
+    if span.label_ != "RATING" or not span.id_ or not ratings:
+        return None
+    return ratings[int(span.id_)]
+
+
+_SPAN_GETTERS = {"org_name": _org_name, "org_type": _org_type, "rating": _rating}
 
 FINANCIAL_YEAR_RE = re.compile(r"\b((?:19|20)\d{2})\s*[-–/]\s*((?:19|20)?\d{2})\b")
 YEAR_RE = re.compile(r"\b(19[5-9]\d|20\d{2})\b")
@@ -25,6 +51,10 @@ def register_extensions() -> None:
     for name in _SPAN_EXTENSIONS:
         if not Span.has_extension(name):
             Span.set_extension(name, default=None)
+    for name, getter in _SPAN_GETTERS.items():
+        # replaces a plain attribute another module may have registered first
+        if not Span.has_extension(name) or Span.get_extension(name)[2] is not getter:
+            Span.set_extension(name, getter=getter, force=True)
 
 
 def financial_year(text: str) -> str | None:
