@@ -19,8 +19,9 @@ The body comes from trafilatura in precision mode, checked against its balanced 
   ``data/boilerplate_lines.txt`` are removed.
 
 The body has one paragraph per block, blocks separated by a blank line (list items and table
-rows stay on consecutive lines), the layout of the project's plain-text documents, so that
-``crawler.stories.split_stories`` reads both alike.
+rows stay on consecutive lines) and by two blank lines where the page puts a thematic break
+(``<hr>``) or an empty spacer paragraph: the layout of the project's plain-text newsletter
+documents, so that ``crawler.stories.split_stories`` reads both alike.
 
 Dates: htmldate picks the day (JSON-LD, meta tags, ``<time>`` elements, then the text; a
 bare copyright year is not a date), and a datetime stated in the markup for that day (JSON-LD,
@@ -306,19 +307,43 @@ def _extract_body(tree: HtmlElement, url: str | None, title: str | None) -> str:
         lines = fuller
     else:
         lines = _restore_inline_text(lines, fuller)
-    return _join_paragraphs(_drop_furniture(lines, title, _navigation_texts(tree)))
+    lines = _drop_furniture(lines, title, _navigation_texts(tree))
+    return _join_paragraphs(lines, _texts_after_breaks(tree))
 
 
-def _join_paragraphs(lines: list[str]) -> str:
-    """Paragraphs separated by a blank line; list items and table rows stay on
-    consecutive lines."""
+_LEAF_BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "td", "dd"}
+
+
+def _texts_after_breaks(tree: HtmlElement) -> set[str]:
+    """Normalised texts of the blocks that follow a thematic break (``<hr>``) or an empty
+    spacer paragraph: where a page puts extra space, often between two stories."""
+    texts: set[str] = set()
+    pending = False
+    for elem in tree.iter():
+        if not isinstance(elem.tag, str):
+            continue
+        if elem.tag == "hr" or (elem.tag == "p" and not elem.text_content().strip()):
+            pending = True
+        elif pending and elem.tag in _LEAF_BLOCKS:
+            text = " ".join(elem.text_content().split())
+            if text:
+                texts.add(text)
+                pending = False
+    return texts
+
+
+def _join_paragraphs(lines: list[str], after_breaks: set[str]) -> str:
+    """Paragraphs separated by a blank line, two before a block that follows a thematic
+    break on the page; list items and table rows stay on consecutive lines."""
     out: list[str] = []
     for line in lines:
         if out and line[:2] in ("- ", "| ") and out[-1][:2] == line[:2]:
             out[-1] += "\n" + line
-        else:
-            out.append(line)
-    return "\n\n".join(out)
+            continue
+        if out:
+            out.append("\n\n\n" if " ".join(line.split()) in after_breaks else "\n\n")
+        out.append(line)
+    return "".join(out)
 
 
 # --------------------------------------------------------------------------------------------

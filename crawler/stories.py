@@ -84,8 +84,9 @@ _GAP_LEXICAL_MAX = 0.08
 _GAP_EMBED_MAX = 0.50
 # an extra blank line or an <hr> at the gap adds this to the margin
 _LAYOUT_BONUS = 1.0
-# each side of a headline-less boundary needs this many paragraphs
+# each side of a headline-less boundary needs this many paragraphs (fewer with a layout cue)
 _MIN_SIDE_UNITS = 3
+_MIN_CUED_SIDE_UNITS = 2
 
 _MAX_HEADLINE_WORDS = 16
 _MAX_HEADLINE_CHARS = 120
@@ -230,6 +231,8 @@ class _HtmlCues(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.headlines: set[str] = set()
         self.after_break: set[str] = set()
+        self.after_spacer: set[str] = set()
+        self._want_spacer_text = False
         self._stack: list[tuple[str, list[str], list[str]]] = []  # tag, all text, bold text
         self._bold = 0
         self._want_break_text = False
@@ -259,9 +262,15 @@ class _HtmlCues(HTMLParser):
             if whole:
                 if tag in self._HEADINGS or (tag == "p" and _norm_space("".join(bold)) == whole):
                     self.headlines.add(whole)
-                elif self._want_break_text:
+                if self._want_break_text:
                     self.after_break.add(whole)
                     self._want_break_text = False
+                elif self._want_spacer_text:
+                    self.after_spacer.add(whole)
+                self._want_spacer_text = False
+            elif tag == "p":
+                # an empty paragraph (&nbsp;) used as vertical space between two blocks
+                self._want_spacer_text = True
             if self._stack:
                 self._stack[-1][1].extend(parts)
                 self._stack[-1][2].extend(bold)
@@ -278,16 +287,18 @@ def _norm_space(text: str) -> str:
     return " ".join(text.split())
 
 
-def _html_cues(html: str | None) -> tuple[set[str], set[str]]:
+def _html_cues(html: str | None) -> tuple[set[str], set[str], set[str]]:
+    """Headline texts, texts that open a block after a thematic break, and texts that
+    follow an empty spacer paragraph."""
     if not html:
-        return set(), set()
+        return set(), set(), set()
     parser = _HtmlCues()
     try:
         parser.feed(html)
         parser.close()
     except Exception:  # noqa: BLE001 - broken markup gives no cues, not an error
-        return set(), set()
-    return parser.headlines, parser.after_break
+        return set(), set(), set()
+    return parser.headlines, parser.after_break, parser.after_spacer
 
 
 # --------------------------------------------------------------------------------------------
@@ -434,7 +445,7 @@ def split_stories(
     if not units:
         return [Story(0, len(text), None)] if text else []
 
-    html_heads, html_breaks = _html_cues(html)
+    html_heads, html_breaks, html_spacers = _html_cues(html)
     heads = _headline_units(units, html_heads)
     lead = _masthead_length(units, heads)
     heads = [h for h in heads if h >= lead]
@@ -444,8 +455,11 @@ def split_stories(
 
     # story starts as unit indices; the first story starts after the masthead
     starts = [lead]
-    newsletter = lead > 0
     later_heads = [h for h in heads if h > lead]
+    # units that open a block after a thematic break (<hr>, <section>) of the page
+    breaks = [i for i in range(lead + 1, len(units)) if _norm_space(units[i].text) in html_breaks]
+    # a masthead, or stories set apart by several thematic breaks: a newsletter layout
+    newsletter = lead > 0 or len(breaks) >= 2
     if newsletter:
         starts += later_heads
     else:
@@ -460,7 +474,20 @@ def split_stories(
         newsletter = len(starts) > 1
 
     if newsletter:
-        starts = _split_headless(units, starts, set(heads), sim, html_breaks)
+        # a paragraph straight after a break, or after extra vertical space where the text
+        # otherwise keeps to single blank lines, starts a story without a headline
+        gaps = [u.blank_before for u in units[lead + 1:]]
+        extra_space_is_rare = 2 * sum(b >= 2 for b in gaps) < len(gaps)
+        for i in range(lead + 1, len(units)):
+            if i in heads or i in starts or not _is_paragraph(units[i]):
+                continue
+            spaced = (units[i].blank_before >= 2 and extra_space_is_rare) or (
+                _norm_space(units[i].text) in html_spacers)
+            if i in breaks or spaced:
+                before = max(k for k in starts if k < i)
+                if i - before - (before in heads) >= 1:
+                    starts = sorted({*starts, i})
+        starts = _split_headless(units, starts, set(heads), sim, html_spacers)
 
     stories = []
     for k, i in enumerate(starts):
@@ -472,7 +499,7 @@ def split_stories(
 
 
 def _split_headless(units: list[_Unit], starts: list[int], heads: set[int], sim: _Similarity,
-                    html_breaks: set[str]) -> list[int]:
+                    html_spacers: set[str]) -> list[int]:
     """Add story starts without a headline where the topic changes inside a story."""
     starts = sorted(starts)
     changed = True
@@ -482,12 +509,17 @@ def _split_headless(units: list[_Unit], starts: list[int], heads: set[int], sim:
             b = starts[k + 1] if k + 1 < len(starts) else len(units)
             first_para = a + 1 if a in heads else a
             best: tuple[float, int] | None = None
-            for g in range(first_para + _MIN_SIDE_UNITS, b - _MIN_SIDE_UNITS + 1):
+            for g in range(first_para + _MIN_CUED_SIDE_UNITS, b - _MIN_CUED_SIDE_UNITS + 1):
                 if g in heads or not _is_paragraph(units[g]):
+                    continue
+                # extra vertical space before the paragraph: an extra blank line in the
+                # text, an empty spacer paragraph in the page
+                cued = units[g].blank_before >= 2 or _norm_space(units[g].text) in html_spacers
+                if not cued and min(g - first_para, b - g) < _MIN_SIDE_UNITS:
                     continue
                 margin = sim.margin(range(first_para, g), range(g, b),
                                     _GAP_LEXICAL_MAX, _GAP_EMBED_MAX)
-                if units[g].blank_before >= 2 or _norm_space(units[g].text) in html_breaks:
+                if cued:
                     margin += _LAYOUT_BONUS
                 if margin > 0 and (best is None or margin > best[0]):
                     best = (margin, g)
