@@ -375,6 +375,9 @@ def parse_amount(text: str) -> ParsedAmount | None:
 
 _FY_RE = re.compile(r"(?<![\d£$€])((?:19|20)\d{2})\s*[-–/]\s*(\d{2}|(?:19|20)\d{2})(?![\d%])")
 _YEAR_RE = re.compile(r"(?<![\d£$€.,/-])(19[5-9]\d|20\d{2})(?![\d%,.]\d|[-–/]\d)")
+_YEAR_TO_MARCH_RE = re.compile(
+    r"\byear\s+(?:to|ending|ended|end)\s+(?:31(?:st)?\s+)?March\s+((?:19|20)\d{2})\b",
+    re.IGNORECASE)
 _MONTH_BEFORE_RE = re.compile(rf"(?:{_MONTHS})\s*$", re.IGNORECASE)
 _CLAUSE_SPLIT_RE = re.compile(
     r";|:\s|\s[–—]\s|\s-\s|,\s+(?=(?:but|although|though|while|whereas|yet)\b)|\(|\)")
@@ -489,6 +492,12 @@ class _Context:
             if (int(y1) + 1) % 100 != int(y2[-2:]):
                 continue
             years.append(_Year(m.start(), m.end(), f"{y1}-{y2[-2:]}", True, False))
+            taken.append(m.span())
+        for m in _YEAR_TO_MARCH_RE.finditer(text):
+            # "the year to March 2019" is the NHS financial year 2018-19
+            end_year = int(m.group(1))
+            period = f"{end_year - 1}-{end_year % 100:02d}"
+            years.append(_Year(m.start(), m.end(), period, True, False))
             taken.append(m.span())
         for m in _YEAR_RE.finditer(text):
             if any(s <= m.start() < e for s, e in taken):

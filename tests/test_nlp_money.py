@@ -394,6 +394,10 @@ def test_relative_year_carries_only_the_same_topic(blank_money):
     assert one(blank_money, text)["period"] is None
 
 
+def test_year_to_march_is_a_financial_year(blank_money):
+    assert one(blank_money, "In the year to March 2019 the unit lost £4m.")["period"] == "2018-19"
+
+
 def test_month_dates_are_not_carried(blank_money):
     text = "The review ended in June 2016. The hospital then reported a £6m deficit."
     assert one(blank_money, text)["period"] is None
