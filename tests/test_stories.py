@@ -155,3 +155,62 @@ def test_byline_and_date_between_title_and_text() -> None:
     text = "Pharmacy rota collapses\n\nBy Ellen Marsh\n\n14 March 2024\n\n" + \
         PHARMACY.split("\n\n", 1)[1]
     assert split_stories(text) == [Story(0, len(text), "Pharmacy rota collapses")]
+
+
+def test_extra_blank_line_starts_headless_story(embed) -> None:
+    # two short stories; only the extra blank line marks the second one
+    pharmacy_body = PHARMACY.split("\n\n", 1)[1]
+    dental = "\n\n".join(DENTAL.split("\n\n")[:2])
+    text = f"{TAGLINE}\n\n{pharmacy_body}\n\n\n{dental}\n"
+    stories = split_stories(text, embed=embed)
+    assert [(s.start, s.headline) for s in stories] == [
+        (text.index("Seven community"), None), (text.index("A dental practice"), None)]
+
+
+def test_uniform_double_spacing_is_not_a_cue() -> None:
+    text = NEWSLETTER.replace("\n\n", "\n\n\n")
+    stories = split_stories(text)
+    assert [s.headline for s in stories] == ["Beds blocked in Harwick",
+                                             "Pharmacy rota collapses", None]
+    article = ARTICLE.replace("\n\n", "\n\n\n")
+    assert len(split_stories(article)) == 1
+
+
+def test_spacer_paragraph_in_html() -> None:
+    pharmacy = PHARMACY.split("\n\n")
+    dental = DENTAL.split("\n\n")[:2]
+    html = ("<html><body><article><p>" + TAGLINE + "</p><p><strong>" + pharmacy[0]
+            + "</strong></p>" + "".join(f"<p>{p}</p>" for p in pharmacy[1:])
+            + "<p>&nbsp;</p>" + "".join(f"<p>{p}</p>" for p in dental)
+            + "</article></body></html>")
+    article = extract_article(html)
+    # the page's extra space survives extraction as an extra blank line
+    assert "\n\n\nA dental practice" in article.body
+    for text, page in ((article.body, html), ("\n\n".join([TAGLINE, *pharmacy, *dental]), html)):
+        stories = split_stories(text, html=page)
+        assert [s.headline for s in stories] == ["Pharmacy rota collapses", None]
+        assert text[stories[1].start:].startswith("A dental practice")
+
+
+SITE = Path(__file__).resolve().parent.parent / "fixtures" / "site"
+
+
+def test_sample_site_newsletters() -> None:
+    """The bundled sample site's newsletter pages, against the stories in its FACTS.json."""
+    import json
+
+    facts_path = SITE / "FACTS.json"
+    if not facts_path.exists():
+        pytest.skip("sample site not present")
+    pages = [f for f in json.loads(facts_path.read_text(encoding="utf-8"))
+             if f.get("kind") == "newsletter" and f.get("stories")]
+    assert pages, "no newsletter pages in FACTS.json"
+    for facts in pages:
+        raw = (SITE / facts["path"].lstrip("/")).read_bytes()
+        body = extract_article(raw).body
+        for html in (raw.decode("utf-8"), None):
+            stories = split_stories(body, html=html)
+            assert [s.headline for s in stories] == [g["headline"] for g in facts["stories"]], \
+                facts["path"]
+            for story, gold in zip(stories, facts["stories"], strict=True):
+                assert body[story.start:].startswith(gold["headline"] or gold["first_words"])
