@@ -287,11 +287,15 @@ def _norm_space(text: str) -> str:
     return " ".join(text.split())
 
 
-def _html_cues(html: str | None) -> tuple[set[str], set[str], set[str]]:
+def _html_cues(html: str | bytes | None) -> tuple[set[str], set[str], set[str]]:
     """Headline texts, texts that open a block after a thematic break, and texts that
     follow an empty spacer paragraph."""
     if not html:
         return set(), set(), set()
+    if isinstance(html, bytes):
+        from crawler.article import decode_html
+
+        html = decode_html(html)[0]
     parser = _HtmlCues()
     try:
         parser.feed(html)
@@ -430,13 +434,14 @@ def _is_story_start(units: list[_Unit], i: int, heads: list[int]) -> bool:
 def split_stories(
     text: str,
     *,
-    html: str | None = None,
+    html: str | bytes | None = None,
     embed: Embedder | None = None,
 ) -> list[Story]:
     """Split ``text`` into its stories, in text order (never empty for a text with words).
 
     ``html`` is the page the text was extracted from, for layout cues (headings, bold
-    lines, thematic breaks). ``embed`` maps a list of texts to L2-normalised vectors and
+    lines, thematic breaks); bytes are decoded like :func:`crawler.article.extract_article`
+    does. ``embed`` maps a list of texts to L2-normalised vectors and
     sharpens the topic-change test. Offsets are Python ``str`` indices into ``text``.
     """
     if not isinstance(text, str):

@@ -214,3 +214,14 @@ def test_sample_site_newsletters() -> None:
                 facts["path"]
             for story, gold in zip(stories, facts["stories"], strict=True):
                 assert body[story.start:].startswith(gold["headline"] or gold["first_words"])
+
+
+def test_html_bytes_in_windows_1252() -> None:
+    headline = "Harwick’s beds still blocked."  # full stop: a headline only by its <h2>
+    beds = BEDS.split("\n\n")[1:]
+    page = ('<html><head><meta charset="iso-8859-1"></head><body><h2>' + headline + "</h2>"
+            + "".join(f"<p>{p}</p>" for p in beds) + "<h2>Pharmacy rota collapses</h2>"
+            + "</body></html>").encode("cp1252")
+    text = "\n\n".join([TAGLINE, headline, *beds, PHARMACY])
+    stories = split_stories(text, html=page)
+    assert [s.headline for s in stories] == [headline, "Pharmacy rota collapses"]
