@@ -226,6 +226,23 @@ class OrgRecognizer:
             if self._is_stop(tok) and tok.text not in self.compass:
                 start += 1
                 continue
+            # a sentence-initial gerund or adverb ("Neighbouring Weald Coast Foundation
+            # Trust"), or a word outside the entity that starts right after it
+            if (
+                tok.is_sent_start
+                and start + 1 < end
+                and tok.pos_ not in ("PROPN", "NUM")
+                and tok.text not in self.compass
+                and tok.text not in self.places
+                and (
+                    tok.tag_ in ("VBG", "RB")
+                    or (tok.ent_iob_ == "O" and doc[start + 1].ent_iob_ == "B")
+                )
+                and doc[start + 1].text not in self.connectors
+                and self._has_proper(list(doc[start + 1 : end]))
+            ):
+                start += 1
+                continue
             # a leading comma group that is not a name ("Meanwhile, Wakefield CCG")
             comma = next((k for k in range(start, end) if doc[k].text == ","), None)
             if comma is not None:
@@ -653,9 +670,7 @@ class OrgRecognizer:
         for org, result in zip(orgs, results, strict=True):
             for m in org.mentions:
                 # read back as span._.org_type / span._.org_name (see nlp.text)
-                spans.append(
-                    Span(doc, m.start, m.end, label=result["type"], kb_id=result["name"])
-                )
+                spans.append(Span(doc, m.start, m.end, label=result["type"], kb_id=result["name"]))
         spans.sort(key=lambda s: (s.start, s.end))
         doc.spans[SPAN_KEY] = spans
         doc._.organisations = results

@@ -61,6 +61,10 @@ CLAUSE_BOUNDARIES = {
     ".",
 }
 _YEAR_RE = re.compile(r"\b((?:19|20)\d{2})(?:\s*[-–/]\s*((?:19|20)?\d{2}))?\b")
+_RELATIVE_YEAR_RE = re.compile(
+    r"\b(?:a year (?:earlier|before|ago)|the (?:year before|previous year)|last year|this year)\b",
+    re.IGNORECASE,
+)
 OUT_RE_TEMPLATE = r"(?:{words})\s+(?:the\s+)?(?:new\s+)?(?:financial\s+)?[‘“'\"]?\s*$"
 
 
@@ -378,10 +382,20 @@ class RatingExtractor:
                 return None
             return min(years, key=lambda y: abs(y[0] - occ.start))[1]
 
+        relative = None
+        if annual and default_fy:
+            cs, ce = self._clause(doc, unit, occ.start, occ.end)
+            m = _RELATIVE_YEAR_RE.search(doc[cs:ce].text)
+            if m:
+                relative = (
+                    default_fy
+                    if m.group(0).lower() == "this year"
+                    else (shift_financial_year(default_fy, -1))
+                )
         if occ.scope is not None:
             found = pick(self._years(doc, *occ.scope))
             if found or occ.role == "prior":
-                return found
+                return found or relative
             if occ.role == "old":
                 if not annual:
                     return None
@@ -399,6 +413,8 @@ class RatingExtractor:
         found = pick(years)
         if found:
             return found
+        if relative:
+            return relative
         return default_fy if annual else None
 
     # ------------------------------------------------------------------ targets
@@ -511,6 +527,15 @@ class RatingExtractor:
                         else "any"
                     )
         return None
+
+    @staticmethod
+    def _plural_anaphor(doc: Doc, unit: _Unit) -> bool:
+        """A unit opening with "Each", "Both", "They", "All three" ... of them."""
+        first = [t.lower_ for t in doc[unit.start : unit.start + 2] if t.text not in QUOTES]
+        return bool(first) and (
+            first[0] in ("each", "both", "they")
+            or first[:2] in (["all", "three"], ["all", "four"], ["the", "two"], ["the", "pair"])
+        )
 
     def _indefinite(self, doc: Doc, unit: _Unit) -> bool:
         toks = doc[unit.start : unit.end]
@@ -652,12 +677,14 @@ class RatingExtractor:
                 continue
             if mentions:
                 continue  # all named bodies already took their rating from a relative clause
-            target = None
+            targets: list[Span] = []
             if self._indefinite(doc, unit):
                 for later in unit_mentions[ui + 1 : ui + 3]:
                     if later:
-                        target = later[0]
+                        targets = [later[0]]
                         break
+            elif self._plural_anaphor(doc, unit) and ui > 0 and len(unit_mentions[ui - 1]) >= 2:
+                targets = unit_mentions[ui - 1]  # "Each had been rated good a year earlier."
             elif self._has_count(doc, unit):
                 for occ in rest:
                     if occ.role in ("plain", "new"):
@@ -677,8 +704,8 @@ class RatingExtractor:
                         if m.end <= unit.start and (kind == "any" or m._.org_type == kind)
                     ]
                     if earlier:
-                        target = earlier[-1]
-            if target is not None:
+                        targets = [earlier[-1]]
+            for target in targets:
                 for occ in rest:
                     add(
                         target,
@@ -773,9 +800,7 @@ class RatingExtractor:
                 "sentence": sent,
             }
             # read back as span._.rating (see nlp.text)
-            spans.append(
-                Span(doc, e.occ.start, e.occ.end, label="RATING", span_id=str(len(seen)))
-            )
+            spans.append(Span(doc, e.occ.start, e.occ.end, label="RATING", span_id=str(len(seen))))
             seen[key] = rating
         spans.sort(key=lambda s: (s.start, s.end))
         return list(seen.values()), spans

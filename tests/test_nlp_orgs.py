@@ -157,3 +157,10 @@ def test_component_pickles(nlp):
     component = nlp.get_pipe("policywatch_orgs")
     clone = pickle.loads(pickle.dumps(component))
     assert isinstance(clone, OrgRecognizer)
+
+
+def test_sentence_initial_participle_is_not_part_of_the_name(nlp):
+    found = orgs_of(
+        nlp, "Elsewhere it rose.\n\nNeighbouring Weald Coast Foundation Trust was rated good."
+    )
+    assert list(found) == ["Weald Coast Foundation Trust"]

@@ -164,3 +164,17 @@ def test_only_the_body_in_the_rating_clause_is_rated(nlp):
 def test_rating_words_without_rating_context(nlp):
     assert nlp("Wakefield CCG’s finances remain good.")._.ratings == []
     assert nlp("The overall picture at Leeds Teaching Hospitals Trust is good.")._.ratings == []
+
+
+def test_plural_anaphor_and_relative_year(nlp):
+    got = ratings(
+        nlp,
+        "NHS England rated CCGs for 2017-18. Less happy are Marshside and Eastholme CCGs, both "
+        "rated inadequate. Each had been rated good a year earlier.",
+    )
+    assert got == {
+        ("Marshside CCG", "inadequate", "2017-18"),
+        ("Eastholme CCG", "inadequate", "2017-18"),
+        ("Marshside CCG", "good", "2016-17"),
+        ("Eastholme CCG", "good", "2016-17"),
+    }
