@@ -99,6 +99,9 @@ class _Lexicon:
     collective: frozenset[str]
     finance_nouns: frozenset[str]
     never_owner_types: frozenset[str]
+    owner_types: tuple[str, ...]
+    abbreviations: dict[str, str]
+    reporting_verbs: frozenset[str]
 
 
 def _norm_phrase(text: str) -> str:
@@ -212,6 +215,9 @@ def load_lexicon(path: str | Path = DATA_PATH) -> _Lexicon:
         collective=frozenset(_norm_phrase(c) for c in orgs["collective"]),
         finance_nouns=frozenset(_norm_phrase(c) for c in orgs["finance_nouns"]),
         never_owner_types=frozenset(orgs["never_owner_types"]),
+        owner_types=tuple(orgs["owner_types"]),
+        abbreviations={k.lower(): v.lower() for k, v in orgs["abbreviations"].items()},
+        reporting_verbs=frozenset(orgs["reporting_verbs"]),
     )
 
 
@@ -374,7 +380,9 @@ def parse_amount(text: str) -> ParsedAmount | None:
 # --------------------------------------------------------------------------------------------
 
 _FY_RE = re.compile(r"(?<![\d£$€])((?:19|20)\d{2})\s*[-–/]\s*(\d{2}|(?:19|20)\d{2})(?![\d%])")
-_YEAR_RE = re.compile(r"(?<![\d£$€.,/-])(19[5-9]\d|20\d{2})(?![\d%,.]\d|[-–/]\d)")
+_YEAR_RE = re.compile(
+    r"(?<![\d£$€.,/-])(?<!since )(?<!built in )(?<!until )(?<!founded in )"
+    r"(19[5-9]\d|20\d{2})(?![\d%,.]\d|[-–/]\d|s\b|’s\b|'s\b)")
 _YEAR_TO_MARCH_RE = re.compile(
     r"\byear\s+(?:to|ending|ended|end)\s+(?:31(?:st)?\s+)?March\s+((?:19|20)\d{2})\b",
     re.IGNORECASE)
@@ -563,6 +571,30 @@ class _Context:
     def owner_ok(self, mention: _OrgMention | None) -> bool:
         return mention is not None and mention.type not in self.lex.never_owner_types
 
+    def salient_org(self, pos: int, types: tuple[str, ...] = (), floor: int = 0,
+                    name_word: str | None = None) -> str | None:
+        """The organisation a back-reference ("the trust") most likely means: the one the
+        story has mentioned most so far, the latest mention counting extra."""
+        scores: dict[str, float] = {}
+        latest: str | None = None
+        first: str | None = None
+        i = bisect.bisect_left(self.org_starts, pos) - 1
+        while i >= 0 and self.orgs[i].start >= floor:
+            o = self.orgs[i]
+            i -= 1
+            if o.end > pos or not self.owner_ok(o) or (types and o.type not in types):
+                continue
+            if name_word is not None and f" {name_word} " not in f" {o.name.lower()} ":
+                continue
+            latest = latest or o.name
+            first = o.name
+            scores[o.name] = scores.get(o.name, 0.0) + 1.0
+        if latest is None or first is None:
+            return None
+        scores[latest] += 0.75  # the last one named
+        scores[first] += 0.5  # the one the story opened with
+        return max(scores, key=lambda n: (scores[n], n == latest))
+
     def last_org_before(self, pos: int, types: tuple[str, ...] = (), floor: int = 0,
                         name_word: str | None = None) -> _OrgMention | None:
         """The last owner-capable organisation mentioned before ``pos`` (not before
@@ -571,7 +603,7 @@ class _Context:
         while i >= 0 and self.orgs[i].start >= floor:
             o = self.orgs[i]
             if o.end <= pos and self.owner_ok(o) and (not types or o.type in types):
-                if name_word is None or name_word in o.name.lower().split():
+                if name_word is None or f" {name_word} " in f" {o.name.lower()} ":
                     return o
             i -= 1
         return None
@@ -649,11 +681,19 @@ def _role(ctx: _Context, f: _Found, prev_end: int, next_start: int) -> tuple[str
                 return best[2], "compound"
     of_role = None
     if not positive:
-        m = re.match(r"\s*(?:worth\s+)?of\s+((?:[\w’'-]+\s+){0,3}[\w’'-]+)", right)
+        m = re.match(r"\s*(?:worth\s+)?of\s+((?:[\w’'-]+\s*){1,4})", right)
         if m:
-            cues = [c for c in _cues(m.group(1), lex) if c[2]]
+            # the noun phrase after "of", up to a function word; its head is the last cue
+            # ("£15m of interim cash support", "£9.9m of cost improvements this year")
+            words = []
+            for w in m.group(1).split():
+                if w.lower() in _STOP_WORDS:
+                    break
+                words.append(w)
+            phrase = " ".join(words)
+            cues = [c for c in _cues(phrase, lex) if c[2]]
             if cues:
-                of_role = min(cues, key=lambda c: c[0])[2]
+                of_role = max(cues, key=lambda c: c[1])[2]
     # the last few words before the amount ("a deficit of", "save", "spent")
     words = list(re.finditer(r"\S+", left))
     window = left[words[-6].start():] if len(words) > 6 else left
@@ -734,12 +774,17 @@ class _OrgResolver:
         if any(c.dep_ == "prep" and c.lower_ == "in" for c in tok.children):
             return _NONE
         floor = self._story_floor(tok.idx)
-        o = self.ctx.last_org_before(tok.idx, (), floor, name_word=tok.lower_)
-        if o is None and types:
-            o = self.ctx.last_org_before(tok.idx, types, floor)
-        if o is None:
-            o = self.ctx.last_org_before(tok.idx, (), floor)
-        return o.name if o else _NONE
+        words = [tok.lower_]
+        if tok.lower_ in self.lex.abbreviations:
+            words.append(self.lex.abbreviations[tok.lower_])
+        for word in words:
+            name = self.ctx.salient_org(tok.idx, (), floor, name_word=word)
+            if name is not None:
+                return name
+        name = self.ctx.salient_org(tok.idx, types, floor) if types else None
+        if name is None:
+            name = self.ctx.salient_org(tok.idx, (), floor)
+        return name or _NONE
 
     def resolve_pronoun(self, tok: Token, prev_owner: str | None) -> str | None:
         ctx = self.ctx
@@ -764,10 +809,41 @@ class _OrgResolver:
             return o.name
         if prev_owner is not None:
             return prev_owner
+        got = self._previous_subject(tok)
+        if got is not None:
+            return got
         if plural:
             return _NONE
-        o = ctx.last_org_before(tok.idx, (), self._story_floor(tok.idx))
+        # bodies that have finances of their own before those that report on them
+        floor = max(self._story_floor(tok.idx), ctx.sents[max(0, ctx.sent_index(tok.idx) - 3)][0])
+        o = ctx.last_org_before(tok.idx, self.lex.owner_types, floor)
+        if o is None:
+            o = ctx.last_org_before(tok.idx, (), self._story_floor(tok.idx))
         return o.name if o else None
+
+    def _previous_subject(self, tok: Token) -> str | None:
+        """The organisation the previous sentence is about (its subject, or the subject's
+        possessor: "The trust's finances add to the pressure. It is forecasting ...")."""
+        ctx = self.ctx
+        i = ctx.sent_index(tok.idx)
+        if i == 0 or ctx.story_index(ctx.sents[i - 1][0]) != ctx.story_index(tok.idx):
+            return None
+        span = ctx.doc.char_span(*ctx.sents[i - 1], alignment_mode="expand")
+        if span is None:
+            return None
+        for t in span:
+            if t.dep_ not in _SUBJECT_DEPS or t.head.dep_ not in ("ROOT",):
+                continue
+            for cand in [t] + [c for c in t.children if c.dep_ == "poss"]:
+                mention = ctx.token_org.get(cand.i)
+                if mention is not None and ctx.owner_ok(mention):
+                    return mention.name
+                if mention is None and self.generic_noun(cand) is not None \
+                        and cand.lower_ != "board":
+                    got = self.resolve_generic(cand, self.generic_noun(cand) or ())
+                    if got != _NONE:
+                        return got
+        return None
 
     def evaluate(self, tok: Token, prev_owner: str | None, depth: int = 0) -> str | None:
         """The owner a subject/possessor token names; None when it names nothing."""
@@ -831,16 +907,20 @@ class _OrgResolver:
         s_start, s_end = ctx.sents[f.sent]
         cur: Token = root
         seen = set()
+        came_from: Token | None = None
         for depth in range(12):
             if cur.i in seen:
                 break
             seen.add(cur.i)
+            if (came_from is not None and came_from.dep_ in ("ccomp", "xcomp", "parataxis")
+                    and cur.lemma_.lower() in self.lex.reporting_verbs):
+                break  # "X estimated that strikes cost £1bn": X reports, it does not own
             got = self._check_node(cur, depth, prev_owner, f.role)
             if got is not None:
                 return None if got == _NONE else got
             if cur.head is cur or not s_start <= cur.head.idx < s_end:
                 break  # the parser's sentence can run across a line break
-            cur = cur.head
+            came_from, cur = cur, cur.head
         return self._fallback(f, prev_owner, root)
 
     def _check_node(self, node: Token, depth: int, prev_owner: str | None, role: str
@@ -904,9 +984,17 @@ class _OrgResolver:
         for tok in ctx.doc.char_span(s_start, s_end, alignment_mode="expand") or []:
             if tok.i in inside:
                 continue
-            opening = tok.i in ctx.token_org and ctx.token_org[tok.i].start == s_start
+            mention = ctx.token_org.get(tok.i)
+            if mention is not None and tok.head.i in ctx.token_org \
+                    and ctx.token_org[tok.head.i] is mention and tok.head is not tok:
+                continue  # judge a multi-word name by its root token
+            opening = mention is not None and mention.start == s_start
             if tok.dep_ not in _SUBJECT_DEPS and not opening:
                 continue  # (an organisation opening the sentence is its subject)
+            if tok.head.dep_ in ("relcl", "acl") or (
+                    tok.head.lemma_.lower() in self.lex.reporting_verbs
+                    and any(c.dep_ in ("ccomp", "parataxis") for c in tok.head.children)):
+                continue  # "..., which the union says falls short", "X said ..."
             got = None
             mention = ctx.token_org.get(tok.i)
             if mention is not None:
@@ -957,7 +1045,7 @@ class _PeriodResolver:
                 body.append((s_start, s_end))
             found = None
             for s_start, s_end in body:
-                ys = [y for y in ctx.years_between(s_start, s_end) if not y.date]
+                ys = [y for y in ctx.years_between(s_start, s_end) if y.fiscal]
                 if ys:
                     found = ys[0].period
                     break
@@ -984,13 +1072,14 @@ class _PeriodResolver:
         ctx = self.ctx
         c_start, c_end = f.clause
         text = ctx.text
-        years = ctx.years_between(c_start, c_end)
+        years = [y for y in ctx.years_between(c_start, c_end)
+                 if y.fiscal or (y.start - f.end < 80 and f.parsed.start - y.end < 80)]
         rels = list(ctx.lex.relative_re.finditer(text, c_start, c_end))
         rel = None
         if rels:
             rel = min(rels, key=lambda m: (m.start() - f.end) if m.start() >= f.end
                       else (f.parsed.start - m.end()) + 20)
-        if rel is not None and years and re.fullmatch(
+        if rel is not None and years and rel.start() >= f.end and re.fullmatch(
                 r"\s*(?:in\s+|for\s+|during\s+|over\s+|on\s+)?", text[f.end:rel.start()]):
             # "£12m in 2021-22, up from £9m last year": last year of the year in the clause
             shift = ctx.lex.relative_shift[_norm_phrase(rel.group())]
@@ -1005,7 +1094,7 @@ class _PeriodResolver:
             # "its control total for 2019-20 ... a £35m control total next year"
             return self._previous_sentence_year(f, same_role=True)
         s_start, s_end = ctx.sents[f.sent]
-        years = ctx.years_between(s_start, s_end)
+        years = [y for y in ctx.years_between(s_start, s_end) if y.fiscal]
         if years:
             return self._nearest(years, f)
         prev = self._previous_sentence_year(f)
@@ -1030,7 +1119,7 @@ class _PeriodResolver:
         p_start, p_end = ctx.sents[f.sent - 1]
         if ctx.story_index(p_start) != f.story:
             return None
-        ys = [y for y in ctx.years_between(p_start, p_end) if not y.date]
+        ys = [y for y in ctx.years_between(p_start, p_end) if y.fiscal]
         if not ys:
             return None
         if same_role and f.role not in {
