@@ -115,7 +115,7 @@ def fault_crawl(tmp_path_factory):
         db = tmp / "faults.duckdb"
         settings = {
             **FAST_SETTINGS,
-            "DOWNLOAD_TIMEOUT": 1,
+            "DOWNLOAD_TIMEOUT": 3,
             # Stub resolution for the test hosts (never a real DNS query).
             "POLICYWATCH_HOSTS": {
                 "intranet.example.org": "10.0.0.7",

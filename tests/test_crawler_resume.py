@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import duckdb
@@ -85,6 +84,14 @@ def _descendants(pid: int) -> list[int]:
     return out
 
 
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state in ("Z", "X")  # a zombie has closed its files
+
+
 def _article_requests(server: CrawlServer) -> int:
     return sum(server.article_requests("/articles/").values())
 
@@ -121,7 +128,8 @@ def test_interrupted_crawl_resumes_without_loss_or_duplicates(tmp_path, how):
         try:
             assert wait_for(lambda: _article_requests(server) >= 12, timeout=60)
             if how == "kill":
-                for pid in [*_descendants(proc.pid), proc.pid]:
+                killed = [*_descendants(proc.pid), proc.pid]
+                for pid in killed:
                     os.kill(pid, signal.SIGKILL)
             else:
                 proc.send_signal(signal.SIGINT)
@@ -133,7 +141,8 @@ def test_interrupted_crawl_resumes_without_loss_or_duplicates(tmp_path, how):
             assert "INTERRUPTED" in out and proc.returncode == 130
         else:
             assert proc.returncode == -signal.SIGKILL
-            time.sleep(0.2)  # let the kernel release the killed process's files
+            # The database is free once the killed crawl process has really gone.
+            assert wait_for(lambda: all(_gone(pid) for pid in killed), timeout=30)
         first_requests = _article_requests(server)
         assert first_requests < N  # really interrupted half-way
         stored = _stored(db)
