@@ -721,7 +721,6 @@ def update_themes(
         micro = (result.micro_labels, result.micro_centroids)
         _apply_recluster(state, story_ids, texts, result, params, now)
     else:
-        ids = {t.theme_id: i for i, t in enumerate(prev_themes)}
         new_idx = [i for i, s in enumerate(story_ids) if s not in state.members]
         if new_idx:
             cents = np.stack([t.centroid for t in prev_themes])
@@ -740,7 +739,6 @@ def update_themes(
                     t.updated_at = now
         present = set(story_ids)
         unassigned = sum(1 for s in story_ids if s not in state.members)
-        del ids
         if n and unassigned > max(params.min_theme_size, params.recluster_share * n):
             result = cluster(x, params)
             micro = (result.micro_labels, result.micro_centroids)
@@ -872,8 +870,12 @@ def _update_events(state, x, story_ids, texts, micro, params: ThemeParams, now) 
         t.status = "retired"  # revived below when matched
     state.event_members = {}
     next_id = state.next_id
-    for e in range(int(ev.max()) + 1 if n and ev.max() >= 0 else 0):
-        members = np.flatnonzero(ev == e)
+    order = np.argsort(ev, kind="stable")  # group members of each event in one pass
+    bounds = np.searchsorted(ev[order], np.arange(int(ev.max()) + 2 if n else 1))
+    for e in range(len(bounds) - 1):
+        members = order[bounds[e] : bounds[e + 1]]
+        if len(members) == 0:
+            continue
         centroid = x[members].mean(0).astype(np.float32)
         sims = x[members] @ _unit(centroid)
         central = members[int(np.argmax(sims))]
