@@ -496,6 +496,18 @@ def test_unnamed_body_with_its_own_description_is_nobody(full_nlp):
     assert (a["org"], a["currency"]) == (None, "AUD")
 
 
+def test_reporters_are_not_owners(full_nlp):
+    text = "The King's Fund has estimated that the strikes cost hospitals more than £900m."
+    assert one(full_nlp, text)["org"] is None
+
+
+def test_the_trust_means_the_story_s_trust(full_nlp):
+    text = ("Walsall Healthcare Trust was rated inadequate. Walsall Healthcare Trust will be "
+            "paired with Leicester Hospitals Trust, a buddy organisation.\n\n"
+            "The trust’s finances are also poor. It expects a deficit of £9m.")
+    assert one(full_nlp, text)["org"] == "Walsall Healthcare Trust"
+
+
 def test_media_never_own_money(full_nlp):
     a = one(full_nlp, "HSJ analysis shows the sector overspent by £50m.")
     assert a["org"] is None
