@@ -121,6 +121,9 @@ class OrgRecognizer:
         self.company_nouns = set(lex["company_nouns"])
         self.media_nouns = set(lex["media_nouns"])
         self.title_words = set(lex["title_words"])
+        self.merge_verbs = set(lex["merge_verbs"])
+        self.tagline_re = re.compile("|".join(lex["tagline_patterns"]), re.IGNORECASE)
+        self.kind_suffixes = lex["kind_suffixes"]
         places_file = Path(places_path or DATA_DIR / "orgs_places.txt")
         with places_file.open(encoding="utf-8") as f:
             self.places = {line.strip() for line in f if line.strip() and line[0] != "#"}
@@ -593,6 +596,51 @@ class OrgRecognizer:
                 taken.add(tok.i)
         return out
 
+    def _tagline_end(self, doc: Doc) -> int:
+        """Token index where a leading page tagline ends ("HSJ’s round-up of Tuesday’s
+        must-read stories"): a masthead names the publisher, not an organisation of the news."""
+        text = self._text
+        first = text.lstrip()
+        line = first.split("\n", 1)[0]
+        if not line or not self.tagline_re.search(line):
+            return 0
+        end_char = len(text) - len(first) + len(line)
+        span = doc.char_span(0, end_char, alignment_mode="expand")
+        return span.end if span is not None else 0
+
+    def _partner_mentions(
+        self, doc: Doc, chosen: list[_Mention], taken: set[int]
+    ) -> list[_Mention]:
+        """A bare name that named local bodies merge with or join is a body of their kind
+        ("A and B join C", with A and B known CCGs, gives "C CCG")."""
+        out: list[_Mention] = []
+        local = [m for m in chosen if m.type in ("commissioner", "provider")]
+        if not local:
+            return out
+        for tok in doc:
+            if tok.lemma_ not in self.merge_verbs and tok.lower_ not in self.merge_verbs:
+                continue
+            j = tok.i + 1
+            if j < len(doc) and doc[j].lower_ == "with":
+                j += 1
+            k = j
+            while k < len(doc) and self._name_like(doc[k]) and k not in taken:
+                k += 1
+            if k == j or doc[j:k].text in self.places or not self._has_proper(list(doc[j:k])):
+                continue
+            sent_start = tok.sent.start
+            partners = [m for m in local if sent_start <= m.start and m.end <= tok.i]
+            if not partners:
+                continue
+            last = partners[-1]
+            head = next((h for h in self.kind_suffixes if last.name.endswith(" " + h)), None)
+            if head is None:
+                continue
+            bare = doc[j:k].text
+            out.append(_Mention(j, k, f"{bare} {head}", last.type, "partner", bare=bare))
+            taken.update(range(j, k))
+        return out
+
     # ------------------------------------------------------------------ assembly
 
     def _group(self, mentions: list[_Mention]) -> list[_Org]:
@@ -646,9 +694,12 @@ class OrgRecognizer:
         # Doc.text is rebuilt on every access: read it once per document
         self._text = doc.text
         candidates = self._gazetteer_mentions(doc) + self._head_mentions(doc)
+        furniture = self._tagline_end(doc)
+        if furniture:
+            candidates = [m for m in candidates if m.start >= furniture]
         # longest first; gazetteer wins ties
         candidates.sort(key=lambda m: (-(m.end - m.start), m.source != "gazetteer", m.start))
-        taken: set[int] = set()
+        taken: set[int] = set(range(furniture))
         chosen: list[_Mention] = []
         for m in candidates:
             if any(k in taken for k in range(m.start, m.end)):
@@ -662,6 +713,7 @@ class OrgRecognizer:
                     taken.update(range(m.start, m.end))
         orgs = self._group(chosen)
         chosen += self._alias_mentions(doc, orgs, taken)
+        chosen += self._partner_mentions(doc, chosen, taken)
         if self.use_ner:
             chosen += self._ner_mentions(doc, taken)
         orgs = self._group(chosen)

@@ -164,3 +164,18 @@ def test_sentence_initial_participle_is_not_part_of_the_name(nlp):
         nlp, "Elsewhere it rose.\n\nNeighbouring Weald Coast Foundation Trust was rated good."
     )
     assert list(found) == ["Weald Coast Foundation Trust"]
+
+
+def test_merger_partner_named_bare_takes_the_kind(nlp):
+    found = orgs_of(
+        nlp,
+        "Kirkby CCG and Ormskirk CCG will merge. From April, Kirkby and Ormskirk "
+        "join Sefton Coast.",
+    )
+    assert found["Sefton Coast CCG"]["aliases"] == ["Sefton Coast"]
+    assert found["Kirkby CCG"]["aliases"] == ["Kirkby"]
+
+
+def test_page_tagline_is_not_news(nlp):
+    text = "HSJ’s round-up of Monday’s must-read stories\n\nWakefield CCG has a new chair."
+    assert set(orgs_of(nlp, text)) == {"Wakefield CCG"}
