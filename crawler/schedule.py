@@ -163,7 +163,15 @@ def run_schedule(
     with FileLock(lock_path, purpose="the policywatch scheduler"):
         while True:
             cycles += 1
-            known = last_runs()
+            try:
+                known = last_runs()
+            except Exception:
+                # e.g. the database is held by a crawl started by hand: try again later
+                if once or (max_cycles is not None and cycles >= max_cycles):
+                    raise
+                logger.warning("Cannot read the last runs; retrying in a minute", exc_info=True)
+                sleep(60.0)
+                continue
             due = due_sources(sources, known, now=clock(), default_interval=default_interval)
             if due:
                 names = ", ".join(s.name for s in due)
@@ -177,7 +185,10 @@ def run_schedule(
                     if once:
                         raise
                     logger.exception("Scheduled crawl failed; trying again at the next slot")
-                known = last_runs()
+                try:
+                    known = last_runs()
+                except Exception:
+                    logger.warning("Cannot read the last runs after the crawl", exc_info=True)
             if once or (max_cycles is not None and cycles >= max_cycles):
                 return jobs
             upcoming = next_due(sources, known, default_interval=default_interval)

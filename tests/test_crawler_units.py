@@ -480,3 +480,31 @@ def test_embed_setting_resolution():
         _resolve_embed("crawler.nothing_here.embed")
     with pytest.raises(CrawlError, match="not callable"):
         _resolve_embed("crawler.dedup.NEAR_DUPLICATE_BITS")
+
+
+def test_run_schedule_survives_a_busy_database_and_a_failing_job(tmp_path):
+    calls = {"reads": 0, "jobs": 0}
+    sleeps: list[float] = []
+
+    def last_runs():
+        calls["reads"] += 1
+        if calls["reads"] == 1:
+            raise RuntimeError("database is in use")
+        return {}
+
+    def job(sources):
+        calls["jobs"] += 1
+        if calls["jobs"] == 1:
+            raise RuntimeError("crawl failed")
+
+    run_schedule(
+        job,
+        _sources(),
+        once=False,
+        lock_path=tmp_path / "l.lock",
+        last_runs=last_runs,
+        sleep=sleeps.append,
+        max_cycles=3,
+    )
+    assert calls["jobs"] == 2  # the failed job did not end the loop
+    assert sleeps[0] == 60.0  # waited after the unreadable database
