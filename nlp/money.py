@@ -13,7 +13,12 @@ with compiled regular expressions and then uses the parse only to explain them:
 * cue words, qualifier phrases, currencies and places live in ``data/money.toml``.
 
 Output: ``doc.spans["amounts"]`` (one span per reported amount, ``span._.amount`` the amount
-dict of the extraction contract) and ``doc._.amounts`` (the list of those dicts).
+dict of the extraction contract) and ``doc._.amounts`` (the list of those dicts). Spans are
+token-aligned (the tokenizer may keep a full stop on "£40m."); the dicts carry the exact
+character offsets.
+
+Relative years ("this year", "next year") are resolved only where the text itself pins the
+current year (ruling 17), so ``doc._.published`` is deliberately not used as an anchor here.
 """
 
 from __future__ import annotations
@@ -114,8 +119,14 @@ def load_lexicon(path: str | Path = DATA_PATH) -> _Lexicon:
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as e:
+        return _compile_lexicon(data)
+    except (OSError, tomllib.TOMLDecodeError, re.error) as e:
         raise RuntimeError(f"cannot read the money lexicon {path}: {e}") from e
+    except (KeyError, TypeError, ValueError) as e:
+        raise RuntimeError(f"money lexicon {path} is missing or misshapes an entry: {e}") from e
+
+
+def _compile_lexicon(data: dict[str, Any]) -> _Lexicon:
     amount = data["amount"]
     prefixes = {p: c for p, c in amount["prefixes"]}
     suffixes = {_norm_phrase(s): c for s, c in amount["suffixes"]}

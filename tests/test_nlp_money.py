@@ -186,6 +186,17 @@ def test_qualifiers(text, qualifier, written):
     assert text[parsed.start : parsed.end] == written
 
 
+def test_bad_lexicon_is_a_clear_error(tmp_path):
+    from nlp.money import load_lexicon
+
+    bad = tmp_path / "money.toml"
+    bad.write_text("[amount]\nprefixes = 3\n", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="money lexicon"):
+        load_lexicon(bad)
+    with pytest.raises(RuntimeError, match="cannot read"):
+        load_lexicon(tmp_path / "missing.toml")
+
+
 def test_parse_amount_rejects_non_text():
     with pytest.raises(TypeError, match="needs str"):
         parse_amount(12)  # type: ignore[arg-type]
