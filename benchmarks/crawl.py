@@ -68,6 +68,23 @@ def scrapy_bench(seconds: int) -> float | None:
     return sum(steady) / len(steady)
 
 
+def processing_rate(site: Path, limit: int = 300) -> float:
+    """Pages/s of the per-page work alone (extraction, story split, hashes), one core."""
+    from crawler.article import extract_article
+    from crawler.dedup import content_hash, simhash
+    from crawler.stories import split_stories
+
+    pages = sorted((site / "articles").glob("*.html"))[:limit]
+    html = [p.read_text(encoding="utf-8") for p in pages]
+    extract_article(html[0], url="http://127.0.0.1/warm-up")
+    t0 = time.perf_counter()
+    for page, text in zip(pages, html, strict=True):
+        body = extract_article(text, url=f"http://127.0.0.1/articles/{page.name}").body
+        split_stories(body, html=text)
+        content_hash(body), simhash(body)
+    return len(pages) / (time.perf_counter() - t0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=2000)
@@ -107,6 +124,10 @@ def main() -> None:
                 f"policywatch incremental re-crawl: {rep2['articles_fetched']} article pages "
                 f"downloaded, {rep2['not_modified']} not modified, "
                 f"{sum(server.requests.values()) - requests_before} requests in {crawl2_s:.2f}s"
+            )
+            print(
+                "page processing alone (extract_article + split_stories + hashes, one core): "
+                f"{processing_rate(site):.1f} pages/s"
             )
     if not args.skip_scrapy_bench:
         rate = scrapy_bench(args.bench_seconds)
