@@ -71,6 +71,13 @@ def hamming(a: int, b: int) -> int:
     return (a ^ b).bit_count()
 
 
+def _popcount(values: np.ndarray) -> np.ndarray:
+    if hasattr(np, "bitwise_count"):  # numpy >= 2.0
+        return np.bitwise_count(values).astype(np.int64)
+    bits = np.unpackbits(values.view(np.uint8).reshape(-1, 8), axis=1)
+    return bits.sum(axis=1, dtype=np.int64)
+
+
 class SimhashIndex:
     """Fingerprints of stored (non-duplicate) articles, searchable by Hamming distance."""
 
@@ -107,7 +114,7 @@ class SimhashIndex:
         self._compact()
         if not self._ids:
             return None
-        dist = np.bitwise_count(self._hashes ^ np.uint64(fingerprint)).astype(np.int64)
+        dist = _popcount(self._hashes ^ np.uint64(fingerprint))
         if exclude is not None and exclude in self._pos:
             dist[self._pos[exclude]] = 65
         best = int(np.argmin(dist))
