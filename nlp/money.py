@@ -926,7 +926,10 @@ class _OrgResolver:
             if (came_from is not None and came_from.dep_ in ("ccomp", "xcomp", "parataxis")
                     and cur.lemma_.lower() in self.lex.reporting_verbs):
                 break  # "X estimated that strikes cost £1bn": X reports, it does not own
-            got = self._check_node(cur, depth, prev_owner, f.role)
+            # the noun the amount modifies is its own ("the trust's £300m capital programme")
+            own_np = depth == 0 or (depth == 1 and came_from is not None and came_from.dep_ in (
+                "compound", "nummod", "amod", "quantmod", "nmod"))
+            got = self._check_node(cur, own_np, prev_owner, f.role)
             if got is not None:
                 return None if got == _NONE else got
             if cur.head is cur or not s_start <= cur.head.idx < s_end:
@@ -934,12 +937,12 @@ class _OrgResolver:
             came_from, cur = cur, cur.head
         return self._fallback(f, prev_owner, root)
 
-    def _check_node(self, node: Token, depth: int, prev_owner: str | None, role: str
+    def _check_node(self, node: Token, own_np: bool, prev_owner: str | None, role: str
                     ) -> str | None:
         is_noun = node.pos_ in ("NOUN", "PROPN", "NUM", "SYM")
         if is_noun:
             for c in node.children:
-                if c.dep_ == "poss" and (depth == 0 or node.lower_ in self.lex.finance_nouns
+                if c.dep_ == "poss" and (own_np or node.lower_ in self.lex.finance_nouns
                                          or self._is_cue(node)):
                     got = self.evaluate(c, prev_owner)
                     if got is not None:
