@@ -27,6 +27,7 @@ import bisect
 import functools
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -287,7 +288,7 @@ def _qualifier(left: str, lex: _Lexicon) -> tuple[str | None, int]:
     return qual, len(left) - m.start("q")
 
 
-def _iter_amounts(text: str, lex: _Lexicon):
+def _iter_amounts(text: str, lex: _Lexicon) -> Iterator[ParsedAmount]:
     """Yield a :class:`ParsedAmount` for every amount of money in ``text``."""
     pos = 0
     while True:
@@ -340,7 +341,7 @@ _BETWEEN_RE = re.compile(r"\b(?:between|from)\s+$", re.IGNORECASE)
 _AND_RE = re.compile(r"\s+(?:and|to)\s+")
 
 
-def _iter_ranges(text: str, lex: _Lexicon):
+def _iter_ranges(text: str, lex: _Lexicon) -> Iterator[ParsedAmount]:
     """:func:`_iter_amounts` with "between £20m and £50m" read as one range."""
     pending: ParsedAmount | None = None
     for a in _iter_amounts(text, lex):
@@ -758,6 +759,10 @@ _NONE = "__none__"  # an explicit "nobody" (a sector, several bodies, an unnamed
 
 
 class _OrgResolver:
+    """Whose money an amount is (ruling 16): the subject, possessor or recipient the parse
+    ties it to, back-references resolved to named organisations, ``None`` for sectors,
+    several bodies together and unnamed bodies."""
+
     def __init__(self, ctx: _Context) -> None:
         self.ctx = ctx
         self.lex = ctx.lex
@@ -1038,6 +1043,9 @@ def _shift(period: str, years: int) -> str:
 
 
 class _PeriodResolver:
+    """When an amount is for (ruling 17): a year in its clause, a pinned relative year, or a
+    year carried over from the sentences that continue the same topic."""
+
     def __init__(self, ctx: _Context) -> None:
         self.ctx = ctx
         self.lead: dict[int, str | None] = {}
