@@ -536,3 +536,7 @@ def test_extract_api_returns_amounts(full_nlp):
     facts = extract("Croydon Health Services Trust lost £2m in 2019.", nlp=full_nlp)
     assert facts["amounts"][0]["value_gbp"] == 2_000_000
     assert facts["amounts"][0]["org"] == "Croydon Health Services Trust"
+    assert facts["amounts"][0]["org"] in {o["name"] for o in facts["organisations"]}
+    assert set(facts["amounts"][0]) == {
+        "text", "value_gbp", "value_gbp_max", "currency", "value", "qualifier", "role", "per",
+        "org", "period", "start", "end", "sentence"}
