@@ -197,6 +197,10 @@ def _norm(text: str | None) -> str:
     return " ".join(_words(text))
 
 
+# a later container must hold this much paragraph text to count as a chunk of the article
+_MIN_CHUNK_CHARS = 200
+
+
 def _merge_split_containers(tree: HtmlElement) -> None:
     """Join article bodies that a page splits into sibling containers of the same class.
 
@@ -204,29 +208,28 @@ def _merge_split_containers(tree: HtmlElement) -> None:
     several blocks of one class (``div.article__body`` between ad rails); moving the later
     blocks' children into the first keeps the whole text without changing anything else.
     """
-    from trafilatura.xpaths import BODY_XPATH
-
-    for expr in BODY_XPATH[:1]:
-        found = expr(tree)
-        if not found:
-            continue
-        first = found[0]
-        cls = first.get("class")
-        if not cls:
-            return
-        same = [el for el in tree.iter(first.tag) if el.get("class") == cls and el is not first]
-        blocks = [
-            el
-            for el in same
-            if not any(anc is first for anc in el.iterancestors())
-            and not any(anc is el for anc in first.iterancestors())
-            and sum(len(p.text_content()) for p in el.iter("p")) >= 200
-        ]
-        for block in blocks:
-            for child in list(block):
-                first.append(child)
-            block.getparent().remove(block)
+    try:  # trafilatura's own content-container expression, so both agree on "first"
+        from trafilatura.xpaths import BODY_XPATH
+    except ImportError:  # pragma: no cover - internal module moved: skip the repair
         return
+    found = BODY_XPATH[0](tree)
+    if not found or not found[0].get("class"):
+        return
+    first = found[0]
+    cls = first.get("class")
+    blocks = [
+        el
+        for el in tree.iter(first.tag)
+        if el.get("class") == cls
+        and el is not first
+        and not any(anc is first for anc in el.iterancestors())
+        and not any(anc is el for anc in first.iterancestors())
+        and sum(len(p.text_content()) for p in el.iter("p")) >= _MIN_CHUNK_CHARS
+    ]
+    for block in blocks:
+        for child in list(block):
+            first.append(child)
+        block.getparent().remove(block)
 
 
 def _lines(text: str | None) -> list[str]:
