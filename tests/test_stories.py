@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.article import extract_article
 from crawler.stories import Story, split_stories
@@ -225,3 +227,27 @@ def test_html_bytes_in_windows_1252() -> None:
     text = "\n\n".join([TAGLINE, headline, *beds, PHARMACY])
     stories = split_stories(text, html=page)
     assert [s.headline for s in stories] == [headline, "Pharmacy rota collapses"]
+
+
+_LINES = [TAGLINE, "Beds blocked in Harwick", "Remember me?", "  • Harwick CCG", "By Ellen Marsh",
+          "14 March 2024", *BEDS.split("\n\n")[1:], *DENTAL.split("\n\n"), "", " ", "\t"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_LINES), max_size=25), st.sampled_from(["\n", "\r\n", "\n\n"]))
+def test_story_invariants(lines: list[str], sep: str) -> None:
+    text = sep.join(lines)
+    stories = split_stories(text)
+    if not text:
+        assert stories == []
+        return
+    assert stories, "a non-empty text has at least one story"
+    starts = [s.start for s in stories]
+    assert starts == sorted(set(starts))
+    assert 0 <= starts[0] < len(text) or text.strip() == ""
+    _check_headlines(text, stories)
+    for story in stories:
+        if story.headline is not None:
+            assert "\n" not in story.headline and story.headline == story.headline.strip()
+        if text.strip():
+            assert not text[story.start].isspace()
