@@ -823,11 +823,12 @@ class _OrgResolver:
         o = ctx.last_org_before(tok.idx, (), s_start)
         if o is not None:
             return o.name
-        if prev_owner is not None:
-            return prev_owner
+        # the organisation the previous sentence is about, then the owner of the last amount
         got = self._previous_subject(tok)
         if got is not None:
             return got
+        if prev_owner is not None:
+            return prev_owner
         if plural:
             return _NONE
         # bodies that have finances of their own before those that report on them

@@ -464,6 +464,13 @@ def test_its_points_back_to_the_organisation(full_nlp):
     assert (a["org"], a["role"]) == ("Dorset CCG", "budget")
 
 
+def test_its_prefers_the_previous_sentence_subject(full_nlp):
+    text = ("Airedale Hospital Trust lost £5m in 2019-20. Meanwhile, Leeds CCG was rated good. "
+            "Its budget is £900m.")
+    assert [a["org"] for a in amounts(full_nlp, text)] == [
+        "Airedale Hospital Trust", "Leeds CCG"]
+
+
 def test_sector_totals_have_no_owner(full_nlp):
     text = (
         "Monitor said foundation trusts were forecasting a combined deficit of £400m for 2015-16."
