@@ -94,6 +94,7 @@ class _Lexicon:
     cue_re: re.Pattern[str]
     cue_role: dict[str, str | None]
     weak_left: frozenset[str]
+    spending_roles: frozenset[str]
     right_patterns: tuple[tuple[re.Pattern[str], str], ...]
     left_patterns: tuple[tuple[re.Pattern[str], str], ...]
     place_re: re.Pattern[str]
@@ -220,6 +221,7 @@ def _compile_lexicon(data: dict[str, Any]) -> _Lexicon:
         qualifier_re=qualifier_re, qualifier_of=qualifier_of, not_qualifier_re=not_qualifier_re,
         cue_re=cue_re, cue_role=cue_role,
         weak_left=frozenset(_norm_phrase(w) for w in roles.get("weak_left", [])),
+        spending_roles=frozenset(roles.get("spending_roles", [])),
         right_patterns=right_patterns,
         left_patterns=left_patterns, place_re=place_re, place_currency=place_currency,
         relative_re=relative_re, relative_shift=relative_shift, pin_res=pin_res,
@@ -734,6 +736,20 @@ def _role(ctx: _Context, f: _Found, prev_end: int, next_start: int) -> tuple[str
             if role:
                 return role, "head"
     # the nearest cue in the clause, then in the sentence
+    nearest = _nearest_cue(ctx, f)
+    if positive and nearest in lex.spending_roles:
+        # "spending is running £3m above plan" is a shortfall against plan, like "£0.65m more
+        # than planned"; "income was £0.2m ahead of plan" stays income (ruling 15)
+        return "gap", "right-pattern"
+    if nearest:
+        return nearest, "nearest"
+    return "other", "default"
+
+
+def _nearest_cue(ctx: _Context, f: _Found) -> str | None:
+    """The role of the cue nearest the amount, in its clause first, then in its sentence."""
+    lex, text = ctx.lex, ctx.text
+    c_start, c_end = f.clause
     s_start, s_end = ctx.sents[f.sent]
     for lo, hi in ((c_start, c_end), (s_start, s_end)):
         best = None
@@ -747,8 +763,8 @@ def _role(ctx: _Context, f: _Found, prev_end: int, next_start: int) -> tuple[str
             if best is None or dist < best[0]:
                 best = (dist, role)
         if best:
-            return best[1], "nearest"
-    return "other", "default"
+            return best[1]
+    return None
 
 
 # --------------------------------------------------------------------------------------------

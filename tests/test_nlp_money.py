@@ -338,6 +338,7 @@ def test_stock_money_mistakes_are_not_repeated(blank_money):
         ("The company was fined £9m for the breach.", "fine"),
         ("Registration fees will rise by £9m.", "cost"),
         ("Income was £9m ahead of plan.", "income"),
+        ("Agency spending is running £9m above plan.", "gap"),
         ("Spending reached £90m, an increase of £9m on the year before.", "other"),
     ],
 )
