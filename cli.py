@@ -446,8 +446,8 @@ def extract_documents(paths: Iterable[Path], *, use_embeddings: bool = True,
     for doc, facts in zip(docs, extract_many(items, n_process=n_process), strict=True):
         html = doc.pop("html")
         doc.pop("published_date", None)
-        html_text = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
-        splits = split_stories(doc["body"], html=html_text, embed=embed)
+        # Raw bytes: the splitter decodes them as extract_article did (charset, cp1252).
+        splits = split_stories(doc["body"], html=html, embed=embed)
         record = {"id": doc["id"], "source": doc["source"]}
         if html is not None:
             record.update(title=doc.get("title"), published=doc.get("published"),
