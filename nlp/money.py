@@ -670,6 +670,16 @@ def _compound_window(ctx: _Context, f: _Found, right: str) -> str:
 
 def _role(ctx: _Context, f: _Found, prev_end: int, next_start: int) -> tuple[str, str]:
     """(role, how it was decided) for one amount."""
+    role, how, above_plan = _role_from_context(ctx, f, prev_end, next_start)
+    if above_plan and role in ctx.lex.spending_roles:
+        # "spending is running £3m above plan" is a shortfall against plan, like "£0.65m more
+        # than planned"; "income was £0.2m ahead of plan" stays income (ruling 15)
+        return "gap", "right-pattern"
+    return role, how
+
+
+def _role_from_context(ctx: _Context, f: _Found, prev_end: int, next_start: int
+                       ) -> tuple[str, str, bool]:
     lex, text = ctx.lex, ctx.text
     c_start, c_end = f.clause
     right = text[f.end:min(c_end, next_start)]
@@ -681,18 +691,18 @@ def _role(ctx: _Context, f: _Found, prev_end: int, next_start: int) -> tuple[str
             if role == "none":
                 positive = True
                 break
-            return role, "right-pattern"
+            return role, "right-pattern", False
     clause_left = text[c_start:q_start]
     for rx, role in lex.left_patterns:
         if rx.search(clause_left):
-            return role, "left-pattern"
+            return role, "left-pattern", positive
     if not positive:
         comp = _compound_window(ctx, f, right)
         cues = [c for c in _cues(comp, lex) if c[0] == 0 or comp[c[0] - 1] == " "]
         if cues:
             best = max(cues, key=lambda c: c[1])
             if best[2]:
-                return best[2], "compound"
+                return best[2], "compound", positive
     of_role = None
     if not positive:
         m = re.match(r"\s*(?:worth\s+)?of\s+((?:[\w’'-]+\s*){1,4})", right)
@@ -719,10 +729,10 @@ def _role(ctx: _Context, f: _Found, prev_end: int, next_start: int) -> tuple[str
             last = max(named, key=lambda c: c[1]) if named else None
         if last is not None:
             if of_role and _norm_phrase(window[last[0]:last[1]]) in lex.weak_left:
-                return of_role, "of"
-            return last[2], "left"
+                return of_role, "of", positive
+            return last[2], "left", positive
     if of_role:
-        return of_role, "of"
+        return of_role, "of", positive
     # the word the amount hangs from in the parse ("£9m was spent on ...")
     if ctx.parsed:
         span = ctx.doc.char_span(f.start, f.end, alignment_mode="expand")
@@ -734,16 +744,12 @@ def _role(ctx: _Context, f: _Found, prev_end: int, next_start: int) -> tuple[str
             cur = cur.head
             role = lex.cue_role.get(cur.lower_) or lex.cue_role.get(cur.lemma_.lower())
             if role:
-                return role, "head"
+                return role, "head", positive
     # the nearest cue in the clause, then in the sentence
     nearest = _nearest_cue(ctx, f)
-    if positive and nearest in lex.spending_roles:
-        # "spending is running £3m above plan" is a shortfall against plan, like "£0.65m more
-        # than planned"; "income was £0.2m ahead of plan" stays income (ruling 15)
-        return "gap", "right-pattern"
     if nearest:
-        return nearest, "nearest"
-    return "other", "default"
+        return nearest, "nearest", positive
+    return "other", "default", positive
 
 
 def _nearest_cue(ctx: _Context, f: _Found) -> str | None:
