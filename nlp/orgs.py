@@ -39,6 +39,7 @@ register_extensions()
 DATA_DIR = Path(__file__).parent / "data"
 SPAN_KEY = "orgs"
 _DASHES = {"–", "—", "-", ":", "−"}
+_QUANTIFIERS = {"several", "many", "some", "all", "both", "most", "few", "other", "two", "three"}
 _NON_NAME_POS = {"ADV", "SCONJ", "CCONJ", "INTJ", "ADP", "DET", "PRON", "VERB", "AUX", "PART"}
 _ACRONYM_RE = re.compile(r"^(?=(?:.*[A-Z]){2})[A-Z][A-Za-z&]{1,7}$")
 
@@ -58,6 +59,8 @@ def org_key(name: str) -> str:
     s = re.sub(r"\bclinical commissioning groups?\b", "ccg", s)
     s = re.sub(r"\bintegrated care boards?\b", "icb", s)
     s = re.sub(r"\b(ccg|icb|ics)s\b", r"\1", s)
+    # "NHS Fenmoor ICB" is "Fenmoor ICB": local bodies' names may carry the NHS prefix
+    s = re.sub(r"^nhs (?=.*\b(?:ccg|icb|ics|trust|ft|integrated care system)$)", "", s)
     return s
 
 
@@ -121,6 +124,7 @@ class OrgRecognizer:
         self.company_nouns = set(lex["company_nouns"])
         self.media_nouns = set(lex["media_nouns"])
         self.title_words = set(lex["title_words"])
+        self.non_org_heads = set(lex["non_org_heads"])
         self.merge_verbs = set(lex["merge_verbs"])
         self.tagline_re = re.compile("|".join(lex["tagline_patterns"]), re.IGNORECASE)
         self.kind_suffixes = lex["kind_suffixes"]
@@ -217,7 +221,7 @@ class OrgRecognizer:
             break
         return j
 
-    def _trim(self, doc: Doc, start: int, end: int) -> int:
+    def _trim(self, doc: Doc, start: int, end: int, plural: bool = False) -> int:
         """Drop stop words, connectors and sentence adverbs from the left of a run."""
         while start < end:
             tok = doc[start]
@@ -246,14 +250,30 @@ class OrgRecognizer:
             ):
                 start += 1
                 continue
+            # a sentence-initial common noun before a connector ("Councillors on Kent
+            # County Council")
+            if (
+                tok.is_sent_start
+                and tok.tag_ == "NNS"
+                and start + 2 < end
+                and doc[start + 1].text in ("on", "of", "upon")
+            ):
+                start += 2
+                continue
             # a leading comma group that is not a name ("Meanwhile, Wakefield CCG")
             comma = next((k for k in range(start, end) if doc[k].text == ","), None)
             if comma is not None:
                 group = doc[start:comma]
                 if (
-                    all(t.pos_ not in ("PROPN", "NUM") for t in group)
-                    and group[0].pos_ in _NON_NAME_POS
-                ) or any(t.ent_type_ in ("DATE", "TIME") for t in group):
+                    (
+                        all(t.pos_ not in ("PROPN", "NUM") for t in group)
+                        and group[0].pos_ in _NON_NAME_POS
+                    )
+                    or any(t.ent_type_ in ("DATE", "TIME") for t in group)
+                    # "Jane Smith, Kent ICB’s chief executive" (in a plural list the stock
+                    # NER often reads place names as persons)
+                    or (not plural and all(t.ent_type_ == "PERSON" for t in group))
+                ):
                     start = comma + 1
                     continue
             break
@@ -330,7 +350,7 @@ class OrgRecognizer:
         out: list[_Mention] = []
         for hstart, hend, head in heads:
             run = self._run_start(doc, hstart, stops)
-            run = self._trim(doc, run, hstart)
+            run = self._trim(doc, run, hstart, plural=head["plural"])
             if run >= hstart:
                 continue
             toks = list(doc[run:hstart])
@@ -355,6 +375,12 @@ class OrgRecognizer:
                     continue
             if head["plural"]:
                 pieces = self._split_coordination(doc, run, hstart)
+                if (
+                    len(pieces) < 2
+                    and run > 0
+                    and (doc[run - 1].like_num or doc[run - 1].lower_ in _QUANTIFIERS)
+                ):
+                    continue  # a count of bodies in an area ("three Kestrel CCGs")
                 if head.get("lower_plural") and len(pieces) < 2:
                     continue
                 if len(pieces) >= 2:
@@ -471,8 +497,12 @@ class OrgRecognizer:
                 continue
             if _ACRONYM_RE.match(text) and text not in self.gaz_forms:
                 continue  # unknown acronyms are resolved against named bodies instead
-            if start > 0 and doc[start - 1].lower_.rstrip(".") in self.title_words:
+            if any(
+                t.lower_.rstrip(".") in self.title_words for t in doc[max(0, start - 3) : start]
+            ):
                 continue  # a person after a job title ("chief executive Jane Smith")
+            if span[-1].text in self.non_org_heads:
+                continue  # laws, programmes, reports ("Health and Care Act")
             out.append(_Mention(start, end, text, self._fallback_type(span), "ner"))
         return out
 
@@ -490,12 +520,20 @@ class OrgRecognizer:
         if org.gaz_name is not None:
             return []
         words = org.name.split()
+        forms = []
         while words and (words[-1] in self.short_form_suffixes or words[-1] in ("of",)):
             words.pop()
-        forms = []
+            # each step is a form in use ("Harbour Health" of "Harbour Health Partnerships Ltd")
+            partial = " ".join(words)
+            if (
+                len(words) >= 2
+                and words[-1] not in ("of", "and", "&")
+                and self._proper_words(words)
+            ):
+                forms.append(partial)
         if words and len(words) < len(org.name.split()):
             short = " ".join(words)
-            if short not in self.compass and not short.isdigit():
+            if short not in self.compass and not short.isdigit() and short not in forms:
                 forms.append(short)
             if (
                 org.type == "provider"
@@ -507,6 +545,12 @@ class OrgRecognizer:
             ):
                 forms.append(words[0])
         return forms
+
+    def _proper_words(self, words: list[str]) -> bool:
+        return any(
+            w not in self.descriptors and w not in self.connectors and w not in self.compass
+            for w in words
+        )
 
     @staticmethod
     def _initialisms(name: str) -> set[str]:

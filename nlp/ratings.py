@@ -68,6 +68,23 @@ _RELATIVE_YEAR_RE = re.compile(
 OUT_RE_TEMPLATE = r"(?:{words})\s+(?:the\s+)?(?:new\s+)?(?:financial\s+)?[‘“'\"]?\s*$"
 
 
+def _rateable(span: Span) -> bool:
+    """Bodies that receive ratings: commissioners, providers, and councils (CQC assesses
+    local authorities' adult social care)."""
+    kind = span._.org_type
+    return kind in RATED_TYPES or (kind == "government" and span._.org_name.endswith("Council"))
+
+
+def _anaphor_fits(kind: str, span: Span) -> bool:
+    """Whether a body can be what an anaphor of ``kind`` ("the trust", "it") points back to."""
+    if kind == "any":
+        return True
+    if kind == "trust":
+        name = span._.org_name
+        return "Trust" in name or name.endswith(" FT")
+    return span._.org_type == kind
+
+
 def _inflect(words: list[str]) -> set[str]:
     """A word list with its regular inflections (the lemmatizer reads "rated" as "rat")."""
     out = set()
@@ -234,7 +251,13 @@ class RatingExtractor:
                 if not has_sm:
                     continue
                 value = "special measures"
-            occ = self._read(doc, unit, s, e, value)
+            # a rating listed after another ("A was rated good, B “requires improvement”
+            # and C “inadequate”") shares its context
+            listed = bool(occs) and all(
+                t.text in QUOTES or t.lower_ in (",", "and", "or", ";") or t.i in self._org_tokens
+                for t in doc[occs[-1].end : s]
+            )
+            occ = self._read(doc, unit, s, e, value, listed=listed)
             if occ is not None:
                 occs.append(occ)
         # a "new" rating needs an "old" one before it in the same unit
@@ -246,7 +269,9 @@ class RatingExtractor:
                 occ.role = "plain"
         return occs
 
-    def _read(self, doc: Doc, unit: _Unit, s: int, e: int, value: str) -> _Occ | None:
+    def _read(
+        self, doc: Doc, unit: _Unit, s: int, e: int, value: str, listed: bool = False
+    ) -> _Occ | None:
         prev = self._prev_tokens(doc, unit, s, 5)
         before = self._text[max(doc[unit.start].idx, doc[s].idx - 40) : doc[s].idx]
         nxt = self._next_token(doc, unit, e)
@@ -287,6 +312,7 @@ class RatingExtractor:
             if not (
                 noun_next
                 or strong
+                or listed
                 or (weak and (nxt is None or nxt.lower_ not in self.non_rating_followers))
             ):
                 return None
@@ -465,6 +491,23 @@ class RatingExtractor:
         return None
 
     @staticmethod
+    def _pair_in_order(doc: Doc, occs: list[_Occ], mentions: list[Span]) -> dict[int, list[Span]]:
+        """Pair alternating bodies and ratings ("A was rated good, B “requires improvement”
+        and C “inadequate”"): each rating takes the body right before it."""
+        plain = [o for o in occs if o.role == "plain"]
+        if len(plain) < 2 or len(plain) != len(occs) or len(mentions) < len(plain):
+            return {}
+        pairs: dict[int, list[Span]] = {}
+        bound = -1
+        for occ in plain:
+            before = [m for m in mentions if bound <= m.start and m.end <= occ.start]
+            if len(before) != 1:
+                return {}
+            pairs[id(occ)] = before
+            bound = occ.end
+        return pairs
+
+    @staticmethod
     def _governor(tok):
         """The verb that governs a token (the token's clause)."""
         steps = 0
@@ -520,8 +563,10 @@ class RatingExtractor:
                     t.like_num for t in left
                 ):
                     return (
-                        "provider"
-                        if tok.lower_ in ("trust", "hospital", "provider")
+                        "trust"
+                        if tok.lower_ == "trust"
+                        else "provider"
+                        if tok.lower_ in ("hospital", "provider")
                         else "commissioner"
                         if tok.lower_ in ("ccg", "group", "commissioner")
                         else "any"
@@ -551,7 +596,7 @@ class RatingExtractor:
     # ------------------------------------------------------------------ main
 
     def __call__(self, doc: Doc) -> Doc:
-        org_spans = [s for s in doc.spans.get("orgs", []) if s._.org_type in RATED_TYPES]
+        org_spans = [s for s in doc.spans.get("orgs", []) if _rateable(s)]
         org_spans.sort(key=lambda s: s.start)
         all_orgs = list(doc.spans.get("orgs", []))
         # Doc.text is rebuilt on every access: read it once per document
@@ -658,8 +703,9 @@ class RatingExtractor:
             if not rest:
                 continue
             if free:
+                paired = self._pair_in_order(doc, rest, free)
                 for occ in rest:
-                    for m in self._clause_targets(unit, occ, free):
+                    for m in paired.get(id(occ)) or self._clause_targets(unit, occ, free):
                         add(
                             m,
                             occ,
@@ -699,9 +745,7 @@ class RatingExtractor:
                 kind = self._has_anaphor(doc, unit)
                 if kind is not None:
                     earlier = [
-                        m
-                        for m in org_spans
-                        if m.end <= unit.start and (kind == "any" or m._.org_type == kind)
+                        m for m in org_spans if m.end <= unit.start and _anaphor_fits(kind, m)
                     ]
                     if earlier:
                         targets = [earlier[-1]]
@@ -775,12 +819,30 @@ class RatingExtractor:
             return raters.get("provider") if "recommend" in text else None
         return raters.get(org_type)
 
+    def _title_end(self, doc: Doc) -> int:
+        """Token index where a headline line (the first line, without a full stop) ends."""
+        first_line = self._text.lstrip().split("\n", 1)[0].rstrip()
+        if not first_line or first_line.endswith((".", "?", "!", ":")) or "\n" not in self._text:
+            return 0
+        offset = len(self._text) - len(self._text.lstrip())
+        span = doc.char_span(offset, offset + len(first_line), alignment_mode="expand")
+        return span.end if span is not None else 0
+
     def _finish(self, doc: Doc, entries: list[_Entry]) -> tuple[list[dict[str, Any]], list[Span]]:
         with_period = {(e.org, e.value) for e in entries if e.period is not None}
+        # special measures are one spell: an undated mention is the dated one again
+        dated_sm = {k for k in with_period if "special measures" in k[1]}
+        # a headline restates the story: it adds nothing the body says with more detail
+        title_end = self._title_end(doc)
+        in_body = {(e.org, e.value) for e in entries if e.unit.start >= title_end}
         seen: dict[tuple[str, str, str | None], dict[str, Any]] = {}
         spans = []
         for e in entries:
             if e.implied and (e.org, e.value) in with_period:
+                continue
+            if e.period is None and (e.org, e.value) in dated_sm:
+                continue
+            if e.unit.end <= title_end and e.period is None and (e.org, e.value) in in_body:
                 continue
             key = (e.org, e.value, e.period)
             if key in seen:

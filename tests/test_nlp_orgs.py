@@ -179,3 +179,22 @@ def test_merger_partner_named_bare_takes_the_kind(nlp):
 def test_page_tagline_is_not_news(nlp):
     text = "HSJ’s round-up of Monday’s must-read stories\n\nWakefield CCG has a new chair."
     assert set(orgs_of(nlp, text)) == {"Wakefield CCG"}
+
+
+def test_nhs_prefix_and_long_form_are_one_body(nlp):
+    found = orgs_of(nlp, "NHS Fenland Integrated Care Board met. Fenland ICB’s chair spoke.")
+    assert list(found) == ["NHS Fenland Integrated Care Board"]
+    assert found["NHS Fenland Integrated Care Board"]["aliases"] == ["Fenland ICB"]
+
+
+def test_company_suffix_and_its_short_form(nlp):
+    found = orgs_of(
+        nlp, "Coastline Care Partnerships Ltd bid for the contract. Later, Coastline Care withdrew."
+    )
+    assert list(found) == ["Coastline Care Partnerships Ltd"]
+    assert found["Coastline Care Partnerships Ltd"]["type"] == "company"
+    assert found["Coastline Care Partnerships Ltd"]["aliases"] == ["Coastline Care"]
+
+
+def test_count_of_bodies_in_an_area_is_not_a_body(nlp):
+    assert orgs_of(nlp, "Three Kestrel CCGs will merge next April.") == {}

@@ -178,3 +178,33 @@ def test_plural_anaphor_and_relative_year(nlp):
         ("Marshside CCG", "good", "2016-17"),
         ("Eastholme CCG", "good", "2016-17"),
     }
+
+
+def test_ratings_listed_after_each_body(nlp):
+    got = ratings(
+        nlp,
+        "In NHS England’s 2019-20 assessment Dunmore CCG was rated “good”, Elbridge CCG "
+        "“requires improvement” and Fallow CCG “inadequate”.",
+    )
+    assert got == {
+        ("Dunmore CCG", "good", "2019-20"),
+        ("Elbridge CCG", "requires improvement", "2019-20"),
+        ("Fallow CCG", "inadequate", "2019-20"),
+    }
+
+
+def test_council_rated_by_cqc(nlp):
+    got = ratings(nlp, "The CQC rated Wessex County Council good for its adult social care.")
+    assert got == {("Wessex County Council", "good", None)}
+
+
+def test_headline_restating_a_dated_body_rating_adds_nothing(nlp):
+    text = (
+        "Heathfield trust moves up from good to outstanding\n\n"
+        "Heathfield Hospitals Trust has been rated outstanding, up from the good rating it "
+        "received in 2021."
+    )
+    assert ratings(nlp, text) == {
+        ("Heathfield Hospitals Trust", "outstanding", None),
+        ("Heathfield Hospitals Trust", "good", "2021"),
+    }
