@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +125,6 @@ class _Entry:
     occ: _Occ
     unit: _Unit
     implied: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class RatingExtractor:
@@ -621,8 +620,6 @@ class RatingExtractor:
             org_span: Span, occ: _Occ, unit: _Unit, period: str | None, implied: bool = False
         ) -> None:
             value = occ.value
-            if value == "special measures" and implied:
-                value = "special measures"
             entries.append(
                 _Entry(
                     org_span._.org_name,
@@ -638,10 +635,8 @@ class RatingExtractor:
         for ui, unit in enumerate(units):
             mentions = unit_mentions[ui]
             occs = self._occurrences(doc, unit, has_sm)
-            if unit.bullet and header is not None:
-                pass
-            elif not unit.bullet:
-                header = None
+            if not unit.bullet:
+                header = None  # a rating header governs the bullets right after it
             consumed: set[int] = set()
             handled: set[int] = set()
             for oi, occ in enumerate(occs):

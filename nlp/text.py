@@ -13,8 +13,16 @@ from spacy.tokens import Doc, Span
 _DOC_EXTENSIONS = ("organisations", "amounts", "ratings", "published")
 _SPAN_EXTENSIONS = ("amount",)
 ORG_TYPES = frozenset(
-    ("commissioner", "provider", "national_body", "government", "regulator", "media", "company",
-     "other")
+    (
+        "commissioner",
+        "provider",
+        "national_body",
+        "government",
+        "regulator",
+        "media",
+        "company",
+        "other",
+    )
 )
 
 
