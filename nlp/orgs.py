@@ -339,6 +339,14 @@ class OrgRecognizer:
         for match_id, start, end in self.phrase_matcher(doc):
             gaz_name = doc.vocab.strings[match_id]
             entry = self.gaz[gaz_name]
+            tok = doc[start]
+            if (
+                end - start == 1
+                and tok.is_sent_start
+                and tok.is_title
+                and tok.pos_ in ("NOUN", "VERB", "ADJ", "ADV")
+            ):
+                continue  # a common word opening a sentence ("Labour costs rose")
             text = doc[start:end].text
             out.append(_Mention(start, end, text, entry["type"], "gazetteer", gaz_name=gaz_name))
         return out
@@ -507,6 +515,8 @@ class OrgRecognizer:
         return out
 
     def _fallback_type(self, span: Span) -> str:
+        if span[-1].text in self.company_words:
+            return "company"
         if any(t.text in self.media_words for t in span[1:]) or any(
             t.lower_ in self.media_nouns for t in span.root.children
         ):

@@ -198,3 +198,8 @@ def test_company_suffix_and_its_short_form(nlp):
 
 def test_count_of_bodies_in_an_area_is_not_a_body(nlp):
     assert orgs_of(nlp, "Three Kestrel CCGs will merge next April.") == {}
+
+
+def test_gazetteer_word_opening_a_sentence_as_common_word(nlp):
+    assert orgs_of(nlp, "Labour costs rose sharply at the trust.") == {}
+    assert orgs_of(nlp, "Labour said the plan would fail.")["Labour"]["type"] == "other"
