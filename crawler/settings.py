@@ -25,12 +25,13 @@ policywatch-specific settings:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
 from scrapy.settings import Settings
 
-__all__ = ["DEFAULTS", "DEFAULT_CONTACT_URL", "build_settings", "user_agent"]
+__all__ = ["DEFAULTS", "DEFAULT_CONTACT_URL", "build_settings", "native_reactor", "user_agent"]
 
 DEFAULT_CONTACT_URL = "https://github.com/policywatch/policywatch"
 VERSION = "0.1"
@@ -39,6 +40,13 @@ VERSION = "0.1"
 def user_agent(contact_url: str = DEFAULT_CONTACT_URL) -> str:
     """``policywatch/0.1 (+CONTACT_URL)``."""
     return f"policywatch/{VERSION} (+{contact_url})"
+
+
+def native_reactor() -> str:
+    """Twisted's native reactor for this platform (epoll on Linux, poll elsewhere)."""
+    if sys.platform.startswith("linux"):
+        return "twisted.internet.epollreactor.EPollReactor"
+    return "twisted.internet.pollreactor.PollReactor"
 
 
 DEFAULTS: dict[str, Any] = {
@@ -75,6 +83,11 @@ DEFAULTS: dict[str, Any] = {
     "RETRY_BACKOFF_MAX": 60.0,
     "RETRY_AFTER_MAX": 120.0,
     # -- plumbing
+    # Not the asyncio reactor: under it Scrapy 2.19 starts each download as an asyncio task and
+    # counts it against CONCURRENT_REQUESTS_PER_DOMAIN only when the task runs, so a queue of
+    # requests (e.g. all released once robots.txt is parsed) goes out at once, ignoring the
+    # per-domain limit. The native reactor starts downloads synchronously and keeps the limit.
+    "TWISTED_REACTOR": native_reactor(),
     "TELNETCONSOLE_ENABLED": False,
     "REMOTE_CONTROL_ENABLED": False,  # no listening sockets
     "LOG_LEVEL": "INFO",

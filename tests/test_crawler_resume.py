@@ -144,6 +144,7 @@ def test_interrupted_crawl_resumes_without_loss_or_duplicates(tmp_path, how):
             # The database is free once the killed crawl process has really gone.
             assert wait_for(lambda: all(_gone(pid) for pid in killed), timeout=30)
         first_requests = _article_requests(server)
+        assert server.max_in_flight <= 2  # CONCURRENT_REQUESTS_PER_DOMAIN held
         assert first_requests < N  # really interrupted half-way
         stored = _stored(db)
         if how == "ctrl-c":
