@@ -125,6 +125,7 @@ class OrgRecognizer:
         self.media_nouns = set(lex["media_nouns"])
         self.title_words = set(lex["title_words"])
         self.non_org_heads = set(lex["non_org_heads"])
+        self.provider_words = set(lex["provider_words"])
         self.merge_verbs = set(lex["merge_verbs"])
         self.tagline_re = re.compile("|".join(lex["tagline_patterns"]), re.IGNORECASE)
         self.kind_suffixes = lex["kind_suffixes"]
@@ -234,17 +235,14 @@ class OrgRecognizer:
                 start += 1
                 continue
             # a sentence-initial gerund or adverb ("Neighbouring Weald Coast Foundation
-            # Trust"), or a word outside the entity that starts right after it
+            # Trust")
             if (
                 tok.is_sent_start
                 and start + 1 < end
                 and tok.pos_ not in ("PROPN", "NUM")
                 and tok.text not in self.compass
                 and tok.text not in self.places
-                and (
-                    tok.tag_ in ("VBG", "RB")
-                    or (tok.ent_iob_ == "O" and doc[start + 1].ent_iob_ == "B")
-                )
+                and tok.tag_ in ("VBG", "RB")
                 and doc[start + 1].text not in self.connectors
                 and self._has_proper(list(doc[start + 1 : end]))
             ):
@@ -368,12 +366,9 @@ class OrgRecognizer:
             if (
                 len(proper) == 1
                 and proper[0].is_sent_start
-                and proper[0].pos_
-                not in (
-                    "PROPN",
-                    "NUM",
-                    "",
-                )
+                # only forms no place name takes: the tagger reads unknown place names
+                # opening a sentence as nouns or even verbs
+                and proper[0].tag_ in ("VBG", "RB")
             ):
                 continue  # a sentence-initial common word ("Struggling Trust placed ...")
             if head.get("lower_plural") and head["kind"] == "CCG":
@@ -515,6 +510,8 @@ class OrgRecognizer:
         return out
 
     def _fallback_type(self, span: Span) -> str:
+        if span[-1].text in self.provider_words:
+            return "provider"  # a trust named without its suffix ("Oxford University Hospitals")
         if span[-1].text in self.company_words:
             return "company"
         if any(t.text in self.media_words for t in span[1:]) or any(

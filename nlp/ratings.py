@@ -145,7 +145,8 @@ class RatingExtractor:
         self.rating_nouns = set(lex["rating_nouns"])
         self.cue_lemmas = _inflect(lex["cue_lemmas"])
         self.strong_cues = _inflect(lex["strong_cue_lemmas"])
-        self.near_cues = set(lex["near_cue_lemmas"])  # only right before the rating word
+        self.near_cues = set(lex["near_cue_lemmas"])
+        self.domain_words = set(lex["domain_words"])  # only right before the rating word
         self.non_rating_followers = set(lex["non_rating_followers"])
         self.prior_lemmas = _inflect(lex["prior_lemmas"])
         self.draft_words = set(lex["draft_words"])
@@ -300,7 +301,11 @@ class RatingExtractor:
             weak = any(lem in self.cue_lemmas for lem in prev_lemmas) or any(
                 lem in self.near_cues for lem in prev_lemmas[:2]
             )
-            noun_next = nxt is not None and nxt.lower_ in self.rating_nouns
+            noun_next = nxt is not None and (
+                nxt.lower_ in self.rating_nouns
+                # "the inadequate-rated trust"
+                or (nxt.text == "-" and e + 1 < len(doc) and doc[e + 1].lower_ == "rated")
+            )
             if (
                 nxt is not None
                 and not noun_next
@@ -315,6 +320,14 @@ class RatingExtractor:
                 or (weak and (nxt is None or nxt.lower_ not in self.non_rating_followers))
             ):
                 return None
+            # service-, ward- and domain-level ratings are not the body's rating
+            k = e
+            while k < ce and (doc[k].text in QUOTES or doc[k].lower_ in self.rating_nouns):
+                k += 1
+            if k < ce and doc[k].lower_ in ("for", "in", "on", "at"):
+                window = {t.lower_ for t in doc[k + 1 : min(k + 5, ce)]}
+                if window & self.domain_words:
+                    return None
             # role within a change
             near = [t.lower_ for t in prev[:3] if t.pos_ != "DET"]
             after = [t.lower_ for t in doc[e : min(e + 5, ce)] if t.lower_ not in self.rating_nouns]

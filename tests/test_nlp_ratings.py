@@ -208,3 +208,23 @@ def test_headline_restating_a_dated_body_rating_adds_nothing(nlp):
         ("Heathfield Hospitals Trust", "outstanding", None),
         ("Heathfield Hospitals Trust", "good", "2021"),
     }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wexford Hospitals Trust was rated outstanding for caring.",
+        "Wexford Hospitals Trust was rated inadequate in its maternity services.",
+    ],
+)
+def test_service_and_domain_ratings_are_not_the_body_rating(nlp, text):
+    assert nlp(text)._.ratings == []
+
+
+def test_unknown_place_opening_a_sentence_still_names_a_body(nlp):
+    assert ratings(nlp, "Dunmore CCG was rated good for 2017-18.") == {
+        ("Dunmore CCG", "good", "2017-18")
+    }
+    assert ratings(nlp, "The inadequate-rated trust, Wexford Hospitals Trust, appealed.") == {
+        ("Wexford Hospitals Trust", "inadequate", None)
+    }
