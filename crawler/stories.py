@@ -82,6 +82,13 @@ _HEADED_EMBED_MAX = 0.45
 # headline-less boundary inside a newsletter story
 _GAP_LEXICAL_MAX = 0.08
 _GAP_EMBED_MAX = 0.50
+# A paragraph that opens with a new organisation (see _opens_new_subject) starts a story
+# unless it is this close to the story so far: in content words other than generic
+# organisation words (new stories share none on the dev and held-out sets, paragraphs that
+# continue a story about several organisations 0.04-0.23), or in embeddings (new stories
+# 0.34-0.53, such continuations 0.59-0.67).
+_SUBJECT_LEXICAL_MAX = 0.15
+_SUBJECT_EMBED_MAX = 0.58
 # an extra blank line or an <hr> at the gap adds this to the margin
 _LAYOUT_BONUS = 1.0
 # each side of a headline-less boundary needs this many paragraphs (fewer with a layout cue)
@@ -117,6 +124,53 @@ def _data_lines(name: str) -> list[str]:
 @lru_cache(maxsize=1)
 def _masthead_cues() -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(line, re.IGNORECASE) for line in _data_lines("masthead_cues.txt"))
+
+
+@dataclass(frozen=True)
+class _StoryCues:
+    """The word lists of ``data/story_cues.toml`` (see its comments)."""
+
+    generic_name_words: frozenset[str]
+    generic_content_words: frozenset[str]
+    national_bodies: frozenset[str]
+    organisation_heads: frozenset[str]
+    back_reference_opener: re.Pattern[str]
+    anaphoric_words: re.Pattern[str]
+    anaphoric_indefinites: frozenset[str]
+    definite_reference: re.Pattern[str]
+
+
+@lru_cache(maxsize=1)
+def _story_cues() -> _StoryCues:
+    import tomllib
+
+    path = resources.files("crawler").joinpath("data/story_cues.toml")
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+        lists = {key: [_fold(str(w)) for w in data[key]] for key in (
+            "generic_name_words", "generic_content_words", "national_bodies", "organisation_heads",
+            "back_reference_openers", "anaphoric_words", "anaphoric_indefinites",
+            "definite_references")}
+        opener = re.compile("|".join(f"(?:{p})" for p in lists["back_reference_openers"]),
+                            re.IGNORECASE)
+    except (KeyError, TypeError, tomllib.TOMLDecodeError, re.error) as exc:
+        raise ValueError(f"{path}: broken story cues file: {exc}") from exc
+    anaphoric = re.compile(
+        r"\b(?:" + "|".join(re.escape(w) for w in lists["anaphoric_words"]) + r")\b")
+    # "the trust", "the north London trust's": the noun written in lower case
+    definite = re.compile(
+        r"\b[Tt]he\s+(?:[\w’'-]+\s+){0,3}?(?:"
+        + "|".join(re.escape(w) for w in lists["definite_references"]) + r")\b")
+    return _StoryCues(
+        frozenset(lists["generic_name_words"]), frozenset(lists["generic_content_words"]),
+        frozenset(lists["national_bodies"]),
+        frozenset(lists["organisation_heads"]), opener, anaphoric,
+        frozenset(lists["anaphoric_indefinites"]), definite)
+
+
+def _fold(text: str) -> str:
+    """Lower case with straight apostrophes, for matching names and cue words."""
+    return text.lower().replace("’", "'").replace("‘", "'")
 
 
 @lru_cache(maxsize=1)
@@ -339,6 +393,10 @@ class _Similarity:
 
     def __init__(self, units: Sequence[_Unit], embed: Embedder | None) -> None:
         self.terms = [_terms(u.text) for u in units]
+        cues = _story_cues()
+        generic = cues.generic_name_words | cues.generic_content_words
+        self.content_terms = [Counter({t: n for t, n in terms.items() if t not in generic})
+                              for terms in self.terms]
         self.vectors: np.ndarray | None = None
         if embed is not None and units:
             vectors = np.asarray(embed([u.text for u in units]), dtype=np.float32)
@@ -348,13 +406,16 @@ class _Similarity:
                 )
             self.vectors = vectors
 
-    def lexical(self, left: range, right: range) -> float:
+    def lexical(self, left: range, right: range, *, content_only: bool = False) -> float:
+        """Cosine of the term counts; ``content_only`` leaves out generic organisation
+        words ("trust", "nhs", "board"), which stories about different bodies share."""
+        terms = self.content_terms if content_only else self.terms
         a: Counter[str] = Counter()
         b: Counter[str] = Counter()
         for i in left:
-            a.update(self.terms[i])
+            a.update(terms[i])
         for i in right:
-            b.update(self.terms[i])
+            b.update(terms[i])
         return _cosine(a, b)
 
     def semantic(self, left: range, right: range) -> float | None:
@@ -372,6 +433,197 @@ class _Similarity:
         if semantic is not None:
             margin += (embed_max - semantic) / _EMBED_SCALE
         return margin
+
+
+# --------------------------------------------------------------------------------------------
+# New subject: a paragraph that names a new organisation opens a story of its own
+# --------------------------------------------------------------------------------------------
+
+_NAME_TOKEN = re.compile(r"[^\W_]+(?:[’'&\-.][^\W_]+)*")
+# words that may join the capitalised words of one name: "Cheshire and Merseyside ICB"
+_NAME_JOINERS = frozenset({"and", "of", "&", "for", "upon"})
+_SENTENCE_END = re.compile(r"[.!?][”\"’')]*\s+(?=[“\"‘'(]?[A-Z0-9£$€])")
+_NUMBER_WORDS = ("One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten|Eleven|Twelve|"
+                 "Dozens|Hundreds|Thousands")
+# "A consultancy that ...", "Two trusts in ...": an indefinite subject
+_INDEFINITE_OPENING = re.compile(rf"^(?:An?|{_NUMBER_WORDS}|\d[\d,.]*)\s+([a-z][\w’'-]*)")
+# "The chief executive of X Trust ...": a definite description anchored by a name
+_ANCHORED_OPENING = re.compile(
+    r"^The\s+(?:(?!(?:is|are|was|were|has|have|had|will|would)\s)[a-z][\w’'-]*\s+){1,4}"
+    r"(?:of|at|in|for|from)\s+[A-Z]")
+# "Inspectors have rated X Trust ...": a common-noun subject before a lower-case word
+_COMMON_NOUN_OPENING = re.compile(r"^[A-Z][a-z]+(?:[’']s)?\s+[a-z]")
+
+
+@dataclass(frozen=True)
+class _Name:
+    """A run of capitalised words in a text: a name, as far as capitals tell."""
+
+    start: int
+    end: int
+    words: tuple[str, ...]  # capitalised words and joiners, as written
+
+    @property
+    def head(self) -> str:
+        return _fold(_drop_possessive(self.words[-1]))
+
+    @property
+    def is_organisation(self) -> bool:
+        last = _drop_possessive(self.words[-1])
+        return self.head in _story_cues().organisation_heads or (
+            len(self.words) == 1 and len(last) >= 2 and last.isupper())
+
+    @property
+    def is_national(self) -> bool:
+        bodies = _story_cues().national_bodies
+        for folded in (_fold(" ".join(self.words)),
+                       _fold(" ".join(_drop_possessive(w) for w in self.words))):
+            if folded in bodies or folded.removeprefix("the ") in bodies:
+                return True
+        return False
+
+    @property
+    def initials(self) -> str:
+        """"NHS Trust Development Authority" -> "NTDA"."""
+        return "".join(w[0] for w in self.words if w[:1].isupper())
+
+    def keys(self) -> frozenset[str]:
+        """What tells this name apart: its words that are not generic organisation words
+        ("sheffield"), or for a name made only of such words its whole text
+        ("northern care alliance"); nothing for a national body."""
+        if self.is_national:
+            return frozenset()
+        cues = _story_cues()
+        stop = _stopwords()
+        parts = [p for w in self.words for p in _drop_possessive(w).split("-")
+                 if p[:1].isupper()]
+        distinctive = {
+            _fold(p) for p in parts
+            if _fold(p) not in cues.generic_name_words and _fold(p) not in stop
+            and _fold(p) not in cues.national_bodies
+        }
+        if distinctive:
+            return frozenset(distinctive)
+        if len(parts) >= 2:
+            return frozenset({_fold(" ".join(_drop_possessive(w) for w in self.words))})
+        return frozenset()
+
+
+def _names(text: str) -> list[_Name]:
+    """The names of ``text``. A capitalised word opening a sentence on its own ("Inspectors
+    have ...") is no name, and a leading "The" or "In" is not part of one."""
+    sentence_starts = [0, *(m.end() for m in _SENTENCE_END.finditer(text))]
+    names: list[_Name] = []
+    run: list[re.Match[str]] = []
+
+    def flush() -> None:
+        while run and not run[-1].group()[:1].isupper():
+            run.pop()  # a name ends with a capitalised word
+        start = run[0].start() if run else 0
+        if run and any(s <= start and not text[s:start].strip(" “\"‘'(")
+                       for s in sentence_starts):
+            while run and _fold(run[0].group()) in _stopwords():
+                run.pop(0)
+            if len(run) == 1 and not _drop_possessive(run[0].group()).isupper():
+                run.clear()  # an ordinary word that opens a sentence
+        if run:
+            names.append(_Name(run[0].start(), run[-1].end(), tuple(m.group() for m in run)))
+        run.clear()
+
+    for m in _NAME_TOKEN.finditer(text):
+        word = m.group()
+        joined = bool(run) and not text[run[-1].end():m.start()].strip()
+        if joined and run[-1].group().endswith(("’s", "'s")) and not word[:1].isupper():
+            joined = False  # "Northamptonshire’s two trusts" (but "King’s Fund")
+        if word[:1].isupper() or (joined and word in _NAME_JOINERS):
+            if not joined:
+                flush()
+            run.append(m)
+        else:
+            flush()
+    flush()
+    return names
+
+
+def _drop_possessive(word: str) -> str:
+    return word[:-2] if word.endswith(("’s", "'s")) else word
+
+
+def _first_sentence(text: str) -> str:
+    m = _SENTENCE_END.search(text)
+    return text[: m.start() + 1] if m else text
+
+
+def _plural(noun: str) -> str:
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun if noun.endswith("s") else noun + "s"
+
+
+def _opens_new_subject(paragraph: str, story: str) -> bool:
+    """Whether ``paragraph``, inside a newsletter story whose text so far (from its
+    headline) is ``story``, turns to a new subject: it opens with a new organisation or an
+    indefinite subject rather than a back-reference, and it names something that the story,
+    which has named an organisation of its own, has not named."""
+    cues = _story_cues()
+    para = paragraph.strip()
+    first = _first_sentence(para)
+    folded_first = _fold(first)
+    if (
+        cues.back_reference_opener.match(para)
+        or cues.anaphoric_words.search(folded_first)
+        or para.split("\n", 1)[0].rstrip().endswith(":")  # a list's lead-in
+    ):
+        return False
+    first_names = _names(first)
+    if not any(name.keys() for name in first_names) or not _new_subject_opening(
+            first, first_names):
+        return False
+    # "the trust" before the sentence names any organisation refers back
+    named_at = min((n.start for n in first_names if n.is_organisation), default=len(first))
+    m = cues.definite_reference.search(first)
+    if m and m.start() < named_at:
+        return False
+
+    story_names = _names(story)
+    if not any(n.is_organisation and n.keys() for n in story_names):
+        return False  # the story has not named its organisation yet: this may be it
+    story_words = {_fold(_drop_possessive(p)) for w in _NAME_TOKEN.findall(story)
+                   for p in (w, *w.split("-"))}
+    story_folded = _fold(story)
+    story_initials = {n.initials for n in story_names if len(n.words) >= 2}
+    story_acronyms = {_drop_possessive(w) for w in _NAME_TOKEN.findall(story)
+                      if len(w) >= 2 and _drop_possessive(w).isupper()}
+    opening = _first_sentence(story.strip().split("\n", 1)[0])  # headline or first sentence
+    opening_words = {_fold(w) for w in _NAME_TOKEN.findall(opening)}
+    for name in _names(para):
+        for key in name.keys():
+            if (key in story_folded) if " " in key else (key in story_words):
+                return False
+        acronym = _drop_possessive(name.words[-1]) if len(name.words) == 1 else ""
+        if acronym.isupper() and any(acronym in initials for initials in story_initials):
+            return False  # "TDA" for the "NHS Trust Development Authority" named before
+        if len(name.words) >= 2 and name.initials in story_acronyms:
+            return False
+        if name.is_organisation and _plural(name.head) in opening_words:
+            return False  # "Three trusts ...": this may be one of them
+    return True
+
+
+def _new_subject_opening(first: str, names: list[_Name]) -> bool:
+    lead = names[0] if names else None
+    lead_offset = 4 if first.startswith("The ") else 0
+    if lead is not None and lead.start == lead_offset and lead.is_organisation:
+        return True  # "X NHS Foundation Trust has ...", "The Y Association says ..."
+    m = _INDEFINITE_OPENING.match(first)
+    if m:
+        return _fold(m.group(1)) not in _story_cues().anaphoric_indefinites
+    if _ANCHORED_OPENING.match(first):
+        return True
+    if _COMMON_NOUN_OPENING.match(first) and _fold(first.split()[0]) not in _stopwords():
+        # "Inspectors have rated X Trust ...": the sentence names a new organisation
+        return any(name.is_organisation and name.keys() for name in names)
+    return False
 
 
 # --------------------------------------------------------------------------------------------
@@ -492,6 +744,7 @@ def split_stories(
                 before = max(k for k in starts if k < i)
                 if i - before - (before in heads) >= 1:
                     starts = sorted({*starts, i})
+        starts = _split_new_subjects(text, units, starts, set(heads), sim)
         starts = _split_headless(units, starts, set(heads), sim, html_spacers)
 
     stories = []
@@ -501,6 +754,30 @@ def split_stories(
         headline = units[i].text if i in heads else None
         stories.append(Story(start, end, headline))
     return stories
+
+
+def _split_new_subjects(text: str, units: list[_Unit], starts: list[int], heads: set[int],
+                        sim: _Similarity) -> list[int]:
+    """Add story starts without a headline at paragraphs that turn to a new subject: each
+    paragraph after a story's first is tested against the story so far (from its headline)."""
+    out = sorted(starts)
+    for k, a in enumerate(sorted(starts)):
+        b = starts[k + 1] if k + 1 < len(starts) else len(units)
+        story = a
+        first_para = a + 1 if a in heads else a
+        for g in range(first_para + 1, b):
+            if g in heads or not _is_paragraph(units[g]):
+                continue
+            if not _opens_new_subject(units[g].text, text[units[story].start:units[g].start]):
+                continue
+            left = range(story + 1 if story in heads else story, g)
+            right = range(g, g + 1)
+            semantic = sim.semantic(left, right)
+            if sim.lexical(left, right, content_only=True) < _SUBJECT_LEXICAL_MAX and (
+                    semantic is None or semantic < _SUBJECT_EMBED_MAX):
+                out.append(g)
+                story = g
+    return sorted(out)
 
 
 def _split_headless(units: list[_Unit], starts: list[int], heads: set[int], sim: _Similarity,
