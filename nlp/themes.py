@@ -193,16 +193,17 @@ def _unit(x: np.ndarray) -> np.ndarray:
 def group_sums(x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     """Row sums of ``x`` per label 0..k-1 (labels < 0 ignored), as float64 (k, d).
 
-    A sparse one-hot product: ``np.add.at`` is two orders of magnitude slower here.
+    A sparse one-hot product (``np.add.at`` is two orders of magnitude slower), in the
+    vectors' own float32 so that no float64 copy of all of them is made.
     """
     from scipy.sparse import csr_matrix
 
     keep = labels >= 0
     rows = labels[keep]
     onehot = csr_matrix(
-        (np.ones(len(rows), dtype=np.float64), (rows, np.flatnonzero(keep))), shape=(k, len(x))
+        (np.ones(len(rows), dtype=x.dtype), (rows, np.flatnonzero(keep))), shape=(k, len(x))
     )
-    return np.asarray(onehot @ x.astype(np.float64))
+    return np.asarray(onehot @ x, dtype=np.float64)
 
 
 def _blocks(n: int, size: int = 8192):
