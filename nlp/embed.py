@@ -342,3 +342,10 @@ def embed_texts(texts: Sequence[str]) -> np.ndarray:
     if "default" not in _shared:
         _shared["default"] = Embedder()
     return _shared["default"].embed_texts(texts)
+
+
+def embed_stories(stories: Sequence[tuple[str | None, str]]) -> np.ndarray:
+    """(headline, body) stories embedded by the same shared default :class:`Embedder`."""
+    if "default" not in _shared:
+        _shared["default"] = Embedder()
+    return _shared["default"].embed_stories(stories)
