@@ -270,7 +270,13 @@ class OrgRecognizer:
                     or any(t.ent_type_ in ("DATE", "TIME") for t in group)
                     # "Jane Smith, Kent ICB’s chief executive" (in a plural list the stock
                     # NER often reads place names as persons)
-                    or (not plural and all(t.ent_type_ == "PERSON" for t in group))
+                    or (
+                        not plural
+                        and all(t.ent_type_ == "PERSON" for t in group)
+                        and not any(
+                            t.text in self.descriptors or t.text in self.places for t in group
+                        )
+                    )
                 ):
                     start = comma + 1
                     continue
