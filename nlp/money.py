@@ -27,6 +27,7 @@ import bisect
 import functools
 import re
 import tomllib
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -402,7 +403,8 @@ _YEAR_TO_MARCH_RE = re.compile(
     re.IGNORECASE)
 _MONTH_BEFORE_RE = re.compile(rf"(?:{_MONTHS})\s*$", re.IGNORECASE)
 _CLAUSE_SPLIT_RE = re.compile(
-    r";|:\s|\s[–—]\s|\s-\s|,\s+(?=(?:but|although|though|while|whereas|yet)\b)|\(|\)")
+    r";|:\s|\s[–—]\s|\s-\s|,\s+(?=(?:but|although|though|while|whereas|yet)\b)|\(|\)"
+    r"|,\s+(?=and\s+(?:the|its|their|a|an)\s)")  # ", and the trust's plan ...": a new subject
 # line breaks, and full stops the tokenizer took for an abbreviation ("£44m. Still")
 _ABBREV = "".join(rf"(?<!\b{a}\.)" for a in ("Mr", "Ms", "Dr", "St", "No", "vs", "Mrs", "Prof"))
 _SENT_SPLIT_RE = re.compile(
@@ -443,6 +445,7 @@ class _Found:
     role_source: str = "default"
     org: str | None = None
     period: str | None = None
+    period_source: str = ""
     headline: bool = False
 
 
@@ -459,12 +462,14 @@ class _Context:
         self.sents = self._sentences(doc, text)
         self.sent_starts = [s for s, _ in self.sents]
         self.story_starts = self._stories(self.text)
+        self.paragraph_starts = [0] + [m.end() for m in re.finditer(r"\n[ \t]*\n\s*", text)]
         self.years = self._years(self.text)
         self.year_starts = [y.start for y in self.years]
         self.pinned = self._pinned_year(self.text)
         self.orgs = self._org_mentions(doc)
         self.org_starts = [o.start for o in self.orgs]
         self.amount_tokens: set[int] = set()  # tokens of amounts (filled by the component)
+        self.amount_starts: list[int] = []  # figure starts of all amounts, sorted (likewise)
         self.token_org: dict[int, _OrgMention] = {}
         for span, mention in zip(self._org_spans(doc), self.orgs, strict=True):
             for tok in span:
@@ -558,6 +563,9 @@ class _Context:
 
     def sent_index(self, pos: int) -> int:
         return max(0, bisect.bisect_right(self.sent_starts, pos) - 1)
+
+    def paragraph_index(self, pos: int) -> int:
+        return max(0, bisect.bisect_right(self.paragraph_starts, pos) - 1)
 
     def story_index(self, pos: int) -> int:
         return max(0, bisect.bisect_right(self.story_starts, pos) - 1)
@@ -1071,10 +1079,14 @@ class _PeriodResolver:
 
     def __init__(self, ctx: _Context) -> None:
         self.ctx = ctx
-        self.lead: dict[int, str | None] = {}
+        self.lead: dict[int, _Year | None] = {}
 
     def story_lead(self, story: int) -> str | None:
         """The first year in the first two sentences of a story (after its headline)."""
+        year = self._story_lead_year(story)
+        return year.period if year else None
+
+    def _story_lead_year(self, story: int) -> _Year | None:
         if story not in self.lead:
             ctx = self.ctx
             start = ctx.story_starts[story]
@@ -1092,12 +1104,33 @@ class _PeriodResolver:
             for s_start, s_end in body:
                 ys = [y for y in ctx.years_between(s_start, s_end) if y.fiscal]
                 if ys:
-                    found = ys[0].period
+                    found = ys[0]
                     break
             self.lead[story] = found
         return self.lead[story]
 
-    def _nearest(self, years: list[_Year], f: _Found) -> str | None:
+    def _other_amount_between(self, f: _Found, y: _Year) -> bool:
+        """Whether another amount stands between ``f`` and a later year ``y`` ("£0.8bn above
+        the limit, and up from £2.4bn in 2020-21": the year is the other amount's)."""
+        if y.start < f.end:
+            return False  # "In 2014-15 they spent £882m, with £207m off-framework"
+        lo, hi = f.end, y.start
+        i = bisect.bisect_left(self.ctx.amount_starts, lo)
+        return i < len(self.ctx.amount_starts) and self.ctx.amount_starts[i] < hi
+
+    def _clause_has_other_amount(self, f: _Found, y: _Year) -> bool:
+        """Whether the year's own clause holds another amount (the year is that one's)."""
+        lo, hi = self.ctx.clause(f.sent, y.start)
+        i = bisect.bisect_left(self.ctx.amount_starts, lo)
+        return any(a != f.parsed.start for a in self.ctx.amount_starts[i:i + 4] if a < hi)
+
+    @typing.overload
+    def _nearest(self, years: list[_Year], f: _Found) -> str | None: ...
+
+    @typing.overload
+    def _nearest(self, years: list[_Year], f: _Found, year: typing.Literal[True]) -> _Year: ...
+
+    def _nearest(self, years: list[_Year], f: _Found, year: bool = False) -> Any:
         ctx_text = self.ctx.text
         if not years:
             return None
@@ -1110,10 +1143,15 @@ class _PeriodResolver:
                 return 0  # "£2.7bn in 2013-14", "£5m deficit for 2019-20"
             return y.start - f.end + 1
 
-        return min(years, key=dist).period
+        best = min(years, key=dist)
+        return best if year else best.period
 
     def period(self, f: _Found, found: list[_Found]) -> str | None:
         """The year the text ties the amount to (ruling 17), or None."""
+        period, f.period_source = self._period(f, found)
+        return period
+
+    def _period(self, f: _Found, found: list[_Found]) -> tuple[str | None, str]:
         ctx = self.ctx
         c_start, c_end = f.clause
         text = ctx.text
@@ -1129,32 +1167,44 @@ class _PeriodResolver:
             # "£12m in 2021-22, up from £9m last year": last year of the year in the clause
             shift = ctx.lex.relative_shift[_norm_phrase(rel.group())]
             anchor = ctx.pinned or self._nearest([y for y in years if y.fiscal] or years, f)
-            return _shift(anchor, shift) if anchor else None
+            return (_shift(anchor, shift) if anchor else None), "relative-anchored"
+        years = [y for y in years if not self._other_amount_between(f, y)]
+        if years and rel is not None:
+            near = self._nearest(years, f, year=True)
+            if near.end <= rel.start() < f.parsed.start or f.end <= rel.start() < near.start:
+                years = []  # "a surplus for 2021-22 and a small deficit next year of £2m"
         if years:
-            return self._nearest(years, f)
+            return self._nearest(years, f), "clause"
         if rel is not None:
             shift = ctx.lex.relative_shift[_norm_phrase(rel.group())]
             if ctx.pinned:
-                return _shift(ctx.pinned, shift)
+                return _shift(ctx.pinned, shift), "relative-pinned"
             # "its control total for 2019-20 ... a £35m control total next year"
-            return self._previous_sentence_year(f, same_role=True)
+            return self._previous_sentence_year(f, same_role=True), "relative-previous"
         s_start, s_end = ctx.sents[f.sent]
-        years = [y for y in ctx.years_between(s_start, s_end) if y.fiscal]
+        years = [y for y in ctx.years_between(s_start, s_end)
+                 if y.fiscal and not self._other_amount_between(f, y)
+                 and not self._clause_has_other_amount(f, y)]
         if years:
-            return self._nearest(years, f)
+            return self._nearest(years, f), "sentence"
         prev = self._previous_sentence_year(f)
         if prev:
-            return prev
+            return prev, "previous-sentence"
+        para = ctx.paragraph_index(f.start)
         for other in reversed(found):
-            if other.story == f.story and f.sent - other.sent <= 2 and other.period:
-                return other.period
+            if (other.story == f.story and f.sent - other.sent <= 2 and other.period
+                    and (ctx.paragraph_index(other.start) == para or other.org == f.org)):
+                return other.period, "recent-amount"
             if other.story != f.story or f.sent - other.sent > 2:
                 break
         for other in reversed(found):
             if (other.story == f.story and other.role == f.role and other.org == f.org
                     and other.period):
-                return other.period
-        return self.story_lead(f.story)
+                return other.period, "same-fact"
+        lead = self._story_lead_year(f.story)
+        if lead is None or s_start <= lead.start < s_end:
+            return None, "story-lead"  # (a year in the amount's own sentence was ruled out)
+        return lead.period, "story-lead"
 
     def _previous_sentence_year(self, f: _Found, same_role: bool = False) -> str | None:
         """A year from the sentence before, when the text carries on with the same topic."""
@@ -1164,6 +1214,8 @@ class _PeriodResolver:
         p_start, p_end = ctx.sents[f.sent - 1]
         if ctx.story_index(p_start) != f.story:
             return None
+        if ctx.paragraph_index(p_start) != ctx.paragraph_index(f.start) and not same_role:
+            return None  # a new paragraph starts a new topic
         ys = [y for y in ctx.years_between(p_start, p_end) if y.fiscal]
         if not ys:
             return None
@@ -1285,6 +1337,7 @@ class MoneyExtractor:
                 headline=s_start in ctx.story_starts and text[s_start:s_end].rstrip()[-1:]
                 not in _HEADLINE_END,
             ))
+        ctx.amount_starts = sorted(f.parsed.start for f in found)
         for f in found:
             span = doc.char_span(f.start, f.end, alignment_mode="expand")
             if span is not None:

@@ -406,6 +406,35 @@ def test_relative_year_carries_only_the_same_topic(blank_money):
     assert one(blank_money, text)["period"] is None
 
 
+def test_year_after_another_amount_is_that_amounts(blank_money):
+    text = ("Its pay bill for 2021-22 rose to £14m. "
+            "The bill was £2m over budget, up from £11m in 2020-21.")
+    found = amounts(blank_money, text)
+    assert [a["period"] for a in found] == ["2021-22", "2021-22", "2020-21"]
+
+
+def test_year_in_another_clause_with_its_own_amount(blank_money):
+    text = ("The council gave the clinic £50,000 for a pilot, and the clinic's plan for 2024-25 "
+            "assumes £2m of savings.")
+    found = amounts(blank_money, text)
+    assert [a["period"] for a in found] == [None, "2024-25"]
+
+
+def test_unpinned_relative_year_nearer_than_a_year(blank_money):
+    text = ("The hospital made a surplus of £3m for 2020-21 and expects a deficit next year, "
+            "which its director put at £1m.")
+    found = amounts(blank_money, text)
+    assert [a["period"] for a in found] == ["2020-21", None]
+
+
+def test_years_are_not_carried_into_a_new_paragraph(full_nlp):
+    text = ("Auditors met on Monday. They reviewed six hospitals. Leeds Teaching Hospitals NHS "
+            "Trust ended 2019-20 with a £2m surplus.\n\n"
+            "The Health Foundation says the sector's repair backlog has reached £9bn.")
+    found = amounts(full_nlp, text)
+    assert [a["period"] for a in found] == ["2019-20", None]
+
+
 def test_year_to_march_is_a_financial_year(blank_money):
     assert one(blank_money, "In the year to March 2019 the unit lost £4m.")["period"] == "2018-19"
 
