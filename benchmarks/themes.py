@@ -108,7 +108,8 @@ def scores(gold: list[str], pred: np.ndarray, label_words: dict | None = None) -
 
 
 def label_words_of(labels: dict[int, tuple[str, list[str]]]) -> dict[int, list[str]]:
-    return {c: kw for c, (_, kw) in labels.items()}
+    """Words of each theme's key phrases, in rank order (score.py splits labels so too)."""
+    return {c: [w for phrase in kw for w in phrase.split()] for c, (_, kw) in labels.items()}
 
 
 def run_policywatch(vectors, texts, gold, seed: int) -> tuple[dict, np.ndarray, dict]:

@@ -566,7 +566,7 @@ def ctfidf(docs_by_theme: Sequence[Sequence[str]]) -> tuple[list[str], np.ndarra
 def pick_label(
     vocab: Sequence[str], scores: np.ndarray, *, max_phrases: int = 4, top_words: int = 10
 ) -> tuple[list[str], list[str]]:
-    """2-4 readable phrases (no word repeated), and the top keywords for the theme.
+    """2-4 readable phrases (no word repeated), and up to 10 key phrases for the theme.
 
     A longer phrase replaces a word it contains when it scores at least half as much,
     so "waiting list" wins over "waiting".
@@ -596,16 +596,18 @@ def pick_label(
             continue
         chosen.append(term)
         used |= content
+    # Keywords: the label's phrases, then the next best phrases that add a word.
     keywords: list[str] = []
-    folded: set[str] = set()
-    for term, _ in ranked:
-        for w in term.split():
-            if w not in _CONNECTORS and _fold(w) not in folded:
-                keywords.append(w)
-                folded.add(_fold(w))
+    covered: set[str] = set()
+    for term in chosen + [t for t, _ in ranked]:
+        content = {_fold(w) for w in term.split() if w not in _CONNECTORS}
+        if content <= covered:
+            continue
+        keywords.append(term)
+        covered |= content
         if len(keywords) >= top_words:
             break
-    return chosen, keywords[:top_words]
+    return chosen, keywords
 
 
 def _fold(word: str) -> str:
@@ -646,6 +648,7 @@ def label_clusters(
         chosen, keywords = pick_label(vocab, mat[row]) if len(vocab) else ([], [])
         if not chosen:  # nothing shared by two stories: fall back on the first words
             words = [w for w in phrases(docs_by[row][0] if docs_by[row] else "") if " " not in w]
+            words = list(dict.fromkeys(words))
             chosen, keywords = words[:2], words[:10]
         label = ", ".join(_display(p, docs_by[row]) for p in chosen) or f"theme {c}"
         out[c] = (label, keywords)
@@ -787,7 +790,7 @@ def _apply_recluster(
             tid = mapping[c]
             theme = state.themes[tid]
             old_words = {w for p in theme.label.lower().split(", ") for w in p.split()}
-            if old_words & set(keywords):
+            if old_words & {w for k in keywords for w in k.split()}:
                 theme.keywords = keywords  # same subject: keep the label users know
             else:
                 state.changes.append(
