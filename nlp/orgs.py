@@ -41,6 +41,9 @@ SPAN_KEY = "orgs"
 _DASHES = {"–", "—", "-", ":", "−"}
 _QUANTIFIERS = {"several", "many", "some", "all", "both", "most", "few", "other", "two", "three"}
 _NON_NAME_POS = {"ADV", "SCONJ", "CCONJ", "INTJ", "ADP", "DET", "PRON", "VERB", "AUX", "PART"}
+_NHS_RE = re.compile(r"\bNHS\b")
+_LIST_HEAD_RE = re.compile(r"(?<!\w)(?:CCGs|groups|ICSs|ICBs|trusts|councils)(?=\s*[–—:\-−])")
+_ACRONYM_TEXT_RE = re.compile(r"(?<![\w&])[A-Z][A-Za-z&]*[A-Z][A-Za-z&]*(?![\w&])")
 _ACRONYM_RE = re.compile(r"^(?=(?:.*[A-Z]){2})[A-Z][A-Za-z&]{1,7}$")
 
 
@@ -127,6 +130,10 @@ class OrgRecognizer:
         self.non_org_heads = set(lex["non_org_heads"])
         self.provider_words = set(lex["provider_words"])
         self.merge_verbs = set(lex["merge_verbs"])
+        self.merge_re = re.compile(
+            r"\b(?:" + "|".join(sorted(self.merge_verbs, key=len, reverse=True)) + r")\b",
+            re.IGNORECASE,
+        )
         self.tagline_re = re.compile("|".join(lex["tagline_patterns"]), re.IGNORECASE)
         self.kind_suffixes = lex["kind_suffixes"]
         places_file = Path(places_path or DATA_DIR / "orgs_places.txt")
@@ -164,6 +171,16 @@ class OrgRecognizer:
         }
 
     # ------------------------------------------------------------------ helpers
+
+    def _tokens_matching(self, doc: Doc, pattern: re.Pattern[str]) -> list[Token]:
+        """Tokens starting where ``pattern`` matches the text: a regex prefilter is far cheaper
+        than a Python loop over every token of the document."""
+        out = []
+        for m in pattern.finditer(self._text):
+            span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+            if span is not None and len(span):
+                out.append(span[0])
+        return out
 
     def _name_like(self, tok: Token) -> bool:
         t = tok.text
@@ -407,7 +424,8 @@ class OrgRecognizer:
         """Bare lists after a plural kind noun: "three CCGs – A, B and C – were ..."."""
         out: list[_Mention] = []
         n = len(doc)
-        for i, tok in enumerate(doc):
+        for tok in self._tokens_matching(doc, _LIST_HEAD_RE):
+            i = tok.i
             kind = self.plural_kind_nouns.get(tok.text)
             if (
                 kind is None
@@ -449,7 +467,7 @@ class OrgRecognizer:
     def _nhs_mentions(self, doc: Doc, taken: set[int]) -> list[_Mention]:
         """ "the NHS" used as a noun for the health service as a whole."""
         out = []
-        for tok in doc:
+        for tok in self._tokens_matching(doc, _NHS_RE):
             if tok.text != "NHS" or tok.i in taken:
                 continue
             nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
@@ -630,7 +648,8 @@ class OrgRecognizer:
                     initials.setdefault(v, org)
         # acronyms defined in brackets after a name hold for the whole document
         defined: dict[str, _Org] = {}
-        for tok in doc:
+        acronyms = self._tokens_matching(doc, _ACRONYM_TEXT_RE)
+        for tok in acronyms:
             if (
                 _ACRONYM_RE.match(tok.text)
                 and 0 < tok.i < len(doc) - 1
@@ -639,7 +658,7 @@ class OrgRecognizer:
                 and tok.i - 1 in by_end
             ):
                 defined.setdefault(tok.text, by_end[tok.i - 1])
-        for tok in doc:
+        for tok in acronyms:
             text = tok.text
             if tok.i in taken or not _ACRONYM_RE.match(text) or text in self.generic_acronyms:
                 continue
@@ -674,7 +693,7 @@ class OrgRecognizer:
         local = [m for m in chosen if m.type in ("commissioner", "provider")]
         if not local:
             return out
-        for tok in doc:
+        for tok in self._tokens_matching(doc, self.merge_re):
             if tok.lemma_ not in self.merge_verbs and tok.lower_ not in self.merge_verbs:
                 continue
             j = tok.i + 1

@@ -240,12 +240,13 @@ class RatingExtractor:
             k += 1
         return doc[k] if k < unit.end else None
 
-    def _occurrences(self, doc: Doc, unit: _Unit, has_sm: bool) -> list[_Occ]:
+    def _occurrences(
+        self, doc: Doc, unit: _Unit, has_sm: bool, matches: list[tuple[int, int, int]]
+    ) -> list[_Occ]:
         occs: list[_Occ] = []
-        span = doc[unit.start : unit.end]
-        for match_id, s, e in self.matcher(span):
-            s += unit.start
-            e += unit.start
+        for match_id, s, e in matches:
+            if s < unit.start or e > unit.end:
+                continue
             value = doc.vocab.strings[match_id]
             if value == "regime":
                 if not has_sm:
@@ -614,11 +615,17 @@ class RatingExtractor:
         # Doc.text is rebuilt on every access: read it once per document
         self._text = doc.text
         self._org_tokens = {k for span in all_orgs for k in range(span.start, span.end)}
+        matches = self.matcher(doc)
+        if not matches or not org_spans:
+            doc.spans[SPAN_KEY] = []
+            doc._.ratings = []
+            return doc
         units = self._units(doc)
         has_sm = "special measures" in self._text.lower()
+        by_unit = [self._occurrences(doc, unit, has_sm, matches) for unit in units]
         default_fy = self._ratings_year(doc, units)
         raters = self._raters(doc, units, all_orgs)
-        groups = self._numbered_groups(doc, units, has_sm)
+        groups = self._numbered_groups(units, by_unit, has_sm, doc)
 
         entries: list[_Entry] = []
         count_ratings: list[tuple[int, _Occ, str | None]] = []  # (unit index, occ, period)
@@ -647,7 +654,7 @@ class RatingExtractor:
 
         for ui, unit in enumerate(units):
             mentions = unit_mentions[ui]
-            occs = self._occurrences(doc, unit, has_sm)
+            occs = by_unit[ui]
             if not unit.bullet:
                 header = None  # a rating header governs the bullets right after it
             consumed: set[int] = set()
@@ -779,13 +786,15 @@ class RatingExtractor:
         doc._.ratings = results
         return doc
 
-    def _numbered_groups(self, doc: Doc, units: list[_Unit], has_sm: bool) -> dict[str, _Occ]:
+    def _numbered_groups(
+        self, units: list[_Unit], by_unit: list[list[_Occ]], has_sm: bool, doc: Doc
+    ) -> dict[str, _Occ]:
         """ "the 11 trusts placed in special measures" -> {"11": special-measures occurrence}."""
         groups: dict[str, _Occ] = {}
         if not has_sm:
             return groups
-        for unit in units:
-            for occ in self._occurrences(doc, unit, has_sm):
+        for unit, occs in zip(units, by_unit, strict=True):
+            for occ in occs:
                 if occ.value != "special measures":
                     continue
                 window = doc[max(unit.start, occ.start - 6) : occ.start]
