@@ -13,7 +13,10 @@ component reads those conventions instead of relying on a list of names:
 * bare lists after a kind noun ("three CCGs – A, B and C –") give "<name> <kind>";
 * acronyms (defined in brackets or matching a name's initials), short forms ("Frimley" for
   "Frimley Health Foundation Trust") and possessives become aliases;
-* the stock NER's ORG entities are a fallback for companies and media outlets.
+* a bare name that named bodies merge with or join takes their kind ("A and B join C");
+* the stock NER's ORG entities are a fallback for companies and media outlets (persons after
+  job titles, laws, programmes and hospital sites are not taken);
+* a page tagline ("HSJ’s round-up of ...") is page furniture, not news.
 
 Output: ``doc.spans["orgs"]`` (every mention, with ``span._.org_name``/``span._.org_type``) and
 ``doc._.organisations`` (one dict per organisation: name, aliases, type, mentions).

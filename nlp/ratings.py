@@ -17,7 +17,10 @@ How a rating is read:
   rating header ("Newly rated outstanding:"), a body named as "among" a rated count, a
   numbered group ("the 11 trusts placed in special measures" ... "one of the 11"), or for an
   anaphor ("the trust", "it") the last named body;
-* counts without names ("24 groups were rated outstanding") give no entry.
+* ratings listed after each body ("A was rated good, B “requires improvement”") pair up;
+* service-, ward- and domain-level ratings ("outstanding for caring") give no entry, nor do
+  counts without names ("24 groups were rated outstanding"); councils can be rated (CQC
+  assesses local authorities).
 
 Output: ``doc.spans["ratings"]`` (the rating words, with ``span._.rating``) and
 ``doc._.ratings`` (list of dicts: org, rating, period, rater, start, end, sentence).
