@@ -150,17 +150,21 @@ def _story_cues() -> _StoryCues:
         lists = {key: [_fold(str(w)) for w in data[key]] for key in (
             "generic_name_words", "generic_content_words", "national_bodies", "organisation_heads",
             "back_reference_openers", "anaphoric_words", "anaphoric_indefinites",
-            "definite_references")}
+            "definite_references", "bridging_modifiers")}
         opener = re.compile("|".join(f"(?:{p})" for p in lists["back_reference_openers"]),
                             re.IGNORECASE)
     except (KeyError, TypeError, tomllib.TOMLDecodeError, re.error) as exc:
         raise ValueError(f"{path}: broken story cues file: {exc}") from exc
     anaphoric = re.compile(
         r"\b(?:" + "|".join(re.escape(w) for w in lists["anaphoric_words"]) + r")\b")
-    # "the trust", "the north London trust's": the noun written in lower case
+    # "the trust", "the north London trust's": up to three modifiers, the noun in lower case,
+    # no "of ..." after it ("the closure of two day centres" says what it is)
+    not_modifiers = ["of", "in", "on", "at", "to", "for", "by", "with", "from", "its", "their",
+                     "his", "her", "a", "an", "the", *lists["bridging_modifiers"]]
     definite = re.compile(
-        r"\b[Tt]he\s+(?:[\w’'-]+\s+){0,3}?(?:"
-        + "|".join(re.escape(w) for w in lists["definite_references"]) + r")\b")
+        r"\b[Tt]he\s+(?:(?!(?:" + "|".join(re.escape(w) for w in not_modifiers)
+        + r")\s)[\w’'-]+\s+){0,3}?(" + "|".join(
+            re.escape(w) for w in lists["definite_references"]) + r")\b(?!\s+of\b)")
     return _StoryCues(
         frozenset(lists["generic_name_words"]), frozenset(lists["generic_content_words"]),
         frozenset(lists["national_bodies"]),
@@ -451,6 +455,17 @@ _INDEFINITE_OPENING = re.compile(rf"^(?:An?|{_NUMBER_WORDS}|\d[\d,.]*)\s+([a-z][
 _ANCHORED_OPENING = re.compile(
     r"^The\s+(?:(?!(?:is|are|was|were|has|have|had|will|would)\s)[a-z][\w’'-]*\s+){1,4}"
     r"(?:of|at|in|for|from)\s+[A-Z]")
+# "On Thursday, ...", "Earlier this month, ...": a time before the subject
+_TIME_LEAD = re.compile(
+    r"^(?:(?:On|In|By|Since|From|Until|Last|Earlier|Later|Early|Late|This|Next)\s+)?"
+    r"(?:[\w’'-]+\s+){0,3}?"
+    r"(?i:(?:mon|tues|wednes|thurs|fri|satur|sun)day|january|february|march|april|may|june"
+    r"|july|august|september|october|november|december|yesterday|today|tonight|week|weekend"
+    r"|month|year|morning|afternoon|evening|\d{4}|\d{1,2})(?:[’']s)?,\s+(?=[A-Z])")
+# "X Ltd, the developer buying the site, ...", "Y Trust, its partner, ...": an apposition that
+# says what the subject is to the story so far (but "Z Trust, the largest in ..." does not)
+_BACK_REFERENCE_APPOSITION = re.compile(
+    r"^[^,.;:]{3,150},\s+(?:its|their|his|her|the(?!\s+(?:\w+est|first|only|last)\b))\s")
 # "Inspectors have rated X Trust ...": a common-noun subject before a lower-case word
 _COMMON_NOUN_OPENING = re.compile(r"^[A-Z][a-z]+(?:[’']s)?\s+[a-z]")
 
@@ -554,6 +569,12 @@ def _first_sentence(text: str) -> str:
     return text[: m.start() + 1] if m else text
 
 
+def _singular(noun: str) -> str:
+    if noun.endswith("ies") and len(noun) > 4:
+        return noun[:-3] + "y"
+    return noun[:-1] if noun.endswith("s") and not noun.endswith("ss") else noun
+
+
 def _plural(noun: str) -> str:
     if noun.endswith("y") and noun[-2:-1] not in "aeiou":
         return noun[:-1] + "ies"
@@ -567,23 +588,27 @@ def _opens_new_subject(paragraph: str, story: str) -> bool:
     which has named an organisation of its own, has not named."""
     cues = _story_cues()
     para = paragraph.strip()
+    lead = _TIME_LEAD.match(para)
+    if lead:
+        para = para[lead.end():]
     first = _first_sentence(para)
     folded_first = _fold(first)
     if (
         cues.back_reference_opener.match(para)
         or cues.anaphoric_words.search(folded_first)
         or para.split("\n", 1)[0].rstrip().endswith(":")  # a list's lead-in
+        or _BACK_REFERENCE_APPOSITION.match(first)
     ):
         return False
     first_names = _names(first)
     if not any(name.keys() for name in first_names) or not _new_subject_opening(
             first, first_names):
         return False
-    # "the trust" before the sentence names any organisation refers back
-    named_at = min((n.start for n in first_names if n.is_organisation), default=len(first))
-    m = cues.definite_reference.search(first)
-    if m and m.start() < named_at:
-        return False
+    for m in cues.definite_reference.finditer(first):
+        # "the trust" refers back unless the sentence introduced a trust before it
+        noun = _singular(m.group(1))
+        if noun not in {_singular(_fold(w)) for w in _NAME_TOKEN.findall(first[:m.start()])}:
+            return False
 
     story_names = _names(story)
     if not any(n.is_organisation and n.keys() for n in story_names):
