@@ -95,6 +95,7 @@ class _Lexicon:
     cue_re: re.Pattern[str]
     cue_role: dict[str, str | None]
     weak_left: frozenset[str]
+    head_verbs: dict[str, str]
     spending_roles: frozenset[str]
     right_patterns: tuple[tuple[re.Pattern[str], str], ...]
     left_patterns: tuple[tuple[re.Pattern[str], str], ...]
@@ -222,6 +223,8 @@ def _compile_lexicon(data: dict[str, Any]) -> _Lexicon:
         qualifier_re=qualifier_re, qualifier_of=qualifier_of, not_qualifier_re=not_qualifier_re,
         cue_re=cue_re, cue_role=cue_role,
         weak_left=frozenset(_norm_phrase(w) for w in roles.get("weak_left", [])),
+        head_verbs={verb: role for role, verbs in roles.get("head_verbs", {}).items()
+                    for verb in verbs if role in ROLES},
         spending_roles=frozenset(roles.get("spending_roles", [])),
         right_patterns=right_patterns,
         left_patterns=left_patterns, place_re=place_re, place_currency=place_currency,
@@ -470,6 +473,7 @@ class _Context:
         self.org_starts = [o.start for o in self.orgs]
         self.amount_tokens: set[int] = set()  # tokens of amounts (filled by the component)
         self.amount_starts: list[int] = []  # figure starts of all amounts, sorted (likewise)
+        self.previous: _Found | None = None  # the amount resolved last (likewise)
         self.token_org: dict[int, _OrgMention] = {}
         for span, mention in zip(self._org_spans(doc), self.orgs, strict=True):
             for tok in span:
@@ -653,12 +657,19 @@ def _compound_window(ctx: _Context, f: _Found, right: str) -> str:
         end = f.end
         seen_noun = False
         taken = 0
+        # "its £118m, seven-year services contract": a comma before a hyphenated modifier
+        comma = re.match(r",\s*\w+-\w+", ctx.text[f.end:f.end + 40]) is not None
+        limit = 9 if comma else 4
         for tok in span:
             if tok.idx < f.end:
                 continue  # the multiplier token ("m") shared with the amount
-            if taken >= 4:
+            if taken >= limit:
                 break
             taken += 1
+            if comma and taken == 1 and tok.text == ",":
+                continue
+            if comma and tok.pos_ == "NUM" and not seen_noun:
+                continue
             if tok.pos_ in ("NOUN", "PROPN") or (tok.pos_ == "ADJ" and not seen_noun):
                 seen_noun = seen_noun or tok.pos_ != "ADJ"
                 end = tok.idx + len(tok.text)
@@ -703,14 +714,26 @@ def _role_from_context(ctx: _Context, f: _Found, prev_end: int, next_start: int
     clause_left = text[c_start:q_start]
     for rx, role in lex.left_patterns:
         if rx.search(clause_left):
+            if role == "subject":  # "and up from £2.4bn": what the clause's subject is
+                got = _subject_role(ctx, f)
+                if got is None:
+                    continue
+                return got, "subject", positive
+            if role == "funding" and not positive:
+                # "awarded its £118m, seven-year contract": the noun beats the verb
+                comp = _compound_role(ctx, f, right)
+                if comp is not None:
+                    return comp, "compound", positive
             return role, "left-pattern", positive
     if not positive:
-        comp = _compound_window(ctx, f, right)
-        cues = [c for c in _cues(comp, lex) if c[0] == 0 or comp[c[0] - 1] == " "]
-        if cues:
-            best = max(cues, key=lambda c: c[1])
-            if best[2]:
-                return best[2], "compound", positive
+        comp_role = _compound_role(ctx, f, right)
+        if comp_role is not None:
+            return comp_role, "compound", positive
+    if ctx.previous is not None and ctx.previous.sent == f.sent and _PART_OF_PREVIOUS_RE.match(
+            right):
+        # "the backlog had reached £10.2bn and £1.8bn of it was high risk": a part of the
+        # amount before is the same kind of money
+        return ctx.previous.role, "partitive", positive
     of_role = None
     if not positive:
         m = re.match(r"\s*(?:worth\s+)?of\s+((?:[\w’'-]+\s*){1,4})", right)
@@ -741,6 +764,10 @@ def _role_from_context(ctx: _Context, f: _Found, prev_end: int, next_start: int
             return last[2], "left", positive
     if of_role:
         return of_role, "of", positive
+    # what the subject of the amount's clause is ("its agency bill is more than £14m")
+    got = _subject_role(ctx, f)
+    if got is not None:
+        return got, "subject", positive
     # the word the amount hangs from in the parse ("£9m was spent on ...")
     if ctx.parsed:
         span = ctx.doc.char_span(f.start, f.end, alignment_mode="expand")
@@ -750,7 +777,8 @@ def _role_from_context(ctx: _Context, f: _Found, prev_end: int, next_start: int
             if cur is None or cur.head is cur or not s_start <= cur.head.idx < s_end:
                 break
             cur = cur.head
-            role = lex.cue_role.get(cur.lower_) or lex.cue_role.get(cur.lemma_.lower())
+            role = (lex.cue_role.get(cur.lower_) or lex.cue_role.get(cur.lemma_.lower())
+                    or (lex.head_verbs.get(cur.lemma_.lower()) if cur.pos_ == "VERB" else None))
             if role:
                 return role, "head", positive
     # the nearest cue in the clause, then in the sentence
@@ -758,6 +786,42 @@ def _role_from_context(ctx: _Context, f: _Found, prev_end: int, next_start: int
     if nearest:
         return nearest, "nearest", positive
     return "other", "default", positive
+
+
+def _compound_role(ctx: _Context, f: _Found, right: str) -> str | None:
+    """The role named by the noun the amount modifies ("a £35m deficit control total")."""
+    comp = _compound_window(ctx, f, right)
+    cues = [c for c in _cues(comp, ctx.lex) if c[0] == 0 or comp[c[0] - 1] == " "]
+    if cues:
+        return max(cues, key=lambda c: c[1])[2]
+    return None
+
+
+_SUBJECT_PATH_DEPS = frozenset({"attr", "dobj", "pobj", "prep", "conj", "advmod", "acomp",
+                                "npadvmod", "quantmod", "nummod", "oprd"})
+
+
+def _subject_role(ctx: _Context, f: _Found) -> str | None:
+    """The role named by the subject of the verb the amount depends on: "its agency bill is
+    more than £14m", "turnover is budgeted at £900m", "the bill was ..., and up from £2.4bn"."""
+    if not ctx.parsed:
+        return None
+    span = ctx.doc.char_span(f.start, f.end, alignment_mode="expand")
+    if span is None:
+        return None
+    cur = span.root
+    for _ in range(4):
+        if cur.dep_ not in _SUBJECT_PATH_DEPS or cur.head is cur:
+            return None
+        cur = cur.head
+        if cur.pos_ in ("VERB", "AUX"):
+            break
+    else:
+        return None
+    for c in cur.children:
+        if c.dep_ in ("nsubj", "nsubjpass") and c.i not in ctx.amount_tokens:
+            return ctx.lex.cue_role.get(c.lower_) or ctx.lex.cue_role.get(c.lemma_.lower())
+    return None
 
 
 def _nearest_cue(ctx: _Context, f: _Found) -> str | None:
@@ -774,6 +838,11 @@ def _nearest_cue(ctx: _Context, f: _Found) -> str | None:
             dist = f.parsed.start - ce if ce <= f.parsed.start else cs - f.end
             if dist < 0:
                 continue
+            if cs >= f.end and "," in text[f.end:cs] and any(
+                    r for s_, _, r in _cues(text[lo:f.parsed.start], lex) if r):
+                # "planned savings of £21m but expects to deliver £15m, leaving a hole": a
+                # cue after a comma names a consequence, not the amount
+                continue
             if best is None or dist < best[0]:
                 best = (dist, role)
         if best:
@@ -785,6 +854,8 @@ def _nearest_cue(ctx: _Context, f: _Found) -> str | None:
 # Organisations
 # --------------------------------------------------------------------------------------------
 
+_PART_OF_NEXT_RE = re.compile(r"\s*of\s+(?:the|its|their)\s+")
+_PART_OF_PREVIOUS_RE = re.compile(r"\s*of\s+(?:it|them|this|that)\b")
 _NONE = "__none__"  # an explicit "nobody" (a sector, several bodies, an unnamed body)
 
 
@@ -939,6 +1010,10 @@ class _OrgResolver:
 
     def owner(self, f: _Found, prev_owner: str | None) -> str | None:
         ctx, doc = self.ctx, self.ctx.doc
+        if (f.role_source == "partitive" and ctx.previous is not None
+                and ctx.previous.sent == f.sent
+                and _PART_OF_PREVIOUS_RE.match(ctx.text, f.end)):
+            return ctx.previous.org  # "... reached £10.2bn and £1.8bn of it was high risk"
         # "Portsmouth Hospitals Trust (£34m)"
         before = ctx.text[max(0, f.parsed.start - 3):f.parsed.start]
         if "(" in before:
@@ -1344,13 +1419,21 @@ class MoneyExtractor:
                 ctx.amount_tokens.update(t.i for t in span)
         orgs = _OrgResolver(ctx)
         periods = _PeriodResolver(ctx)
-        done: list[_Found] = []
         for i, f in enumerate(found):
             if f.parsed.dollar:
                 f.currency = _dollar_currency(ctx, f)
             prev_end = found[i - 1].end if i > 0 else 0
             next_start = found[i + 1].parsed.start if i + 1 < len(found) else len(text)
+            ctx.previous = found[i - 1] if i > 0 else None
             f.role, f.role_source = _role(ctx, f, prev_end, next_start)
+        for f, after in reversed(list(zip(found, found[1:], strict=False))):
+            if after.sent == f.sent and _PART_OF_NEXT_RE.fullmatch(
+                    text, f.end, after.parsed.start):
+                # "released £4.5m of the £15m of cash support": a part of the next amount
+                f.role, f.role_source = after.role, "partitive"
+        done: list[_Found] = []
+        for f in found:
+            ctx.previous = done[-1] if done else None
             prev_owner = None
             for other in reversed(done):
                 if other.story == f.story:

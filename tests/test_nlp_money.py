@@ -468,6 +468,50 @@ def test_lost_money_takes_the_noun_after_it(blank_money):
     assert one(blank_money, "The hospital lost £2bn.")["role"] == "deficit"
 
 
+def test_subject_of_the_clause_names_the_role(full_nlp):
+    a = one(full_nlp, "Its locum bill for the year so far is more than £7m, well past forecasts.")
+    assert a["role"] == "cost"
+    a = one(full_nlp, "The hospital’s turnover for next year is budgeted at £420m.")
+    assert a["role"] == "turnover"
+
+
+def test_comparison_takes_the_subjects_role(full_nlp):
+    found = amounts(full_nlp, "The bill was £0.3bn above the cap, and up from £1.9bn in 2018-19.")
+    assert [a["role"] for a in found] == ["gap", "cost"]
+
+
+def test_contract_noun_beats_the_awarding_verb(full_nlp):
+    text = "The council has awarded its £40m, five-year home care contract to a local firm."
+    assert one(full_nlp, text)["role"] == "contract_value"
+
+
+def test_giving_verb_makes_funding(full_nlp):
+    text = "The ICB has agreed to give the hospital up to £6m in 2022-23 to cover its losses."
+    assert one(full_nlp, text)["role"] == "funding"
+
+
+def test_cutting_spending_is_savings(blank_money):
+    assert one(blank_money, "It cut its locum spending by £2.1m.")["role"] == "savings"
+    assert one(blank_money, "Spending on locums fell by £1.3m.")["role"] == "savings"
+
+
+def test_a_part_takes_the_role_of_the_whole(full_nlp):
+    text = "The backlog had reached £5.4bn, and £0.9bn of it was judged urgent."
+    assert [a["role"] for a in amounts(full_nlp, text)] == ["other", "other"]
+    text = "The regulator released £2m of the £7m of cash support the trust wanted."
+    assert [a["role"] for a in amounts(full_nlp, text)] == ["funding", "funding"]
+
+
+def test_consequence_after_a_comma_is_not_the_role(full_nlp):
+    text = ("The trust planned savings of £9m but now expects to deliver £6m, leaving a "
+            "hole of £3m.")
+    assert [a["role"] for a in amounts(full_nlp, text)] == ["savings", "savings", "gap"]
+
+
+def test_money_set_aside_is_a_budget(blank_money):
+    assert one(blank_money, "The board has set aside £300,000 for winter.")["role"] == "budget"
+
+
 # ---------------------------------------------------------------------------- owners
 
 
