@@ -262,7 +262,7 @@ class OrgRecognizer:
                 and tok.pos_ not in ("PROPN", "NUM")
                 and tok.text not in self.compass
                 and tok.text not in self.places
-                and tok.tag_ in ("VBG", "RB")
+                and (tok.tag_ in ("VBG", "RB") or tok.lower_.endswith(("ing", "ly")))
                 and doc[start + 1].text not in self.connectors
                 and self._has_proper(list(doc[start + 1 : end]))
             ):
