@@ -63,3 +63,13 @@ def test_bad_input_gives_clear_errors(nlp):
         extract(b"bytes", nlp=nlp)
     with pytest.raises(TypeError, match="published must be a datetime.date"):
         extract("text", published="2020-01-01", nlp=nlp)
+
+
+def test_span_facts_survive_worker_processes(nlp):
+    texts = ["Wakefield CCG was rated outstanding for 2019-20.", "Bury and Oldham CCGs met."]
+    docs = list(nlp.pipe(texts, n_process=2))
+    assert [(s.text, s._.org_name, s._.org_type) for s in docs[0].spans["orgs"]] == [
+        ("Wakefield CCG", "Wakefield CCG", "commissioner")
+    ]
+    assert docs[0].spans["ratings"][0]._.rating["rating"] == "outstanding"
+    assert [s._.org_name for s in docs[1].spans["orgs"]] == ["Bury CCG", "Oldham CCG"]
