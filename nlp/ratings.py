@@ -590,6 +590,21 @@ class RatingExtractor:
         return None
 
     @staticmethod
+    def _named_together(doc: Doc, mentions: list[Span]) -> list[Span]:
+        """The first group of two or more coordinated bodies ("A and B", "A, B and C")."""
+        group: list[Span] = []
+        for m in mentions:
+            if group and all(
+                t.lower_ in (",", "and", "&", "or") for t in doc[group[-1].end : m.start]
+            ):
+                group.append(m)
+                continue
+            if len(group) >= 2:
+                return group
+            group = [m]
+        return group if len(group) >= 2 else []
+
+    @staticmethod
     def _plural_anaphor(doc: Doc, unit: _Unit) -> bool:
         """A unit opening with "Each", "Both", "They", "All three" ... of them."""
         first = [t.lower_ for t in doc[unit.start : unit.start + 2] if t.text not in QUOTES]
@@ -747,8 +762,10 @@ class RatingExtractor:
                     if later:
                         targets = [later[0]]
                         break
-            elif self._plural_anaphor(doc, unit) and ui > 0 and len(unit_mentions[ui - 1]) >= 2:
-                targets = unit_mentions[ui - 1]  # "Each had been rated good a year earlier."
+            elif self._plural_anaphor(doc, unit) and ui > 0:
+                # "Each had been rated good a year earlier.": the bodies named together
+                # (coordinated) in the sentence before
+                targets = self._named_together(doc, unit_mentions[ui - 1])
             elif self._has_count(doc, unit):
                 for occ in rest:
                     if occ.role in ("plain", "new"):
