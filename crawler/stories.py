@@ -16,13 +16,26 @@ project's annotation guidelines (``shared/eval/GUIDELINES.md``, "Stories"):
    story.
 3. Is it a newsletter? Yes when it has a masthead or when two headed sections are about
    different things (the topic test below); a plain article stays one story.
-4. In a newsletter every headline starts a story. A story without a headline line (it
-   starts straight after a blank line) is found by a topic-change test inside each story,
-   TextTiling-style: at every paragraph gap with at least three paragraphs on each side,
-   the lexical cohesion (cosine of content-word counts) and, given ``embed``, the
-   similarity of the mean sentence embeddings of the two sides; the gap whose similarity
-   lies furthest below the thresholds starts a new story. An extra blank line or an ``<hr>``
-   in the HTML at that gap counts in favour.
+4. In a newsletter every headline starts a story, and so does a paragraph straight after a
+   thematic break (``<hr>``) or extra vertical space.
+5. A story without a headline line further down a newsletter (it starts straight after a
+   blank line) is found by two tests inside each story:
+
+   - new subject: a paragraph after a story's first turns to another organisation. It opens
+     with an organisation's name, an indefinite subject ("A consultancy that ...") or a
+     common noun before a named organisation ("Inspectors have rated X Trust ..."), not
+     with a back-reference ("The trust", "It", "But", "Separately", "X, its partner, ...");
+     it names something (other than national bodies and generic words such as "NHS
+     Foundation Trust") that the story, which has named an organisation of its own, has
+     not named; and it is not close to the story in content words or, given ``embed``, in
+     sentence embeddings. A round-up item ("In brief") is never split this way.
+   - topic change, TextTiling-style: at every paragraph gap with at least three paragraphs
+     on each side, the lexical cohesion (cosine of content-word counts) and, given
+     ``embed``, the similarity of the mean sentence embeddings of the two sides; the gap
+     whose similarity lies furthest below the thresholds starts a new story. An extra blank
+     line or an ``<hr>`` in the HTML at that gap counts in favour.
+
+The word lists of the new-subject test are in ``data/story_cues.toml``.
 
 ``embed`` is a function from a list of texts to an array of L2-normalised vectors (one row
 per text), such as all-MiniLM-L6-v2 through sentence-transformers.
@@ -33,7 +46,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
@@ -138,6 +151,7 @@ class _StoryCues:
     anaphoric_words: re.Pattern[str]
     anaphoric_indefinites: frozenset[str]
     definite_reference: re.Pattern[str]
+    roundup_headline: re.Pattern[str]
 
 
 @lru_cache(maxsize=1)
@@ -150,26 +164,34 @@ def _story_cues() -> _StoryCues:
         lists = {key: [_fold(str(w)) for w in data[key]] for key in (
             "generic_name_words", "generic_content_words", "national_bodies", "organisation_heads",
             "back_reference_openers", "anaphoric_words", "anaphoric_indefinites",
-            "definite_references", "bridging_modifiers")}
-        opener = re.compile("|".join(f"(?:{p})" for p in lists["back_reference_openers"]),
-                            re.IGNORECASE)
+            "definite_references", "bridging_modifiers", "roundup_headlines")}
+        opener = re.compile(_any(lists["back_reference_openers"]), re.IGNORECASE)
+        anaphoric = re.compile(rf"\b{_any(map(re.escape, lists['anaphoric_words']))}\b")
+        roundup = re.compile(_any(lists["roundup_headlines"]), re.IGNORECASE)
+        # "the trust", "the north London trust's": up to three modifiers, the noun in lower
+        # case, no "of ..." after it ("the closure of two day centres" says what it is)
+        not_modifiers = ["of", "in", "on", "at", "to", "for", "by", "with", "from", "its",
+                         "their", "his", "her", "a", "an", "the", *lists["bridging_modifiers"]]
+        definite = re.compile(
+            rf"\b[Tt]he\s+(?:(?!{_any(map(re.escape, not_modifiers))}\s)[\w’'-]+\s+){{0,3}}?"
+            rf"({'|'.join(map(re.escape, lists['definite_references']))})\b(?!\s+of\b)")
     except (KeyError, TypeError, tomllib.TOMLDecodeError, re.error) as exc:
         raise ValueError(f"{path}: broken story cues file: {exc}") from exc
-    anaphoric = re.compile(
-        r"\b(?:" + "|".join(re.escape(w) for w in lists["anaphoric_words"]) + r")\b")
-    # "the trust", "the north London trust's": up to three modifiers, the noun in lower case,
-    # no "of ..." after it ("the closure of two day centres" says what it is)
-    not_modifiers = ["of", "in", "on", "at", "to", "for", "by", "with", "from", "its", "their",
-                     "his", "her", "a", "an", "the", *lists["bridging_modifiers"]]
-    definite = re.compile(
-        r"\b[Tt]he\s+(?:(?!(?:" + "|".join(re.escape(w) for w in not_modifiers)
-        + r")\s)[\w’'-]+\s+){0,3}?(" + "|".join(
-            re.escape(w) for w in lists["definite_references"]) + r")\b(?!\s+of\b)")
     return _StoryCues(
-        frozenset(lists["generic_name_words"]), frozenset(lists["generic_content_words"]),
-        frozenset(lists["national_bodies"]),
-        frozenset(lists["organisation_heads"]), opener, anaphoric,
-        frozenset(lists["anaphoric_indefinites"]), definite)
+        generic_name_words=frozenset(lists["generic_name_words"]),
+        generic_content_words=frozenset(lists["generic_content_words"]),
+        national_bodies=frozenset(lists["national_bodies"]),
+        organisation_heads=frozenset(lists["organisation_heads"]),
+        back_reference_opener=opener,
+        anaphoric_words=anaphoric,
+        anaphoric_indefinites=frozenset(lists["anaphoric_indefinites"]),
+        definite_reference=definite,
+        roundup_headline=roundup,
+    )
+
+
+def _any(patterns: Iterable[str]) -> str:
+    return "(?:" + "|".join(f"(?:{p})" for p in patterns) + ")"
 
 
 def _fold(text: str) -> str:
@@ -785,9 +807,12 @@ def _split_new_subjects(text: str, units: list[_Unit], starts: list[int], heads:
                         sim: _Similarity) -> list[int]:
     """Add story starts without a headline at paragraphs that turn to a new subject: each
     paragraph after a story's first is tested against the story so far (from its headline)."""
-    out = sorted(starts)
-    for k, a in enumerate(sorted(starts)):
+    starts = sorted(starts)
+    out = list(starts)
+    for k, a in enumerate(starts):
         b = starts[k + 1] if k + 1 < len(starts) else len(units)
+        if a in heads and _story_cues().roundup_headline.fullmatch(units[a].text.strip()):
+            continue  # "In brief": one headed item, whatever its paragraphs are about
         story = a
         first_para = a + 1 if a in heads else a
         for g in range(first_para + 1, b):

@@ -251,3 +251,104 @@ def test_story_invariants(lines: list[str], sep: str) -> None:
             assert "\n" not in story.headline and story.headline == story.headline.strip()
         if text.strip():
             assert not text[story.start].isspace()
+
+
+# --- headline-less stories that open with a new subject (texts written for these tests) ---
+
+HARBOUR = ("Harbour view\n\nPorthaven and Quayside Hospitals NHS Trust has agreed to sell its "
+           "former nurses' home on the quay for £3.2m, and will spend the money on a new "
+           "endoscopy suite.")
+ROTA = ("Rota trouble\n\nSeven community pharmacies on the Eastcliff peninsula closed at short "
+        "notice over the bank holiday weekend, leaving residents with a long trip for "
+        "prescriptions.")
+
+
+def _newsletter(*paragraphs: str, first: str = HARBOUR) -> str:
+    return "\n\n".join([TAGLINE, first, *paragraphs, ROTA]) + "\n"
+
+
+@pytest.mark.parametrize("opening", [
+    # an organisation's name as the subject
+    "Fenmoor Community Interest Company has won a three-year contract worth £2.4m to run "
+    "sexual health clinics across Wexley, after the previous provider gave notice.",
+    # an indefinite subject
+    "A charity that runs hospice beds for Fenmoor and Wexley has warned it may close a ward "
+    "next year because of a shortfall of £900,000.",
+    # a common noun before a named organisation
+    "Campaigners have asked Wexley Borough Council to stop the closure of two day centres "
+    "for adults with learning disabilities.",
+    # a time before the subject
+    "On Thursday, Fenmoor and Wexley Integrated Care Board approved a plan to move stroke "
+    "rehabilitation out of hospital and into patients' homes.",
+])
+def test_paragraph_with_new_organisation_starts_headless_story(opening: str, embed) -> None:
+    follow_up = "The decision follows two years of complaints from patients and their families."
+    text = _newsletter(opening, follow_up)
+    stories = split_stories(text, embed=embed)
+    assert [(s.start, s.headline) for s in stories] == [
+        (text.index("Harbour view"), "Harbour view"),
+        (text.index(opening), None),
+        (text.index("Rota trouble"), "Rota trouble"),
+    ]
+    # the paragraph after it belongs to the new story
+    assert follow_up in stories[1].text_of(text)
+    _check_headlines(text, stories)
+
+
+@pytest.mark.parametrize("paragraph", [
+    "The trust said the suite would open next spring and cut waits for colonoscopy by a third.",
+    "It will also use part of the proceeds to repair the roof of its maternity unit.",
+    "But Wexley Borough Council says the building should have been offered for housing.",
+    "Separately, Wexley Borough Council has approved plans for a health hub in the town centre.",
+    "Fenmoor and Wexley Integrated Care Board, which oversees the trust, said it supported the "
+    "sale.",
+    "Quayside Homes Ltd, the developer buying the site, plans to build 60 flats there.",
+    "The buyer, Quayside Homes Ltd, plans to build 60 flats on the site.",
+    "PQH expects the sale to complete by the autumn, subject to planning consent.",
+    "Mary Tallis, who has led Wexley General Hospital since 2019, said the building had stood "
+    "empty for years.",
+    "NHS England said the sale would not change the capital allocation of Fenmoor's hospitals.",
+    "“We are delighted to have found a buyer,” said Mary Tallis, chief executive of Porthaven.",
+    # names only new organisations, but shares the story's content words
+    "Wexley Scopes Ltd will equip a new endoscopy suite with eight scopes for £1.1m, with two "
+    "procedure rooms ready next spring.",
+])
+def test_paragraph_that_refers_back_continues_the_story(paragraph: str, embed) -> None:
+    text = _newsletter(paragraph)
+    stories = split_stories(text, embed=embed)
+    assert [s.headline for s in stories] == ["Harbour view", "Rota trouble"]
+
+
+def test_story_that_names_its_subject_late_stays_whole(embed) -> None:
+    first = ("Practice in trouble\n\nA GP surgery serving 8,000 patients in Wexley has been rated "
+             "inadequate and placed in special measures by inspectors.")
+    named = ("Inspectors who visited Mill Lane Surgery in May found hundreds of unread hospital "
+             "letters and no system for checking blood test results.")
+    stories = split_stories(_newsletter(named, first=first), embed=embed)
+    assert [s.headline for s in stories] == ["Practice in trouble", "Rota trouble"]
+
+
+def test_story_about_several_organisations_stays_whole(embed) -> None:
+    first = ("Two trusts climb out of special measures\n\nPorthaven Hospitals NHS Trust has left "
+             "special measures after inspectors rated its emergency care good.")
+    second = ("Wexley and Fenmoor NHS Trust, which entered the regime a year later, was released "
+              "after a rating of requires improvement.")
+    stories = split_stories(_newsletter(second, first=first), embed=embed)
+    assert [s.headline for s in stories] == ["Two trusts climb out of special measures",
+                                             "Rota trouble"]
+
+
+def test_round_up_item_is_not_split(embed) -> None:
+    first = ("In brief\n\nKestrel Vale Hospice has opened four extra beds for patients "
+             "discharged from Porthaven General Hospital at weekends.")
+    second = ("Wexley Borough Council will spend £1.2m on extra home care hours this winter, "
+              "its cabinet agreed on Tuesday.")
+    stories = split_stories(_newsletter(second, first=first), embed=embed)
+    assert [s.headline for s in stories] == ["In brief", "Rota trouble"]
+
+
+def test_plain_article_naming_another_organisation_stays_one_story(embed) -> None:
+    # no masthead, one headline: an article, whose later paragraphs may name anyone
+    text = HARBOUR + ("\n\nFenmoor Community Interest Company has won a three-year contract "
+                      "worth £2.4m to run sexual health clinics across Wexley.\n")
+    assert split_stories(text, embed=embed) == [Story(0, len(text), "Harbour view")]
