@@ -108,6 +108,8 @@ class _Lexicon:
     collective: frozenset[str]
     finance_nouns: frozenset[str]
     never_owner_types: frozenset[str]
+    role_excluded_types: dict[str, frozenset[str]]
+    object_owner_verbs: frozenset[str]
     owner_types: tuple[str, ...]
     abbreviations: dict[str, str]
     reporting_verbs: frozenset[str]
@@ -233,6 +235,9 @@ def _compile_lexicon(data: dict[str, Any]) -> _Lexicon:
         collective=frozenset(_norm_phrase(c) for c in orgs["collective"]),
         finance_nouns=frozenset(_norm_phrase(c) for c in orgs["finance_nouns"]),
         never_owner_types=frozenset(orgs["never_owner_types"]),
+        role_excluded_types={role: frozenset(types) for role, types in
+                             orgs.get("role_excluded_types", {}).items()},
+        object_owner_verbs=frozenset(orgs.get("object_owner_verbs", [])),
         owner_types=tuple(orgs["owner_types"]),
         abbreviations={k.lower(): v.lower() for k, v in orgs["abbreviations"].items()},
         reporting_verbs=frozenset(orgs["reporting_verbs"]),
@@ -474,6 +479,7 @@ class _Context:
         self.amount_tokens: set[int] = set()  # tokens of amounts (filled by the component)
         self.amount_starts: list[int] = []  # figure starts of all amounts, sorted (likewise)
         self.previous: _Found | None = None  # the amount resolved last (likewise)
+        self.role = "other"  # the role of the amount whose owner is being resolved
         self.token_org: dict[int, _OrgMention] = {}
         for span, mention in zip(self._org_spans(doc), self.orgs, strict=True):
             for tok in span:
@@ -595,7 +601,10 @@ class _Context:
         return out
 
     def owner_ok(self, mention: _OrgMention | None) -> bool:
-        return mention is not None and mention.type not in self.lex.never_owner_types
+        """Whether the organisation can own the amount being resolved (its role decides
+        which kinds of body can: a regulator has no deficit of its own)."""
+        return (mention is not None and mention.type not in self.lex.never_owner_types
+                and mention.type not in self.lex.role_excluded_types.get(self.role, ()))
 
     def salient_org(self, pos: int, types: tuple[str, ...] = (), floor: int = 0,
                     name_word: str | None = None) -> str | None:
@@ -856,6 +865,8 @@ def _nearest_cue(ctx: _Context, f: _Found) -> str | None:
 
 _PART_OF_NEXT_RE = re.compile(r"\s*of\s+(?:the|its|their)\s+")
 _PART_OF_PREVIOUS_RE = re.compile(r"\s*of\s+(?:it|them|this|that)\b")
+_GAPPED_RE = re.compile(r"\s*(?:for|with|on|at)?\s*")
+_COORD_BEFORE_RE = re.compile(r"(?:,|\band|\bwhile|\bwhereas)\s+$")
 _NONE = "__none__"  # an explicit "nobody" (a sector, several bodies, an unnamed body)
 
 
@@ -1022,6 +1033,9 @@ class _OrgResolver:
                 o = ctx.orgs[i]
                 if 0 <= f.parsed.start - o.end <= 3 and ctx.owner_ok(o):
                     return o.name
+        gapped = self._gapped_owner(f)
+        if gapped is not None:
+            return gapped
         span = doc.char_span(f.start, f.end, alignment_mode="expand")
         if span is None or not ctx.parsed:
             return self._fallback(f, prev_owner, None)
@@ -1036,7 +1050,13 @@ class _OrgResolver:
             seen.add(cur.i)
             if (came_from is not None and came_from.dep_ in ("ccomp", "xcomp", "parataxis")
                     and cur.lemma_.lower() in self.lex.reporting_verbs):
-                break  # "X estimated that strikes cost £1bn": X reports, it does not own
+                # "X estimated that strikes cost £1bn": X reports, it does not own, and the
+                # owner of an earlier amount is no better a guess
+                reported = any(c.dep_ in _SUBJECT_DEPS and c.i in ctx.token_org
+                               for c in cur.children)
+                if reported:
+                    prev_owner = None
+                break
             # the noun the amount modifies is its own ("the trust's £300m capital programme")
             own_np = depth == 0 or (depth == 1 and came_from is not None and came_from.dep_ in (
                 "compound", "nummod", "amod", "quantmod", "nmod"))
@@ -1047,6 +1067,21 @@ class _OrgResolver:
                 break  # the parser's sentence can run across a line break
             came_from, cur = cur, cur.head
         return self._fallback(f, prev_owner, root)
+
+    def _gapped_owner(self, f: _Found) -> str | None:
+        """The organisation right before the amount in a gapped coordination: "X accounts for
+        £18m of the gap and Y for £15m", "X will receive £21m, Y £24m and Z the rest"."""
+        ctx = self.ctx
+        i = bisect.bisect_left(ctx.org_starts, f.parsed.start) - 1
+        if i < 0:
+            return None
+        o = ctx.orgs[i]
+        s_start = ctx.sents[f.sent][0]
+        if o.start < s_start or not _GAPPED_RE.fullmatch(ctx.text, o.end, f.parsed.start):
+            return None
+        if not _COORD_BEFORE_RE.search(ctx.text, max(s_start, o.start - 12), o.start):
+            return None
+        return o.name if ctx.owner_ok(o) else None
 
     def _check_node(self, node: Token, own_np: bool, prev_owner: str | None, role: str
                     ) -> str | None:
@@ -1068,12 +1103,20 @@ class _OrgResolver:
             if role == "funding":
                 # funding belongs to its recipient: "handed Bristol CCG £20m", "gave £5m to X"
                 for c in node.children:
-                    target = c if c.dep_ == "dative" and c.lower_ != "to" else None
+                    target = c if c.dep_ in ("dative", "dobj") and c.lower_ != "to" else None
                     if c.dep_ in ("dative", "prep") and c.lower_ in ("to", "for"):
                         target = next((p for p in c.children if p.dep_ == "pobj"), None)
                     if target is not None and target.i not in self.ctx.amount_tokens:
                         got = self.evaluate(target, prev_owner)
                         if got is not None and got != _NONE:
+                            return got
+            if node.lemma_.lower() in self.lex.object_owner_verbs:
+                # "strikes have cost the trust £4m", "fined its provider £18,500"
+                for c in node.children:
+                    if c.dep_ in ("dative", "dobj") and c.i not in self.ctx.amount_tokens \
+                            and c.lower_ not in ("to", "which", "that"):
+                        got = self.evaluate(c, prev_owner)
+                        if got is not None:
                             return got
             for c in node.children:
                 if c.dep_ == "prep" and c.lower_ == "for":
@@ -1434,6 +1477,7 @@ class MoneyExtractor:
         done: list[_Found] = []
         for f in found:
             ctx.previous = done[-1] if done else None
+            ctx.role = f.role
             prev_owner = None
             for other in reversed(done):
                 if other.story == f.story:
