@@ -220,7 +220,7 @@ class OrgRecognizer:
                 if not (nxt.is_sent_start or "\n" in doc[end - 1].whitespace_):
                     continue
             if nxt is not None and nxt.text == "of" and head.get("continues_with_of"):
-                continue  # "University Hospital of South Manchester Foundation Trust"
+                continue  # "University Hospital of North Midlands Trust"
             final.append((start, end, head))
         return final
 
