@@ -152,6 +152,7 @@ class _StoryCues:
     anaphoric_indefinites: frozenset[str]
     definite_reference: re.Pattern[str]
     roundup_headline: re.Pattern[str]
+    organisation_kinds: dict[str, frozenset[str]]  # word -> the words of its kind
 
 
 @lru_cache(maxsize=1)
@@ -175,7 +176,9 @@ def _story_cues() -> _StoryCues:
         definite = re.compile(
             rf"\b[Tt]he\s+(?:(?!{_any(map(re.escape, not_modifiers))}\s)[\w’'-]+\s+){{0,3}}?"
             rf"({'|'.join(map(re.escape, lists['definite_references']))})\b(?!\s+of\b)")
-    except (KeyError, TypeError, tomllib.TOMLDecodeError, re.error) as exc:
+        kinds = {_fold(word): frozenset(_fold(w) for w in group)
+                 for group in data["organisation_kinds"] for word in group}
+    except (KeyError, TypeError, AttributeError, tomllib.TOMLDecodeError, re.error) as exc:
         raise ValueError(f"{path}: broken story cues file: {exc}") from exc
     return _StoryCues(
         generic_name_words=frozenset(lists["generic_name_words"]),
@@ -187,6 +190,7 @@ def _story_cues() -> _StoryCues:
         anaphoric_indefinites=frozenset(lists["anaphoric_indefinites"]),
         definite_reference=definite,
         roundup_headline=roundup,
+        organisation_kinds=kinds,
     )
 
 
@@ -488,6 +492,10 @@ _TIME_LEAD = re.compile(
 # says what the subject is to the story so far (but "Z Trust, the largest in ..." does not)
 _BACK_REFERENCE_APPOSITION = re.compile(
     r"^[^,.;:]{3,150},\s+(?:its|their|his|her|the(?!\s+(?:\w+est|first|only|last)\b))\s")
+# "Jane Doe, chief executive of X Trust, ...": a person introduced by a role somewhere
+_PERSON_WITH_ROLE_OPENING = re.compile(
+    r"^(?:[A-Z][\w’'-]+\s+){1,3}[A-Z][\w’'-]+,\s+(?:the\s+|a\s+)?(?:[a-z][\w-]*\s+){1,4}"
+    r"(?:of|at)\s+(?:the\s+)?[A-Z]")
 # "Inspectors have rated X Trust ...": a common-noun subject before a lower-case word
 _COMMON_NOUN_OPENING = re.compile(r"^[A-Z][a-z]+(?:[’']s)?\s+[a-z]")
 
@@ -634,7 +642,13 @@ def _opens_new_subject(paragraph: str, story: str) -> bool:
 
     story_names = _names(story)
     if not any(n.is_organisation and n.keys() for n in story_names):
-        return False  # the story has not named its organisation yet: this may be it
+        # the story has described its organisation without naming it ("A GP practice in
+        # Walsall"): a new name of that kind may be its name
+        described = {_fold(w) for w in _NAME_TOKEN.findall(story)}
+        for name in first_names:
+            if name.is_organisation and described & cues.organisation_kinds.get(
+                    name.head, frozenset({name.head})):
+                return False
     story_words = {_fold(_drop_possessive(p)) for w in _NAME_TOKEN.findall(story)
                    for p in (w, *w.split("-"))}
     story_folded = _fold(story)
@@ -660,15 +674,21 @@ def _opens_new_subject(paragraph: str, story: str) -> bool:
 def _new_subject_opening(first: str, names: list[_Name]) -> bool:
     lead = names[0] if names else None
     lead_offset = 4 if first.startswith("The ") else 0
-    if lead is not None and lead.start == lead_offset and lead.is_organisation:
-        return True  # "X NHS Foundation Trust has ...", "The Y Association says ..."
+    if lead is not None and lead.start == lead_offset:
+        if lead.is_organisation:
+            return True  # "X NHS Foundation Trust has ...", "The Y Association says ..."
+        after = _NAME_TOKEN.match(first, len(first) - len(first[lead.end:].lstrip()))
+        if after and _fold(after.group()) in _story_cues().organisation_heads:
+            return True  # "Castlebridge and Northfield trusts have ..."
     m = _INDEFINITE_OPENING.match(first)
     if m:
         return _fold(m.group(1)) not in _story_cues().anaphoric_indefinites
     if _ANCHORED_OPENING.match(first):
         return True
-    if _COMMON_NOUN_OPENING.match(first) and _fold(first.split()[0]) not in _stopwords():
-        # "Inspectors have rated X Trust ...": the sentence names a new organisation
+    if _PERSON_WITH_ROLE_OPENING.match(first) or (
+            _COMMON_NOUN_OPENING.match(first) and _fold(first.split()[0]) not in _stopwords()):
+        # "Inspectors have rated X Trust ...", "Jane Doe, chief executive of X Trust, ...":
+        # the sentence names an organisation
         return any(name.is_organisation and name.keys() for name in names)
     return False
 

@@ -280,6 +280,12 @@ def _newsletter(*paragraphs: str, first: str = HARBOUR) -> str:
     # a time before the subject
     "On Thursday, Fenmoor and Wexley Integrated Care Board approved a plan to move stroke "
     "rehabilitation out of hospital and into patients' homes.",
+    # places before a lower-case kind of organisation
+    "Castlebridge and Northfield trusts have agreed to share a single pathology laboratory "
+    "from next April.",
+    # a person introduced by a role at an organisation
+    "Sir Alan Brierley, chair of Fenmoor Community Health NHS Trust for nine years, has "
+    "resigned, saying he disagreed with plans for a merger with a neighbour.",
 ])
 def test_paragraph_with_new_organisation_starts_headless_story(opening: str, embed) -> None:
     follow_up = "The decision follows two years of complaints from patients and their families."
@@ -326,6 +332,19 @@ def test_story_that_names_its_subject_late_stays_whole(embed) -> None:
              "letters and no system for checking blood test results.")
     stories = split_stories(_newsletter(named, first=first), embed=embed)
     assert [s.headline for s in stories] == ["Practice in trouble", "Rota trouble"]
+
+
+def test_new_organisation_after_a_story_about_a_national_body(embed) -> None:
+    first = ("Union alarm over pay\n\nThe Royal College of Nursing says the latest pay award "
+             "will leave employers more than £250m short, because the extra funding does not "
+             "cover agency staff.")
+    second = ("Kestrel Vale Community Health NHS Trust has been rated outstanding for the second "
+              "time, one of only three community providers with the top rating.")
+    text = _newsletter(second, first=first)
+    stories = split_stories(text, embed=embed)
+    assert [(s.start, s.headline) for s in stories] == [
+        (text.index("Union alarm"), "Union alarm over pay"), (text.index(second), None),
+        (text.index("Rota trouble"), "Rota trouble")]
 
 
 def test_story_about_several_organisations_stays_whole(embed) -> None:
