@@ -867,6 +867,8 @@ _PART_OF_NEXT_RE = re.compile(r"\s*of\s+(?:the|its|their)\s+")
 _PART_OF_PREVIOUS_RE = re.compile(r"\s*of\s+(?:it|them|this|that)\b")
 _GAPPED_RE = re.compile(r"\s*(?:for|with|on|at)?\s*")
 _COORD_BEFORE_RE = re.compile(r"(?:,|\band|\bwhile|\bwhereas)\s+$")
+_VAGUE_MODIFIERS = frozenset(
+    "nhs new same other local whole former current merged combined single".split())
 _NONE = "__none__"  # an explicit "nobody" (a sector, several bodies, an unnamed body)
 
 
@@ -902,6 +904,14 @@ class _OrgResolver:
         if any(c.dep_ == "prep" and c.lower_ == "in" for c in tok.children):
             return _NONE
         floor = self._story_floor(tok.idx)
+        mods = [t.lower_ for t in tok.doc[tok.left_edge.i:tok.i]
+                if t.is_alpha and t.dep_ in ("compound", "amod", "nmod")
+                and t.lower_ not in _VAGUE_MODIFIERS]
+        if mods:
+            # "the mental health trust" is the one whose name says "Mental Health"
+            name = self.ctx.salient_org(tok.idx, (), floor, name_word=" ".join(mods))
+            if name is not None:
+                return name
         words = [tok.lower_]
         if tok.lower_ in self.lex.abbreviations:
             words.append(self.lex.abbreviations[tok.lower_])
@@ -961,7 +971,11 @@ class _OrgResolver:
         if span is None:
             return None
         for t in span:
-            if t.dep_ not in _SUBJECT_DEPS or t.head.dep_ not in ("ROOT",):
+            head = t.head
+            # (the parser may join two of our sentences: a verb whose head lies outside the
+            # sentence is its main verb too)
+            main = head.dep_ == "ROOT" or not span.start <= head.head.i < span.end
+            if t.dep_ not in _SUBJECT_DEPS or not main:
                 continue
             for cand in [t] + [c for c in t.children if c.dep_ == "poss"]:
                 mention = ctx.token_org.get(cand.i)
@@ -1048,8 +1062,9 @@ class _OrgResolver:
             if cur.i in seen:
                 break
             seen.add(cur.i)
-            if (came_from is not None and came_from.dep_ in ("ccomp", "xcomp", "parataxis")
+            if (came_from is not None and came_from.dep_ in ("ccomp", "parataxis")
                     and cur.lemma_.lower() in self.lex.reporting_verbs):
+                # ("it expects to spend £5m": the subject of an xcomp is the spender)
                 # "X estimated that strikes cost £1bn": X reports, it does not own, and the
                 # owner of an earlier amount is no better a guess
                 reported = any(c.dep_ in _SUBJECT_DEPS and c.i in ctx.token_org

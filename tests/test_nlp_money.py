@@ -605,6 +605,49 @@ def test_media_never_own_money(full_nlp):
     assert a["org"] is None
 
 
+def test_regulators_own_no_deficits(full_nlp):
+    text = ("The Care Quality Commission inspected Leeds Teaching Hospitals NHS Trust in May. "
+            "It reported a deficit of £12m.")
+    assert one(full_nlp, text)["org"] == "Leeds Teaching Hospitals NHS Trust"
+
+
+def test_commentators_own_no_money(full_nlp):
+    text = ("Leeds Teaching Hospitals NHS Trust spent £4m on locums. The King’s Fund estimated "
+            "that the reforms would cost more than £2bn a year.")
+    assert [a["org"] for a in amounts(full_nlp, text)] == [
+        "Leeds Teaching Hospitals NHS Trust", None]
+
+
+def test_object_of_cost_bears_the_cost(full_nlp):
+    text = "Strikes have cost Leeds Teaching Hospitals NHS Trust £3.2m since April."
+    assert one(full_nlp, text)["org"] == "Leeds Teaching Hospitals NHS Trust"
+
+
+def test_funding_object_is_the_recipient(full_nlp):
+    text = ("Humber and North Yorkshire ICB has agreed to give Hull University Teaching "
+            "Hospitals NHS Trust up to £7m to cover its losses.")
+    a = one(full_nlp, text)
+    assert (a["role"], a["org"]) == ("funding", "Hull University Teaching Hospitals NHS Trust")
+
+
+def test_gapped_coordination_names_each_owner(full_nlp):
+    text = ("Leeds Teaching Hospitals NHS Trust accounts for £9m of the gap, Airedale NHS "
+            "Foundation Trust for £6m and Harrogate District NHS Foundation Trust for a little "
+            "over £4m.")
+    assert [a["org"] for a in amounts(full_nlp, text)] == [
+        "Leeds Teaching Hospitals NHS Trust", "Airedale NHS Foundation Trust",
+        "Harrogate District NHS Foundation Trust"]
+
+
+def test_described_back_reference_matches_the_name(full_nlp):
+    text = ("Leeds Teaching Hospitals NHS Trust and Leeds and York Partnership NHS Foundation "
+            "Trust both reported. Leeds Teaching Hospitals NHS Trust lost £3m.\n\n"
+            "The partnership trust, known locally as LYPFT, is also under pressure. It expects "
+            "to spend £2m on agency staff.")
+    found = amounts(full_nlp, text)
+    assert found[-1]["org"] == "Leeds and York Partnership NHS Foundation Trust"
+
+
 def test_owner_in_brackets(full_nlp):
     text = "The largest overspends were at Hull CCG (£4m) and York CCG (£3m)."
     found = amounts(full_nlp, text)
