@@ -865,6 +865,7 @@ def _nearest_cue(ctx: _Context, f: _Found) -> str | None:
 
 _PART_OF_NEXT_RE = re.compile(r"\s*of\s+(?:the|its|their)\s+")
 _PART_OF_PREVIOUS_RE = re.compile(r"\s*of\s+(?:it|them|this|that)\b")
+_OPENING_RE = re.compile(r"(?:[Tt]he\s+)?")
 _GAPPED_RE = re.compile(r"\s*(?:for|with|on|at)?\s*")
 _COORD_BEFORE_RE = re.compile(r"(?:,|\band|\bwhile|\bwhereas)\s+$")
 _VAGUE_MODIFIERS = frozenset(
@@ -1171,7 +1172,8 @@ class _OrgResolver:
             if mention is not None and tok.head.i in ctx.token_org \
                     and ctx.token_org[tok.head.i] is mention and tok.head is not tok:
                 continue  # judge a multi-word name by its root token
-            opening = mention is not None and mention.start == s_start
+            opening = mention is not None and tok.dep_ != "poss" and _OPENING_RE.fullmatch(
+                ctx.text, s_start, mention.start) is not None
             if tok.dep_ not in _SUBJECT_DEPS and not opening:
                 continue  # (an organisation opening the sentence is its subject)
             if tok.head.dep_ in ("relcl", "acl") or (
