@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -640,7 +641,17 @@ class RatingExtractor:
             return doc
         units = self._units(doc)
         has_sm = "special measures" in self._text.lower()
-        by_unit = [self._occurrences(doc, unit, has_sm, matches) for unit in units]
+        matches.sort(key=lambda m: m[1])
+        starts = [m[1] for m in matches]
+        by_unit = [
+            self._occurrences(
+                doc,
+                unit,
+                has_sm,
+                matches[bisect_left(starts, unit.start) : bisect_left(starts, unit.end)],
+            )
+            for unit in units
+        ]
         default_fy = self._ratings_year(doc, units)
         raters = self._raters(doc, units, all_orgs)
         groups = self._numbered_groups(units, by_unit, has_sm, doc)
@@ -648,11 +659,17 @@ class RatingExtractor:
         entries: list[_Entry] = []
         count_ratings: list[tuple[int, _Occ, str | None]] = []  # (unit index, occ, period)
         header: tuple[_Unit, list[_Occ]] | None = None
-        unit_mentions = []
-        for unit in units:
-            unit_mentions.append(
-                [m for m in org_spans if m.start >= unit.start and m.end <= unit.end]
-            )
+        org_starts = [m.start for m in org_spans]
+        unit_mentions = [
+            [
+                m
+                for m in org_spans[
+                    bisect_left(org_starts, unit.start) : bisect_left(org_starts, unit.end)
+                ]
+                if m.end <= unit.end
+            ]
+            for unit in units
+        ]
 
         def add(
             org_span: Span, occ: _Occ, unit: _Unit, period: str | None, implied: bool = False
@@ -835,11 +852,12 @@ class RatingExtractor:
             name = span._.org_name or ""
             if name in ("Care Quality Commission", "CQC"):
                 cqc = "CQC"
-        for unit in units:
+        nhse_spans = [span for span in orgs if span._.org_name == "NHS England"]
+        for unit in units if nhse_spans else []:
             words = {t.lower_ for t in doc[unit.start : unit.end]}
             if not words & self.rater_cues:
                 continue
-            for span in orgs:
+            for span in nhse_spans:
                 if (
                     span.start >= unit.start
                     and span.end <= unit.end
