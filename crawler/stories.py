@@ -153,6 +153,7 @@ class _StoryCues:
     definite_reference: re.Pattern[str]
     roundup_headline: re.Pattern[str]
     organisation_kinds: dict[str, frozenset[str]]  # word -> the words of its kind
+    generic_references: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -165,9 +166,10 @@ def _story_cues() -> _StoryCues:
         lists = {key: [_fold(str(w)) for w in data[key]] for key in (
             "generic_name_words", "generic_content_words", "national_bodies", "organisation_heads",
             "back_reference_openers", "anaphoric_words", "anaphoric_indefinites",
-            "definite_references", "bridging_modifiers", "roundup_headlines")}
+            "definite_references", "generic_references", "bridging_modifiers",
+            "roundup_headlines")}
         opener = re.compile(_any(lists["back_reference_openers"]), re.IGNORECASE)
-        anaphoric = re.compile(rf"\b{_any(map(re.escape, lists['anaphoric_words']))}\b")
+        anaphoric = re.compile(rf"\b{_any(lists['anaphoric_words'])}\b")
         roundup = re.compile(_any(lists["roundup_headlines"]), re.IGNORECASE)
         # "the trust", "the north London trust's": up to three modifiers, the noun in lower
         # case, no "of ..." after it ("the closure of two day centres" says what it is)
@@ -191,6 +193,7 @@ def _story_cues() -> _StoryCues:
         definite_reference=definite,
         roundup_headline=roundup,
         organisation_kinds=kinds,
+        generic_references=frozenset(lists["generic_references"]),
     )
 
 
@@ -476,7 +479,7 @@ _SENTENCE_END = re.compile(r"[.!?][”\"’')]*\s+(?=[“\"‘'(]?[A-Z0-9£$€]
 _NUMBER_WORDS = ("One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten|Eleven|Twelve|"
                  "Dozens|Hundreds|Thousands")
 # "A consultancy that ...", "Two trusts in ...": an indefinite subject
-_INDEFINITE_OPENING = re.compile(rf"^(?:An?|{_NUMBER_WORDS}|\d[\d,.]*)\s+([a-z][\w’'-]*)")
+_INDEFINITE_OPENING = re.compile(rf"^(?:An?|{_NUMBER_WORDS}|\d[\d,.]*)\s+([a-z][\w’'-]*|[A-Z]+\b)")
 # "The chief executive of X Trust ...": a definite description anchored by a name
 _ANCHORED_OPENING = re.compile(
     r"^The\s+(?:(?!(?:is|are|was|were|has|have|had|will|would)\s)[a-z][\w’'-]*\s+){1,4}"
@@ -564,9 +567,7 @@ def _names(text: str) -> list[_Name]:
     def flush() -> None:
         while run and not run[-1].group()[:1].isupper():
             run.pop()  # a name ends with a capitalised word
-        start = run[0].start() if run else 0
-        if run and any(s <= start and not text[s:start].strip(" “\"‘'(")
-                       for s in sentence_starts):
+        if run and initial(run[0]):
             while run and _fold(run[0].group()) in _stopwords():
                 run.pop(0)
             if len(run) == 1 and not _drop_possessive(run[0].group()).isupper():
@@ -575,11 +576,21 @@ def _names(text: str) -> list[_Name]:
             names.append(_Name(run[0].start(), run[-1].end(), tuple(m.group() for m in run)))
         run.clear()
 
+    def initial(match: re.Match[str]) -> bool:
+        return any(s <= match.start() and not text[s:match.start()].strip(" “\"‘'(")
+                   for s in sentence_starts)
+
     for m in _NAME_TOKEN.finditer(text):
         word = m.group()
-        joined = bool(run) and not text[run[-1].end():m.start()].strip()
-        if joined and run[-1].group().endswith(("’s", "'s")) and not word[:1].isupper():
+        gap = text[run[-1].end():m.start()].strip() if run else "?"
+        joined = not gap
+        if joined and run[-1].group().endswith(("’s", "'s")) and not (
+                word[:1].isupper() or word in _NAME_JOINERS):
             joined = False  # "Northamptonshire’s two trusts" (but "King’s Fund")
+        elif (gap == "," and word[:1].isupper() and run[-1].group()[:1].isupper()
+              and _fold(_drop_possessive(run[-1].group())) not in _story_cues().organisation_heads
+              and not (len(run) == 1 and initial(run[0]))):
+            joined = True  # "NHS Bristol, North Somerset and South Gloucestershire ICB"
         if word[:1].isupper() or (joined and word in _NAME_JOINERS):
             if not joined:
                 flush()
@@ -635,9 +646,15 @@ def _opens_new_subject(paragraph: str, story: str) -> bool:
             first, first_names):
         return False
     for m in cues.definite_reference.finditer(first):
-        # "the trust" refers back unless the sentence introduced a trust before it
-        noun = _singular(m.group(1))
-        if noun not in {_singular(_fold(w)) for w in _NAME_TOKEN.findall(first[:m.start()])}:
+        # "the trust" refers back unless the sentence introduced a trust before it ("the
+        # two organisations": any organisation)
+        noun = _fold(m.group(1))
+        before = {_fold(w) for w in _NAME_TOKEN.findall(first[:m.start()])}
+        kind = cues.organisation_kinds.get(noun, frozenset({noun, _singular(noun)}))
+        if noun in cues.generic_references:
+            kind = frozenset(n.head for n in first_names if n.is_organisation and
+                             n.end <= m.start())
+        if not (kind & before):
             return False
 
     story_names = _names(story)
