@@ -50,6 +50,7 @@ class ThemeParams:
     seed: int = 0
     micro_clusters: int | None = None  # default: round(sqrt(n)), within [8, 1000]
     max_themes: int = 40  # cuts of the dendrogram tried when choosing the number of themes
+    exact_below: int = 500  # up to this many stories, Ward runs on the stories themselves
     min_theme_size: int = 5
     outlier_similarity: float = 0.2  # cosine to a theme centroid needed to join it
     event_similarity: float = 0.85
@@ -347,13 +348,42 @@ def cosine_silhouette(x: np.ndarray, labels: np.ndarray) -> float:
     return total / len(x)
 
 
+def absorb_small(x: np.ndarray, labels: np.ndarray, min_size: int) -> np.ndarray:
+    """Move the stories of groups under ``min_size`` to the nearest large group's centroid.
+
+    This is what ``cluster`` does to its output anyway, so cuts are scored as they will be
+    returned; otherwise many tiny groups of near-duplicates look like a good clustering.
+    """
+    k = int(labels.max()) + 1
+    sizes = np.bincount(labels, minlength=k)
+    big = np.flatnonzero(sizes >= min_size)
+    if len(big) == k:
+        return labels
+    if len(big) == 0:  # nothing can stand alone: one group (keeps the largest if any)
+        return np.zeros_like(labels)
+    best, _ = nearest(x, group_sums(x, labels, k)[big].astype(np.float32), 1)
+    out = labels.copy()
+    small = sizes[labels] < min_size
+    out[small] = big[best[small, 0]]
+    _, out = np.unique(out, return_inverse=True)
+    return out
+
+
 def choose_cut(
     x: np.ndarray, micro: np.ndarray, merges, m: int, params: ThemeParams
 ) -> tuple[int, dict[int, float]]:
-    """Number of themes whose cut of the tree has the best cosine silhouette."""
+    """Number of themes whose cut of the tree has the best cosine silhouette.
+
+    Each cut is scored after its too-small groups are absorbed (see ``absorb_small``); a
+    cut that ends up with the same partition as a smaller one is not scored twice.
+    """
     scores: dict[int, float] = {}
     for k in range(2, min(params.max_themes, m) + 1):
-        scores[k] = cosine_silhouette(x, cut_tree(merges, m, k)[micro])
+        groups = absorb_small(x, cut_tree(merges, m, k)[micro], params.min_theme_size)
+        effective = int(groups.max()) + 1
+        if effective < 2 or (effective < k and effective in scores):
+            continue
+        scores[k] = cosine_silhouette(x, groups)
     if not scores:
         return 1, scores
     return max(scores, key=lambda k: (scores[k], -k)), scores
@@ -384,7 +414,10 @@ def cluster(vectors: np.ndarray, params: ThemeParams | None = None) -> Clusterin
     if n == 0:
         e = np.zeros(0, dtype=np.int64)
         return Clustering(e, np.zeros((0, x.shape[1]), np.float32), np.zeros(0), e, x[:0])
-    micro, micro_c = micro_cluster(x, params)
+    if n <= params.exact_below:  # small: every story is its own atom, exact Ward
+        micro, micro_c = np.arange(n), x.copy()
+    else:
+        micro, micro_c = micro_cluster(x, params)
     m = len(micro_c)
     sizes = np.bincount(micro, minlength=m).astype(np.float64)
     if m == 1:
@@ -393,7 +426,7 @@ def cluster(vectors: np.ndarray, params: ThemeParams | None = None) -> Clusterin
         merges = ward_tree(micro_c, sizes)
         k, _ = choose_cut(x, micro, merges, m, params)
         groups = cut_tree(merges, m, k)
-    labels = refine(x, groups[micro])
+    labels = refine(x, absorb_small(x, groups[micro], params.min_theme_size))
     labels, centroids, scores = _finalise(x, labels, params)
     return Clustering(labels, centroids, scores, micro, micro_c)
 
