@@ -6,11 +6,14 @@ Two levels:
 
 * **themes** (broad): MiniBatchKMeans over-clusters the stories into ~sqrt(n) micro-clusters,
   then the micro-cluster centroids are merged bottom-up with size-weighted Ward linkage
-  (exactly Ward on the stories, with micro-clusters as atoms). The number of themes is not
-  given: the dendrogram is cut where the silhouette of a sample of stories is highest.
-  Themes too small to stand are dissolved; their stories, like any story, join the nearest
-  theme when their cosine to its centroid is at least ``outlier_similarity``, else stay
-  unassigned (-1). Memory is O(n x k) and O(k^2), never O(n^2).
+  (exactly Ward on the stories, with micro-clusters as atoms; under ``exact_below`` stories
+  every story is an atom). The number of themes is not given: the dendrogram is cut where
+  the exact cosine silhouette of all stories (computed from cluster sums, O(n k)) is
+  highest, each cut scored after its too-small groups are absorbed, as they will be.
+  A few spherical k-means steps then refine the cut. Themes too small to stand are
+  dissolved; their stories, like any story, join the nearest theme when their cosine to
+  its centroid is at least ``outlier_similarity``, else stay unassigned (-1). Memory is
+  O(n x k) and O(m^2) for m micro-clusters, never O(n^2).
 * **events** (near-identical stories: the same announcement reported several times):
   connected components of the graph "cosine >= ``event_similarity``", with neighbours
   searched only inside each story's few nearest micro-clusters (an inverted-file index).
