@@ -733,6 +733,11 @@ def _role_from_context(ctx: _Context, f: _Found, prev_end: int, next_start: int
                 comp = _compound_role(ctx, f, right)
                 if comp is not None:
                     return comp, "compound", positive
+                words = list(re.finditer(r"\S+", clause_left))
+                near = clause_left[words[-6].start():] if len(words) > 6 else clause_left
+                if any(r == "contract_value" for _, _, r in _cues(near, lex)):
+                    # "wanted the contract's value raised to £4.6m"
+                    return "contract_value", "left", positive
             return role, "left-pattern", positive
     if not positive:
         comp_role = _compound_role(ctx, f, right)
@@ -787,7 +792,8 @@ def _role_from_context(ctx: _Context, f: _Found, prev_end: int, next_start: int
                 break
             cur = cur.head
             role = (lex.cue_role.get(cur.lower_) or lex.cue_role.get(cur.lemma_.lower())
-                    or (lex.head_verbs.get(cur.lemma_.lower()) if cur.pos_ == "VERB" else None))
+                    or (lex.head_verbs.get(cur.lemma_.lower()) or lex.head_verbs.get(cur.lower_)
+                        if cur.pos_ == "VERB" else None))
             if role:
                 return role, "head", positive
     # the nearest cue in the clause, then in the sentence
@@ -904,6 +910,10 @@ class _OrgResolver:
                     return _NONE
         if any(c.dep_ == "prep" and c.lower_ == "in" for c in tok.children):
             return _NONE
+        if any(c.dep_ == "poss" for c in tok.children):
+            # "fined its sexual health provider": a body related to another, named later if
+            # at all ("its contract with the provider, Brightwell Ltd, ...")
+            return self._named_after(tok, types)
         floor = self._story_floor(tok.idx)
         mods = [t.lower_ for t in tok.doc[tok.left_edge.i:tok.i]
                 if t.is_alpha and t.dep_ in ("compound", "amod", "nmod")
@@ -924,6 +934,23 @@ class _OrgResolver:
         if name is None:
             name = self.ctx.salient_org(tok.idx, (), floor)
         return name or _NONE
+
+    def _named_after(self, tok: Token, types: tuple[str, ...]) -> str:
+        """The first organisation of ``types`` (or a company) named after ``tok`` in its
+        paragraph and the next sentence or two, else nobody."""
+        ctx = self.ctx
+        para = ctx.paragraph_index(tok.idx)
+        limit = ctx.sents[min(len(ctx.sents) - 1, ctx.sent_index(tok.idx) + 2)][1]
+        i = bisect.bisect_right(ctx.org_starts, tok.idx)
+        wanted = set(types) | {"company"}
+        while i < len(ctx.orgs) and ctx.orgs[i].start < limit:
+            o = ctx.orgs[i]
+            i += 1
+            if ctx.paragraph_index(o.start) != para:
+                break
+            if o.type in wanted and ctx.owner_ok(o):
+                return o.name
+        return _NONE
 
     def resolve_pronoun(self, tok: Token, prev_owner: str | None) -> str | None:
         ctx = self.ctx
@@ -1126,7 +1153,8 @@ class _OrgResolver:
                         got = self.evaluate(target, prev_owner)
                         if got is not None and got != _NONE:
                             return got
-            if node.lemma_.lower() in self.lex.object_owner_verbs:
+            if (node.lemma_.lower() in self.lex.object_owner_verbs
+                    or node.lower_ in self.lex.object_owner_verbs):
                 # "strikes have cost the trust £4m", "fined its provider £18,500"
                 for c in node.children:
                     if c.dep_ in ("dative", "dobj") and c.i not in self.ctx.amount_tokens \
@@ -1381,6 +1409,25 @@ def _dollar_currency(ctx: _Context, f: _Found) -> str:
     return "USD"
 
 
+_THE_CONTRACT_RE = re.compile(r"\b(?:the|this|that)\s+contract(?:['’]s)?\b", re.IGNORECASE)
+
+
+def _contract_owner(ctx: _Context, f: _Found, done: list[_Found], org: str | None
+                    ) -> str | None:
+    """A contract's value is its buyer's: "the contract" pointing back to a contract already
+    valued in the story keeps that contract's owner ("the trust had wanted the contract's
+    value raised" is still the council's contract)."""
+    s_start, s_end = ctx.sents[f.sent]
+    if not _THE_CONTRACT_RE.search(ctx.text, s_start, s_end):
+        return org
+    for other in reversed(done):
+        if other.story != f.story:
+            break
+        if other.role == "contract_value" and other.org is not None:
+            return other.org
+    return org
+
+
 def _same_value(a: _Found, b: _Found) -> bool:
     va, vb = a.parsed.value, b.parsed.value
     if a.currency != b.currency:
@@ -1501,6 +1548,8 @@ class MoneyExtractor:
                     prev_owner = other.org
                 break
             f.org = orgs.owner(f, prev_owner)
+            if f.role == "contract_value":
+                f.org = _contract_owner(ctx, f, done, f.org)
             f.period = periods.period(f, done)
             done.append(f)
         kept = _dedupe(done)

@@ -648,6 +648,29 @@ def test_described_back_reference_matches_the_name(full_nlp):
     assert found[-1]["org"] == "Leeds and York Partnership NHS Foundation Trust"
 
 
+def test_fine_belongs_to_the_body_fined_named_later(full_nlp):
+    text = ("Kent County Council has fined its drug treatment provider £12,000 after missed "
+            "targets. The council’s contract with the provider, Pathway Recovery Ltd, runs "
+            "to 2026.")
+    a = one(full_nlp, text)
+    assert (a["role"], a["org"]) == ("fine", "Pathway Recovery Ltd")
+
+
+def test_the_contract_keeps_its_buyer(full_nlp):
+    text = ("Kent County Council is to re-tender its £4.1m-a-year school nursing contract. "
+            "The council said the provider, Kent Community Health NHS Foundation Trust, had "
+            "wanted the contract’s value raised to £4.6m.")
+    found = amounts(full_nlp, text)
+    assert [(a["role"], a["org"]) for a in found] == [
+        ("contract_value", "Kent County Council"), ("contract_value", "Kent County Council")]
+
+
+def test_organisation_after_the_opens_the_sentence(full_nlp):
+    text = ("The Department of Health and Social Care (DHSC) will move £1.5bn from its capital "
+            "budget in 2023-24, the Treasury has confirmed.")
+    assert one(full_nlp, text)["org"] == "Department of Health and Social Care"
+
+
 def test_owner_in_brackets(full_nlp):
     text = "The largest overspends were at Hull CCG (£4m) and York CCG (£3m)."
     found = amounts(full_nlp, text)
