@@ -964,6 +964,10 @@ class _OrgResolver:
                 break
             if t.idx < s_start or t.dep_ not in _SUBJECT_DEPS:
                 continue
+            if plural and t.i not in ctx.token_org and (
+                    t.lower_ in self.lex.collective
+                    or any(c.like_num for c in t.children if c.dep_ == "nummod")):
+                return _NONE  # "the two trusts estimate the bank saves them £90,000"
             mention = ctx.token_org.get(t.i)
             if mention is not None:
                 if ctx.owner_ok(mention):
@@ -1334,8 +1338,11 @@ class _PeriodResolver:
         years = [y for y in years if not self._other_amount_between(f, y)]
         if years and rel is not None:
             near = self._nearest(years, f, year=True)
-            if near.end <= rel.start() < f.parsed.start or f.end <= rel.start() < near.start:
-                years = []  # "a surplus for 2021-22 and a small deficit next year of £2m"
+            if (near.end <= rel.start() < f.parsed.start or f.end <= rel.start() < near.start) \
+                    and ctx.lex.relative_shift[_norm_phrase(rel.group())] != 0:
+                # "a surplus for 2021-22 and a small deficit next year of £2m" (but "£4m this
+                # year after the regulator rejected its 2023-24 plan" is pinned by the clause)
+                years = []
         if years:
             return self._nearest(years, f), "clause"
         if rel is not None:
@@ -1362,7 +1369,7 @@ class _PeriodResolver:
                 break
         for other in reversed(found):
             if (other.story == f.story and other.role == f.role and other.org == f.org
-                    and other.period):
+                    and other.org is not None and other.period):
                 return other.period, "same-fact"
         lead = self._story_lead_year(f.story)
         if lead is None or s_start <= lead.start < s_end:

@@ -427,6 +427,11 @@ def test_unpinned_relative_year_nearer_than_a_year(blank_money):
     assert [a["period"] for a in found] == ["2020-21", None]
 
 
+def test_this_year_is_pinned_by_a_year_in_its_clause(blank_money):
+    text = "The unit must find £2m of savings this year after its 2023-24 plan was rejected."
+    assert one(blank_money, text)["period"] == "2023-24"
+
+
 def test_years_are_not_carried_into_a_new_paragraph(full_nlp):
     text = ("Auditors met on Monday. They reviewed six hospitals. Leeds Teaching Hospitals NHS "
             "Trust ended 2019-20 with a £2m surplus.\n\n"
@@ -669,6 +674,13 @@ def test_organisation_after_the_opens_the_sentence(full_nlp):
     text = ("The Department of Health and Social Care (DHSC) will move £1.5bn from its capital "
             "budget in 2023-24, the Treasury has confirmed.")
     assert one(full_nlp, text)["org"] == "Department of Health and Social Care"
+
+
+def test_plural_pronoun_after_a_count_of_bodies_is_nobody(full_nlp):
+    text = ("Leeds Teaching Hospitals NHS Trust cut its agency spending by £2m. The three trusts "
+            "estimate the shared bank saves them £50,000 a month.")
+    assert [a["org"] for a in amounts(full_nlp, text)] == [
+        "Leeds Teaching Hospitals NHS Trust", None]
 
 
 def test_owner_in_brackets(full_nlp):
