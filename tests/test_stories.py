@@ -316,8 +316,8 @@ def test_paragraph_with_new_organisation_starts_headless_story(opening: str, emb
     "NHS England said the sale would not change the capital allocation of Fenmoor's hospitals.",
     "“We are delighted to have found a buyer,” said Mary Tallis, chief executive of Porthaven.",
     # names only new organisations, but shares the story's content words
-    "Wexley Scopes Ltd will equip a new endoscopy suite with eight scopes for £1.1m, with two "
-    "procedure rooms ready next spring.",
+    "Wexley Scopes Ltd, which won the contract to equip endoscopy suites across the county, "
+    "will fit out eight rooms on the quay for £1.1m.",
 ])
 def test_paragraph_that_refers_back_continues_the_story(paragraph: str, embed) -> None:
     text = _newsletter(paragraph)
