@@ -625,9 +625,17 @@ def _plural(noun: str) -> str:
 
 def _opens_new_subject(paragraph: str, story: str) -> bool:
     """Whether ``paragraph``, inside a newsletter story whose text so far (from its
-    headline) is ``story``, turns to a new subject: it opens with a new organisation or an
-    indefinite subject rather than a back-reference, and it names something that the story,
-    which has named an organisation of its own, has not named."""
+    headline) is ``story``, turns to a new subject.
+
+    It must open with a subject of its own (see :func:`_new_subject_opening`), not with a
+    back-reference or a connective ("The trust", "It", "But", "Separately", "X, its
+    partner, ..."), and its first sentence must neither tie it to the story ("also",
+    "the same") nor refer to an organisation or event it has not introduced ("the trust",
+    "the plans"). It must name something (national bodies and generic words such as "NHS
+    Foundation Trust" aside) that the story has not named, also as an acronym; not be one of
+    several organisations the story's headline announces ("Three trusts ..."); and not be
+    the name of an organisation the story has so far only described ("A GP practice ...").
+    """
     cues = _story_cues()
     para = paragraph.strip()
     lead = _TIME_LEAD.match(para)
@@ -690,6 +698,9 @@ def _opens_new_subject(paragraph: str, story: str) -> bool:
 
 
 def _new_subject_opening(first: str, names: list[_Name]) -> bool:
+    """Whether the first sentence ``first`` opens with a subject of its own: an
+    organisation's name, an indefinite or counted subject, a description anchored by a name,
+    or a person's role or a common noun in a sentence that names an organisation."""
     lead = names[0] if names else None
     lead_offset = 4 if first.startswith("The ") else 0
     if lead is not None and lead.start == lead_offset:
