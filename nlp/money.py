@@ -930,10 +930,11 @@ class _OrgResolver:
             name = self.ctx.salient_org(tok.idx, (), floor, name_word=word)
             if name is not None:
                 return name
-        name = self.ctx.salient_org(tok.idx, types, floor) if types else None
-        if name is None:
-            name = self.ctx.salient_org(tok.idx, (), floor)
-        return name or _NONE
+        if types:
+            # no body of the kind the noun names: not a back-reference ("the new system" may
+            # be software), so it says nothing about the owner
+            return self.ctx.salient_org(tok.idx, types, floor)
+        return self.ctx.salient_org(tok.idx, (), floor) or _NONE
 
     def _named_after(self, tok: Token, types: tuple[str, ...]) -> str:
         """The first organisation of ``types`` (or a company) named after ``tok`` in its
@@ -1103,6 +1104,15 @@ class _OrgResolver:
                                for c in cur.children)
                 if reported:
                     prev_owner = None
+                # ... unless a body with finances of its own speaks of its own plans: "the
+                # trust expects the new system to deliver savings of £3m"
+                for c in cur.children:
+                    if c.dep_ == "nsubj" and c.i not in ctx.token_org \
+                            and self.generic_noun(c) is not None:
+                        got = self.evaluate(c, None)
+                        mention = next((o for o in ctx.orgs if o.name == got), None)
+                        if mention is not None and mention.type in self.lex.owner_types:
+                            return got
                 break
             # the noun the amount modifies is its own ("the trust's £300m capital programme")
             own_np = depth == 0 or (depth == 1 and came_from is not None and came_from.dep_ in (

@@ -683,6 +683,12 @@ def test_plural_pronoun_after_a_count_of_bodies_is_nobody(full_nlp):
         "Leeds Teaching Hospitals NHS Trust", None]
 
 
+def test_a_trust_speaking_of_its_own_plans_owns_the_money(full_nlp):
+    text = ("Airedale NHS Foundation Trust has signed a deal with Medway Software Ltd. The trust "
+            "expects the new system to deliver savings of £2m a year.")
+    assert one(full_nlp, text)["org"] == "Airedale NHS Foundation Trust"
+
+
 def test_owner_in_brackets(full_nlp):
     text = "The largest overspends were at Hull CCG (£4m) and York CCG (£3m)."
     found = amounts(full_nlp, text)
