@@ -132,6 +132,8 @@ class OrgRecognizer:
         self.title_words = set(lex["title_words"])
         self.non_org_heads = set(lex["non_org_heads"])
         self.provider_words = set(lex["provider_words"])
+        self.regional_descriptors = set(lex.get("regional_descriptors", []))
+        self.leading_modifiers = set(lex.get("leading_modifiers", []))
         self.merge_verbs = set(lex["merge_verbs"])
         self.merge_re = re.compile(
             r"\b(?:" + "|".join(sorted(self.merge_verbs, key=len, reverse=True)) + r")\b",
@@ -268,6 +270,14 @@ class OrgRecognizer:
             ):
                 start += 1
                 continue
+            # a sentence-initial adjective the tagger may read as a name ("Neighbouring")
+            if (
+                tok.is_sent_start
+                and tok.text in self.leading_modifiers
+                and self._has_proper(list(doc[start + 1 : end]))
+            ):
+                start += 1
+                continue
             # a sentence-initial common noun before a connector ("Councillors on Kent
             # County Council")
             if (
@@ -288,6 +298,12 @@ class OrgRecognizer:
                         and group[0].pos_ in _NON_NAME_POS
                     )
                     or any(t.ent_type_ in ("DATE", "TIME") for t in group)
+                    # a place adverbial before the name ("On Teesside, Stockton CCG"):
+                    # a list of names joined by commas ends in "and"
+                    or (
+                        self._after_preposition(doc, start)
+                        and not any(t.lower_ in ("and", "&") for t in doc[comma:end])
+                    )
                     # "Jane Smith, Kent ICB’s chief executive" (in a plural list the stock
                     # NER often reads place names as persons)
                     or (
@@ -302,6 +318,14 @@ class OrgRecognizer:
                     continue
             break
         return start
+
+    @staticmethod
+    def _after_preposition(doc: Doc, start: int) -> bool:
+        """Whether doc[start] opens the object of a preposition ("in the South East")."""
+        k = start - 1
+        while k >= 0 and doc[k].pos_ == "DET":
+            k -= 1
+        return k >= 0 and doc[k].pos_ == "ADP"
 
     def _has_proper(self, toks: list[Token]) -> bool:
         return any(
@@ -386,7 +410,12 @@ class OrgRecognizer:
             if run >= hstart:
                 continue
             toks = list(doc[run:hstart])
-            if not self._has_proper(toks):
+            # regional services are named by compass points alone ("South West Ambulance
+            # Service")
+            regional = any(t.text in self.regional_descriptors for t in toks) and any(
+                t.text in self.compass for t in toks
+            )
+            if not self._has_proper(toks) and not regional:
                 continue
             proper = [t for t in toks if t.text not in self.descriptors]
             if (

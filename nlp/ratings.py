@@ -172,6 +172,8 @@ class RatingExtractor:
         self.kind_nouns = set(lex["kind_nouns"])
         self.rater_cues = set(lex["rater_cues"])
         self.year_cues = set(lex["year_cues"])
+        self.service_nouns = set(lex["service_nouns"])
+        self.count_nouns = set(lex["count_nouns"]) | self.kind_nouns
 
     # ------------------------------------------------------------------ structure
 
@@ -289,7 +291,7 @@ class RatingExtractor:
         occ = _Occ(s, e, value)
         if value == "special measures":
             if doc[s].lower_ == "regime" and not re.search(
-                r"\b(?:in|into|out of|leave|exit|from)\s+(?:the|this|that)\s+$",
+                r"\b(?:in|into|out of|leave|exit|from|enter(?:s|ed|ing)?)\s+(?:the|this|that)\s+$",
                 before,
                 re.IGNORECASE,
             ):
@@ -326,6 +328,8 @@ class RatingExtractor:
             ):
                 return None
             # service-, ward- and domain-level ratings are not the body's rating
+            if self._service_level(doc, s):
+                return None
             k = e
             while k < ce and (doc[k].text in QUOTES or doc[k].lower_ in self.rating_nouns):
                 k += 1
@@ -452,7 +456,11 @@ class RatingExtractor:
         for other in occs:
             if other is not occ and other.scope is not None:
                 excluded.update(range(*other.scope))
-        years = [y for y in self._years(doc, unit.start, unit.end) if y[0] not in excluded]
+        years = [
+            y
+            for y in self._years(doc, unit.start, unit.end)
+            if y[0] not in excluded and self._same_clause(doc, occ.start, y[0])
+        ]
         found = pick(years)
         if found:
             return found
@@ -533,6 +541,58 @@ class RatingExtractor:
             steps += 1
         return tok
 
+    @staticmethod
+    def _rating_token(doc: Doc, i: int):
+        tok = doc[i]
+        if tok.lower_ == "requires" and tok.head.i != tok.i:
+            tok = tok.head  # the rating phrase "requires improvement" is itself a verb
+        return tok
+
+    def _service_level(self, doc: Doc, s: int) -> bool:
+        """Whether the rating is given to a service, ward or domain ("maternity services were
+        rated inadequate", "inspectors rated its surgical unit good") or by a draft report
+        ("the draft report rated it inadequate"), read from the rating verb's subject and
+        object."""
+        verb = self._governor(self._rating_token(doc, s))
+        for _ in range(2):
+            args = [
+                c
+                for c in verb.children
+                if c.dep_ in ("nsubj", "nsubjpass") or (c.dep_ == "dobj" and c.i < s)
+            ]
+            if args:
+                break
+            if verb.dep_ not in ("xcomp", "acomp", "oprd") or verb.head.i == verb.i:
+                return False
+            verb = verb.head
+        for arg in args:
+            if any(c.lower_ in self.draft_words for c in arg.children):
+                return True
+            if arg.lower_ in self.service_nouns and arg.i not in self._org_tokens:
+                return True
+        return False
+
+    def _same_clause(self, doc: Doc, i: int, j: int) -> bool:
+        """Whether token j (a year) belongs to the clause of token i (a rating) by the parse:
+        not in a relative clause or a coordinated clause of its own ("A, which was rated good
+        in 2018-19, is now outstanding"; "entered special measures in 2020 and has since been
+        rated requires improvement")."""
+        vi = self._governor(self._rating_token(doc, i))
+        vj = self._governor(doc[j])
+        if vi.i == vj.i:
+            return True
+        for low, high in ((vi, vj), (vj, vi)):
+            tok = low
+            steps = 0
+            while tok.head.i != tok.i and steps < 12:
+                if tok.dep_ in ("relcl", "conj"):
+                    break
+                tok = tok.head
+                steps += 1
+                if tok.i == high.i:
+                    return True
+        return False
+
     def _clause_targets(self, unit: _Unit, occ: _Occ, mentions: list[Span]) -> list[Span]:
         """The named bodies in the rating's own clause ("X said Y was rated good" rates Y
         only): by the parse, else by punctuation; all of the sentence's bodies where neither
@@ -560,11 +620,18 @@ class RatingExtractor:
         return [m for m in mentions if m.start in chosen]
 
     def _has_count(self, doc: Doc, unit: _Unit) -> bool:
+        """A count of bodies ("24 groups were rated outstanding", "four are rated good"), not
+        any number ("after a challenge running to 300 pages")."""
         for tok in doc[unit.start : unit.end]:
             if (
                 tok.like_num
                 and not re.fullmatch(r"(?:19|20)\d{2}", tok.text)
                 and tok.ent_type_ not in ("DATE", "TIME", "MONEY", "PERCENT")
+                and (
+                    tok.dep_ not in ("nummod", "quantmod", "compound", "npadvmod", "pobj")
+                    or tok.head.lower_ in self.count_nouns
+                    or (tok.dep_ == "pobj" and tok.head.lower_ == "of")
+                )
             ):
                 return True
         return False
