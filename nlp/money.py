@@ -409,6 +409,10 @@ _YEAR_RE = re.compile(
 _YEAR_TO_MARCH_RE = re.compile(
     r"\byear\s+(?:to|ending|ended|end)\s+(?:31(?:st)?\s+)?March\s+((?:19|20)\d{2})\b",
     re.IGNORECASE)
+_NOT_PERIOD_BEFORE_RE = re.compile(
+    r"\b(?:built|opened|constructed|founded|established|erected|completed|designed|"
+    r"dat(?:ing|es|ed)\s+(?:back\s+)?(?:from|to)|since|until)\s+(?:in\s+)?(?:the\s+)?$",
+    re.IGNORECASE)
 _MONTH_BEFORE_RE = re.compile(rf"(?:{_MONTHS})\s*$", re.IGNORECASE)
 _CLAUSE_SPLIT_RE = re.compile(
     r";|:\s|\s[–—]\s|\s-\s|,\s+(?=(?:but|although|though|while|whereas|yet)\b)|\(|\)"
@@ -536,9 +540,14 @@ class _Context:
             period = f"{end_year - 1}-{end_year % 100:02d}"
             years.append(_Year(m.start(), m.end(), period, True, False))
             taken.append(m.span())
+        fiscal_starts = [int(y.period[:4]) for y in years]
+        floor = min(fiscal_starts) - 10 if fiscal_starts else 0
         for m in _YEAR_RE.finditer(text):
             if any(s <= m.start() < e for s, e in taken):
                 continue
+            if int(m.group(1)) < floor or _NOT_PERIOD_BEFORE_RE.search(
+                    text, max(0, m.start() - 30), m.start()):
+                continue  # a building's date ("opened in 1968"), not a reporting period
             after = text[m.end():m.end() + 2]
             if after[:1] == " " and after[1:2].isupper():
                 continue  # part of a name ("the 2012 Olympics")

@@ -432,6 +432,18 @@ def test_this_year_is_pinned_by_a_year_in_its_clause(blank_money):
     assert one(blank_money, text)["period"] == "2023-24"
 
 
+def test_building_dates_are_not_periods(blank_money):
+    text = "The main block, which opened in 1968, has a repair backlog of £41m."
+    assert one(blank_money, text)["period"] is None
+    text = "Its 2021-22 accounts show a £3m surplus. Wards dating from 1972 need £9m of repairs."
+    assert [a["period"] for a in amounts(blank_money, text)] == ["2021-22", "2021-22"]
+
+
+def test_years_far_before_the_reporting_years_are_not_periods(blank_money):
+    text = "In 2019-20 the trust lost £5m. The estate, a 1961 design, needs £2m of work."
+    assert [a["period"] for a in amounts(blank_money, text)] == ["2019-20", "2019-20"]
+
+
 def test_years_are_not_carried_into_a_new_paragraph(full_nlp):
     text = ("Auditors met on Monday. They reviewed six hospitals. Leeds Teaching Hospitals NHS "
             "Trust ended 2019-20 with a £2m surplus.\n\n"
