@@ -568,7 +568,10 @@ class RatingExtractor:
         for arg in args:
             if any(c.lower_ in self.draft_words for c in arg.children):
                 return True
-            if arg.lower_ in self.service_nouns and arg.i not in self._org_tokens:
+            if any(
+                t.lower_ in self.service_nouns and t.i not in self._org_tokens
+                for t in (arg, *arg.conjuncts)
+            ):
                 return True
         return False
 
@@ -643,9 +646,9 @@ class RatingExtractor:
                 return "any"
             if tok.lower_ in self.anaphor_nouns and tok.i > unit.start:
                 left = doc[max(unit.start, tok.i - 3) : tok.i]
-                if any(t.lower_ in ("the", "this") for t in left) and not any(
-                    t.like_num for t in left
-                ):
+                det = [t.i for t in left if t.lower_ in ("the", "this")]
+                # "the trust", not "the 11 trusts" (a number before the article is no count)
+                if det and not any(t.like_num for t in doc[det[-1] : tok.i]):
                     return (
                         "trust"
                         if tok.lower_ == "trust"
