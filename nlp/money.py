@@ -784,6 +784,10 @@ def _role_from_context(ctx: _Context, f: _Found, prev_end: int, next_start: int
         if last is not None:
             if of_role and _norm_phrase(window[last[0]:last[1]]) in lex.weak_left:
                 return of_role, "of", positive
+            if last[2] == "cost" and ctx.parsed:
+                paid = _payee_role(ctx, f)
+                if paid is not None:
+                    return paid, "payee", positive
             return last[2], "left", positive
     if of_role:
         return of_role, "of", positive
@@ -803,6 +807,8 @@ def _role_from_context(ctx: _Context, f: _Found, prev_end: int, next_start: int
             role = (lex.cue_role.get(cur.lower_) or lex.cue_role.get(cur.lemma_.lower())
                     or (lex.head_verbs.get(cur.lemma_.lower()) or lex.head_verbs.get(cur.lower_)
                         if cur.pos_ == "VERB" else None))
+            if role == "cost":
+                role = _payee_role(ctx, f) or role
             if role:
                 return role, "head", positive
     # the nearest cue in the clause, then in the sentence
@@ -810,6 +816,40 @@ def _role_from_context(ctx: _Context, f: _Found, prev_end: int, next_start: int
     if nearest:
         return nearest, "nearest", positive
     return "other", "default", positive
+
+
+_PAY_LEMMAS = frozenset({"pay"})
+_PUBLIC_TYPES = frozenset({"provider", "commissioner", "national_body", "government"})
+
+
+def _payee_role(ctx: _Context, f: _Found) -> str | None:
+    """What a payment named by its payee is: money paid to an NHS body or a department is
+    funding ("agreed to pay Redwater CCG £5.7m"), money paid to a supplier is the value of its
+    contract ("pay a partner, Northgate Clinical Ltd, up to £2.5m")."""
+    span = ctx.doc.char_span(f.start, f.end, alignment_mode="expand")
+    if span is None:
+        return None
+    verb = span.root
+    for _ in range(3):
+        if verb.head is verb:
+            break
+        verb = verb.head
+        if verb.pos_ == "VERB":
+            break
+    if verb.lemma_.lower() not in _PAY_LEMMAS:
+        return None
+    for c in verb.children:
+        if c.dep_ not in ("dative", "dobj") or c.i in ctx.amount_tokens:
+            continue
+        for cand in [c, *(a for a in c.children if a.dep_ == "appos")]:
+            mention = ctx.token_org.get(cand.i)
+            if mention is None:
+                continue
+            if mention.type in _PUBLIC_TYPES:
+                return "funding"
+            if mention.type == "company":
+                return "contract_value"
+    return None
 
 
 def _compound_role(ctx: _Context, f: _Found, right: str) -> str | None:
@@ -1073,6 +1113,11 @@ class _OrgResolver:
             return mention.name if self.ctx.owner_ok(mention) else None
         if tok.lower_ in self.lex.collective:
             return _NONE
+        for c in tok.children:
+            # "the cost of Saltmarsh's new hospital": the possessor of the thing paid for
+            if c.dep_ == "poss" and c.i in self.ctx.token_org:
+                mention = self.ctx.token_org[c.i]
+                return mention.name if self.ctx.owner_ok(mention) else None
         return None
 
     def owner(self, f: _Found, prev_owner: str | None) -> str | None:

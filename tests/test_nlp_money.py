@@ -529,6 +529,23 @@ def test_money_set_aside_is_a_budget(blank_money):
     assert one(blank_money, "The board has set aside £300,000 for winter.")["role"] == "budget"
 
 
+def test_payment_to_an_nhs_body_is_funding_to_a_supplier_a_contract(full_nlp):
+    text = "NHS England has agreed to pay Leeds West CCG £3.1m to settle the dispute."
+    a = one(full_nlp, text)
+    assert (a["role"], a["org"]) == ("funding", "Leeds West CCG")
+    text = ("Airedale NHS Foundation Trust will pay a software partner, Medway Software Ltd, up "
+            "to £1.5m for training.")
+    a = one(full_nlp, text)
+    assert (a["role"], a["org"]) == ("contract_value", "Airedale NHS Foundation Trust")
+
+
+def test_cost_of_a_possessed_thing_is_the_possessors(full_nlp):
+    text = ("Airedale NHS Foundation Trust has a plan. The estimated cost of Airedale’s new "
+            "hospital has risen from £480m to £530m.")
+    orgs = {a["org"] for a in amounts(full_nlp, text)}
+    assert orgs == {"Airedale NHS Foundation Trust"}
+
+
 # ---------------------------------------------------------------------------- owners
 
 
