@@ -9,7 +9,6 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-
 # Theme code and data do not change extracted facts.
 _NOT_EXTRACTION = ("embed", "themes", "theme_", "plot", "__init__")
 
@@ -28,6 +27,6 @@ def pipeline_version() -> str:
             continue
         if path.name.startswith(_NOT_EXTRACTION):
             continue
-            digest.update(path.relative_to(root).as_posix().encode())
-            digest.update(path.read_bytes())
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:12]

@@ -161,3 +161,4 @@ def test_connect_errors_are_one_line(tmp_path):
         db.connect(bad)
     with pytest.raises(db.StoreError, match="no database"):
         db.connect(tmp_path / "missing.duckdb", create=False)
+
