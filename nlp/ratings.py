@@ -842,7 +842,16 @@ class RatingExtractor:
                             )
                 continue
             if mentions:
-                continue  # all named bodies already took their rating from a relative clause
+                # the bodies took a rating from a relative clause; the main clause can rate
+                # its own subject too ("A, which was rated inadequate in 2016, is now rated
+                # good")
+                for occ in rest:
+                    verb = self._governor(self._rating_token(doc, occ.start))
+                    for m in mentions:
+                        if self._governor(m.root).i == verb.i:
+                            period = self._period(doc, unit, occ, occs, m._.org_type, default_fy)
+                            add(m, occ, unit, period)
+                continue
             targets: list[Span] = []
             if self._indefinite(doc, unit):
                 for later in unit_mentions[ui + 1 : ui + 3]:

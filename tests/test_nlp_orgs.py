@@ -203,3 +203,31 @@ def test_count_of_bodies_in_an_area_is_not_a_body(nlp):
 def test_gazetteer_word_opening_a_sentence_as_common_word(nlp):
     assert orgs_of(nlp, "Labour costs rose sharply at the trust.") == {}
     assert orgs_of(nlp, "Labour said the plan would fail.")["Labour"]["type"] == "other"
+
+
+def test_regional_ambulance_service_named_by_compass_points(nlp):
+    got = orgs_of(nlp, "South Western Ambulance Service NHS Foundation Trust recruited 200 staff.")
+    assert got["South Western Ambulance Service NHS Foundation Trust"]["type"] == "provider"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("On Wearside, Sunderland CCG agreed the plan.", "Sunderland CCG"),
+        (
+            "Elsewhere in the South West, Cornwall Partnership NHS Foundation Trust opened a unit.",
+            "Cornwall Partnership NHS Foundation Trust",
+        ),
+        # a comma list of places ending in "and" is still one name
+        (
+            "Residents in Ashby, Coalville and Hinckley CCG were consulted.",
+            "Ashby, Coalville and Hinckley CCG",
+        ),
+        (
+            "Nearby Hillside Community Hospital NHS Trust kept its beds.",
+            "Hillside Community Hospital NHS Trust",
+        ),
+    ],
+)
+def test_place_adverbials_and_leading_adjectives_stay_outside_names(nlp, text, name):
+    assert list(orgs_of(nlp, text)) == [name]

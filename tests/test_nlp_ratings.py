@@ -228,3 +228,55 @@ def test_unknown_place_opening_a_sentence_still_names_a_body(nlp):
     assert ratings(nlp, "The inadequate-rated trust, Wexford Hospitals Trust, appealed.") == {
         ("Wexford Hospitals Trust", "inadequate", None)
     }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Surgical services at Fernley NHS Trust were rated inadequate, and urgent care at the "
+        "trust was rated requires improvement.",
+        "Fernley NHS Trust opened a clinic. Inspectors rated its maternity service good.",
+        "Fernley NHS Trust challenged the findings. The draft report rated it inadequate overall.",
+    ],
+)
+def test_service_subjects_and_draft_reports_give_no_rating(nlp, text):
+    assert ratings(nlp, text) == set()
+
+
+def test_coordinated_service_subject_after_the_body_rating(nlp):
+    got = ratings(
+        nlp,
+        "Fernley NHS Trust was rated good, though its community mental health services remain "
+        "rated inadequate.",
+    )
+    assert got == {("Fernley NHS Trust", "good", None)}
+
+
+def test_a_number_of_pages_is_no_count_of_bodies(nlp):
+    got = ratings(
+        nlp,
+        "Fernley NHS Trust appealed. After a review running to 400 pages, the final report "
+        "published in March 2021 rated the trust good.",
+    )
+    assert got == {("Fernley NHS Trust", "good", "2021")}
+
+
+def test_year_of_a_relative_clause_is_not_the_main_rating_year(nlp):
+    got = ratings(
+        nlp,
+        "NHS England published its 2017-18 ratings. Beacon CCG, which was rated inadequate in "
+        "2015-16, was rated good.",
+    )
+    assert got == {("Beacon CCG", "inadequate", "2015-16"), ("Beacon CCG", "good", "2017-18")}
+
+
+def test_entering_the_regime_and_a_later_rating_in_a_coordinated_clause(nlp):
+    got = ratings(
+        nlp,
+        "Special measures were imposed on many trusts that year. Marlow Vale NHS Trust entered "
+        "the regime in May 2016 and has since been rated good.",
+    )
+    assert got == {
+        ("Marlow Vale NHS Trust", "special measures", "2016"),
+        ("Marlow Vale NHS Trust", "good", None),
+    }
