@@ -732,6 +732,9 @@ def stats(db_path: Path | None, fmt: str) -> None:
 # ----------------------------------------------------------------------------- themes
 
 
+EMBED_BATCH = 512
+
+
 def update_themes_job(con: duckdb.DuckDBPyConnection, *, recluster: bool = False,
                       progress: Callable[[str], None] | None = None) -> dict[str, int]:
     """Embed stories that have no vector yet, then bring themes up to date with all stories
@@ -741,16 +744,19 @@ def update_themes_job(con: duckdb.DuckDBPyConnection, *, recluster: bool = False
     from store import themes as store_themes
 
     embedder = Embedder()
-    todo = store_themes.stories_without_embeddings(con, embedder.model_id)
-    if todo:
+    embedded = 0
+    # In batches, each saved as it is done, so an interrupted backlog keeps its progress.
+    while todo := store_themes.stories_without_embeddings(con, embedder.model_id,
+                                                          limit=EMBED_BATCH):
         if progress:
-            progress(f"Embedding {len(todo)} stories")
+            progress(f"Embedding stories ({embedded} done)")
         vectors = embedder.embed_stories([(headline, body) for _, headline, body in todo])
         store_themes.save_embeddings(con, [sid for sid, _, _ in todo], vectors,
                                      embedder.model_id)
+        embedded += len(todo)
     story_ids, vectors = store_themes.load_embeddings(con, embedder.model_id)
     if not story_ids:
-        return {"embedded": len(todo), "stories": 0, "themes": 0}
+        return {"embedded": embedded, "stories": 0, "themes": 0}
     if progress:
         progress(f"Clustering {len(story_ids)} stories")
     rows = store_themes.load_theme_state(con)
@@ -758,7 +764,7 @@ def update_themes_job(con: duckdb.DuckDBPyConnection, *, recluster: bool = False
     state = update_themes(vectors, story_ids, store_themes.story_texts(con, story_ids),
                           previous, full_recluster=recluster)
     store_themes.save_theme_state(con, state.to_dict())
-    return {"embedded": len(todo), "stories": len(story_ids),
+    return {"embedded": embedded, "stories": len(story_ids),
             "themes": len(state.active(THEME))}
 
 
@@ -835,10 +841,16 @@ def theme(theme_id: int, db_path: Path | None, as_json: bool) -> None:
                f"{head['level']}, {head['status']})")
     if head.get("keywords"):
         click.echo("Key phrases: " + ", ".join(head["keywords"]))
-    print_table(detail.get("examples", []), title="Example stories")
-    print_table(detail.get("organisations", []), title="Organisations most involved")
-    print_table(detail.get("amounts", []), title="Largest amounts")
-    print_table(detail.get("ratings", []), title="Ratings")
+    sections = [
+        ("examples", "Example stories", ["story_date", "headline", "score"]),
+        ("organisations", "Organisations most involved", ["name", "type", "stories", "mentions"]),
+        ("amounts", "Largest amounts", ["value_gbp", "role", "org_name", "period", "text"]),
+        ("ratings", "Ratings", ["org_name", "rating", "period", "rater", "published"]),
+        ("events", "Events (the same news reported several times)", ["theme_id", "size", "label"]),
+        ("changes", "History", ["changed_at", "kind", "other_ids", "detail"]),
+    ]
+    for key, title, columns in sections:
+        print_table(detail.get(key, []), columns=columns, title=title)
 
 
 def _json_default(value: Any) -> Any:
