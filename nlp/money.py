@@ -959,9 +959,16 @@ class _OrgResolver:
                     return _NONE
         if any(c.dep_ == "prep" and c.lower_ == "in" for c in tok.children):
             return _NONE
-        if any(c.dep_ == "poss" for c in tok.children):
-            # "fined its sexual health provider": a body related to another, named later if
-            # at all ("its contract with the provider, Brightwell Ltd, ...")
+        poss = next((c for c in tok.children if c.dep_ == "poss"), None)
+        if poss is not None:
+            # "its local health system" is the ICB itself when the ICB is what "its" means;
+            # "fined its sexual health provider" is another body, named later if at all
+            # ("its contract with the provider, Brightwell Ltd, ...")
+            if poss.lower_ in _PRONOUNS_SINGULAR or poss.lower_ in _PRONOUNS_PLURAL:
+                owner = self.resolve_pronoun(poss, None)
+                mention = next((o for o in self.ctx.orgs if o.name == owner), None)
+                if mention is not None and mention.type in types:
+                    return owner
             return self._named_after(tok, types)
         floor = self._story_floor(tok.idx)
         mods = [t.lower_ for t in tok.doc[tok.left_edge.i:tok.i]

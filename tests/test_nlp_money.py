@@ -718,6 +718,12 @@ def test_a_trust_speaking_of_its_own_plans_owns_the_money(full_nlp):
     assert one(full_nlp, text)["org"] == "Airedale NHS Foundation Trust"
 
 
+def test_its_system_is_the_board_itself(full_nlp):
+    text = ("NHS Humber and North Yorkshire Integrated Care Board expects its local health "
+            "system to end 2023-24 with a deficit of £6m.")
+    assert one(full_nlp, text)["org"] == "NHS Humber and North Yorkshire Integrated Care Board"
+
+
 def test_owner_in_brackets(full_nlp):
     text = "The largest overspends were at Hull CCG (£4m) and York CCG (£3m)."
     found = amounts(full_nlp, text)
