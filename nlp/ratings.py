@@ -118,6 +118,7 @@ class _Occ:
     implied_in: bool = False  # "taken out of special measures" implies it was in
     scope: tuple[int, int] | None = None  # tokens where its own year is looked for
     period: str | None = None
+    kept: bool = False  # "kept its good rating": the current rating, held again
 
 
 @dataclass
@@ -174,6 +175,12 @@ class RatingExtractor:
         self.year_cues = set(lex["year_cues"])
         self.service_nouns = set(lex["service_nouns"])
         self.count_nouns = set(lex["count_nouns"]) | self.kind_nouns
+        self.retain_lemmas = set(lex["retain_lemmas"])
+        self.report_words = set(lex["report_words"])
+        self.publish_re = re.compile(
+            r"\b(?:" + "|".join(re.escape(w) for w in lex["publish_words"]) + r")\b",
+            re.IGNORECASE,
+        )
 
     # ------------------------------------------------------------------ structure
 
@@ -302,7 +309,8 @@ class RatingExtractor:
         else:
             prev_lemmas = [t.lower_ for t in prev[:4]]
             strong = any(lem in self.strong_cues for lem in prev_lemmas) or (
-                doc[s].dep_ in ("oprd", "acomp", "xcomp", "dobj", "attr")
+                # "rated good in 2019 and outstanding at its latest inspection"
+                doc[s].dep_ in ("oprd", "acomp", "xcomp", "dobj", "attr", "conj")
                 and doc[s].head.lower_ in self.strong_cues
             )
             weak = any(lem in self.cue_lemmas for lem in prev_lemmas) or any(
@@ -346,6 +354,7 @@ class RatingExtractor:
                 lem in self.prior_lemmas for lem in after[:4]
             ):
                 occ.role = "prior"
+                occ.kept = any(lem in self.retain_lemmas for lem in prev_lemmas[:4])
             elif near and near[0] in ("to", "into"):
                 occ.role = "new"
         if any(w in clause_words for w in self.draft_words):
@@ -442,7 +451,8 @@ class RatingExtractor:
         if occ.scope is not None:
             found = pick(self._years(doc, *occ.scope))
             if found or occ.role == "prior":
-                return found or relative
+                # an annual rating kept is the one for the year the document reports
+                return found or relative or (default_fy if annual and occ.kept else None)
             if occ.role == "old":
                 if not annual:
                     return None
@@ -488,7 +498,8 @@ class RatingExtractor:
     ) -> list[Span] | None:
         k = occ.start - 1
         steps = 0
-        while k >= unit.start and steps < 8:
+        # "A, which came out of special measures after moving up from inadequate to good"
+        while k >= unit.start and steps < 14:
             tok = doc[k]
             if tok.lower_ in ("which", "who"):
                 j = k
@@ -607,6 +618,11 @@ class RatingExtractor:
         if tok.lower_ == "requires" and tok.head.i != tok.i:
             tok = tok.head  # the rating phrase "requires improvement" is itself a verb
         verb = self._governor(tok)
+        # a participle after the body it rates ("A, rated good in 2021, is not affected")
+        if verb.dep_ in ("acl", "relcl"):
+            modified = [m for m in mentions if m.start <= verb.head.i < m.end]
+            if modified:
+                return modified
         same = [m for m in mentions if self._governor(m.root).i == verb.i]
         if not same:
             cs, ce = self._clause(doc, unit, occ.start, occ.end)
