@@ -559,24 +559,41 @@ class RatingExtractor:
             tok = tok.head  # the rating phrase "requires improvement" is itself a verb
         return tok
 
-    def _service_level(self, doc: Doc, s: int) -> bool:
-        """Whether the rating is given to a service, ward or domain ("maternity services were
-        rated inadequate", "inspectors rated its surgical unit good") or by a draft report
-        ("the draft report rated it inadequate"), read from the rating verb's subject and
-        object."""
+    def _subjects(self, doc: Doc, s: int, through: tuple[str, ...]) -> list:
+        """The subject (and object, before the rating) of the rating's verb, looked for up
+        through the given dependency labels."""
         verb = self._governor(self._rating_token(doc, s))
-        for _ in range(2):
+        for _ in range(3):
             args = [
                 c
                 for c in verb.children
                 if c.dep_ in ("nsubj", "nsubjpass") or (c.dep_ == "dobj" and c.i < s)
             ]
             if args:
-                break
-            if verb.dep_ not in ("xcomp", "acomp", "oprd") or verb.head.i == verb.i:
-                return False
+                return args
+            if verb.dep_ not in through or verb.head.i == verb.i:
+                return []
             verb = verb.head
-        for arg in args:
+        return []
+
+    def _indefinite_subject(self, doc: Doc, s: int) -> bool:
+        """ "A GP practice in Kent has been rated inadequate": an unnamed body, named in the
+        sentences after."""
+        for arg in self._subjects(doc, s, ("xcomp", "acomp", "oprd", "conj")):
+            if (
+                arg.lower_ in self.kind_nouns
+                and arg.i not in self._org_tokens
+                and any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in arg.children)
+            ):
+                return True
+        return False
+
+    def _service_level(self, doc: Doc, s: int) -> bool:
+        """Whether the rating is given to a service, ward or domain ("maternity services were
+        rated inadequate", "inspectors rated its surgical unit good") or by a draft report
+        ("the draft report rated it inadequate"), read from the rating verb's subject and
+        object."""
+        for arg in self._subjects(doc, s, ("xcomp", "acomp", "oprd")):
             if any(c.lower_ in self.draft_words for c in arg.children):
                 return True
             if any(
@@ -836,6 +853,19 @@ class RatingExtractor:
                     for m in mentions:
                         add(m, gocc, unit, None)
             rest = [o for i, o in enumerate(occs) if i not in handled]
+            # the body named in the sentences after an unnamed subject ("A practice in Kent
+            # was rated inadequate. Inspectors who visited Oak Surgery ...")
+            unnamed = [o for o in rest if self._indefinite_subject(doc, o.start)]
+            if unnamed:
+                later = next((ms[0] for ms in unit_mentions[ui + 1 : ui + 3] if ms), None)
+                for occ in unnamed if later is not None else []:
+                    add(
+                        later,
+                        occ,
+                        unit,
+                        self._period(doc, unit, occ, occs, later._.org_type, default_fy),
+                    )
+                rest = [o for o in rest if o not in unnamed]
             if not rest:
                 continue
             if free:
