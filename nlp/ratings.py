@@ -130,6 +130,7 @@ class _Entry:
     occ: _Occ
     unit: _Unit
     implied: bool = False
+    kind: str = ""  # the rated body's organisation type
 
 
 class RatingExtractor:
@@ -787,6 +788,7 @@ class RatingExtractor:
                     occ,
                     unit,
                     implied=implied,
+                    kind=org_span._.org_type,
                 )
             )
 
@@ -943,10 +945,43 @@ class RatingExtractor:
                             implied=True,
                         )
 
+        self._report_years(doc, units, unit_mentions, entries)
         results, spans = self._finish(doc, entries)
         doc.spans[SPAN_KEY] = spans
         doc._.ratings = results
         return doc
+
+    def _report_years(
+        self, doc: Doc, units: list[_Unit], unit_mentions: list[list[Span]], entries: list[_Entry]
+    ) -> None:
+        """An undated CQC rating takes the year of the inspection report described right after
+        it ("A moved up to good. The CQC's report, published in June 2023, praised ...")."""
+        index = {id(u): i for i, u in enumerate(units)}
+        for e in entries:
+            if (
+                e.period is not None
+                or e.implied
+                or e.kind != "provider"
+                or e.occ.role not in ("plain", "new")
+                or "special measures" in e.value
+            ):
+                continue
+            ui = index.get(id(e.unit))
+            if ui is None:
+                continue
+            for k in range(ui + 1, min(ui + 3, len(units))):
+                if any(m._.org_name != e.org for m in unit_mentions[k]):
+                    break  # another body's story
+                unit = units[k]
+                words = {t.lower_ for t in doc[unit.start : unit.end]}
+                if not words & self.report_words or not self.publish_re.search(
+                    doc[unit.start : unit.end].text
+                ):
+                    continue
+                years = [y for _, y, fy in self._years(doc, unit.start, unit.end) if not fy]
+                if len(years) == 1:
+                    e.period = years[0]
+                break
 
     def _numbered_groups(
         self, units: list[_Unit], by_unit: list[list[_Occ]], has_sm: bool, doc: Doc
