@@ -732,6 +732,10 @@ def _role_from_context(ctx: _Context, f: _Found, prev_end: int, next_start: int
     clause_left = text[c_start:q_start]
     for rx, role in lex.left_patterns:
         if rx.search(clause_left):
+            if role == "previous":  # "had valued it at £125m": what the text last valued
+                if ctx.previous is None or ctx.previous.story != f.story:
+                    continue
+                return ctx.previous.role, "previous", positive
             if role == "subject":  # "and up from £2.4bn": what the clause's subject is
                 got = _subject_role(ctx, f)
                 if got is None:

@@ -525,6 +525,12 @@ def test_consequence_after_a_comma_is_not_the_role(full_nlp):
     assert [a["role"] for a in amounts(full_nlp, text)] == ["savings", "savings", "gap"]
 
 
+def test_valued_it_at_takes_the_role_of_the_thing_valued(blank_money):
+    text = ("The contract is worth £12m a year. The board had first valued it at £70m in "
+            "total.")
+    assert [a["role"] for a in amounts(blank_money, text)] == ["contract_value", "contract_value"]
+
+
 def test_money_set_aside_is_a_budget(blank_money):
     assert one(blank_money, "The board has set aside £300,000 for winter.")["role"] == "budget"
 
