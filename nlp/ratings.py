@@ -382,6 +382,10 @@ class RatingExtractor:
             occ.scope = (max(cs, k - 1), end)
         elif occ.role == "prior":
             occ.scope = (s, ce)
+        elif doc[s].dep_ == "conj" and doc[s].head.lower_ in self.strong_cues:
+            # "rated good in 2019 and outstanding at its latest inspection": the year
+            # before the conjunction is the first rating's
+            occ.scope = (s, ce)
         return occ
 
     # ------------------------------------------------------------------ periods
@@ -454,6 +458,8 @@ class RatingExtractor:
             if found or occ.role == "prior":
                 # an annual rating kept is the one for the year the document reports
                 return found or relative or (default_fy if annual and occ.kept else None)
+            if occ.role == "plain":
+                return relative or (default_fy if annual else None)
             if occ.role == "old":
                 if not annual:
                     return None

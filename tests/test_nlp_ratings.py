@@ -280,3 +280,61 @@ def test_entering_the_regime_and_a_later_rating_in_a_coordinated_clause(nlp):
         ("Marlow Vale NHS Trust", "special measures", "2016"),
         ("Marlow Vale NHS Trust", "good", None),
     }
+
+
+def test_unnamed_rated_subject_is_the_body_named_next(nlp):
+    got = ratings(
+        nlp,
+        "A GP practice serving 6,000 patients in Ripon has been rated inadequate and placed in "
+        "special measures by the Care Quality Commission. Inspectors who visited Oakwood "
+        "Surgery in May found unread letters.",
+    )
+    assert got == {
+        ("Oakwood Surgery", "inadequate", None),
+        ("Oakwood Surgery", "special measures", None),
+    }
+
+
+def test_kept_annual_rating_takes_the_documents_year(nlp):
+    got = ratings(
+        nlp,
+        "NHS England published its 2016-17 CCG ratings. Ashdown CCG kept its outstanding "
+        "rating for a second year.",
+    )
+    assert got == {("Ashdown CCG", "outstanding", "2016-17")}
+
+
+def test_coordinated_rating_words_each_with_their_own_year(nlp):
+    got = ratings(
+        nlp, "Pennine Lakes NHS Trust was rated good in 2018 and outstanding at its latest visit."
+    )
+    assert got == {
+        ("Pennine Lakes NHS Trust", "good", "2018"),
+        ("Pennine Lakes NHS Trust", "outstanding", None),
+    }
+
+
+def test_participle_rates_the_body_it_follows(nlp):
+    got = ratings(
+        nlp,
+        "Riverside Hospitals NHS Trust, rated good by the CQC in 2020, is not affected by the "
+        "Fernley NHS Trust review.",
+    )
+    assert got == {("Riverside Hospitals NHS Trust", "good", "2020")}
+
+
+def test_undated_cqc_rating_takes_the_year_of_the_report_described_next(nlp):
+    got = ratings(
+        nlp,
+        "Fernley NHS Trust has moved up from requires improvement to good.\n\n"
+        "The Care Quality Commission's report, published in March 2021, praised its leaders.",
+    )
+    assert got == {
+        ("Fernley NHS Trust", "good", "2021"),
+        ("Fernley NHS Trust", "requires improvement", None),
+    }
+
+
+def test_family_practice_is_a_rated_gp_practice(nlp):
+    got = ratings(nlp, "Elmtree Family Practice was rated outstanding for the second time.")
+    assert got == {("Elmtree Family Practice", "outstanding", None)}
