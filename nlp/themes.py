@@ -62,6 +62,10 @@ class ThemeParams:
     recluster_share: float = 0.15  # unassigned share of stories that forces a re-cluster
     label_sample: int = 300  # stories per theme read to label it
     match_jaccard: float = 0.25  # member overlap for a new cluster to inherit an old id
+    # Topic words beside the embeddings (see ``topic_features``), up to this many stories:
+    lexical_below: int = 500
+    lexical_weight: float = 1.5  # norm of the word part relative to the unit embedding
+    lexical_dims: int = 100
 
 
 @dataclass
@@ -409,14 +413,28 @@ def refine(x: np.ndarray, labels: np.ndarray, iterations: int = 10) -> np.ndarra
     return labels
 
 
-def cluster(vectors: np.ndarray, params: ThemeParams | None = None) -> Clustering:
-    """Cluster stories into themes without being told how many (see module docstring)."""
+def cluster(
+    vectors: np.ndarray, params: ThemeParams | None = None, texts: Sequence[str] | None = None
+) -> Clustering:
+    """Cluster stories into themes without being told how many (see module docstring).
+
+    With ``texts`` (row-aligned) and at most ``lexical_below`` stories, the partition is
+    found on the embeddings joined with ``topic_features``; centroids, scores and outliers
+    are always in embedding space, so new stories can be assigned from vectors alone.
+    """
     params = params or ThemeParams()
-    x = _check_vectors(vectors)
-    n = len(x)
+    emb = _check_vectors(vectors)
+    n = len(emb)
     if n == 0:
         e = np.zeros(0, dtype=np.int64)
-        return Clustering(e, np.zeros((0, x.shape[1]), np.float32), np.zeros(0), e, x[:0])
+        return Clustering(e, np.zeros((0, emb.shape[1]), np.float32), np.zeros(0), e, emb[:0])
+    x = emb
+    if texts is not None and params.lexical_weight > 0 and 3 <= n <= params.lexical_below:
+        if len(texts) != n:
+            raise ValueError(f"{len(texts)} texts for {n} vectors")
+        words = topic_features(texts, params.lexical_dims, params.seed)
+        if words is not None:
+            x = _unit(np.hstack([emb, params.lexical_weight * words])).astype(np.float32)
     if n <= params.exact_below:  # small: every story is its own atom, exact Ward
         micro, micro_c = np.arange(n), x.copy()
     else:
@@ -430,8 +448,47 @@ def cluster(vectors: np.ndarray, params: ThemeParams | None = None) -> Clusterin
         k, _ = choose_cut(x, micro, merges, m, params)
         groups = cut_tree(merges, m, k)
     labels = refine(x, absorb_small(x, groups[micro], params.min_theme_size))
-    labels, centroids, scores = _finalise(x, labels, params)
+    labels, centroids, scores = _finalise(emb, labels, params)
+    if x is not emb:  # micro-clusters serve event search, which is in embedding space
+        micro_c = _unit(group_sums(emb, micro, m)).astype(np.float32)
     return Clustering(labels, centroids, scores, micro, micro_c)
+
+
+# Title-case words not opening a sentence: names of people, places and organisations.
+_NAME = re.compile(r"(?<![.!?:\n\"“‘]\s)(?<![.!?:\n\"“‘])(?<!^)\b[A-Z][a-z][\w'’-]*")
+
+
+def topic_text(text: str) -> str:
+    """The text without capitalised proper names, so that what it is *about* remains.
+
+    Sentence embeddings of a small regional collection group stories by the trusts and
+    towns they name; the topic words ("deficit", "strike", "inspection") are what themes
+    should share. All-capital acronyms (CQC, GP, ICB) are kept: they are topical.
+    """
+    return _NAME.sub(" ", text)
+
+
+def topic_features(texts: Sequence[str], dims: int = 100, seed: int = 0) -> np.ndarray | None:
+    """Unit rows of TF-IDF over the topic words of each text, reduced by truncated SVD
+    to at most ``dims``; None when no word is shared by two texts."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    stop = stop_words()
+    vec = TfidfVectorizer(
+        analyzer=lambda t: [p for p in phrases(topic_text(t), stop) if " " not in p],
+        sublinear_tf=True,
+        min_df=2,
+    )
+    try:
+        tf = vec.fit_transform(texts)
+    except ValueError:
+        return None
+    k = min(dims, tf.shape[0] - 1, tf.shape[1] - 1)
+    if k < 2:
+        return None
+    reduced = TruncatedSVD(k, random_state=seed).fit_transform(tf)
+    return _unit(reduced).astype(np.float32)
 
 
 def _finalise(x: np.ndarray, labels: np.ndarray, params: ThemeParams):
@@ -757,7 +814,7 @@ def update_themes(
 
     micro = None
     if not prev_themes or full_recluster:
-        result = cluster(x, params)
+        result = cluster(x, params, texts)
         micro = (result.micro_labels, result.micro_centroids)
         _apply_recluster(state, story_ids, texts, result, params, now)
     else:
@@ -780,7 +837,7 @@ def update_themes(
         present = set(story_ids)
         unassigned = sum(1 for s in story_ids if s not in state.members)
         if n and unassigned > max(params.min_theme_size, params.recluster_share * n):
-            result = cluster(x, params)
+            result = cluster(x, params, texts)
             micro = (result.micro_labels, result.micro_centroids)
             _apply_recluster(state, story_ids, texts, result, params, now)
         else:
