@@ -409,6 +409,13 @@ _YEAR_RE = re.compile(
 _YEAR_TO_MARCH_RE = re.compile(
     r"\byear\s+(?:to|ending|ended|end)\s+(?:31(?:st)?\s+)?March\s+((?:19|20)\d{2})\b",
     re.IGNORECASE)
+# a year that dates a comparison's baseline ("up from £2.4bn in 2020-21"), not the story
+_BASELINE_RE = re.compile(
+    r"\b(?:up|down|rising|falling|rose|fell|increased|decreased)\s+from\s+\S+\s+(?:in|for)\s+$"
+    r"|\bcompared\s+(?:with|to)\s+\S+\s+(?:in|for)\s+$", re.IGNORECASE)
+_BASELINE_AMOUNT_RE = re.compile(
+    r"\b(?:up|down|rising|falling|rose|fell|increased|decreased)\s+from\s+$"
+    r"|\bcompared\s+(?:with|to)\s+$", re.IGNORECASE)
 _NOT_PERIOD_BEFORE_RE = re.compile(
     r"\b(?:built|opened|constructed|founded|established|erected|completed|designed|"
     r"dat(?:ing|es|ed)\s+(?:back\s+)?(?:from|to)|since|until)\s+(?:in\s+)?(?:the\s+)?$",
@@ -1437,6 +1444,9 @@ class _PeriodResolver:
             return prev, "previous-sentence"
         para = ctx.paragraph_index(f.start)
         for other in reversed(found):
+            if _BASELINE_AMOUNT_RE.search(text, max(0, other.parsed.start - 30),
+                                          other.parsed.start):
+                continue  # "up from £2.4bn in 2020-21" is the past, not the story's year
             if (other.story == f.story and f.sent - other.sent <= 2 and other.period
                     and (ctx.paragraph_index(other.start) == para or other.org == f.org)):
                 return other.period, "recent-amount"
@@ -1461,7 +1471,9 @@ class _PeriodResolver:
             return None
         if ctx.paragraph_index(p_start) != ctx.paragraph_index(f.start) and not same_role:
             return None  # a new paragraph starts a new topic
-        ys = [y for y in ctx.years_between(p_start, p_end) if y.fiscal]
+        ys = [y for y in ctx.years_between(p_start, p_end)
+              if y.fiscal and not _BASELINE_RE.search(ctx.text, max(p_start, y.start - 40),
+                                                      y.start)]
         if not ys:
             return None
         if same_role and f.role not in {

@@ -432,6 +432,12 @@ def test_this_year_is_pinned_by_a_year_in_its_clause(blank_money):
     assert one(blank_money, text)["period"] == "2023-24"
 
 
+def test_a_comparisons_baseline_year_is_not_carried(blank_money):
+    text = ("Trusts spent £2.1bn on locums in 2022-23. The bill was up from £1.8bn in 2021-22. "
+            "Acute trusts accounted for £1.2bn of the total.")
+    assert [a["period"] for a in amounts(blank_money, text)] == ["2022-23", "2021-22", "2022-23"]
+
+
 def test_building_dates_are_not_periods(blank_money):
     text = "The main block, which opened in 1968, has a repair backlog of £41m."
     assert one(blank_money, text)["period"] is None
