@@ -395,9 +395,67 @@ class OrgRecognizer:
                 and tok.pos_ in ("NOUN", "VERB", "ADJ", "ADV")
             ):
                 continue  # a common word opening a sentence ("Labour costs rose")
+            if entry.get("place_suffix"):
+                # local branches named by their area ("Healthwatch Isle of Wight")
+                local = self._place_suffix_end(doc, end)
+                if local > end:
+                    name = doc[start:local].text
+                    out.append(
+                        _Mention(start, local, name, entry.get("local_type", "other"), "head")
+                    )
+                    continue
             text = doc[start:end].text
             out.append(_Mention(start, end, text, entry["type"], "gazetteer", gaz_name=gaz_name))
         return out
+
+    def _place_suffix_end(self, doc: Doc, end: int) -> int:
+        """End of the capitalised place name right after token ``end`` ("Isle of Wight")."""
+        k = end
+        while k < len(doc):
+            tok = doc[k]
+            if tok.is_sent_start or tok.is_space:
+                break
+            if self._name_like(tok) and tok.pos_ == "PROPN":
+                k += 1
+                continue
+            if (
+                k > end
+                and tok.lower_ in ("of", "upon", "on")
+                and k + 1 < len(doc)
+                and self._name_like(doc[k + 1])
+                and doc[k + 1].pos_ == "PROPN"
+            ):
+                k += 1
+                continue
+            break
+        return k
+
+    def _bracket_acronyms(self, doc: Doc, orgs: list[_Org], chosen: list[_Mention]) -> None:
+        """Multi-word short forms defined in brackets after a name ("... Integrated Care Board
+        (KM ICB)") are aliases of that name wherever they occur, not bodies of their own."""
+        defined: dict[str, _Org] = {}
+        for org in orgs:
+            for m in org.mentions:
+                e = m.end
+                if e >= len(doc) or doc[e].text != "(":
+                    continue
+                close = next(
+                    (k for k in range(e + 2, min(e + 5, len(doc))) if doc[k].text == ")"), None
+                )
+                inner = doc[e + 1 : close] if close is not None else None
+                if (
+                    inner is not None
+                    and len(inner) >= 2
+                    and all(_ACRONYM_RE.match(t.text) for t in inner)
+                ):
+                    defined.setdefault(inner.text, org)
+        if not defined:
+            return
+        for i, m in enumerate(chosen):
+            bare = doc[m.start : m.end].text
+            org = defined.get(bare)
+            if org is not None and org_key(org.name) != org_key(m.name):
+                chosen[i] = _Mention(m.start, m.end, org.name, org.type, "alias", bare=bare)
 
     def _head_mentions(self, doc: Doc) -> list[_Mention]:
         heads = self._head_spans(doc)
@@ -819,6 +877,8 @@ class OrgRecognizer:
                 if not any(k in taken for k in range(m.start, m.end)):
                     chosen.append(m)
                     taken.update(range(m.start, m.end))
+        orgs = self._group(chosen)
+        self._bracket_acronyms(doc, orgs, chosen)
         orgs = self._group(chosen)
         chosen += self._alias_mentions(doc, orgs, taken)
         chosen += self._partner_mentions(doc, chosen, taken)
