@@ -1439,6 +1439,9 @@ class _PeriodResolver:
                  and not self._clause_has_other_amount(f, y)]
         if years:
             return self._nearest(years, f), "sentence"
+        if f.parsed.per in ("year", "month"):
+            # a recurring sum ("£16.9m a year") is tied to a year only by its own sentence
+            return None, "rate"
         prev = self._previous_sentence_year(f)
         if prev:
             return prev, "previous-sentence"

@@ -438,6 +438,13 @@ def test_a_comparisons_baseline_year_is_not_carried(blank_money):
     assert [a["period"] for a in amounts(blank_money, text)] == ["2022-23", "2021-22", "2022-23"]
 
 
+def test_yearly_rates_are_not_carried_a_year(blank_money):
+    text = "The trust lost £4m in 2022-23. Its new bank saves about £30,000 a month in fees."
+    assert [a["period"] for a in amounts(blank_money, text)] == ["2022-23", None]
+    text = "The trust spent £1.1m a year on agency staff in 2022-23."
+    assert one(blank_money, text)["period"] == "2022-23"
+
+
 def test_building_dates_are_not_periods(blank_money):
     text = "The main block, which opened in 1968, has a repair backlog of £41m."
     assert one(blank_money, text)["period"] is None
