@@ -363,7 +363,19 @@ class OrgRecognizer:
                 pieces.append(last)
             else:
                 s, e = last
-                cut = next((k for k in range(s + 1, e - 1) if doc[k].lower_ in ("and", "&")), None)
+                # "A and B and C trusts": an "and" after a name-final word ("Leeds North and
+                # ...", "... County and ...") joins the conjuncts; otherwise the last one
+                # does and an earlier one belongs to a name ("Bath and North East Somerset
+                # and Wiltshire")
+                ands = [k for k in range(s + 1, e - 1) if doc[k].lower_ in ("and", "&")]
+                cut = next(
+                    (
+                        k
+                        for k in ands
+                        if doc[k - 1].text in self.compass or doc[k - 1].text in self.descriptors
+                    ),
+                    ands[-1] if ands else None,
+                )
                 if cut is not None and not self._compass_only(doc[s:cut]):
                     pieces.extend([(s, cut), (cut + 1, e)])
                 else:
