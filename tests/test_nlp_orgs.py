@@ -231,3 +231,38 @@ def test_regional_ambulance_service_named_by_compass_points(nlp):
 )
 def test_place_adverbials_and_leading_adjectives_stay_outside_names(nlp, text, name):
     assert list(orgs_of(nlp, text)) == [name]
+
+
+def test_local_healthwatch_is_named_by_its_area(nlp):
+    got = orgs_of(
+        nlp, "Healthwatch Isle of Man said patients were confused. Healthwatch England agreed."
+    )
+    assert set(got) == {"Healthwatch Isle of Man", "Healthwatch England"}
+
+
+def test_multi_word_bracketed_short_form_is_an_alias(nlp):
+    got = orgs_of(
+        nlp,
+        "The plan was backed by NHS Kent and Medway Integrated Care Board (KM ICB). "
+        "KM ICB's chief executive welcomed it.",
+    )
+    assert list(got) == ["NHS Kent and Medway Integrated Care Board"]
+    assert got["NHS Kent and Medway Integrated Care Board"]["aliases"] == ["KM ICB"]
+    assert len(got["NHS Kent and Medway Integrated Care Board"]["mentions"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        (
+            "The Brockley and Catford and Deptford trusts share a laboratory.",
+            {"Brockley and Catford Trust", "Deptford Trust"},
+        ),
+        (
+            "The Deptford North and Brockley and Catford trusts share a laboratory.",
+            {"Deptford North Trust", "Brockley and Catford Trust"},
+        ),
+    ],
+)
+def test_double_and_coordination_under_a_plural_head(nlp, text, names):
+    assert set(orgs_of(nlp, text)) == names
