@@ -830,6 +830,7 @@ def _role_from_context(ctx: _Context, f: _Found, prev_end: int, next_start: int
 
 
 _PAY_LEMMAS = frozenset({"pay"})
+_REQUEST_LEMMAS = frozenset({"ask", "request", "seek", "apply", "bid", "borrow", "petition"})
 _PUBLIC_TYPES = frozenset({"provider", "commissioner", "national_body", "government"})
 
 
@@ -1229,8 +1230,9 @@ class _OrgResolver:
                             if got is not None:
                                 return got
         if node.pos_ in ("VERB", "AUX") or any(c.dep_ in _SUBJECT_DEPS for c in node.children):
-            if role == "funding":
+            if role == "funding" and node.lemma_.lower() not in _REQUEST_LEMMAS:
                 # funding belongs to its recipient: "handed Bristol CCG £20m", "gave £5m to X"
+                # (but "asked NHS Improvement for £15m" is the asker's)
                 for c in node.children:
                     target = c if c.dep_ in ("dative", "dobj") and c.lower_ != "to" else None
                     if c.dep_ in ("dative", "prep") and c.lower_ in ("to", "for"):

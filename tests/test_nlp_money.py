@@ -743,6 +743,11 @@ def test_its_system_is_the_board_itself(full_nlp):
     assert one(full_nlp, text)["org"] == "NHS Humber and North Yorkshire Integrated Care Board"
 
 
+def test_funding_asked_for_is_the_askers(full_nlp):
+    text = "Airedale NHS Foundation Trust has asked NHS England for £9m of cash support."
+    assert one(full_nlp, text)["org"] == "Airedale NHS Foundation Trust"
+
+
 def test_owner_in_brackets(full_nlp):
     text = "The largest overspends were at Hull CCG (£4m) and York CCG (£3m)."
     found = amounts(full_nlp, text)
