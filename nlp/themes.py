@@ -54,7 +54,7 @@ class ThemeParams:
     micro_clusters: int | None = None  # default: round(sqrt(n)), within [8, 1000]
     max_themes: int = 40  # cuts of the dendrogram tried when choosing the number of themes
     exact_below: int = 500  # up to this many stories, Ward runs on the stories themselves
-    min_theme_size: int = 5
+    min_theme_size: int = 5  # lowered to n // 10 (at least 3) for collections under 50
     outlier_similarity: float = 0.2  # cosine to a theme centroid needed to join it
     event_similarity: float = 0.85
     event_probes: int = 3  # micro-clusters searched for each story's near-duplicates
@@ -64,7 +64,7 @@ class ThemeParams:
     match_jaccard: float = 0.25  # member overlap for a new cluster to inherit an old id
     # Topic words beside the embeddings (see ``topic_features``), up to this many stories:
     lexical_below: int = 500
-    lexical_weight: float = 1.5  # norm of the word part relative to the unit embedding
+    lexical_weight: float = 2.0  # norm of the word part relative to the unit embedding
     lexical_dims: int = 100
 
 
@@ -428,6 +428,8 @@ def cluster(
     if n == 0:
         e = np.zeros(0, dtype=np.int64)
         return Clustering(e, np.zeros((0, emb.shape[1]), np.float32), np.zeros(0), e, emb[:0])
+    # A theme of 5 stories is a tenth of 50: smaller collections have smaller themes.
+    params = replace(params, min_theme_size=min(params.min_theme_size, max(3, n // 10)))
     x = emb
     if texts is not None and params.lexical_weight > 0 and 3 <= n <= params.lexical_below:
         if len(texts) != n:
