@@ -806,6 +806,25 @@ def _people(docs: Sequence[str]) -> set[str]:
     return out
 
 
+def _drop_spelled_out(chosen: list[str]) -> list[str]:
+    """Keep one of an acronym and its spelled-out form ("ICB", "integrated care board")."""
+
+    def initials(p: str) -> str:
+        return "".join(w[0] for w in p.split() if w not in _CONNECTORS)
+
+    out: list[str] = []
+    for p in chosen:
+        short = _fold(p) if " " not in p else None
+        if any(
+            (short and " " in q and initials(q) == short)
+            or (" " in p and " " not in q and initials(p) == _fold(q))
+            for q in out
+        ):
+            continue
+        out.append(p)
+    return out
+
+
 def _display(usage: _Usage) -> str:
     """A topical phrase in lower case (acronyms kept: "CQC rating"); a name as written."""
     if usage.name:
@@ -860,6 +879,7 @@ def label_clusters(
                 elif u.name:
                     row_scores[i] *= name_weight
             chosen, keywords = pick_label(vocab, row_scores)
+        chosen = _drop_spelled_out(chosen)
         if not chosen:  # nothing shared by two stories: fall back on the first words
             words = [w for w in phrases(docs[0] if docs else "") if " " not in w]
             words = list(dict.fromkeys(words))
