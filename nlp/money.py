@@ -110,6 +110,7 @@ class _Lexicon:
     never_owner_types: frozenset[str]
     role_excluded_types: dict[str, frozenset[str]]
     object_owner_verbs: frozenset[str]
+    report_nouns: frozenset[str]
     owner_types: tuple[str, ...]
     abbreviations: dict[str, str]
     reporting_verbs: frozenset[str]
@@ -238,6 +239,7 @@ def _compile_lexicon(data: dict[str, Any]) -> _Lexicon:
         role_excluded_types={role: frozenset(types) for role, types in
                              orgs.get("role_excluded_types", {}).items()},
         object_owner_verbs=frozenset(orgs.get("object_owner_verbs", [])),
+        report_nouns=frozenset(orgs.get("report_nouns", [])),
         owner_types=tuple(orgs["owner_types"]),
         abbreviations={k.lower(): v.lower() for k, v in orgs["abbreviations"].items()},
         reporting_verbs=frozenset(orgs["reporting_verbs"]),
@@ -1120,6 +1122,16 @@ class _OrgResolver:
                             got = self._pp_owner(p)
                             if got is not None:
                                 return got
+        if depth == 0 and tok.dep_ in _SUBJECT_DEPS and tok.pos_ == "NOUN" \
+                and low not in self.lex.report_nouns and tok.lemma_.lower() not in \
+                self.lex.report_nouns:
+            # "the trust's main site has a backlog of £74m": the subject's possessor (but "the
+            # regulator's figure" is a reporter's)
+            for c in tok.children:
+                if c.dep_ == "poss":
+                    got = self.evaluate(c, prev_owner, depth + 1)
+                    if got is not None and got != _NONE:
+                        return got
         return None
 
     def _is_cue(self, tok: Token) -> bool:

@@ -748,6 +748,14 @@ def test_funding_asked_for_is_the_askers(full_nlp):
     assert one(full_nlp, text)["org"] == "Airedale NHS Foundation Trust"
 
 
+def test_possessor_of_the_subject_owns(full_nlp):
+    text = ("Airedale NHS Foundation Trust is bidding for a new hospital. The trust’s main site, "
+            "which opened in 1970, has a maintenance backlog of £52m.")
+    assert one(full_nlp, text)["org"] == "Airedale NHS Foundation Trust"
+    text = "The Care Quality Commission’s report says the sector faces a £3bn repair backlog."
+    assert one(full_nlp, text)["org"] is None
+
+
 def test_owner_in_brackets(full_nlp):
     text = "The largest overspends were at Hull CCG (£4m) and York CCG (£3m)."
     found = amounts(full_nlp, text)
