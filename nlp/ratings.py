@@ -623,7 +623,11 @@ class RatingExtractor:
             tok = low
             steps = 0
             while tok.head.i != tok.i and steps < 12:
-                if tok.dep_ in ("relcl", "conj"):
+                # "the rating it has held since 2019": a relative clause on the rating
+                # itself dates it
+                if tok.dep_ == "conj" or (
+                    tok.dep_ == "relcl" and tok.head.lower_ not in self.rating_nouns
+                ):
                     break
                 tok = tok.head
                 steps += 1
