@@ -1274,7 +1274,14 @@ class _OrgResolver:
                     continue
                 if c.lower_ in ("that", "which", "who"):
                     if node.dep_ == "relcl":  # "the trust, which posted a £5m deficit"
-                        got = self.evaluate(node.head, prev_owner)
+                        antecedent = node.head
+                        for _ in range(3):
+                            # "X's plan for 2024-25, which proposed ...": past the year
+                            if not (antecedent.like_num or antecedent.dep_ == "prep") \
+                                    or antecedent.head is antecedent:
+                                break
+                            antecedent = antecedent.head
+                        got = self.evaluate(antecedent, prev_owner)
                         if got is not None:
                             return got
                     continue

@@ -756,6 +756,12 @@ def test_possessor_of_the_subject_owns(full_nlp):
     assert one(full_nlp, text)["org"] is None
 
 
+def test_which_after_a_dated_plan_points_to_the_plan(full_nlp):
+    text = ("NHS Humber and North Yorkshire Integrated Care Board has rejected Airedale NHS "
+            "Foundation Trust’s financial plan for 2024-25, which proposed a deficit of £4.4m.")
+    assert one(full_nlp, text)["org"] == "Airedale NHS Foundation Trust"
+
+
 def test_owner_in_brackets(full_nlp):
     text = "The largest overspends were at Hull CCG (£4m) and York CCG (£3m)."
     found = amounts(full_nlp, text)
