@@ -587,8 +587,12 @@ class OrgRecognizer:
             if ent.label_ != "ORG":
                 continue
             start, end = ent.start, ent.end
+            # a title keeps a capitalised "The" ("The Sunday Times"), not a lowercase one
+            # ("seen by the Eastern Daily Press")
             if doc[start].lower_ == "the" and not (
-                end - start >= 2 and doc[end - 1].text in self.media_words
+                doc[start].text == "The"
+                and end - start >= 2
+                and doc[end - 1].text in self.media_words
             ):
                 start += 1
             span = doc[start:end]
