@@ -896,6 +896,12 @@ def _subject_role(ctx: _Context, f: _Found) -> str | None:
             break
     else:
         return None
+    lex = ctx.lex
+    if not any(c.dep_ == "nsubjpass" for c in cur.children):
+        # an active verb that names the money itself: "the deal will cost the DHSC £400m"
+        verb_role = lex.cue_role.get(cur.lower_) or lex.cue_role.get(cur.lemma_.lower())
+        if verb_role:
+            return verb_role
     for c in cur.children:
         if c.dep_ in ("nsubj", "nsubjpass") and c.i not in ctx.amount_tokens:
             return ctx.lex.cue_role.get(c.lower_) or ctx.lex.cue_role.get(c.lemma_.lower())

@@ -505,6 +505,11 @@ def test_subject_of_the_clause_names_the_role(full_nlp):
     assert a["role"] == "turnover"
 
 
+def test_an_active_money_verb_beats_its_subject(full_nlp):
+    text = "The deal, which shortens the pay scale, will cost the department around £300m."
+    assert one(full_nlp, text)["role"] == "cost"
+
+
 def test_comparison_takes_the_subjects_role(full_nlp):
     found = amounts(full_nlp, "The bill was £0.3bn above the cap, and up from £1.9bn in 2018-19.")
     assert [a["role"] for a in found] == ["gap", "cost"]
