@@ -134,6 +134,7 @@ class OrgRecognizer:
         self.provider_words = set(lex["provider_words"])
         self.regional_descriptors = set(lex.get("regional_descriptors", []))
         self.leading_modifiers = set(lex.get("leading_modifiers", []))
+        self.appositive_nouns: dict[str, str] = lex.get("appositive_nouns", {})
         self.merge_verbs = set(lex["merge_verbs"])
         self.merge_re = re.compile(
             r"\b(?:" + "|".join(sorted(self.merge_verbs, key=len, reverse=True)) + r")\b",
@@ -607,8 +608,20 @@ class OrgRecognizer:
                 continue
             if not all(self._name_like(t) or t.text in self.connectors for t in span):
                 continue
-            # a cut-off name ("North" of "North Kent") or a modifier ("Francis review")
+            # a cut-off name ("North" of "North Kent") or a modifier ("Francis review"); the
+            # rest of a name its bracketed acronym spells ("Association of X Chief
+            # Executives (AXCE)") belongs to it
+            end = self._acronym_extension(doc, start, end)
+            span = doc[start:end]
+            text = span.text
             nxt = doc[end] if end < len(doc) else None
+            if (
+                nxt is not None
+                and nxt.text == "-"
+                and end + 1 < len(doc)
+                and doc[end + 1].text.islower()
+            ):
+                continue  # a place in a compound modifier ("Leeds-based")
             if nxt is not None and self._name_like(nxt) and not nxt.is_sent_start:
                 continue
             if (
@@ -637,6 +650,83 @@ class OrgRecognizer:
             if span[-1].text in self.non_org_heads:
                 continue  # laws, programmes, reports ("Health and Care Act")
             out.append(_Mention(start, end, text, self._fallback_type(span), "ner"))
+        return out
+
+    def _acronym_extension(self, doc: Doc, start: int, end: int) -> int:
+        """Extend a cut-off entity over the capitalised words before a bracketed acronym that
+        spells the whole name."""
+        k = end
+        while (
+            k < len(doc)
+            and k - end < 6
+            and (
+                (self._name_like(doc[k]) and not doc[k].is_sent_start)
+                or doc[k].lower_ in ("of", "and", "&", "for")
+            )
+        ):
+            k += 1
+        if (
+            k == end
+            or k + 2 >= len(doc)
+            or doc[k].text != "("
+            or doc[k + 2].text != ")"
+            or not _ACRONYM_RE.match(doc[k + 1].text)
+        ):
+            return end
+        if doc[k + 1].text.lower().replace("&", "a") in self._initialisms(doc[start:k].text):
+            return k
+        return end
+
+    def _appositive_mentions(self, doc: Doc, taken: set[int]) -> list[_Mention]:
+        """Names the text describes by kind: "Mind, the mental health charity, said",
+        "the consultancy Acme"."""
+        out: list[_Mention] = []
+        n = len(doc)
+        for i, tok in enumerate(doc):
+            kind = self.appositive_nouns.get(tok.lower_)
+            if kind is None or tok.pos_ != "NOUN":
+                continue
+            # "the consultancy Acme": the name right after the noun
+            k = i + 1
+            while k < n and self._name_like(doc[k]) and doc[k].pos_ == "PROPN" and k - i <= 3:
+                k += 1
+            if (
+                k > i + 1
+                and i > 0
+                and doc[i - 1].lower_ == "the"
+                and not doc[i + 1].is_sent_start
+                and (k >= n or not self._name_like(doc[k]))
+                and not any(j in taken for j in range(i + 1, k))
+                and not (k - i > 2 and all(t.ent_type_ == "PERSON" for t in doc[i + 1 : k]))
+            ):
+                out.append(_Mention(i + 1, k, doc[i + 1 : k].text, kind, "ner"))
+                taken.update(range(i + 1, k))
+                continue
+            # "Acme, the pathology provider, said": the name before ", the ... noun"
+            nxt = doc[i + 1] if i + 1 < n else None
+            if nxt is None or nxt.text in ("’s", "'s") or nxt.pos_ in ("NOUN", "PROPN"):
+                continue
+            j = i - 1
+            while j > 0 and i - j <= 5 and doc[j].lower_ != "the" and doc[j].text.islower():
+                j -= 1
+            if j < 2 or doc[j].lower_ != "the" or doc[j - 1].text != ",":
+                continue
+            end = j - 1
+            s = end
+            while s > 0 and self._name_like(doc[s - 1]) and end - s < 4:
+                if doc[s - 1].is_sent_start:
+                    s -= 1
+                    break
+                s -= 1
+            if s == end or not (doc[s].is_sent_start or not self._name_like(doc[s - 1])):
+                continue
+            span = doc[s:end]
+            if any(k in taken for k in range(s, end)) or (
+                len(span) >= 2 and all(t.ent_type_ == "PERSON" for t in span)
+            ):
+                continue
+            out.append(_Mention(s, end, span.text, kind, "ner"))
+            taken.update(range(s, end))
         return out
 
     def _fallback_type(self, span: Span) -> str:
@@ -900,6 +990,7 @@ class OrgRecognizer:
         chosen += self._partner_mentions(doc, chosen, taken)
         if self.use_ner:
             chosen += self._ner_mentions(doc, taken)
+            chosen += self._appositive_mentions(doc, taken)
         orgs = self._group(chosen)
         results = [self._finish(doc, org) for org in orgs]
         spans = []
