@@ -266,3 +266,38 @@ def test_multi_word_bracketed_short_form_is_an_alias(nlp):
 )
 def test_double_and_coordination_under_a_plural_head(nlp, text, names):
     assert set(orgs_of(nlp, text)) == names
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "kind"),
+    [
+        (
+            "Brightpath, the mental health charity, said it welcomed the plan.",
+            "Brightpath",
+            "other",
+        ),
+        ("NHS England has hired the consultancy Halberd to review rotas.", "Halberd", "company"),
+    ],
+)
+def test_names_described_by_their_kind_in_apposition(nlp, text, name, kind):
+    assert orgs_of(nlp, text)[name]["type"] == kind
+
+
+def test_a_person_described_by_an_organisation_is_no_organisation(nlp):
+    assert orgs_of(nlp, "Jane Smith, the charity's director, said it was welcome.") == {}
+
+
+def test_media_title_after_a_lowercase_the(nlp):
+    got = orgs_of(nlp, "“It has taken a year,” he told the Bristol Post.")
+    assert got["Bristol Post"]["type"] == "media"
+
+
+def test_entity_completed_up_to_the_acronym_that_spells_it(nlp):
+    got = orgs_of(
+        nlp, "The Association of Community Pharmacy Directors (ACPD) said stocks were low."
+    )
+    assert list(got) == ["Association of Community Pharmacy Directors"]
+
+
+def test_place_in_a_based_compound_is_no_organisation(nlp):
+    assert orgs_of(nlp, "The Yeovil-based trust has spent £2m on agency staff this year.") == {}
