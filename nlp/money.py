@@ -12,6 +12,15 @@ with compiled regular expressions and then uses the parse only to explain them:
   ``shared/eval/GUIDELINES.md`` and the dev-set rulings 11-19;
 * cue words, qualifier phrases, currencies and places live in ``data/money.toml``.
 
+Owners come from the parse: the subject or possessor of the clause that governs the amount,
+the object of verbs that make someone bear or receive money ("cost the trust £4m", "give the
+trust £11m", "fined its provider £18,500"), gapped coordinations ("X for £18m and Y for £15m"),
+and back-references ("the trust", "its", "the mental health trust") resolved to the salient
+body of the matching kind; the role decides which kinds of body can own (a regulator has no
+deficit, a commentator owns nothing). Periods come from the amount's clause, then its
+sentence, then from the text just before it on the same topic (same paragraph); years of
+other amounts, comparison baselines and building dates are not the amount's.
+
 Output: ``doc.spans["amounts"]`` (one span per reported amount, ``span._.amount`` the amount
 dict of the extraction contract) and ``doc._.amounts`` (the list of those dicts). Spans are
 token-aligned (the tokenizer may keep a full stop on "£40m."); the dicts carry the exact
