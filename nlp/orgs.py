@@ -443,6 +443,24 @@ class OrgRecognizer:
             break
         return k
 
+    def _merge_short_heads(self, orgs: list[_Org], chosen: list[_Mention]) -> None:
+        """A name found by its own head or the NER that is the short form of a fuller name in the
+        document ("X Ambulance Service" of "X Ambulance Service NHS Trust") is that body."""
+        forms: dict[str, _Org] = {}
+        for org in orgs:
+            words = org.name.split()
+            while len(words) > 1 and words[-1] in self.short_form_suffixes:
+                words.pop()
+                forms.setdefault(" ".join(words), org)
+        for i, m in enumerate(chosen):
+            org = forms.get(m.name)
+            if (
+                m.source in ("head", "ner")
+                and org is not None
+                and org_key(org.name) != org_key(m.name)
+            ):
+                chosen[i] = _Mention(m.start, m.end, org.name, org.type, "alias", bare=m.name)
+
     def _bracket_acronyms(self, doc: Doc, orgs: list[_Org], chosen: list[_Mention]) -> None:
         """Multi-word short forms defined in brackets after a name ("... Integrated Care Board
         (KM ICB)") are aliases of that name wherever they occur, not bodies of their own."""
@@ -991,6 +1009,7 @@ class OrgRecognizer:
         if self.use_ner:
             chosen += self._ner_mentions(doc, taken)
             chosen += self._appositive_mentions(doc, taken)
+        self._merge_short_heads(self._group(chosen), chosen)
         orgs = self._group(chosen)
         results = [self._finish(doc, org) for org in orgs]
         spans = []

@@ -301,3 +301,16 @@ def test_entity_completed_up_to_the_acronym_that_spells_it(nlp):
 
 def test_place_in_a_based_compound_is_no_organisation(nlp):
     assert orgs_of(nlp, "The Yeovil-based trust has spent £2m on agency staff this year.") == {}
+
+
+def test_headline_short_form_of_a_full_name_is_that_body(nlp):
+    got = orgs_of(
+        nlp,
+        "South Western Ambulance Service falls to requires improvement\n\n"
+        "South Western Ambulance Service NHS Foundation Trust (SWAS) has dropped a grade.",
+    )
+    assert list(got) == ["South Western Ambulance Service NHS Foundation Trust"]
+    assert (
+        "South Western Ambulance Service"
+        in got["South Western Ambulance Service NHS Foundation Trust"]["aliases"]
+    )
