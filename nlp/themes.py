@@ -702,7 +702,7 @@ def pick_label(
             longer = [
                 (t, s) for t, s in ranked if len(t.split()) > len(words) and f" {term} " in f" {t} "
             ]
-            if not longer or longer[0][1] < 0.5 * score:
+            if not longer or longer[0][1] < 0.35 * score:
                 break
             term, score = longer[0]
             words = term.split()
