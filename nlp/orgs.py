@@ -135,6 +135,7 @@ class OrgRecognizer:
         self.regional_descriptors = set(lex.get("regional_descriptors", []))
         self.leading_modifiers = set(lex.get("leading_modifiers", []))
         self.appositive_nouns: dict[str, str] = lex.get("appositive_nouns", {})
+        self.place_prepositions = set(lex.get("place_prepositions", []))
         self.merge_verbs = set(lex["merge_verbs"])
         self.merge_re = re.compile(
             r"\b(?:" + "|".join(sorted(self.merge_verbs, key=len, reverse=True)) + r")\b",
@@ -651,6 +652,8 @@ class OrgRecognizer:
                 continue
             if text in self.places or (doc[start].lower_ == "the" and span[1:].text in self.places):
                 continue
+            if self._locative(span):
+                continue
             root = span.root
             if (
                 root.dep_ in ("compound", "amod")
@@ -669,6 +672,30 @@ class OrgRecognizer:
                 continue  # laws, programmes, reports ("Health and Care Act")
             out.append(_Mention(start, end, text, self._fallback_type(span), "ner"))
         return out
+
+    def _locative(self, span: Span) -> bool:
+        """An entity the stock NER calls an organisation but the text uses as a place: the
+        object of "across"/"throughout" ("across the Black Country") or the ends of a
+        range ("from the Peak District to Sheffield")."""
+        root = span.root
+        if root.dep_ != "pobj":
+            return False
+        prep = root.head.lower_
+        if prep in self.place_prepositions:
+            return True
+        if prep == "from":
+            return any(
+                c.dep_ == "prep" and c.lower_ == "to"
+                for c in (*root.head.children, *root.head.head.children, *root.children)
+            )
+        if prep == "to":
+            head = root.head.head
+            return (
+                head.lower_ == "from"
+                or any(c.dep_ == "prep" and c.lower_ == "from" for c in head.children)
+                or (head.dep_ == "pobj" and head.head.lower_ == "from")
+            )
+        return False
 
     def _acronym_extension(self, doc: Doc, start: int, end: int) -> int:
         """Extend a cut-off entity over the capitalised words before a bracketed acronym that

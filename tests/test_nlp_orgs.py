@@ -314,3 +314,19 @@ def test_headline_short_form_of_a_full_name_is_that_body(nlp):
         "South Western Ambulance Service"
         in got["South Western Ambulance Service NHS Foundation Trust"]["aliases"]
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Across the Fens, 12 practices are short of GPs.",
+        "The board wants one service for people from the Peak District to Tamworth.",
+    ],
+)
+def test_places_used_as_places_are_not_organisations(nlp, text):
+    assert orgs_of(nlp, text) == {}
+
+
+def test_short_police_name_is_the_national_force(nlp):
+    got = orgs_of(nlp, "The Metropolitan Police is investigating. The Met said it had no comment.")
+    assert got["Metropolitan Police"]["aliases"] == ["Met"]
