@@ -329,10 +329,19 @@ class RatingExtractor:
                 and nxt.text[:1].islower()
             ):
                 return None
+            # "A, rated good last year, is now outstanding": a named body's state, in a
+            # sentence about ratings
+            copular = (
+                doc[s].dep_ in ("acomp", "attr")
+                and doc[s].head.lemma_ == "be"
+                and any(c.dep_ == "nsubj" and c.i in self._org_tokens for c in doc[s].head.children)
+                and any(t.lower_ in self.strong_cues for t in doc[unit.start : unit.end])
+            )
             if not (
                 noun_next
                 or strong
                 or listed
+                or copular
                 or (weak and (nxt is None or nxt.lower_ not in self.non_rating_followers))
             ):
                 return None

@@ -338,3 +338,16 @@ def test_undated_cqc_rating_takes_the_year_of_the_report_described_next(nlp):
 def test_family_practice_is_a_rated_gp_practice(nlp):
     got = ratings(nlp, "Elmtree Family Practice was rated outstanding for the second time.")
     assert got == {("Elmtree Family Practice", "outstanding", None)}
+
+
+def test_named_body_that_is_now_a_rating_in_a_ratings_sentence(nlp):
+    got = ratings(
+        nlp,
+        "NHS England published its 2017-18 ratings. Beacon CCG, which was rated good in "
+        "2016-17, is now outstanding.",
+    )
+    assert got == {("Beacon CCG", "good", "2016-17"), ("Beacon CCG", "outstanding", "2017-18")}
+
+
+def test_state_words_outside_rating_sentences_are_no_ratings(nlp):
+    assert ratings(nlp, "Beacon CCG said relations with the council are now good.") == set()
