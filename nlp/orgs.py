@@ -136,6 +136,9 @@ class OrgRecognizer:
         self.leading_modifiers = set(lex.get("leading_modifiers", []))
         self.appositive_nouns: dict[str, str] = lex.get("appositive_nouns", {})
         self.place_prepositions = set(lex.get("place_prepositions", []))
+        self._appositive_re = re.compile(
+            r"\b(?:" + "|".join(re.escape(w) for w in self.appositive_nouns) + r")\b"
+        )
         self.merge_verbs = set(lex["merge_verbs"])
         self.merge_re = re.compile(
             r"\b(?:" + "|".join(sorted(self.merge_verbs, key=len, reverse=True)) + r")\b",
@@ -727,7 +730,8 @@ class OrgRecognizer:
         "the consultancy Acme"."""
         out: list[_Mention] = []
         n = len(doc)
-        for i, tok in enumerate(doc):
+        for tok in self._tokens_matching(doc, self._appositive_re) if self.appositive_nouns else []:
+            i = tok.i
             kind = self.appositive_nouns.get(tok.lower_)
             if kind is None or tok.pos_ != "NOUN":
                 continue
