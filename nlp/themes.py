@@ -14,9 +14,9 @@ Two levels:
   tree is built on the embeddings joined with TF-IDF of the stories' topic words (proper
   names removed, see ``topic_text``): in a small regional collection the embeddings group
   stories by the trusts and towns they name rather than by what happened to them.
-  Themes too small to stand are
-  dissolved; their stories, like any story, join the nearest theme when their cosine to
-  its centroid is at least ``outlier_similarity``, else stay unassigned (-1). Memory is
+  Themes too small to stand are dissolved; their stories, like any story, join the
+  nearest theme when their cosine to its centroid is at least ``outlier_similarity``,
+  else stay unassigned (-1). Memory is
   O(n x k) and O(m^2) for m micro-clusters, never O(n^2).
 * **events** (near-identical stories: the same announcement reported several times):
   connected components of the graph "cosine >= ``event_similarity``", with neighbours

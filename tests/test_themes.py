@@ -386,9 +386,7 @@ def sample_site_articles(embedder: Embedder):
 
     from crawler.article import extract_article
 
-    facts = {
-        a["path"]: a for a in json.loads((SAMPLE_SITE / "FACTS.json").read_text("utf-8"))
-    }
+    facts = {a["path"]: a for a in json.loads((SAMPLE_SITE / "FACTS.json").read_text("utf-8"))}
     paths = sorted((SAMPLE_SITE / "articles").rglob("*.html"))
     articles = [extract_article(p.read_bytes()) for p in paths]
     themes = [facts["/" + p.relative_to(SAMPLE_SITE).as_posix()]["theme"] for p in paths]
@@ -406,8 +404,9 @@ def test_sample_site_themes_are_topics_with_topic_labels(sample_site_articles):
     ids = sorted(set(result.labels) - {-1})
     assert len(ids) >= 4
     majority = {
-        c: Counter(t for t, lab in zip(themes, result.labels, strict=True) if lab == c)
-        .most_common(1)[0]
+        c: Counter(t for t, lab in zip(themes, result.labels, strict=True) if lab == c).most_common(
+            1
+        )[0]
         for c in ids
     }
     purity = sum(n for _, n in majority.values()) / len(themes)
