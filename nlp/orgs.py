@@ -7,15 +7,26 @@ component reads those conventions instead of relying on a list of names:
 * national bodies, regulators, government departments, unions, think tanks and media come from
   a gazetteer with aliases (``data/orgs_gazetteer.jsonl``);
 * local bodies are read from their *head* ("CCG", "Trust", "ICS" ... in
-  ``data/orgs_patterns.jsonl``) and the capitalised name run to its left;
+  ``data/orgs_patterns.jsonl``) and the capitalised name run to its left; regional services
+  may be named by compass points alone ("North East Ambulance Service"); local branches of a
+  national body take their area ("Healthwatch Kent");
+* what opens a sentence is not part of a name: adverbs, gerunds, adjectives such as
+  "Neighbouring", and a place adverbial before a comma ("On Teesside, Stockton CCG"; a
+  comma list of places ending in "and" stays one name);
 * coordinated plurals ("A and B CCGs", "A, B and C groups") are split into built names
-  ("A CCG", "B CCG"), while singular heads keep names with "and"/commas whole;
+  ("A CCG", "B CCG"), while singular heads keep names with "and"/commas whole; in "A and B
+  and C trusts" the "and" after a name-final word joins the conjuncts, else the last one;
 * bare lists after a kind noun ("three CCGs – A, B and C –") give "<name> <kind>";
-* acronyms (defined in brackets or matching a name's initials), short forms ("Frimley" for
-  "Frimley Health Foundation Trust") and possessives become aliases;
+* acronyms (defined in brackets, also of several words like "KM ICB", or matching a name's
+  initials), short forms ("Frimley" for "Frimley Health Foundation Trust", also when found
+  on their own in a headline) and possessives become aliases;
 * a bare name that named bodies merge with or join takes their kind ("A and B join C");
 * the stock NER's ORG entities are a fallback for companies and media outlets (persons after
-  job titles, laws, programmes and hospital sites are not taken);
+  job titles, laws, programmes, hospital sites, places in "X-based", "across X" and
+  "from X to Y" are not taken; a cut-off entity is completed up to the bracketed acronym
+  that spells it; a lowercase "the" is not part of a media title);
+* names described by their kind in apposition ("Mind, the mental health charity";
+  "the consultancy X") are organisations of that kind;
 * a page tagline ("HSJ’s round-up of ...") is page furniture, not news.
 
 Output: ``doc.spans["orgs"]`` (every mention, with ``span._.org_name``/``span._.org_type``) and

@@ -8,19 +8,32 @@ How a rating is read:
 
 * a rating word counts only in rating context: a rating verb or noun nearby ("rated good",
   "an inadequate rating", "moved from inadequate to good"); "good progress" does not;
-* drafts, hypotheticals ("would have", "could", "deserved") and negated statements are
-  skipped; a rating the body already held ("the good rating it already held") counts;
+* drafts (a draft word in the clause or on the rating verb's subject: "the draft report rated
+  it inadequate"), hypotheticals ("would have", "could", "deserved") and negated statements
+  are skipped; a rating the body already held ("the good rating it already held") counts;
+  a named body that "is now" a rating counts in a sentence about ratings; a rating word
+  coordinated with a rated one ("rated good in 2019 and outstanding ...") counts;
 * changes ("from good in 2017-18 to inadequate") give the new and the old rating; the old one
   of an annual CCG rating gets the previous financial year;
-* the rated bodies are the commissioners/providers of the sentence, the antecedent group of a
-  relative clause ("A, B and C, all three of which were rated good"), the bullets under a
+* periods: a year counts only in the rating's own clause by the parse (not one in a relative
+  or coordinated clause, unless that clause is on the rating noun: "the rating it has held
+  since 2019"); an annual rating kept ("kept its outstanding rating") is the document's
+  ratings year; an undated CQC rating takes the year of the inspection report described in
+  the next sentences ("The CQC's report, published in June 2023, ...");
+* the rated bodies are the commissioners/providers of the sentence (by the parse: the
+  subject of the rating verb's clause, the body a participle follows: "A, rated good in
+  2021, ..."), the antecedent group of a relative clause ("A, B and C, all three of which
+  were rated good") and still the subject of the main clause, the body named in the next
+  sentences after an unnamed subject ("A GP practice in Kent was rated ..."), the bullets under a
   rating header ("Newly rated outstanding:"), a body named as "among" a rated count, a
   numbered group ("the 11 trusts placed in special measures" ... "one of the 11"), or for an
   anaphor ("the trust", "it") the last named body;
 * ratings listed after each body ("A was rated good, B “requires improvement”") pair up;
-* service-, ward- and domain-level ratings ("outstanding for caring") give no entry, nor do
-  counts without names ("24 groups were rated outstanding"); councils can be rated (CQC
-  assesses local authorities).
+* service-, ward- and domain-level ratings ("outstanding for caring", or a service as the
+  rating verb's subject or object: "maternity services were rated inadequate") give no
+  entry, nor do counts without names ("24 groups were rated outstanding"; a count is a
+  number of bodies, not "300 pages"); councils can be rated (CQC assesses local
+  authorities).
 
 Output: ``doc.spans["ratings"]`` (the rating words, with ``span._.rating``) and
 ``doc._.ratings`` (list of dicts: org, rating, period, rater, start, end, sentence).
