@@ -25,7 +25,7 @@ component reads those conventions instead of relying on a list of names:
   job titles, laws, programmes, hospital sites, places in "X-based", "across X" and
   "from X to Y" are not taken; a cut-off entity is completed up to the bracketed acronym
   that spells it; a lowercase "the" is not part of a media title);
-* names described by their kind in apposition ("Mind, the mental health charity";
+* names described by their kind in apposition ("Brightpath, the mental health charity";
   "the consultancy X") are organisations of that kind;
 * a page tagline ("HSJ’s round-up of ...") is page furniture, not news.
 
@@ -424,7 +424,7 @@ class OrgRecognizer:
             ):
                 continue  # a common word opening a sentence ("Labour costs rose")
             if entry.get("place_suffix"):
-                # local branches named by their area ("Healthwatch Isle of Wight")
+                # local branches named by their area ("Healthwatch Isle of Man")
                 local = self._place_suffix_end(doc, end)
                 if local > end:
                     name = doc[start:local].text
@@ -621,8 +621,8 @@ class OrgRecognizer:
             if ent.label_ != "ORG":
                 continue
             start, end = ent.start, ent.end
-            # a title keeps a capitalised "The" ("The Sunday Times"), not a lowercase one
-            # ("seen by the Eastern Daily Press")
+            # a title keeps a capitalised "The" ("The Observer"), not a lowercase one
+            # ("seen by the Bristol Post")
             if doc[start].lower_ == "the" and not (
                 doc[start].text == "The"
                 and end - start >= 2
@@ -737,7 +737,7 @@ class OrgRecognizer:
         return end
 
     def _appositive_mentions(self, doc: Doc, taken: set[int]) -> list[_Mention]:
-        """Names the text describes by kind: "Mind, the mental health charity, said",
+        """Names the text describes by kind: "Brightpath, the mental health charity, said",
         "the consultancy Acme"."""
         out: list[_Mention] = []
         n = len(doc)
