@@ -11,7 +11,7 @@ component reads those conventions instead of relying on a list of names:
   may be named by compass points alone ("North East Ambulance Service"); local branches of a
   national body take their area ("Healthwatch Kent");
 * what opens a sentence is not part of a name: adverbs, gerunds, adjectives such as
-  "Neighbouring", and a place adverbial before a comma ("On Teesside, Stockton CCG"; a
+  "Neighbouring", and a place adverbial before a comma ("On Wearside, Sunderland CCG"; a
   comma list of places ending in "and" stays one name);
 * coordinated plurals ("A and B CCGs", "A, B and C groups") are split into built names
   ("A CCG", "B CCG"), while singular heads keep names with "and"/commas whole; in "A and B
@@ -89,7 +89,7 @@ class _Mention:
     type: str
     source: str  # gazetteer | head | list | ner | nhs | alias
     fragment: bool = False  # a conjunct sharing a head: not an alias form
-    bare: str | None = None  # a bare short form standing alone ("Knowsley")
+    bare: str | None = None  # a bare short form standing alone ("Darwen")
     gaz_name: str | None = None
 
 
@@ -314,7 +314,7 @@ class OrgRecognizer:
                         and group[0].pos_ in _NON_NAME_POS
                     )
                     or any(t.ent_type_ in ("DATE", "TIME") for t in group)
-                    # a place adverbial before the name ("On Teesside, Stockton CCG"):
+                    # a place adverbial before the name ("On Wearside, Sunderland CCG"):
                     # a list of names joined by commas ends in "and"
                     or (
                         self._after_preposition(doc, start)
@@ -437,7 +437,7 @@ class OrgRecognizer:
         return out
 
     def _place_suffix_end(self, doc: Doc, end: int) -> int:
-        """End of the capitalised place name right after token ``end`` ("Isle of Wight")."""
+        """End of the capitalised place name right after token ``end`` ("Isle of Man")."""
         k = end
         while k < len(doc):
             tok = doc[k]
@@ -654,7 +654,7 @@ class OrgRecognizer:
                 and end + 1 < len(doc)
                 and doc[end + 1].text.islower()
             ):
-                continue  # a place in a compound modifier ("Leeds-based")
+                continue  # a place in a compound modifier ("Yeovil-based")
             if nxt is not None and self._name_like(nxt) and not nxt.is_sent_start:
                 continue
             if (

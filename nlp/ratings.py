@@ -19,7 +19,7 @@ How a rating is read:
   or coordinated clause, unless that clause is on the rating noun: "the rating it has held
   since 2019"); an annual rating kept ("kept its outstanding rating") is the document's
   ratings year; an undated CQC rating takes the year of the inspection report described in
-  the next sentences ("The CQC's report, published in June 2023, ...");
+  the next sentences ("The CQC's report, published in May 2020, ...");
 * the rated bodies are the commissioners/providers of the sentence (by the parse: the
   subject of the rating verb's clause, the body a participle follows: "A, rated good in
   2021, ..."), the antecedent group of a relative clause ("A, B and C, all three of which
@@ -987,7 +987,7 @@ class RatingExtractor:
         self, doc: Doc, units: list[_Unit], unit_mentions: list[list[Span]], entries: list[_Entry]
     ) -> None:
         """An undated CQC rating takes the year of the inspection report described right after
-        it ("A moved up to good. The CQC's report, published in June 2023, praised ...")."""
+        it ("A moved up to good. The CQC's report, published in May 2020, praised ...")."""
         index = {id(u): i for i, u in enumerate(units)}
         for e in entries:
             if (
