@@ -880,7 +880,8 @@ def label_clusters(
                 if row_scores[i] <= floor:
                     break
                 u = usage[vocab[i]] = _usage(vocab[i], docs)
-                if u.name and (u.share < name_share or set(vocab[i].split()) & people):
+                named = {w.lower() for w in u.form.split() if w.istitle()}
+                if (u.name and u.share < name_share) or named & people:
                     row_scores[i] = 0.0
                 elif u.name:
                     row_scores[i] *= name_weight

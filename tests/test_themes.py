@@ -430,3 +430,23 @@ def test_sample_site_themes_are_topics_with_topic_labels(sample_site_articles):
         topic = majority[c][0]
         assert words & set(TOPIC_WORDS[topic].split()), (topic, label)
         assert not words & people, (label, words & people)
+
+
+def test_labels_skip_people_and_rare_names_but_keep_a_dominant_one():
+    strike = [
+        f"Junior doctors walk out. Chief executive Amira Achebe said the strike action at "
+        f"{town} Hospital had cancelled operations. NHS England said pay talks would resume."
+        for town in ("Redwater", "Fenmoor", "Ashcombe", "Northfield", "Kestrel", "Saltmarsh")
+    ]
+    deficit = [
+        f"The {town} board reported a deficit. Finance director Amira Achebe, who joined in "
+        f"May, said savings plans were behind and the deficit would grow."
+        for town in ("Redwater", "Fenmoor", "Ashcombe", "Northfield", "Kestrel", "Saltmarsh")
+    ]
+    labels = T.label_clusters(strike + deficit, np.repeat([0, 1], 6))
+    for label, _ in labels.values():
+        assert "Amira" not in label and "Achebe" not in label, label
+        assert not {"Redwater", "Fenmoor", "Ashcombe"} & set(label.split()), label
+    # a name in every story of the theme stays a key phrase, behind the topic phrases
+    assert "strike action" in labels[0][0] and "nhs england" in labels[0][1], labels[0]
+    assert "deficit" in labels[1][0], labels[1]
