@@ -7,7 +7,7 @@ writes both prediction files to a temporary directory, scores each with the benc
 
     python benchmarks/article_extraction.py [--data DIR] [--keep DIR] [--per-page N]
 
-``--data`` defaults to $POLICYWATCH_ARTICLE_BENCH or /work/shared/benchmarks/article-extraction.
+``--data`` defaults to $POLICYWATCH_ARTICLE_BENCH or ../shared/benchmarks/article-extraction.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ import trafilatura  # noqa: E402
 
 from crawler.article import extract_article  # noqa: E402
 
-DEFAULT_DATA = "/work/shared/benchmarks/article-extraction"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+DEFAULT_DATA = str(SHARED / "benchmarks" / "article-extraction")
 
 
 def load_pages(data: Path) -> dict[str, bytes]:

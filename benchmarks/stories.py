@@ -9,9 +9,9 @@ once with lexical cues only and once with all-MiniLM-L6-v2 embeddings (the pipel
     python benchmarks/stories.py [--eval DIR] [--heldout DIR] [--keep DIR] [--show-errors]
                                  [--no-embed]
 
-``--eval`` defaults to $POLICYWATCH_EVAL or /work/shared/eval (it holds dev/docs,
+``--eval`` defaults to $POLICYWATCH_EVAL or ../shared/eval (it holds dev/docs,
 dev/gold.jsonl and score_stories.py). ``--heldout`` defaults to $POLICYWATCH_HELDOUT or
-/work/heldout (docs/*.txt and gold.jsonl, annotated by someone else); it is skipped when
+fixtures/eval/heldout (docs/*.txt and gold.jsonl, annotated by someone else); it is skipped when
 it does not exist.
 """
 
@@ -32,8 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crawler.stories import Embedder, split_stories  # noqa: E402
 
-DEFAULT_EVAL = "/work/shared/eval"
-DEFAULT_HELDOUT = "/work/heldout"
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_EVAL = str(ROOT.parent / "shared" / "eval")
+DEFAULT_HELDOUT = str(ROOT / "fixtures" / "eval" / "heldout")
 
 
 def minilm_embedder() -> Embedder:

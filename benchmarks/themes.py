@@ -10,7 +10,7 @@ Reports, in one run:
 * clustering (+ event detection) time and peak traced memory for 2,000, 20,000 and
   100,000 synthetic stories (BBC vectors resampled with noise).
 
-The corpus is read from /work/shared (evaluation use only; nothing of it is stored in the
+The corpus is read from ../shared (evaluation use only; nothing of it is stored in the
 repository). Embeddings are cached under the user cache dir, so reruns skip embedding.
 
     python benchmarks/themes.py [--csv PATH] [--seeds 3] [--no-bertopic] [--sizes 2000,20000]
@@ -40,7 +40,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from nlp import themes as T  # noqa: E402
 from nlp.embed import Embedder, default_cache_dir  # noqa: E402
 
-DEFAULT_CSV = Path("/work/shared/benchmarks/topics/bbc_news.csv")
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+DEFAULT_CSV = SHARED / "benchmarks" / "topics" / "bbc_news.csv"
 
 
 def read_corpus(path: Path) -> tuple[list[str], list[str], list[tuple[str, str]]]:
