@@ -526,7 +526,9 @@ def process_stories(con: duckdb.DuckDBPyConnection, *, reprocess: bool = False,
     return totals
 
 
-def _save_batch(con, batch, version, published, totals) -> int:
+def _save_batch(con: duckdb.DuckDBPyConnection, batch: list[tuple[str, dict[str, Any]]],
+                version: str, published: dict[str, datetime | None],
+                totals: dict[str, int]) -> int:
     written = store_facts.save_facts(con, batch, version, published=published)
     for key, value in written.items():
         totals[key] += value
