@@ -191,6 +191,16 @@ class RatingExtractor:
         self.count_nouns = set(lex["count_nouns"]) | self.kind_nouns
         self.retain_lemmas = set(lex["retain_lemmas"])
         self.report_words = set(lex["report_words"])
+        self.care_home_suffixes = tuple(" " + w for w in lex["care_home_suffixes"])
+        self.care_home_nouns = tuple(lex["care_home_nouns"])
+        self.sm_step_re = re.compile(
+            r"\b(?:(?P<out>"
+            + "|".join(re.escape(w) for w in lex["sm_step_out"])
+            + r")|(?:"
+            + "|".join(re.escape(w) for w in lex["sm_step_back"])
+            + r"))\s+in\b",
+            re.IGNORECASE,
+        )
         self.publish_re = re.compile(
             r"\b(?:" + "|".join(re.escape(w) for w in lex["publish_words"]) + r")\b",
             re.IGNORECASE,
@@ -763,8 +773,64 @@ class RatingExtractor:
 
     # ------------------------------------------------------------------ main
 
+    def _care_home(self, span: Span) -> bool:
+        """A named care home ("Marlow Court", "Oak Care Home") in a text about care or nursing
+        homes: the CQC rates those too, though the organisation finder may type them as
+        companies."""
+        name = span._.org_name or ""
+        if span._.org_type not in ("company", "other") or not name.endswith(
+            self.care_home_suffixes
+        ):
+            return False
+        if name.endswith((" Care Home", " Nursing Home")):
+            return True
+        # "House", "Lodge", "Court", "Manor" name care homes only where the sentence says so
+        sent = span.sent.text.lower()
+        return any(noun in sent for noun in self.care_home_nouns)
+
+    def _sm_steps(self, doc: Doc, units: list[_Unit], entries: list[_Entry]) -> None:
+        """A special-measures history told as steps ("placed in special measures in 2015,
+        came out in 2017 and went back in 2018"): each later step with its own year is an
+        entry for the same body, in the same sentence or the next one."""
+        index = {id(u): i for i, u in enumerate(units)}
+        done: set[tuple[str, int]] = set()
+        for e in list(entries):
+            if e.value != "special measures" or e.implied:
+                continue
+            ui = index.get(id(e.unit))
+            if ui is None:
+                continue
+            spans = [(e.occ.end, e.unit.end, e.unit)]
+            if ui + 1 < len(units):
+                nxt = units[ui + 1]
+                first = doc[nxt.start]
+                if first.lower_ in ("it", "the", "this") or doc[
+                    nxt.start : nxt.end
+                ].text.startswith(e.org):
+                    spans.append((nxt.start, nxt.end, nxt))
+            for start, end, unit in spans:
+                text = doc[start:end].text
+                base = doc[start].idx
+                for m in self.sm_step_re.finditer(text):
+                    value = "out of special measures" if m.group("out") else "special measures"
+                    span = doc.char_span(base + m.start(), base + m.end(), alignment_mode="expand")
+                    if span is None:
+                        continue
+                    years = [
+                        (i, y)
+                        for i, y, fy in self._years(doc, span.end, min(span.end + 4, unit.end))
+                        if not fy
+                    ]
+                    if not years or (e.org, span.start) in done:
+                        continue
+                    done.add((e.org, span.start))
+                    occ = _Occ(span.start, span.end, value, period=years[0][1])
+                    entries.append(
+                        _Entry(e.org, value, years[0][1], e.rater, occ, unit, kind=e.kind)
+                    )
+
     def __call__(self, doc: Doc) -> Doc:
-        org_spans = [s for s in doc.spans.get("orgs", []) if _rateable(s)]
+        org_spans = [s for s in doc.spans.get("orgs", []) if _rateable(s) or self._care_home(s)]
         org_spans.sort(key=lambda s: s.start)
         all_orgs = list(doc.spans.get("orgs", []))
         # Doc.text is rebuilt on every access: read it once per document
@@ -977,6 +1043,7 @@ class RatingExtractor:
                             implied=True,
                         )
 
+        self._sm_steps(doc, units, entries)
         self._report_years(doc, units, unit_mentions, entries)
         results, spans = self._finish(doc, entries)
         doc.spans[SPAN_KEY] = spans

@@ -351,3 +351,64 @@ def test_named_body_that_is_now_a_rating_in_a_ratings_sentence(nlp):
 
 def test_state_words_outside_rating_sentences_are_no_ratings(nlp):
     assert ratings(nlp, "Beacon CCG said relations with the council are now good.") == set()
+
+
+def test_several_gp_practices_rated_and_placed_in_special_measures(nlp):
+    got = ratings(
+        nlp,
+        "Two GP practices in Dorset, Brambleford Medical Centre and Kestley Surgery, were "
+        "rated inadequate and placed in special measures by the Care Quality Commission.",
+    )
+    assert got == {
+        ("Brambleford Medical Centre", "inadequate", None),
+        ("Kestley Surgery", "inadequate", None),
+        ("Brambleford Medical Centre", "special measures", None),
+        ("Kestley Surgery", "special measures", None),
+    }
+
+
+def test_care_home_named_as_one_is_rated(nlp):
+    got = ratings(nlp, "Marlow Court, a nursing home in Essex, was rated inadequate.")
+    assert got == {("Marlow Court", "inadequate", None)}
+    # "Court" alone names no care home
+    assert ratings(nlp, "Marlow Court said its staff had been rated good.") == set()
+
+
+def test_special_measures_history_gives_each_step_its_year(nlp):
+    got = ratings(
+        nlp,
+        "Ashgrove Family Practice was placed in special measures in 2015, came out in 2017 "
+        "and went back in 2018 after being rated inadequate.",
+    )
+    assert got == {
+        ("Ashgrove Family Practice", "special measures", "2015"),
+        ("Ashgrove Family Practice", "out of special measures", "2017"),
+        ("Ashgrove Family Practice", "special measures", "2018"),
+        ("Ashgrove Family Practice", "inadequate", "2018"),
+    }
+
+
+def test_special_measures_step_in_the_next_sentence(nlp):
+    got = ratings(
+        nlp,
+        "Hollins Surgery was placed in special measures in 2016. It came out in 2019.",
+    )
+    assert got == {
+        ("Hollins Surgery", "special measures", "2016"),
+        ("Hollins Surgery", "out of special measures", "2019"),
+    }
+
+
+def test_ccgs_listed_after_a_rated_count_are_each_rated(nlp):
+    got = ratings(
+        nlp,
+        "Four CCGs were rated outstanding: NHS Alderbury CCG, NHS Brackwell CCG, "
+        "NHS Corrington CCG and NHS Dunmoor CCG.",
+    )
+    assert {org for org, _, _ in got} == {
+        "NHS Alderbury CCG",
+        "NHS Brackwell CCG",
+        "NHS Corrington CCG",
+        "NHS Dunmoor CCG",
+    }
+    assert {rating for _, rating, _ in got} == {"outstanding"}
