@@ -25,9 +25,10 @@ How a rating is read:
   2021, ..."), the antecedent group of a relative clause ("A, B and C, all three of which
   were rated good") and still the subject of the main clause, the body named in the next
   sentences after an unnamed subject ("A GP practice in Kent was rated ..."), the bullets under a
-  rating header ("Newly rated outstanding:"), a body named as "among" a rated count, a
-  numbered group ("the 11 trusts placed in special measures" ... "one of the 11"), or for an
-  anaphor ("the trust", "it") the last named body;
+  rating header ("Newly rated outstanding:"), a body named as "among" a rated count or listed
+  after the count named again ("The four CCGs: A, B and C"), a numbered group ("the 11 trusts
+  placed in special measures" ... "one of the 11"), or for an anaphor ("the trust", "it") the
+  last named body;
 * ratings listed after each body ("A was rated good, B “requires improvement”") pair up;
 * service-, ward- and domain-level ratings ("outstanding for caring", or a service as the
   rating verb's subject or object: "maternity services were rated inadequate") give no
@@ -698,6 +699,16 @@ class RatingExtractor:
                 chosen.update((a.start, b.start))
         return [m for m in mentions if m.start in chosen]
 
+    def _recount(self, doc: Doc, unit: _Unit) -> str | None:
+        """The number of a unit that opens by naming a rated count again ("The four CCGs:
+        ..." or "These four groups are ..."), lower-cased, else None."""
+        toks = doc[unit.start : min(unit.start + 4, unit.end)]
+        if len(toks) < 3 or toks[0].lower_ not in ("the", "these", "those"):
+            return None
+        if not toks[1].like_num or toks[2].lower_ not in self.count_nouns:
+            return None
+        return toks[1].lower_
+
     def _has_count(self, doc: Doc, unit: _Unit) -> bool:
         """A count of bodies ("24 groups were rated outstanding", "four are rated good"), not
         any number ("after a challenge running to 300 pages")."""
@@ -927,8 +938,15 @@ class RatingExtractor:
                 header = (unit, [o for o in occs if o.role != "old"] or occs)
                 continue
             # "Among them are X and Y" after a rated count
-            if doc[unit.start].lower_ == "among" and free:
+            # or listed after the count named again ("The four CCGs: X, Y and Z.")
+            recount = self._recount(doc, unit) if free and not occs else None
+            if (doc[unit.start].lower_ == "among" or recount) and free:
                 for ci, cocc, cperiod in reversed(count_ratings):
+                    if recount and not re.search(
+                        rf"\b{re.escape(recount)}\b",
+                        doc[units[ci].start : units[ci].end].text.lower(),
+                    ):
+                        break
                     if ui - ci <= 3:
                         for m in free:
                             period = cperiod if m._.org_type == "commissioner" else None

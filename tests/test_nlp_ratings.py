@@ -412,3 +412,31 @@ def test_ccgs_listed_after_a_rated_count_are_each_rated(nlp):
         "NHS Dunmoor CCG",
     }
     assert {rating for _, rating, _ in got} == {"outstanding"}
+
+
+def test_bare_ccg_list_after_a_rated_count_is_rated(nlp):
+    expected = {
+        (f"{place} CCG", "outstanding", "2018-19")
+        for place in ("Alderbury", "Brackwell", "Corrington", "Dunmoor")
+    }
+    got = ratings(
+        nlp,
+        "Four CCGs – Alderbury, Brackwell, Corrington and Dunmoor – were rated outstanding "
+        "in NHS England's 2018-19 assessment.",
+    )
+    assert got == expected
+    got = ratings(
+        nlp,
+        "NHS England rated four CCGs outstanding for 2018-19. "
+        "The four CCGs: Alderbury, Brackwell, Corrington and Dunmoor.",
+    )
+    assert got == expected
+    # a different count is not the rated one
+    assert (
+        ratings(
+            nlp,
+            "NHS England rated four CCGs outstanding for 2018-19. "
+            "The two CCGs – Alderbury and Dunmoor – will merge.",
+        )
+        == set()
+    )
