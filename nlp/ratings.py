@@ -194,6 +194,7 @@ class RatingExtractor:
         self.report_words = set(lex["report_words"])
         self.care_home_suffixes = tuple(" " + w for w in lex["care_home_suffixes"])
         self.care_home_nouns = tuple(lex["care_home_nouns"])
+        self.change_links = set(lex["change_links"])
         self.sm_step_re = re.compile(
             r"\b(?:(?P<out>"
             + "|".join(re.escape(w) for w in lex["sm_step_out"])
@@ -988,8 +989,23 @@ class RatingExtractor:
                 continue
             if free:
                 paired = self._pair_in_order(doc, rest, free)
+                prev: tuple[_Occ, list[Span]] | None = None
                 for occ in rest:
-                    for m in paired.get(id(occ)) or self._clause_targets(unit, occ, free):
+                    chosen = paired.get(id(occ)) or self._clause_targets(unit, occ, free)
+                    # "B was rated requires improvement, down from good": the old rating
+                    # is B's, like the one it follows
+                    if (
+                        occ.role == "old"
+                        and prev is not None
+                        and prev[0].role != "old"
+                        and all(
+                            t.is_punct or t.lower_ in self.change_links
+                            for t in doc[prev[0].end : occ.start]
+                        )
+                    ):
+                        chosen = prev[1]
+                    prev = (occ, chosen)
+                    for m in chosen:
                         add(
                             m,
                             occ,

@@ -440,3 +440,29 @@ def test_bare_ccg_list_after_a_rated_count_is_rated(nlp):
         )
         == set()
     )
+
+
+def test_old_rating_after_a_change_belongs_to_the_body_it_follows(nlp):
+    got = ratings(
+        nlp,
+        "Greyfriars Care Home was rated outstanding, while Elmhurst Manor, a nursing home in "
+        "Leeds, was rated requires improvement, down from good.",
+    )
+    assert got == {
+        ("Greyfriars Care Home", "outstanding", None),
+        ("Elmhurst Manor", "requires improvement", None),
+        ("Elmhurst Manor", "good", None),
+    }
+
+
+def test_special_measures_left_and_returned_with_years(nlp):
+    got = ratings(
+        nlp,
+        "Kingsway Medical Practice entered special measures in 2016, left in 2018 and "
+        "returned in 2020.",
+    )
+    assert got == {
+        ("Kingsway Medical Practice", "special measures", "2016"),
+        ("Kingsway Medical Practice", "out of special measures", "2018"),
+        ("Kingsway Medical Practice", "special measures", "2020"),
+    }
