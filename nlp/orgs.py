@@ -56,7 +56,11 @@ _DASHES = {"–", "—", "-", ":", "−"}
 _QUANTIFIERS = {"several", "many", "some", "all", "both", "most", "few", "other", "two", "three"}
 _NON_NAME_POS = {"ADV", "SCONJ", "CCONJ", "INTJ", "ADP", "DET", "PRON", "VERB", "AUX", "PART"}
 _NHS_RE = re.compile(r"\bNHS\b")
-_LIST_HEAD_RE = re.compile(r"(?<!\w)(?:CCGs|groups|ICSs|ICBs|trusts|councils)(?=\s*[–—:\-−])")
+_LIST_HEAD_RE = re.compile(r"(?<!\w)(?:CCGs|groups|ICSs|ICBs|trusts|councils)(?!\w)")
+_CARE_SETTING_RE = re.compile(
+    r"(?<!\w)(?:(?:care|nursing|residential) homes?|(?:GP |general )?practices?)(?!\w)",
+    re.IGNORECASE,
+)
 _ACRONYM_TEXT_RE = re.compile(r"(?<![\w&])[A-Z][A-Za-z&]*[A-Z][A-Za-z&]*(?![\w&])")
 _ACRONYM_RE = re.compile(r"^(?=(?:.*[A-Z]){2})[A-Z][A-Za-z&]{1,7}$")
 
@@ -570,11 +574,21 @@ class OrgRecognizer:
                 and doc[i - 1].lower_ == "commissioning"
             ):
                 kind = ("CCG", "commissioner")
-            if kind is None or i + 2 >= n or doc[i + 1].text not in _DASHES:
+            if kind is None or i + 2 >= n:
                 continue
+            if doc[i + 1].text in _DASHES:
+                first = i + 2
+                colon = False
+            else:
+                # a clause about the bodies, then the list after a colon ("Four CCGs were
+                # rated outstanding: A, B and C")
+                first = self._colon_list_start(doc, tok)
+                colon = True
+                if first is None:
+                    continue
             if kind[0] == "CCG" and tok.text == "groups" and not self._doc_mentions_ccgs(doc):
                 continue
-            j = i + 2
+            j = first
             while (
                 j < n
                 and (self._name_like(doc[j]) or doc[j].text in self.connectors)
@@ -584,13 +598,13 @@ class OrgRecognizer:
                 j += 1
             end_ok = (
                 j >= n
-                or doc[j].text in _DASHES
+                or (doc[j].text in _DASHES and not colon)
                 or doc[j].text in (".", ";", ")")
                 or doc[j].is_space
             )
-            if not end_ok or j - (i + 2) < 3:
+            if not end_ok or j - first < 3:
                 continue
-            pieces = self._split_coordination(doc, i + 2, j)
+            pieces = self._split_coordination(doc, first, j)
             if len(pieces) < 2:
                 continue
             if not all(any(t.pos_ == "PROPN" for t in doc[s:e]) for s, e in pieces):
@@ -599,6 +613,62 @@ class OrgRecognizer:
                 bare = doc[s:e].text
                 out.append(_Mention(s, e, f"{bare} {kind[0]}", kind[1], "list", bare=bare))
         return out
+
+    def _care_setting_mentions(self, doc: Doc, taken: set[int]) -> list[_Mention]:
+        """Care homes and GP practices introduced by what they are, named with a generic
+        head: "One care home, Willowmere House, ..."; "three practices – A, B and C –"."""
+        out: list[_Mention] = []
+        n = len(doc)
+        for m in _CARE_SETTING_RE.finditer(self._text):
+            span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+            if span is None or not len(span):
+                continue
+            tok = span[-1]
+            if not tok.text.islower():
+                continue  # part of a name ("Oak Tree Practice"), read from its head
+            i = tok.i
+            plural = tok.lower_.endswith("s")
+            if i + 2 >= n or (doc[i + 1].text != "," and doc[i + 1].text not in _DASHES):
+                continue
+            first = i + 2
+            j = first
+            while (
+                j < n
+                and (self._name_like(doc[j]) or (plural and doc[j].text in self.connectors))
+                and "\n" not in doc[j].text
+                and j not in taken
+            ):
+                j += 1
+            if j == first or j < n and doc[j].text not in (",", ".", ";", ")", *_DASHES):
+                continue
+            if plural:
+                if j - first < 3:
+                    continue
+                pieces = self._split_coordination(doc, first, j)
+                if len(pieces) < 2:
+                    continue
+            else:
+                pieces = [(first, j)]
+            if not all(any(t.pos_ == "PROPN" for t in doc[s:e]) for s, e in pieces):
+                continue
+            for s, e in pieces:
+                out.append(_Mention(s, e, doc[s:e].text, "provider", "list"))
+        return out
+
+    def _colon_list_start(self, doc: Doc, tok: Token) -> int | None:
+        """Where a list after a colon starts, when the plural kind noun ``tok`` is the subject
+        or object of the clause before it; None otherwise."""
+        if tok.dep_ not in ("nsubj", "nsubjpass", "dobj", "pobj", "appos", "attr"):
+            return None
+        # the parser may start a new sentence at the list: the colon may close the clause
+        stop = min(tok.sent.end + 1, len(doc))
+        for k in range(tok.i + 1, stop):
+            t = doc[k]
+            if t.text == ":":
+                return k + 1 if k + 1 < len(doc) else None
+            if t.text in (";", "(", ")") or t.text in _DASHES or "\n" in t.text:
+                return None
+        return None
 
     def _nhs_mentions(self, doc: Doc, taken: set[int]) -> list[_Mention]:
         """ "the NHS" used as a noun for the health service as a whole."""
@@ -1038,7 +1108,11 @@ class OrgRecognizer:
                 continue
             chosen.append(m)
             taken.update(range(m.start, m.end))
-        for extra in (self._list_mentions(doc, taken), self._nhs_mentions(doc, taken)):
+        for extra in (
+            self._list_mentions(doc, taken),
+            self._care_setting_mentions(doc, taken),
+            self._nhs_mentions(doc, taken),
+        ):
             for m in extra:
                 if not any(k in taken for k in range(m.start, m.end)):
                     chosen.append(m)

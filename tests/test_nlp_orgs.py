@@ -330,3 +330,61 @@ def test_places_used_as_places_are_not_organisations(nlp, text):
 def test_short_police_name_is_the_national_force(nlp):
     got = orgs_of(nlp, "The Metropolitan Police is investigating. The Met said it had no comment.")
     assert got["Metropolitan Police"]["aliases"] == ["Met"]
+
+
+def test_bare_list_after_colon_following_a_clause(nlp):
+    found = orgs_of(
+        nlp, "Four CCGs were rated outstanding: Alderbury, Brackwell, Cray Valley and Dunmore."
+    )
+    assert set(found) == {"Alderbury CCG", "Brackwell CCG", "Cray Valley CCG", "Dunmore CCG"}
+    assert found["Cray Valley CCG"]["aliases"] == ["Cray Valley"]
+    assert found["Dunmore CCG"]["type"] == "commissioner"
+
+
+def test_colon_list_keeps_names_with_and_whole(nlp):
+    found = orgs_of(nlp, "Two councils have objected: Rossmoor and Stanwick, and Tidewell.")
+    assert set(found) == {"Rossmoor and Stanwick Council", "Tidewell Council"}
+    assert found["Tidewell Council"]["type"] == "government"
+
+
+def test_colon_list_of_trusts_is_typed_provider(nlp):
+    found = orgs_of(nlp, "Three trusts were fined: Oakridge, Pelham and Quarry Bank.")
+    assert set(found) == {"Oakridge Trust", "Pelham Trust", "Quarry Bank Trust"}
+    assert {o["type"] for o in found.values()} == {"provider"}
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("One care home, Willowmere House, was rated inadequate.", {"Willowmere House"}),
+        (
+            "Three care homes – Oak Lodge, Ash Court and Yew Manor – were closed.",
+            {"Oak Lodge", "Ash Court", "Yew Manor"},
+        ),
+        ("A nursing home – Heron Court – was placed in special measures.", {"Heron Court"}),
+        ("The practice, Northgate Surgery, said it was sorry.", {"Northgate Surgery"}),
+        (
+            "Patients at Brambleford Medical Centre and Hollin Surgery were moved.",
+            {"Brambleford Medical Centre", "Hollin Surgery"},
+        ),
+    ],
+)
+def test_care_homes_and_practices_are_providers(nlp, text, names):
+    found = orgs_of(nlp, text)
+    assert set(found) == names
+    assert {o["type"] for o in found.values()} == {"provider"}
+
+
+def test_care_home_without_a_name_gives_nothing(nlp):
+    found = orgs_of(nlp, "Wakefield CCG said the care home, which is run by Sunrise, would close.")
+    assert "Wakefield CCG" in found
+    assert not any("which" in name for name in found)
+
+
+def test_colon_list_of_groups_in_a_ccg_story(nlp):
+    found = orgs_of(
+        nlp,
+        "Harlow CCG is merging. The review names several groups alongside it: "
+        "Eastholm, Fenwick and Garside.",
+    )
+    assert {"Eastholm CCG", "Fenwick CCG", "Garside CCG"} <= set(found)
