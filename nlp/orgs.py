@@ -16,7 +16,12 @@ component reads those conventions instead of relying on a list of names:
 * coordinated plurals ("A and B CCGs", "A, B and C groups") are split into built names
   ("A CCG", "B CCG"), while singular heads keep names with "and"/commas whole; in "A and B
   and C trusts" the "and" after a name-final word joins the conjuncts, else the last one;
-* bare lists after a kind noun ("three CCGs – A, B and C –") give "<name> <kind>";
+* bare lists after a kind noun ("three CCGs – A, B and C –"), or after a colon closing a
+  clause whose subject or object is the kind noun ("Four CCGs were rated outstanding: A, B
+  and C"), give "<name> <kind>";
+* care homes, nursing homes and GP practices introduced by what they are ("One care home,
+  Willowmere House, ..."; "three care homes – A, B and C –") are providers under their own
+  names;
 * acronyms (defined in brackets, also of several words like "KM ICB", or matching a name's
   initials), short forms ("Frimley" for "Frimley Health Foundation Trust", also when found
   on their own in a headline) and possessives become aliases;
