@@ -13,7 +13,7 @@ import hashlib
 import mimetypes
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -47,6 +47,58 @@ class SampleSite:
             self.statuses[status] += 1
 
 
+@dataclass(frozen=True)
+class StaticReply:
+    """The answer to a request for a file: status, body and response headers."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
+def static_reply(root: Path, url_path: str, base_url: str,
+                 request_headers: Mapping[str, str]) -> StaticReply:
+    """Answer a GET for ``url_path`` from the folder ``root`` as a news site would.
+
+    ``{{BASE_URL}}`` in text files becomes ``base_url``; responses carry ETag and
+    Last-Modified, and a matching If-None-Match / If-Modified-Since (``request_headers`` with
+    lower-case names) gets 304. Paths outside ``root`` are 404. The Content-Type carries no
+    charset, so pages are decoded from their own ``<meta charset>``.
+    """
+    root = root.resolve()
+    target = (root / url_path.lstrip("/")).resolve()
+    if target.is_dir():
+        target = target / "index.html"
+    if root not in target.parents or not target.is_file():
+        return StaticReply(HTTPStatus.NOT_FOUND, b"not found", {"Content-Type": "text/plain"})
+    body = target.read_bytes()
+    if target.suffix in _TEXT_SUFFIXES:
+        body = body.replace(PLACEHOLDER, base_url.encode())
+    etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+    mtime = target.stat().st_mtime
+    validators = {"ETag": etag, "Last-Modified": email.utils.formatdate(mtime, usegmt=True)}
+    if _not_modified(request_headers, etag, mtime):
+        return StaticReply(HTTPStatus.NOT_MODIFIED, b"", validators)
+    ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    if target.suffix in (".xml", ".rss", ".atom"):
+        ctype = "application/xml"
+    return StaticReply(HTTPStatus.OK, body, {"Content-Type": ctype, **validators})
+
+
+def _not_modified(request_headers: Mapping[str, str], etag: str, mtime: float) -> bool:
+    if_none_match = request_headers.get("if-none-match")
+    if if_none_match is not None:
+        return etag in [t.strip() for t in if_none_match.split(",")]
+    since = request_headers.get("if-modified-since")
+    if since:
+        try:
+            parsed = email.utils.parsedate_to_datetime(since).timestamp()
+        except (TypeError, ValueError):
+            return False
+        return int(mtime) <= int(parsed)
+    return False
+
+
 def _handler(site: SampleSite) -> type[BaseHTTPRequestHandler]:
     root = site.root.resolve()
 
@@ -64,43 +116,17 @@ def _handler(site: SampleSite) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self, *, send_body: bool) -> None:
             path = unquote(urlsplit(self.path).path)
-            target = (root / path.lstrip("/")).resolve()
-            if target.is_dir():
-                target = target / "index.html"
-            outside = root not in target.parents
-            if outside or not target.is_file():
-                self._reply(HTTPStatus.NOT_FOUND, b"not found", "text/plain", path, send_body)
-                return
-            body = target.read_bytes()
-            if target.suffix in _TEXT_SUFFIXES:
-                body = body.replace(PLACEHOLDER, site.base_url.encode())
-            etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-            mtime = target.stat().st_mtime
-            last_modified = email.utils.formatdate(mtime, usegmt=True)
-            if self._not_modified(etag, mtime):
-                self.send_response(HTTPStatus.NOT_MODIFIED)
-                self.send_header("ETag", etag)
+            reply = static_reply(root, path, site.base_url,
+                                 {k.lower(): v for k, v in self.headers.items()})
+            if reply.status == HTTPStatus.NOT_MODIFIED:
+                self.send_response(reply.status)
+                self.send_header("ETag", reply.headers["ETag"])
                 self.end_headers()
-                site.record(path, 304)
+                site.record(path, reply.status)
                 return
-            ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-            if target.suffix == ".xml":
-                ctype = "application/xml"
-            self._reply(HTTPStatus.OK, body, ctype, path, send_body,
-                        headers={"ETag": etag, "Last-Modified": last_modified})
-
-        def _not_modified(self, etag: str, mtime: float) -> bool:
-            if_none_match = self.headers.get("If-None-Match")
-            if if_none_match is not None:
-                return etag in [t.strip() for t in if_none_match.split(",")]
-            since = self.headers.get("If-Modified-Since")
-            if since:
-                try:
-                    parsed = email.utils.parsedate_to_datetime(since).timestamp()
-                except (TypeError, ValueError):
-                    return False
-                return int(mtime) <= int(parsed)
-            return False
+            headers = dict(reply.headers)
+            self._reply(reply.status, reply.body, headers.pop("Content-Type"), path, send_body,
+                        headers=headers)
 
         def _reply(self, status: int, body: bytes, ctype: str, path: str, send_body: bool,
                    headers: dict[str, str] | None = None) -> None:

@@ -15,8 +15,6 @@ redirect. Every request is counted per path (query string included).
 from __future__ import annotations
 
 import email.utils
-import hashlib
-import mimetypes
 import threading
 import time
 from collections import Counter
@@ -25,6 +23,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from crawler.sample_site import static_reply
 
 __all__ = [
     "CrawlServer",
@@ -37,7 +37,6 @@ __all__ = [
     "stream",
 ]
 
-PLACEHOLDER = b"{{BASE_URL}}"
 
 
 @dataclass
@@ -155,29 +154,18 @@ class CrawlServer:
     # -- serving ------------------------------------------------------------------------------
 
     def _file_reply(self, path: str, headers: dict[str, str]) -> Reply:
+        """A file from ``root``, answered by the sample-site server's own logic."""
         assert self.root is not None
-        rel = urlsplit(path).path.lstrip("/")
-        target = (self.root / rel).resolve()
-        if target.is_dir():
-            target = target / "index.html"
-        if not target.is_relative_to(self.root.resolve()) or not target.is_file():
-            return Reply(404, b"<html><body>not found</body></html>", {"Content-Type": "text/html"})
-        data = target.read_bytes().replace(PLACEHOLDER, self.base_url.encode())
-        ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        if target.suffix in (".xml", ".rss", ".atom"):
-            ctype = "application/xml"
+        answer = static_reply(self.root, urlsplit(path).path, self.base_url,
+                              headers if self.conditional else {})
+        out = dict(answer.headers)
+        if not self.conditional:
+            out.pop("ETag", None)
+            out.pop("Last-Modified", None)
+        ctype = out.get("Content-Type", "")
         if ctype.startswith("text/") and "charset" not in ctype:
-            ctype += "; charset=utf-8"
-        out = {"Content-Type": ctype}
-        if self.conditional:
-            etag = '"' + hashlib.sha1(data).hexdigest()[:16] + '"'
-            mtime = email.utils.formatdate(target.stat().st_mtime, usegmt=True)
-            out.update({"ETag": etag, "Last-Modified": mtime})
-            if headers.get("if-none-match") == etag or (
-                "if-none-match" not in headers and headers.get("if-modified-since") == mtime
-            ):
-                return Reply(304, b"", out)
-        return Reply(200, data, out)
+            out["Content-Type"] = ctype + "; charset=utf-8"
+        return Reply(int(answer.status), answer.body, out)
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         with self._lock:
