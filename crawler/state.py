@@ -11,20 +11,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import duckdb
 
 from crawler.dedup import SimhashIndex
 from crawler.sources import Source
+from store.db import utcnow  # re-exported: the store's TIMESTAMP convention
 
 __all__ = ["SourceReport", "SourceState", "StoreContext", "utcnow"]
 
 
-def utcnow() -> datetime:
-    """Current UTC time as a naive datetime (the store's TIMESTAMP convention)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import platformdirs
@@ -100,3 +102,21 @@ def table_names(con: duckdb.DuckDBPyConnection) -> list[str]:
         "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name"
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def fetch_dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The rows of an executed query as dicts keyed by column name."""
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def as_datetime(value: date | datetime | None) -> datetime | None:
+    """A date as midnight of that day; datetimes and None unchanged (for TIMESTAMP params)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime(value.year, value.month, value.day)
+
+
+def utcnow() -> datetime:
+    """Now in UTC, naive, as stored in TIMESTAMP columns."""
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -18,6 +18,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from store.db import as_datetime, fetch_dicts
+
 _PUNCT_RE = re.compile(r"[^\w\s]")
 
 
@@ -73,12 +75,6 @@ def stories_to_process(
     return [StoryToProcess(*row) for row in con.execute(sql, params).fetchall()]
 
 
-def _published(value: datetime | date | None) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime(value.year, value.month, value.day)
-
-
 def save_facts(
     con: duckdb.DuckDBPyConnection,
     results: Sequence[tuple[str, dict[str, Any]]],
@@ -123,7 +119,7 @@ def save_facts(
                     {"story_id": story_id, "key": key, "start_offset": m["start"],
                      "end_offset": m["end"], "text": m["text"]}
                 )
-        when = _published(published.get(story_id))
+        when = as_datetime(published.get(story_id))
         for a in facts.get("amounts", []):
             org = a.get("org")
             amount_rows.append(
@@ -238,11 +234,6 @@ def _arrow(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
 # ----------------------------------------------------------------------------- queries
 
 
-def _rows(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 # Matches an organisation by name or alias: exact key, substring, or fuzzy (Jaro-Winkler).
 _ORG_MATCH_CTE = """
     org_match AS (
@@ -286,7 +277,7 @@ def search_orgs(
         LIMIT $limit
     """
     params = {"q": query, "key": org_key(query) if query else "", "type": type_, "limit": limit}
-    return _rows(con.execute(sql, params))
+    return fetch_dicts(con.execute(sql, params))
 
 
 def _org_filter(column: str) -> str:
@@ -340,7 +331,7 @@ def search_amounts(
         "period": normalise_period(period) if period else None,
         "since": since, "limit": limit,
     }
-    return _rows(con.execute(sql, params))
+    return fetch_dicts(con.execute(sql, params))
 
 
 def search_ratings(
@@ -365,7 +356,7 @@ def search_ratings(
         LIMIT $limit
     """
     params = {**_org_params(org), "rating": rating, "since": since, "limit": limit}
-    return _rows(con.execute(sql, params))
+    return fetch_dicts(con.execute(sql, params))
 
 
 def search_stories(
@@ -399,7 +390,7 @@ def search_stories(
         LIMIT $limit
     """
     params = {**_org_params(org), "theme": theme, "text": text, "since": since, "limit": limit}
-    return _rows(con.execute(sql, params))
+    return fetch_dicts(con.execute(sql, params))
 
 
 def normalise_period(value: str) -> str:

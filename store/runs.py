@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import duckdb
+
+from store.db import utcnow
 
 __all__ = [
     "close_stale_runs",
@@ -27,10 +29,6 @@ __all__ = [
 FINISHED = ("ok", "failed", "interrupted")
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def start_run(
     con: duckdb.DuckDBPyConnection, source: str, started_at: datetime | None = None
 ) -> int:
@@ -38,7 +36,7 @@ def start_run(
     row = con.execute(
         "INSERT INTO crawl_runs (source, started_at, status, errors) "
         "VALUES (?, ?, 'running', '{}') RETURNING run_id",
-        [source, started_at or _now()],
+        [source, started_at or utcnow()],
     ).fetchone()
     assert row is not None
     return int(row[0])
@@ -62,7 +60,7 @@ def finish_run(
         "UPDATE crawl_runs SET finished_at = ?, status = ?, pages_fetched = ?, new_stories = ?, "
         "new_versions = ?, duplicates = ?, errors = ?, detail = ? WHERE run_id = ?",
         [
-            finished_at or _now(),
+            finished_at or utcnow(),
             status,
             pages_fetched,
             new_stories,
@@ -81,7 +79,7 @@ def close_stale_runs(con: duckdb.DuckDBPyConnection, sources: Sequence[str] | No
     Call it only while holding the crawl lock, when no run can really be in progress.
     """
     where = "status = 'running'"
-    params: list[Any] = [_now()]
+    params: list[Any] = [utcnow()]
     if sources is not None:
         where += " AND list_contains(?, source)"
         params.append(list(sources))

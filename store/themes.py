@@ -10,12 +10,14 @@ article's current version whose article is not marked ``duplicate_of`` another.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+
+from store.db import as_datetime, fetch_dicts, utcnow
 
 DIM = 384
 FREQS = ("day", "week", "month")
@@ -28,10 +30,6 @@ _CURRENT = """
     JOIN articles a ON a.article_id = s.article_id AND a.current_version = s.version
     WHERE a.duplicate_of IS NULL
 """
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 # ---------------------------------------------------------------------- embeddings
@@ -74,7 +72,7 @@ def save_embeddings(
             "story_id": pa.array(list(story_ids), pa.string()),
             "model": pa.array([model] * len(story_ids), pa.string()),
             "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), DIM),
-            "embedded_at": pa.array([now or _now()] * len(story_ids), pa.timestamp("us")),
+            "embedded_at": pa.array([now or utcnow()] * len(story_ids), pa.timestamp("us")),
         }
     )
     con.register("_pw_embeddings_in", table)
@@ -132,8 +130,7 @@ def load_theme_state(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
         "SELECT theme_id, level, parent_id, label, keywords, centroid, status, "
         "created_at, updated_at FROM themes ORDER BY theme_id"
     )
-    cols = [d[0] for d in cur.description]
-    themes = [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+    themes = fetch_dicts(cur)
     if not themes:
         return None
     members = con.execute(
@@ -213,12 +210,6 @@ def save_theme_state(con: duckdb.DuckDBPyConnection, state: dict[str, Any]) -> N
 
 
 # ---------------------------------------------------------------------- queries
-def _as_datetime(value: date | datetime | None) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime(value.year, value.month, value.day)
-
-
 def list_themes(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -237,7 +228,7 @@ def list_themes(
     """
     if period_days < 1:
         raise ValueError("period_days must be at least 1")
-    now = now or _now()
+    now = now or utcnow()
     recent_from = now - timedelta(days=period_days)
     previous_from = now - timedelta(days=2 * period_days)
     order = "growth DESC, recent DESC, size DESC" if trending else "size DESC, recent DESC"
@@ -259,20 +250,16 @@ def list_themes(
         GROUP BY t.theme_id, t.label, t.keywords
         ORDER BY {order}, t.theme_id
     """
-    since_dt = _as_datetime(since)
+    since_dt = as_datetime(since)
     params: list[Any] = [since_dt, since_dt, recent_from, now, previous_from, recent_from]
     if limit is not None:
         sql += " LIMIT ?"
         params.append(int(limit))
-    cur = con.execute(sql, params)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+    return fetch_dicts(con.execute(sql, params))
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    cur = con.execute(sql, params)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+    return fetch_dicts(con.execute(sql, params))
 
 
 def theme_detail(
@@ -372,7 +359,7 @@ def theme_size_series(
     largest active themes, ordered by period then theme."""
     if freq not in FREQS:
         raise ValueError(f"freq must be one of {FREQS}, got {freq!r}")
-    since_dt = _as_datetime(since)
+    since_dt = as_datetime(since)
     sql = f"""
         WITH cur AS ({_CURRENT}),
         m AS (
