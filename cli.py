@@ -720,7 +720,7 @@ def stats(db_path: Path | None, fmt: str) -> None:
 
     with open_db(db_path, create=False) as con:
         rows = store_runs.source_stats(con)
-        counts = store_facts.summary(con, top=0)["counts"]
+        counts = store_facts.stored_counts(con)
     for r in rows:
         r["last_errors"] = ", ".join(f"{k}={v}" for k, v in sorted(r["last_errors"].items())) \
             if r.get("last_errors") else ""

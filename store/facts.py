@@ -402,22 +402,26 @@ def normalise_period(value: str) -> str:
     return s
 
 
+_COUNTS = {
+    "articles": "SELECT count(*) FROM articles WHERE duplicate_of IS NULL",
+    "stories": "SELECT count(*) FROM stories s JOIN articles a USING (article_id) "
+               "WHERE s.version = a.current_version",
+    "organisations": "SELECT count(DISTINCT org_id) FROM org_mentions",
+    "amounts": "SELECT count(*) FROM amounts",
+    "ratings": "SELECT count(*) FROM ratings",
+    "themes": "SELECT count(*) FROM themes WHERE level = 'theme' AND status = 'active'",
+}
+
+
+def stored_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """How many articles, stories, organisations, amounts, ratings and themes are stored."""
+    return {name: con.execute(sql).fetchone()[0] for name, sql in _COUNTS.items()}
+
+
 def summary(con: duckdb.DuckDBPyConnection, *, top: int = 10) -> dict[str, Any]:
-    """Counts and highlights of what is stored, for the demo and `stats`."""
-    counts = {
-        name: con.execute(sql).fetchone()[0]
-        for name, sql in {
-            "articles": "SELECT count(*) FROM articles WHERE duplicate_of IS NULL",
-            "stories": "SELECT count(*) FROM stories s JOIN articles a USING (article_id) "
-                       "WHERE s.version = a.current_version",
-            "organisations": "SELECT count(DISTINCT org_id) FROM org_mentions",
-            "amounts": "SELECT count(*) FROM amounts",
-            "ratings": "SELECT count(*) FROM ratings",
-            "themes": "SELECT count(*) FROM themes WHERE level = 'theme' AND status = 'active'",
-        }.items()
-    }
+    """Counts and highlights of what is stored, for the demo's report."""
     return {
-        "counts": counts,
+        "counts": stored_counts(con),
         "top_orgs": search_orgs(con, "", limit=top),
         "top_amounts": search_amounts(con, limit=top),
         "ratings": search_ratings(con, limit=top * 2),
