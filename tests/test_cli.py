@@ -89,6 +89,13 @@ def test_orgs_ratings_stories(db_path):
     assert [r["story_id"] for r in out] == ["a2-v1-s0"]
 
 
+@pytest.mark.parametrize("text, expected", [("%", []), ("_", []), ("BB", ["a1-v1-s0"])])
+def test_stories_text_is_matched_literally(db_path, text, expected):
+    result = run("stories", "--db", db_path, "--text", text, "--json")
+    assert result.exit_code == 0, result.output
+    assert [r["story_id"] for r in json.loads(result.output)] == expected
+
+
 def test_export_command(db_path, tmp_path):
     out = tmp_path / "ratings.jsonl"
     result = run("export", "ratings", "--db", db_path, "--format", "jsonl", "--output", out)
