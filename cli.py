@@ -351,22 +351,39 @@ def stories(org: str | None, theme: int | None, text: str | None, since: datetim
 @cli.command()
 @click.argument("table", type=click.Choice(list(store_export.EXPORTS)))
 @click.option("--format", "fmt", type=click.Choice(list(store_export.FORMATS)),
-              default="csv", show_default=True, help="File format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              required=True, help="File to write.")
+              help="File format (default: from the --output extension; csv for -).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True),
+              required=True, help="File to write, or - for standard output (csv, jsonl).")
+@click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
 @db_option
-def export(table: str, fmt: str, output: Path, db_path: Path | None) -> None:
+def export(table: str, fmt: str | None, output: str, force: bool, db_path: Path | None) -> None:
     """Export a fact table to CSV, Parquet or JSON lines (DuckDB COPY).
+
+    Refuses to overwrite an existing file unless --force is given.
 
     \b
     Example:
-        policywatch export amounts --format parquet --output amounts.parquet
+        policywatch export amounts --output amounts.parquet
+        policywatch export ratings --format jsonl --output - | head
     """
-    if output.parent and not output.parent.exists():
-        raise UserError(f"cannot write {output}: folder {output.parent} does not exist")
+    fmt = store_export.format_for(output, fmt)
+    if output == "-":
+        sys.stdout.flush()
+        with open_db(db_path, create=False) as con:
+            count = store_export.export_to_stream(con, table, fmt, sys.stdout.buffer)
+        click.echo(f"wrote {count} rows of {table} to standard output", err=True)
+        return
+    path = Path(output)
+    if path.parent and not path.parent.exists():
+        raise UserError(f"cannot write {path}: folder {path.parent} does not exist")
+    if path.exists() and not force:
+        raise UserError(f"{path} exists; use --force to overwrite it")
+    database = db_path if db_path is not None else store_db.default_db_path()
+    if path.exists() and database.exists() and path.samefile(database):
+        raise UserError(f"{path} is the database itself; choose another --output")
     with open_db(db_path, create=False) as con:
-        count = store_export.export_table(con, table, fmt, output)
-    click.echo(f"wrote {count} rows of {table} to {output}", err=True)
+        count = store_export.export_to_file(con, table, fmt, path, force=force)
+    click.echo(f"wrote {count} rows of {table} to {path}", err=True)
 
 
 # ----------------------------------------------------------------------------- extract

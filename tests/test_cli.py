@@ -104,6 +104,71 @@ def test_export_command(db_path, tmp_path):
     assert {r["rating"] for r in rows} == {"inadequate", "outstanding"}
 
 
+def test_export_refuses_an_existing_file_unless_forced(db_path, tmp_path):
+    out = tmp_path / "ratings.csv"
+    out.write_text("keep me\n")
+    result = run("export", "ratings", "--db", db_path, "--output", out)
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {out} exists; use --force to overwrite it"
+    assert out.read_text() == "keep me\n"
+    result = run("export", "ratings", "--db", db_path, "--output", out, "--force")
+    assert result.exit_code == 0, result.output
+    assert {r["rating"] for r in csv.DictReader(out.open())} == {"inadequate", "outstanding"}
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+
+
+def test_export_never_writes_over_the_database(db_path):
+    before = db_path.read_bytes()
+    for extra in ([], ["--force"]):
+        result = run("export", "ratings", "--db", db_path, "--format", "csv",
+                     "--output", db_path, *extra)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+    assert db_path.read_bytes() == before
+
+
+def test_export_format_from_the_extension(db_path, tmp_path):
+    out = tmp_path / "amounts.parquet"
+    result = run("export", "amounts", "--db", db_path, "--output", out)
+    assert result.exit_code == 0, result.output
+    import duckdb
+    parquet_rows = duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{out}')")
+    assert parquet_rows.fetchone() == (3,)
+    out = tmp_path / "amounts.jsonl"
+    assert run("export", "amounts", "--db", db_path, "-o", out).exit_code == 0
+    assert len([json.loads(line) for line in out.read_text().splitlines()]) == 3
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--output", "a.parquet", "--format", "csv"],
+     "--format csv does not match the extension of a.parquet (parquet)"),
+    (["--output", "a.csv", "--format", "jsonl"], "does not match the extension"),
+    (["--output", "amounts.dat"], "cannot tell the format of amounts.dat"),
+    (["--output", "-", "--format", "parquet"], "cannot write parquet to standard output"),
+])
+def test_export_refuses_unclear_formats(db_path, tmp_path, monkeypatch, args, message):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    result = run("export", "amounts", "--db", db_path, *args)
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [f"Error: {message}"] or (
+        len(result.output.splitlines()) == 1 and message in result.output)
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", None])
+def test_export_to_standard_output(db_path, fmt):
+    result = CliRunner().invoke(cli.cli, ["export", "ratings", "--db", str(db_path),
+                                          "--output", "-", *(["--format", fmt] if fmt else [])])
+    assert result.exit_code == 0, result.output
+    if fmt == "jsonl":
+        rows = [json.loads(line) for line in result.stdout.splitlines()]
+    else:
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert {r["rating"] for r in rows} == {"inadequate", "outstanding"}
+    assert "wrote 2 rows of ratings to standard output" in result.stderr
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
