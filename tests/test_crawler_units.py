@@ -222,6 +222,27 @@ def test_parse_sitemaps():
     assert gz.kind == "sitemapindex" and gz.links[0].url == "https://e.com/s1.xml.gz"
 
 
+def test_unreadable_sitemap_dates_are_counted_not_fatal():
+    body = b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+    <url><loc>/one</loc><lastmod>last Tuesday</lastmod></url>
+    <url><loc>/two</loc><lastmod>Tue, 04 Mar 2025 08:30:00 GMT</lastmod></url>
+    <url><loc>/three</loc><lastmod>2025-02</lastmod></url>
+    <url><loc>/four</loc><lastmod>31/12/2024</lastmod></url>
+    <url><loc>/five</loc><lastmod>2025-03-05T10:00:00.250+0100</lastmod></url>
+    <url><loc>/six</loc></url>
+    </urlset>"""
+    result = parse_sitemap(body, "https://e.com/s.xml")
+    assert [(x.url.rsplit("/", 1)[1], x.updated) for x in result.links] == [
+        ("one", None),
+        ("two", datetime(2025, 3, 4, 8, 30)),
+        ("three", datetime(2025, 2, 1)),
+        ("four", None),
+        ("five", datetime(2025, 3, 5, 9, 0, 0, 250000)),
+        ("six", None),
+    ]
+    assert result.date_errors == 2
+
+
 def test_sitemap_gzip_bomb_and_garbage():
     bomb = gzip.compress(b"<urlset>" + b" " * 5_000_000 + b"</urlset>")
     with pytest.raises(SitemapError, match="too large"):
