@@ -15,6 +15,7 @@ import json
 import os
 import re
 import sys
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -390,17 +391,18 @@ def export(table: str, fmt: str | None, output: str, force: bool, db_path: Path 
 
 
 def read_document(path: Path) -> dict[str, Any]:
-    """Text and metadata of a local .txt, .html or .html.gz file."""
+    """Text and metadata of a local .txt, .html or .html.gz file.
+
+    HTML, gzipped or not, is read up to the crawler's download cap (``DOWNLOAD_MAXSIZE``,
+    10 MB, decompressed size for .gz), so a gzip bomb is refused, not inflated."""
     name = path.name.lower()
     if not path.is_file():
         raise UserError(f"cannot read {path}: no such file")
     if name.endswith((".html.gz", ".htm.gz")):
-        try:
-            raw = gzip.decompress(path.read_bytes())
-        except (OSError, EOFError) as exc:
-            raise UserError(f"cannot read {path}: not a valid gzip file ({exc})") from None
-        return _html_document(path, raw)
+        return _html_document(path, _read_gzip(path, _max_html_bytes()))
     if name.endswith((".html", ".htm")):
+        if path.stat().st_size > _max_html_bytes():
+            raise UserError(f"cannot read {path}: larger than {_max_html_bytes():,} bytes")
         return _html_document(path, path.read_bytes())
     if name.endswith(".txt"):
         try:
@@ -412,6 +414,29 @@ def read_document(path: Path) -> dict[str, Any]:
     raise UserError(f"cannot read {path}: expected a .txt, .html or .html.gz file")
 
 
+def _max_html_bytes() -> int:
+    from crawler.settings import DEFAULTS
+
+    return int(DEFAULTS["DOWNLOAD_MAXSIZE"])
+
+
+def _read_gzip(path: Path, limit: int) -> bytes:
+    """The decompressed content of ``path``, refused once it passes ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with gzip.open(path, "rb") as stream:
+            while chunk := stream.read(1024 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise UserError(f"cannot read {path}: larger than {limit:,} bytes "
+                                    "once decompressed")
+                chunks.append(chunk)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise UserError(f"cannot read {path}: not a valid gzip file ({exc})") from None
+    return b"".join(chunks)
+
+
 def _stem(path: Path) -> str:
     name = path.name
     for suffix in (".html.gz", ".htm.gz", ".html", ".htm", ".txt"):
@@ -421,9 +446,12 @@ def _stem(path: Path) -> str:
 
 
 def _html_document(path: Path, raw: bytes) -> dict[str, Any]:
-    from crawler.article import extract_article
+    from crawler.article import ExtractionError, extract_article
 
-    article = extract_article(raw, url=None)
+    try:
+        article = extract_article(raw, url=None)
+    except ExtractionError as exc:
+        raise UserError(f"cannot read {path}: {exc}") from None
     published = article.published
     return {"id": _stem(path), "source": str(path), "title": article.title,
             "published": published.isoformat() if published else None,

@@ -231,6 +231,34 @@ def test_extract_reports_unreadable_files(tmp_path):
     assert set(record) >= {"organisations", "amounts", "ratings", "stories"}
 
 
+def test_extract_reports_each_bad_html_file_and_continues(tmp_path):
+    import gzip
+
+    (tmp_path / "binary.html").write_bytes(bytes(range(256)) * 40)
+    (tmp_path / "empty.html").write_bytes(b"")
+    # 11 MB of HTML once decompressed (over the 10 MB cap), about 11 kB on disk
+    (tmp_path / "bomb.html.gz").write_bytes(
+        gzip.compress(b"<html><body><p>" + b"a" * (11 * 1024 * 1024) + b"</p></body></html>"))
+    (tmp_path / "broken.html.gz").write_bytes(b"\x1f\x8bnot really gzip")
+    good = tmp_path / "good.html"
+    good.write_text("<html><head><title>Budget</title></head><body><article><h1>Budget</h1>"
+                    "<p>Eastmoor CCG agreed a budget of £7m for community nursing this "
+                    "year, its board said on Tuesday.</p></article></body></html>",
+                    encoding="utf-8")
+    names = ["binary.html", "empty.html", "bomb.html.gz", "broken.html.gz", "good.html"]
+    result = CliRunner().invoke(cli.cli, ["extract", "--no-embeddings",
+                                          *(str(tmp_path / n) for n in names)])
+    assert result.exit_code == 1
+    errors = result.stderr.splitlines()
+    assert len(errors) == 4 and "Traceback" not in result.output
+    for name, line in zip(names, errors, strict=False):
+        assert line.startswith(f"Error: cannot read {tmp_path / name}: "), line
+    assert "larger than 10,485,760 bytes once decompressed" in errors[2]
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in records] == ["good"]
+    assert [a["value_gbp"] for a in records[0]["amounts"]] == [7e6]
+
+
 def test_every_command_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"policywatch ([a-z]+)", readme))
