@@ -34,6 +34,8 @@ from store import facts as store_facts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 SAMPLE_SITE = ROOT / "fixtures" / "site"
+# A century: longer --period-days reach before year 1 in the themes' growth arithmetic.
+MAX_PERIOD_DAYS = 36_500
 
 
 # ----------------------------------------------------------------------------- errors
@@ -818,8 +820,8 @@ def update_themes_job(con: duckdb.DuckDBPyConnection, *, recluster: bool = False
 @cli.command()
 @click.option("--since", type=DATE, help="Count only stories published on or after this date.")
 @click.option("--trending", is_flag=True, help="Sort by growth over the last period.")
-@click.option("--period-days", type=click.IntRange(min=1), default=7, show_default=True,
-              help="Length of the period growth is measured over.")
+@click.option("--period-days", type=click.IntRange(min=1, max=MAX_PERIOD_DAYS), default=7,
+              show_default=True, help="Length of the period growth is measured over.")
 @click.option("--recluster", is_flag=True,
               help="Re-cluster all stories (theme ids and labels carry over by overlap).")
 @click.option("--no-update", is_flag=True, help="List themes without embedding new stories.")

@@ -25,6 +25,7 @@ Example::
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -53,6 +54,9 @@ class SourcesError(ValueError):
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# A year: a longer interval means a source that is never crawled again (and a far larger one
+# would overflow the date arithmetic of the scheduler).
+MAX_INTERVAL = timedelta(days=366)
 _SOURCE_KEYS = {
     "name",
     "feeds",
@@ -111,10 +115,13 @@ class Source:
 
 
 def parse_interval(value: str | int | float) -> timedelta:
-    """``"90s"``, ``"30m"``, ``"6h"``, ``"1d"``, ``"2w"`` (or seconds as a number)."""
-    if isinstance(value, bool):
+    """``"90s"``, ``"30m"``, ``"6h"``, ``"1d"``, ``"2w"`` (or seconds as a number), at most
+    :data:`MAX_INTERVAL`."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"invalid interval {value!r}")
     if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError(f"invalid interval {value!r} (use e.g. '30m', '6h', '1d')")
         seconds = float(value)
     else:
         match = _INTERVAL.match(str(value))
@@ -123,6 +130,8 @@ def parse_interval(value: str | int | float) -> timedelta:
         seconds = float(match.group(1)) * _UNITS[match.group(2).lower()]
     if seconds <= 0:
         raise ValueError(f"interval must be positive, got {value!r}")
+    if seconds > MAX_INTERVAL.total_seconds():
+        raise ValueError(f"interval {value!r} is longer than {MAX_INTERVAL.days} days")
     return timedelta(seconds=seconds)
 
 

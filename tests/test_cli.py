@@ -259,6 +259,24 @@ def test_extract_reports_each_bad_html_file_and_continues(tmp_path):
     assert [a["value_gbp"] for a in records[0]["amounts"]] == [7e6]
 
 
+def test_themes_refuses_an_absurd_period(db_path):
+    result = run("themes", "--db", db_path, "--no-update", "--period-days", "999999999999")
+    assert result.exit_code == 2
+    assert "999999999999 is not in the range 1<=x<=36500" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("interval", ['"99999999999999w"', '"inf"', "inf", "nan"])
+def test_schedule_refuses_an_absurd_interval(db_path, tmp_path, interval):
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'[[source]]\nname = "x"\nfeeds = ["https://example.org/feed.xml"]\n'
+                       f"interval = {interval}\n", encoding="utf-8")
+    result = run("schedule", "--once", "--sources", sources, "--db", db_path)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {sources}: source 'x': ")
+    assert "interval" in result.output and len(result.output.splitlines()) == 1
+
+
 def test_every_command_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"policywatch ([a-z]+)", readme))
