@@ -24,7 +24,6 @@ Example::
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import re
 import tomllib
@@ -34,6 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from crawler.addresses import address_allowed, ip_literal
 from crawler.urls import host_of, normalize_url
 
 __all__ = [
@@ -138,10 +138,15 @@ def parse_interval(value: str | int | float) -> timedelta:
 def _is_loopback(host: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    ip = ip_literal(host)
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return ip is not None and (ip.is_loopback or (mapped is not None and mapped.is_loopback))
+
+
+def _non_public(host: str, *, local: bool) -> bool:
+    """Whether ``host`` is an IP address the crawler may never connect to."""
+    ip = ip_literal(host)
+    return ip is not None and not address_allowed(str(ip), allow_loopback=local)
 
 
 class _Reader:
@@ -237,8 +242,16 @@ def _parse_source(origin: str, index: int, raw: Any, defaults: dict[str, Any]) -
         host = host_of(url)
         if _is_loopback(host) and not local:
             raise r.fail(f"{url} is on the loopback interface; set local = true to allow it")
+        if _non_public(host, local=local):
+            raise r.fail(f"{url} is a private or reserved address; the crawler never fetches it")
         if not any(host == d or host.endswith("." + d) for d in domains):
             raise r.fail(f"{url} is outside allowed_domains ({', '.join(domains)})")
+    for d in domains:
+        if _is_loopback(d) and not local:
+            raise r.fail(f"allowed_domains: {d} is the loopback interface; set local = true "
+                         "to allow it")
+        if _non_public(d, local=local):
+            raise r.fail(f"allowed_domains: {d} is a private or reserved address")
 
     pattern = raw.get("article_pattern")
     interval = raw.get("interval")
