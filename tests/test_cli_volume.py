@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from crawl_server import article_html
 from test_nlp_extract import long_story
 
 import cli
@@ -116,16 +117,27 @@ def test_process_extracts_from_a_story_over_the_spacy_limit(processed_db):
 
 
 def test_extract_on_many_files(tmp_path):
+    """55 HTML pages with publication dates (which go to the two worker processes) and
+    5 text files."""
     paths = []
-    for i in range(55):
-        path = tmp_path / f"doc{i:02d}.txt"
-        path.write_text(story_text(i)[0], encoding="utf-8")
+    for i in range(60):
+        text = story_text(i)[0]
+        if i % 12 == 11:
+            path = tmp_path / f"doc{i:02d}.txt"
+            path.write_text(text, encoding="utf-8")
+        else:
+            path = tmp_path / f"doc{i:02d}.html"
+            path.write_text(article_html(f"Story {i}", text,
+                                         published=f"2025-{1 + i % 12:02d}-03T09:00:00+00:00"),
+                            encoding="utf-8")
         paths.append(str(path))
     result = CliRunner().invoke(cli.cli, ["extract", "--no-embeddings", *paths])
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [r["id"] for r in records] == [f"doc{i:02d}" for i in range(55)]
+    assert [r["id"] for r in records] == [f"doc{i:02d}" for i in range(60)]
     for i, record in enumerate(records):
         _, n, provider, rating = story_text(i)
+        if "published" in record:
+            assert record["published"].startswith(f"2025-{1 + i % 12:02d}-03")
         assert [a["value_gbp"] for a in record["amounts"]] == [n * 1e6]
         assert [(r["org"], r["rating"]) for r in record["ratings"]] == [(provider, rating)]
