@@ -15,6 +15,7 @@ import json
 import os
 import re
 import sys
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -33,6 +34,8 @@ from store import facts as store_facts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 SAMPLE_SITE = ROOT / "fixtures" / "site"
+# A century: longer --period-days reach before year 1 in the themes' growth arithmetic.
+MAX_PERIOD_DAYS = 36_500
 
 
 # ----------------------------------------------------------------------------- errors
@@ -351,39 +354,57 @@ def stories(org: str | None, theme: int | None, text: str | None, since: datetim
 @cli.command()
 @click.argument("table", type=click.Choice(list(store_export.EXPORTS)))
 @click.option("--format", "fmt", type=click.Choice(list(store_export.FORMATS)),
-              default="csv", show_default=True, help="File format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              required=True, help="File to write.")
+              help="File format (default: from the --output extension; csv for -).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True),
+              required=True, help="File to write, or - for standard output (csv, jsonl).")
+@click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
 @db_option
-def export(table: str, fmt: str, output: Path, db_path: Path | None) -> None:
+def export(table: str, fmt: str | None, output: str, force: bool, db_path: Path | None) -> None:
     """Export a fact table to CSV, Parquet or JSON lines (DuckDB COPY).
+
+    Refuses to overwrite an existing file unless --force is given.
 
     \b
     Example:
-        policywatch export amounts --format parquet --output amounts.parquet
+        policywatch export amounts --output amounts.parquet
+        policywatch export ratings --format jsonl --output - | head
     """
-    if output.parent and not output.parent.exists():
-        raise UserError(f"cannot write {output}: folder {output.parent} does not exist")
+    fmt = store_export.format_for(output, fmt)
+    if output == "-":
+        sys.stdout.flush()
+        with open_db(db_path, create=False) as con:
+            count = store_export.export_to_stream(con, table, fmt, sys.stdout.buffer)
+        click.echo(f"wrote {count} rows of {table} to standard output", err=True)
+        return
+    path = Path(output)
+    if path.parent and not path.parent.exists():
+        raise UserError(f"cannot write {path}: folder {path.parent} does not exist")
+    if path.exists() and not force:
+        raise UserError(f"{path} exists; use --force to overwrite it")
+    database = db_path if db_path is not None else store_db.default_db_path()
+    if path.exists() and database.exists() and path.samefile(database):
+        raise UserError(f"{path} is the database itself; choose another --output")
     with open_db(db_path, create=False) as con:
-        count = store_export.export_table(con, table, fmt, output)
-    click.echo(f"wrote {count} rows of {table} to {output}", err=True)
+        count = store_export.export_to_file(con, table, fmt, path, force=force)
+    click.echo(f"wrote {count} rows of {table} to {path}", err=True)
 
 
 # ----------------------------------------------------------------------------- extract
 
 
 def read_document(path: Path) -> dict[str, Any]:
-    """Text and metadata of a local .txt, .html or .html.gz file."""
+    """Text and metadata of a local .txt, .html or .html.gz file.
+
+    HTML, gzipped or not, is read up to the crawler's download cap (``DOWNLOAD_MAXSIZE``,
+    10 MB, decompressed size for .gz), so a gzip bomb is refused, not inflated."""
     name = path.name.lower()
     if not path.is_file():
         raise UserError(f"cannot read {path}: no such file")
     if name.endswith((".html.gz", ".htm.gz")):
-        try:
-            raw = gzip.decompress(path.read_bytes())
-        except (OSError, EOFError) as exc:
-            raise UserError(f"cannot read {path}: not a valid gzip file ({exc})") from None
-        return _html_document(path, raw)
+        return _html_document(path, _read_gzip(path, _max_html_bytes()))
     if name.endswith((".html", ".htm")):
+        if path.stat().st_size > _max_html_bytes():
+            raise UserError(f"cannot read {path}: larger than {_max_html_bytes():,} bytes")
         return _html_document(path, path.read_bytes())
     if name.endswith(".txt"):
         try:
@@ -395,6 +416,29 @@ def read_document(path: Path) -> dict[str, Any]:
     raise UserError(f"cannot read {path}: expected a .txt, .html or .html.gz file")
 
 
+def _max_html_bytes() -> int:
+    from crawler.settings import DEFAULTS
+
+    return int(DEFAULTS["DOWNLOAD_MAXSIZE"])
+
+
+def _read_gzip(path: Path, limit: int) -> bytes:
+    """The decompressed content of ``path``, refused once it passes ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with gzip.open(path, "rb") as stream:
+            while chunk := stream.read(1024 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise UserError(f"cannot read {path}: larger than {limit:,} bytes "
+                                    "once decompressed")
+                chunks.append(chunk)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise UserError(f"cannot read {path}: not a valid gzip file ({exc})") from None
+    return b"".join(chunks)
+
+
 def _stem(path: Path) -> str:
     name = path.name
     for suffix in (".html.gz", ".htm.gz", ".html", ".htm", ".txt"):
@@ -404,9 +448,12 @@ def _stem(path: Path) -> str:
 
 
 def _html_document(path: Path, raw: bytes) -> dict[str, Any]:
-    from crawler.article import extract_article
+    from crawler.article import ExtractionError, extract_article
 
-    article = extract_article(raw, url=None)
+    try:
+        article = extract_article(raw, url=None)
+    except ExtractionError as exc:
+        raise UserError(f"cannot read {path}: {exc}") from None
     published = article.published
     return {"id": _stem(path), "source": str(path), "title": article.title,
             "published": published.isoformat() if published else None,
@@ -773,8 +820,8 @@ def update_themes_job(con: duckdb.DuckDBPyConnection, *, recluster: bool = False
 @cli.command()
 @click.option("--since", type=DATE, help="Count only stories published on or after this date.")
 @click.option("--trending", is_flag=True, help="Sort by growth over the last period.")
-@click.option("--period-days", type=click.IntRange(min=1), default=7, show_default=True,
-              help="Length of the period growth is measured over.")
+@click.option("--period-days", type=click.IntRange(min=1, max=MAX_PERIOD_DAYS), default=7,
+              show_default=True, help="Length of the period growth is measured over.")
 @click.option("--recluster", is_flag=True,
               help="Re-cluster all stories (theme ids and labels carry over by overlap).")
 @click.option("--no-update", is_flag=True, help="List themes without embedding new stories.")

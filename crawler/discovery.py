@@ -4,14 +4,18 @@
 XML (feedparser's loose parser) and reporting it; relative entry links are resolved against
 the feed URL (and ``xml:base``). ``parse_sitemap`` reads sitemaps, sitemap indexes and Google
 News sitemaps (gzipped or not) with a hardened lxml parser; ``robots_sitemaps`` lists the
-``Sitemap:`` lines of a robots.txt. Dates come back as naive UTC datetimes.
+``Sitemap:`` lines of a robots.txt. Dates come back as naive UTC datetimes; a sitemap date
+that cannot be read leaves that entry undated and is counted (``SitemapResult.date_errors``),
+never discards the sitemap.
 """
 
 from __future__ import annotations
 
 import calendar
+import email.utils
 import gzip
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,27 +60,49 @@ class FeedResult:
 class SitemapResult:
     kind: str  # "urlset" or "sitemapindex"
     links: list[DiscoveredLink] = field(default_factory=list)
+    date_errors: int = 0  # <lastmod>/<publication_date> values that are not dates
 
 
 class SitemapError(ValueError):
     """The body is not a sitemap (or exceeds the size limit once decompressed)."""
 
 
-def parse_datetime(value: str | None) -> datetime | None:
-    """A W3C/ISO 8601 or RFC 822 date as naive UTC, or None if unparseable."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        parsed = feedparser._parse_date(text)  # RFC 822 and friends
-        if parsed is None:
-            return None
-        return datetime(*parsed[:6])
+# W3C datetime's reduced precisions, which datetime.fromisoformat does not take
+_YEAR_MONTH_RE = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
+
+
+def _naive_utc(dt: datetime) -> datetime:
     if dt.tzinfo is not None:
         dt = dt.astimezone(UTC).replace(tzinfo=None)
     return dt
+
+
+def parse_datetime(value: str | None) -> datetime | None:
+    """A W3C/ISO 8601 (``2024``, ``2024-05``, full dates and times) or RFC 822 date as naive
+    UTC; None if absent or unparseable."""
+    if not value or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return _naive_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        pass
+    m = _YEAR_MONTH_RE.match(text)
+    if m:
+        try:
+            return datetime(int(m.group(1)), int(m.group(2) or 1), 1)
+        except ValueError:
+            return None
+    try:
+        return _naive_utc(email.utils.parsedate_to_datetime(text))  # RFC 822 / 2822
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _date_field(value: str | None) -> tuple[datetime | None, bool]:
+    """The parsed date and whether a present value failed to parse."""
+    parsed = parse_datetime(value)
+    return parsed, parsed is None and bool(value and value.strip())
 
 
 def _struct_to_dt(value: Any) -> datetime | None:
@@ -186,6 +212,7 @@ def parse_sitemap(body: bytes, url: str, *, max_size: int = 0) -> SitemapResult:
             raise SitemapError(f"sitemap too large once decompressed: {exc}") from None
     kind = ""
     links: list[DiscoveredLink] = []
+    date_errors = 0
     try:
         for name, fields in _iter_elements(body):
             if name == "root":
@@ -196,16 +223,16 @@ def parse_sitemap(body: bytes, url: str, *, max_size: int = 0) -> SitemapResult:
             loc = resolve_url(fields.get("loc", ""), url)
             if loc is None:
                 continue
-            updated = parse_datetime(fields.get("lastmod")) or parse_datetime(
-                fields.get("publication_date")
-            )
-            links.append(DiscoveredLink(loc, updated, fields.get("title")))
+            updated, bad_lastmod = _date_field(fields.get("lastmod"))
+            published, bad_published = _date_field(fields.get("publication_date"))
+            date_errors += bad_lastmod + bad_published
+            links.append(DiscoveredLink(loc, updated or published, fields.get("title")))
     except etree.XMLSyntaxError as exc:
         if not kind:
             raise SitemapError(f"not a sitemap: {exc}") from None
     if not kind:
         raise SitemapError("not a sitemap (empty document)")
-    return SitemapResult(kind=kind, links=links)
+    return SitemapResult(kind=kind, links=links, date_errors=date_errors)
 
 
 def robots_sitemaps(body: bytes, url: str) -> list[str]:

@@ -1,10 +1,12 @@
 """Downloader middlewares and the crawl-delay extension that keep the crawler polite and safe.
 
 * :class:`AllowedDomainsMiddleware` refuses any request -- redirects included, whatever their
-  ``dont_filter`` -- whose host is outside the source's ``allowed_domains``.
+  ``dont_filter`` -- whose host is outside the source's ``allowed_domains``, and redirects
+  to a port other than the original URL's or the default port of the target's scheme.
 * :class:`PrivateAddressMiddleware` resolves each host before any connection is made and
-  refuses private, loopback, link-local, reserved and multicast targets (SSRF guard); sources
-  marked ``local = true`` may use loopback only. The resolution goes through Scrapy's DNS cache,
+  refuses private, loopback, link-local, reserved and multicast targets, IPv6 forms that
+  embed them included (SSRF guard, rule in :mod:`crawler.addresses`); sources marked
+  ``local = true`` may use loopback only. The resolution goes through Scrapy's DNS cache,
   so the connection uses the address that was checked.
 * :class:`ConditionalRequestMiddleware` sends ``If-None-Match`` / ``If-Modified-Since`` for
   feeds and sitemaps and records the validators of each response.
@@ -16,7 +18,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
@@ -31,7 +32,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 
-from crawler.urls import host_allowed
+from crawler.addresses import address_allowed, ip_literal
+from crawler.urls import host_allowed, redirect_port_allowed
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -81,27 +83,18 @@ class AllowedDomainsMiddleware:
         if source is None or not source.allowed_domains:
             return
         host = urlparse_cached(request).hostname or ""
+        origin = (request.meta.get("redirect_urls") or [None])[0]
         if not host_allowed(host, source.allowed_domains):
-            origin = (request.meta.get("redirect_urls") or [None])[0]
             what = f"redirect from {origin} to" if origin else "request to"
             raise OffsiteRedirectError(f"refused {what} {host!r}: outside allowed_domains")
-
-
-def address_allowed(address: str, *, allow_loopback: bool = False) -> bool:
-    """Whether a connection to IP ``address`` is acceptable (a public unicast address)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
-        return allow_loopback
-    return ip.is_global and not ip.is_multicast
+        if origin is not None and not redirect_port_allowed(origin, request.url):
+            raise OffsiteRedirectError(
+                f"refused redirect from {origin} to {request.url}: another port")
 
 
 def _ip_literal(host: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(host.strip("[]")))
-    except ValueError:
-        return None
+    ip = ip_literal(host)
+    return str(ip) if ip is not None else None
 
 
 async def _scrapy_resolve(host: str) -> list[str]:

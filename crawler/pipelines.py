@@ -191,6 +191,7 @@ class StorePipeline:
                     "skipped_seen",
                     "new_articles",
                     "unchanged",
+                    "sitemap_date_errors",
                 )
             },
         )

@@ -17,6 +17,16 @@ policywatch-specific settings:
     private-address check.
 ``POLICYWATCH_BATCH_SIZE``
     Articles per database transaction in the item pipeline.
+``POLICYWATCH_SITEMAP_MAX_DEPTH``
+    How deep sitemap indexes may nest below a configured sitemap (or a robots.txt
+    ``Sitemap:`` line): 3 means index -> index -> index -> sitemap. Deeper ones are not
+    fetched and are counted as ``sitemap_too_deep`` errors.
+``POLICYWATCH_SITEMAP_MAX_FILES``
+    Sitemap documents (indexes and their children) fetched per source and run; the rest
+    are counted as ``sitemap_limit`` errors and not fetched.
+``POLICYWATCH_SITEMAP_MAX_URLS``
+    Entries read from one sitemap document (the sitemap protocol's own limit is 50,000);
+    a longer one is cut and counted as a ``sitemap_limit`` error.
 ``RETRY_BACKOFF_BASE``, ``RETRY_BACKOFF_MAX``, ``RETRY_AFTER_MAX``
     Retry pacing (see ``crawler.middlewares.BackoffRetryMiddleware``).
 ``CRAWL_DELAY_MAX``
@@ -55,6 +65,9 @@ DEFAULTS: dict[str, Any] = {
     "POLICYWATCH_EMBED": None,
     "POLICYWATCH_HOSTS": {},
     "POLICYWATCH_BATCH_SIZE": 100,
+    "POLICYWATCH_SITEMAP_MAX_DEPTH": 3,
+    "POLICYWATCH_SITEMAP_MAX_FILES": 500,
+    "POLICYWATCH_SITEMAP_MAX_URLS": 50_000,
     # -- politeness
     "ROBOTSTXT_OBEY": True,
     "ROBOTSTXT_USER_AGENT": "policywatch",

@@ -24,7 +24,7 @@ Example::
 
 from __future__ import annotations
 
-import ipaddress
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -33,6 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from crawler.addresses import address_allowed, ip_literal
 from crawler.urls import host_of, normalize_url
 
 __all__ = [
@@ -53,6 +54,9 @@ class SourcesError(ValueError):
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# A year: a longer interval means a source that is never crawled again (and a far larger one
+# would overflow the date arithmetic of the scheduler).
+MAX_INTERVAL = timedelta(days=366)
 _SOURCE_KEYS = {
     "name",
     "feeds",
@@ -111,10 +115,13 @@ class Source:
 
 
 def parse_interval(value: str | int | float) -> timedelta:
-    """``"90s"``, ``"30m"``, ``"6h"``, ``"1d"``, ``"2w"`` (or seconds as a number)."""
-    if isinstance(value, bool):
+    """``"90s"``, ``"30m"``, ``"6h"``, ``"1d"``, ``"2w"`` (or seconds as a number), at most
+    :data:`MAX_INTERVAL`."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"invalid interval {value!r}")
     if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError(f"invalid interval {value!r} (use e.g. '30m', '6h', '1d')")
         seconds = float(value)
     else:
         match = _INTERVAL.match(str(value))
@@ -123,16 +130,23 @@ def parse_interval(value: str | int | float) -> timedelta:
         seconds = float(match.group(1)) * _UNITS[match.group(2).lower()]
     if seconds <= 0:
         raise ValueError(f"interval must be positive, got {value!r}")
+    if seconds > MAX_INTERVAL.total_seconds():
+        raise ValueError(f"interval {value!r} is longer than {MAX_INTERVAL.days} days")
     return timedelta(seconds=seconds)
 
 
 def _is_loopback(host: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    ip = ip_literal(host)
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return ip is not None and (ip.is_loopback or (mapped is not None and mapped.is_loopback))
+
+
+def _non_public(host: str, *, local: bool) -> bool:
+    """Whether ``host`` is an IP address the crawler may never connect to."""
+    ip = ip_literal(host)
+    return ip is not None and not address_allowed(str(ip), allow_loopback=local)
 
 
 class _Reader:
@@ -228,8 +242,16 @@ def _parse_source(origin: str, index: int, raw: Any, defaults: dict[str, Any]) -
         host = host_of(url)
         if _is_loopback(host) and not local:
             raise r.fail(f"{url} is on the loopback interface; set local = true to allow it")
+        if _non_public(host, local=local):
+            raise r.fail(f"{url} is a private or reserved address; the crawler never fetches it")
         if not any(host == d or host.endswith("." + d) for d in domains):
             raise r.fail(f"{url} is outside allowed_domains ({', '.join(domains)})")
+    for d in domains:
+        if _is_loopback(d) and not local:
+            raise r.fail(f"allowed_domains: {d} is the loopback interface; set local = true "
+                         "to allow it")
+        if _non_public(d, local=local):
+            raise r.fail(f"allowed_domains: {d} is a private or reserved address")
 
     pattern = raw.get("article_pattern")
     interval = raw.get("interval")

@@ -87,6 +87,7 @@ class SourceSpider(scrapy.Spider):
         self.state = state
         self.source = state.source
         self.allowed_domains = list(self.source.allowed_domains)
+        self.sitemaps_requested = 0
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SourceSpider:
@@ -130,7 +131,8 @@ class SourceSpider(scrapy.Spider):
             if url.rstrip("/").endswith("/robots.txt"):
                 yield self._discovery(url, self.parse_robots, "robots", dont_obey_robotstxt=True)
             else:
-                yield self._discovery(url, self.parse_sitemap, "sitemap")
+                for request in self._sitemap_request(url, depth=0):
+                    yield request
         for i, listing in enumerate(self.source.listings):
             yield self._discovery(listing.url, self.parse_listing, "listing", pw_listing=i)
 
@@ -186,7 +188,26 @@ class SourceSpider(scrapy.Spider):
             return
         for url in robots_sitemaps(response.body, response.url):
             if host_allowed(host_of(url), self.source.allowed_domains):
-                yield self._discovery(url, self.parse_sitemap, "sitemap")
+                yield from self._sitemap_request(url, depth=0)
+
+    def _sitemap_request(self, url: str, *, depth: int) -> Iterator[Request]:
+        """A request for a sitemap ``depth`` index levels below a configured one, unless
+        that is deeper than POLICYWATCH_SITEMAP_MAX_DEPTH or the source has had its
+        POLICYWATCH_SITEMAP_MAX_FILES sitemaps in this run."""
+        max_depth = self.settings.getint("POLICYWATCH_SITEMAP_MAX_DEPTH")
+        if depth > max_depth:
+            self.state.error("sitemap_too_deep")
+            logger.warning("Sitemap %s not fetched: indexes nested more than %d deep",
+                           url, max_depth)
+            return
+        max_files = self.settings.getint("POLICYWATCH_SITEMAP_MAX_FILES")
+        if self.sitemaps_requested >= max_files:
+            self.state.error("sitemap_limit")
+            logger.warning("Sitemap %s not fetched: %d sitemaps already requested for %s",
+                           url, max_files, self.source.name)
+            return
+        self.sitemaps_requested += 1
+        yield self._discovery(url, self.parse_sitemap, "sitemap", pw_sitemap_depth=depth)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         if not self._fetched(response):
@@ -199,12 +220,24 @@ class SourceSpider(scrapy.Spider):
             self.state.error(kind)
             logger.warning("Unusable sitemap %s: %s", response.url, exc)
             return
+        if result.date_errors:
+            self.state.report.sitemap_date_errors += result.date_errors
+            logger.info("Sitemap %s: %d dates not understood (entries kept, undated)",
+                        response.url, result.date_errors)
+        links = result.links
+        max_urls = self.settings.getint("POLICYWATCH_SITEMAP_MAX_URLS")
+        if len(links) > max_urls:
+            self.state.error("sitemap_limit")
+            logger.warning("Sitemap %s lists %d entries; reading the first %d",
+                           response.url, len(links), max_urls)
+            links = links[:max_urls]
         if result.kind == "sitemapindex":
-            for link in result.links:
+            depth = response.meta.get("pw_sitemap_depth", 0) + 1
+            for link in links:
                 if host_allowed(host_of(link.url), self.source.allowed_domains):
-                    yield self._discovery(link.url, self.parse_sitemap, "sitemap")
+                    yield from self._sitemap_request(link.url, depth=depth)
             return
-        for link in result.links:
+        for link in links:
             yield from self.follow_article(link)
 
     def parse_listing(self, response: Response) -> Iterator[Request]:

@@ -56,7 +56,9 @@ class SourceReport:
     included); ``new_stories``: story rows written (new articles and new versions);
     ``new_versions``: changed bodies of known articles; ``duplicates``: new or changed bodies
     found to be near-duplicates of another article (stored, linked, no stories);
-    ``unchanged``: re-fetched articles whose body had not changed; ``errors``: by kind
+    ``unchanged``: re-fetched articles whose body had not changed; ``sitemap_date_errors``:
+    sitemap ``<lastmod>``/``<publication_date>`` values that are not dates (the entry is
+    kept, undated); ``errors``: by kind
     (``http_404``, ``timeout``, ``too_large``, ``robots_forbidden``, ``offsite_redirect``,
     ``blocked_address``, ``feed_malformed`` ...); ``status``: ok, failed or interrupted.
     """
@@ -72,6 +74,7 @@ class SourceReport:
     new_versions: int = 0
     duplicates: int = 0
     unchanged: int = 0
+    sitemap_date_errors: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     run_id: int | None = None
 

@@ -12,7 +12,15 @@ import posixpath
 import re
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
-__all__ = ["article_id", "host_of", "host_allowed", "normalize_url", "resolve_url"]
+__all__ = [
+    "article_id",
+    "host_allowed",
+    "host_of",
+    "normalize_url",
+    "port_of",
+    "redirect_port_allowed",
+    "resolve_url",
+]
 
 # Query parameters that identify a campaign or a referrer, never the content.
 TRACKING_PARAMS = frozenset(
@@ -110,6 +118,40 @@ def article_id(url: str) -> str:
 def host_of(url: str) -> str:
     """Lower-case host name of ``url`` (no port)."""
     return (urlsplit(url).hostname or "").lower()
+
+
+def port_of(url: str) -> int | None:
+    """The port a connection to ``url`` uses (the scheme's default when none is written);
+    None for a URL that is not http(s) or has an invalid port."""
+    parts = urlsplit(url)
+    default = _DEFAULT_PORTS.get(parts.scheme.lower())
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    return port if port is not None else default
+
+
+def _on_default_port(url: str) -> bool:
+    return port_of(url) == _DEFAULT_PORTS.get(urlsplit(url).scheme.lower())
+
+
+def redirect_port_allowed(origin: str, target: str) -> bool:
+    """Whether a redirect from ``origin`` to ``target`` keeps to the expected port of its host.
+
+    Another host is for the domain and address checks; on the same host the port must stay
+    the same, except between the default ports of http and https (``http://h/`` ->
+    ``https://h/``). A hop to another service of the same host (``h:8080`` -> ``h:6379``,
+    ``h:8080`` -> ``h``) is refused.
+    """
+    target_port = port_of(target)
+    if target_port is None:
+        return False
+    if host_of(origin).rstrip(".") != host_of(target).rstrip("."):
+        return True
+    if target_port == port_of(origin):
+        return True
+    return _on_default_port(origin) and _on_default_port(target)
 
 
 _LABEL = re.compile(r"^[a-z0-9.-]+$")

@@ -3,12 +3,19 @@
 ``load_pipeline`` returns the stock English model with the policywatch components added;
 ``extract`` and ``extract_many`` run it and return plain dicts in the format of the shared
 gold guidelines (plus character offsets). This is the module the CLI calls.
+
+The publication date travels on the Doc as an ISO string (``doc._.published``), not as a
+``datetime.date``: Docs cross process boundaries as msgpack with ``nlp.pipe(n_process=2)``,
+and msgpack has no date type. A text longer than a part (see :mod:`nlp.parts`) is run in
+parts whose facts are merged, so no text is too long to extract from.
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
+import itertools
+from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -20,6 +27,7 @@ from spacy.tokens import Doc
 import nlp.money  # noqa: F401
 import nlp.orgs  # noqa: F401
 import nlp.ratings  # noqa: F401
+from nlp.parts import PART_CHARS, merge_facts, split_text
 from nlp.text import register_extensions
 
 register_extensions()
@@ -48,27 +56,49 @@ def _facts(doc: Doc) -> dict[str, Any]:
     }
 
 
-def _make_doc(pipeline: Language, text: str, published: datetime.date | None) -> Doc:
+def _check_input(text: Any, published: Any) -> None:
     if not isinstance(text, str):
         raise TypeError(f"extract() needs the document text as str, got {type(text).__name__}")
     if published is not None and not isinstance(published, datetime.date):
         raise TypeError(
             f"published must be a datetime.date or None, got {type(published).__name__}"
         )
+
+
+def _make_doc(pipeline: Language, text: str, published: datetime.date | None) -> Doc:
     doc = pipeline.make_doc(text)
-    doc._.published = published
+    if isinstance(published, datetime.datetime):
+        published = published.date()
+    # an ISO string, which survives the msgpack round trip to a worker process
+    doc._.published = published.isoformat() if published is not None else None
     return doc
+
+
+def published_date(doc: Doc) -> datetime.date | None:
+    """The publication date ``extract`` was given for ``doc`` (None when unknown)."""
+    value = doc._.published
+    if value is None or isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(value)
+
+
+def _part_limit(pipeline: Language) -> int:
+    return max(1, min(PART_CHARS, pipeline.max_length))
 
 
 def extract(
     text: str, *, published: datetime.date | None = None, nlp: Language | None = None
 ) -> dict[str, Any]:
     """Extract organisations, amounts and ratings from one document's text."""
+    _check_input(text, published)
     pipeline = nlp or load_pipeline()
-    doc = _make_doc(pipeline, text, published)
-    for _, proc in pipeline.pipeline:
-        doc = proc(doc)
-    return _facts(doc)
+    parts = []
+    for offset, part in split_text(text, _part_limit(pipeline)):
+        doc = _make_doc(pipeline, part, published)
+        for _, proc in pipeline.pipeline:
+            doc = proc(doc)
+        parts.append((offset, _facts(doc)))
+    return merge_facts(parts)
 
 
 def extract_many(
@@ -78,8 +108,27 @@ def extract_many(
     batch_size: int = 32,
     nlp: Language | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Extract facts from ``(text, published)`` pairs, in order, with ``nlp.pipe``."""
+    """Extract facts from ``(text, published)`` pairs, in order, with ``nlp.pipe``.
+
+    A long text goes through the pipe as several parts; the parts' facts are merged back
+    into one result per text.
+    """
     pipeline = nlp or load_pipeline()
-    docs = (_make_doc(pipeline, text, published) for text, published in texts)
-    for doc in pipeline.pipe(docs, n_process=n_process, batch_size=batch_size):
-        yield _facts(doc)
+    limit = _part_limit(pipeline)
+    # the part offsets of each text, queued by the generator as nlp.pipe reads ahead
+    layouts: deque[list[int]] = deque()
+
+    def part_docs() -> Iterator[Doc]:
+        for text, published in texts:
+            _check_input(text, published)
+            parts = split_text(text, limit)
+            layouts.append([offset for offset, _ in parts])
+            for _, part in parts:
+                yield _make_doc(pipeline, part, published)
+
+    docs = iter(pipeline.pipe(part_docs(), n_process=n_process, batch_size=batch_size))
+    for first in docs:
+        offsets = layouts.popleft()
+        rest = itertools.islice(docs, len(offsets) - 1)
+        yield merge_facts(list(zip(offsets, map(_facts, itertools.chain([first], rest)),
+                                   strict=True)))

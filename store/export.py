@@ -3,11 +3,20 @@
 Each exportable table is a named query that joins in what an analyst needs to read a row on
 its own (the organisation's name, the story's headline and URL), so an export is usable
 without the database.
+
+An export never overwrites a file by accident: :func:`export_to_file` writes next to the
+target and moves the result into place only if the target does not exist (or ``force``).
+:func:`format_for` takes the format from the file's extension and refuses a mismatch, and
+:func:`export_to_stream` writes CSV or JSON lines to an open binary stream (stdout).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 
@@ -67,8 +76,46 @@ FORMATS: dict[str, str] = {
 }
 
 
+# the format each known file extension stands for
+EXTENSIONS: dict[str, str] = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+# formats that make sense on a terminal or in a pipe
+STREAM_FORMATS = ("csv", "jsonl")
+
+
 class ExportError(ValueError):
-    """An export request that cannot be carried out (unknown table or format)."""
+    """An export request that cannot be carried out (unknown table or format, a file that
+    exists, a format that does not match the file name)."""
+
+
+def format_for(output: str | Path, fmt: str | None) -> str:
+    """The export format for ``output`` ("-" is standard output): ``fmt`` if given (it must
+    agree with a known extension), else the one the extension names (CSV for stdout)."""
+    if fmt is not None and fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r}; choose from: {', '.join(FORMATS)}")
+    if str(output) == "-":
+        chosen = fmt or "csv"
+        if chosen not in STREAM_FORMATS:
+            raise ExportError(f"cannot write {chosen} to standard output; "
+                              f"use {' or '.join(STREAM_FORMATS)}, or an --output file")
+        return chosen
+    suffix = Path(output).suffix.lower()
+    implied = EXTENSIONS.get(suffix)
+    if fmt is None:
+        if implied is None:
+            known = ", ".join(EXTENSIONS)
+            raise ExportError(f"cannot tell the format of {output} from its extension "
+                              f"(known: {known}); give --format")
+        return implied
+    if implied is not None and implied != fmt:
+        raise ExportError(f"--format {fmt} does not match the extension of {output} "
+                          f"({implied}); change one of them")
+    return fmt
 
 
 def _sql_string(value: str) -> str:
@@ -79,7 +126,10 @@ def _sql_string(value: str) -> str:
 def export_table(
     con: duckdb.DuckDBPyConnection, table: str, fmt: str, output: str | Path
 ) -> int:
-    """Write ``table`` to ``output`` in ``fmt`` with COPY; returns the number of rows."""
+    """Write ``table`` to ``output`` in ``fmt`` with COPY; returns the number of rows.
+
+    This is the raw COPY, which replaces ``output``; callers that must not overwrite use
+    :func:`export_to_file`."""
     if table not in EXPORTS:
         raise ExportError(f"unknown table {table!r}; choose from: {', '.join(EXPORTS)}")
     if fmt not in FORMATS:
@@ -87,3 +137,58 @@ def export_table(
     query = EXPORTS[table]
     con.execute(f"COPY ({query}) TO {_sql_string(str(output))} {FORMATS[fmt]}")
     return con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
+
+
+def export_to_file(
+    con: duckdb.DuckDBPyConnection, table: str, fmt: str, output: str | Path, *,
+    force: bool = False,
+) -> int:
+    """Export ``table`` to the file ``output``, refusing an existing file unless ``force``.
+
+    The rows go to a temporary file in the same folder first; it takes the name ``output``
+    with a hard link (which fails if the name exists, so a file that appears meanwhile is
+    not overwritten either) or, with ``force``, an atomic rename.
+    """
+    target = Path(output)
+    if not force and (target.exists() or target.is_symlink()):
+        raise ExportError(f"{target} exists; use --force to overwrite it")
+    folder = target.parent
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        count = export_table(con, table, fmt, tmp)
+        if force:
+            os.replace(tmp, target)
+        else:
+            _move_unless_exists(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return count
+
+
+def _move_unless_exists(tmp: Path, target: Path) -> None:
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise ExportError(f"{target} exists; use --force to overwrite it") from None
+    except OSError:
+        # a file system without hard links: check, then rename
+        if target.exists():
+            raise ExportError(f"{target} exists; use --force to overwrite it") from None
+        os.replace(tmp, target)
+
+
+def export_to_stream(
+    con: duckdb.DuckDBPyConnection, table: str, fmt: str, stream: BinaryIO
+) -> int:
+    """Export ``table`` as CSV or JSON lines to an open binary ``stream`` (e.g. stdout)."""
+    if fmt not in STREAM_FORMATS:
+        raise ExportError(f"cannot write {fmt} to a stream; use {' or '.join(STREAM_FORMATS)}")
+    with tempfile.TemporaryDirectory(prefix="policywatch-export-") as folder:
+        tmp = Path(folder) / f"{table}.{fmt}"
+        count = export_table(con, table, fmt, tmp)
+        with tmp.open("rb") as rows:
+            shutil.copyfileobj(rows, stream)
+    stream.flush()
+    return count

@@ -239,7 +239,8 @@ _ORG_MATCH_CTE = """
     org_match AS (
         SELECT o.org_id, max(GREATEST(
             CASE WHEN o.name_key = $key THEN 1.0 ELSE 0 END,
-            CASE WHEN lower(o.name) LIKE '%' || lower($q) || '%' THEN 0.95 ELSE 0 END,
+            -- contains(), not LIKE: "%" and "_" in a query are literal characters
+            CASE WHEN contains(lower(o.name), lower($q)) THEN 0.95 ELSE 0 END,
             CASE WHEN lower(al.alias) = lower($q) THEN 0.97 ELSE 0 END,
             jaro_winkler_similarity(o.name_key, $key),
             -- a misspelt beginning of a long name ("northfeld hosp")
@@ -368,7 +369,8 @@ def search_stories(
     since: date | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Current stories mentioning an organisation, in a theme, or containing ``text``."""
+    """Current stories mentioning an organisation, in a theme, or containing ``text``
+    (literally, case-insensitive: "%" and "_" are no wildcards)."""
     sql = f"""
         WITH {_ORG_MATCH_CTE}
         SELECT s.story_id, CAST(COALESCE(s.published, a.published) AS DATE) AS published,
@@ -383,8 +385,8 @@ def search_stories(
                 SELECT story_id FROM org_mentions WHERE {_org_filter('org_id')}))
           AND ($theme IS NULL OR s.story_id IN (
                 SELECT story_id FROM theme_members WHERE theme_id = $theme))
-          AND ($text IS NULL OR s.body ILIKE '%' || $text || '%'
-               OR s.headline ILIKE '%' || $text || '%')
+          AND ($text IS NULL OR contains(lower(s.body), lower($text))
+               OR contains(lower(s.headline), lower($text)))
           AND ($since IS NULL OR COALESCE(s.published, a.published) >= $since)
         ORDER BY published DESC NULLS LAST, s.story_id
         LIMIT $limit

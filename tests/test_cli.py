@@ -89,12 +89,84 @@ def test_orgs_ratings_stories(db_path):
     assert [r["story_id"] for r in out] == ["a2-v1-s0"]
 
 
+@pytest.mark.parametrize("text, expected", [("%", []), ("_", []), ("BB", ["a1-v1-s0"])])
+def test_stories_text_is_matched_literally(db_path, text, expected):
+    result = run("stories", "--db", db_path, "--text", text, "--json")
+    assert result.exit_code == 0, result.output
+    assert [r["story_id"] for r in json.loads(result.output)] == expected
+
+
 def test_export_command(db_path, tmp_path):
     out = tmp_path / "ratings.jsonl"
     result = run("export", "ratings", "--db", db_path, "--format", "jsonl", "--output", out)
     assert result.exit_code == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert {r["rating"] for r in rows} == {"inadequate", "outstanding"}
+
+
+def test_export_refuses_an_existing_file_unless_forced(db_path, tmp_path):
+    out = tmp_path / "ratings.csv"
+    out.write_text("keep me\n")
+    result = run("export", "ratings", "--db", db_path, "--output", out)
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {out} exists; use --force to overwrite it"
+    assert out.read_text() == "keep me\n"
+    result = run("export", "ratings", "--db", db_path, "--output", out, "--force")
+    assert result.exit_code == 0, result.output
+    assert {r["rating"] for r in csv.DictReader(out.open())} == {"inadequate", "outstanding"}
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+
+
+def test_export_never_writes_over_the_database(db_path):
+    before = db_path.read_bytes()
+    for extra in ([], ["--force"]):
+        result = run("export", "ratings", "--db", db_path, "--format", "csv",
+                     "--output", db_path, *extra)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+    assert db_path.read_bytes() == before
+
+
+def test_export_format_from_the_extension(db_path, tmp_path):
+    out = tmp_path / "amounts.parquet"
+    result = run("export", "amounts", "--db", db_path, "--output", out)
+    assert result.exit_code == 0, result.output
+    import duckdb
+    parquet_rows = duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{out}')")
+    assert parquet_rows.fetchone() == (3,)
+    out = tmp_path / "amounts.jsonl"
+    assert run("export", "amounts", "--db", db_path, "-o", out).exit_code == 0
+    assert len([json.loads(line) for line in out.read_text().splitlines()]) == 3
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--output", "a.parquet", "--format", "csv"],
+     "--format csv does not match the extension of a.parquet (parquet)"),
+    (["--output", "a.csv", "--format", "jsonl"], "does not match the extension"),
+    (["--output", "amounts.dat"], "cannot tell the format of amounts.dat"),
+    (["--output", "-", "--format", "parquet"], "cannot write parquet to standard output"),
+])
+def test_export_refuses_unclear_formats(db_path, tmp_path, monkeypatch, args, message):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    result = run("export", "amounts", "--db", db_path, *args)
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [f"Error: {message}"] or (
+        len(result.output.splitlines()) == 1 and message in result.output)
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", None])
+def test_export_to_standard_output(db_path, fmt):
+    result = CliRunner().invoke(cli.cli, ["export", "ratings", "--db", str(db_path),
+                                          "--output", "-", *(["--format", fmt] if fmt else [])])
+    assert result.exit_code == 0, result.output
+    if fmt == "jsonl":
+        rows = [json.loads(line) for line in result.stdout.splitlines()]
+    else:
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert {r["rating"] for r in rows} == {"inadequate", "outstanding"}
+    assert "wrote 2 rows of ratings to standard output" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -157,6 +229,52 @@ def test_extract_reports_unreadable_files(tmp_path):
     record = json.loads(result.stdout.splitlines()[0])
     assert record["id"] == "note"
     assert set(record) >= {"organisations", "amounts", "ratings", "stories"}
+
+
+def test_extract_reports_each_bad_html_file_and_continues(tmp_path):
+    import gzip
+
+    (tmp_path / "binary.html").write_bytes(bytes(range(256)) * 40)
+    (tmp_path / "empty.html").write_bytes(b"")
+    # 11 MB of HTML once decompressed (over the 10 MB cap), about 11 kB on disk
+    (tmp_path / "bomb.html.gz").write_bytes(
+        gzip.compress(b"<html><body><p>" + b"a" * (11 * 1024 * 1024) + b"</p></body></html>"))
+    (tmp_path / "broken.html.gz").write_bytes(b"\x1f\x8bnot really gzip")
+    good = tmp_path / "good.html"
+    good.write_text("<html><head><title>Budget</title></head><body><article><h1>Budget</h1>"
+                    "<p>Eastmoor CCG agreed a budget of £7m for community nursing this "
+                    "year, its board said on Tuesday.</p></article></body></html>",
+                    encoding="utf-8")
+    names = ["binary.html", "empty.html", "bomb.html.gz", "broken.html.gz", "good.html"]
+    result = CliRunner().invoke(cli.cli, ["extract", "--no-embeddings",
+                                          *(str(tmp_path / n) for n in names)])
+    assert result.exit_code == 1
+    errors = result.stderr.splitlines()
+    assert len(errors) == 4 and "Traceback" not in result.output
+    for name, line in zip(names, errors, strict=False):
+        assert line.startswith(f"Error: cannot read {tmp_path / name}: "), line
+    assert "larger than 10,485,760 bytes once decompressed" in errors[2]
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in records] == ["good"]
+    assert [a["value_gbp"] for a in records[0]["amounts"]] == [7e6]
+
+
+def test_themes_refuses_an_absurd_period(db_path):
+    result = run("themes", "--db", db_path, "--no-update", "--period-days", "999999999999")
+    assert result.exit_code == 2
+    assert "999999999999 is not in the range 1<=x<=36500" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("interval", ['"99999999999999w"', '"inf"', "inf", "nan"])
+def test_schedule_refuses_an_absurd_interval(db_path, tmp_path, interval):
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'[[source]]\nname = "x"\nfeeds = ["https://example.org/feed.xml"]\n'
+                       f"interval = {interval}\n", encoding="utf-8")
+    result = run("schedule", "--once", "--sources", sources, "--db", db_path)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {sources}: source 'x': ")
+    assert "interval" in result.output and len(result.output.splitlines()) == 1
 
 
 def test_every_command_is_documented_in_the_readme():

@@ -112,6 +112,14 @@ def test_shipped_sources_are_valid_and_public():
         ({"name": "Bad Name", "feeds": ["https://e.com/f"]}, "name must be"),
         ({"name": "x", "feeds": ["ftp://e.com/f"]}, "not an http"),
         ({"name": "x", "feeds": ["https://e.com/f"], "interval": "soon"}, "invalid interval"),
+        ({"name": "x", "feeds": ["https://e.com/f"], "interval": "99999999999999w"},
+         "is longer than 366 days"),
+        ({"name": "x", "feeds": ["https://e.com/f"], "interval": "inf"}, "invalid interval"),
+        ({"name": "x", "feeds": ["https://e.com/f"], "interval": float("inf")},
+         "invalid interval"),
+        ({"name": "x", "feeds": ["https://e.com/f"], "interval": float("nan")},
+         "invalid interval"),
+        ({"name": "x", "feeds": ["https://e.com/f"], "interval": 10**30}, "longer than 366"),
         ({"name": "x", "feeds": ["https://e.com/f"], "colour": "red"}, "unknown field(s) colour"),
         ({"name": "x", "feeds": ["http://127.0.0.1:8000/f"]}, "set local = true"),
         (
@@ -220,6 +228,27 @@ def test_parse_sitemaps():
     )
     gz = parse_sitemap(gzip.compress(index), "https://e.com/index.xml.gz", max_size=10_000)
     assert gz.kind == "sitemapindex" and gz.links[0].url == "https://e.com/s1.xml.gz"
+
+
+def test_unreadable_sitemap_dates_are_counted_not_fatal():
+    body = b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+    <url><loc>/one</loc><lastmod>last Tuesday</lastmod></url>
+    <url><loc>/two</loc><lastmod>Tue, 04 Mar 2025 08:30:00 GMT</lastmod></url>
+    <url><loc>/three</loc><lastmod>2025-02</lastmod></url>
+    <url><loc>/four</loc><lastmod>31/12/2024</lastmod></url>
+    <url><loc>/five</loc><lastmod>2025-03-05T10:00:00.250+0100</lastmod></url>
+    <url><loc>/six</loc></url>
+    </urlset>"""
+    result = parse_sitemap(body, "https://e.com/s.xml")
+    assert [(x.url.rsplit("/", 1)[1], x.updated) for x in result.links] == [
+        ("one", None),
+        ("two", datetime(2025, 3, 4, 8, 30)),
+        ("three", datetime(2025, 2, 1)),
+        ("four", None),
+        ("five", datetime(2025, 3, 5, 9, 0, 0, 250000)),
+        ("six", None),
+    ]
+    assert result.date_errors == 2
 
 
 def test_sitemap_gzip_bomb_and_garbage():

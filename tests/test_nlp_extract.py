@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 
 import pytest
 
-from nlp.extract import extract, extract_many, load_pipeline
+from nlp.extract import extract, extract_many, load_pipeline, published_date
+from nlp.parts import merge_facts, split_text
 
 TEXT = (
     "Wakefield CCG was rated outstanding by NHS England for 2019-20. The CCG ended the year "
@@ -55,7 +57,71 @@ def test_published_date_reaches_the_doc(nlp):
     doc._.published = datetime.date(2020, 1, 2)
     for _, proc in nlp.pipeline:
         doc = proc(doc)
-    assert doc._.published == datetime.date(2020, 1, 2)
+    assert published_date(doc) == datetime.date(2020, 1, 2)
+
+
+def test_dated_texts_on_two_processes(nlp):
+    """Docs cross to the worker processes as msgpack, which has no date type."""
+    texts = [(TEXT, datetime.date(2020, 6, 1)), ("Bury and Oldham CCGs agreed to merge.",
+                                                 datetime.datetime(2021, 3, 4, 5, 6))] * 3
+    two = list(extract_many(texts, n_process=2, batch_size=2, nlp=nlp))
+    assert two == list(extract_many(texts, nlp=nlp))
+    assert [o["name"] for o in two[1]["organisations"]] == ["Bury CCG", "Oldham CCG"]
+    docs = list(nlp.pipe([nlp.make_doc("x")], n_process=1))
+    assert published_date(docs[0]) is None
+
+
+def test_split_text_prefers_paragraph_breaks():
+    text = "First paragraph here.\n\nSecond one, a bit longer.\nA line.\n\nThird."
+    parts = split_text(text, 30)
+    assert "".join(part for _, part in parts) == text
+    assert all(len(part) <= 30 for _, part in parts)
+    assert [text[offset:offset + len(part)] == part for offset, part in parts] == [True] * 3
+    assert parts[0][1] == "First paragraph here.\n\n"
+    assert split_text("short", 30) == [(0, "short")]
+    # no break at all: hard cuts
+    assert [p for _, p in split_text("x" * 25, 10)] == ["x" * 10, "x" * 10, "x" * 5]
+
+
+def test_merge_facts_shifts_offsets_and_joins_organisations():
+    org = {"name": "Leeds CCG", "aliases": ["NHS Leeds CCG"], "type": "commissioner",
+           "mentions": [{"start": 0, "end": 9, "text": "Leeds CCG"}]}
+    amount = {"text": "£3m", "start": 20, "end": 23}
+    first = {"organisations": [org], "amounts": [amount], "ratings": []}
+    second = {"organisations": [{**org, "aliases": ["Leeds"]}], "amounts": [],
+              "ratings": [{"org": "Leeds CCG", "rating": "good", "start": 5, "end": 9}]}
+    merged = merge_facts([(0, first), (100, second)])
+    assert merged["organisations"] == [{
+        "name": "Leeds CCG", "aliases": ["NHS Leeds CCG", "Leeds"], "type": "commissioner",
+        "mentions": [{"start": 0, "end": 9, "text": "Leeds CCG"},
+                     {"start": 100, "end": 109, "text": "Leeds CCG"}]}]
+    assert merged["amounts"] == [amount]
+    assert [(r["start"], r["end"]) for r in merged["ratings"]] == [(105, 109)]
+    assert org["mentions"][0]["start"] == 0  # inputs untouched
+
+
+def long_story() -> str:
+    """A story of over 1,000,000 characters (spaCy's default limit): a sentence with facts,
+    a long data dump, then another sentence with facts."""
+    rows = "\n\n".join(hashlib.sha256(str(i).encode()).hexdigest() * 3 for i in range(5600))
+    return ("Northfield CCG agreed a £4m budget for 2021-22.\n\n" + rows
+            + "\n\nInspectors rated Southgate Hospitals NHS Trust as good.")
+
+
+def test_text_over_the_spacy_limit_is_extracted_in_parts(nlp):
+    text = long_story()
+    assert len(text) > nlp.max_length
+    normal = ("Bury and Oldham CCGs agreed to merge.", None)
+    results = list(extract_many([normal, (text, datetime.date(2022, 1, 1)), normal], nlp=nlp))
+    assert results[0] == results[2] == extract(normal[0], nlp=nlp)
+    facts = results[1]
+    assert [(a["text"], a["org"]) for a in facts["amounts"]] == [("£4m", "Northfield CCG")]
+    rating = facts["ratings"][0]
+    assert (rating["org"], rating["rating"]) == ("Southgate Hospitals NHS Trust", "good")
+    assert text[rating["start"]:rating["end"]] == "good"
+    for org in facts["organisations"]:
+        for m in org["mentions"]:
+            assert text[m["start"]:m["end"]] == m["text"]
 
 
 def test_bad_input_gives_clear_errors(nlp):

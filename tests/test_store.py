@@ -162,3 +162,22 @@ def test_connect_errors_are_one_line(tmp_path):
     with pytest.raises(db.StoreError, match="no database"):
         db.connect(tmp_path / "missing.duckdb", create=False)
 
+
+
+def test_story_text_search_is_literal(con):
+    add_story(con, article_id="a3", url="http://x/a3", title="Waits",
+              body="Waiting lists grew by 12% in a year at the_old_site.")
+    def found(text):
+        return [r["story_id"] for r in facts.search_stories(con, text=text)]
+    assert found("%") == ["a3-v1-s0"]
+    assert found("12%") == ["a3-v1-s0"]
+    assert found("_old_") == ["a3-v1-s0"]
+    assert found("b_b") == []
+    assert found("%%") == []
+    assert found("BBBB") == ["a1-v1-s0"]  # still case-insensitive
+
+
+def test_organisation_search_treats_wildcards_literally(con):
+    facts.save_facts(con, [("a1-v1-s0", FACTS_A), ("a2-v1-s0", FACTS_B)], "v1")
+    assert facts.search_orgs(con, "%") == []
+    assert facts.search_orgs(con, "_") == []
