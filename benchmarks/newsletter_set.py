@@ -315,7 +315,8 @@ def main() -> None:
             body = extract_article(page).body
             gold = gold_for(body, anchors)
             if not isinstance(gold, str) and gold[0]["start"] > MAX_LEAD_CHARS:
-                gold = f"{gold[0]['start']} characters of the chrome page's text before the first story"
+                gold = (f"{gold[0]['start']} characters of the chrome page's text before "
+                        "the first story")
             if isinstance(gold, str):
                 print(f"skip {chrome_id[:12]} ({layout}): {gold}", file=sys.stderr)
                 continue
