@@ -46,13 +46,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crawler.story_cues import _story_cues
-from crawler.story_html import _html_cues, _norm_space
+from crawler.story_html import PageLayout, _norm_space, read_layout
 from crawler.story_subjects import _opens_new_subject
 from crawler.story_text import (
-    _BYLINE,
-    _DATE_LINE,
     _MAX_HEADLINE_CHARS,
     _MAX_MASTHEAD_CHARS,
+    _is_chrome,
+    _is_dateline,
+    _is_lead_in_item,
     _is_paragraph,
     _masthead_score,
     _title_like,
@@ -111,13 +112,21 @@ _MIN_CUED_SIDE_UNITS = 2
 # --------------------------------------------------------------------------------------------
 
 
-def _headline_units(units: list[_Unit], html_headlines: set[str]) -> list[int]:
+# a masthead is at most this many short units above the first headline or digest entry
+_MAX_MASTHEAD_UNITS = 5
+_MAX_MASTHEAD_LINES = 3
+_MAX_MASTHEAD_WORDS = 30
+
+
+def _headline_units(units: list[_Unit], layout: PageLayout) -> list[int]:
     heads = []
     for i, unit in enumerate(units):
-        if unit.lines != 1 or i + 1 >= len(units):
+        if unit.lines != 1 or i + 1 >= len(units) or _is_chrome(unit.text):
             continue
         line = _norm_space(unit.text)
-        if line in html_headlines and len(line) <= _MAX_HEADLINE_CHARS:
+        if line in layout.hidden:
+            continue
+        if line in layout.headlines and len(line) <= _MAX_HEADLINE_CHARS:
             heads.append(i)
         elif _title_like(unit.text):
             nxt = i + 1
@@ -128,15 +137,45 @@ def _headline_units(units: list[_Unit], html_headlines: set[str]) -> list[int]:
     return heads
 
 
-def _is_dateline(line: str) -> bool:
-    s = line.strip()
-    return "\n" not in s and len(s) <= _MAX_MASTHEAD_CHARS and bool(
-        _BYLINE.match(s) or _DATE_LINE.match(s))
+def _item_units(units: list[_Unit], layout: PageLayout) -> list[int]:
+    """Digest entries: runs of at least two neighbouring bulleted units that each open with
+    a headline-like lead-in (``- Trust opens ward: Castlebridge ...``), or list items that
+    open with a bold lead-in in the page."""
+    def is_item(unit: _Unit) -> bool:
+        return _is_lead_in_item(unit.text) or (
+            _norm_space(unit.text).lstrip("-•*· ") in layout.items
+            and len(unit.text.split()) >= 8)
+
+    flags = [is_item(u) for u in units]
+    return [i for i, flag in enumerate(flags) if flag and (
+        (i > 0 and flags[i - 1]) or (i + 1 < len(flags) and flags[i + 1]))]
 
 
-def _masthead_length(units: list[_Unit], heads: list[int]) -> int:
-    """How many leading units are masthead or strapline lines."""
+def _is_short(unit: _Unit) -> bool:
+    return (unit.lines <= _MAX_MASTHEAD_LINES and len(unit.text.split()) <= _MAX_MASTHEAD_WORDS
+            and all(len(line) <= _MAX_MASTHEAD_CHARS for line in unit.text.splitlines()))
+
+
+def _masthead_length(units: list[_Unit], heads: list[int], items: list[int],
+                     layout: PageLayout) -> int:
+    """How many leading units are masthead, strapline, pre-header or other chrome lines.
+
+    Short units above the first of several headlines or digest entries are a masthead: a
+    newsletter's name, tagline, date, editor. A page that opens with chrome lines (a hidden
+    pre-header, "view in browser", a sponsor label) has them counted too.
+    """
     lead = 0
+    while lead < len(units) and (_is_chrome(units[lead].text)
+                                 or _norm_space(units[lead].text) in layout.hidden):
+        lead += 1
+    first = min([*heads, *items], default=None)
+    if (first is not None and lead < first <= lead + _MAX_MASTHEAD_UNITS
+            and len(heads) + len(items) >= 2
+            and all(_is_short(u) for u in units[lead:first])):
+        return first
+    if lead:
+        return lead
+    # short lines above the first headline that do not start a story themselves
     while (
         lead < len(units)
         and units[lead].lines == 1
@@ -145,18 +184,29 @@ def _masthead_length(units: list[_Unit], heads: list[int]) -> int:
     ):
         lead += 1
     if lead and lead < len(units) and lead in heads:
-        return lead  # short lines above the first headline
-    first = units[0].text.strip() if units else ""
+        return lead
+    first_text = units[0].text.strip() if units else ""
     if (
         units
-        and units[0].lines == 1
-        and len(first) <= _MAX_MASTHEAD_CHARS
+        and units[0].lines <= _MAX_MASTHEAD_LINES
+        and len(first_text) <= _MAX_MASTHEAD_CHARS
         and len(units) > 1
     ):
-        score = _masthead_score(first)
-        if score >= 2 or (score >= 1 and first.endswith(".")):
+        score = _masthead_score(first_text)
+        if score >= 2 or (score >= 1 and (first_text.endswith(".") or units[0].lines > 1)):
             return 1
     return 0
+
+
+def _title_over_sections(units: list[_Unit], heads: list[int], lead: int) -> bool:
+    """An article title directly above its first subheading ("Northern systems: plans
+    slipping" over "Eastmoor ICB", "Westvale ICB" sections): one story, whatever its
+    sections are about. The title is a headline-like line that is no masthead line."""
+    return (
+        lead == 1 and 1 in heads and units[0].lines == 1
+        and _title_like(units[0].text) and _masthead_score(units[0].text) == 0
+        and not _is_chrome(units[0].text)
+    )
 
 
 def _is_story_start(units: list[_Unit], i: int, heads: list[int]) -> bool:
@@ -171,10 +221,11 @@ def split_stories(
 ) -> list[Story]:
     """Split ``text`` into its stories, in text order (never empty for a text with words).
 
-    ``html`` is the page the text was extracted from, for layout cues (headings, bold
-    lines, thematic breaks); bytes are decoded like :func:`crawler.article.extract_article`
-    does. ``embed`` maps a list of texts to L2-normalised vectors and
-    sharpens the topic-change test. Offsets are Python ``str`` indices into ``text``.
+    ``html`` is the page the text was extracted from, for layout cues (headings at any
+    depth, bold lines and lead-ins, thematic breaks, hidden pre-headers, list entries);
+    bytes are decoded like :func:`crawler.article.extract_article` does. ``embed`` maps a
+    list of texts to L2-normalised vectors and sharpens the topic-change test. Offsets are
+    Python ``str`` indices into ``text``.
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be str, got {type(text).__name__}")
@@ -182,9 +233,15 @@ def split_stories(
     if not units:
         return [Story(0, len(text), None)] if text else []
 
-    html_heads, html_breaks, html_spacers = _html_cues(html)
-    heads = _headline_units(units, html_heads)
-    lead = _masthead_length(units, heads)
+    layout = read_layout(html)
+    html_breaks, html_spacers = layout.after_break, layout.after_spacer
+    heads = _headline_units(units, layout)
+    items = _item_units(units, layout)
+    # a heading over digest entries ("In brief") heads no story: each entry is one
+    heads = [h for h in heads if h not in items and h + 1 not in items]
+    lead = _masthead_length(units, heads, items, layout)
+    if _title_over_sections(units, heads, lead):
+        return [Story(units[0].start, len(text), units[0].text)]
     heads = [h for h in heads if h >= lead]
     if lead >= len(units):
         lead = 0
@@ -195,10 +252,11 @@ def split_stories(
     later_heads = [h for h in heads if h > lead]
     # units that open a block after a thematic break (<hr>, <section>) of the page
     breaks = [i for i in range(lead + 1, len(units)) if _norm_space(units[i].text) in html_breaks]
-    # a masthead, or stories set apart by several thematic breaks: a newsletter layout
-    newsletter = lead > 0 or len(breaks) >= 2
+    # a masthead, stories set apart by several thematic breaks, or a digest
+    newsletter = lead > 0 or len(breaks) >= 2 or len(items) >= 2
     if newsletter:
         starts += later_heads
+        starts = sorted({*starts, *(i for i in items if i > lead)})
     else:
         # no masthead: a headed section starts a new story only when it is about
         # something else than the text before it
@@ -216,7 +274,7 @@ def split_stories(
         gaps = [u.blank_before for u in units[lead + 1:]]
         extra_space_is_rare = 2 * sum(b >= 2 for b in gaps) < len(gaps)
         for i in range(lead + 1, len(units)):
-            if i in heads or i in starts or not _is_paragraph(units[i]):
+            if i in heads or i in starts or not _is_paragraph(units[i]) or i - 1 in items:
                 continue
             spaced = (units[i].blank_before >= 2 and extra_space_is_rare) or (
                 _norm_space(units[i].text) in html_spacers)
@@ -224,14 +282,15 @@ def split_stories(
                 before = max(k for k in starts if k < i)
                 if i - before - (before in heads) >= 1:
                     starts = sorted({*starts, i})
-        starts = _split_new_subjects(text, units, starts, set(heads), sim)
-        starts = _split_headless(units, starts, set(heads), sim, html_spacers)
+        fixed = set(heads) | set(items)
+        starts = _split_new_subjects(text, units, starts, fixed, sim)
+        starts = _split_headless(units, starts, fixed, sim, html_spacers)
 
     stories = []
     for k, i in enumerate(starts):
         start = units[i].start
         end = units[starts[k + 1]].start if k + 1 < len(starts) else len(text)
-        headline = units[i].text if i in heads else None
+        headline = units[i].text if i in heads else None  # a digest entry has none
         stories.append(Story(start, end, headline))
     return stories
 

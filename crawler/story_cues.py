@@ -25,6 +25,11 @@ def _masthead_cues() -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(line, re.IGNORECASE) for line in _data_lines("masthead_cues.txt"))
 
 
+@lru_cache(maxsize=1)
+def _chrome_cues() -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(line, re.IGNORECASE) for line in _data_lines("chrome_cues.txt"))
+
+
 @dataclass(frozen=True)
 class _StoryCues:
     """The word lists of ``data/story_cues.toml`` (see its comments)."""

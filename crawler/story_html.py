@@ -1,96 +1,130 @@
-"""The layout of a page's HTML as the story splitter reads it."""
+"""The layout of a page's HTML as the story splitter reads it.
+
+``read_layout`` walks the page once and returns, as whitespace-normalised texts that the
+splitter looks up among the lines of the extracted body:
+
+* ``headlines``: heading elements (``h1``-``h6``) at any depth, blocks (``p``, ``div``,
+  ``td``, ``li``) whose whole text is bold, and a bold lead-in that a line break separates
+  from the text after it (``<strong>Headline</strong><br>Text``);
+* ``after_break``: the first block after a thematic break (``<hr>``) or a ``<section>`` start;
+* ``after_spacer``: the first block after an empty spacer paragraph;
+* ``hidden``: texts of elements a reader never sees (``display:none``, ``hidden``,
+  ``aria-hidden``): an e-mail's pre-header;
+* ``items``: list items that open with a bold lead-in (a digest's entries).
+
+E-mail layouts (nested tables, a headline in a table cell) need nothing special: every cue
+is found at any depth. Broken markup gives an empty layout, not an error.
+"""
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
+import re
+from dataclasses import dataclass, field
 
-# --------------------------------------------------------------------------------------------
-# HTML cues
-# --------------------------------------------------------------------------------------------
+__all__ = ["PageLayout", "read_layout"]
+
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_BLOCKS = frozenset({"p", "div", "li", "td", "th", "blockquote", "dd"}) | _HEADINGS
+_BOLD = frozenset({"strong", "b"})
+_SKIP = frozenset({"script", "style", "noscript", "template"})
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|max-height\s*:\s*0",
+                           re.IGNORECASE)
 
 
-class _HtmlCues(HTMLParser):
-    """Collect headline texts (h1-h4, wholly bold paragraphs) and the text that follows each
-    thematic break (hr) of a page."""
+@dataclass
+class PageLayout:
+    """What the page's markup says about its stories (texts whitespace-normalised)."""
 
-    _HEADINGS = {"h1", "h2", "h3", "h4"}
-    _BLOCKS = {"p", "div", "li", "td", "section", "article", "blockquote"} | _HEADINGS
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.headlines: set[str] = set()
-        self.after_break: set[str] = set()
-        self.after_spacer: set[str] = set()
-        self._want_spacer_text = False
-        self._stack: list[tuple[str, list[str], list[str]]] = []  # tag, all text, bold text
-        self._bold = 0
-        self._want_break_text = False
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs) -> None:  # noqa: ANN001
-        if tag in ("script", "style", "noscript"):
-            self._skip += 1
-        elif tag == "hr" or tag == "section":
-            self._want_break_text = True
-        elif tag in ("strong", "b"):
-            self._bold += 1
-        if tag in self._BLOCKS:
-            self._stack.append((tag, [], []))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "noscript"):
-            self._skip = max(0, self._skip - 1)
-        elif tag in ("strong", "b"):
-            self._bold = max(0, self._bold - 1)
-        if tag in self._BLOCKS and self._stack:
-            while self._stack:
-                open_tag, parts, bold = self._stack.pop()
-                if open_tag == tag:
-                    break
-            whole = _norm_space("".join(parts))
-            if whole:
-                if tag in self._HEADINGS or (tag == "p" and _norm_space("".join(bold)) == whole):
-                    self.headlines.add(whole)
-                if self._want_break_text:
-                    self.after_break.add(whole)
-                    self._want_break_text = False
-                elif self._want_spacer_text:
-                    self.after_spacer.add(whole)
-                self._want_spacer_text = False
-            elif tag == "p":
-                # an empty paragraph (&nbsp;) used as vertical space between two blocks
-                self._want_spacer_text = True
-            if self._stack:
-                self._stack[-1][1].extend(parts)
-                self._stack[-1][2].extend(bold)
-
-    def handle_data(self, data: str) -> None:
-        if self._skip or not self._stack:
-            return
-        self._stack[-1][1].append(data)
-        if self._bold:
-            self._stack[-1][2].append(data)
+    headlines: set[str] = field(default_factory=set)
+    after_break: set[str] = field(default_factory=set)
+    after_spacer: set[str] = field(default_factory=set)
+    hidden: set[str] = field(default_factory=set)
+    items: set[str] = field(default_factory=set)
 
 
 def _norm_space(text: str) -> str:
     return " ".join(text.split())
 
 
-def _html_cues(html: str | bytes | None) -> tuple[set[str], set[str], set[str]]:
-    """Headline texts, texts that open a block after a thematic break, and texts that
-    follow an empty spacer paragraph."""
+def _hidden(elem) -> bool:  # noqa: ANN001 - an lxml element
+    return (elem.get("hidden") is not None or elem.get("aria-hidden") == "true"
+            or bool(_HIDDEN_STYLE.search(elem.get("style") or "")))
+
+
+def _leading_bold(block) -> tuple[str, bool] | None:  # noqa: ANN001
+    """The text of a bold element that opens ``block`` (nothing but spaces before it), and
+    whether a line break follows it."""
+    if (block.text or "").strip():
+        return None
+    for child in block:
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag in _BOLD:
+            nxt = child.getnext()
+            broken = (not (child.tail or "").strip() and nxt is not None and nxt.tag == "br")
+            return _norm_space(child.text_content()), broken
+        if child.tag in ("a", "span", "em", "i", "u"):
+            return _leading_bold(child)
+        return None
+    return None
+
+
+def read_layout(html: str | bytes | None) -> PageLayout:
+    """The layout cues of ``html`` (bytes are decoded as ``crawler.article`` does)."""
+    layout = PageLayout()
     if not html:
-        return set(), set(), set()
+        return layout
     if isinstance(html, bytes):
         from crawler.article import decode_html
 
         html = decode_html(html)[0]
-    parser = _HtmlCues()
     try:
-        parser.feed(html)
-        parser.close()
+        from lxml import html as lxml_html
+
+        tree = lxml_html.fromstring(html)
     except Exception:  # noqa: BLE001 - broken markup gives no cues, not an error
-        return set(), set(), set()
-    return parser.headlines, parser.after_break, parser.after_spacer
-
-
+        return layout
+    unseen: set = set()  # elements inside hidden ones
+    for elem in tree.iter():
+        if isinstance(elem.tag, str) and elem not in unseen and _hidden(elem):
+            text = _norm_space(elem.text_content())
+            if text:
+                layout.hidden.add(text)
+            unseen.update(elem.iterdescendants())
+            unseen.add(elem)
+    pending_break = pending_spacer = False
+    for elem in tree.iter():
+        tag = elem.tag if isinstance(elem.tag, str) else ""
+        if tag in _SKIP or elem in unseen:
+            continue
+        if tag == "hr" or tag == "section":
+            pending_break = True
+            continue
+        if tag not in _BLOCKS:
+            continue
+        whole = _norm_space(elem.text_content())
+        if not whole:
+            if tag == "p":
+                pending_spacer = True  # an empty paragraph (&nbsp;) as vertical space
+            continue
+        if tag in _HEADINGS:
+            layout.headlines.add(whole)
+        lead = _leading_bold(elem)
+        if lead is not None:
+            bold, broken = lead
+            if bold == whole and tag != "li":
+                layout.headlines.add(whole)
+            elif broken and bold:
+                layout.headlines.add(bold)
+            elif tag == "li" and bold and bold != whole:
+                layout.items.add(whole)
+        # the first block with text after a break (an outer block holds the inner ones)
+        if pending_break and not any(
+                isinstance(c.tag, str) and c.tag in _BLOCKS for c in elem):
+            layout.after_break.add(whole)
+            pending_break = False
+        if pending_spacer and not any(
+                isinstance(c.tag, str) and c.tag in _BLOCKS for c in elem):
+            layout.after_spacer.add(whole)
+            pending_spacer = False
+    return layout

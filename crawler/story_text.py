@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from crawler.story_cues import _masthead_cues
+from crawler.story_cues import _chrome_cues, _masthead_cues
 
 _MAX_HEADLINE_WORDS = 16
 _MAX_HEADLINE_CHARS = 120
@@ -17,7 +17,12 @@ _DATE_LINE = re.compile(
     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.?(?:\s+\d{1,2}(?:st|nd|rd|th)?)?"
     r",?\s+\d{4}\b.*$|^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b.*$"
 )
-_BYLINE = re.compile(r"(?i)^(?:by|written by|posted|published|updated|last updated)\b")
+_BYLINE = re.compile(
+    r"(?i)^(?:by|written by|edited by|compiled by|posted|published|updated|last updated)\b")
+# "- Headline words: the entry's first sentence ...": a digest entry with a lead-in
+_BULLET_MARK = re.compile(r"^[•·‣◦▪▫–—\-*]\s+")
+_LEAD_IN = re.compile(r"^(?P<lead>[^:.!?]{6,120}?):\s+(?P<rest>\S.*)$", re.DOTALL)
+_MIN_ITEM_WORDS = 8
 _WORD = re.compile(r"[^\W_]+(?:[’'\-][^\W_]+)*")
 
 # --------------------------------------------------------------------------------------------
@@ -51,7 +56,9 @@ def _units(text: str) -> list[_Unit]:
         if not block:
             return
         groups = [block[:]]
-        if len(block) > 1 and _title_like(block[0][1]) and not _title_like(block[1][1]):
+        if len(block) > 1 and all(_BULLET_MARK.match(line.strip()) for _, line in block):
+            groups = [[line] for line in block]  # a bulleted list: one unit per entry
+        elif len(block) > 1 and _title_like(block[0][1]) and not _title_like(block[1][1]):
             groups = [block[:1], block[1:]]  # "Headline\nParagraph" with no blank line
         for i, group in enumerate(groups):
             first_off, first_line = group[0]
@@ -107,6 +114,30 @@ def _is_paragraph(unit: _Unit) -> bool:
 
 def _masthead_score(line: str) -> int:
     return sum(1 for cue in _masthead_cues() if cue.search(line))
+
+
+def _is_chrome(line: str) -> bool:
+    """A line of page chrome that belongs to no story: a sponsor label, "view in browser",
+    an unsubscribe or preferences line, an editor's credit (``data/chrome_cues.txt``)."""
+    s = " ".join(line.split())
+    return len(s) <= _MAX_MASTHEAD_CHARS and any(cue.search(s) for cue in _chrome_cues())
+
+
+def _is_lead_in_item(line: str) -> bool:
+    """A digest entry: a bulleted line that opens with a headline-like lead-in and a colon,
+    then at least a sentence ("- Trust opens ward: Castlebridge Hospitals ... beds.")."""
+    s = line.strip()
+    mark = _BULLET_MARK.match(s)
+    if not mark or "\n" in s:
+        return False
+    m = _LEAD_IN.match(s[mark.end():])
+    if not m:
+        return False
+    lead, rest = m.group("lead").strip(), m.group("rest").strip()
+    return (
+        lead[:1].isupper() and 2 <= len(lead.split()) <= _MAX_HEADLINE_WORDS
+        and len(rest.split()) >= _MIN_ITEM_WORDS and rest[-1:] in ".!?”\"’)"
+    )
 
 
 def _is_dateline(line: str) -> bool:
