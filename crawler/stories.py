@@ -134,7 +134,9 @@ def _headline_units(units: list[_Unit], layout: PageLayout) -> list[int]:
                 nxt += 1  # a byline or date between a headline and its story
             if _is_paragraph(units[nxt]) and not _title_like(units[nxt].text):
                 heads.append(i)
-    return heads
+    # a heading straight above another (a section's name over a story's headline, page
+    # headings over the tagline) heads no story of its own
+    return [h for h in heads if h + 1 not in heads]
 
 
 def _item_units(units: list[_Unit], layout: PageLayout) -> list[int]:
@@ -168,11 +170,22 @@ def _masthead_length(units: list[_Unit], heads: list[int], items: list[int],
     while lead < len(units) and (_is_chrome(units[lead].text)
                                  or _norm_space(units[lead].text) in layout.hidden):
         lead += 1
-    first = min([*heads, *items], default=None)
-    if (first is not None and lead < first <= lead + _MAX_MASTHEAD_UNITS
-            and len(heads) + len(items) >= 2
-            and all(_is_short(u) for u in units[lead:first])):
-        return first
+    starts = sorted({*heads, *items})
+    if len(starts) >= 2:
+        # the first headline whose story has a body: a "headline" over nothing but a short
+        # line worded like a masthead (a page heading over the tagline) is masthead too
+        k = 0
+        while (k + 1 < len(starts) and starts[k + 1] <= lead + _MAX_MASTHEAD_UNITS
+               and all(_is_short(u) for u in units[starts[k]:starts[k + 1]])
+               and sum(len(u.text.split()) for u in units[starts[k]:starts[k + 1]])
+               <= _MAX_MASTHEAD_WORDS
+               and any(_masthead_score(u.text) or _is_chrome(u.text)
+                       for u in units[starts[k]:starts[k + 1]])):
+            k += 1
+        first = starts[k]
+        if (lead < first <= lead + _MAX_MASTHEAD_UNITS and len(starts) - k >= 2
+                and all(_is_short(u) for u in units[lead:first])):
+            return first
     if lead:
         return lead
     # short lines above the first headline that do not start a story themselves
@@ -283,8 +296,14 @@ def split_stories(
                 if i - before - (before in heads) >= 1:
                     starts = sorted({*starts, i})
         fixed = set(heads) | set(items)
-        starts = _split_new_subjects(text, units, starts, fixed, sim)
-        starts = _split_headless(units, starts, fixed, sim, html_spacers)
+        # a page whose markup heads every story (headings, bold headlines) has no story
+        # without one but where its layout sets one apart (breaks and spacers, above)
+        marked = [i for i in starts if i in fixed]
+        headed_page = bool(layout.headlines) and len(marked) >= 2 and all(
+            i in items or _norm_space(units[i].text) in layout.headlines for i in marked)
+        if not headed_page:
+            starts = _split_new_subjects(text, units, starts, fixed, sim)
+            starts = _split_headless(units, starts, fixed, sim, html_spacers)
 
     stories = []
     for k, i in enumerate(starts):
