@@ -226,10 +226,19 @@ def body_container(tree, article_text: str):
     return best if counts[best] >= 3 else None
 
 
-def dress(chrome_html: bytes, article_text: str, fragment: str, name: str) -> bytes | None:
+def dress(chrome_html: bytes, article_text: str, fragment: str, name: str,
+          canonical: str | None = None) -> bytes | None:
     """``chrome_html`` with its article text replaced by ``fragment`` and its title by
-    ``name``; None when the page's article container cannot be found."""
+    ``name``; None when the page's article container cannot be found. The chrome page's own
+    canonical link and ``og:url`` are dropped (they point at its real site); ``canonical``,
+    a path, is put in their place under the test server's ``{{BASE_URL}}``."""
     tree = lxml_html.fromstring(chrome_html)
+    for link in tree.xpath("//link[@rel='canonical'] | //meta[@property='og:url']"):
+        link.getparent().remove(link)
+    if canonical is not None:
+        head = tree.find("head")
+        if head is not None:
+            head.append(etree.Element("link", rel="canonical", href="{{BASE_URL}}" + canonical))
     container = body_container(tree, article_text)
     if container is None:
         return None
@@ -329,6 +338,30 @@ def main() -> None:
             used += 1
     (args.out / "gold.jsonl").write_text("\n".join(gold_lines) + "\n", encoding="utf-8")
     print(f"{used} pages written to {args.out}")
+    write_republication(args.out / "articles", chrome_ids[-40:], truth, args.chrome)
+
+
+def write_republication(folder: Path, chrome_ids: list[str], truth: dict, chrome: Path) -> None:
+    """A story of ``fixtures/dedup`` and its republication as two article pages on different
+    chrome, each with its own canonical path and headline (``articles/``, for crawl tests)."""
+    pair = json.loads((ROOT / "fixtures" / "dedup" / "republications.jsonl")
+                      .read_text(encoding="utf-8").splitlines()[0])
+    folder.mkdir(parents=True, exist_ok=True)
+    pages = [("original", pair["original"], "/news/original.html"),
+             ("republication", pair["republication"], "/partners/republished.html")]
+    ids = iter(chrome_ids)
+    for name, story, canonical in pages:
+        fragment = "".join(f"<p>{esc(p)}</p>" for p in story["body"].split("\n\n"))
+        page = None
+        while page is None:
+            chrome_id = next(ids)
+            raw = gzip.decompress((chrome / "html" / f"{chrome_id}.html.gz").read_bytes())
+            page = dress(raw, truth[chrome_id]["articleBody"], fragment, story["headline"],
+                         canonical)
+            if page is not None and extract_article(page).body.count(
+                    story["body"].split("\n\n")[0][:60]) != 1:
+                page = None  # the story must come out once, whole
+        (folder / f"{name}.html.gz").write_bytes(gzip.compress(page, mtime=0))
 
 
 if __name__ == "__main__":
