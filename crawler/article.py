@@ -221,6 +221,9 @@ def _is_layout_table(table: HtmlElement) -> bool:
 def _unwrap_layout_tables(tree: HtmlElement) -> None:
     """Turn layout tables into plain blocks, so that an e-mail newsletter's paragraphs and
     headings read in page order, each on its own, rather than as rows of one data table."""
+    # A page laid out by tables alone (an e-mail's web version) has no content container
+    # for the extractor to find: its outermost layout table becomes the article.
+    has_container = tree.find(".//article") is not None or tree.find(".//main") is not None
     for table in reversed(list(tree.iter("table"))):  # inner tables first
         if not _is_layout_table(table):
             continue
@@ -230,6 +233,8 @@ def _unwrap_layout_tables(tree: HtmlElement) -> None:
             elem.tag = "div"
             for attr in ("width", "cellpadding", "cellspacing", "align", "valign", "border"):
                 elem.attrib.pop(attr, None)
+        if not has_container and next(table.iterancestors("table"), None) is None:
+            table.tag = "article"
 
 
 def _merge_split_containers(tree: HtmlElement) -> None:
