@@ -5,21 +5,31 @@ is one story, even when a late paragraph turns to a side topic. ``split_stories`
 stories of a text as :class:`Story` records with character offsets into it, following the
 project's annotation guidelines (``shared/eval/GUIDELINES.md``, "Stories"):
 
-1. The text is cut into units: blank-line separated blocks, or lines where the text has no
-   blank lines (extracted article bodies). A headline glued to its first paragraph by a
-   single line break becomes a unit of its own.
-2. Layout first. A headline is a short title-like line (no final full stop, colon or comma,
-   not a bullet, byline or date) followed by a paragraph; with ``html``, the texts of
-   ``h1``-``h4`` elements and of paragraphs that are wholly bold count as headlines too.
-   A masthead or strapline at the top (a short line before the first headline, or a short
-   line worded like one: "The must-read stories ...", "Our round-up of ...") belongs to no
-   story.
-3. Is it a newsletter? Yes when it has a masthead or when two headed sections are about
-   different things (the topic test below); a plain article stays one story.
-4. In a newsletter every headline starts a story, and so does a paragraph straight after a
-   thematic break (``<hr>``) or extra vertical space.
+1. The text is cut into units (``story_text``): blank-line separated blocks, or lines where
+   the text has no blank lines (extracted article bodies). A headline glued to its first
+   paragraph by a single line break becomes a unit of its own, and so does each entry of a
+   bulleted list.
+2. Layout first (``story_html`` reads the page when ``html`` is given). A headline is a short
+   title-like line (no final full stop, colon or comma, not a bullet, byline or date)
+   followed by a paragraph, or the text of a heading element at any depth, of a wholly bold
+   block or of a bold lead-in before a line break. A heading straight above another heads
+   nothing. Page chrome (a hidden pre-header, a sponsor label, "view in browser", an
+   unsubscribe line, an editor's credit: ``data/chrome_cues.txt``) heads no story. Digest
+   entries, bulleted lines that open with a headline-like lead-in and a colon ("- Trust opens
+   ward: Castlebridge ..."), are stories without a headline line; a heading over them ("In
+   brief") heads none.
+3. A masthead belongs to no story: short units (a name, a tagline, a date, an editor) above the
+   first of several headlines or digest entries, chrome lines at the top, a "headline" over
+   nothing but a masthead-worded line, or a first line worded like a strapline ("The
+   must-read stories ...": ``data/masthead_cues.txt``). An article title straight above its
+   first subheading is one article, whatever its sections are about.
+4. Is it a newsletter? Yes with a masthead, several thematic breaks or a digest, or when two
+   headed sections are about different things (the topic test below); a plain article stays
+   one story. In a newsletter every headline and digest entry starts a story, and so does a
+   paragraph straight after a thematic break (``<hr>``) or extra vertical space.
 5. A story without a headline line further down a newsletter (it starts straight after a
-   blank line) is found by two tests inside each story:
+   blank line) is found by two tests inside each story, unless the page's markup heads every
+   story (then only its breaks and spacers set a headline-less story apart):
 
    - new subject: a paragraph after a story's first turns to another organisation. It opens
      with an organisation's name, an indefinite subject ("A consultancy that ...") or a
@@ -28,14 +38,16 @@ project's annotation guidelines (``shared/eval/GUIDELINES.md``, "Stories"):
      it names something (other than national bodies and generic words such as "NHS
      Foundation Trust") that the story, which has named an organisation of its own, has
      not named; and it is not close to the story in content words or, given ``embed``, in
-     sentence embeddings. A round-up item ("In brief") is never split this way.
-   - topic change, TextTiling-style: at every paragraph gap with at least three paragraphs
-     on each side, the lexical cohesion (cosine of content-word counts) and, given
-     ``embed``, the similarity of the mean sentence embeddings of the two sides; the gap
-     whose similarity lies furthest below the thresholds starts a new story. An extra blank
-     line or an ``<hr>`` in the HTML at that gap counts in favour.
+     sentence embeddings (``story_subjects``). A round-up item ("In brief") is never split
+     this way.
+   - topic change, TextTiling-style (``story_topics``): at every paragraph gap with at least
+     three paragraphs on each side, the lexical cohesion (cosine of content-word counts)
+     and, given ``embed``, the similarity of the mean sentence embeddings of the two sides;
+     the gap whose similarity lies furthest below the thresholds starts a new story. An
+     extra blank line or an ``<hr>`` in the HTML at that gap counts in favour.
 
-The word lists of the new-subject test are in ``data/story_cues.toml``.
+The word lists of the new-subject test are in ``data/story_cues.toml`` (``story_cues`` loads
+them all).
 
 ``embed`` is a function from a list of texts to an array of L2-normalised vectors (one row
 per text), such as all-MiniLM-L6-v2 through sentence-transformers.
