@@ -59,7 +59,7 @@ from dataclasses import dataclass
 
 from crawler.story_cues import _story_cues
 from crawler.story_html import PageLayout, _norm_space, read_layout
-from crawler.story_subjects import _opens_new_subject
+from crawler.story_subjects import _names, _opens_new_subject
 from crawler.story_text import (
     _MAX_HEADLINE_CHARS,
     _MAX_MASTHEAD_CHARS,
@@ -234,6 +234,21 @@ def _title_over_sections(units: list[_Unit], heads: list[int], lead: int) -> boo
     )
 
 
+def _unmarked_lead(units: list[_Unit], lead: int, layout: PageLayout) -> bool:
+    """Whether the ``lead`` units above the first headline hold a sentence that nothing marks
+    as a masthead: no masthead or chrome words, not hidden, and the headline below them is
+    no heading of the page's markup."""
+    above = units[:lead]
+    marked = any(_masthead_score(u.text) or _is_chrome(u.text)
+                 or _norm_space(u.text) in layout.hidden for u in above)
+    structured = _norm_space(units[lead].text) in layout.headlines if lead < len(units) else False
+    # a lede names its subject ("Castlebridge Hospitals NHS Trust has ..."); a tagline names
+    # none, or only national bodies ("What changed in NHS policy today")
+    names_something = any(name.keys() for u in above for name in _names(u.text))
+    return (not marked and not structured and names_something
+            and any(_is_paragraph(u) for u in above))
+
+
 def _is_story_start(units: list[_Unit], i: int, heads: list[int]) -> bool:
     return i in heads or _is_paragraph(units[i])
 
@@ -277,8 +292,11 @@ def split_stories(
     later_heads = [h for h in heads if h > lead]
     # units that open a block after a thematic break (<hr>, <section>) of the page
     breaks = [i for i in range(lead + 1, len(units)) if _norm_space(units[i].text) in html_breaks]
-    # a masthead, stories set apart by several thematic breaks, or a digest
-    newsletter = lead > 0 or len(breaks) >= 2 or len(items) >= 2
+    # A masthead, stories set apart by several thematic breaks, or a digest. Sentences above
+    # the first headline that neither the markup nor masthead words mark as a masthead may be
+    # an article's lede over its subheadings: the topic test below decides.
+    weak_masthead = lead > 0 and _unmarked_lead(units, lead, layout)
+    newsletter = (lead > 0 and not weak_masthead) or len(breaks) >= 2 or len(items) >= 2
     if newsletter:
         starts += later_heads
         starts = sorted({*starts, *(i for i in items if i > lead)})
@@ -289,9 +307,15 @@ def split_stories(
         for k, h in enumerate(later_heads):
             left = range(starts[-1], h)
             right = range(h, bounds[k + 2])
-            if sim.margin(left, right, _HEADED_LEXICAL_MAX, _HEADED_EMBED_MAX) > 0:
+            # below a lede-like lead, sections about different organisations count as
+            # different stories: the generic words of organisation names ("NHS", "trust",
+            # "hospital") do not tie them
+            if sim.margin(left, right, _HEADED_LEXICAL_MAX, _HEADED_EMBED_MAX,
+                          content_only=weak_masthead) > 0:
                 starts.append(h)
         newsletter = len(starts) > 1
+        if weak_masthead and not newsletter:
+            lead, starts = 0, [0]  # one article, lede included
 
     if newsletter:
         # a paragraph straight after a break, or after extra vertical space where the text

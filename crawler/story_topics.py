@@ -86,9 +86,11 @@ class _Similarity:
         denom = float(np.linalg.norm(a) * np.linalg.norm(b))
         return float(a @ b) / denom if denom else 0.0
 
-    def margin(self, left: range, right: range, lexical_max: float, embed_max: float) -> float:
+    def margin(self, left: range, right: range, lexical_max: float, embed_max: float, *,
+               content_only: bool = False) -> float:
         """How clearly two runs of units read as different topics (> 0: different)."""
-        margin = (lexical_max - self.lexical(left, right)) / _LEXICAL_SCALE
+        lexical = self.lexical(left, right, content_only=content_only)
+        margin = (lexical_max - lexical) / _LEXICAL_SCALE
         semantic = self.semantic(left, right)
         if semantic is not None:
             margin += (embed_max - semantic) / _EMBED_SCALE

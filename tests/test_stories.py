@@ -550,3 +550,18 @@ def test_title_over_subheadings_is_one_article() -> None:
     stories = split_stories(text)
     assert [(s.start, s.headline) for s in stories] == [
         (0, "Northern systems: savings already slipping")]
+
+
+def test_lede_over_subheadings_stays_one_article() -> None:
+    """An extracted article body: a short lede naming its subject, then subheaded sections
+    about it. The lede is no tagline; the article is one story from its first character."""
+    text = (
+        "Castlebridge Hospitals NHS Trust will close two wards this winter to save money.\n\n"
+        "Why the wards are closing\n\n"
+        "Castlebridge Hospitals NHS Trust says the wards cost £4m a year to staff, mostly with "
+        "agency nurses, and that patients can be cared for at home by its community teams.\n\n"
+        "What staff and patients say\n\n"
+        "Nurses at Castlebridge told the trust's board that community teams at Castlebridge "
+        "were already stretched, and patients' groups asked the trust to publish its plans.\n")
+    stories = split_stories(text)
+    assert [(s.start, s.headline) for s in stories] == [(0, None)]
