@@ -40,6 +40,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/extraction.py
 	$(BIN)/python benchmarks/article_extraction.py
 	$(BIN)/python benchmarks/stories.py
+	$(BIN)/python benchmarks/dedup.py
 	$(BIN)/python benchmarks/themes.py
 	$(BIN)/python benchmarks/crawl.py
 

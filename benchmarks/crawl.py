@@ -71,7 +71,7 @@ def scrapy_bench(seconds: int) -> float | None:
 def processing_rate(site: Path, limit: int = 300) -> float:
     """Pages/s of the per-page work alone (extraction, story split, hashes), one core."""
     from crawler.article import extract_article
-    from crawler.dedup import content_hash, simhash
+    from crawler.dedup import content_hash, minhash, simhash
     from crawler.stories import split_stories
 
     pages = sorted((site / "articles").glob("*.html"))[:limit]
@@ -81,7 +81,7 @@ def processing_rate(site: Path, limit: int = 300) -> float:
     for page, text in zip(pages, html, strict=True):
         body = extract_article(text, url=f"http://127.0.0.1/articles/{page.name}").body
         split_stories(body, html=text)
-        content_hash(body), simhash(body)
+        content_hash(body), simhash(body), minhash(body)
     return len(pages) / (time.perf_counter() - t0)
 
 

@@ -1,4 +1,5 @@
-"""Story segmentation benchmark on the dev and held-out sets, with and without embeddings.
+"""Story segmentation benchmark on the dev, dev2, held-out and newsletter sets, with and without
+embeddings.
 
 Runs ``crawler.stories.split_stories`` over every document of each set, writes the
 predictions as JSON lines and scores them with the shared ``score_stories.py`` (boundary
@@ -6,8 +7,13 @@ precision, recall and F1 within 40 characters, story-count accuracy, headline ac
 once with lexical cues only and once with all-MiniLM-L6-v2 embeddings (the pipeline's
 ``nlp.embed.embed_texts``, as ``policywatch extract`` uses them).
 
-    python benchmarks/stories.py [--eval DIR] [--heldout DIR] [--keep DIR] [--show-errors]
-                                 [--no-embed]
+    python benchmarks/stories.py [--eval DIR] [--heldout DIR] [--newsletters DIR] [--keep DIR]
+                                 [--show-errors] [--no-embed]
+
+Sets: ``dev`` and ``dev2`` (plain text, from ``--eval``), ``heldout`` (plain text) and the
+36 pages of ``fixtures/newsletters`` (real page chrome, six layouts; built by
+``benchmarks/newsletter_set.py``), read twice: ``newsletters-html`` gives the splitter the
+extracted body and the page, ``newsletters-text`` the body alone.
 
 ``--eval`` defaults to $POLICYWATCH_EVAL or ../shared/eval (it holds dev/docs,
 dev/gold.jsonl and score_stories.py). ``--heldout`` defaults to $POLICYWATCH_HELDOUT or
@@ -18,6 +24,7 @@ it does not exist.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import subprocess
@@ -35,6 +42,7 @@ from crawler.stories import Embedder, split_stories  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_EVAL = str(ROOT.parent / "shared" / "eval")
 DEFAULT_HELDOUT = str(ROOT / "fixtures" / "eval" / "heldout")
+DEFAULT_NEWSLETTERS = ROOT / "fixtures" / "newsletters"
 
 
 def minilm_embedder() -> Embedder:
@@ -58,10 +66,12 @@ def minilm_embedder() -> Embedder:
     return embed
 
 
-def predict(docs: dict[str, str], embed: Embedder | None) -> tuple[list[dict], float]:
+def predict(docs: dict[str, str], embed: Embedder | None,
+            pages: dict[str, bytes] | None = None) -> tuple[list[dict], float]:
     records, start = [], time.perf_counter()
     for doc_id, text in docs.items():
-        stories = split_stories(text, embed=embed)
+        html = pages.get(doc_id) if pages else None
+        stories = split_stories(text, html=html, embed=embed)
         records.append({"id": doc_id, "stories": [
             {"start": s.start, "end": s.end, "headline": s.headline} for s in stories]})
     return records, (time.perf_counter() - start) / max(1, len(docs))
@@ -79,29 +89,43 @@ def load_docs(folder: Path) -> dict[str, str]:
     return {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))}
 
 
+def load_pages(folder: Path) -> dict[str, bytes]:
+    """The saved pages of a newsletter set, by document id."""
+    return {p.name.removesuffix(".html.gz"): gzip.decompress(p.read_bytes())
+            for p in sorted(folder.glob("*.html.gz"))}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--eval", type=Path,
                     default=Path(os.environ.get("POLICYWATCH_EVAL", DEFAULT_EVAL)))
     ap.add_argument("--heldout", type=Path,
                     default=Path(os.environ.get("POLICYWATCH_HELDOUT", DEFAULT_HELDOUT)))
+    ap.add_argument("--newsletters", type=Path, default=DEFAULT_NEWSLETTERS)
     ap.add_argument("--keep", type=Path, help="write the prediction files here")
     ap.add_argument("--show-errors", action="store_true")
     ap.add_argument("--no-embed", action="store_true", help="skip the embedding run")
     args = ap.parse_args()
 
     scorer = args.eval / "score_stories.py"
-    sets = [("dev", args.eval / "dev" / "docs", args.eval / "dev" / "gold.jsonl")]
+    sets = [("dev", args.eval / "dev" / "docs", args.eval / "dev" / "gold.jsonl", None)]
+    if (args.eval / "dev2" / "gold.jsonl").exists():
+        sets.append(("dev2", args.eval / "dev2" / "docs", args.eval / "dev2" / "gold.jsonl",
+                     None))
     if (args.heldout / "gold.jsonl").exists():
-        sets.append(("heldout", args.heldout / "docs", args.heldout / "gold.jsonl"))
+        sets.append(("heldout", args.heldout / "docs", args.heldout / "gold.jsonl", None))
     else:
-        print(f"(no held-out set at {args.heldout}: dev only)")
+        print(f"(no held-out set at {args.heldout})")
+    if (args.newsletters / "gold.jsonl").exists():
+        nl = args.newsletters
+        sets.append(("newsletters-html", nl / "docs", nl / "gold.jsonl", nl / "html"))
+        sets.append(("newsletters-text", nl / "docs", nl / "gold.jsonl", None))
     corpora = []
-    for name, docs_dir, gold in sets:
+    for name, docs_dir, gold, pages_dir in sets:
         docs = load_docs(docs_dir)
         if not docs:
             raise SystemExit(f"no documents under {docs_dir}")
-        corpora.append((name, docs, gold))
+        corpora.append((name, docs, gold, load_pages(pages_dir) if pages_dir else None))
     variants: list[tuple[str, Embedder | None]] = [("lexical", None)]
     if not args.no_embed:
         variants.append(("embeddings", minilm_embedder()))
@@ -110,9 +134,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         outdir = args.keep or Path(tmp)
         outdir.mkdir(parents=True, exist_ok=True)
-        for set_name, docs, gold in corpora:
+        for set_name, docs, gold, pages in corpora:
             for name, embed in variants:
-                records, secs = predict(docs, embed)
+                records, secs = predict(docs, embed, pages)
                 path = outdir / f"stories-{set_name}-{name}.jsonl"
                 path.write_text(
                     "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
@@ -122,7 +146,7 @@ def main() -> None:
                 print(out)
                 summary.append((set_name, name, out.strip().splitlines()[-1]))
     for set_name, name, line in summary:
-        print(f"{set_name:<8} {name:<11} {line}")
+        print(f"{set_name:<17} {name:<11} {line}")
 
 
 if __name__ == "__main__":

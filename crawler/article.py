@@ -201,6 +201,42 @@ def _norm(text: str | None) -> str:
 _MIN_CHUNK_CHARS = 200
 
 
+_LAYOUT_CELL_BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "div")
+
+
+def _is_layout_table(table: HtmlElement) -> bool:
+    """A table used to lay a page out (e-mail newsletters): marked as presentation, or with
+    a cell that holds paragraphs, headings, lists or another table. A data table has
+    header cells or plain text in its cells."""
+    if table.get("role") in ("presentation", "none"):
+        return True
+    if table.find(".//th") is not None and not table.xpath(".//td//table"):
+        return False
+    for cell in table.iter("td"):
+        if any(child.tag in _LAYOUT_CELL_BLOCKS for child in cell if isinstance(child.tag, str)):
+            return True
+    return False
+
+
+def _unwrap_layout_tables(tree: HtmlElement) -> None:
+    """Turn layout tables into plain blocks, so that an e-mail newsletter's paragraphs and
+    headings read in page order, each on its own, rather than as rows of one data table."""
+    # A page laid out by tables alone (an e-mail's web version) has no content container
+    # for the extractor to find: its outermost layout table becomes the article.
+    has_container = tree.find(".//article") is not None or tree.find(".//main") is not None
+    for table in reversed(list(tree.iter("table"))):  # inner tables first
+        if not _is_layout_table(table):
+            continue
+        own = [elem for elem in table.iter("tbody", "thead", "tfoot", "tr", "td", "th")
+               if next(elem.iterancestors("table"), None) is table]
+        for elem in [table, *own]:
+            elem.tag = "div"
+            for attr in ("width", "cellpadding", "cellspacing", "align", "valign", "border"):
+                elem.attrib.pop(attr, None)
+        if not has_container and next(table.iterancestors("table"), None) is None:
+            table.tag = "article"
+
+
 def _merge_split_containers(tree: HtmlElement) -> None:
     """Join article bodies that a page splits into sibling containers of the same class.
 
@@ -534,6 +570,7 @@ def extract_article(html: bytes | str, url: str | None = None) -> Article:
         },
     )
     published, updated = _dates(tree, url, _parse_iso(meta.date))
+    _unwrap_layout_tables(tree)
     _merge_split_containers(tree)
     body = _extract_body(tree, url, meta.title)
     return Article(

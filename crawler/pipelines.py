@@ -3,10 +3,16 @@
 For each fetched article it decides, against the store and the SimHash index:
 
 * new URL, body not near any stored article -> article v1 and its stories;
-* new URL, body within Hamming distance 3 of a stored article -> article v1 linked through
-  ``articles.duplicate_of``, no stories;
+* new URL, body a near-duplicate of a stored article (estimated Jaccard of word shingles at
+  least ``crawler.dedup.NEAR_DUPLICATE_JACCARD``: a republication) -> article v1 linked
+  through ``articles.duplicate_of``, no stories, so its facts are never extracted twice;
 * known URL, same content hash -> only ``last_fetched`` moves;
 * known URL, different content hash -> a new row in ``article_versions`` and stories for it.
+
+A story's stored body is what the fact extractor reads: it starts with the story's headline
+line. A single-story article's headline is its page title, which the extracted body does not
+repeat, so the title is put before the body (``make_stories``); ``start_offset`` still points
+into the version's body, where the story's own text starts.
 
 Rows are buffered and written in batches (``POLICYWATCH_BATCH_SIZE`` articles, or every few
 seconds) in one transaction each, together with the URLs they make "seen", so an interrupted
@@ -24,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
-from crawler.dedup import content_hash, simhash
+from crawler.dedup import content_hash, minhash, simhash
 from crawler.state import SourceState, utcnow
 from crawler.urls import article_id
 from store import articles as store_articles
@@ -102,13 +108,17 @@ def make_stories(
     for index, (start, headline, text) in enumerate(parts):
         if not text.strip():
             continue
+        if len(parts) == 1 and not headline and title and title.strip():
+            headline = " ".join(title.split())
+            if not text.lstrip().startswith(headline):
+                text = f"{headline}\n\n{text}"  # facts stated only in the title are read too
         rows.append(
             {
                 "story_id": f"{aid}-v{version}-s{index}",
                 "article_id": aid,
                 "version": version,
                 "story_index": index,
-                "headline": headline or (title if len(parts) == 1 else None),
+                "headline": headline,
                 "start_offset": start,
                 "body": text,
                 "published": published,
@@ -249,11 +259,12 @@ class StorePipeline:
         now = utcnow()
         chash = content_hash(body)
         fingerprint = simhash(body)
+        signature = minhash(body)
         published = as_naive_utc(item.get("published"))
         known = self._lookup(aid, url)
         make = True
         if known is None:
-            version, duplicate_of = 1, store.fingerprints.nearest(fingerprint, exclude=aid)
+            version, duplicate_of = 1, store.fingerprints.nearest(signature, exclude=aid)
             report.new_articles += 1
         elif known[1] == chash:
             version, duplicate_of, make = known[0], known[2], False
@@ -263,7 +274,7 @@ class StorePipeline:
             report.new_versions += 1
             duplicate_of = known[2]
             if duplicate_of is not None:
-                duplicate_of = store.fingerprints.nearest(fingerprint, exclude=aid)
+                duplicate_of = store.fingerprints.nearest(signature, exclude=aid)
         if make:
             self._versions.append(
                 {
@@ -273,12 +284,13 @@ class StorePipeline:
                     "content_hash": chash,
                     "simhash": fingerprint,
                     "body": body,
+                    "minhash": signature.hashvalues.tobytes(),
                 }
             )
             if duplicate_of is not None:
                 report.duplicates += 1
             else:
-                store.fingerprints.add(aid, fingerprint)
+                store.fingerprints.add(aid, signature)
                 stories = make_stories(
                     aid,
                     version,

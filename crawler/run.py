@@ -108,6 +108,7 @@ def crawl_here(
     """
     from scrapy.crawler import CrawlerProcess
 
+    from crawler.dedup import minhash, minhash_from_bytes
     from crawler.settings import build_settings
     from crawler.spider import SourceSpider
     from crawler.state import SourceState, StoreContext
@@ -139,8 +140,10 @@ def crawl_here(
         if store.embed is not None:
             # Load the model now: loading it inside a callback would stall the reactor.
             store.embed(["warm-up"])
-        for aid, fingerprint in store_articles.current_fingerprints(con):
-            store.fingerprints.add(aid, int(fingerprint))
+        for aid, signature, body in store_articles.current_signatures(con):
+            store.fingerprints.add(
+                aid, minhash_from_bytes(signature) if signature is not None else minhash(body)
+            )
         process = CrawlerProcess(scrapy_settings)
         states = []
         for source in sources:

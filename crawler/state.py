@@ -1,7 +1,7 @@
 """Crawl state shared by the spider, its middlewares and the item pipeline.
 
 ``StoreContext`` is per crawl process: the database connection, the URLs already fetched, the
-HTTP validators and the SimHash index of stored articles (shared by all sources, so a press
+HTTP validators and the MinHash index of stored articles (shared by all sources, so a press
 release published by two sources is recognised as a duplicate). ``SourceState`` is per
 source: counters and errors for the run report, validators received, URLs scheduled.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from crawler.dedup import SimhashIndex
+from crawler.dedup import MinHashIndex
 from crawler.sources import Source
 from store.db import utcnow  # re-exported: the store's TIMESTAMP convention
 
@@ -32,7 +32,7 @@ class StoreContext:
     con: duckdb.DuckDBPyConnection
     seen: dict[str, datetime] = field(default_factory=dict)
     validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
-    fingerprints: SimhashIndex = field(default_factory=SimhashIndex)
+    fingerprints: MinHashIndex = field(default_factory=MinHashIndex)
     # URLs requested in this crawl, by any source: a page listed by two sources is fetched once.
     scheduled: set[str] = field(default_factory=set)
     # article_id -> (version, content hash, duplicate_of) of articles written in this crawl.

@@ -21,7 +21,7 @@ import pyarrow as pa
 __all__ = [
     "ArticleState",
     "article_states",
-    "current_fingerprints",
+    "current_signatures",
     "load_seen_urls",
     "load_validators",
     "save_validators",
@@ -53,6 +53,7 @@ _VERSIONS = pa.schema(
         ("content_hash", pa.string()),
         ("simhash", pa.uint64()),
         ("body", pa.string()),
+        ("minhash", pa.binary()),
     ]
 )
 _STORIES = pa.schema(
@@ -157,12 +158,17 @@ def article_states(
     return {r[0]: ArticleState(r[0], r[1], r[2], r[3], r[4]) for r in rows}
 
 
-def current_fingerprints(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
-    """``(article_id, simhash)`` of the current version of every non-duplicate article."""
+def current_signatures(
+    con: duckdb.DuckDBPyConnection,
+) -> list[tuple[str, bytes | None, str | None]]:
+    """``(article_id, minhash, body)`` of the current version of every non-duplicate article,
+    oldest first; ``body`` only where no MinHash signature was stored (versions written
+    before signatures were), so the caller can compute it."""
     return con.execute(
-        "SELECT a.article_id, v.simhash FROM articles a JOIN article_versions v "
+        "SELECT a.article_id, v.minhash, CASE WHEN v.minhash IS NULL THEN v.body END "
+        "FROM articles a JOIN article_versions v "
         "  ON v.article_id = a.article_id AND v.version = a.current_version "
-        "WHERE a.duplicate_of IS NULL AND v.simhash IS NOT NULL ORDER BY a.first_seen"
+        "WHERE a.duplicate_of IS NULL ORDER BY a.first_seen, a.article_id"
     ).fetchall()
 
 
@@ -197,7 +203,7 @@ def write_crawl_batch(
             )
         if versions:
             names.append(name := _register(con, versions, _VERSIONS))
-            con.execute(f"INSERT OR IGNORE INTO article_versions SELECT * FROM {name}")
+            con.execute(f"INSERT OR IGNORE INTO article_versions BY NAME SELECT * FROM {name}")
         if stories:
             names.append(name := _register(con, stories, _STORIES))
             con.execute(

@@ -2,7 +2,10 @@
 
 Each exportable table is a named query that joins in what an analyst needs to read a row on
 its own (the organisation's name, the story's headline and URL), so an export is usable
-without the database.
+without the database. Facts of stories of duplicate articles (republications linked through
+``articles.duplicate_of``) and of earlier article versions are left out, as every search and
+count leaves them out (``store.facts.counted``); the ``articles`` export lists every article,
+duplicates with the id of their original in ``duplicate_of``.
 
 An export never overwrites a file by accident: :func:`export_to_file` writes next to the
 target and moves the result into place only if the target does not exist (or ``force``).
@@ -20,40 +23,47 @@ from typing import BinaryIO
 
 import duckdb
 
+from store.facts import counted
+
 EXPORTS: dict[str, str] = {
-    "organisations": """
+    "organisations": f"""
         SELECT o.org_id, o.name, o.type,
                (SELECT list(alias ORDER BY alias) FROM org_aliases a
                 WHERE a.org_id = o.org_id) AS aliases,
-               (SELECT count(*) FROM org_mentions m WHERE m.org_id = o.org_id) AS mentions,
+               (SELECT count(*) FROM org_mentions m
+                WHERE m.org_id = o.org_id AND {counted('m.story_id')}) AS mentions,
                (SELECT count(DISTINCT story_id) FROM org_mentions m
-                WHERE m.org_id = o.org_id) AS stories
+                WHERE m.org_id = o.org_id AND {counted('m.story_id')}) AS stories
         FROM organisations o ORDER BY o.org_id""",
-    "mentions": """
+    "mentions": f"""
         SELECT m.story_id, m.org_id, o.name AS org, m.start_offset, m.end_offset, m.text
         FROM org_mentions m JOIN organisations o USING (org_id)
+        WHERE {counted('m.story_id')}
         ORDER BY m.story_id, m.start_offset""",
-    "amounts": """
+    "amounts": f"""
         SELECT f.story_id, f.text, f.value_gbp, f.value_gbp_max, f.currency, f.value,
                f.qualifier, f.role, f.per, f.org_id, COALESCE(o.name, f.org_name) AS org,
                o.type AS org_type, f.period, f.published, f.start_offset, f.end_offset,
                f.sentence, a.url, a.title
         FROM amounts f LEFT JOIN organisations o USING (org_id)
         LEFT JOIN stories s USING (story_id) LEFT JOIN articles a USING (article_id)
+        WHERE {counted('f.story_id')}
         ORDER BY f.story_id, f.start_offset""",
-    "ratings": """
+    "ratings": f"""
         SELECT f.story_id, f.org_id, COALESCE(o.name, f.org_name) AS org,
                o.type AS org_type, f.rating, f.period, f.rater, f.published,
                f.start_offset, f.end_offset, f.sentence, a.url, a.title
         FROM ratings f LEFT JOIN organisations o USING (org_id)
         LEFT JOIN stories s USING (story_id) LEFT JOIN articles a USING (article_id)
+        WHERE {counted('f.story_id')}
         ORDER BY f.story_id, f.start_offset""",
     "stories": """
         SELECT s.story_id, s.article_id, s.version, s.story_index, s.headline,
                COALESCE(s.published, a.published) AS published, a.source, a.url,
                a.title AS article_title, s.body
         FROM stories s JOIN articles a USING (article_id)
-        WHERE s.version = a.current_version ORDER BY s.story_id""",
+        WHERE s.version = a.current_version AND a.duplicate_of IS NULL
+        ORDER BY s.story_id""",
     "articles": """
         SELECT article_id, source, url, title, author, published, updated, language,
                first_seen, last_fetched, current_version, duplicate_of

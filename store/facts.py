@@ -22,6 +22,20 @@ from store.db import as_datetime, fetch_dicts
 
 _PUNCT_RE = re.compile(r"[^\w\s]")
 
+# The stories whose facts are not counted: those of an article linked as a near-duplicate
+# (``articles.duplicate_of``: a republication of another stored article) and those of an
+# article's earlier versions. Every search, count and export leaves their facts out, so a
+# fact is counted once however often it was published.
+UNCOUNTED_STORIES = """
+    SELECT us.story_id FROM stories us JOIN articles ua ON ua.article_id = us.article_id
+    WHERE ua.duplicate_of IS NOT NULL OR us.version <> ua.current_version
+"""
+
+
+def counted(column: str) -> str:
+    """SQL condition: the fact whose story id is in ``column`` is counted."""
+    return f"{column} NOT IN ({UNCOUNTED_STORIES})"
+
 
 def org_key(name: str) -> str:
     """Normalised organisation name used to merge the same body across stories.
@@ -263,7 +277,7 @@ def search_orgs(
         WITH {_ORG_MATCH_CTE},
         counts AS (
             SELECT org_id, count(*) AS mentions, count(DISTINCT story_id) AS stories
-            FROM org_mentions GROUP BY org_id
+            FROM org_mentions WHERE {counted('story_id')} GROUP BY org_id
         )
         SELECT o.name, o.type, COALESCE(c.mentions, 0) AS mentions,
                COALESCE(c.stories, 0) AS stories,
@@ -318,7 +332,7 @@ def search_amounts(
                CAST(COALESCE(f.published, s.published, ar.published) AS DATE) AS published,
                ar.title, ar.url, f.sentence, f.story_id
         FROM amounts f LEFT JOIN organisations o USING (org_id) {_STORY_CONTEXT}
-        WHERE {_org_filter('f.org_id')}
+        WHERE {_org_filter('f.org_id')} AND {counted('f.story_id')}
           AND ($min IS NULL OR COALESCE(f.value_gbp_max, f.value_gbp) >= $min)
           AND ($max IS NULL OR f.value_gbp <= $max)
           AND ($role IS NULL OR f.role = $role)
@@ -350,7 +364,7 @@ def search_ratings(
                CAST(COALESCE(f.published, s.published, ar.published) AS DATE) AS published,
                ar.title, ar.url, f.sentence, f.story_id
         FROM ratings f LEFT JOIN organisations o USING (org_id) {_STORY_CONTEXT}
-        WHERE {_org_filter('f.org_id')}
+        WHERE {_org_filter('f.org_id')} AND {counted('f.story_id')}
           AND ($rating IS NULL OR f.rating = $rating)
           AND ($since IS NULL OR COALESCE(f.published, s.published, ar.published) >= $since)
         ORDER BY published DESC NULLS LAST, f.period DESC NULLS LAST, org
@@ -407,16 +421,17 @@ def normalise_period(value: str) -> str:
 _COUNTS = {
     "articles": "SELECT count(*) FROM articles WHERE duplicate_of IS NULL",
     "stories": "SELECT count(*) FROM stories s JOIN articles a USING (article_id) "
-               "WHERE s.version = a.current_version",
-    "organisations": "SELECT count(DISTINCT org_id) FROM org_mentions",
-    "amounts": "SELECT count(*) FROM amounts",
-    "ratings": "SELECT count(*) FROM ratings",
+               "WHERE s.version = a.current_version AND a.duplicate_of IS NULL",
+    "organisations": f"SELECT count(DISTINCT org_id) FROM org_mentions WHERE {counted('story_id')}",
+    "amounts": f"SELECT count(*) FROM amounts WHERE {counted('story_id')}",
+    "ratings": f"SELECT count(*) FROM ratings WHERE {counted('story_id')}",
     "themes": "SELECT count(*) FROM themes WHERE level = 'theme' AND status = 'active'",
 }
 
 
 def stored_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """How many articles, stories, organisations, amounts, ratings and themes are stored."""
+    """How many articles, stories, organisations, amounts, ratings and themes are stored
+    (duplicates and their facts not counted)."""
     return {name: con.execute(sql).fetchone()[0] for name, sql in _COUNTS.items()}
 
 

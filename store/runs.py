@@ -170,8 +170,12 @@ def source_stats(
     counts = {
         s: (a, st)
         for s, a, st in con.execute(
-            "SELECT a.source, count(DISTINCT a.article_id), count(s.story_id) "
-            "FROM articles a LEFT JOIN stories s USING (article_id) GROUP BY a.source"
+            # duplicates (republications) and earlier versions' stories are not counted
+            "SELECT a.source, count(DISTINCT a.article_id) FILTER (a.duplicate_of IS NULL), "
+            "count(s.story_id) FILTER (a.duplicate_of IS NULL) "
+            "FROM articles a LEFT JOIN stories s "
+            "  ON s.article_id = a.article_id AND s.version = a.current_version "
+            "GROUP BY a.source"
         ).fetchall()
     }
     total_runs = dict(

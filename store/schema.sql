@@ -90,6 +90,8 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
 );
 -- Databases created before `detail` existed get it here.
 ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS detail JSON;
+-- MinHash signature (256 uint32 values) of a version's body, for near-duplicate search.
+ALTER TABLE article_versions ADD COLUMN IF NOT EXISTS minhash BLOB;
 
 -- ---------------------------------------------------------------- facts
 -- Organisations are canonical across documents: one row per canonical name.

@@ -10,7 +10,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crawler.dedup import SimhashIndex, content_hash, hamming, simhash
+from crawler.dedup import (
+    MinHashIndex,
+    content_hash,
+    hamming,
+    jaccard,
+    minhash,
+    minhash_from_bytes,
+    simhash,
+)
 from crawler.discovery import SitemapError, parse_feed, parse_sitemap, robots_sitemaps
 from crawler.middlewares import (
     BlockedAddressError,
@@ -81,12 +89,41 @@ def test_simhash_near_and_far():
     assert hamming(simhash(TEXT), simhash(TEXT)) == 0
     assert hamming(simhash(TEXT), simhash(near)) <= 3
     assert hamming(simhash(TEXT), simhash(far)) > 10
-    index = SimhashIndex()
-    index.add("a", simhash(TEXT))
-    index.add("b", simhash(far))
-    assert index.nearest(simhash(near)) == "a"
-    assert index.nearest(simhash(near), exclude="a") is None
-    assert index.nearest(simhash("completely unrelated words about weather")) is None
+
+
+def test_minhash_index_links_a_republication_and_not_a_stranger():
+    republished = TEXT.replace("on Monday", "this week").replace(
+        "staff shortages", "a lack of staff") + " This story first appeared elsewhere."
+    far = "Care homes in the north west face a shortage of nurses as vacancies rise again."
+    assert 0.5 < jaccard(TEXT, republished) < 0.95
+    index = MinHashIndex()
+    index.add("a", minhash(TEXT))
+    index.add("b", minhash(far))
+    assert len(index) == 2 and "a" in index
+    assert index.nearest(minhash(republished)) == "a"
+    assert index.nearest(minhash(republished), exclude="a") is None
+    assert index.nearest(minhash("completely unrelated words about weather")) is None
+    # a stored signature reads back as the same signature
+    stored = minhash_from_bytes(minhash(TEXT).hashvalues.tobytes())
+    assert stored.jaccard(minhash(TEXT)) == 1.0
+    index.add("a", minhash(far))  # replacing a key's signature
+    assert index.nearest(minhash(republished)) is None
+
+
+def test_minhash_from_bytes_rejects_a_wrong_length():
+    with pytest.raises(ValueError, match="values"):
+        minhash_from_bytes(b"\x00" * 12)
+
+
+def test_republication_set_all_found_no_false_links():
+    from benchmarks.dedup import ROOT, evaluate, load
+
+    pairs, distinct = load(ROOT / "fixtures" / "dedup")
+    result = evaluate(pairs, distinct)
+    assert result["pairs"] >= 20 and result["distinct"] >= 20
+    assert 0.6 <= result["pair_jaccard_min"] and result["pair_jaccard_max"] <= 0.95
+    assert result["recall"] >= 0.95
+    assert result["false_links"] == 0
 
 
 # -- sources --------------------------------------------------------------------------------
@@ -508,7 +545,7 @@ def test_embed_setting_resolution():
     with pytest.raises(CrawlError, match="cannot import"):
         _resolve_embed("crawler.nothing_here.embed")
     with pytest.raises(CrawlError, match="not callable"):
-        _resolve_embed("crawler.dedup.NEAR_DUPLICATE_BITS")
+        _resolve_embed("crawler.dedup.NEAR_DUPLICATE_JACCARD")
 
 
 def test_run_schedule_survives_a_busy_database_and_a_failing_job(tmp_path):
@@ -537,3 +574,40 @@ def test_run_schedule_survives_a_busy_database_and_a_failing_job(tmp_path):
     )
     assert calls["jobs"] == 2  # the failed job did not end the loop
     assert sleeps[0] == 60.0  # waited after the unreadable database
+
+
+# -- story rows -----------------------------------------------------------------------------
+
+
+def test_single_story_body_starts_with_the_title_the_extractor_must_read():
+    from crawler.pipelines import make_stories
+
+    body = ("The trust said the money would pay for two new theatres.\n\n"
+            "Building work starts in the spring.")
+    title = "Northfield Trust wins £12m for surgical hub"
+    rows = make_stories("a1", 1, body, html=None, title=title, published=None)
+    assert len(rows) == 1
+    assert rows[0]["headline"] == title
+    assert rows[0]["body"].startswith(title + "\n\n")
+    assert rows[0]["body"].endswith("starts in the spring.")
+    assert rows[0]["start_offset"] == 0
+    # without a title the story is the body as it stands
+    untitled = make_stories("a1", 1, body, html=None, title=None, published=None)
+    assert untitled[0]["body"] == body.rstrip() and untitled[0]["headline"] is None
+
+
+def test_newsletter_stories_keep_their_own_headlines_not_the_page_title():
+    from crawler.pipelines import make_stories
+
+    body = (
+        "Our round-up of the week's must-read health stories.\n\n"
+        "Castlebridge trust opens new ward\n\n"
+        "Castlebridge Hospitals NHS Trust has opened a 28-bed ward for older patients.\n\n"
+        "Dental contract talks stall\n\n"
+        "Talks between dentists and the government over a new NHS contract have stalled again."
+    )
+    rows = make_stories("n1", 1, body, html=None, title="Weekly briefing", published=None)
+    assert [r["headline"] for r in rows] == ["Castlebridge trust opens new ward",
+                                             "Dental contract talks stall"]
+    assert all(not r["body"].startswith("Weekly briefing") for r in rows)
+    assert rows[0]["body"].startswith("Castlebridge trust opens new ward\n\n")

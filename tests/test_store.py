@@ -181,3 +181,42 @@ def test_organisation_search_treats_wildcards_literally(con):
     facts.save_facts(con, [("a1-v1-s0", FACTS_A), ("a2-v1-s0", FACTS_B)], "v1")
     assert facts.search_orgs(con, "%") == []
     assert facts.search_orgs(con, "_") == []
+
+
+def test_facts_of_a_republication_and_of_old_versions_are_counted_once(con, tmp_path):
+    """A story of an article linked as a duplicate (processed before it was linked), and the
+    story of an article's earlier version, carry facts that no search, count or export
+    shows twice."""
+    add_story(con, article_id="a3", url="http://y/a3", title="Trust deficit (republished)",
+              body="b" * 200, published=datetime(2024, 5, 2))
+    facts.save_facts(con, [("a1-v1-s0", FACTS_A), ("a2-v1-s0", FACTS_B),
+                           ("a3-v1-s0", FACTS_A)], "v1")
+    before = facts.stored_counts(con)
+    assert before["amounts"] == 5 and before["ratings"] == 3
+    con.execute("UPDATE articles SET duplicate_of = 'a1' WHERE article_id = 'a3'")
+    # a2 gets a second version: the v1 story's facts are history
+    con.execute("UPDATE articles SET current_version = 2 WHERE article_id = 'a2'")
+    con.execute(
+        "INSERT INTO stories (story_id, article_id, version, story_index, headline, "
+        "start_offset, body) VALUES ('a2-v2-s0', 'a2', 2, 0, 'Leeds budget', 0, 'c')")
+    facts.save_facts(con, [("a2-v2-s0", FACTS_B)], "v1")
+
+    counts = facts.stored_counts(con)
+    assert counts["articles"] == 2 and counts["stories"] == 2
+    assert counts["amounts"] == 3 and counts["ratings"] == 2
+    deficits = facts.search_amounts(con, role="deficit")
+    assert [r["story_id"] for r in deficits] == ["a1-v1-s0"]
+    assert {r["story_id"] for r in facts.search_ratings(con)} == {"a1-v1-s0", "a2-v2-s0"}
+    northfield = facts.search_orgs(con, "Northfield Hospitals")[0]
+    assert northfield["stories"] == 1 and northfield["mentions"] == 1
+    assert {r["story_id"] for r in facts.search_stories(con)} == {"a1-v1-s0", "a2-v2-s0"}
+    for table in ("amounts", "ratings", "mentions", "stories"):
+        out = tmp_path / f"{table}.jsonl"
+        export.export_table(con, table, "jsonl", out)
+        story_ids = {json.loads(line)["story_id"] for line in out.read_text().splitlines()}
+        assert story_ids <= {"a1-v1-s0", "a2-v2-s0"}, table
+    out = tmp_path / "articles.jsonl"
+    export.export_table(con, "articles", "jsonl", out)
+    linked = {r["article_id"]: r["duplicate_of"]
+              for r in map(json.loads, out.read_text().splitlines())}
+    assert linked == {"a1": None, "a2": None, "a3": "a1"}

@@ -371,3 +371,197 @@ def test_plain_article_naming_another_organisation_stays_one_story(embed) -> Non
     text = HARBOUR + ("\n\nFenmoor Community Interest Company has won a three-year contract "
                       "worth £2.4m to run sexual health clinics across Wexley.\n")
     assert split_stories(text, embed=embed) == [Story(0, len(text), "Harbour view")]
+
+
+# -- pages read as a reader reads them ----------------------------------------------------------
+
+NEWSLETTER_SET = Path(__file__).resolve().parents[1] / "fixtures" / "newsletters"
+
+
+def _newsletter_gold() -> dict[str, list[dict]]:
+    import json
+
+    lines = (NEWSLETTER_SET / "gold.jsonl").read_text(encoding="utf-8").splitlines()
+    return {r["id"]: r["stories"] for r in map(json.loads, lines)}
+
+
+def _matched(gold: list[int], pred: list[int], tolerance: int = 40) -> int:
+    """Boundaries of ``pred`` within ``tolerance`` characters of one of ``gold``, one-to-one
+    (greedy in text order, as both lists are sorted)."""
+    hits, j = 0, 0
+    for g in gold:
+        while j < len(pred) and pred[j] < g - tolerance:
+            j += 1
+        if j < len(pred) and abs(pred[j] - g) <= tolerance:
+            hits, j = hits + 1, j + 1
+    return hits
+
+
+@pytest.mark.parametrize("with_html", [True, False], ids=["html", "text"])
+def test_newsletter_set_on_real_page_chrome(with_html: bool) -> None:
+    """The 36 stored pages of fixtures/newsletters (six layouts on real news-page chrome):
+    boundary F1, story count and headline accuracy at least 0.95, from the page or its text."""
+    import gzip
+
+    gold = _newsletter_gold()
+    tp = n_gold = n_pred = right_count = right_headline = headlines = 0
+    wrong: list[str] = []
+    for doc_id, stories in gold.items():
+        text = (NEWSLETTER_SET / "docs" / f"{doc_id}.txt").read_text(encoding="utf-8")
+        html = gzip.decompress((NEWSLETTER_SET / "html" / f"{doc_id}.html.gz").read_bytes()) \
+            if with_html else None
+        pred = split_stories(text, html=html)
+        _check_headlines(text, pred)
+        gold_starts = [s["start"] for s in stories[1:]]
+        pred_starts = [s.start for s in pred[1:]]
+        tp += _matched(gold_starts, pred_starts)
+        n_gold, n_pred = n_gold + len(gold_starts), n_pred + len(pred_starts)
+        right_count += len(pred) == len(stories)
+        by_start = {s.start: s.headline for s in pred}
+        for s in stories:
+            headlines += 1
+            right_headline += by_start.get(s["start"], "?") == s["headline"]
+        if [(s.start, s.headline) for s in pred] != [(s["start"], s["headline"]) for s in stories]:
+            wrong.append(doc_id)
+    f1 = 2 * tp / (n_gold + n_pred)
+    assert len(gold) >= 30
+    assert f1 >= 0.95, wrong
+    assert right_count / len(gold) >= 0.95, wrong
+    assert right_headline / headlines >= 0.95, wrong
+
+
+def test_stored_pages_extract_to_their_stored_text() -> None:
+    """The gold offsets are into the bodies the article extractor gives for the stored
+    pages; a change of the extractor that moves them shows here first."""
+    import gzip
+
+    for doc_id in ("nl-email-2", "nl-strong-3", "nl-digest-4", "nl-inbrief-5"):
+        page = gzip.decompress((NEWSLETTER_SET / "html" / f"{doc_id}.html.gz").read_bytes())
+        text = (NEWSLETTER_SET / "docs" / f"{doc_id}.txt").read_text(encoding="utf-8")
+        assert extract_article(page).body == text, doc_id
+
+
+EMAIL = """<html><body>
+<div style="display:none;max-height:0">Three things to know before your first meeting today</div>
+<table role="presentation" width="100%"><tr><td align="center">
+ <p><a href="#">View this email in your browser</a></p>
+ <table width="600"><tr><td>
+  <p><b>The Ward Round</b></p><p>Short news for busy health service managers.</p>
+  <p>Edited by Sam Kerr</p>
+ </td></tr>
+ <tr><td><table><tr><td><h2>Eastmoor trust opens a frailty unit</h2></td></tr>
+  <tr><td><p>Eastmoor Hospitals NHS Trust has opened a twelve-bed frailty unit beside its
+  emergency department, so older patients can be assessed by specialists within hours.</p>
+  <p>The unit will be staffed by geriatricians and therapists from eight until eight.</p></td></tr>
+ </table></td></tr>
+ <tr><td style="background:#eee"><p><b>Sponsored</b></p>
+  <p>Try our scheduling tool free for thirty days and see how much time your teams
+  save.</p></td></tr>
+ <tr><td><table><tr><td><h2>Westvale council consults on care home fees</h2></td></tr>
+  <tr><td><p>Westvale County Council has begun a consultation on raising the fees it pays to
+  care homes, after providers warned that several homes could close within a year.</p></td></tr>
+ </table></td></tr>
+ <tr><td><p>You are receiving this email because you subscribed.
+  <a href="#">Unsubscribe</a> or <a href="#">update your preferences</a>.</p></td></tr>
+ </table></td></tr></table></body></html>"""
+
+
+def test_email_newsletter_in_layout_tables() -> None:
+    """Pre-header, masthead, editor's credit, sponsor block and footer head no story; each
+    headline in a table cell heads one."""
+    text = extract_article(EMAIL.encode()).body
+    stories = split_stories(text, html=EMAIL)
+    _check_headlines(text, stories)
+    assert [s.headline for s in stories] == ["Eastmoor trust opens a frailty unit",
+                                            "Westvale council consults on care home fees"]
+    assert "Sponsored" not in [s.headline for s in stories]
+    assert text[:stories[0].start].strip()  # the masthead lines belong to no story
+
+
+STRONG_LEADS = """<html><body><article>
+<p>Your Friday catch-up on care and health policy.</p>
+<div><p><strong>Northdale practice wins reprieve</strong><br>A GP surgery in Northdale that \
+was due to close next month will stay open after a neighbouring practice agreed to take it over.</p>
+<p>About 4,000 patients would otherwise have had to register elsewhere.</p></div>
+<hr>
+<div><p><strong>Hospice funding gap widens</strong></p><p>Hospices in the region face a \
+combined shortfall of £6m next year, their umbrella group said on Thursday.</p></div>
+<hr>
+<div><p><strong>Ambulance handovers quicker in October</strong></p><p>Average handover times \
+at the county's two emergency departments fell to 31 minutes in October.</p></div>
+</article></body></html>"""
+
+
+def test_strong_lead_in_headlines_without_heading_tags() -> None:
+    text = extract_article(STRONG_LEADS.encode()).body
+    for html in (STRONG_LEADS, None):
+        stories = split_stories(text, html=html)
+        _check_headlines(text, stories)
+        assert [s.headline for s in stories] == [
+            "Northdale practice wins reprieve", "Hospice funding gap widens",
+            "Ambulance handovers quicker in October"], html is not None
+
+
+DIGEST = (
+    "A quick look at the week in health and care.\n\n"
+    "- Southbay trust names new chair: Southbay Hospitals NHS Trust has appointed a former "
+    "council chief executive as its chair from January.\n"
+    "- Pharmacy closures slow: Fewer community pharmacies closed in the third quarter than in "
+    "any quarter since 2022, figures show.\n"
+    "- Eastmoor frailty unit opens: A twelve-bed unit for older patients has opened beside the "
+    "emergency department in Eastmoor.\n"
+)
+
+
+def test_bulleted_digest_entries_are_stories_without_headlines() -> None:
+    stories = split_stories(DIGEST)
+    _check_headlines(DIGEST, stories)
+    assert [DIGEST[s.start:s.start + 20] for s in stories] == [
+        "- Southbay trust nam", "- Pharmacy closures ", "- Eastmoor frailty u"]
+    assert [s.headline for s in stories] == [None, None, None]
+
+
+def test_in_brief_column_heads_no_story_its_entries_do() -> None:
+    text = (
+        "Westvale council consults on care home fees\n\n"
+        "Westvale County Council has begun a consultation on raising the fees it pays to care "
+        "homes, after providers warned that several homes could close within a year.\n\n"
+        "Eastmoor trust opens a frailty unit\n\n"
+        "Eastmoor Hospitals NHS Trust has opened a twelve-bed frailty unit beside its emergency "
+        "department.\n\n"
+        "In brief\n\n" + DIGEST.split("\n\n", 1)[1])
+    stories = split_stories(text)
+    _check_headlines(text, stories)
+    assert [s.headline for s in stories] == [
+        "Westvale council consults on care home fees", "Eastmoor trust opens a frailty unit",
+        None, None, None]
+    assert text[stories[2].start:].startswith("- Southbay")
+
+
+def test_title_over_subheadings_is_one_article() -> None:
+    text = (
+        "Northern systems: savings already slipping\n\n"
+        "Eastmoor ICB\n"
+        "The board agreed a plan for a deficit of £30m, but its providers are already behind "
+        "their savings targets two months into the year.\n\n"
+        "Westvale ICB\n"
+        "The system's plan is for a deficit of £51m, offset in part by a surplus at the board, "
+        "and its committee has asked for a recovery plan.\n")
+    stories = split_stories(text)
+    assert [(s.start, s.headline) for s in stories] == [
+        (0, "Northern systems: savings already slipping")]
+
+
+def test_lede_over_subheadings_stays_one_article() -> None:
+    """An extracted article body: a short lede naming its subject, then subheaded sections
+    about it. The lede is no tagline; the article is one story from its first character."""
+    text = (
+        "Castlebridge Hospitals NHS Trust will close two wards this winter to save money.\n\n"
+        "Why the wards are closing\n\n"
+        "Castlebridge Hospitals NHS Trust says the wards cost £4m a year to staff, mostly with "
+        "agency nurses, and that patients can be cared for at home by its community teams.\n\n"
+        "What staff and patients say\n\n"
+        "Nurses at Castlebridge told the trust's board that community teams at Castlebridge "
+        "were already stretched, and patients' groups asked the trust to publish its plans.\n")
+    stories = split_stories(text)
+    assert [(s.start, s.headline) for s in stories] == [(0, None)]
