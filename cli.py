@@ -13,7 +13,6 @@ import gzip
 import io
 import json
 import os
-import re
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +30,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from store import db as store_db  # noqa: E402
 from store import export as store_export  # noqa: E402
 from store import facts as store_facts  # noqa: E402
+from store.amount_text import MONEY_HINT, format_gbp, parse_money  # noqa: E402,F401
+from store.vocab import ORG_TYPES, RATINGS, ROLES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 SAMPLE_SITE = ROOT / "fixtures" / "site"
@@ -101,24 +102,6 @@ def limit_option(default: int) -> Callable:
                         show_default=True, help="Most rows to return.")
 
 
-_MONEY_RE = re.compile(
-    r"^\s*£?\s*(\d+(?:,\d{3})*(?:\.\d+)?)\s*(k|thousand|m|mn|million|bn|b|billion)?\s*$",
-    re.IGNORECASE,
-)
-_MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6,
-                "b": 1e9, "bn": 1e9, "billion": 1e9}
-
-
-def parse_money(text: str) -> float:
-    """'50m' -> 50_000_000.0; '1.2bn', '£400k', '40,000' likewise. Raises ValueError."""
-    match = _MONEY_RE.match(text)
-    if not match:
-        raise ValueError(text)
-    number = float(match.group(1).replace(",", ""))
-    suffix = (match.group(2) or "").lower()
-    return number * _MULTIPLIERS.get(suffix, 1.0)
-
-
 class MoneyType(click.ParamType):
     name = "AMOUNT"
 
@@ -129,8 +112,7 @@ class MoneyType(click.ParamType):
             return parse_money(str(value))
         except ValueError:
             self.fail(
-                f"{value!r} is not an amount: use a number with an optional k, m or bn "
-                "suffix, e.g. 50m, 1.2bn, £400k",
+                f"{value!r} is not an amount: {MONEY_HINT}",
                 param, ctx,
             )
 
@@ -152,16 +134,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
-
-
-def format_gbp(value: float | None) -> str:
-    """£1.2bn, £21.5m, £400k, £950 — how an analyst reads amounts."""
-    if value is None:
-        return ""
-    for threshold, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if abs(value) >= threshold:
-            return f"£{value / threshold:,.2f}".rstrip("0").rstrip(".") + suffix
-    return f"£{value:,.0f}"
 
 
 def _cell(column: str, value: Any) -> str:
@@ -249,9 +221,8 @@ def open_db(db_path: Path | None, *, read_only: bool = False, create: bool = Tru
 
 @cli.command()
 @click.argument("query", required=False, default="")
-@click.option("--type", "type_", type=click.Choice(
-    ["commissioner", "provider", "national_body", "government", "regulator", "media",
-     "company", "other"]), help="Only organisations of this type.")
+@click.option("--type", "type_", type=click.Choice(ORG_TYPES),
+              help="Only organisations of this type.")
 @limit_option(20)
 @db_option
 @output_options
@@ -267,13 +238,6 @@ def orgs(query: str, type_: str | None, limit: int, db_path: Path | None, fmt: s
         rows = store_facts.search_orgs(con, query, type_=type_, limit=limit)
     emit(rows, fmt, columns=["name", "type", "mentions", "stories", "aliases"],
          title="Organisations")
-
-
-ROLES = ["deficit", "surplus", "overspend", "underspend", "budget", "spending_limit",
-         "control_total", "savings", "funding", "cost", "turnover", "income", "gap",
-         "contract_value", "fine", "other"]
-RATINGS = ["outstanding", "good", "requires improvement", "inadequate", "special measures",
-           "out of special measures"]
 
 
 @cli.command()
