@@ -959,7 +959,9 @@ def prepare_demo_db(path: Path) -> None:
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("demo.duckdb"), show_default=True,
               help="Demo database (rebuilt on every run).")
-def demo(db_path: Path) -> None:
+@click.option("--serve", "then_serve", is_flag=True,
+              help="Then open the web pages over it (policywatch serve) on 127.0.0.1:8000.")
+def demo(db_path: Path, then_serve: bool) -> None:
     """Crawl the bundled sample site, extract facts, cluster themes and show a summary.
 
     Serves fixtures/site on 127.0.0.1 (an ephemeral port); nothing leaves the machine.
@@ -967,6 +969,7 @@ def demo(db_path: Path) -> None:
     \b
     Example:
         policywatch demo --db /tmp/demo.duckdb
+        policywatch demo --serve        # then browse http://127.0.0.1:8000
     """
     import time
 
@@ -998,6 +1001,8 @@ def demo(db_path: Path) -> None:
                   f"  policywatch amounts --db {db_path} --role deficit\n"
                   f"  policywatch ratings --db {db_path} --rating inadequate\n"
                   f"  policywatch themes --db {db_path} --no-update")
+    if then_serve:
+        start_server(db_path, "127.0.0.1", 8000, open_browser=True)
 
 
 def show_summary(con: duckdb.DuckDBPyConnection) -> None:
@@ -1015,6 +1020,50 @@ def show_summary(con: duckdb.DuckDBPyConnection) -> None:
                 title="Ratings")
     print_table(store_themes.list_themes(con, limit=12),
                 columns=["theme_id", "size", "label"], title="Themes")
+
+
+# ----------------------------------------------------------------------------- serve
+
+
+def start_server(db_path: Path, host: str, port: int, *, open_browser: bool = False) -> None:
+    """Serve the web pages over ``db_path`` until Ctrl-C (optionally opening a browser)."""
+    import socket
+    import threading
+    import webbrowser
+
+    from web.app import serve as serve_web
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    url = f"http://{host}:{port}/"
+    click.echo(f"Serving {db_path} read-only at {url} (Ctrl-C stops)", err=True)
+    if open_browser:
+        threading.Timer(1.0, webbrowser.open, [url]).start()
+    serve_web(db_path, host=host, port=port)
+
+
+@cli.command()
+@db_option
+@click.option("--port", type=click.IntRange(min=1, max=65535), default=8000, show_default=True,
+              help="TCP port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (127.0.0.1: this machine only).")
+def serve(db_path: Path | None, port: int, host: str) -> None:
+    """Browse the database in a web browser: search, organisations, stories, themes.
+
+    Read-only: the database is opened per request, never locked for a running crawl.
+
+    \b
+    Example:
+        policywatch serve --db demo.duckdb --port 8000
+    """
+    db = _db(db_path)
+    store_db.connect(db, read_only=True).close()
+    start_server(db, host, port)
 
 
 def main() -> None:
