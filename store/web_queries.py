@@ -64,7 +64,7 @@ def org_ratings(con: duckdb.DuckDBPyConnection, org_id: int) -> list[dict[str, A
     previous rating on the scale."""
     rows = fetch_dicts(con.execute(
         f"""
-        SELECT r.rating, r.period, r.rater, r.sentence, r.story_id,
+        SELECT r.rating, r.period, r.rater, r.sentence, r.story_id, r.start_offset,
                CAST(COALESCE(r.published, {_STORY_DATE}) AS DATE) AS published
         FROM ratings r
         LEFT JOIN stories s ON s.story_id = r.story_id
@@ -88,7 +88,7 @@ def org_amounts(con: duckdb.DuckDBPyConnection, org_id: int) -> list[dict[str, A
     return fetch_dicts(con.execute(
         f"""
         SELECT f.text, f.value_gbp, f.value_gbp_max, f.currency, f.role, f.period, f.sentence,
-               f.story_id,
+               f.story_id, f.start_offset,
                CAST(COALESCE(f.published, {_STORY_DATE}) AS DATE) AS published,
                COALESCE(TRY_CAST(regexp_extract(f.period, '(\\d{{4}})', 1) AS INTEGER),
                         year(COALESCE(f.published, {_STORY_DATE}))) AS year

@@ -151,6 +151,9 @@ def test_organisation_page(client):
     chart = html.split('id="money-chart"', 1)[1].split("</figure>", 1)[0]
     assert chart.count('class="bar"') == 3 and "2022: £14m (deficit)" in chart
     assert "Ashgrove improves" in html and 'href="/theme/1"' in html
+    # Each fact links to its story at the fact's offset, so the story page can single it out.
+    amounts = html.split('id="org-amounts"', 1)[1]
+    assert re.search(r'href="/story/s3-v1-s0\?at=\d+#focus"', amounts)
 
 
 def test_organisation_by_alias_or_normalised_name(client):

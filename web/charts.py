@@ -45,7 +45,7 @@ def stacked_bars(
         columns.setdefault(row[x], []).append(row)
     groups = sorted({str(r[stack]) for r in rows}) if stack else []
     colour = {g: ROLE_COLOURS[i % len(ROLE_COLOURS)] for i, g in enumerate(groups)}
-    width, height, left, bottom, top = 640, 240, 70, 40, 14
+    width, height, left, bottom, top = 1000, 260, 70, 40, 14
     plot_h = height - bottom - top
     peak = max((sum(float(r[y]) for r in col) for col in columns.values()), default=0.0)
     peak = peak or 1.0
@@ -88,32 +88,35 @@ def stacked_bars(
 
 
 def ratings_timeline(ratings: Sequence[dict[str, Any]], *, label: str) -> Markup:
-    """Ratings as dated points on a horizontal time line, coloured by rating, with an
-    arrow for the direction from the previous rating; undated ratings are left out."""
+    """Ratings along a time line, one column per publication date (in date order), each
+    rating a coloured dot with its name and an arrow for the direction from the previous
+    rating; undated ratings are left out."""
     dated = [r for r in ratings if isinstance(r.get("published"), date)]
-    width, height, left, right = 640, 150, 30, 30
-    axis_y = 80
+    groups: dict[date, list[dict[str, Any]]] = {}
+    for row in dated:
+        groups.setdefault(row["published"], []).append(row)
+    width, left, right, axis_y, line = 1000, 20, 20, 36, 17
+    height = axis_y + 24 + line * max((len(g) for g in groups.values()), default=1)
     body = [f'<line class="axis" x1="{left}" y1="{axis_y}" x2="{width - right}" '
             f'y2="{axis_y}" />']
-    if not dated:
-        return _svg(width, height, body, label, "timeline")
-    first, last = dated[0]["published"], dated[-1]["published"]
-    span = max((last - first).days, 1)
-    for i, row in enumerate(dated):
-        offset = (row["published"] - first).days / span if len(dated) > 1 else 0.5
-        cx = left + offset * (width - left - right)
-        fill = RATING_COLOURS.get(row["rating"], "#555")
-        arrow = ARROWS.get(row.get("direction") or "", "")
-        tip = f"{row['published']}: {row['rating']}" + (
-            f" ({row['period']})" if row.get("period") else "")
-        label_y = axis_y - 22 if i % 2 == 0 else axis_y + 34
+    slot = (width - left - right) / max(len(groups), 1)
+    for i, (day, rows) in enumerate(groups.items()):
+        cx = left + slot * i + slot / 2
         body.append(
-            f'<g class="rating-point" data-rating="{escape(row["rating"])}">'
-            f'<circle cx="{cx:.1f}" cy="{axis_y}" r="8" fill="{fill}">'
-            f"<title>{escape(tip)}</title></circle>"
-            f'<text class="rating-label" x="{cx:.1f}" y="{label_y}" text-anchor="middle">'
-            f"{escape(arrow + ' ' if arrow else '')}{escape(row['rating'])}</text>"
-            f'<text class="tick" x="{cx:.1f}" y="{label_y + 13}" text-anchor="middle">'
-            f"{escape(row['published'].isoformat())}</text></g>"
+            f'<circle class="date-mark" cx="{cx:.1f}" cy="{axis_y}" r="5" />'
+            f'<text class="tick" x="{cx:.1f}" y="{axis_y - 12}" text-anchor="middle">'
+            f"{escape(day.isoformat())}</text>"
         )
+        for j, row in enumerate(rows):
+            y = axis_y + 24 + j * line
+            fill = RATING_COLOURS.get(row["rating"], "#555")
+            arrow = ARROWS.get(row.get("direction") or "", "")
+            tip = f"{day}: {row['rating']}" + (f" ({row['period']})" if row.get("period") else "")
+            body.append(
+                f'<g class="rating-point" data-rating="{escape(row["rating"])}">'
+                f"<title>{escape(tip)}</title>"
+                f'<circle cx="{cx - slot / 2 + 10:.1f}" cy="{y - 4}" r="5" fill="{fill}" />'
+                f'<text class="rating-label" x="{cx - slot / 2 + 19:.1f}" y="{y}">'
+                f"{escape(arrow + ' ' if arrow else '')}{escape(row['rating'])}</text></g>"
+            )
     return _svg(width, height, body, label, "timeline")
