@@ -295,3 +295,34 @@ def test_database_locked_by_a_writer_is_a_503_page(tmp_path):
         holder.communicate("")
     assert response.status_code == 503
     assert "is in use" in response.text and "Traceback" not in response.text
+
+
+# ---------------------------------------------------------------------- the serve command
+
+
+def test_serve_refuses_a_missing_database_in_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    import cli
+
+    result = CliRunner().invoke(cli.cli, ["serve", "--db", str(tmp_path / "none.duckdb")])
+    assert result.exit_code != 0
+    assert result.output.startswith("Error: no database at ")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_serve_refuses_a_port_in_use_in_one_line(tmp_path):
+    import socket
+
+    from click.testing import CliRunner
+
+    import cli
+
+    path = build(tmp_path / "serve.duckdb")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli.cli, ["serve", "--db", str(path), "--port", str(port)])
+    assert result.exit_code != 0
+    assert result.output.startswith(f"Error: cannot listen on 127.0.0.1:{port}: ")
