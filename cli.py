@@ -1041,7 +1041,11 @@ def start_server(db_path: Path, host: str, port: int, *, open_browser: bool = Fa
             raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     url = f"http://{host}:{port}/"
     click.echo(f"Serving {db_path} read-only at {url} (Ctrl-C stops)", err=True)
-    if open_browser:
+    # Only where a graphical browser can open: on a text console webbrowser would start a
+    # terminal browser in the middle of the server's output.
+    graphical = sys.platform in ("darwin", "win32") or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if open_browser and graphical:
         threading.Timer(1.0, webbrowser.open, [url]).start()
     serve_web(db_path, host=host, port=port)
 

@@ -33,6 +33,9 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+# Building the demo database (crawl, extraction, embeddings) is part of the first test's set-up.
+pytestmark = pytest.mark.timeout(1800)
+
 ORG = "Castlebridge NHS Trust"  # a sample-site trust with ratings and amounts
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1",
        "TOKENIZERS_PARALLELISM": "false"}
