@@ -48,7 +48,8 @@ class PageError(Exception):
 
 def _templates() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
-                      autoescape=select_autoescape(["html"]))
+                      autoescape=select_autoescape(["html"]), trim_blocks=True,
+                      lstrip_blocks=True)
     env.filters["gbp"] = format_gbp
     env.globals["urlencode"] = urlencode
     return env
