@@ -8,7 +8,7 @@ import io
 import re
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime
 from urllib.parse import quote
 
 import pytest
@@ -326,3 +326,24 @@ def test_serve_refuses_a_port_in_use_in_one_line(tmp_path):
         result = CliRunner().invoke(cli.cli, ["serve", "--db", str(path), "--port", str(port)])
     assert result.exit_code != 0
     assert result.output.startswith(f"Error: cannot listen on 127.0.0.1:{port}: ")
+
+
+def test_demo_serve_opens_the_pages_over_the_demo_database(tmp_path, monkeypatch):
+    """`demo --serve` serves the database it built on 127.0.0.1:8000 (the crawl, extraction
+    and clustering are replaced here; the end-to-end tests run them)."""
+    from click.testing import CliRunner
+
+    import cli
+    from crawler.run import CrawlReport
+
+    served = []
+    report = CrawlReport(started_at=datetime(2026, 1, 1))
+    monkeypatch.setattr(cli, "run_crawl", lambda *a, **k: report)
+    monkeypatch.setattr(cli, "process_stories", lambda *a, **k: {
+        "org_mentions": 0, "amounts": 0, "ratings": 0})
+    monkeypatch.setattr(cli, "update_themes_job", lambda *a, **k: {"stories": 0, "themes": 0})
+    monkeypatch.setattr(cli, "start_server", lambda *a, **k: served.append((a, k)))
+    path = tmp_path / "demo.duckdb"
+    result = CliRunner().invoke(cli.cli, ["demo", "--db", str(path), "--serve"])
+    assert result.exit_code == 0, result.output
+    assert served == [((path, "127.0.0.1", 8000), {"open_browser": True})]
