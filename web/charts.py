@@ -45,14 +45,14 @@ def stacked_bars(
         columns.setdefault(row[x], []).append(row)
     groups = sorted({str(r[stack]) for r in rows}) if stack else []
     colour = {g: ROLE_COLOURS[i % len(ROLE_COLOURS)] for i, g in enumerate(groups)}
-    width, height, left, bottom, top = 1000, 260, 70, 40, 14
+    width, height, left, right, bottom, top = 1000, 260, 70, 40, 40, 14
     plot_h = height - bottom - top
     peak = max((sum(float(r[y]) for r in col) for col in columns.values()), default=0.0)
     peak = peak or 1.0
-    slot = (width - left - 10) / max(len(columns), 1)
+    slot = (width - left - right) / max(len(columns), 1)
     bar_w = max(min(slot * 0.7, 60), 2)
     body = [
-        f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{width - 10}" '
+        f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{width - right}" '
         f'y2="{top + plot_h}" />',
         f'<text class="tick" x="{left - 6}" y="{top + 4}" text-anchor="end">'
         f'{escape(format_gbp(peak) if money else f"{peak:g}")}</text>',
