@@ -10,7 +10,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,16 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/policywatch demo $(DEMO_ARGS)
 
-test: $(STAMP)
+# The browser test (tests/test_web_browser.py) drives Debian's headless Chromium; install it
+# when missing. Without root or apt the test skips and says why.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo -n ); \
+	    { $$SUDO apt-get update -qq && \
+	      $$SUDO apt-get install -y --no-install-recommends chromium chromium-driver; } \
+	      || echo "chromium could not be installed: the browser test will be skipped"; }
+
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 

@@ -13,7 +13,6 @@ import gzip
 import io
 import json
 import os
-import re
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +30,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from store import db as store_db  # noqa: E402
 from store import export as store_export  # noqa: E402
 from store import facts as store_facts  # noqa: E402
+from store.amount_text import MONEY_HINT, format_gbp, parse_money  # noqa: E402,F401
+from store.vocab import ORG_TYPES, RATINGS, ROLES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 SAMPLE_SITE = ROOT / "fixtures" / "site"
@@ -101,24 +102,6 @@ def limit_option(default: int) -> Callable:
                         show_default=True, help="Most rows to return.")
 
 
-_MONEY_RE = re.compile(
-    r"^\s*£?\s*(\d+(?:,\d{3})*(?:\.\d+)?)\s*(k|thousand|m|mn|million|bn|b|billion)?\s*$",
-    re.IGNORECASE,
-)
-_MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6,
-                "b": 1e9, "bn": 1e9, "billion": 1e9}
-
-
-def parse_money(text: str) -> float:
-    """'50m' -> 50_000_000.0; '1.2bn', '£400k', '40,000' likewise. Raises ValueError."""
-    match = _MONEY_RE.match(text)
-    if not match:
-        raise ValueError(text)
-    number = float(match.group(1).replace(",", ""))
-    suffix = (match.group(2) or "").lower()
-    return number * _MULTIPLIERS.get(suffix, 1.0)
-
-
 class MoneyType(click.ParamType):
     name = "AMOUNT"
 
@@ -129,8 +112,7 @@ class MoneyType(click.ParamType):
             return parse_money(str(value))
         except ValueError:
             self.fail(
-                f"{value!r} is not an amount: use a number with an optional k, m or bn "
-                "suffix, e.g. 50m, 1.2bn, £400k",
+                f"{value!r} is not an amount: {MONEY_HINT}",
                 param, ctx,
             )
 
@@ -152,16 +134,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
-
-
-def format_gbp(value: float | None) -> str:
-    """£1.2bn, £21.5m, £400k, £950 — how an analyst reads amounts."""
-    if value is None:
-        return ""
-    for threshold, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if abs(value) >= threshold:
-            return f"£{value / threshold:,.2f}".rstrip("0").rstrip(".") + suffix
-    return f"£{value:,.0f}"
 
 
 def _cell(column: str, value: Any) -> str:
@@ -249,9 +221,8 @@ def open_db(db_path: Path | None, *, read_only: bool = False, create: bool = Tru
 
 @cli.command()
 @click.argument("query", required=False, default="")
-@click.option("--type", "type_", type=click.Choice(
-    ["commissioner", "provider", "national_body", "government", "regulator", "media",
-     "company", "other"]), help="Only organisations of this type.")
+@click.option("--type", "type_", type=click.Choice(ORG_TYPES),
+              help="Only organisations of this type.")
 @limit_option(20)
 @db_option
 @output_options
@@ -267,13 +238,6 @@ def orgs(query: str, type_: str | None, limit: int, db_path: Path | None, fmt: s
         rows = store_facts.search_orgs(con, query, type_=type_, limit=limit)
     emit(rows, fmt, columns=["name", "type", "mentions", "stories", "aliases"],
          title="Organisations")
-
-
-ROLES = ["deficit", "surplus", "overspend", "underspend", "budget", "spending_limit",
-         "control_total", "savings", "funding", "cost", "turnover", "income", "gap",
-         "contract_value", "fine", "other"]
-RATINGS = ["outstanding", "good", "requires improvement", "inadequate", "special measures",
-           "out of special measures"]
 
 
 @cli.command()
@@ -995,7 +959,9 @@ def prepare_demo_db(path: Path) -> None:
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("demo.duckdb"), show_default=True,
               help="Demo database (rebuilt on every run).")
-def demo(db_path: Path) -> None:
+@click.option("--serve", "then_serve", is_flag=True,
+              help="Then open the web pages over it (policywatch serve) on 127.0.0.1:8000.")
+def demo(db_path: Path, then_serve: bool) -> None:
     """Crawl the bundled sample site, extract facts, cluster themes and show a summary.
 
     Serves fixtures/site on 127.0.0.1 (an ephemeral port); nothing leaves the machine.
@@ -1003,6 +969,7 @@ def demo(db_path: Path) -> None:
     \b
     Example:
         policywatch demo --db /tmp/demo.duckdb
+        policywatch demo --serve        # then browse http://127.0.0.1:8000
     """
     import time
 
@@ -1034,6 +1001,8 @@ def demo(db_path: Path) -> None:
                   f"  policywatch amounts --db {db_path} --role deficit\n"
                   f"  policywatch ratings --db {db_path} --rating inadequate\n"
                   f"  policywatch themes --db {db_path} --no-update")
+    if then_serve:
+        start_server(db_path, "127.0.0.1", 8000, open_browser=True)
 
 
 def show_summary(con: duckdb.DuckDBPyConnection) -> None:
@@ -1051,6 +1020,54 @@ def show_summary(con: duckdb.DuckDBPyConnection) -> None:
                 title="Ratings")
     print_table(store_themes.list_themes(con, limit=12),
                 columns=["theme_id", "size", "label"], title="Themes")
+
+
+# ----------------------------------------------------------------------------- serve
+
+
+def start_server(db_path: Path, host: str, port: int, *, open_browser: bool = False) -> None:
+    """Serve the web pages over ``db_path`` until Ctrl-C (optionally opening a browser)."""
+    import socket
+    import threading
+    import webbrowser
+
+    from web.app import serve as serve_web
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    url = f"http://{host}:{port}/"
+    click.echo(f"Serving {db_path} read-only at {url} (Ctrl-C stops)", err=True)
+    # Only where a graphical browser can open: on a text console webbrowser would start a
+    # terminal browser in the middle of the server's output.
+    graphical = sys.platform in ("darwin", "win32") or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if open_browser and graphical:
+        threading.Timer(1.0, webbrowser.open, [url]).start()
+    serve_web(db_path, host=host, port=port)
+
+
+@cli.command()
+@db_option
+@click.option("--port", type=click.IntRange(min=1, max=65535), default=8000, show_default=True,
+              help="TCP port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (127.0.0.1: this machine only).")
+def serve(db_path: Path | None, port: int, host: str) -> None:
+    """Browse the database in a web browser: search, organisations, stories, themes.
+
+    Read-only: the database is opened per request, never locked for a running crawl.
+
+    \b
+    Example:
+        policywatch serve --db demo.duckdb --port 8000
+    """
+    db = _db(db_path)
+    store_db.connect(db, read_only=True).close()
+    start_server(db, host, port)
 
 
 def main() -> None:

@@ -330,7 +330,7 @@ def search_amounts(
         SELECT f.value_gbp, f.value_gbp_max, f.currency, f.value, f.qualifier, f.role, f.per,
                COALESCE(o.name, f.org_name) AS org, f.period, f.text,
                CAST(COALESCE(f.published, s.published, ar.published) AS DATE) AS published,
-               ar.title, ar.url, f.sentence, f.story_id
+               ar.title, ar.url, f.sentence, f.story_id, f.start_offset
         FROM amounts f LEFT JOIN organisations o USING (org_id) {_STORY_CONTEXT}
         WHERE {_org_filter('f.org_id')} AND {counted('f.story_id')}
           AND ($min IS NULL OR COALESCE(f.value_gbp_max, f.value_gbp) >= $min)
@@ -362,7 +362,7 @@ def search_ratings(
         WITH {_ORG_MATCH_CTE}
         SELECT COALESCE(o.name, f.org_name) AS org, o.type, f.rating, f.period, f.rater,
                CAST(COALESCE(f.published, s.published, ar.published) AS DATE) AS published,
-               ar.title, ar.url, f.sentence, f.story_id
+               ar.title, ar.url, f.sentence, f.story_id, f.start_offset
         FROM ratings f LEFT JOIN organisations o USING (org_id) {_STORY_CONTEXT}
         WHERE {_org_filter('f.org_id')} AND {counted('f.story_id')}
           AND ($rating IS NULL OR f.rating = $rating)
