@@ -50,9 +50,11 @@ from nlp.money_parse import (  # noqa: F401  (the public parsing API, re-exporte
     load_lexicon,
     parse_amount,
 )
+from nlp.money_structure import RowOwner, StructureOrgs, cell_amount, cell_role
 from nlp.owners import OrgResolver
 from nlp.periods import PeriodResolver
-from nlp.roles import amount_role
+from nlp.roles import amount_role, find_cues
+from nlp.structure import read_structure
 
 SPAN_KEY = "amounts"
 
@@ -152,6 +154,7 @@ def _as_dict(ctx: MoneyContext, f: FoundAmount) -> dict[str, Any]:
         "start": p.start,
         "end": p.end,
         "sentence": ctx.text[s_start:s_end].strip(),
+        "why": f.why(),
     }
 
 
@@ -167,11 +170,19 @@ class MoneyExtractor:
     def __call__(self, doc: Doc) -> Doc:
         text = doc.text
         parsed = list(iter_ranges(text, self.lex))
-        if not parsed:
+        structure = read_structure(text)
+        if not parsed and not structure.cells:
             doc.spans[SPAN_KEY] = []
             doc._.amounts = []
             return doc
+        row_owners = StructureOrgs(doc, structure).resolve_all()
+        taken = {p.figure_start for p in parsed}
+        for cell in structure.cells:
+            if not any(cell.start <= s < cell.end for s in taken):
+                parsed.append(cell_amount(cell))
+        parsed.sort(key=lambda p: p.start)
         ctx = MoneyContext(doc, self.lex, text)
+        ctx.structure = structure
         found: list[FoundAmount] = []
         for p in parsed:
             fig_start = p.figure_start
@@ -183,6 +194,7 @@ class MoneyExtractor:
                 currency=p.currency,
                 headline=s_start in ctx.story_starts and text[s_start:s_end].rstrip()[-1:]
                 not in HEADLINE_END,
+                cell=structure.cell_at(fig_start), item=structure.item_at(fig_start),
             ))
         ctx.amount_starts = sorted(f.parsed.start for f in found)
         for f in found:
@@ -197,10 +209,16 @@ class MoneyExtractor:
             prev_end = found[i - 1].end if i > 0 else 0
             next_start = found[i + 1].parsed.start if i + 1 < len(found) else len(text)
             ctx.previous = found[i - 1] if i > 0 else None
+            if f.cell is not None:
+                role, rule = cell_role(f.cell)
+                f.role, f.role_source = role, f"table_header:{rule}"
+                continue
             f.role, f.role_source = amount_role(ctx, f, prev_end, next_start)
+            if f.item is not None:
+                _item_role(ctx, f)
         for f, after in reversed(list(zip(found, found[1:], strict=False))):
             if after.sent == f.sent and PART_OF_NEXT_RE.fullmatch(
-                    text, f.end, after.parsed.start):
+                    text, f.end, after.parsed.start) and f.cell is None:
                 # "released £4.5m of the £15m of cash support": a part of the next amount
                 f.role, f.role_source = after.role, "partitive"
         done: list[FoundAmount] = []
@@ -212,9 +230,16 @@ class MoneyExtractor:
                 if other.story == f.story:
                     prev_owner = other.org
                 break
-            f.org = orgs.owner(f, prev_owner)
-            if f.role == "contract_value":
-                f.org = _contract_owner(ctx, f, done, f.org)
+            row = _row_owner(f, row_owners)
+            if row is not None:
+                f.org, f.org_source = row.name, f"{'table' if f.cell else 'list'}:{row.rule}"
+            else:
+                f.org = orgs.owner(f, prev_owner)
+                f.org_source = orgs.how
+                if f.role == "contract_value":
+                    org = _contract_owner(ctx, f, done, f.org)
+                    if org != f.org:
+                        f.org, f.org_source = org, "contract_owner"
             f.period = periods.period(f, done)
             done.append(f)
         kept = _dedupe(done)
@@ -230,6 +255,28 @@ class MoneyExtractor:
         doc.spans[SPAN_KEY] = spans
         doc._.amounts = amounts
         return doc
+
+
+def _row_owner(f: FoundAmount, row_owners: dict[int, RowOwner]) -> RowOwner | None:
+    """The body a table row or list item names, for an amount in that row or item."""
+    if f.cell is not None:
+        return row_owners.get(f.cell.row.name_start)
+    if f.item is not None and f.start >= f.item.name_end:
+        return row_owners.get(f.item.name_start)
+    return None
+
+
+def _item_role(ctx: MoneyContext, f: FoundAmount) -> None:
+    """A list item's figure with no cue of its own before it takes the role the line that
+    introduces the list names ("Forecast overspends, 2017-18:" then "– Hywel Dda – £69.6m")."""
+    item = f.item
+    if item.intro is None or f.role_source.startswith(("pattern:", "compound")):
+        return
+    if [c for c in find_cues(ctx.text[item.name_start:f.parsed.start], ctx.lex) if c[2]]:
+        return
+    cues = [c for c in find_cues(ctx.text[item.intro[0]:item.intro[1]], ctx.lex) if c[2]]
+    if cues:
+        f.role, f.role_source = max(cues, key=lambda c: c[1])[2], "list_intro"
 
 
 def _register_extensions() -> None:

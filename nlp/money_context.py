@@ -8,6 +8,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from spacy.tokens import Doc, Span
 
@@ -94,7 +95,15 @@ class FoundAmount:
     org: str | None = None
     period: str | None = None
     period_source: str = ""
+    org_source: str = ""
     headline: bool = False
+    cell: Any = None  # the table cell (nlp.structure.Cell) the amount is, if any
+    item: Any = None  # the list item (nlp.structure.ListItem) it sits in, if any
+
+    def why(self) -> dict[str, str]:
+        """Which named pattern or rule decided the role, owner and period."""
+        return {"role": self.role_source, "org": self.org_source or "none",
+                "period": self.period_source or "none"}
 
 
 class MoneyContext:
@@ -120,6 +129,7 @@ class MoneyContext:
         self.amount_starts: list[int] = []  # figure starts of all amounts, sorted (likewise)
         self.previous: FoundAmount | None = None  # the amount resolved last (likewise)
         self.role = "other"  # the role of the amount whose owner is being resolved
+        self.structure: Any = None  # its nlp.structure.DocStructure (set by the component)
         self.token_org: dict[int, OrgMention] = {}
         for span, mention in zip(self._org_spans(doc), self.orgs, strict=True):
             for tok in span:

@@ -60,8 +60,8 @@ class Lexicon:
     weak_left: frozenset[str]
     head_verbs: dict[str, str]
     spending_roles: frozenset[str]
-    right_patterns: tuple[tuple[re.Pattern[str], str], ...]
-    left_patterns: tuple[tuple[re.Pattern[str], str], ...]
+    right_patterns: tuple[tuple[re.Pattern[str], str, str], ...]  # (regex, role, name)
+    left_patterns: tuple[tuple[re.Pattern[str], str, str], ...]
     place_re: re.Pattern[str]
     place_currency: dict[str, str]
     relative_re: re.Pattern[str]
@@ -159,9 +159,11 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
     cue_re = re.compile(
         r"(?<![\w-])(?:" + _phrase_alternation(list(cue_role)) + r")(?![\w-])", re.IGNORECASE)
     right_patterns = tuple(
-        (re.compile(p["pattern"], re.IGNORECASE), p["role"]) for p in roles.get("right", []))
+        (re.compile(p["pattern"], re.IGNORECASE), p["role"], p["name"])
+        for p in roles.get("right", []))
     left_patterns = tuple(
-        (re.compile(p["pattern"], re.IGNORECASE), p["role"]) for p in roles.get("left", []))
+        (re.compile(p["pattern"], re.IGNORECASE), p["role"], p["name"])
+        for p in roles.get("left", []))
 
     place_currency: dict[str, str] = {}
     for code, names in data["places"].items():

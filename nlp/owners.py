@@ -39,6 +39,8 @@ class OrgResolver:
     def __init__(self, ctx: MoneyContext) -> None:
         self.ctx = ctx
         self.lex = ctx.lex
+        self.how = "none"  # the rule that decided the last owner (an amount's why)
+        self.via = ""  # the back-reference it went through ("salience:the_trust")
 
     def _story_floor(self, pos: int) -> int:
         return self.ctx.story_starts[self.ctx.story_index(pos)]
@@ -188,6 +190,7 @@ class OrgResolver:
             return mention.name if ctx.owner_ok(mention) else None
         low = tok.lower_
         if low in _PRONOUNS_SINGULAR or low in _PRONOUNS_PLURAL:
+            self.via = f"salience:{low}"
             return self.resolve_pronoun(tok, prev_owner)
         if low in self.lex.collective or tok.pos_ == "NUM" or tok.like_num:
             # "the pair", "the trust sector", "64 trusts", "Another 35"
@@ -195,6 +198,7 @@ class OrgResolver:
                 return _NONE
         types = self.generic_noun(tok)
         if types is not None and tok.lower_ != "board":
+            self.via = f"salience:the_{low}"
             return self.resolve_generic(tok, types)
         if depth < 2 and (low in self.lex.finance_nouns or self._is_cue(tok)):
             for c in tok.children:
@@ -241,10 +245,36 @@ class OrgResolver:
         return None
 
     def owner(self, f: FoundAmount, prev_owner: str | None) -> str | None:
+        """The owner of ``f``; ``self.how`` then names the rule that decided it."""
+        self.how, self.via = "none", ""
+        got = self._owner(f, prev_owner)
+        if got is not None and self.via and self.how.startswith(("parse", "sentence")):
+            self.how = f"{self.how}+{self.via}"
+        if got is None and self.how == "none":
+            got = self.section_owner(f.start)
+            if got is not None:
+                self.how = "section_heading"
+        return got
+
+    def section_owner(self, pos: int) -> str | None:
+        """The body a heading above ``pos`` names as a whole ("NHS Devon" over the
+        paragraphs about it), if it can own money."""
+        ctx = self.ctx
+        heading = ctx.structure.heading_before(pos) if ctx.structure is not None else None
+        if heading is None:
+            return None
+        i = bisect.bisect_left(ctx.org_starts, heading.start)
+        if i < len(ctx.orgs) and ctx.orgs[i].start == heading.start \
+                and ctx.orgs[i].end == heading.end and ctx.owner_ok(ctx.orgs[i]):
+            return ctx.orgs[i].name
+        return None
+
+    def _owner(self, f: FoundAmount, prev_owner: str | None) -> str | None:
         ctx, doc = self.ctx, self.ctx.doc
         if (f.role_source == "partitive" and ctx.previous is not None
                 and ctx.previous.sent == f.sent
                 and PART_OF_PREVIOUS_RE.match(ctx.text, f.end)):
+            self.how = "partitive_previous"
             return ctx.previous.org  # "... reached £10.2bn and £1.8bn of it was high risk"
         # "Portsmouth Hospitals Trust (£34m)"
         before = ctx.text[max(0, f.parsed.start - 3):f.parsed.start]
@@ -253,9 +283,11 @@ class OrgResolver:
             if i >= 0:
                 o = ctx.orgs[i]
                 if 0 <= f.parsed.start - o.end <= 3 and ctx.owner_ok(o):
+                    self.how = "name_before_parenthesis"
                     return o.name
         gapped = self._gapped_owner(f)
         if gapped is not None:
+            self.how = "gapped_coordination"
             return gapped
         span = doc.char_span(f.start, f.end, alignment_mode="expand")
         if span is None or not ctx.parsed:
@@ -286,6 +318,7 @@ class OrgResolver:
                         got = self.evaluate(c, None)
                         mention = next((o for o in ctx.orgs if o.name == got), None)
                         if mention is not None and mention.type in self.lex.owner_types:
+                            self.how = "parse:speaker_own_plans"
                             return got
                 break
             # the noun the amount modifies is its own ("the trust's £300m capital programme")
@@ -293,6 +326,7 @@ class OrgResolver:
                 "compound", "nummod", "amod", "quantmod", "nmod"))
             got = self._check_node(cur, own_np, prev_owner, f.role)
             if got is not None:
+                self.how = "parse:nobody" if got == _NONE else f"parse:{cur.dep_ or 'root'}"
                 return None if got == _NONE else got
             if cur.head is cur or not s_start <= cur.head.idx < s_end:
                 break  # the parser's sentence can run across a line break
@@ -416,7 +450,10 @@ class OrgResolver:
             if best is None or dist < best[0]:
                 best = (dist, got)
         if best is not None:
+            self.how = "sentence_subject"
             return best[1]
+        if prev_owner is not None:
+            self.how = "previous_amount_owner"
         return prev_owner
 
 

@@ -19,6 +19,7 @@ from nlp.money_context import (
 )
 from nlp.money_parse import norm_phrase
 from nlp.roles import find_cues
+from nlp.structure import financial_year
 
 # --------------------------------------------------------------------------------------------
 # Periods
@@ -108,8 +109,60 @@ class PeriodResolver:
 
     def period(self, f: FoundAmount, found: list[FoundAmount]) -> str | None:
         """The year the text ties the amount to (ruling 17), or None."""
+        if f.cell is not None:
+            period, f.period_source = self._cell_period(f)
+            return period
         period, f.period_source = self._period(f, found)
+        if f.item is not None and f.period_source not in ("clause", "sentence",
+                                                          "relative-anchored"):
+            intro = f.item.intro
+            year = financial_year(self.ctx.text[intro[0]:intro[1]]) if intro else None
+            if year is not None:
+                f.period_source = "list_intro"
+                return year
         return period
+
+    def _cell_period(self, f: FoundAmount) -> tuple[str | None, str]:
+        """A table cell's year: its column header's, else the sentence introducing the table,
+        else the year governing the section the table sits in."""
+        if f.cell.column.period:
+            return f.cell.column.period, "table_header"
+        table = self.ctx.structure.table_at(f.start)
+        if table is not None and table.period:
+            return table.period, "table_intro"
+        year = self._section_year(f.story)
+        return year, "section" if year else "none"
+
+    def _section_year(self, story: int) -> str | None:
+        """The year governing a story: its lead, or for a section under a heading that names
+        a body or a year ("NHS Devon", "2023/24 forecast"), the heading's year or else the
+        year governing the text the section belongs to."""
+        while story >= 0:
+            lead = self._story_lead_year(story)
+            if lead is not None:
+                return lead.period
+            heading = self._section_heading(story)
+            if heading is None:
+                return None
+            if heading.period:
+                return heading.period
+            story -= 1
+        return None
+
+    def _section_heading(self, story: int) -> Any:
+        """The heading a story starts with, when it opens a section rather than a new story:
+        it names a body the document is about or gives a year."""
+        ctx = self.ctx
+        if ctx.structure is None or story == 0:
+            return None
+        start = ctx.story_starts[story]
+        heading = ctx.structure.heading_at(start)
+        if heading is None:
+            return None
+        if heading.period:
+            return heading
+        named = any(o.start == heading.start and o.end == heading.end for o in ctx.orgs)
+        return heading if named else None
 
     def _period(self, f: FoundAmount, found: list[FoundAmount]) -> tuple[str | None, str]:
         ctx = self.ctx
@@ -171,6 +224,9 @@ class PeriodResolver:
                     and other.org is not None and other.period):
                 return other.period, "same-fact"
         lead = self._story_lead_year(f.story)
+        if lead is None and self._section_heading(f.story) is not None:
+            year = self._section_year(f.story)
+            return year, "section" if year else "none"
         if lead is None or s_start <= lead.start < s_end:
             return None, "story-lead"  # (a year in the amount's own sentence was ruled out)
         return lead.period, "story-lead"

@@ -78,7 +78,7 @@ def amount_role(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_start: in
     if above_plan and role in ctx.lex.spending_roles:
         # "spending is running £3m above plan" is a shortfall against plan, like "£0.65m more
         # than planned"; "income was £0.2m ahead of plan" stays income (ruling 15)
-        return "gap", "right-pattern"
+        return "gap", "pattern:spending_above_plan"
     return role, how
 
 
@@ -90,14 +90,14 @@ def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_st
     q_start = f.parsed.start
     left = text[max(c_start, prev_end):q_start]
     positive = False
-    for rx, role in lex.right_patterns:
+    for rx, role, name in lex.right_patterns:
         if rx.match(right):
             if role == "none":
                 positive = True
                 break
-            return role, "right-pattern", False
+            return role, f"pattern:{name}", False
     clause_left = text[c_start:q_start]
-    for rx, role in lex.left_patterns:
+    for rx, role, name in lex.left_patterns:
         if rx.search(clause_left):
             if role == "previous":  # "had valued it at £125m": what the text last valued
                 if ctx.previous is None or ctx.previous.story != f.story:
@@ -118,7 +118,7 @@ def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_st
                 if any(r == "contract_value" for _, _, r in find_cues(near, lex)):
                     # "wanted the contract's value raised to £4.6m"
                     return "contract_value", "left", positive
-            return role, "left-pattern", positive
+            return role, f"pattern:{name}", positive
     if not positive:
         comp_role = _compound_role(ctx, f, right)
         if comp_role is not None:

@@ -782,4 +782,5 @@ def test_extract_api_returns_amounts(full_nlp):
     assert facts["amounts"][0]["org"] in {o["name"] for o in facts["organisations"]}
     assert set(facts["amounts"][0]) == {
         "text", "value_gbp", "value_gbp_max", "currency", "value", "qualifier", "role", "per",
-        "org", "period", "start", "end", "sentence"}
+        "org", "period", "start", "end", "sentence", "why"}
+    assert set(facts["amounts"][0]["why"]) == {"role", "org", "period"}
