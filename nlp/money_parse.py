@@ -67,6 +67,9 @@ class Lexicon:
     relative_re: re.Pattern[str]
     relative_shift: dict[str, int]
     pin_res: tuple[re.Pattern[str], ...]
+    baseline_res: tuple[tuple[re.Pattern[str], str], ...]  # (regex, name)
+    combined_left_re: re.Pattern[str]
+    combined_right_re: re.Pattern[str]
     generic: dict[str, tuple[str, ...]]
     collective: frozenset[str]
     finance_nouns: frozenset[str]
@@ -197,6 +200,10 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
         right_patterns=right_patterns,
         left_patterns=left_patterns, place_re=place_re, place_currency=place_currency,
         relative_re=relative_re, relative_shift=relative_shift, pin_res=pin_res,
+        baseline_res=tuple((re.compile(b["pattern"], re.IGNORECASE), b["name"])
+                           for b in periods.get("baseline", [])),
+        combined_left_re=re.compile(orgs["combined"][0], re.IGNORECASE),
+        combined_right_re=re.compile(orgs["combined"][1], re.IGNORECASE),
         generic=generic,
         collective=frozenset(norm_phrase(c) for c in orgs["collective"]),
         finance_nouns=frozenset(norm_phrase(c) for c in orgs["finance_nouns"]),

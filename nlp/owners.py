@@ -271,6 +271,11 @@ class OrgResolver:
 
     def _owner(self, f: FoundAmount, prev_owner: str | None) -> str | None:
         ctx, doc = self.ctx, self.ctx.doc
+        if (self.lex.combined_left_re.search(ctx.text, max(f.clause[0], f.parsed.start - 60),
+                                             f.parsed.start)
+                or self.lex.combined_right_re.match(ctx.text, f.end)):
+            self.how = "combined_total"
+            return None  # "a combined deficit of £92m": several bodies' money, nobody's own
         if (f.role_source == "partitive" and ctx.previous is not None
                 and ctx.previous.sent == f.sent
                 and PART_OF_PREVIOUS_RE.match(ctx.text, f.end)):

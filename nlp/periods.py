@@ -122,6 +122,11 @@ class PeriodResolver:
                 return year
         return period
 
+    def _baseline(self, y: YearMention) -> bool:
+        """Whether a year dates a comparison's baseline ("worse than in 2018/19")."""
+        before = self.ctx.text[max(0, y.start - 30):y.start]
+        return any(rx.search(before) for rx, _ in self.ctx.lex.baseline_res)
+
     def _cell_period(self, f: FoundAmount) -> tuple[str | None, str]:
         """A table cell's year: its column header's, else the sentence introducing the table,
         else the year governing the section the table sits in."""
@@ -169,7 +174,8 @@ class PeriodResolver:
         c_start, c_end = f.clause
         text = ctx.text
         years = [y for y in ctx.years_between(c_start, c_end)
-                 if y.fiscal or (y.start - f.end < 80 and f.parsed.start - y.end < 80)]
+                 if (y.fiscal or (y.start - f.end < 80 and f.parsed.start - y.end < 80))
+                 and not self._baseline(y)]
         rels = list(ctx.lex.relative_re.finditer(text, c_start, c_end))
         rel = None
         if rels:
