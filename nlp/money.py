@@ -183,6 +183,10 @@ class MoneyExtractor:
         parsed.sort(key=lambda p: p.start)
         ctx = MoneyContext(doc, self.lex, text)
         ctx.structure = structure
+        parts = structure.subheading_starts()
+        if parts:
+            # "The recovery" continues the story above it: no new story starts there
+            ctx.story_starts = [s for s in ctx.story_starts if s not in parts]
         found: list[FoundAmount] = []
         for p in parsed:
             fig_start = p.figure_start

@@ -55,6 +55,7 @@ class StructureLexicon:
     kinds: tuple[NamedPattern, ...]
     not_body_words: frozenset[str]
     connectors: frozenset[str]
+    subheadings: tuple[NamedPattern, ...]
 
     def could_be_body(self, name: str) -> bool:
         """Whether a bare row, item or heading name can stand for a body: a proper name
@@ -96,6 +97,7 @@ def load_structure_lexicon(path: str | Path = DATA_PATH) -> StructureLexicon:
                                      (e["template"], e["type"])) for e in data["kinds"]),
             not_body_words=frozenset(w.lower() for w in data["names"]["not_body_words"]),
             connectors=frozenset(w.lower() for w in data["names"]["connectors"]),
+            subheadings=named(data["subheadings"], "name"),
         )
     except (OSError, tomllib.TOMLDecodeError, re.error) as e:
         raise RuntimeError(f"cannot read the structure lexicon {path}: {e}") from e
@@ -200,6 +202,7 @@ class Heading:
     text: str
     section_end: int  # where the next heading starts (or the end of the text)
     period: str | None  # a year the heading itself gives ("2023/24 forecast")
+    subheading: str | None = None  # the rule that makes it a part of a story, not a new one
 
 
 @dataclass
@@ -252,6 +255,10 @@ class DocStructure:
         if i < len(self.headings) and self.headings[i].start <= pos + 2:
             return self.headings[i]
         return None
+
+    def subheading_starts(self) -> set[int]:
+        """Where headings that divide a story into parts start."""
+        return {h.start for h in self.headings if h.subheading}
 
     def heading_before(self, pos: int) -> Heading | None:
         """The heading whose section ``pos`` lies in (not the document's first line)."""
@@ -333,7 +340,8 @@ def _read_table(text: str, rows: list[tuple[int, int]], sep: str, intro: tuple[i
 
 def _is_heading(line: str) -> bool:
     words = line.split()
-    return (0 < len(words) <= 12 and line[-1] not in _HEADING_END and line[0].isupper()
+    return (0 < len(words) <= 12 and line[-1] not in _HEADING_END
+            and (line[0].isupper() or line[0].isdigit())
             and not line.startswith(("•", "–", "-", "*")))
 
 
@@ -389,8 +397,9 @@ def read_structure(text: str, lex: StructureLexicon | None = None) -> DocStructu
         if i > 0 and _is_heading(stripped) and i + 1 < len(lines) \
                 and text[lines[i + 1][0]:lines[i + 1][1]].strip():
             h_start = start + len(line) - len(line.lstrip())
+            sub = next((p.name for p in lex.subheadings if p.regex.fullmatch(stripped)), None)
             headings.append(Heading(h_start, h_start + len(stripped), stripped, len(text),
-                                    financial_year(stripped)))
+                                    financial_year(stripped), sub))
         i += 1
     for h, nxt in zip(headings, headings[1:], strict=False):
         h.section_end = nxt.start
