@@ -184,9 +184,10 @@ class MoneyExtractor:
         ctx = MoneyContext(doc, self.lex, text)
         ctx.structure = structure
         parts = structure.subheading_starts()
-        if parts:
-            # "The recovery" continues the story above it: no new story starts there
-            ctx.story_starts = [s for s in ctx.story_starts if s not in parts]
+        # "The recovery" continues the story above it, and so do a table's rows and a list's
+        # items: no new story starts there
+        ctx.story_starts = [s for s in ctx.story_starts if s not in parts and (
+            s == 0 or (structure.table_at(s) is None and structure.item_at(s) is None))]
         found: list[FoundAmount] = []
         for p in parsed:
             fig_start = p.figure_start
@@ -237,6 +238,8 @@ class MoneyExtractor:
             row = _row_owner(f, row_owners)
             if row is not None:
                 f.org, f.org_source = row.name, f"{'table' if f.cell else 'list'}:{row.rule}"
+            elif f.cell is not None:
+                f.org, f.org_source = None, "table:row_not_a_body"  # a "Total" row
             else:
                 f.org = orgs.owner(f, prev_owner)
                 f.org_source = orgs.how

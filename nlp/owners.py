@@ -273,7 +273,7 @@ class OrgResolver:
         ctx, doc = self.ctx, self.ctx.doc
         if (self.lex.combined_left_re.search(ctx.text, max(f.clause[0], f.parsed.start - 60),
                                              f.parsed.start)
-                or self.lex.combined_right_re.match(ctx.text, f.end)):
+                or self.lex.combined_right_re.match(ctx.text[f.end:f.end + 40])):
             self.how = "combined_total"
             return None  # "a combined deficit of £92m": several bodies' money, nobody's own
         if (f.role_source == "partitive" and ctx.previous is not None
