@@ -178,7 +178,7 @@ class MoneyExtractor:
         row_owners = StructureOrgs(doc, structure).resolve_all()
         taken = {p.figure_start for p in parsed}
         for cell in structure.cells:
-            if not any(cell.start <= s < cell.end for s in taken):
+            if cell.value is not None and not any(cell.start <= s < cell.end for s in taken):
                 parsed.append(cell_amount(cell))
         parsed.sort(key=lambda p: p.start)
         ctx = MoneyContext(doc, self.lex, text)
@@ -214,7 +214,8 @@ class MoneyExtractor:
             prev_end = found[i - 1].end if i > 0 else 0
             next_start = found[i + 1].parsed.start if i + 1 < len(found) else len(text)
             ctx.previous = found[i - 1] if i > 0 else None
-            if f.cell is not None:
+            if f.cell is not None and (f.cell.value is not None
+                                       or f.cell.column.role not in (None, "signed")):
                 role, rule = cell_role(f.cell)
                 f.role, f.role_source = role, f"table_header:{rule}"
                 continue
@@ -267,6 +268,8 @@ class MoneyExtractor:
 def _row_owner(f: FoundAmount, row_owners: dict[int, RowOwner]) -> RowOwner | None:
     """The body a table row or list item names, for an amount in that row or item."""
     if f.cell is not None:
+        if not f.cell.row.name:  # rows not named: the body the table sits under
+            return row_owners.get(f.cell.row.table_start)
         return row_owners.get(f.cell.row.name_start)
     if f.item is not None and f.start >= f.item.name_end:
         return row_owners.get(f.item.name_start)

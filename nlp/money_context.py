@@ -27,6 +27,8 @@ _MONTHS = (
 # --------------------------------------------------------------------------------------------
 
 _FY_RE = re.compile(r"(?<![\d£$€])((?:19|20)\d{2})\s*[-–/]\s*(\d{2}|(?:19|20)\d{2})(?![\d%])")
+# a financial year written short ("24/25", "(24/25)"): two consecutive two-digit years
+_SHORT_FY_RE = re.compile(r"(?<![\d£$€.,/-])([0-9]\d)/(\d{2})(?![\d%/])")
 _YEAR_RE = re.compile(
     r"(?<![\d£$€.,/-])(?<!since )(?<!built in )(?<!until )(?<!founded in )"
     r"(19[5-9]\d|20\d{2})(?![\d%,.]\d|[-–/]\d|s\b|’s\b|'s\b)")
@@ -180,6 +182,11 @@ class MoneyContext:
                 continue
             years.append(YearMention(m.start(), m.end(), f"{y1}-{y2[-2:]}", True, False))
             taken.append(m.span())
+        for m in _SHORT_FY_RE.finditer(text):
+            y1, y2 = int(m.group(1)), int(m.group(2))
+            if (y1 + 1) % 100 == y2 and 5 <= y1 <= 60:  # 2005-06 to 2060-61
+                years.append(YearMention(m.start(), m.end(), f"20{y1:02d}-{y2:02d}", True, False))
+                taken.append(m.span())
         for m in _YEAR_TO_MARCH_RE.finditer(text):
             # "the year to March 2019" is the NHS financial year 2018-19
             end_year = int(m.group(1))

@@ -191,6 +191,16 @@ class StructureOrgs:
         bare_names: dict[str, RowOwner] = {}
         for table in self.structure.tables:
             kind = table.kind
+            if not table.named_rows and table.intro is not None:
+                # a table of one body's figures under a heading that names it
+                heading = self.structure.heading_at(table.intro[0])
+                got = None
+                if heading is not None:
+                    got = self.resolve(heading.text, kind or self.structure.kind)
+                if got is not None:
+                    owners[table.start] = got
+                    self.add_mention(heading.start, heading.end, got, replace=True)
+                continue
             names = [r.name for r in table.rows]
             for row in table.rows:
                 if not row.cells:

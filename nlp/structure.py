@@ -26,6 +26,7 @@ from typing import Any
 DATA_PATH = Path(__file__).parent / "data" / "structure.toml"
 
 _FY_RE = re.compile(r"(?<![\d£$€])((?:19|20)\d{2})\s*[-–/]\s*(\d{2}|(?:19|20)\d{2})(?![\d%])")
+_SHORT_FY_RE = re.compile(r"(?<![\d£$€.,/-])([0-9]\d)/(\d{2})(?![\d%/])")
 _CELL_NUMBER_RE = re.compile(
     r"(?P<neg>[-–−])?\s?\(?\s?£?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?\)?")
 _HEADING_END = ".!?:;,”\"’)"
@@ -106,11 +107,15 @@ def load_structure_lexicon(path: str | Path = DATA_PATH) -> StructureLexicon:
 
 
 def financial_year(text: str) -> str | None:
-    """The first financial year written in ``text`` ("2024/25" -> "2024-25"), else None."""
+    """The first financial year written in ``text`` ("2024/25" or "24/25" -> "2024-25")."""
     for m in _FY_RE.finditer(text):
         y1, y2 = m.group(1), m.group(2)
         if (int(y1) + 1) % 100 == int(y2[-2:]):
             return f"{y1}-{y2[-2:]}"
+    for m in _SHORT_FY_RE.finditer(text):
+        y1, y2 = int(m.group(1)), int(m.group(2))
+        if (y1 + 1) % 100 == y2 and 5 <= y1 <= 60:
+            return f"20{y1:02d}-{y2:02d}"
     return None
 
 
@@ -156,7 +161,7 @@ class Cell:
     start: int
     end: int
     text: str
-    value: Decimal  # in pounds, sign dropped
+    value: Decimal | None  # in pounds, sign dropped (None: written with its own £ unit)
     negative: bool
     column: Column
     row: Row
@@ -164,10 +169,11 @@ class Cell:
 
 @dataclass
 class Row:
-    name: str
+    name: str  # "" where the table's rows are not named
     name_start: int
     name_end: int
     cells: list[Cell] = field(default_factory=list)
+    table_start: int = 0
 
 
 @dataclass
@@ -179,6 +185,7 @@ class Table:
     kind: Kind | None
     intro: tuple[int, int] | None  # the sentence that introduces the table
     period: str | None  # the year of the introducing sentence
+    named_rows: bool = True  # whether each row's first cell names a body
 
 
 @dataclass
@@ -228,6 +235,7 @@ class DocStructure:
 
     @property
     def cells(self) -> list[Cell]:
+        """Every table cell that holds a figure, in order."""
         return self._cells
 
     def cell_at(self, pos: int) -> Cell | None:
@@ -304,11 +312,10 @@ def _column(index: int, header: str, lex: StructureLexicon) -> Column:
             if p.regex.search(header):
                 multiplier, unit_rule = p.value, p.name
                 break
-    if multiplier is not None:
-        for p in lex.roles:
-            if p.regex.search(header):
-                role, role_rule = p.value, p.name
-                break
+    for p in lex.roles:
+        if p.regex.search(header):
+            role, role_rule = p.value, p.name
+            break
     return Column(index, header, multiplier, unit_rule, role, role_rule, financial_year(header))
 
 
@@ -318,18 +325,29 @@ def _read_table(text: str, rows: list[tuple[int, int]], sep: str, intro: tuple[i
     columns = [_column(i, text[s:e], lex) for i, (s, e) in enumerate(header_cells)]
     intro_text = text[intro[0]:intro[1]] if intro else ""
     kind = find_kind(text[header_cells[0][0]:header_cells[0][1]], lex) or find_kind(intro_text, lex)
-    table = Table(rows[0][0], rows[-1][1], columns, [], kind, intro, financial_year(intro_text))
+    # rows are named by their first cell unless its header is itself a measure ("Control
+    # total (24/25) | YTD deficit (£m)" under a heading that names the body)
+    named = columns[0].multiplier is None and columns[0].role is None
+    table = Table(rows[0][0], rows[-1][1], columns, [], kind, intro, financial_year(intro_text),
+                  named)
     for r_start, r_end in rows[1:]:
         cells = _cells_of(text, r_start, r_end, sep)
-        if not cells or cells[0][0] == cells[0][1]:
+        if not cells or (named and cells[0][0] == cells[0][1]):
             continue
-        row = Row(text[cells[0][0]:cells[0][1]], cells[0][0], cells[0][1])
-        for (c_start, c_end), column in zip(cells[1:], columns[1:], strict=False):
+        row = Row(text[cells[0][0]:cells[0][1]] if named else "", cells[0][0],
+                  cells[0][1] if named else cells[0][0], table_start=table.start)
+        for (c_start, c_end), column in zip(cells[1 if named else 0:], columns[1 if named else 0:],
+                                            strict=False):
             value = text[c_start:c_end]
-            if column.multiplier is None or any(rx.match(value) for rx in lex.not_amount):
+            if not value or any(rx.match(value) for rx in lex.not_amount):
+                continue
+            if "£" in value and column.role is not None and re.search(r"\d", value):
+                # a figure written with its own unit ("£205.6m"): the money parser reads it,
+                # the column still says what it is
+                row.cells.append(Cell(c_start, c_end, value, None, False, column, row))
                 continue
             m = _CELL_NUMBER_RE.fullmatch(value)
-            if m is None:
+            if column.multiplier is None or m is None:
                 continue
             number = Decimal(m.group("num").replace(",", "")) * column.multiplier
             negative = bool(m.group("neg")) or value.startswith("(")

@@ -202,3 +202,24 @@ def test_a_subheading_does_not_cut_the_story(full_nlp):
     deficit = by_text(full_nlp(text))["£2m"]
     assert deficit["org"] == "Kestrel Valley NHS Foundation Trust"
     assert deficit["period"] == "2025-26"
+
+
+def test_a_table_of_one_body_under_its_heading(full_nlp):
+    text = ("London ICBs: where they stand\n\n"
+            "Integrated care boards in London agreed plans with NHS England for 24/25.\n\n"
+            "Fellbrook\n"
+            "Control total (24/25) | Month | YTD deficit (£ million) | Savings target |\n"
+            "£35m deficit | 5 | 80.4 | £210m |\n\n"
+            "Month 6\n"
+            "By month 6 the system had cut its deficit to £62m.\n")
+    structure = read_structure(text)
+    assert structure.tables[0].named_rows is False
+    assert structure.tables[0].columns[0].period == "2024-25"  # a short financial year
+    assert [h.subheading for h in structure.headings if h.text == "Month 6"] == [
+        "subheading_month"]
+    found = by_text(full_nlp(text))
+    assert (found["£35m"]["role"], found["£35m"]["org"], found["£35m"]["period"]) == (
+        "control_total", "Fellbrook ICB", "2024-25")
+    assert found["80.4"]["value_gbp"] == 80_400_000 and found["80.4"]["role"] == "deficit"
+    assert found["£210m"]["role"] == "savings" and found["£210m"]["org"] == "Fellbrook ICB"
+    assert found["£62m"]["org"] == "Fellbrook ICB"
