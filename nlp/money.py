@@ -202,6 +202,7 @@ class MoneyExtractor:
                 cell=structure.cell_at(fig_start), item=structure.item_at(fig_start),
             ))
         ctx.amount_starts = sorted(f.parsed.start for f in found)
+        ctx.found = found
         for f in found:
             span = doc.char_span(f.start, f.end, alignment_mode="expand")
             if span is not None:

@@ -27,6 +27,8 @@ _MONTHS = (
 # --------------------------------------------------------------------------------------------
 
 _FY_RE = re.compile(r"(?<![\d£$€])((?:19|20)\d{2})\s*[-–/]\s*(\d{2}|(?:19|20)\d{2})(?![\d%])")
+_YEAR_SPAN_RE = re.compile(
+    r"\b(?:between|from)\s+(?:19|20)\d{2}\s+(?:and|to|until)\s+(?:19|20)\d{2}\b", re.IGNORECASE)
 # a financial year written short ("24/25", "(24/25)"): two consecutive two-digit years
 _SHORT_FY_RE = re.compile(r"(?<![\d£$€.,/-])([0-9]\d)/(\d{2})(?![\d%/])")
 _YEAR_RE = re.compile(
@@ -131,6 +133,7 @@ class MoneyContext:
         self.amount_starts: list[int] = []  # figure starts of all amounts, sorted (likewise)
         self.previous: FoundAmount | None = None  # the amount resolved last (likewise)
         self.role = "other"  # the role of the amount whose owner is being resolved
+        self.found: list[FoundAmount] = []  # every amount, in order (set by the component)
         self.structure: Any = None  # its nlp.structure.DocStructure (set by the component)
         self.token_org: dict[int, OrgMention] = {}
         for span, mention in zip(self._org_spans(doc), self.orgs, strict=True):
@@ -182,6 +185,8 @@ class MoneyContext:
                 continue
             years.append(YearMention(m.start(), m.end(), f"{y1}-{y2[-2:]}", True, False))
             taken.append(m.span())
+        for m in _YEAR_SPAN_RE.finditer(text):
+            taken.append(m.span())  # "between 2012 and 2014": a span of years, no one year
         for m in _SHORT_FY_RE.finditer(text):
             y1, y2 = int(m.group(1)), int(m.group(2))
             if (y1 + 1) % 100 == y2 and 5 <= y1 <= 60:  # 2005-06 to 2060-61

@@ -32,10 +32,14 @@ from nlp.structure import (
 )
 
 ORG_SPAN_KEY = "orgs"
-# words that end a full organisation name: a row named this way is its own name
+# words that end a full organisation name written out in the text
 _NAME_ENDINGS = re.compile(
     r"\b(?:trust|trusts|board|ccg|icb|council|hospital|hospitals|group|partnership|authority|"
     r"service|services|ltd|plc)$", re.IGNORECASE)
+# words that end a body's own legal name: a row named this way needs no kind added ("King's
+# College Hospital" in a table of trusts is "King's College Hospital Trust")
+_BODY_ENDINGS = re.compile(
+    r"\b(?:trust|board|ccg|icb|council|group|partnership|authority|ltd|plc)$", re.IGNORECASE)
 
 
 @dataclass
@@ -79,6 +83,8 @@ class StructureOrgs:
         for org in doc._.organisations or []:
             self.by_name[org["name"]] = org
         self.cache: dict[tuple[str, str], RowOwner | None] = {}
+        # full names the tagger missed, found in the text (recorded as mentions)
+        self.full_names: list[tuple[int, int, RowOwner]] = []
 
     def _existing(self, bare: str) -> RowOwner | None:
         """An organisation the text names in full for a bare name ("NHS Lothian" for
@@ -104,8 +110,10 @@ class StructureOrgs:
             for k in range(len(words), 0, -1):
                 if _NAME_ENDINGS.search(words[k - 1]):
                     full = f"{bare} {' '.join(words[:k])}"
-                    return RowOwner(full, self.by_name.get(full, {}).get("type") or "provider",
-                                    "row_full_name_in_text")
+                    got = RowOwner(full, self.by_name.get(full, {}).get("type") or "provider",
+                                   "row_full_name_in_text")
+                    self.full_names.append((m.start(), m.start() + len(full), got))
+                    return got
         return same
 
     def resolve(self, bare: str, kind: Kind | None, siblings: list[str] = ()) -> RowOwner | None:
@@ -118,9 +126,10 @@ class StructureOrgs:
             return self.cache[key]
         got = self._existing(bare)
         if got is not None and kind is not None and got.name == bare \
-                and not _NAME_ENDINGS.search(bare) and not bare.startswith("NHS "):
+                and not _BODY_ENDINGS.search(bare) and not bare.startswith("NHS "):
             got = None  # a bare name the organisation tagger kept as it stands: build it
-        if got is None and (bare.startswith("NHS ") or _NAME_ENDINGS.search(bare)):
+        if got is None and (bare.startswith("NHS ") or _BODY_ENDINGS.search(bare)
+                            or (kind is None and _NAME_ENDINGS.search(bare))):
             got = RowOwner(bare, kind.type if kind else "provider", "row_full_name")
         if got is None and kind is not None:
             # the naming pattern of the siblings found in the text ("NHS Tayside" for
@@ -217,6 +226,8 @@ class StructureOrgs:
             if got is not None:
                 owners[item.name_start] = got
                 self.add_mention(item.name_start, item.name_end, got)
+        for start, end, got in self.full_names:
+            self.add_mention(start, end, got)
         for bare, got in bare_names.items():
             # the bare name repeated on its own (a heading over the body's paragraphs, "X and
             # King's College Hospital had both ...")

@@ -11,7 +11,13 @@ import re
 
 from spacy.tokens import Token
 
-from nlp.money_context import PART_OF_PREVIOUS_RE, REQUEST_LEMMAS, FoundAmount, MoneyContext
+from nlp.money_context import (
+    PART_OF_PREVIOUS_RE,
+    REQUEST_LEMMAS,
+    FoundAmount,
+    MoneyContext,
+    OrgMention,
+)
 
 _SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "expl"})
 _PRONOUNS_SINGULAR = frozenset({"it", "its", "itself"})
@@ -25,6 +31,11 @@ _INDEFINITE = frozenset({"a", "an", "every", "each", "any", "another", "one", "s
 
 _OPENING_RE = re.compile(r"(?:[Tt]he\s+)?")
 _GAPPED_RE = re.compile(r"\s*(?:for|with|on|at)?\s*")
+# what joins coordinated names or amounts ("A, B and C", "£3.4m and £3.2m")
+_COORD_GAP_RE = re.compile(r"\s*(?:,|,?\s*and|&)\s*")
+# coordinated bodies described by a relative clause that then gives their figures in order
+_RELATIVE_AFTER_RE = re.compile(r",?\s+(?:which|who|that)\s+(?:have|had|has|report|reported|"
+                                r"face|faced|forecast|expect)\b")
 _COORD_BEFORE_RE = re.compile(r"(?:,|\band|\bwhile|\bwhereas)\s+$")
 _VAGUE_MODIFIERS = frozenset(
     "nhs new same other local whole former current merged combined single".split())
@@ -180,6 +191,12 @@ class OrgResolver:
                     got = self.resolve_generic(cand, self.generic_noun(cand) or ())
                     if got != _NONE:
                         return got
+        # the parser lost the subject: a sentence that opens with a name is about that body
+        p_start = ctx.sents[i - 1][0]
+        k = bisect.bisect_left(ctx.org_starts, p_start)
+        if k < len(ctx.orgs) and _OPENING_RE.fullmatch(ctx.text, p_start, ctx.orgs[k].start) \
+                and ctx.owner_ok(ctx.orgs[k]):
+            return ctx.orgs[k].name
         return None
 
     def evaluate(self, tok: Token, prev_owner: str | None, depth: int = 0) -> str | None:
@@ -276,6 +293,10 @@ class OrgResolver:
                 or self.lex.combined_right_re.match(ctx.text[f.end:f.end + 40])):
             self.how = "combined_total"
             return None  # "a combined deficit of £92m": several bodies' money, nobody's own
+        respective = self._respective_owner(f)
+        if respective is not None:
+            self.how = "respectively"
+            return respective
         if (f.role_source == "partitive" and ctx.previous is not None
                 and ctx.previous.sent == f.sent
                 and PART_OF_PREVIOUS_RE.match(ctx.text, f.end)):
@@ -337,6 +358,39 @@ class OrgResolver:
                 break  # the parser's sentence can run across a line break
             came_from, cur = cur, cur.head
         return self._fallback(f, prev_owner, root)
+
+    def _respective_owner(self, f: FoundAmount) -> str | None:
+        """Coordinated bodies and coordinated amounts paired in order: "X and Y had moved
+        £3.4m and £3.2m respectively", "X and Y, which have overspends of £19.6m and £7.5m"."""
+        ctx = self.ctx
+        s_start, s_end = ctx.sents[f.sent]
+        same = [a for a in ctx.found if a.sent == f.sent]
+        k = next((i for i, a in enumerate(same) if a is f), None)
+        if k is None or len(same) < 2:
+            return None
+        lo = hi = k
+        while lo > 0 and _COORD_GAP_RE.fullmatch(ctx.text, same[lo - 1].end, same[lo].parsed.start):
+            lo -= 1
+        while hi + 1 < len(same) and _COORD_GAP_RE.fullmatch(
+                ctx.text, same[hi].end, same[hi + 1].parsed.start):
+            hi += 1
+        run = same[lo:hi + 1]
+        if len(run) < 2:
+            return None
+        respectively = "respectively" in ctx.text[run[-1].end:min(s_end, run[-1].end + 40)]
+        i = bisect.bisect_left(ctx.org_starts, run[0].parsed.start) - 1
+        group: list[OrgMention] = []
+        while i >= 0 and ctx.orgs[i].start >= s_start:
+            o = ctx.orgs[i]
+            if group and not _COORD_GAP_RE.fullmatch(ctx.text, o.end, group[0].start):
+                break
+            group.insert(0, o)
+            i -= 1
+        if len(group) != len(run) or not all(ctx.owner_ok(o) for o in group):
+            return None
+        if not respectively and not _RELATIVE_AFTER_RE.match(ctx.text, group[-1].end):
+            return None
+        return group[k - lo].name
 
     def _gapped_owner(self, f: FoundAmount) -> str | None:
         """The organisation right before the amount in a gapped coordination: "X accounts for

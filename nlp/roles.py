@@ -103,6 +103,10 @@ def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_st
                 if ctx.previous is None or ctx.previous.story != f.story:
                     continue
                 return ctx.previous.role, "previous", positive
+            if role == "previous_in_sentence":  # "a surplus of £10.6m, later raised to £14.6m"
+                if ctx.previous is None or ctx.previous.sent != f.sent:
+                    continue
+                return ctx.previous.role, f"pattern:{name}", positive
             if role == "subject":  # "and up from £2.4bn": what the clause's subject is
                 got = _subject_role(ctx, f)
                 if got is None:

@@ -815,6 +815,8 @@ NAMED_ROLE_CASES = [
     ("left_savings_spending_fell_by", "Spending on locums fell by £1m.", "savings"),
     ("left_other_changed_by", "The deficit worsened by £3m.", "other"),
     ("left_funding_verb", "The department gave the hospital £5m.", "funding"),
+    ("left_savings_make_cuts", "The board must make further cuts of £27m.", "savings"),
+    ("right_other_loans", "Boards have taken £60m in so-called brokerage.", "other"),
 ]
 
 
@@ -829,6 +831,34 @@ def test_previous_valued_it_at_takes_the_role_of_the_figure_before(blank_money):
     found = amounts(blank_money, "The deal is worth £10m. Auditors had valued it at £12m.")
     assert found[1]["role"] == found[0]["role"] == "contract_value"
     assert found[1]["why"]["role"] == "previous"
+
+
+def test_a_revised_figure_keeps_the_role_of_the_one_it_revises(blank_money):
+    found = amounts(blank_money, "Its surplus plan of £4m was later raised to £6m.")
+    assert [a["role"] for a in found] == ["surplus", "surplus"]
+    assert found[1]["why"]["role"] == "pattern:left_previous_revised_to"
+
+
+def test_coordinated_bodies_and_amounts_pair_in_order(full_nlp):
+    text = ("Harbour Vale NHS Trust and Kestrel NHS Trust moved £3.4m and £3.2m respectively "
+            "from capital to revenue.")
+    assert [(a["org"], a["why"]["org"]) for a in amounts(full_nlp, text)] == [
+        ("Harbour Vale NHS Trust", "respectively"), ("Kestrel NHS Trust", "respectively")]
+    text = ("All trusts met their plans apart from Harbour Vale NHS Trust and Kestrel NHS Trust, "
+            "which have overspends of £19.6m and £7.5m.")
+    assert [a["org"] for a in amounts(full_nlp, text)] == [
+        "Harbour Vale NHS Trust", "Kestrel NHS Trust"]
+
+
+def test_a_span_of_years_dates_no_figure(full_nlp):
+    text = "The advice line received more than £20m between 2012 and 2014."
+    assert one(full_nlp, text)["period"] is None
+
+
+def test_a_sentence_that_opens_with_a_name_is_about_that_body(full_nlp):
+    text = ("Harbour Vale University Health Board, which covers the coast, accounts for 40% of "
+            "the total. Its overspend in 2016-17 was £50m.")
+    assert one(full_nlp, text)["org"] == "Harbour Vale University Health Board"
 
 
 def test_up_from_takes_the_role_of_the_clause_subject(full_nlp):
@@ -847,7 +877,8 @@ def test_every_named_pattern_of_the_lexicon_has_a_case():
     lex = load_lexicon()
     names = {n for _, _, n in lex.right_patterns} | {n for _, _, n in lex.left_patterns}
     tested = {name for name, _, _ in NAMED_ROLE_CASES}
-    tested |= {"right_none_ahead_of_plan", "left_previous_valued_it_at", "left_subject_up_from"}
+    tested |= {"right_none_ahead_of_plan", "left_previous_valued_it_at", "left_subject_up_from",
+               "left_previous_revised_to"}
     assert names == tested
 
 
