@@ -202,8 +202,10 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
         relative_re=relative_re, relative_shift=relative_shift, pin_res=pin_res,
         baseline_res=tuple((re.compile(b["pattern"], re.IGNORECASE), b["name"])
                            for b in periods.get("baseline", [])),
-        combined_left_re=re.compile(orgs["combined"][0], re.IGNORECASE),
-        combined_right_re=re.compile(orgs["combined"][1], re.IGNORECASE),
+        combined_left_re=re.compile("|".join(f"(?:{p})" for p in orgs["combined_left"]),
+                                    re.IGNORECASE),
+        combined_right_re=re.compile("|".join(f"(?:{p})" for p in orgs["combined_right"]),
+                                     re.IGNORECASE),
         generic=generic,
         collective=frozenset(norm_phrase(c) for c in orgs["collective"]),
         finance_nouns=frozenset(norm_phrase(c) for c in orgs["finance_nouns"]),

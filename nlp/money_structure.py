@@ -231,7 +231,7 @@ class StructureOrgs:
         for bare, got in bare_names.items():
             # the bare name repeated on its own (a heading over the body's paragraphs, "X and
             # King's College Hospital had both ...")
-            if len(bare) < 4 or bare == got.name:
+            if len(bare) < 4 and not bare.startswith("NHS "):
                 continue
             for m in re.finditer(r"(?<![\w’'-])" + re.escape(bare) + r"(?![\w’'-]| [A-Z])",
                                  self.text):

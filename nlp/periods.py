@@ -226,8 +226,9 @@ class PeriodResolver:
             if other.story != f.story or f.sent - other.sent > 2:
                 break
         for other in reversed(found):
+            # ("other" is a catch-all: two such figures are not the same fact)
             if (other.story == f.story and other.role == f.role and other.org == f.org
-                    and other.org is not None and other.period):
+                    and other.org is not None and other.period and f.role != "other"):
                 return other.period, "same-fact"
         lead = self._story_lead_year(f.story)
         if lead is None and self._section_heading(f.story) is not None:

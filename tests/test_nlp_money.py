@@ -910,3 +910,14 @@ def test_why_names_the_salience_rule_for_a_back_reference(full_nlp):
     found = one(full_nlp, text)
     assert found["org"] == "Harbour Vale NHS Trust"
     assert found["why"]["org"].endswith("salience:the_trust")
+
+
+def test_unnamed_providers_share_belongs_to_no_body(full_nlp):
+    text = ("Saltmarsh ICB's plan is for a deficit of £51m in 2023/24: provider deficits of "
+            "£120m, offset by a surplus of £69m.")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found["£120m"]["org"] is None and found["£120m"]["why"]["org"] == "combined_total"
+
+
+def test_a_repayment_is_not_funding(blank_money):
+    assert one(blank_money, "The board has so far repaid only £400,000.")["role"] == "other"
