@@ -31,6 +31,8 @@ _INDEFINITE = frozenset({"a", "an", "every", "each", "any", "another", "one", "s
 
 _OPENING_RE = re.compile(r"(?:[Tt]he\s+)?")
 _GAPPED_RE = re.compile(r"\s*(?:for|with|on|at)?\s*")
+# a name followed by its figure in brackets or after a dash
+_NAME_THEN_FIGURE_RE = re.compile(r"\s?\(\s?|\s+[–—-]\s+")
 # what joins coordinated names or amounts ("A, B and C", "£3.4m and £3.2m")
 _COORD_GAP_RE = re.compile(r"\s*(?:,|,?\s*and|&)\s*")
 # coordinated bodies described by a relative clause that then gives their figures in order
@@ -302,15 +304,15 @@ class OrgResolver:
                 and PART_OF_PREVIOUS_RE.match(ctx.text, f.end)):
             self.how = "partitive_previous"
             return ctx.previous.org  # "... reached £10.2bn and £1.8bn of it was high risk"
-        # "Portsmouth Hospitals Trust (£34m)"
-        before = ctx.text[max(0, f.parsed.start - 3):f.parsed.start]
-        if "(" in before:
-            i = bisect.bisect_left(ctx.org_starts, f.parsed.start) - 1
-            if i >= 0:
-                o = ctx.orgs[i]
-                if 0 <= f.parsed.start - o.end <= 3 and ctx.owner_ok(o):
-                    self.how = "name_before_parenthesis"
-                    return o.name
+        # "Portsmouth Hospitals Trust (£34m)", "Fenwick Valley Trust – £14.2m"
+        i = bisect.bisect_left(ctx.org_starts, f.parsed.start) - 1
+        if i >= 0:
+            o = ctx.orgs[i]
+            joint = _NAME_THEN_FIGURE_RE.fullmatch(ctx.text, o.end, f.parsed.start)
+            if joint is not None and o.end <= f.parsed.start and ctx.owner_ok(o):
+                self.how = ("name_before_parenthesis" if "(" in joint.group()
+                            else "name_before_dash")
+                return o.name
         gapped = self._gapped_owner(f)
         if gapped is not None:
             self.how = "gapped_coordination"

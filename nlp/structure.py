@@ -31,6 +31,9 @@ _CELL_NUMBER_RE = re.compile(
     r"(?P<neg>[-–−])?\s?\(?\s?£?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?\)?")
 _HEADING_END = ".!?:;,”\"’)"
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z“‘\"])")
+_INLINE_ITEM_RE = re.compile(
+    r"(?:(?<=:\s)|(?<=,\s)|(?<=;\s)|(?<=\sand\s))(?P<name>[A-Z][\w’'-]*"
+    r"(?:\s+(?:[A-Z][\w’'-]*|and|of|the|upon|&))*?)\s*(?:\(\s*|\s[–—-]\s+)(?=£)")
 _NHS_NAME_RE = re.compile(r"NHS(?:\s+(?:[A-Z][\w’'-]*|and|of|the|upon|on|&),?)+")
 
 
@@ -418,11 +421,34 @@ def read_structure(text: str, lex: StructureLexicon | None = None) -> DocStructu
             sub = next((p.name for p in lex.subheadings if p.regex.fullmatch(stripped)), None)
             headings.append(Heading(h_start, h_start + len(stripped), stripped, len(text),
                                     financial_year(stripped), sub))
+        elif ":" in line and "£" in line:
+            items.extend(_inline_items(text, start, end, lex))
         i += 1
     for h, nxt in zip(headings, headings[1:], strict=False):
         h.section_end = nxt.start
     opening = text[:headings[0].start] if headings else text[:600]
     return DocStructure(text, tables, items, headings, find_kind(opening, lex))
+
+
+def _inline_items(text: str, start: int, end: int, lex: StructureLexicon) -> list[ListItem]:
+    """Items of a list written inline after a colon: "Forecast deficits for 2024/25: Harbury
+    Vale (£22m), Kestrel Coast – £19m and Fenmoor (£4m)". The words before the colon (from
+    the start of their sentence) introduce the list."""
+    out: list[ListItem] = []
+    for colon in re.finditer(r":\s+", text[start:end]):
+        c_start, body = start + colon.start(), start + colon.end()
+        intro = _last_sentence(text, start, c_start)
+        for m in _INLINE_ITEM_RE.finditer(text, body, end):
+            name_start, name_end = m.start("name"), m.end("name")
+            stop = re.search(r"[,;]\s|\sand\s|\.\s|$", text[m.end():end])
+            item_end = m.end() + (stop.start() if stop else 0)
+            out.append(ListItem(name_start, item_end, m.group("name"), name_start, name_end,
+                                intro, find_kind(text[intro[0]:intro[1]], lex)))
+        if out:
+            for item in out:
+                item.siblings = out
+            break
+    return out
 
 
 def _intro(text: str, lines: list[tuple[int, int]], i: int) -> tuple[int, int] | None:

@@ -223,3 +223,23 @@ def test_a_table_of_one_body_under_its_heading(full_nlp):
     assert found["80.4"]["value_gbp"] == 80_400_000 and found["80.4"]["role"] == "deficit"
     assert found["£210m"]["role"] == "savings" and found["£210m"]["org"] == "Fellbrook ICB"
     assert found["£62m"]["org"] == "Fellbrook ICB"
+
+
+def test_an_inline_list_after_a_colon(full_nlp):
+    line = ("Trusts with the biggest forecast deficits for 2024/25: Harbury Vale (£22m), "
+            "Kestrel Coast – £19m and Fenmoor (£4m).\n")
+    items = read_structure(line).items
+    assert [i.name for i in items] == ["Harbury Vale", "Kestrel Coast", "Fenmoor"]
+    assert items[0].kind.rule == "kind_trust"
+    found = by_text(full_nlp("Deficits widen\n\nThe regulator published figures on Tuesday. "
+                             + line))
+    assert [(found[t]["org"], found[t]["role"], found[t]["period"]) for t in
+            ("£22m", "£19m", "£4m")] == [
+        ("Harbury Vale Trust", "deficit", "2024-25"), ("Kestrel Coast Trust", "deficit", "2024-25"),
+        ("Fenmoor Trust", "deficit", "2024-25")]
+
+
+def test_a_name_before_a_dash_owns_the_figure(full_nlp):
+    text = "The largest deficits were at Fenwick Valley NHS Trust – £14.2m – and elsewhere."
+    found = by_text(full_nlp(text))["£14.2m"]
+    assert found["org"] == "Fenwick Valley NHS Trust" and found["why"]["org"] == "name_before_dash"
