@@ -11,7 +11,11 @@ with compiled regular expressions and then uses the parse only to explain them:
 * this component finds every amount in a ``Doc`` and adds what it is (:mod:`nlp.roles`), whose
   it is (:mod:`nlp.owners`, from the ``policywatch_orgs`` spans) and when (:mod:`nlp.periods`),
   following ``shared/eval/GUIDELINES.md`` and the dev-set rulings 11-19, on the per-document
-  context of :mod:`nlp.money_context`.
+  context of :mod:`nlp.money_context`;
+* document structure (:mod:`nlp.structure`, explained by :mod:`nlp.money_structure`) comes
+  first: a table cell under a "£m" header is an amount whose column gives role and year and
+  whose row names the owner, a list item's name owns its figure and the line introducing the
+  list gives role and year, and a heading that names a body governs the text below it.
 
 Owners come from the parse: the subject or possessor of the clause that governs the amount,
 the object of verbs that make someone bear or receive money ("cost the trust £4m", "give the
@@ -23,7 +27,10 @@ sentence, then from the text just before it on the same topic (same paragraph); 
 other amounts, comparison baselines and building dates are not the amount's.
 
 Output: ``doc.spans["amounts"]`` (one span per reported amount, ``span._.amount`` the amount
-dict of the extraction contract) and ``doc._.amounts`` (the list of those dicts). Spans are
+dict of the extraction contract) and ``doc._.amounts`` (the list of those dicts). Each dict's
+``why`` names the pattern or rule that decided its role, owner and period (``{"role":
+"pattern:left_overspend_by", "org": "table:row_kind:kind_trust", "period": "table_header"}``).
+Bodies built from table rows and list items are added to ``doc._.organisations``. Spans are
 token-aligned (the tokenizer may keep a full stop on "£40m."); the dicts carry the exact
 character offsets.
 
