@@ -38,6 +38,8 @@ _COORD_GAP_RE = re.compile(r"\s*(?:,|,?\s*and|&)\s*")
 # coordinated bodies described by a relative clause that then gives their figures in order
 _RELATIVE_AFTER_RE = re.compile(r",?\s+(?:which|who|that)\s+(?:have|had|has|report|reported|"
                                 r"face|faced|forecast|expect)\b")
+_GAPPED_GENERIC_RE = re.compile(
+    r"(?:,|\band|\bwhile|\bwhereas)\s+the\s+(?P<noun>[A-Za-z]+)\s+(?:for|with|on|at)\s+$")
 _COORD_BEFORE_RE = re.compile(r"(?:,|\band|\bwhile|\bwhereas)\s+$")
 _VAGUE_MODIFIERS = frozenset(
     "nhs new same other local whole former current merged combined single".split())
@@ -398,11 +400,21 @@ class OrgResolver:
         """The organisation right before the amount in a gapped coordination: "X accounts for
         £18m of the gap and Y for £15m", "X will receive £21m, Y £24m and Z the rest"."""
         ctx = self.ctx
+        s_start = ctx.sents[f.sent][0]
+        m = _GAPPED_GENERIC_RE.search(ctx.text, max(s_start, f.parsed.start - 40),
+                                      f.parsed.start)
+        if m is not None and ctx.parsed:
+            # "Providers accounted for £26.4m and the ICB for £6m": a back-reference
+            span = ctx.doc.char_span(m.start("noun"), m.end("noun"), alignment_mode="expand")
+            types = self.generic_noun(span.root) if span is not None else None
+            if types is not None and span.root.lower_ != "board":
+                got = self.resolve_generic(span.root, types)
+                if got is not None and got != _NONE:
+                    return got
         i = bisect.bisect_left(ctx.org_starts, f.parsed.start) - 1
         if i < 0:
             return None
         o = ctx.orgs[i]
-        s_start = ctx.sents[f.sent][0]
         if o.start < s_start or not _GAPPED_RE.fullmatch(ctx.text, o.end, f.parsed.start):
             return None
         if not _COORD_BEFORE_RE.search(ctx.text, max(s_start, o.start - 12), o.start):

@@ -921,3 +921,11 @@ def test_unnamed_providers_share_belongs_to_no_body(full_nlp):
 
 def test_a_repayment_is_not_funding(blank_money):
     assert one(blank_money, "The board has so far repaid only £400,000.")["role"] == "other"
+
+
+def test_a_gapped_coordination_with_a_back_reference(full_nlp):
+    text = ("Saltmarsh ICB reported a deficit of £40m at month 3. Providers accounted for £30m "
+            "of the overspend and the ICB for £10m.")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found["£10m"]["org"] == "Saltmarsh ICB"
+    assert found["£10m"]["why"]["org"] == "gapped_coordination"
