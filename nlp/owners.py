@@ -391,10 +391,35 @@ class OrgResolver:
             group.insert(0, o)
             i -= 1
         if len(group) != len(run) or not all(ctx.owner_ok(o) for o in group):
+            if respectively and ctx.parsed:
+                return self._respective_phrase(f, run, k - lo)
             return None
         if not respectively and not _RELATIVE_AFTER_RE.match(ctx.text, group[-1].end):
             return None
         return group[k - lo].name
+
+    def _respective_phrase(self, f: FoundAmount, run: list[FoundAmount], index: int
+                           ) -> str | None:
+        """"The providers and the ICB ... £160m and £72m respectively": the coordinated noun
+        phrases before the amounts, each read as an owner (a plural sector owns nothing)."""
+        ctx = self.ctx
+        s_start = ctx.sents[f.sent][0]
+        span = ctx.doc.char_span(s_start, run[0].parsed.start, alignment_mode="contract")
+        if span is None:
+            return None
+        for tok in reversed(span):
+            if tok.dep_ != "conj" or tok.head.pos_ not in ("NOUN", "PROPN") \
+                    or tok.head.i < span.start:
+                continue
+            members = [tok.head] + [c for c in tok.head.subtree
+                                    if c.dep_ == "conj" and c.head.pos_ in ("NOUN", "PROPN")
+                                    and c.i < span.end]
+            if len(members) != len(run):
+                return None
+            got = self.evaluate(members[index], None)
+            self.via = ""
+            return None if got in (None, _NONE) else got
+        return None
 
     def _gapped_owner(self, f: FoundAmount) -> str | None:
         """The organisation right before the amount in a gapped coordination: "X accounts for

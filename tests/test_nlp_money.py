@@ -929,3 +929,11 @@ def test_a_gapped_coordination_with_a_back_reference(full_nlp):
     found = {a["text"]: a for a in amounts(full_nlp, text)}
     assert found["£10m"]["org"] == "Saltmarsh ICB"
     assert found["£10m"]["why"]["org"] == "gapped_coordination"
+
+
+def test_respectively_over_coordinated_noun_phrases(full_nlp):
+    text = ("Saltmarsh ICB has a plan for 2023/24. By month 2 the providers and the ICB were "
+            "already falling short of their savings targets of £160m and £72m respectively.")
+    found = amounts(full_nlp, text)
+    assert [a["org"] for a in found] == [None, "Saltmarsh ICB"]
+    assert found[1]["why"]["org"] == "respectively"
