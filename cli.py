@@ -164,7 +164,8 @@ def emit(rows: list[dict[str, Any]], fmt: str, *, columns: list[str] | None = No
         writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         for r in rows:
-            writer.writerow({k: _plain(v) for k, v in r.items()})
+            writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict)
+                             else _plain(v) for k, v in r.items()})
         click.echo(buffer.getvalue(), nl=False)
     else:
         print_table(rows, columns=columns, title=title)

@@ -44,7 +44,7 @@ EXPORTS: dict[str, str] = {
         SELECT f.story_id, f.text, f.value_gbp, f.value_gbp_max, f.currency, f.value,
                f.qualifier, f.role, f.per, f.org_id, COALESCE(o.name, f.org_name) AS org,
                o.type AS org_type, f.period, f.published, f.start_offset, f.end_offset,
-               f.sentence, a.url, a.title
+               f.sentence, f.why, a.url, a.title
         FROM amounts f LEFT JOIN organisations o USING (org_id)
         LEFT JOIN stories s USING (story_id) LEFT JOIN articles a USING (article_id)
         WHERE {counted('f.story_id')}
@@ -52,7 +52,7 @@ EXPORTS: dict[str, str] = {
     "ratings": f"""
         SELECT f.story_id, f.org_id, COALESCE(o.name, f.org_name) AS org,
                o.type AS org_type, f.rating, f.period, f.rater, f.published,
-               f.start_offset, f.end_offset, f.sentence, a.url, a.title
+               f.start_offset, f.end_offset, f.sentence, f.why, a.url, a.title
         FROM ratings f LEFT JOIN organisations o USING (org_id)
         LEFT JOIN stories s USING (story_id) LEFT JOIN articles a USING (article_id)
         WHERE {counted('f.story_id')}

@@ -8,6 +8,7 @@ atomically. Every query takes bound parameters.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -144,7 +145,7 @@ def save_facts(
                  "key": story_keys.get(org) if org else None, "org_name": org,
                  "period": a.get("period"), "published": when,
                  "start_offset": a.get("start"), "end_offset": a.get("end"),
-                 "sentence": a.get("sentence")}
+                 "sentence": a.get("sentence"), "why": why_text(a.get("why"))}
             )
         for r in facts.get("ratings", []):
             org = r.get("org")
@@ -154,7 +155,8 @@ def save_facts(
                 {"story_id": story_id, "key": story_keys.get(org), "org_name": org,
                  "rating": r["rating"], "period": r.get("period"), "rater": r.get("rater"),
                  "published": when, "start_offset": r.get("start"),
-                 "end_offset": r.get("end"), "sentence": r.get("sentence")}
+                 "end_offset": r.get("end"), "sentence": r.get("sentence"),
+                 "why": why_text(r.get("why"))}
             )
 
     ids_table = pa.table({"story_id": pa.array(story_ids, pa.string())})
@@ -231,14 +233,34 @@ _AMOUNT_SCHEMA = pa.schema(
      ("qualifier", pa.string()), ("role", pa.string()), ("per", pa.string()),
      ("key", pa.string()), ("org_name", pa.string()), ("period", pa.string()),
      ("published", pa.timestamp("us")), ("start_offset", pa.int32()),
-     ("end_offset", pa.int32()), ("sentence", pa.string())]
+     ("end_offset", pa.int32()), ("sentence", pa.string()), ("why", pa.string())]
 )
 _RATING_SCHEMA = pa.schema(
     [("story_id", pa.string()), ("key", pa.string()), ("org_name", pa.string()),
      ("rating", pa.string()), ("period", pa.string()), ("rater", pa.string()),
      ("published", pa.timestamp("us")), ("start_offset", pa.int32()),
-     ("end_offset", pa.int32()), ("sentence", pa.string())]
+     ("end_offset", pa.int32()), ("sentence", pa.string()), ("why", pa.string())]
 )
+
+
+def why_text(why: Any) -> str | None:
+    """A fact's ``why`` (which rules decided it) as the JSON text stored in the ``why``
+    column; None when the extractor gave none."""
+    if why is None or why == {}:
+        return None
+    return json.dumps(why, sort_keys=True, ensure_ascii=False)
+
+
+def _with_why(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with their stored ``why`` JSON text read back as an object."""
+    for row in rows:
+        text = row.get("why")
+        if isinstance(text, str):
+            try:
+                row["why"] = json.loads(text)
+            except json.JSONDecodeError:
+                pass  # text stored by hand stays as written
+    return rows
 
 
 def _arrow(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
@@ -330,7 +352,7 @@ def search_amounts(
         SELECT f.value_gbp, f.value_gbp_max, f.currency, f.value, f.qualifier, f.role, f.per,
                COALESCE(o.name, f.org_name) AS org, f.period, f.text,
                CAST(COALESCE(f.published, s.published, ar.published) AS DATE) AS published,
-               ar.title, ar.url, f.sentence, f.story_id, f.start_offset
+               ar.title, ar.url, f.sentence, f.story_id, f.start_offset, f.why
         FROM amounts f LEFT JOIN organisations o USING (org_id) {_STORY_CONTEXT}
         WHERE {_org_filter('f.org_id')} AND {counted('f.story_id')}
           AND ($min IS NULL OR COALESCE(f.value_gbp_max, f.value_gbp) >= $min)
@@ -346,7 +368,7 @@ def search_amounts(
         "period": normalise_period(period) if period else None,
         "since": since, "limit": limit,
     }
-    return fetch_dicts(con.execute(sql, params))
+    return _with_why(fetch_dicts(con.execute(sql, params)))
 
 
 def search_ratings(
@@ -362,7 +384,7 @@ def search_ratings(
         WITH {_ORG_MATCH_CTE}
         SELECT COALESCE(o.name, f.org_name) AS org, o.type, f.rating, f.period, f.rater,
                CAST(COALESCE(f.published, s.published, ar.published) AS DATE) AS published,
-               ar.title, ar.url, f.sentence, f.story_id, f.start_offset
+               ar.title, ar.url, f.sentence, f.story_id, f.start_offset, f.why
         FROM ratings f LEFT JOIN organisations o USING (org_id) {_STORY_CONTEXT}
         WHERE {_org_filter('f.org_id')} AND {counted('f.story_id')}
           AND ($rating IS NULL OR f.rating = $rating)
@@ -371,7 +393,7 @@ def search_ratings(
         LIMIT $limit
     """
     params = {**_org_params(org), "rating": rating, "since": since, "limit": limit}
-    return fetch_dicts(con.execute(sql, params))
+    return _with_why(fetch_dicts(con.execute(sql, params)))
 
 
 def search_stories(

@@ -133,7 +133,8 @@ CREATE TABLE IF NOT EXISTS amounts (
     published     TIMESTAMP,
     start_offset  INTEGER,
     end_offset    INTEGER,
-    sentence      VARCHAR
+    sentence      VARCHAR,
+    why           VARCHAR                     -- JSON: the rules that decided role, owner, period
 );
 
 CREATE TABLE IF NOT EXISTS ratings (
@@ -146,8 +147,13 @@ CREATE TABLE IF NOT EXISTS ratings (
     published     TIMESTAMP,
     start_offset  INTEGER,
     end_offset    INTEGER,
-    sentence      VARCHAR
+    sentence      VARCHAR,
+    why           VARCHAR                     -- JSON: the rules that decided the entry
 );
+
+-- databases made before the extractor said why: add the column in place
+ALTER TABLE amounts ADD COLUMN IF NOT EXISTS why VARCHAR;
+ALTER TABLE ratings ADD COLUMN IF NOT EXISTS why VARCHAR;
 
 -- ---------------------------------------------------------------- themes
 CREATE TABLE IF NOT EXISTS story_embeddings (

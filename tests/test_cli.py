@@ -70,6 +70,16 @@ def test_amounts_in_every_format(db_path, fmt):
         assert "£1.2bn" in result.output and "£12.5m" in result.output
 
 
+def test_amounts_and_ratings_json_say_why(db_path):
+    out = json.loads(run("amounts", "--db", db_path, "--role", "deficit", "--json").output)
+    assert out[0]["why"]["org"] == "salience:the_trust"
+    out = json.loads(run("ratings", "--db", db_path, "--rating", "inadequate", "--json").output)
+    assert out[0]["why"]["period"] == "dateline"
+    rows = list(csv.DictReader(io.StringIO(
+        run("amounts", "--db", db_path, "--role", "deficit", "--csv").output)))
+    assert json.loads(rows[0]["why"])["role"] == "pattern:deficit_noun"
+
+
 def test_amount_filters_from_the_command_line(db_path):
     out = json.loads(run("amounts", "--db", db_path, "--role", "deficit", "--json").output)
     assert [r["text"] for r in out] == ["£12.5m"]

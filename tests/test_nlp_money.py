@@ -782,4 +782,158 @@ def test_extract_api_returns_amounts(full_nlp):
     assert facts["amounts"][0]["org"] in {o["name"] for o in facts["organisations"]}
     assert set(facts["amounts"][0]) == {
         "text", "value_gbp", "value_gbp_max", "currency", "value", "qualifier", "role", "per",
-        "org", "period", "start", "end", "sentence"}
+        "org", "period", "start", "end", "sentence", "why"}
+    assert set(facts["amounts"][0]["why"]) == {"role", "org", "period"}
+
+
+# --------------------------------------------------------------- named patterns and `why`
+
+NAMED_ROLE_CASES = [
+    ("right_other_than_reported",
+     "The deficit came in £3m more than the figure previously reported.", "other"),
+    ("right_funding_off_budget", "The council took £2m off its public health budget.",
+     "funding"),
+    ("right_gap_than_planned", "Its deficit was £4m worse than it had planned.", "gap"),
+    ("right_gap_behind_plan", "Savings at the hospital are £2m behind plan.", "gap"),
+    ("right_gap_adrift", "By the autumn the trust was £5m adrift.", "gap"),
+    ("right_cost_to_costs", "The strikes added £3m to its costs.", "cost"),
+    ("right_gap_adverse_to_plan", "At month six it reported £2m adverse to plan.", "gap"),
+    ("right_deficit_in_deficit", "The hospital finished the quarter £7m in deficit.",
+     "deficit"),
+    ("right_surplus_in_surplus", "The commissioner finished £1m in surplus.", "surplus"),
+    ("right_other_reserves_debts", "The foundation holds £9m in reserves.", "other"),
+    ("left_control_total_agreed_deficit",
+     "The regulator has agreed a deficit of £12m for the board.", "control_total"),
+    ("left_control_total_agreed_deficit",
+     "It agreed a plan with the regulator that would deliver a £30m deficit.", "control_total"),
+    ("left_control_total_of", "The trust accepted a control total of £6m.", "control_total"),
+    ("left_gap_missed_by", "The trust missed its savings target by £3m.", "gap"),
+    ("left_overspend_by", "The board overspent by £8m.", "overspend"),
+    ("left_underspend_by", "The commissioner underspent by £1m.", "underspend"),
+    ("left_cost_rise_by", "Agency fees will rise by £2m.", "cost"),
+    ("left_savings_cut_by", "The trust cut its agency spending by £4m.", "savings"),
+    ("left_savings_spending_fell_by", "Spending on locums fell by £1m.", "savings"),
+    ("left_other_changed_by", "The deficit worsened by £3m.", "other"),
+    ("left_funding_verb", "The department gave the hospital £5m.", "funding"),
+    ("left_savings_make_cuts", "The board must make further cuts of £27m.", "savings"),
+    ("right_other_loans", "Boards have taken £60m in so-called brokerage.", "other"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "role"), NAMED_ROLE_CASES)
+def test_each_named_role_pattern(blank_money, name, text, role):
+    found = one(blank_money, text)
+    assert found["role"] == role
+    assert found["why"]["role"] == f"pattern:{name}"
+
+
+def test_previous_valued_it_at_takes_the_role_of_the_figure_before(blank_money):
+    found = amounts(blank_money, "The deal is worth £10m. Auditors had valued it at £12m.")
+    assert found[1]["role"] == found[0]["role"] == "contract_value"
+    assert found[1]["why"]["role"] == "previous"
+
+
+def test_a_revised_figure_keeps_the_role_of_the_one_it_revises(blank_money):
+    found = amounts(blank_money, "Its surplus plan of £4m was later raised to £6m.")
+    assert [a["role"] for a in found] == ["surplus", "surplus"]
+    assert found[1]["why"]["role"] == "pattern:left_previous_revised_to"
+
+
+def test_coordinated_bodies_and_amounts_pair_in_order(full_nlp):
+    text = ("Harbour Vale NHS Trust and Kestrel NHS Trust moved £3.4m and £3.2m respectively "
+            "from capital to revenue.")
+    assert [(a["org"], a["why"]["org"]) for a in amounts(full_nlp, text)] == [
+        ("Harbour Vale NHS Trust", "respectively"), ("Kestrel NHS Trust", "respectively")]
+    text = ("All trusts met their plans apart from Harbour Vale NHS Trust and Kestrel NHS Trust, "
+            "which have overspends of £19.6m and £7.5m.")
+    assert [a["org"] for a in amounts(full_nlp, text)] == [
+        "Harbour Vale NHS Trust", "Kestrel NHS Trust"]
+
+
+def test_a_span_of_years_dates_no_figure(full_nlp):
+    text = "The advice line received more than £20m between 2012 and 2014."
+    assert one(full_nlp, text)["period"] is None
+
+
+def test_a_sentence_that_opens_with_a_name_is_about_that_body(full_nlp):
+    text = ("Harbour Vale University Health Board, which covers the coast, accounts for 40% of "
+            "the total. Its overspend in 2016-17 was £50m.")
+    assert one(full_nlp, text)["org"] == "Harbour Vale University Health Board"
+
+
+def test_up_from_takes_the_role_of_the_clause_subject(full_nlp):
+    found = amounts(full_nlp, "Its agency bill was £20m this year, up from £15m.")
+    assert [a["role"] for a in found] == ["cost", "cost"]
+
+
+def test_ahead_of_plan_is_not_a_gap(blank_money):
+    found = one(blank_money, "Income was £1m ahead of plan.")
+    assert found["role"] == "income"
+
+
+def test_every_named_pattern_of_the_lexicon_has_a_case():
+    from nlp.money import load_lexicon
+
+    lex = load_lexicon()
+    names = {n for _, _, n in lex.right_patterns} | {n for _, _, n in lex.left_patterns}
+    tested = {name for name, _, _ in NAMED_ROLE_CASES}
+    tested |= {"right_none_ahead_of_plan", "left_previous_valued_it_at", "left_subject_up_from",
+               "left_previous_revised_to"}
+    assert names == tested
+
+
+@pytest.mark.parametrize("text", [
+    "In 2019/20 the board expects a deficit of £35m, slightly worse than in 2018/19.",
+    "In 2019/20 the trust will post a surplus of £2m, as it did in 2018/19.",
+])
+def test_a_comparison_baseline_does_not_date_the_figure(full_nlp, text):
+    assert one(full_nlp, text)["period"] == "2019-20"
+
+
+@pytest.mark.parametrize("text", [
+    "Ashby Trust, Marlow Trust and Fenton Trust forecast a combined deficit of £40m.",
+    "Ashby Trust and Marlow Trust will lose £40m between them.",
+])
+def test_a_combined_figure_belongs_to_no_one_body(full_nlp, text):
+    found = one(full_nlp, text)
+    assert found["org"] is None and found["why"]["org"] == "combined_total"
+
+
+def test_a_control_total_is_not_the_setters(full_nlp):
+    found = one(full_nlp, "NHS England has set Saltmarsh ICB a deficit limit of £80m.")
+    assert found["role"] == "control_total" and found["org"] == "Saltmarsh ICB"
+
+
+def test_why_names_the_salience_rule_for_a_back_reference(full_nlp):
+    text = ("Harbour Vale NHS Trust has published its accounts. "
+            "The trust ended the year with a deficit of £6m.")
+    found = one(full_nlp, text)
+    assert found["org"] == "Harbour Vale NHS Trust"
+    assert found["why"]["org"].endswith("salience:the_trust")
+
+
+def test_unnamed_providers_share_belongs_to_no_body(full_nlp):
+    text = ("Saltmarsh ICB's plan is for a deficit of £51m in 2023/24: provider deficits of "
+            "£120m, offset by a surplus of £69m.")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found["£120m"]["org"] is None and found["£120m"]["why"]["org"] == "combined_total"
+
+
+def test_a_repayment_is_not_funding(blank_money):
+    assert one(blank_money, "The board has so far repaid only £400,000.")["role"] == "other"
+
+
+def test_a_gapped_coordination_with_a_back_reference(full_nlp):
+    text = ("Saltmarsh ICB reported a deficit of £40m at month 3. Providers accounted for £30m "
+            "of the overspend and the ICB for £10m.")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found["£10m"]["org"] == "Saltmarsh ICB"
+    assert found["£10m"]["why"]["org"] == "gapped_coordination"
+
+
+def test_respectively_over_coordinated_noun_phrases(full_nlp):
+    text = ("Saltmarsh ICB has a plan for 2023/24. By month 2 the providers and the ICB were "
+            "already falling short of their savings targets of £160m and £72m respectively.")
+    found = amounts(full_nlp, text)
+    assert [a["org"] for a in found] == [None, "Saltmarsh ICB"]
+    assert found[1]["why"]["org"] == "respectively"

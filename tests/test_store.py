@@ -24,13 +24,16 @@ FACTS_A = {
     "amounts": [
         {"text": "£12.5m", "value_gbp": 12_500_000, "qualifier": "exact", "role": "deficit",
          "org": "Northfield Hospitals NHS Foundation Trust", "period": "2023-24",
-         "start": 70, "end": 76, "sentence": "The trust ran a deficit of £12.5m."},
+         "start": 70, "end": 76, "sentence": "The trust ran a deficit of £12.5m.",
+         "why": {"role": "pattern:deficit_noun", "org": "salience:the_trust",
+                 "period": "table_header"}},
         {"text": "$80m", "value_gbp": None, "currency": "USD", "value": 80e6,
          "qualifier": "exact", "role": "cost", "org": None, "period": None},
     ],
     "ratings": [
         {"org": "Northfield", "rating": "inadequate", "period": "2024", "rater": "CQC",
-         "start": 100, "end": 110, "sentence": "It was rated inadequate."},
+         "start": 100, "end": 110, "sentence": "It was rated inadequate.",
+         "why": {"body": "later_sentence", "period": "dateline"}},
     ],
 }
 FACTS_B = {
@@ -89,6 +92,40 @@ def test_reprocessing_replaces_facts_instead_of_adding(con):
         s for s in facts.stories_to_process(con, "v1") if s.story_id == "a2-v1-s0"]
     assert [s.story_id for s in facts.stories_to_process(con, "v2")] == [
         "a1-v1-s0", "a2-v1-s0"]
+
+
+def test_why_is_stored_and_read_back_as_an_object(con):
+    facts.save_facts(con, [("a1-v1-s0", FACTS_A), ("a2-v1-s0", FACTS_B)], "v1")
+    rows = {r["text"]: r for r in facts.search_amounts(con)}
+    assert rows["£12.5m"]["why"] == {"role": "pattern:deficit_noun", "org": "salience:the_trust",
+                                     "period": "table_header"}
+    assert rows["$80m"]["why"] is None  # an amount saved without a why
+    (stored,) = con.execute("SELECT why FROM amounts WHERE text = '£12.5m'").fetchone()
+    assert json.loads(stored)["org"] == "salience:the_trust"
+    rating = facts.search_ratings(con, rating="inadequate")[0]
+    assert rating["why"] == {"body": "later_sentence", "period": "dateline"}
+
+
+def test_why_column_is_added_to_a_database_made_before_it(tmp_path):
+    path = tmp_path / "old.duckdb"
+    old = duckdb.connect(str(path))
+    old.execute("CREATE TABLE amounts (story_id VARCHAR NOT NULL, text VARCHAR NOT NULL, "
+                "value_gbp DOUBLE, value_gbp_max DOUBLE, currency VARCHAR NOT NULL DEFAULT "
+                "'GBP', value DOUBLE, qualifier VARCHAR, role VARCHAR, per VARCHAR, "
+                "org_id BIGINT, org_name VARCHAR, period VARCHAR, published TIMESTAMP, "
+                "start_offset INTEGER, end_offset INTEGER, sentence VARCHAR)")
+    old.execute("INSERT INTO amounts (story_id, text, value_gbp) VALUES ('s0', '£1m', 1e6)")
+    old.close()
+    con = db.connect(path)
+    try:
+        columns = [r[0] for r in con.execute("DESCRIBE amounts").fetchall()]
+        assert columns[-1] == "why"
+        assert con.execute("SELECT why FROM amounts").fetchall() == [(None,)]
+        assert "why" in [r[0] for r in con.execute("DESCRIBE ratings").fetchall()]
+        facts.save_facts(con, [("a1-v1-s0", FACTS_A)], "v1")
+        assert con.execute("SELECT count(*) FROM amounts WHERE why IS NOT NULL").fetchone() == (1,)
+    finally:
+        con.close()
 
 
 def test_failed_save_leaves_previous_facts(con):

@@ -1,0 +1,557 @@
+"""Whose an amount is (ruling 16): the subject, possessor or recipient the parse ties it to,
+back-references ("the trust", "its", "the system") resolved through the salience of the bodies in
+play, ``None`` for sectors, several bodies together and unnamed bodies.
+"""
+
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from spacy.tokens import Token
+
+from nlp.money_context import (
+    PART_OF_PREVIOUS_RE,
+    REQUEST_LEMMAS,
+    FoundAmount,
+    MoneyContext,
+    OrgMention,
+)
+
+_SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "expl"})
+_PRONOUNS_SINGULAR = frozenset({"it", "its", "itself"})
+_PRONOUNS_PLURAL = frozenset({"they", "their", "them", "theirs", "themselves"})
+_INDEFINITE = frozenset({"a", "an", "every", "each", "any", "another", "one", "some"})
+
+
+# --------------------------------------------------------------------------------------------
+# Organisations
+# --------------------------------------------------------------------------------------------
+
+_OPENING_RE = re.compile(r"(?:[Tt]he\s+)?")
+_GAPPED_RE = re.compile(r"\s*(?:for|with|on|at)?\s*")
+# a name followed by its figure in brackets or after a dash
+_NAME_THEN_FIGURE_RE = re.compile(r"\s?\(\s?|\s+[–—-]\s+")
+# what joins coordinated names or amounts ("A, B and C", "£3.4m and £3.2m")
+_COORD_GAP_RE = re.compile(r"\s*(?:,|,?\s*and|&)\s*")
+# coordinated bodies described by a relative clause that then gives their figures in order
+_RELATIVE_AFTER_RE = re.compile(r",?\s+(?:which|who|that)\s+(?:have|had|has|report|reported|"
+                                r"face|faced|forecast|expect)\b")
+_GAPPED_GENERIC_RE = re.compile(
+    r"(?:,|\band|\bwhile|\bwhereas)\s+the\s+(?P<noun>[A-Za-z]+)\s+(?:for|with|on|at)\s+$")
+_COORD_BEFORE_RE = re.compile(r"(?:,|\band|\bwhile|\bwhereas)\s+$")
+_VAGUE_MODIFIERS = frozenset(
+    "nhs new same other local whole former current merged combined single".split())
+_NONE = "__none__"  # an explicit "nobody" (a sector, several bodies, an unnamed body)
+
+
+class OrgResolver:
+    """Whose money an amount is (ruling 16): the subject, possessor or recipient the parse
+    ties it to, back-references resolved to named organisations, ``None`` for sectors,
+    several bodies together and unnamed bodies."""
+
+    def __init__(self, ctx: MoneyContext) -> None:
+        self.ctx = ctx
+        self.lex = ctx.lex
+        self.how = "none"  # the rule that decided the last owner (an amount's why)
+        self.via = ""  # the back-reference it went through ("salience:the_trust")
+
+    def _story_floor(self, pos: int) -> int:
+        return self.ctx.story_starts[self.ctx.story_index(pos)]
+
+    def generic_noun(self, tok: Token) -> tuple[str, ...] | None:
+        key = tok.lower_
+        if tok.i > 0 and f"{tok.nbor(-1).lower_} {key}" in self.lex.generic:
+            key = f"{tok.nbor(-1).lower_} {key}"
+        return self.lex.generic.get(key)
+
+    def resolve_generic(self, tok: Token, types: tuple[str, ...]) -> str | None:
+        det = {c.lower_ for c in tok.children if c.dep_ in ("det", "poss")}
+        if det & _INDEFINITE:
+            return _NONE
+        for c in tok.children:
+            if c.dep_ in ("relcl", "acl"):
+                first = c.left_edge
+                if first.i == 0 or tok.doc[first.i - 1].text not in ",(–—":
+                    # "the hospital she ran in X": a new, unnamed body ("the trust, which
+                    # posted a deficit, ..." is still the trust named before)
+                    return _NONE
+        if any(c.dep_ == "prep" and c.lower_ == "in" for c in tok.children):
+            return _NONE
+        poss = next((c for c in tok.children if c.dep_ == "poss"), None)
+        if poss is not None:
+            # "its local health system" is the ICB itself when the ICB is what "its" means;
+            # "fined its sexual health provider" is another body, named later if at all
+            # ("its contract with the provider, Brightwell Ltd, ...")
+            if poss.lower_ in _PRONOUNS_SINGULAR or poss.lower_ in _PRONOUNS_PLURAL:
+                owner = self.resolve_pronoun(poss, None)
+                mention = next((o for o in self.ctx.orgs if o.name == owner), None)
+                if mention is not None and mention.type in types:
+                    return owner
+            return self._named_after(tok, types)
+        floor = self._story_floor(tok.idx)
+        mods = [t.lower_ for t in tok.doc[tok.left_edge.i:tok.i]
+                if t.is_alpha and t.dep_ in ("compound", "amod", "nmod")
+                and t.lower_ not in _VAGUE_MODIFIERS]
+        if mods:
+            # "the mental health trust" is the one whose name says "Mental Health"
+            name = self.ctx.salient_org(tok.idx, (), floor, name_word=" ".join(mods))
+            if name is not None:
+                return name
+        words = [tok.lower_]
+        if tok.lower_ in self.lex.abbreviations:
+            words.append(self.lex.abbreviations[tok.lower_])
+        for word in words:
+            name = self.ctx.salient_org(tok.idx, (), floor, name_word=word)
+            if name is not None:
+                return name
+        if types:
+            # no body of the kind the noun names: not a back-reference ("the new system" may
+            # be software), so it says nothing about the owner
+            return self.ctx.salient_org(tok.idx, types, floor)
+        return self.ctx.salient_org(tok.idx, (), floor) or _NONE
+
+    def _named_after(self, tok: Token, types: tuple[str, ...]) -> str:
+        """The first organisation of ``types`` (or a company) named after ``tok`` in its
+        paragraph and the next sentence or two, else nobody."""
+        ctx = self.ctx
+        para = ctx.paragraph_index(tok.idx)
+        limit = ctx.sents[min(len(ctx.sents) - 1, ctx.sent_index(tok.idx) + 2)][1]
+        i = bisect.bisect_right(ctx.org_starts, tok.idx)
+        wanted = set(types) | {"company"}
+        while i < len(ctx.orgs) and ctx.orgs[i].start < limit:
+            o = ctx.orgs[i]
+            i += 1
+            if ctx.paragraph_index(o.start) != para:
+                break
+            if o.type in wanted and ctx.owner_ok(o):
+                return o.name
+        return _NONE
+
+    def resolve_pronoun(self, tok: Token, prev_owner: str | None) -> str | None:
+        ctx = self.ctx
+        s_start = ctx.sents[ctx.sent_index(tok.idx)][0]
+        plural = tok.lower_ in _PRONOUNS_PLURAL
+        # subjects earlier in the sentence come first: "the trust said it had overspent",
+        # "X asked for a loan from Y after its reserves fell"; an indefinite one ("a small
+        # trust will see its fees rise") names no organisation
+        for t in tok.sent:
+            if t.i >= tok.i:
+                break
+            if t.idx < s_start or t.dep_ not in _SUBJECT_DEPS:
+                continue
+            if plural and t.i not in ctx.token_org and (
+                    t.lower_ in self.lex.collective
+                    or any(c.like_num for c in t.children if c.dep_ == "nummod")):
+                return _NONE  # "the two trusts estimate the bank saves them £90,000"
+            mention = ctx.token_org.get(t.i)
+            if mention is not None:
+                if ctx.owner_ok(mention):
+                    return mention.name
+            elif self.generic_noun(t) is not None and t.lower_ != "board":
+                return self.resolve_generic(t, self.generic_noun(t) or ())
+        o = ctx.last_org_before(tok.idx, (), s_start)
+        if o is not None:
+            return o.name
+        # the organisation the previous sentence is about, then the owner of the last amount
+        got = self._previous_subject(tok)
+        if got is not None:
+            return got
+        if prev_owner is not None:
+            return prev_owner
+        if plural:
+            return _NONE
+        # bodies that have finances of their own before those that report on them
+        floor = max(self._story_floor(tok.idx), ctx.sents[max(0, ctx.sent_index(tok.idx) - 3)][0])
+        o = ctx.last_org_before(tok.idx, self.lex.owner_types, floor)
+        if o is None:
+            o = ctx.last_org_before(tok.idx, (), self._story_floor(tok.idx))
+        return o.name if o else None
+
+    def _previous_subject(self, tok: Token) -> str | None:
+        """The organisation the previous sentence is about (its subject, or the subject's
+        possessor: "The trust's finances add to the pressure. It is forecasting ...")."""
+        ctx = self.ctx
+        i = ctx.sent_index(tok.idx)
+        if i == 0 or ctx.story_index(ctx.sents[i - 1][0]) != ctx.story_index(tok.idx):
+            return None
+        span = ctx.doc.char_span(*ctx.sents[i - 1], alignment_mode="expand")
+        if span is None:
+            return None
+        for t in span:
+            head = t.head
+            # (the parser may join two of our sentences: a verb whose head lies outside the
+            # sentence is its main verb too)
+            main = head.dep_ == "ROOT" or not span.start <= head.head.i < span.end
+            if t.dep_ not in _SUBJECT_DEPS or not main:
+                continue
+            for cand in [t] + [c for c in t.children if c.dep_ == "poss"]:
+                mention = ctx.token_org.get(cand.i)
+                if mention is not None and ctx.owner_ok(mention):
+                    return mention.name
+                if mention is None and self.generic_noun(cand) is not None \
+                        and cand.lower_ != "board":
+                    got = self.resolve_generic(cand, self.generic_noun(cand) or ())
+                    if got != _NONE:
+                        return got
+        # the parser lost the subject: a sentence that opens with a name is about that body
+        p_start = ctx.sents[i - 1][0]
+        k = bisect.bisect_left(ctx.org_starts, p_start)
+        if k < len(ctx.orgs) and _OPENING_RE.fullmatch(ctx.text, p_start, ctx.orgs[k].start) \
+                and ctx.owner_ok(ctx.orgs[k]):
+            return ctx.orgs[k].name
+        return None
+
+    def evaluate(self, tok: Token, prev_owner: str | None, depth: int = 0) -> str | None:
+        """The owner a subject/possessor token names; None when it names nothing."""
+        ctx = self.ctx
+        mention = ctx.token_org.get(tok.i)
+        if mention is not None:
+            return mention.name if ctx.owner_ok(mention) else None
+        low = tok.lower_
+        if low in _PRONOUNS_SINGULAR or low in _PRONOUNS_PLURAL:
+            self.via = f"salience:{low}"
+            return self.resolve_pronoun(tok, prev_owner)
+        if low in self.lex.collective or tok.pos_ == "NUM" or tok.like_num:
+            # "the pair", "the trust sector", "64 trusts", "Another 35"
+            if not any(c.i in ctx.token_org for c in tok.children if c.dep_ != "compound"):
+                return _NONE
+        types = self.generic_noun(tok)
+        if types is not None and tok.lower_ != "board":
+            self.via = f"salience:the_{low}"
+            return self.resolve_generic(tok, types)
+        if depth < 2 and (low in self.lex.finance_nouns or self._is_cue(tok)):
+            for c in tok.children:
+                if c.dep_ == "poss":
+                    got = self.evaluate(c, prev_owner, depth + 1)
+                    if got is not None:
+                        return got
+                if c.dep_ == "compound" and c.i in ctx.token_org:
+                    return self.evaluate(c, prev_owner, depth + 1)
+            for c in tok.children:
+                if c.dep_ == "prep" and c.lower_ in ("for", "at", "of"):
+                    for p in c.children:
+                        if p.dep_ == "pobj":
+                            got = self._pp_owner(p)
+                            if got is not None:
+                                return got
+        if depth == 0 and tok.dep_ in _SUBJECT_DEPS and tok.pos_ == "NOUN" \
+                and low not in self.lex.report_nouns and tok.lemma_.lower() not in \
+                self.lex.report_nouns:
+            # "the trust's main site has a backlog of £74m": the subject's possessor (but "the
+            # regulator's figure" is a reporter's)
+            for c in tok.children:
+                if c.dep_ == "poss":
+                    got = self.evaluate(c, prev_owner, depth + 1)
+                    if got is not None and got != _NONE:
+                        return got
+        return None
+
+    def _is_cue(self, tok: Token) -> bool:
+        role = self.lex.cue_role.get(tok.lower_)
+        return role is not None
+
+    def _pp_owner(self, tok: Token) -> str | None:
+        mention = self.ctx.token_org.get(tok.i)
+        if mention is not None:
+            return mention.name if self.ctx.owner_ok(mention) else None
+        if tok.lower_ in self.lex.collective:
+            return _NONE
+        for c in tok.children:
+            # "the cost of Saltmarsh's new hospital": the possessor of the thing paid for
+            if c.dep_ == "poss" and c.i in self.ctx.token_org:
+                mention = self.ctx.token_org[c.i]
+                return mention.name if self.ctx.owner_ok(mention) else None
+        return None
+
+    def owner(self, f: FoundAmount, prev_owner: str | None) -> str | None:
+        """The owner of ``f``; ``self.how`` then names the rule that decided it."""
+        self.how, self.via = "none", ""
+        got = self._owner(f, prev_owner)
+        if got is not None and self.via and self.how.startswith(("parse", "sentence")):
+            self.how = f"{self.how}+{self.via}"
+        if got is None and self.how == "none":
+            got = self.section_owner(f.start)
+            if got is not None:
+                self.how = "section_heading"
+        return got
+
+    def section_owner(self, pos: int) -> str | None:
+        """The body a heading above ``pos`` names as a whole ("NHS Devon" over the
+        paragraphs about it), if it can own money."""
+        ctx = self.ctx
+        heading = ctx.structure.heading_before(pos) if ctx.structure is not None else None
+        if heading is None:
+            return None
+        i = bisect.bisect_left(ctx.org_starts, heading.start)
+        if i < len(ctx.orgs) and ctx.orgs[i].start == heading.start \
+                and ctx.orgs[i].end == heading.end and ctx.owner_ok(ctx.orgs[i]):
+            return ctx.orgs[i].name
+        return None
+
+    def _owner(self, f: FoundAmount, prev_owner: str | None) -> str | None:
+        ctx, doc = self.ctx, self.ctx.doc
+        if (self.lex.combined_left_re.search(ctx.text, max(f.clause[0], f.parsed.start - 60),
+                                             f.parsed.start)
+                or self.lex.combined_right_re.match(ctx.text[f.end:f.end + 40])):
+            self.how = "combined_total"
+            return None  # "a combined deficit of £92m": several bodies' money, nobody's own
+        respective = self._respective_owner(f)
+        if respective is not None:
+            self.how = "respectively"
+            return respective
+        if (f.role_source == "partitive" and ctx.previous is not None
+                and ctx.previous.sent == f.sent
+                and PART_OF_PREVIOUS_RE.match(ctx.text, f.end)):
+            self.how = "partitive_previous"
+            return ctx.previous.org  # "... reached £10.2bn and £1.8bn of it was high risk"
+        # "Portsmouth Hospitals Trust (£34m)", "Fenwick Valley Trust – £14.2m"
+        i = bisect.bisect_left(ctx.org_starts, f.parsed.start) - 1
+        if i >= 0:
+            o = ctx.orgs[i]
+            joint = _NAME_THEN_FIGURE_RE.fullmatch(ctx.text, o.end, f.parsed.start)
+            if joint is not None and o.end <= f.parsed.start and ctx.owner_ok(o):
+                self.how = ("name_before_parenthesis" if "(" in joint.group()
+                            else "name_before_dash")
+                return o.name
+        gapped = self._gapped_owner(f)
+        if gapped is not None:
+            self.how = "gapped_coordination"
+            return gapped
+        span = doc.char_span(f.start, f.end, alignment_mode="expand")
+        if span is None or not ctx.parsed:
+            return self._fallback(f, prev_owner, None)
+        root = span.root
+        s_start, s_end = ctx.sents[f.sent]
+        cur: Token = root
+        seen = set()
+        came_from: Token | None = None
+        for depth in range(12):
+            if cur.i in seen:
+                break
+            seen.add(cur.i)
+            if (came_from is not None and came_from.dep_ in ("ccomp", "parataxis")
+                    and cur.lemma_.lower() in self.lex.reporting_verbs):
+                # ("it expects to spend £5m": the subject of an xcomp is the spender)
+                # "X estimated that strikes cost £1bn": X reports, it does not own, and the
+                # owner of an earlier amount is no better a guess
+                reported = any(c.dep_ in _SUBJECT_DEPS and c.i in ctx.token_org
+                               for c in cur.children)
+                if reported:
+                    prev_owner = None
+                # ... unless a body with finances of its own speaks of its own plans: "the
+                # trust expects the new system to deliver savings of £3m"
+                for c in cur.children:
+                    if c.dep_ == "nsubj" and c.i not in ctx.token_org \
+                            and self.generic_noun(c) is not None:
+                        got = self.evaluate(c, None)
+                        mention = next((o for o in ctx.orgs if o.name == got), None)
+                        if mention is not None and mention.type in self.lex.owner_types:
+                            self.how = "parse:speaker_own_plans"
+                            return got
+                break
+            # the noun the amount modifies is its own ("the trust's £300m capital programme")
+            own_np = depth == 0 or (depth == 1 and came_from is not None and came_from.dep_ in (
+                "compound", "nummod", "amod", "quantmod", "nmod"))
+            got = self._check_node(cur, own_np, prev_owner, f.role)
+            if got is not None:
+                self.how = "parse:nobody" if got == _NONE else f"parse:{cur.dep_ or 'root'}"
+                return None if got == _NONE else got
+            if cur.head is cur or not s_start <= cur.head.idx < s_end:
+                break  # the parser's sentence can run across a line break
+            came_from, cur = cur, cur.head
+        return self._fallback(f, prev_owner, root)
+
+    def _respective_owner(self, f: FoundAmount) -> str | None:
+        """Coordinated bodies and coordinated amounts paired in order: "X and Y had moved
+        £3.4m and £3.2m respectively", "X and Y, which have overspends of £19.6m and £7.5m"."""
+        ctx = self.ctx
+        s_start, s_end = ctx.sents[f.sent]
+        same = [a for a in ctx.found if a.sent == f.sent]
+        k = next((i for i, a in enumerate(same) if a is f), None)
+        if k is None or len(same) < 2:
+            return None
+        lo = hi = k
+        while lo > 0 and _COORD_GAP_RE.fullmatch(ctx.text, same[lo - 1].end, same[lo].parsed.start):
+            lo -= 1
+        while hi + 1 < len(same) and _COORD_GAP_RE.fullmatch(
+                ctx.text, same[hi].end, same[hi + 1].parsed.start):
+            hi += 1
+        run = same[lo:hi + 1]
+        if len(run) < 2:
+            return None
+        respectively = "respectively" in ctx.text[run[-1].end:min(s_end, run[-1].end + 40)]
+        i = bisect.bisect_left(ctx.org_starts, run[0].parsed.start) - 1
+        group: list[OrgMention] = []
+        while i >= 0 and ctx.orgs[i].start >= s_start:
+            o = ctx.orgs[i]
+            if group and not _COORD_GAP_RE.fullmatch(ctx.text, o.end, group[0].start):
+                break
+            group.insert(0, o)
+            i -= 1
+        if len(group) != len(run) or not all(ctx.owner_ok(o) for o in group):
+            if respectively and ctx.parsed:
+                return self._respective_phrase(f, run, k - lo)
+            return None
+        if not respectively and not _RELATIVE_AFTER_RE.match(ctx.text, group[-1].end):
+            return None
+        return group[k - lo].name
+
+    def _respective_phrase(self, f: FoundAmount, run: list[FoundAmount], index: int
+                           ) -> str | None:
+        """"The providers and the ICB ... £160m and £72m respectively": the coordinated noun
+        phrases before the amounts, each read as an owner (a plural sector owns nothing)."""
+        ctx = self.ctx
+        s_start = ctx.sents[f.sent][0]
+        span = ctx.doc.char_span(s_start, run[0].parsed.start, alignment_mode="contract")
+        if span is None:
+            return None
+        for tok in reversed(span):
+            if tok.dep_ != "conj" or tok.head.pos_ not in ("NOUN", "PROPN") \
+                    or tok.head.i < span.start:
+                continue
+            members = [tok.head] + [c for c in tok.head.subtree
+                                    if c.dep_ == "conj" and c.head.pos_ in ("NOUN", "PROPN")
+                                    and c.i < span.end]
+            if len(members) != len(run):
+                return None
+            got = self.evaluate(members[index], None)
+            self.via = ""
+            return None if got in (None, _NONE) else got
+        return None
+
+    def _gapped_owner(self, f: FoundAmount) -> str | None:
+        """The organisation right before the amount in a gapped coordination: "X accounts for
+        £18m of the gap and Y for £15m", "X will receive £21m, Y £24m and Z the rest"."""
+        ctx = self.ctx
+        s_start = ctx.sents[f.sent][0]
+        m = _GAPPED_GENERIC_RE.search(ctx.text, max(s_start, f.parsed.start - 40),
+                                      f.parsed.start)
+        if m is not None and ctx.parsed:
+            # "Providers accounted for £26.4m and the ICB for £6m": a back-reference
+            span = ctx.doc.char_span(m.start("noun"), m.end("noun"), alignment_mode="expand")
+            types = self.generic_noun(span.root) if span is not None else None
+            if types is not None and span.root.lower_ != "board":
+                got = self.resolve_generic(span.root, types)
+                if got is not None and got != _NONE:
+                    return got
+        i = bisect.bisect_left(ctx.org_starts, f.parsed.start) - 1
+        if i < 0:
+            return None
+        o = ctx.orgs[i]
+        if o.start < s_start or not _GAPPED_RE.fullmatch(ctx.text, o.end, f.parsed.start):
+            return None
+        if not _COORD_BEFORE_RE.search(ctx.text, max(s_start, o.start - 12), o.start):
+            return None
+        return o.name if ctx.owner_ok(o) else None
+
+    def _check_node(self, node: Token, own_np: bool, prev_owner: str | None, role: str
+                    ) -> str | None:
+        is_noun = node.pos_ in ("NOUN", "PROPN", "NUM", "SYM")
+        if is_noun:
+            for c in node.children:
+                if c.dep_ == "poss" and (own_np or node.lower_ in self.lex.finance_nouns
+                                         or self._is_cue(node)):
+                    got = self.evaluate(c, prev_owner)
+                    if got is not None:
+                        return got
+                if c.dep_ == "prep" and c.lower_ in ("for", "at"):
+                    for p in c.children:
+                        if p.dep_ == "pobj":
+                            got = self._pp_owner(p)
+                            if got is not None:
+                                return got
+        if node.pos_ in ("VERB", "AUX") or any(c.dep_ in _SUBJECT_DEPS for c in node.children):
+            if role == "funding" and node.lemma_.lower() not in REQUEST_LEMMAS:
+                # funding belongs to its recipient: "handed Bristol CCG £20m", "gave £5m to X"
+                # (but "asked NHS Improvement for £15m" is the asker's)
+                for c in node.children:
+                    target = c if c.dep_ in ("dative", "dobj") and c.lower_ != "to" else None
+                    if c.dep_ in ("dative", "prep") and c.lower_ in ("to", "for"):
+                        target = next((p for p in c.children if p.dep_ == "pobj"), None)
+                    if target is not None and target.i not in self.ctx.amount_tokens:
+                        got = self.evaluate(target, prev_owner)
+                        if got is not None and got != _NONE:
+                            return got
+            if (node.lemma_.lower() in self.lex.object_owner_verbs
+                    or node.lower_ in self.lex.object_owner_verbs):
+                # "strikes have cost the trust £4m", "fined its provider £18,500"
+                for c in node.children:
+                    if c.dep_ in ("dative", "dobj") and c.i not in self.ctx.amount_tokens \
+                            and c.lower_ not in ("to", "which", "that"):
+                        got = self.evaluate(c, prev_owner)
+                        if got is not None:
+                            return got
+            for c in node.children:
+                if c.dep_ == "prep" and c.lower_ == "for":
+                    for p in c.children:
+                        if p.dep_ == "pobj":
+                            got = self._pp_owner(p)
+                            if got is not None:
+                                return got
+            for c in node.children:
+                if c.dep_ not in _SUBJECT_DEPS or c.i in self.ctx.amount_tokens:
+                    continue
+                if c.lower_ in ("that", "which", "who"):
+                    if node.dep_ == "relcl":  # "the trust, which posted a £5m deficit"
+                        antecedent = node.head
+                        for _ in range(3):
+                            # "X's plan for 2024-25, which proposed ...": past the year
+                            if not (antecedent.like_num or antecedent.dep_ == "prep") \
+                                    or antecedent.head is antecedent:
+                                break
+                            antecedent = antecedent.head
+                        got = self.evaluate(antecedent, prev_owner)
+                        if got is not None:
+                            return got
+                    continue
+                if c.lower_ != "this":
+                    got = self.evaluate(c, prev_owner)
+                    if got is not None:
+                        return got
+        return None
+
+    def _fallback(self, f: FoundAmount, prev_owner: str | None, root: Token | None) -> str | None:
+        ctx = self.ctx
+        s_start, s_end = ctx.sents[f.sent]
+        inside: set[int] = set()
+        if root is not None:
+            head = root.head if root.dep_ in ("compound", "nummod", "quantmod") else root
+            inside = {t.i for t in head.subtree}
+        # subjects elsewhere in the sentence that are organisations or back-references
+        best: tuple[int, str] | None = None
+        for tok in ctx.doc.char_span(s_start, s_end, alignment_mode="expand") or []:
+            if tok.i in inside:
+                continue
+            mention = ctx.token_org.get(tok.i)
+            if mention is not None and tok.head.i in ctx.token_org \
+                    and ctx.token_org[tok.head.i] is mention and tok.head is not tok:
+                continue  # judge a multi-word name by its root token
+            opening = mention is not None and tok.dep_ != "poss" and _OPENING_RE.fullmatch(
+                ctx.text, s_start, mention.start) is not None
+            if tok.dep_ not in _SUBJECT_DEPS and not opening:
+                continue  # (an organisation opening the sentence is its subject)
+            if tok.head.dep_ in ("relcl", "acl") or (
+                    tok.head.lemma_.lower() in self.lex.reporting_verbs
+                    and any(c.dep_ in ("ccomp", "parataxis") for c in tok.head.children)):
+                continue  # "..., which the union says falls short", "X said ..."
+            got = None
+            mention = ctx.token_org.get(tok.i)
+            if mention is not None:
+                got = mention.name if ctx.owner_ok(mention) else None
+            elif self.generic_noun(tok) is not None and tok.lower_ != "board":
+                got = self.resolve_generic(tok, self.generic_noun(tok) or ())
+            if got is None or got == _NONE:
+                continue
+            dist = abs(tok.idx - f.parsed.start) + (0 if tok.idx < f.parsed.start else 1000)
+            if best is None or dist < best[0]:
+                best = (dist, got)
+        if best is not None:
+            self.how = "sentence_subject"
+            return best[1]
+        if prev_owner is not None:
+            self.how = "previous_amount_owner"
+        return prev_owner
+
+

@@ -1,0 +1,265 @@
+"""When an amount is for (ruling 17): a year in its clause or sentence, a pinned relative year, a
+year carried over from the sentences on the same topic, or the year governing its section.
+"""
+
+
+from __future__ import annotations
+
+import bisect
+import re
+import typing
+from typing import Any
+
+from nlp.money_context import (
+    BASELINE_AMOUNT_RE,
+    BASELINE_RE,
+    FoundAmount,
+    MoneyContext,
+    YearMention,
+)
+from nlp.money_parse import norm_phrase
+from nlp.roles import find_cues
+from nlp.structure import financial_year
+
+# --------------------------------------------------------------------------------------------
+# Periods
+# --------------------------------------------------------------------------------------------
+
+
+def _shift(period: str, years: int) -> str:
+    if "-" in period:
+        start = int(period[:4]) + years
+        return f"{start}-{(start + 1) % 100:02d}"
+    return str(int(period) + years)
+
+
+class PeriodResolver:
+    """When an amount is for (ruling 17): a year in its clause, a pinned relative year, or a
+    year carried over from the sentences that continue the same topic."""
+
+    def __init__(self, ctx: MoneyContext) -> None:
+        self.ctx = ctx
+        self.lead: dict[int, YearMention | None] = {}
+
+    def story_lead(self, story: int) -> str | None:
+        """The first year in the first two sentences of a story (after its headline)."""
+        year = self._story_lead_year(story)
+        return year.period if year else None
+
+    def _story_lead_year(self, story: int) -> YearMention | None:
+        if story not in self.lead:
+            ctx = self.ctx
+            start = ctx.story_starts[story]
+            end = (ctx.story_starts[story + 1] if story + 1 < len(ctx.story_starts)
+                   else len(ctx.text))
+            body: list[tuple[int, int]] = []
+            for s_start, s_end in ctx.sents[ctx.sent_index(start):]:
+                if s_start >= end or len(body) == 2:
+                    break
+                line = ctx.text[s_start:s_end].rstrip()
+                if s_start < start or (not body and line[-1:] not in ".!?”\"’"):
+                    continue  # a headline or a masthead line
+                body.append((s_start, s_end))
+            found = None
+            for s_start, s_end in body:
+                ys = [y for y in ctx.years_between(s_start, s_end) if y.fiscal]
+                if ys:
+                    found = ys[0]
+                    break
+            self.lead[story] = found
+        return self.lead[story]
+
+    def _other_amount_between(self, f: FoundAmount, y: YearMention) -> bool:
+        """Whether another amount stands between ``f`` and a later year ``y`` ("£0.8bn above
+        the limit, and up from £2.4bn in 2020-21": the year is the other amount's)."""
+        if y.start < f.end:
+            return False  # "In 2014-15 they spent £882m, with £207m off-framework"
+        lo, hi = f.end, y.start
+        i = bisect.bisect_left(self.ctx.amount_starts, lo)
+        return i < len(self.ctx.amount_starts) and self.ctx.amount_starts[i] < hi
+
+    def _clause_has_other_amount(self, f: FoundAmount, y: YearMention) -> bool:
+        """Whether the year's own clause holds another amount (the year is that one's)."""
+        lo, hi = self.ctx.clause(f.sent, y.start)
+        i = bisect.bisect_left(self.ctx.amount_starts, lo)
+        return any(a != f.parsed.start for a in self.ctx.amount_starts[i:i + 4] if a < hi)
+
+    @typing.overload
+    def _nearest(self, years: list[YearMention], f: FoundAmount) -> str | None: ...
+
+    @typing.overload
+    def _nearest(self, years: list[YearMention], f: FoundAmount,
+                 year: typing.Literal[True]) -> YearMention: ...
+
+    def _nearest(self, years: list[YearMention], f: FoundAmount, year: bool = False) -> Any:
+        ctx_text = self.ctx.text
+        if not years:
+            return None
+
+        def dist(y: YearMention) -> int:
+            if y.end <= f.parsed.start:
+                return f.parsed.start - y.end
+            gap = ctx_text[f.end:y.start]
+            if re.fullmatch(r"\s*(?:[\w-]+\s+){0,2}?(?:in|for|during|of)\s+", gap):
+                return 0  # "£2.7bn in 2013-14", "£5m deficit for 2019-20"
+            return y.start - f.end + 1
+
+        best = min(years, key=dist)
+        return best if year else best.period
+
+    def period(self, f: FoundAmount, found: list[FoundAmount]) -> str | None:
+        """The year the text ties the amount to (ruling 17), or None."""
+        if f.cell is not None:
+            period, f.period_source = self._cell_period(f)
+            return period
+        period, f.period_source = self._period(f, found)
+        if f.item is not None and f.period_source not in ("clause", "sentence",
+                                                          "relative-anchored"):
+            intro = f.item.intro
+            year = financial_year(self.ctx.text[intro[0]:intro[1]]) if intro else None
+            if year is not None:
+                f.period_source = "list_intro"
+                return year
+        return period
+
+    def _baseline(self, y: YearMention) -> bool:
+        """Whether a year dates a comparison's baseline ("worse than in 2018/19")."""
+        before = self.ctx.text[max(0, y.start - 30):y.start]
+        return any(rx.search(before) for rx, _ in self.ctx.lex.baseline_res)
+
+    def _cell_period(self, f: FoundAmount) -> tuple[str | None, str]:
+        """A table cell's year: its column header's, else the sentence introducing the table,
+        else the year governing the section the table sits in."""
+        if f.cell.column.period:
+            return f.cell.column.period, "table_header"
+        table = self.ctx.structure.table_at(f.start)
+        if table is not None and table.period:
+            return table.period, "table_intro"
+        year = self._section_year(f.story)
+        return year, "section" if year else "none"
+
+    def _section_year(self, story: int) -> str | None:
+        """The year governing a story: its lead, or for a section under a heading that names
+        a body or a year ("NHS Devon", "2023/24 forecast"), the heading's year or else the
+        year governing the text the section belongs to."""
+        while story >= 0:
+            lead = self._story_lead_year(story)
+            if lead is not None:
+                return lead.period
+            heading = self._section_heading(story)
+            if heading is None:
+                return None
+            if heading.period:
+                return heading.period
+            story -= 1
+        return None
+
+    def _section_heading(self, story: int) -> Any:
+        """The heading a story starts with, when it opens a section rather than a new story:
+        it names a body the document is about or gives a year."""
+        ctx = self.ctx
+        if ctx.structure is None or story == 0:
+            return None
+        start = ctx.story_starts[story]
+        heading = ctx.structure.heading_at(start)
+        if heading is None:
+            return None
+        if heading.period:
+            return heading
+        named = any(o.start == heading.start and o.end == heading.end for o in ctx.orgs)
+        return heading if named else None
+
+    def _period(self, f: FoundAmount, found: list[FoundAmount]) -> tuple[str | None, str]:
+        ctx = self.ctx
+        c_start, c_end = f.clause
+        text = ctx.text
+        years = [y for y in ctx.years_between(c_start, c_end)
+                 if (y.fiscal or (y.start - f.end < 80 and f.parsed.start - y.end < 80))
+                 and not self._baseline(y)]
+        rels = list(ctx.lex.relative_re.finditer(text, c_start, c_end))
+        rel = None
+        if rels:
+            rel = min(rels, key=lambda m: (m.start() - f.end) if m.start() >= f.end
+                      else (f.parsed.start - m.end()) + 20)
+        if rel is not None and years and rel.start() >= f.end and re.fullmatch(
+                r"\s*(?:in\s+|for\s+|during\s+|over\s+|on\s+)?", text[f.end:rel.start()]):
+            # "£12m in 2021-22, up from £9m last year": last year of the year in the clause
+            shift = ctx.lex.relative_shift[norm_phrase(rel.group())]
+            anchor = ctx.pinned or self._nearest([y for y in years if y.fiscal] or years, f)
+            return (_shift(anchor, shift) if anchor else None), "relative-anchored"
+        years = [y for y in years if not self._other_amount_between(f, y)]
+        if years and rel is not None:
+            near = self._nearest(years, f, year=True)
+            if (near.end <= rel.start() < f.parsed.start or f.end <= rel.start() < near.start) \
+                    and ctx.lex.relative_shift[norm_phrase(rel.group())] != 0:
+                # "a surplus for 2021-22 and a small deficit next year of £2m" (but "£4m this
+                # year after the regulator rejected its 2023-24 plan" is pinned by the clause)
+                years = []
+        if years:
+            return self._nearest(years, f), "clause"
+        if rel is not None:
+            shift = ctx.lex.relative_shift[norm_phrase(rel.group())]
+            if ctx.pinned:
+                return _shift(ctx.pinned, shift), "relative-pinned"
+            # "its control total for 2019-20 ... a £35m control total next year"
+            return self._previous_sentence_year(f, same_role=True), "relative-previous"
+        s_start, s_end = ctx.sents[f.sent]
+        years = [y for y in ctx.years_between(s_start, s_end)
+                 if y.fiscal and not self._other_amount_between(f, y)
+                 and not self._clause_has_other_amount(f, y)]
+        if years:
+            return self._nearest(years, f), "sentence"
+        if f.parsed.per in ("year", "month"):
+            # a recurring sum ("£16.9m a year") is tied to a year only by its own sentence
+            return None, "rate"
+        prev = self._previous_sentence_year(f)
+        if prev:
+            return prev, "previous-sentence"
+        para = ctx.paragraph_index(f.start)
+        for other in reversed(found):
+            if BASELINE_AMOUNT_RE.search(text, max(0, other.parsed.start - 30),
+                                          other.parsed.start):
+                continue  # "up from £2.4bn in 2020-21" is the past, not the story's year
+            if (other.story == f.story and f.sent - other.sent <= 2 and other.period
+                    and (ctx.paragraph_index(other.start) == para or other.org == f.org)):
+                return other.period, "recent-amount"
+            if other.story != f.story or f.sent - other.sent > 2:
+                break
+        for other in reversed(found):
+            # ("other" is a catch-all: two such figures are not the same fact)
+            if (other.story == f.story and other.role == f.role and other.org == f.org
+                    and other.org is not None and other.period and f.role != "other"):
+                return other.period, "same-fact"
+        lead = self._story_lead_year(f.story)
+        if lead is None and self._section_heading(f.story) is not None:
+            year = self._section_year(f.story)
+            return year, "section" if year else "none"
+        if lead is None or s_start <= lead.start < s_end:
+            return None, "story-lead"  # (a year in the amount's own sentence was ruled out)
+        return lead.period, "story-lead"
+
+    def _previous_sentence_year(self, f: FoundAmount, same_role: bool = False) -> str | None:
+        """A year from the sentence before, when the text carries on with the same topic."""
+        ctx = self.ctx
+        if f.sent == 0:
+            return None
+        p_start, p_end = ctx.sents[f.sent - 1]
+        if ctx.story_index(p_start) != f.story:
+            return None
+        if ctx.paragraph_index(p_start) != ctx.paragraph_index(f.start) and not same_role:
+            return None  # a new paragraph starts a new topic
+        ys = [y for y in ctx.years_between(p_start, p_end)
+              if y.fiscal and not BASELINE_RE.search(ctx.text, max(p_start, y.start - 40),
+                                                      y.start)]
+        if not ys:
+            return None
+        if same_role and f.role not in {
+                role for _, _, role in find_cues(ctx.text[p_start:p_end], ctx.lex)}:
+            return None
+        distinct = list(dict.fromkeys(y.period for y in ys))
+        if len(distinct) > 1:
+            lead = self.story_lead(f.story)
+            return lead if lead in distinct else distinct[0]
+        return distinct[0]
+
+

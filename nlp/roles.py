@@ -1,0 +1,297 @@
+"""What an amount is (its role: deficit, savings, funding, ...): cue phrases and named patterns of
+``data/money.toml`` read around the amount, the noun it modifies, its clause's subject and the
+word it hangs from in the parse.
+"""
+
+
+from __future__ import annotations
+
+import re
+
+from nlp.money_context import PART_OF_PREVIOUS_RE, FoundAmount, MoneyContext
+from nlp.money_parse import Lexicon, norm_phrase
+
+_STOP_WORDS = frozenset(
+    "of to in by for on from with at over against and or but which that who the a an its "
+    "their his her this these those next last was is were are be been being has have had "
+    "will would could should may might can than as into between after before during since "
+    "while when where it they he she we you i not no".split()
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Roles
+# --------------------------------------------------------------------------------------------
+
+
+def find_cues(text: str, lex: Lexicon) -> list[tuple[int, int, str | None]]:
+    """Cue phrases in ``text`` as (start, end, role); neutral phrases have role None."""
+    return [(m.start(), m.end(), lex.cue_role[norm_phrase(m.group())])
+            for m in lex.cue_re.finditer(text)]
+
+
+def _compound_window(ctx: MoneyContext, f: FoundAmount, right: str) -> str:
+    """The words right after an amount that it modifies ("£35m deficit control total")."""
+    doc = ctx.doc
+    if ctx.tagged:
+        span = doc.char_span(f.end, min(len(ctx.text), f.end + len(right)),
+                             alignment_mode="expand")
+        if span is None:
+            return ""
+        end = f.end
+        seen_noun = False
+        taken = 0
+        # "its £118m, seven-year services contract": a comma before a hyphenated modifier
+        comma = re.match(r",\s*\w+-\w+", ctx.text[f.end:f.end + 40]) is not None
+        limit = 9 if comma else 4
+        for tok in span:
+            if tok.idx < f.end:
+                continue  # the multiplier token ("m") shared with the amount
+            if taken >= limit:
+                break
+            taken += 1
+            if comma and taken == 1 and tok.text == ",":
+                continue
+            if comma and tok.pos_ == "NUM" and not seen_noun:
+                continue
+            if tok.pos_ in ("NOUN", "PROPN") or (tok.pos_ == "ADJ" and not seen_noun):
+                seen_noun = seen_noun or tok.pos_ != "ADJ"
+                end = tok.idx + len(tok.text)
+            elif tok.text in "-–":
+                continue
+            else:
+                break
+        return ctx.text[f.end:end].strip()
+    words = []
+    for m in re.finditer(r"[\w’'-]+|[^\w\s]", right):
+        w = m.group().lower()
+        if not re.match(r"[\w’'-]", w) or w in _STOP_WORDS or len(words) >= 4:
+            break
+        words.append(m.group())
+    return " ".join(words)
+
+
+def amount_role(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_start: int
+                ) -> tuple[str, str]:
+    """(role, how it was decided) for one amount."""
+    role, how, above_plan = _role_from_context(ctx, f, prev_end, next_start)
+    if above_plan and role in ctx.lex.spending_roles:
+        # "spending is running £3m above plan" is a shortfall against plan, like "£0.65m more
+        # than planned"; "income was £0.2m ahead of plan" stays income (ruling 15)
+        return "gap", "pattern:spending_above_plan"
+    return role, how
+
+
+def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_start: int
+                       ) -> tuple[str, str, bool]:
+    lex, text = ctx.lex, ctx.text
+    c_start, c_end = f.clause
+    right = text[f.end:min(c_end, next_start)]
+    q_start = f.parsed.start
+    left = text[max(c_start, prev_end):q_start]
+    positive = False
+    for rx, role, name in lex.right_patterns:
+        if rx.match(right):
+            if role == "none":
+                positive = True
+                break
+            return role, f"pattern:{name}", False
+    clause_left = text[c_start:q_start]
+    for rx, role, name in lex.left_patterns:
+        if rx.search(clause_left):
+            if role == "previous":  # "had valued it at £125m": what the text last valued
+                if ctx.previous is None or ctx.previous.story != f.story:
+                    continue
+                return ctx.previous.role, "previous", positive
+            if role == "previous_in_sentence":  # "a surplus of £10.6m, later raised to £14.6m"
+                if ctx.previous is None or ctx.previous.sent != f.sent:
+                    continue
+                return ctx.previous.role, f"pattern:{name}", positive
+            if role == "subject":  # "and up from £2.4bn": what the clause's subject is
+                got = _subject_role(ctx, f)
+                if got is None:
+                    continue
+                return got, "subject", positive
+            if role == "funding" and not positive:
+                # "awarded its £118m, seven-year contract": the noun beats the verb
+                comp = _compound_role(ctx, f, right)
+                if comp is not None:
+                    return comp, "compound", positive
+                words = list(re.finditer(r"\S+", clause_left))
+                near = clause_left[words[-6].start():] if len(words) > 6 else clause_left
+                if any(r == "contract_value" for _, _, r in find_cues(near, lex)):
+                    # "wanted the contract's value raised to £4.6m"
+                    return "contract_value", "left", positive
+            return role, f"pattern:{name}", positive
+    if not positive:
+        comp_role = _compound_role(ctx, f, right)
+        if comp_role is not None:
+            return comp_role, "compound", positive
+    if ctx.previous is not None and ctx.previous.sent == f.sent and PART_OF_PREVIOUS_RE.match(
+            right):
+        # "the backlog had reached £10.2bn and £1.8bn of it was high risk": a part of the
+        # amount before is the same kind of money
+        return ctx.previous.role, "partitive", positive
+    of_role = None
+    if not positive:
+        m = re.match(r"\s*(?:worth\s+)?of\s+((?:[\w’'-]+\s*){1,4})", right)
+        if m:
+            # the noun phrase after "of", up to a function word; its head is the last cue
+            # ("£15m of interim cash support", "£9.9m of cost improvements this year")
+            words = []
+            for w in m.group(1).split():
+                if w.lower() in _STOP_WORDS:
+                    break
+                words.append(w)
+            phrase = " ".join(words)
+            cues = [c for c in find_cues(phrase, lex) if c[2]]
+            if cues:
+                of_role = max(cues, key=lambda c: c[1])[2]
+    # the last few words before the amount ("a deficit of", "save", "spent")
+    words = list(re.finditer(r"\S+", left))
+    window = left[words[-6].start():] if len(words) > 6 else left
+    cues = find_cues(window, lex)
+    if cues:
+        last = max(cues, key=lambda c: c[1])
+        if last[2] is None:  # a neutral phrase ("adding up to"): look before it
+            named = [c for c in cues if c[2] and c[1] <= last[0]]
+            last = max(named, key=lambda c: c[1]) if named else None
+        if last is not None:
+            if of_role and norm_phrase(window[last[0]:last[1]]) in lex.weak_left:
+                return of_role, "of", positive
+            if last[2] == "cost" and ctx.parsed:
+                paid = _payee_role(ctx, f)
+                if paid is not None:
+                    return paid, "payee", positive
+            return last[2], "left", positive
+    if of_role:
+        return of_role, "of", positive
+    # what the subject of the amount's clause is ("its agency bill is more than £14m")
+    got = _subject_role(ctx, f)
+    if got is not None:
+        return got, "subject", positive
+    # the word the amount hangs from in the parse ("£9m was spent on ...")
+    if ctx.parsed:
+        span = ctx.doc.char_span(f.start, f.end, alignment_mode="expand")
+        cur = span.root if span is not None else None
+        s_start, s_end = ctx.sents[f.sent]
+        for _ in range(3):
+            if cur is None or cur.head is cur or not s_start <= cur.head.idx < s_end:
+                break
+            cur = cur.head
+            role = (lex.cue_role.get(cur.lower_) or lex.cue_role.get(cur.lemma_.lower())
+                    or (lex.head_verbs.get(cur.lemma_.lower()) or lex.head_verbs.get(cur.lower_)
+                        if cur.pos_ == "VERB" else None))
+            if role == "cost":
+                role = _payee_role(ctx, f) or role
+            if role:
+                return role, "head", positive
+    # the nearest cue in the clause, then in the sentence
+    nearest = _nearest_cue(ctx, f)
+    if nearest:
+        return nearest, "nearest", positive
+    return "other", "default", positive
+
+
+_PAY_LEMMAS = frozenset({"pay"})
+_PUBLIC_TYPES = frozenset({"provider", "commissioner", "national_body", "government"})
+
+
+def _payee_role(ctx: MoneyContext, f: FoundAmount) -> str | None:
+    """What a payment named by its payee is: money paid to an NHS body or a department is
+    funding ("agreed to pay Redwater CCG £5.7m"), money paid to a supplier is the value of its
+    contract ("pay a partner, Northgate Clinical Ltd, up to £2.5m")."""
+    span = ctx.doc.char_span(f.start, f.end, alignment_mode="expand")
+    if span is None:
+        return None
+    verb = span.root
+    for _ in range(3):
+        if verb.head is verb:
+            break
+        verb = verb.head
+        if verb.pos_ == "VERB":
+            break
+    if verb.lemma_.lower() not in _PAY_LEMMAS:
+        return None
+    for c in verb.children:
+        if c.dep_ not in ("dative", "dobj") or c.i in ctx.amount_tokens:
+            continue
+        for cand in [c, *(a for a in c.children if a.dep_ == "appos")]:
+            mention = ctx.token_org.get(cand.i)
+            if mention is None:
+                continue
+            if mention.type in _PUBLIC_TYPES:
+                return "funding"
+            if mention.type == "company":
+                return "contract_value"
+    return None
+
+
+def _compound_role(ctx: MoneyContext, f: FoundAmount, right: str) -> str | None:
+    """The role named by the noun the amount modifies ("a £35m deficit control total")."""
+    comp = _compound_window(ctx, f, right)
+    cues = [c for c in find_cues(comp, ctx.lex) if c[0] == 0 or comp[c[0] - 1] == " "]
+    if cues:
+        return max(cues, key=lambda c: c[1])[2]
+    return None
+
+
+_SUBJECT_PATH_DEPS = frozenset({"attr", "dobj", "pobj", "prep", "conj", "advmod", "acomp",
+                                "npadvmod", "quantmod", "nummod", "oprd"})
+
+
+def _subject_role(ctx: MoneyContext, f: FoundAmount) -> str | None:
+    """The role named by the subject of the verb the amount depends on: "its agency bill is
+    more than £14m", "turnover is budgeted at £900m", "the bill was ..., and up from £2.4bn"."""
+    if not ctx.parsed:
+        return None
+    span = ctx.doc.char_span(f.start, f.end, alignment_mode="expand")
+    if span is None:
+        return None
+    cur = span.root
+    for _ in range(4):
+        if cur.dep_ not in _SUBJECT_PATH_DEPS or cur.head is cur:
+            return None
+        cur = cur.head
+        if cur.pos_ in ("VERB", "AUX"):
+            break
+    else:
+        return None
+    lex = ctx.lex
+    if not any(c.dep_ == "nsubjpass" for c in cur.children):
+        # an active verb that names the money itself: "the deal will cost the DHSC £400m"
+        verb_role = lex.cue_role.get(cur.lower_) or lex.cue_role.get(cur.lemma_.lower())
+        if verb_role:
+            return verb_role
+    for c in cur.children:
+        if c.dep_ in ("nsubj", "nsubjpass") and c.i not in ctx.amount_tokens:
+            return ctx.lex.cue_role.get(c.lower_) or ctx.lex.cue_role.get(c.lemma_.lower())
+    return None
+
+
+def _nearest_cue(ctx: MoneyContext, f: FoundAmount) -> str | None:
+    """The role of the cue nearest the amount, in its clause first, then in its sentence."""
+    lex, text = ctx.lex, ctx.text
+    c_start, c_end = f.clause
+    s_start, s_end = ctx.sents[f.sent]
+    for lo, hi in ((c_start, c_end), (s_start, s_end)):
+        best = None
+        for cs, ce, role in find_cues(text[lo:hi], lex):
+            cs, ce = cs + lo, ce + lo
+            if role is None or f.parsed.start <= cs < f.end:
+                continue
+            dist = f.parsed.start - ce if ce <= f.parsed.start else cs - f.end
+            if dist < 0:
+                continue
+            if cs >= f.end and "," in text[f.end:cs] and any(
+                    r for s_, _, r in find_cues(text[lo:f.parsed.start], lex) if r):
+                # "planned savings of £21m but expects to deliver £15m, leaving a hole": a
+                # cue after a comma names a consequence, not the amount
+                continue
+            if best is None or dist < best[0]:
+                best = (dist, role)
+        if best:
+            return best[1]
+    return None
+
+

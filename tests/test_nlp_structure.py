@@ -1,0 +1,245 @@
+"""Tests of document structure (nlp/structure.py) and of the amounts it explains
+(nlp/money_structure.py): table cells under a £ header, list items under an introducing line,
+headings that name a body, subheadings, and the `why` each amount carries.
+
+All documents here are written for these tests; every named pattern of data/structure.toml has
+a case below.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from nlp.structure import find_kind, load_structure_lexicon, nhs_heading_names, read_structure
+
+
+@pytest.fixture(scope="module")
+def full_nlp():
+    from nlp.extract import load_pipeline
+
+    return load_pipeline()
+
+
+TABLE_DOC = """Kestrel region: year-end positions
+
+The figures below for 2021/22 come from each trust's annual accounts.
+
+Trust | Outturn 2021/22 (£m) | Savings delivered (£000) | Loans (£bn) | Rated?
+Kestrel Valley | -12.4 | 850 | 0.2 | yes
+Harbourside | 3.1 | break-even | n/a | no
+Total | -9.3 | 850 | 0.2 | -
+"""
+
+
+# ---------------------------------------------------------------------------- read_structure
+
+
+def test_table_columns_read_unit_role_and_year_from_the_header():
+    table = read_structure(TABLE_DOC).tables[0]
+    outturn, savings, loans, rated = table.columns[1:]
+    assert (outturn.multiplier, outturn.unit_rule, outturn.role_rule, outturn.period) == (
+        Decimal("1e6"), "unit_million", "header_position", "2021-22")
+    assert (savings.multiplier, savings.unit_rule, savings.role) == (
+        Decimal("1e3"), "unit_thousand", "savings")
+    assert (loans.multiplier, loans.role_rule) == (Decimal("1e9"), "header_loan")
+    assert rated.multiplier is None  # no £ in the header: not a money column
+    assert table.kind.rule == "kind_trust" and table.period == "2021-22"
+
+
+def test_table_cells_drop_the_sign_and_skip_words():
+    table = read_structure(TABLE_DOC).tables[0]
+    kestrel, harbourside, total = table.rows
+    assert kestrel.name == "Kestrel Valley"
+    assert [(c.text, c.value, c.negative) for c in kestrel.cells] == [
+        ("-12.4", Decimal("12.4e6"), True), ("850", Decimal("850e3"), False),
+        ("0.2", Decimal("0.2e9"), False)]
+    assert [c.text for c in harbourside.cells] == ["3.1"]  # "break-even" and "n/a" are not
+    assert TABLE_DOC[kestrel.cells[0].start:kestrel.cells[0].end] == "-12.4"
+    assert total.name == "Total"
+
+
+def test_pound_unit_and_other_header_roles():
+    text = ("Board | Allocation 2025-26 (£) | Control total (£m) | Variance from plan (£m) | "
+            "Deterioration (£m) | Overspend (£m) | Deficit (£m) | Surplus (£m) | Budget (£m) | "
+            "Income (£m)\nFenmarsh | 1,200,000 | 4 | 1 | 2 | 3 | 5 | 6 | 7 | 8\n"
+            "Upland | 900,000 | 4 | 1 | 2 | 3 | 5 | 6 | 7 | 8\n")
+    columns = read_structure(text).tables[0].columns
+    assert columns[1].unit_rule == "unit_pound" and columns[1].multiplier == 1
+    assert [c.role_rule for c in columns[1:]] == [
+        "header_allocation", "header_control_total", "header_variance", "header_change",
+        "header_overspend", "header_deficit", "header_surplus", "header_budget",
+        "header_income"]
+    assert read_structure(text).tables[0].rows[0].cells[0].value == Decimal("1200000")
+
+
+def test_list_items_keep_their_name_and_introducing_line():
+    text = ("The chief executive named the worst cases.\n\n"
+            "Health board overspends in 2016-17 were:\n"
+            "– Glenmoor (north) – £4.2m\n"
+            "• Riverside Coast: £3m\n\nNo other board overspent.\n")
+    items = read_structure(text).items
+    assert [i.name for i in items] == ["Glenmoor", "Riverside Coast"]
+    assert text[items[0].intro[0]:items[0].intro[1]] == "Health board overspends in 2016-17 were:"
+    assert items[0].kind.rule == "kind_health_board"
+
+
+def test_headings_subheadings_and_nhs_names():
+    text = ("Southern boards publish plans\n\nThree boards set out plans for 2024/25.\n\n"
+            "NHS Saltmarsh\nThe board expects a deficit.\n\n"
+            "The outlook\nIt hopes to break even.\n\n"
+            "2025/26 forecast\nA surplus is possible.\n\n"
+            "NHS Long Term Plan\nThe plan is not an organisation.\n")
+    structure = read_structure(text)
+    by_text = {h.text: h for h in structure.headings}
+    assert by_text["The outlook"].subheading == "subheading_the_noun"
+    assert by_text["2025/26 forecast"].subheading == "subheading_year_noun"
+    assert by_text["2025/26 forecast"].period == "2025-26"
+    assert by_text["NHS Saltmarsh"].subheading is None
+    assert [h.text for h in nhs_heading_names(structure)] == ["NHS Saltmarsh"]
+
+
+@pytest.mark.parametrize(("words", "rule"), [
+    ("the integrated care boards", "kind_icb"),
+    ("three CCGs", "kind_ccg"),
+    ("Welsh health boards", "kind_health_board"),
+    ("acute trusts", "kind_trust"),
+    ("Scotland's NHS boards", "kind_board"),
+])
+def test_kinds_of_body(words, rule):
+    assert find_kind(words, load_structure_lexicon()).rule == rule
+
+
+@pytest.mark.parametrize(("name", "ok"), [
+    ("North Bristol", True), ("Isle of Wight", True), ("NHS 24", True),
+    ("Total", False), ("Capital funding", False), ("social care", False),
+    ("October 2013", False), ("England", False),
+])
+def test_which_bare_names_can_stand_for_a_body(name, ok):
+    assert load_structure_lexicon().could_be_body(name) is ok
+
+
+def test_a_broken_structure_lexicon_is_one_clear_error(tmp_path):
+    bad = tmp_path / "structure.toml"
+    bad.write_text("[table]\nseparators = ['|']\n", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="structure lexicon"):
+        load_structure_lexicon(bad)
+
+
+# ------------------------------------------------------------------ amounts from structure
+
+
+def by_text(doc) -> dict[str, dict]:
+    return {a["text"]: a for a in doc._.amounts}
+
+
+def test_table_cells_are_amounts_owned_by_the_row(full_nlp):
+    doc = full_nlp(TABLE_DOC)
+    found = by_text(doc)
+    kestrel = found["-12.4"]
+    assert (kestrel["value_gbp"], kestrel["role"], kestrel["org"], kestrel["period"]) == (
+        12_400_000, "deficit", "Kestrel Valley Trust", "2021-22")
+    assert kestrel["why"] == {"role": "table_header:header_position+sign",
+                              "org": "table:row_kind:kind_trust", "period": "table_header"}
+    assert found["3.1"]["role"] == "surplus" and found["3.1"]["org"] == "Harbourside Trust"
+    assert found["850"]["value_gbp"] == 850_000 and found["850"]["role"] == "savings"
+    assert found["850"]["period"] == "2021-22" and found["850"]["why"]["period"] == "table_intro"
+    assert found["0.2"]["value_gbp"] == 200_000_000 and found["0.2"]["role"] == "other"
+    assert found["-9.3"]["org"] is None  # a total row names no body
+    orgs = {o["name"]: o for o in doc._.organisations}
+    assert orgs["Kestrel Valley Trust"]["aliases"] == ["Kestrel Valley"]
+    assert orgs["Kestrel Valley Trust"]["type"] == "provider"
+    assert "Total Trust" not in orgs
+
+
+def test_list_items_take_owner_role_and_year_from_their_introduction(full_nlp):
+    text = ("Welsh boards overspend again\n\n"
+            "Two of the country's health boards overspent last year, figures show.\n\n"
+            "Health board overspends, 2016-17:\n"
+            "– Glenmoor – £4.2m\n"
+            "– Riverside Coast – £3m\n\n"
+            "Glenmoor University Health Board said it had a plan to recover.\n")
+    found = by_text(full_nlp(text))
+    glen, river = found["£4.2m"], found["£3m"]
+    assert (glen["org"], glen["role"], glen["period"]) == (
+        "Glenmoor University Health Board", "overspend", "2016-17")
+    assert glen["why"] == {"role": "list_intro", "org": "list:row_name_match",
+                           "period": "list_intro"}
+    assert (river["org"], river["role"], river["period"]) == (
+        "Riverside Coast Health Board", "overspend", "2016-17")
+
+
+def test_a_heading_that_repeats_a_row_name_governs_its_section(full_nlp):
+    text = ("Northern ICBs fall behind\n\n"
+            "Integrated care boards in the north published their plans for 2023/24 this week.\n\n"
+            "ICB | Deficit 2023/24 (£m)\n"
+            "Fellside | 12.0\n"
+            "Moorland Coast | 8.5\n\n"
+            "Fellside\n"
+            "The system needs savings of £30m to meet its plan.\n")
+    savings = by_text(full_nlp(text))["£30m"]
+    assert savings["org"] == "Fellside ICB"
+    assert savings["period"] == "2023-24" and savings["why"]["period"] == "section"
+
+
+def test_a_heading_with_an_nhs_name_owns_the_text_under_it(full_nlp):
+    text = ("Southern ICBs set out their plans\n\n"
+            "Three integrated care boards in the south have agreed plans with NHS England.\n\n"
+            "NHS Saltmarsh\n"
+            "The system expects to end the year with a deficit of £14m.\n")
+    deficit = by_text(full_nlp(text))["£14m"]
+    assert deficit["org"] == "NHS Saltmarsh"
+    orgs = {o["name"]: o for o in full_nlp(text)._.organisations}
+    assert orgs["NHS Saltmarsh"]["type"] == "commissioner"
+
+
+def test_a_subheading_does_not_cut_the_story(full_nlp):
+    text = ("Kestrel Valley turns a corner\n\n"
+            "Kestrel Valley NHS Foundation Trust has cleared its debts, the regulator said.\n\n"
+            "The outlook\n"
+            "The trust now expects a deficit of £2m in 2025/26.\n")
+    deficit = by_text(full_nlp(text))["£2m"]
+    assert deficit["org"] == "Kestrel Valley NHS Foundation Trust"
+    assert deficit["period"] == "2025-26"
+
+
+def test_a_table_of_one_body_under_its_heading(full_nlp):
+    text = ("London ICBs: where they stand\n\n"
+            "Integrated care boards in London agreed plans with NHS England for 24/25.\n\n"
+            "Fellbrook\n"
+            "Control total (24/25) | Month | YTD deficit (£ million) | Savings target |\n"
+            "£35m deficit | 5 | 80.4 | £210m |\n\n"
+            "Month 6\n"
+            "By month 6 the system had cut its deficit to £62m.\n")
+    structure = read_structure(text)
+    assert structure.tables[0].named_rows is False
+    assert structure.tables[0].columns[0].period == "2024-25"  # a short financial year
+    assert [h.subheading for h in structure.headings if h.text == "Month 6"] == [
+        "subheading_month"]
+    found = by_text(full_nlp(text))
+    assert (found["£35m"]["role"], found["£35m"]["org"], found["£35m"]["period"]) == (
+        "control_total", "Fellbrook ICB", "2024-25")
+    assert found["80.4"]["value_gbp"] == 80_400_000 and found["80.4"]["role"] == "deficit"
+    assert found["£210m"]["role"] == "savings" and found["£210m"]["org"] == "Fellbrook ICB"
+    assert found["£62m"]["org"] == "Fellbrook ICB"
+
+
+def test_an_inline_list_after_a_colon(full_nlp):
+    line = ("Trusts with the biggest forecast deficits for 2024/25: Harbury Vale (£22m), "
+            "Kestrel Coast – £19m and Fenmoor (£4m).\n")
+    items = read_structure(line).items
+    assert [i.name for i in items] == ["Harbury Vale", "Kestrel Coast", "Fenmoor"]
+    assert items[0].kind.rule == "kind_trust"
+    found = by_text(full_nlp("Deficits widen\n\nThe regulator published figures on Tuesday. "
+                             + line))
+    assert [(found[t]["org"], found[t]["role"], found[t]["period"]) for t in
+            ("£22m", "£19m", "£4m")] == [
+        ("Harbury Vale Trust", "deficit", "2024-25"), ("Kestrel Coast Trust", "deficit", "2024-25"),
+        ("Fenmoor Trust", "deficit", "2024-25")]
+
+
+def test_a_name_before_a_dash_owns_the_figure(full_nlp):
+    text = "The largest deficits were at Fenwick Valley NHS Trust – £14.2m – and elsewhere."
+    found = by_text(full_nlp(text))["£14.2m"]
+    assert found["org"] == "Fenwick Valley NHS Trust" and found["why"]["org"] == "name_before_dash"
