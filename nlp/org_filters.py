@@ -1,13 +1,15 @@
 """Decisions that a candidate name is not an organisation of the news (a mixin of the
 ``policywatch_orgs`` component).
 
-An entity used as a place ("across the Black Country", "from X to Y") and a page tagline
-("HSJ’s round-up of ...") are not organisations of the news.
+An entity used as a place ("across the Black Country", "from X to Y", "in A and B"), a page
+tagline ("HSJ’s round-up of ..."), a rating or a bare institution word the stock NER calls an
+organisation, a practice named as another's branch, and a hospital named only as a site are
+not organisations of the news.
 """
 
 from __future__ import annotations
 
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 
 class OrgFilterRules:
@@ -48,3 +50,61 @@ class OrgFilterRules:
         end_char = len(text) - len(first) + len(line)
         span = doc.char_span(0, end_char, alignment_mode="expand")
         return span.end if span is not None else 0
+
+    def _ner_rejects(self, span: Span) -> bool:
+        """An NER "organisation" that is a rating ("rating of Inadequate"), a bare institution
+        word ("the Assembly"), a phrase opened by a preposition ("Across England"), or a
+        place listed after "in" ("teams in Stevenage and Hitchin")."""
+        if span[-1].text in self.rating_words:
+            return True
+        if len(span) == 1 and span[0].text in self.institution_words:
+            return True
+        if span[0].pos_ == "ADP" or span[0].lower_ in self.place_prepositions:
+            return True
+        root = span.root
+        if len(span) == 1 and root.dep_ == "pobj" and root.head.lower_ == "in":
+            return any(c.dep_ == "conj" for c in root.children)
+        return False
+
+    def _is_branch_site(self, doc: Doc, start: int) -> bool:
+        """A practice named as another's branch ("its branch at Marine Road Surgery") is a
+        site, not an organisation of its own."""
+        return any(t.lower_ in self.branch_words for t in doc[max(0, start - 3) : start])
+
+    def _hospital_acts(self, doc: Doc, start: int, end: int) -> bool:
+        """Whether a hospital acts as the organisation (GUIDELINES, Further rulings:
+        Hospitals): it is the subject of a clause, earns or spends where money is at stake
+        ("income at X Hospital"), or a relative clause says what it did ("X Hospital in Y,
+        which overspent"). Otherwise it is named as a site, a place."""
+        root = doc[end - 1]
+        seen = {root.i}
+        # a hospital listed with others takes the relation of the first ("income at A, B
+        # and C Hospital")
+        while (
+            root.dep_ in ("conj", "appos", "nmod", "compound")
+            and root.head.text in self.hospital_heads
+            and root.head.i not in seen
+        ):
+            root = root.head
+            seen.add(root.i)
+        if root.dep_ in ("nsubj", "nsubjpass") and self._acting_verb(root.head):
+            return True
+        if root.dep_ == "pobj" and root.head.lower_ in ("at", "of", "for"):
+            governor = root.head.head
+            if governor.lower_ in self.money_nouns:
+                return True
+        # a relative clause after the name, past an optional "in <place>"
+        k = end
+        if k + 1 < len(doc) and doc[k].lower_ == "in" and self._name_like(doc[k + 1]):
+            k += 2
+            while k < len(doc) and self._name_like(doc[k]):
+                k += 1
+        if k + 2 < len(doc) and doc[k].text == "," and doc[k + 1].lower_ in ("which", "that"):
+            verbs = [t for t in doc[k + 2 : min(k + 5, len(doc))] if t.pos_ in ("VERB", "AUX")]
+            return any(self._acting_verb(t) for t in verbs)
+        return False
+
+    def _acting_verb(self, tok: Token) -> bool:
+        return tok.lemma_.lower() in self.hospital_acting_verbs or (
+            tok.lower_ in self.hospital_acting_verbs
+        )

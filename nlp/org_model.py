@@ -46,6 +46,7 @@ class Mention:
     fragment: bool = False  # a conjunct sharing a head: not an alias form
     bare: str | None = None  # a bare short form standing alone ("Darwen")
     gaz_name: str | None = None
+    key: str | None = None  # groups mentions whose built names differ ("Hywel Dda" boards)
 
 
 @dataclass

@@ -54,6 +54,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 
 from nlp.org_aliases import OrgAliasRules
+from nlp.org_boards import OrgBoardRules
 from nlp.org_filters import OrgFilterRules
 from nlp.org_model import (
     ACRONYM_RE,
@@ -71,6 +72,7 @@ DATA_DIR = Path(__file__).parent / "data"
 SPAN_KEY = "orgs"
 _QUANTIFIERS = {"several", "many", "some", "all", "both", "most", "few", "other", "two", "three"}
 _NHS_RE = re.compile(r"\bNHS\b")
+_HOSPITAL_RE = re.compile(r"\b(?:Hospital|Infirmary)\b")
 _LIST_HEAD_RE = re.compile(r"(?<!\w)(?:CCGs|groups|ICSs|ICBs|trusts|councils)(?!\w)")
 _CARE_SETTING_RE = re.compile(
     r"(?<!\w)(?:(?:care|nursing|residential) homes?|(?:GP |general )?practices?)(?!\w)",
@@ -83,7 +85,7 @@ def _load_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-class OrgRecognizer(OrgNameRules, OrgAliasRules, OrgFilterRules):
+class OrgRecognizer(OrgNameRules, OrgBoardRules, OrgAliasRules, OrgFilterRules):
     """The ``policywatch_orgs`` pipeline component."""
 
     def __init__(
@@ -95,6 +97,7 @@ class OrgRecognizer(OrgNameRules, OrgAliasRules, OrgFilterRules):
         patterns_path: str | None = None,
         lexicon_path: str | None = None,
         places_path: str | None = None,
+        boards_path: str | None = None,
         use_ner: bool = True,
     ) -> None:
         self.name = name
@@ -113,6 +116,7 @@ class OrgRecognizer(OrgNameRules, OrgAliasRules, OrgFilterRules):
         self.generic_acronyms = set(lex["generic_acronyms"])
         self.media_words = set(lex["media_words"])
         self.company_words = set(lex["company_words"])
+        self.firm_words = set(lex["firm_words"])
         self.company_nouns = set(lex["company_nouns"])
         self.media_nouns = set(lex["media_nouns"])
         self.title_words = set(lex["title_words"])
@@ -122,6 +126,13 @@ class OrgRecognizer(OrgNameRules, OrgAliasRules, OrgFilterRules):
         self.leading_modifiers = set(lex.get("leading_modifiers", []))
         self.appositive_nouns: dict[str, str] = lex.get("appositive_nouns", {})
         self.place_prepositions = set(lex.get("place_prepositions", []))
+        self.rating_words = set(lex["rating_words"])
+        self.institution_words = set(lex["institution_words"])
+        self.branch_words = set(lex["branch_words"])
+        self.hospital_heads = set(lex["hospital_heads"])
+        self.hospital_acting_verbs = set(lex["hospital_acting_verbs"])
+        self.money_nouns = set(lex["money_nouns"])
+        self.nation_names = [name.split() for name in lex.get("nation_names", [])]
         self._appositive_re = re.compile(
             r"\b(?:" + "|".join(re.escape(w) for w in self.appositive_nouns) + r")\b"
         )
@@ -135,6 +146,7 @@ class OrgRecognizer(OrgNameRules, OrgAliasRules, OrgFilterRules):
         places_file = Path(places_path or DATA_DIR / "orgs_places.txt")
         with places_file.open(encoding="utf-8") as f:
             self.places = {line.strip() for line in f if line.strip() and line[0] != "#"}
+        self._load_boards(nlp, Path(boards_path or DATA_DIR / "orgs_boards.json"))
 
         # gazetteer: every surface form -> canonical entry
         self.gaz: dict[str, dict[str, Any]] = {}
@@ -198,7 +210,12 @@ class OrgRecognizer(OrgNameRules, OrgAliasRules, OrgFilterRules):
         final = []
         for start, end, head in result:
             nxt = doc[end] if end < len(doc) else None
-            if nxt is not None and self._name_like(nxt) and nxt.text not in self.connectors:
+            if (
+                nxt is not None
+                and self._name_like(nxt)
+                and nxt.text not in self.connectors
+                and nxt.text not in self.rating_words
+            ):
                 if not (nxt.is_sent_start or "\n" in doc[end - 1].whitespace_):
                     continue
             if nxt is not None and nxt.text == "of" and head.get("continues_with_of"):
@@ -230,9 +247,24 @@ class OrgRecognizer(OrgNameRules, OrgAliasRules, OrgFilterRules):
                         Mention(start, local, name, entry.get("local_type", "other"), "head")
                     )
                     continue
+            if entry.get("nation_branches"):
+                # a national branch is a body of its own ("BBC Wales", "BMA Scotland")
+                branch = self._nation_end(doc, end)
+                if branch > end:
+                    name = doc[start:branch].text
+                    out.append(Mention(start, branch, name, entry["type"], "head"))
+                    continue
             text = doc[start:end].text
             out.append(Mention(start, end, text, entry["type"], "gazetteer", gaz_name=gaz_name))
         return out
+
+    def _nation_end(self, doc: Doc, end: int) -> int:
+        """End of a nation's name ("Wales", "Northern Ireland") right after token ``end``."""
+        for nation in self.nation_names:
+            k = end + len(nation)
+            if k <= len(doc) and [t.text for t in doc[end:k]] == nation:
+                return k
+        return end
 
     def _head_mentions(self, doc: Doc) -> list[Mention]:
         heads = self._head_spans(doc)
@@ -242,7 +274,19 @@ class OrgRecognizer(OrgNameRules, OrgAliasRules, OrgFilterRules):
         for hstart, hend, head in heads:
             run = self._run_start(doc, hstart, stops)
             run = self._trim(doc, run, hstart, plural=head["plural"])
+            if head["kind"] == "practice" and self._is_branch_site(doc, run):
+                continue
             if run >= hstart:
+                # a capital "The" inside a sentence opens a practice's own name ("rated The
+                # Family Practice")
+                if (
+                    head["kind"] == "practice"
+                    and hend - hstart >= 2
+                    and hstart > 0
+                    and doc[hstart - 1].text == "The"
+                    and not doc[hstart - 1].is_sent_start
+                ):
+                    out.append(Mention(hstart, hend, doc[hstart:hend].text, head["type"], "head"))
                 continue
             toks = list(doc[run:hstart])
             # regional services are named by compass points alone ("South West Ambulance
@@ -382,6 +426,37 @@ class OrgRecognizer(OrgNameRules, OrgAliasRules, OrgFilterRules):
                 out.append(Mention(s, e, doc[s:e].text, "provider", "list"))
         return out
 
+    def _hospital_mentions(self, doc: Doc, taken: set[int]) -> list[Mention]:
+        """Hospitals that act as the organisation are providers; those named as sites are
+        places and are not taken (see ``_hospital_acts``)."""
+        out: list[Mention] = []
+        heads = [
+            tok
+            for tok in self._tokens_matching(doc, _HOSPITAL_RE)
+            if tok.text in self.hospital_heads
+        ]
+        stops = {tok.i for tok in heads}
+        for tok in heads:
+            i = tok.i
+            nxt = doc[i + 1] if i + 1 < len(doc) else None
+            if (
+                i in taken
+                or nxt is not None
+                and self._name_like(nxt)
+                and nxt.text not in self.connectors
+                and not nxt.is_sent_start
+            ):
+                continue  # more of a name ("X Hospital NHS Trust")
+            stops |= {k for k in range(max(0, i - 8), i) if doc[k].lower_ in ("and", "&", ",")}
+            start = self._trim(doc, self._run_start(doc, i, stops), i)
+            if start >= i or not self._has_proper(list(doc[start:i])):
+                continue
+            if any(k in taken for k in range(start, i + 1)):
+                continue
+            if self._hospital_acts(doc, start, i + 1):
+                out.append(Mention(start, i + 1, doc[start : i + 1].text, "provider", "head"))
+        return out
+
     def _colon_list_start(self, doc: Doc, tok: Token) -> int | None:
         """Where a list after a colon starts, when the plural kind noun ``tok`` is the subject
         or object of the clause before it; None otherwise."""
@@ -415,7 +490,9 @@ class OrgRecognizer(OrgNameRules, OrgAliasRules, OrgFilterRules):
         """Stock NER ORG entities as a fallback for companies and media outlets."""
         out = []
         for ent in doc.ents:
-            if ent.label_ != "ORG":
+            # the stock NER reads some firms as persons ("run by Acme Healthcare")
+            firm = ent.label_ == "PERSON" and ent[-1].text in self.firm_words
+            if ent.label_ != "ORG" and not firm:
                 continue
             start, end = ent.start, ent.end
             # a title keeps a capitalised "The" ("The Observer"), not a lowercase one
@@ -481,6 +558,8 @@ class OrgRecognizer(OrgNameRules, OrgAliasRules, OrgFilterRules):
                 continue  # a person after a job title ("chief executive Jane Smith")
             if span[-1].text in self.non_org_heads:
                 continue  # laws, programmes, reports ("Health and Care Act")
+            if self._ner_rejects(span) or self._is_branch_site(doc, start):
+                continue
             out.append(Mention(start, end, text, self._fallback_type(span), "ner"))
         return out
 
@@ -530,7 +609,11 @@ class OrgRecognizer(OrgNameRules, OrgAliasRules, OrgFilterRules):
                 and not doc[i + 1].is_sent_start
                 and (k >= n or not self._name_like(doc[k]))
                 and not any(j in taken for j in range(i + 1, k))
-                and not (k - i > 2 and all(t.ent_type_ == "PERSON" for t in doc[i + 1 : k]))
+                and not (
+                    k - i > 2
+                    and tok.tag_ != "NNS"  # "the accountants Acme Smith" names a firm
+                    and all(t.ent_type_ == "PERSON" for t in doc[i + 1 : k])
+                )
             ):
                 out.append(Mention(i + 1, k, doc[i + 1 : k].text, kind, "ner"))
                 taken.update(range(i + 1, k))
@@ -570,7 +653,7 @@ class OrgRecognizer(OrgNameRules, OrgAliasRules, OrgFilterRules):
         orgs: list[OrgRecord] = []
         by_key: dict[str, OrgRecord] = {}
         for m in sorted(mentions, key=lambda m: m.start):
-            key = m.gaz_name or org_key(m.name)
+            key = m.key or m.gaz_name or org_key(m.name)
             org = by_key.get(key)
             if org is None:
                 org = OrgRecord(name=m.name, type=m.type, gaz_name=m.gaz_name)
@@ -616,12 +699,16 @@ class OrgRecognizer(OrgNameRules, OrgAliasRules, OrgFilterRules):
     def __call__(self, doc: Doc) -> Doc:
         # Doc.text is rebuilt on every access: read it once per document
         self._text = doc.text
-        candidates = self._gazetteer_mentions(doc) + self._head_mentions(doc)
+        candidates = (
+            self._gazetteer_mentions(doc) + self._board_mentions(doc) + self._head_mentions(doc)
+        )
         furniture = self._tagline_end(doc)
         if furniture:
             candidates = [m for m in candidates if m.start >= furniture]
         # longest first; gazetteer wins ties
-        candidates.sort(key=lambda m: (-(m.end - m.start), m.source != "gazetteer", m.start))
+        candidates.sort(
+            key=lambda m: (-(m.end - m.start), m.source not in ("gazetteer", "board"), m.start)
+        )
         taken: set[int] = set(range(furniture))
         chosen: list[Mention] = []
         for m in candidates:
@@ -632,6 +719,8 @@ class OrgRecognizer(OrgNameRules, OrgAliasRules, OrgFilterRules):
         for extra in (
             self._list_mentions(doc, taken),
             self._care_setting_mentions(doc, taken),
+            self._nhs_area_mentions(doc, taken),
+            self._hospital_mentions(doc, taken),
             self._nhs_mentions(doc, taken),
         ):
             for m in extra:
@@ -669,6 +758,7 @@ class OrgRecognizer(OrgNameRules, OrgAliasRules, OrgFilterRules):
         "patterns_path": None,
         "lexicon_path": None,
         "places_path": None,
+        "boards_path": None,
         "use_ner": True,
     },
 )
@@ -679,6 +769,7 @@ def make_org_recognizer(
     patterns_path: str | None,
     lexicon_path: str | None,
     places_path: str | None,
+    boards_path: str | None,
     use_ner: bool,
 ) -> OrgRecognizer:
     """Build the organisation recogniser (data paths default to ``nlp/data``)."""
@@ -689,5 +780,6 @@ def make_org_recognizer(
         patterns_path=patterns_path,
         lexicon_path=lexicon_path,
         places_path=places_path,
+        boards_path=boards_path,
         use_ner=use_ner,
     )
