@@ -26,6 +26,11 @@ class OrgAliasRules:
             while len(words) > 1 and words[-1] in self.short_form_suffixes:
                 words.pop()
                 forms.setdefault(" ".join(words), org)
+        cores: dict[str, OrgRecord] = {}
+        for org in orgs:
+            core = self._core_key(org.name)
+            if core and (core not in cores or len(org.name) > len(cores[core].name)):
+                cores[core] = org
         for i, m in enumerate(chosen):
             org = forms.get(m.name)
             if (
@@ -34,6 +39,36 @@ class OrgAliasRules:
                 and org_key(org.name) != org_key(m.name)
             ):
                 chosen[i] = Mention(m.start, m.end, org.name, org.type, "alias", bare=m.name)
+                continue
+            # a conjunct built with the shared head ("B Foundation Trust" of "A and B
+            # foundation trusts") is the body named in full elsewhere ("B NHS Foundation Trust")
+            fuller = cores.get(self._core_key(m.name)) if m.fragment else None
+            if (
+                fuller is not None
+                and len(fuller.name) > len(m.name)
+                and self._kind_words(m.name) <= self._kind_words(fuller.name)
+            ):
+                chosen[i] = Mention(
+                    m.start, m.end, fuller.name, fuller.type, m.source, fragment=True
+                )
+
+    def _kind_words(self, name: str) -> set[str]:
+        """The trailing kind words of a name ("NHS", "Foundation", "Trust"), case-blind."""
+        words = name.split()
+        kind: set[str] = set()
+        while len(words) > 1 and words[-1] in self.short_form_suffixes:
+            kind.add(words.pop().lower())
+        return kind
+
+    def _core_key(self, name: str) -> str:
+        """The key of a name without its trailing kind words ("Oxbury" of "Oxbury NHS
+        Foundation Trust"); empty when nothing else is left."""
+        words = name.split()
+        stripped = False
+        while len(words) > 1 and words[-1] in self.short_form_suffixes:
+            words.pop()
+            stripped = True
+        return org_key(" ".join(words)) if stripped else ""
 
     def _bracket_acronyms(self, doc: Doc, orgs: list[OrgRecord], chosen: list[Mention]) -> None:
         """Multi-word short forms defined in brackets after a name ("... Integrated Care Board

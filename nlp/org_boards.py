@@ -82,6 +82,7 @@ class OrgBoardRules:
         return not (
             self._name_like(prev)
             and prev.text not in self.connectors
+            and not self._is_stop(prev)
             and not doc[start].is_sent_start
             and "\n" not in prev.whitespace_
             and not prev.is_space

@@ -14,7 +14,7 @@ import re
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc, Span, Token
 
-from nlp.org_model import DASHES, NON_NAME_POS, OrgRecord
+from nlp.org_model import DASHES, NON_NAME_POS, OrgRecord, org_key
 
 
 class OrgNameRules:
@@ -143,8 +143,14 @@ class OrgNameRules:
             for t in toks
         )
 
-    def _split_coordination(self, doc: Doc, start: int, end: int) -> list[tuple[int, int]]:
-        """Split a coordinated run of names sharing a plural head into conjunct ranges."""
+    def _split_coordination(
+        self, doc: Doc, start: int, end: int, known: set[str] | None = None
+    ) -> list[tuple[int, int]]:
+        """Split a coordinated run of names sharing a plural head into conjunct ranges.
+
+        ``known`` holds the keys of names the document uses on their own: in "A and B and C
+        trusts" the "and" that leaves a known name whole ("B and C" named elsewhere) joins
+        the conjuncts."""
         groups: list[tuple[int, int]] = []
         gstart = start
         for k in range(start, end):
@@ -173,13 +179,24 @@ class OrgNameRules:
                 # does and an earlier one belongs to a name ("Bath and North East Somerset
                 # and Wiltshire")
                 ands = [k for k in range(s + 1, e - 1) if doc[k].lower_ in ("and", "&")]
-                cut = next(
-                    (
-                        k
-                        for k in ands
-                        if doc[k - 1].text in self.compass or doc[k - 1].text in self.descriptors
-                    ),
-                    ands[-1] if ands else None,
+                evident = [
+                    k
+                    for k in ands
+                    if known
+                    and (org_key(doc[s:k].text) in known or org_key(doc[k + 1 : e].text) in known)
+                ]
+                cut = (
+                    evident[0]
+                    if evident
+                    else next(
+                        (
+                            k
+                            for k in ands
+                            if doc[k - 1].text in self.compass
+                            or doc[k - 1].text in self.descriptors
+                        ),
+                        ands[-1] if ands else None,
+                    )
                 )
                 if cut is not None and not self._compass_only(doc[s:cut]):
                     pieces.extend([(s, cut), (cut + 1, e)])

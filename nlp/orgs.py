@@ -75,7 +75,7 @@ _NHS_RE = re.compile(r"\bNHS\b")
 _HOSPITAL_RE = re.compile(r"\b(?:Hospital|Infirmary)\b")
 _LIST_HEAD_RE = re.compile(r"(?<!\w)(?:CCGs|groups|ICSs|ICBs|trusts|councils)(?!\w)")
 _CARE_SETTING_RE = re.compile(
-    r"(?<!\w)(?:(?:care|nursing|residential) homes?|(?:GP |general )?practices?)(?!\w)",
+    r"(?<!\w)(?:(?:care |nursing |residential )?homes?|(?:GP |general )?practices?)(?!\w)",
     re.IGNORECASE,
 )
 
@@ -260,15 +260,38 @@ class OrgRecognizer(OrgNameRules, OrgBoardRules, OrgAliasRules, OrgFilterRules):
 
     def _nation_end(self, doc: Doc, end: int) -> int:
         """End of a nation's name ("Wales", "Northern Ireland") right after token ``end``."""
-        for nation in self.nation_names:
-            k = end + len(nation)
-            if k <= len(doc) and [t.text for t in doc[end:k]] == nation:
-                return k
+        extended = True
+        while extended:
+            extended = False
+            for nation in self.nation_names:
+                k = end + len(nation)
+                if k <= len(doc) and [t.text for t in doc[end:k]] == nation:
+                    end, extended = k, True
+                    break
         return end
+
+    def _known_name_keys(
+        self, doc: Doc, heads: list[tuple[int, int, dict[str, Any]]], stops: set[int]
+    ) -> set[str]:
+        """Keys of the names the document gives a singular head ("Oxbury and Lyne" of "Oxbury
+        and Lyne NHS Foundation Trust"), without its descriptors: evidence for splitting a
+        coordination that shares a plural head."""
+        known: set[str] = set()
+        for hstart, _hend, head in heads:
+            if head["plural"]:
+                continue
+            run = self._trim(doc, self._run_start(doc, hstart, stops), hstart)
+            words = [t.text for t in doc[run:hstart]]
+            while words and words[-1] in self.short_form_suffixes:
+                words.pop()
+            if words:
+                known.add(org_key(" ".join(words)))
+        return known
 
     def _head_mentions(self, doc: Doc) -> list[Mention]:
         heads = self._head_spans(doc)
         stops = {k for s, e, _ in heads for k in range(s, e)}
+        known = self._known_name_keys(doc, heads, stops)
         has_ccgs = None
         out: list[Mention] = []
         for hstart, hend, head in heads:
@@ -311,7 +334,7 @@ class OrgRecognizer(OrgNameRules, OrgBoardRules, OrgAliasRules, OrgFilterRules):
                 if not has_ccgs:
                     continue
             if head["plural"]:
-                pieces = self._split_coordination(doc, run, hstart)
+                pieces = self._split_coordination(doc, run, hstart, known)
                 if (
                     len(pieces) < 2
                     and run > 0
@@ -398,6 +421,13 @@ class OrgRecognizer(OrgNameRules, OrgBoardRules, OrgAliasRules, OrgFilterRules):
             if not tok.text.islower():
                 continue  # part of a name ("Oak Tree Practice"), read from its head
             i = tok.i
+            if len(span) == 1 and tok.lower_ in ("home", "homes"):
+                # a bare "home" only after its operator's name ("Another Acme home, X")
+                prev = doc[i - 1] if i > 0 else None
+                if prev is None or not self._name_like(prev) or prev.is_sent_start:
+                    continue
+                if self._is_stop(prev):
+                    continue
             plural = tok.lower_.endswith("s")
             if i + 2 >= n or (doc[i + 1].text != "," and doc[i + 1].text not in DASHES):
                 continue
@@ -410,7 +440,16 @@ class OrgRecognizer(OrgNameRules, OrgBoardRules, OrgAliasRules, OrgFilterRules):
                 and j not in taken
             ):
                 j += 1
-            if j == first or j < n and doc[j].text not in (",", ".", ";", ")", *DASHES):
+            # a single home may be placed ("One care home, X in Y, was ...")
+            placed = (
+                not plural
+                and j + 1 < n
+                and doc[j].lower_ == "in"
+                and self._name_like(doc[j + 1])
+            )
+            if j == first or (
+                j < n and doc[j].text not in (",", ".", ";", ")", *DASHES) and not placed
+            ):
                 continue
             if plural:
                 if j - first < 3:
