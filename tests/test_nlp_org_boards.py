@@ -1,0 +1,171 @@
+"""Tests for boards named by their area (nlp/org_boards.py) and the organisation rules added
+with them: national branches, lowercase "NHS trust", acting hospitals, coordinations settled
+by names the document uses whole, and the not-an-organisation filters."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.extract import load_pipeline
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_pipeline()
+
+
+def orgs_of(nlp, text):
+    return {o["name"]: o for o in nlp(text)._.organisations}
+
+
+def test_welsh_boards_named_by_area_in_a_coordination(nlp):
+    found = orgs_of(
+        nlp,
+        "Welsh ministers said the Powys, Cwm Taf and Aneurin Bevan health boards had balanced "
+        "their books.",
+    )
+    assert {"Powys Health Board", "Cwm Taf Health Board", "Aneurin Bevan Health Board"} <= set(
+        found
+    )
+    assert all(found[n]["type"] == "provider" for n in found if n.endswith("Health Board"))
+
+
+def test_known_area_with_and_inside_stays_whole(nlp):
+    found = orgs_of(
+        nlp,
+        "Both Abertawe Bro Morgannwg and Cardiff and Vale health boards expect overspends, "
+        "the Welsh Government said.",
+    )
+    assert "Abertawe Bro Morgannwg Health Board" in found
+    assert "Cardiff and Vale Health Board" in found
+    assert "Vale Health Board" not in found
+
+
+def test_bare_area_joins_the_full_board_name(nlp):
+    found = orgs_of(
+        nlp,
+        "Hywel Dda University Health Board expects a deficit. Across Wales, boards are "
+        "struggling, and the Hywel Dda board blamed agency staff. Hywel Dda will publish a plan.",
+    )
+    board = found["Hywel Dda University Health Board"]
+    assert {"Hywel Dda", "Hywel Dda board"} <= set(board["aliases"])
+    assert [n for n in found if "Hywel" in n] == ["Hywel Dda University Health Board"]
+
+
+def test_bare_area_needs_boards_of_its_nation_and_is_no_place(nlp):
+    # no talk of boards: the county is a place
+    assert orgs_of(nlp, "Floods closed roads across Powys on Sunday.") == {}
+    found = orgs_of(
+        nlp,
+        "Scottish health boards asked for loans. Tayside needs £3m, and schools in Fife "
+        "closed. Fife Council agreed.",
+    )
+    assert "NHS Tayside" in found
+    assert found["NHS Tayside"]["aliases"] == ["Tayside"]
+    assert "NHS Fife" not in found
+
+
+def test_scottish_boards_keep_and_inside_known_names(nlp):
+    found = orgs_of(
+        nlp,
+        "Four Scottish boards need brokerage: NHS Lothian, NHS Dumfries and Galloway, "
+        "NHS Shetland and NHS 24.",
+    )
+    assert {"NHS Lothian", "NHS Dumfries and Galloway", "NHS Shetland", "NHS 24"} <= set(found)
+
+
+def test_nhs_area_is_an_integrated_care_board(nlp):
+    found = orgs_of(nlp, "NHS Kestrel Vale has set a deficit plan of £12m for the year.")
+    assert found["NHS Kestrel Vale"]["type"] == "commissioner"
+
+
+def test_nhs_area_heading_with_commas_fills_its_line(nlp):
+    text = "NHS Alder, Brook and Cray\nThe ICB reported a deficit of £4m."
+    assert "NHS Alder, Brook and Cray" in orgs_of(nlp, text)
+
+
+def test_nhs_plans_and_campaign_names_are_no_boards(nlp):
+    found = orgs_of(
+        nlp, "The NHS Long Term Plan was debated. Campaigners from Keep Our NHS Safe marched."
+    )
+    assert not any(n.startswith("NHS ") for n in found)
+
+
+def test_national_branch_is_its_own_body(nlp):
+    found = orgs_of(nlp, "BMA Scotland and BBC Wales both reported the figures.")
+    assert found["BMA Scotland"]["type"] == "other"
+    assert found["BBC Wales"]["type"] == "media"
+    assert "BBC" not in found
+
+
+def test_nation_party_is_its_own_party(nlp):
+    found = orgs_of(nlp, "The Welsh Conservatives criticised the health minister.")
+    assert list(found) == ["Welsh Conservatives"]
+
+
+def test_lowercase_nhs_trust_is_a_provider(nlp):
+    found = orgs_of(nlp, "Lindum Coast NHS trust reported a loss of £2m in March.")
+    assert found["Lindum Coast NHS trust"]["type"] == "provider"
+
+
+def test_plural_lowercase_nhs_trusts_split_with_shared_suffix(nlp):
+    found = orgs_of(nlp, "Kirkby and Moorside NHS trusts will share a chief executive.")
+    assert set(found) == {"Kirkby NHS Trust", "Moorside NHS Trust"}
+
+
+def test_singular_head_keeps_commas_and_and(nlp):
+    found = orgs_of(nlp, "Ashby, Marlow and Fenton Mental Health Trust reported a deficit.")
+    assert list(found) == ["Ashby, Marlow and Fenton Mental Health Trust"]
+
+
+def test_coordination_split_by_a_name_used_whole(nlp):
+    found = orgs_of(
+        nlp,
+        "Oxbury and Lyne NHS Foundation Trust is in talks. Stanford Vale and Oxbury and Lyne "
+        "foundation trusts will merge.",
+    )
+    assert set(found) == {"Oxbury and Lyne NHS Foundation Trust", "Stanford Vale Foundation Trust"}
+
+
+def test_hospital_acting_is_a_provider_and_a_site_is_not(nlp):
+    found = orgs_of(
+        nlp,
+        "A new wing opened at Pendle General Hospital. Brookfield Hospital, which overspent "
+        "its budget by £3m, blamed agency costs. Income at Ashgrove Eye Hospital fell.",
+    )
+    assert "Pendle General Hospital" not in found
+    assert found["Brookfield Hospital"]["type"] == "provider"
+    assert "Ashgrove Eye Hospital" in found
+
+
+def test_branch_surgery_is_a_site(nlp):
+    found = orgs_of(
+        nlp, "Eastgate Medical Centre and its branch at Quay Street Surgery closed on Friday."
+    )
+    assert "Eastgate Medical Centre" in found
+    assert "Quay Street Surgery" not in found
+
+
+def test_practice_named_with_a_capital_the(nlp):
+    found = orgs_of(nlp, "Inspectors rated The Family Practice Inadequate for being safe.")
+    assert "Family Practice" in found
+    assert not any("Inadequate" in n for n in found)
+
+
+def test_care_home_after_its_operator(nlp):
+    found = orgs_of(nlp, "Another Orchard home, Linden Court in Derby, was rated inadequate.")
+    assert found["Linden Court"]["type"] == "provider"
+
+
+def test_ner_ratings_prepositions_and_listed_places_are_not_organisations(nlp):
+    found = orgs_of(
+        nlp,
+        "Its overall rating of Inadequate is unchanged. Across England, trusts overspent. "
+        "Teams in Stevenage and Hitchin were inspected.",
+    )
+    assert not {"Inadequate", "Across England", "Stevenage"} & set(found)
+
+
+def test_plural_appositive_noun_names_a_firm(nlp):
+    found = orgs_of(nlp, "The board hired the accountants Pelling Marsh to review its plans.")
+    assert found["Pelling Marsh"]["type"] == "company"
