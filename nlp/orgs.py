@@ -163,12 +163,12 @@ class OrgRecognizer(OrgNameRules, OrgBoardRules, OrgAliasRules, OrgFilterRules):
             self.phrase_matcher.add(entry["name"], [nlp.make_doc(v) for v in sorted(variants)])
         self.gaz_acronyms = {f for f, n in self.gaz_forms.items() if ACRONYM_RE.match(f)}
 
-        self.head_matcher = Matcher(nlp.vocab)
+        # kind heads keyed by their pattern id (``data/orgs_patterns.jsonl``)
+        self.head_matcher = Matcher(nlp.vocab, validate=True)
         self.heads: dict[str, dict[str, Any]] = {}
-        for i, head in enumerate(heads):
-            key = f"HEAD{i}"
-            self.heads[key] = head
-            self.head_matcher.add(key, [head["pattern"]])
+        for head in heads:
+            self.heads[head["id"]] = head
+            self.head_matcher.add(head["id"], [head["pattern"]])
         self.plural_kind_nouns = {
             "CCGs": ("CCG", "commissioner"),
             "groups": ("CCG", "commissioner"),

@@ -4,6 +4,9 @@ by names the document uses whole, and the not-an-organisation filters."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from nlp.extract import load_pipeline
@@ -169,3 +172,19 @@ def test_ner_ratings_prepositions_and_listed_places_are_not_organisations(nlp):
 def test_plural_appositive_noun_names_a_firm(nlp):
     found = orgs_of(nlp, "The board hired the accountants Pelling Marsh to review its plans.")
     assert found["Pelling Marsh"]["type"] == "company"
+
+
+def _head_patterns() -> list[dict]:
+    path = Path(__file__).resolve().parents[1] / "nlp" / "data" / "orgs_patterns.jsonl"
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@pytest.mark.parametrize("entry", _head_patterns(), ids=lambda e: e["id"])
+def test_each_head_pattern_reads_its_example(nlp, entry):
+    doc = nlp(entry["example"])
+    matcher = nlp.get_pipe("policywatch_orgs").head_matcher
+    fired = {doc.vocab.strings[match_id] for match_id, _, _ in matcher(doc)}
+    assert entry["id"] in fired
+    found = {o["name"] for o in doc._.organisations}
+    assert set(entry["example_names"]) <= found
