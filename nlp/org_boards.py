@@ -122,7 +122,8 @@ class OrgBoardRules:
                     explicit and doc[e].text in nation["qualifiers"] and written[-1].text == "Board"
                 )
                 name = written.text if qualified else f"{area} {nation['suffix']}"
-            if not explicit and not self._bare_area_is_board(doc, s, e, context[nation_id]):
+            in_context = context[nation_id] or area in nation.get("unambiguous_areas", ())
+            if not explicit and not self._bare_area_is_board(doc, s, e, in_context):
                 continue
             plural = doc[end - 1].lower_ == "boards"
             out.append(

@@ -52,11 +52,17 @@ class OrgFilterRules:
         return span.end if span is not None else 0
 
     def _ner_rejects(self, span: Span) -> bool:
-        """An NER "organisation" that is a rating ("rating of Inadequate"), a bare institution
-        word ("the Assembly"), a phrase opened by a preposition ("Across England"), or a
-        place listed after "in" ("teams in Stevenage and Hitchin")."""
+        """An NER "organisation" that is a rating ("rating of Inadequate"), a report's
+        title ("Review of X"), a bare institution word ("the Assembly"), a phrase opened by
+        a preposition ("Across England"), or a place listed after "in" ("teams in Stevenage
+        and Hitchin")."""
         if span[-1].text in self.rating_words:
             return True
+        if any(
+            span[k].text in self.title_heads and span[k + 1].lower_ in ("of", "into", "on")
+            for k in range(len(span) - 1)
+        ):
+            return True  # the title of a review or report ("Review of Integrated Care Boards")
         if len(span) == 1 and span[0].text in self.institution_words:
             return True
         if span[0].pos_ == "ADP" or span[0].lower_ in self.place_prepositions:
@@ -108,3 +114,11 @@ class OrgFilterRules:
         return tok.lemma_.lower() in self.hospital_acting_verbs or (
             tok.lower_ in self.hospital_acting_verbs
         )
+
+    def _not_a_practice_name(self, doc: Doc, start: int, end: int) -> bool:
+        """A phrase before "Practice" that names no GP practice ("Code of Practice", "Best
+        Practice")."""
+        if start >= end:
+            return False
+        last = doc[end - 1]
+        return last.lower_ in ("of", "for", "in") or last.text in self.practice_non_names

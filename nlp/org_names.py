@@ -51,6 +51,12 @@ class OrgNameRules:
 
     def _trim(self, doc: Doc, start: int, end: int, plural: bool = False) -> int:
         """Drop stop words, connectors and sentence adverbs from the left of a run."""
+        # the title of a report or review is not part of a name ("Review of Integrated
+        # Care Boards", "Inquiry into Kent County Council")
+        for k in range(end - 2, start - 1, -1):
+            if doc[k].text in self.title_heads and doc[k + 1].lower_ in ("of", "into", "on"):
+                start = k + 2
+                break
         while start < end:
             tok = doc[start]
             if (
@@ -282,7 +288,8 @@ class OrgNameRules:
             for v in variants:
                 if w.lower() in ("and", "&"):
                     nxt.update({v, v + "a"})
-                elif w.lower() in ("of", "the", "for", "on", "upon"):
+                elif w.lower() in ("of", "the", "for", "on", "upon") or w == "NHS":
+                    # "NSFT" of "Norfolk and Suffolk NHS Foundation Trust"
                     nxt.update({v, v + w[0].lower()})
                 else:
                     nxt.add(v + w[0].lower())

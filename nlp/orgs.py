@@ -103,6 +103,7 @@ class OrgRecognizer(OrgNameRules, OrgBoardRules, OrgAliasRules, OrgFilterRules):
         self.name = name
         self.use_ner = use_ner
         self._text = ""  # per-document state, set in __call__
+        self._gaz_ends: set[int] = set()  # last tokens of gazetteer mentions, per document
         gaz = _load_jsonl(Path(gazetteer_path or DATA_DIR / "orgs_gazetteer.jsonl"))
         heads = _load_jsonl(Path(patterns_path or DATA_DIR / "orgs_patterns.jsonl"))
         lex_file = Path(lexicon_path or DATA_DIR / "orgs_lexicon.json")
@@ -127,6 +128,8 @@ class OrgRecognizer(OrgNameRules, OrgBoardRules, OrgAliasRules, OrgFilterRules):
         self.appositive_nouns: dict[str, str] = lex.get("appositive_nouns", {})
         self.place_prepositions = set(lex.get("place_prepositions", []))
         self.rating_words = set(lex["rating_words"])
+        self.practice_non_names = set(lex["practice_non_names"])
+        self.title_heads = set(lex["title_heads"])
         self.institution_words = set(lex["institution_words"])
         self.branch_words = set(lex["branch_words"])
         self.hospital_heads = set(lex["hospital_heads"])
@@ -226,7 +229,8 @@ class OrgRecognizer(OrgNameRules, OrgBoardRules, OrgAliasRules, OrgFilterRules):
     # ------------------------------------------------------------------ candidates
 
     def _gazetteer_mentions(self, doc: Doc) -> list[Mention]:
-        out = []
+        out: list[Mention] = []
+        self._gaz_ends = set()
         for match_id, start, end in self.phrase_matcher(doc):
             gaz_name = doc.vocab.strings[match_id]
             entry = self.gaz[gaz_name]
@@ -256,6 +260,7 @@ class OrgRecognizer(OrgNameRules, OrgBoardRules, OrgAliasRules, OrgFilterRules):
                     continue
             text = doc[start:end].text
             out.append(Mention(start, end, text, entry["type"], "gazetteer", gaz_name=gaz_name))
+        self._gaz_ends = {m.end - 1 for m in out}
         return out
 
     def _nation_end(self, doc: Doc, end: int) -> int:
@@ -291,13 +296,22 @@ class OrgRecognizer(OrgNameRules, OrgBoardRules, OrgAliasRules, OrgFilterRules):
     def _head_mentions(self, doc: Doc) -> list[Mention]:
         heads = self._head_spans(doc)
         stops = {k for s, e, _ in heads for k in range(s, e)}
+        # a name run does not reach back over a known body joined by "and" ("Healthwatch
+        # Kent and Kent County Council")
+        stops.update(
+            k + 1
+            for k in self._gaz_ends
+            if k + 1 < len(doc) and doc[k + 1].lower_ in ("and", "&", ",")
+        )
         known = self._known_name_keys(doc, heads, stops)
         has_ccgs = None
         out: list[Mention] = []
         for hstart, hend, head in heads:
             run = self._run_start(doc, hstart, stops)
             run = self._trim(doc, run, hstart, plural=head["plural"])
-            if head["kind"] == "practice" and self._is_branch_site(doc, run):
+            if head["kind"] == "practice" and (
+                self._is_branch_site(doc, run) or self._not_a_practice_name(doc, run, hstart)
+            ):
                 continue
             if run >= hstart:
                 # a capital "The" inside a sentence opens a practice's own name ("rated The

@@ -188,3 +188,40 @@ def test_each_head_pattern_reads_its_example(nlp, entry):
     assert entry["id"] in fired
     found = {o["name"] for o in doc._.organisations}
     assert set(entry["example_names"]) <= found
+
+
+def test_review_title_is_no_organisation(nlp):
+    found = orgs_of(nlp, "Review of Integrated Care Boards\nThe review was published today.")
+    assert found == {}
+
+
+def test_unambiguous_welsh_area_needs_no_board_word(nlp):
+    found = orgs_of(nlp, "Ministers said they would work with Hywel Dda on recruitment.")
+    assert "Hywel Dda Health Board" in found
+
+
+def test_run_stops_at_a_known_body_joined_by_and(nlp):
+    found = orgs_of(nlp, "Healthwatch Ashby and Ashby County Council wrote to the trust.")
+    assert {"Healthwatch Ashby", "Ashby County Council"} <= set(found)
+
+
+def test_practice_head_and_phrases_that_name_no_practice(nlp):
+    found = orgs_of(
+        nlp,
+        "The Code of Practice was revised by the Chief Inspector of General Practice. "
+        "Inspectors rated the Rowan Tree Practice good.",
+    )
+    assert list(found) == ["Rowan Tree Practice"]
+
+
+def test_acronym_without_nhs_is_an_alias(nlp):
+    found = orgs_of(
+        nlp, "Ashby and Wyre NHS Foundation Trust is in special measures. AWFT's chair resigned."
+    )
+    assert found["Ashby and Wyre NHS Foundation Trust"]["aliases"] == ["AWFT"]
+
+
+def test_care_home_head_is_a_provider(nlp):
+    found = orgs_of(nlp, "Beechcroft Care Home, run by Hollin Healthcare, was rated good.")
+    assert found["Beechcroft Care Home"]["type"] == "provider"
+    assert found["Hollin Healthcare"]["type"] == "company"
