@@ -35,8 +35,12 @@ component reads those conventions instead of relying on a list of names:
 * a page tagline ("HSJ’s round-up of ...") is page furniture, not news.
 
 The rules live in files with one job: ``org_names`` (reading and building names),
-``org_aliases`` (short forms and acronyms), ``org_filters`` (what is not an organisation),
-``org_model`` (the name key and mention records); this module holds the candidate passes.
+``org_boards`` (Welsh/Scottish boards and "NHS <area>" boards), ``org_lists`` (bare lists
+after a kind noun), ``org_settings`` (care homes, practices, hospitals), ``org_ner`` (the
+stock NER fallback and appositions), ``org_aliases`` (short forms and acronyms),
+``org_filters`` (what is not an organisation) and ``org_model`` (the name key and mention
+records); this module loads the data, runs the gazetteer and head passes and assembles the
+organisations.
 
 Output: ``doc.spans["orgs"]`` (every mention, with ``span._.org_name``/``span._.org_type``) and
 ``doc._.organisations`` (one dict per organisation: name, aliases, type, mentions).
@@ -56,14 +60,16 @@ from spacy.tokens import Doc, Span, Token
 from nlp.org_aliases import OrgAliasRules
 from nlp.org_boards import OrgBoardRules
 from nlp.org_filters import OrgFilterRules
+from nlp.org_lists import OrgListRules
 from nlp.org_model import (
     ACRONYM_RE,
-    DASHES,
     Mention,
     OrgRecord,
     org_key,
 )
 from nlp.org_names import OrgNameRules
+from nlp.org_ner import OrgNerRules
+from nlp.org_settings import OrgSettingRules
 from nlp.text import register_extensions
 
 register_extensions()
@@ -72,12 +78,6 @@ DATA_DIR = Path(__file__).parent / "data"
 SPAN_KEY = "orgs"
 _QUANTIFIERS = {"several", "many", "some", "all", "both", "most", "few", "other", "two", "three"}
 _NHS_RE = re.compile(r"\bNHS\b")
-_HOSPITAL_RE = re.compile(r"\b(?:Hospital|Infirmary)\b")
-_LIST_HEAD_RE = re.compile(r"(?<!\w)(?:CCGs|groups|ICSs|ICBs|trusts|councils)(?!\w)")
-_CARE_SETTING_RE = re.compile(
-    r"(?<!\w)(?:(?:care |nursing |residential )?homes?|(?:GP |general )?practices?)(?!\w)",
-    re.IGNORECASE,
-)
 
 
 def _load_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -85,7 +85,15 @@ def _load_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-class OrgRecognizer(OrgNameRules, OrgBoardRules, OrgAliasRules, OrgFilterRules):
+class OrgRecognizer(
+    OrgNameRules,
+    OrgBoardRules,
+    OrgListRules,
+    OrgSettingRules,
+    OrgNerRules,
+    OrgAliasRules,
+    OrgFilterRules,
+):
     """The ``policywatch_orgs`` pipeline component."""
 
     def __init__(
@@ -368,163 +376,6 @@ class OrgRecognizer(OrgNameRules, OrgBoardRules, OrgAliasRules, OrgFilterRules):
             out.append(Mention(run, hend, doc[run:hend].text, head["type"], "head"))
         return out
 
-    def _list_mentions(self, doc: Doc, taken: set[int]) -> list[Mention]:
-        """Bare lists after a plural kind noun: "three CCGs – A, B and C – were ..."."""
-        out: list[Mention] = []
-        n = len(doc)
-        for tok in self._tokens_matching(doc, _LIST_HEAD_RE):
-            i = tok.i
-            kind = self.plural_kind_nouns.get(tok.text)
-            if (
-                kind is None
-                and tok.lower_ == "groups"
-                and i >= 2
-                and doc[i - 1].lower_ == "commissioning"
-            ):
-                kind = ("CCG", "commissioner")
-            if kind is None or i + 2 >= n:
-                continue
-            if doc[i + 1].text in DASHES:
-                first = i + 2
-                colon = False
-            else:
-                # a clause about the bodies, then the list after a colon ("Four CCGs were
-                # rated outstanding: A, B and C")
-                first = self._colon_list_start(doc, tok)
-                colon = True
-                if first is None:
-                    continue
-            if kind[0] == "CCG" and tok.text == "groups" and not self._doc_mentions_ccgs(doc):
-                continue
-            j = first
-            while (
-                j < n
-                and (self._name_like(doc[j]) or doc[j].text in self.connectors)
-                and "\n" not in doc[j].text
-                and j not in taken
-            ):
-                j += 1
-            end_ok = (
-                j >= n
-                or (doc[j].text in DASHES and not colon)
-                or doc[j].text in (".", ";", ")")
-                or doc[j].is_space
-            )
-            if not end_ok or j - first < 3:
-                continue
-            pieces = self._split_coordination(doc, first, j)
-            if len(pieces) < 2:
-                continue
-            if not all(any(t.pos_ == "PROPN" for t in doc[s:e]) for s, e in pieces):
-                continue
-            for s, e in pieces:
-                bare = doc[s:e].text
-                out.append(Mention(s, e, f"{bare} {kind[0]}", kind[1], "list", bare=bare))
-        return out
-
-    def _care_setting_mentions(self, doc: Doc, taken: set[int]) -> list[Mention]:
-        """Care homes and GP practices introduced by what they are, named with a generic
-        head: "One care home, Willowmere House, ..."; "three practices – A, B and C –"."""
-        out: list[Mention] = []
-        n = len(doc)
-        for m in _CARE_SETTING_RE.finditer(self._text):
-            span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
-            if span is None or not len(span):
-                continue
-            tok = span[-1]
-            if not tok.text.islower():
-                continue  # part of a name ("Oak Tree Practice"), read from its head
-            i = tok.i
-            if len(span) == 1 and tok.lower_ in ("home", "homes"):
-                # a bare "home" only after its operator's name ("Another Acme home, X")
-                prev = doc[i - 1] if i > 0 else None
-                if prev is None or not self._name_like(prev) or prev.is_sent_start:
-                    continue
-                if self._is_stop(prev):
-                    continue
-            plural = tok.lower_.endswith("s")
-            if i + 2 >= n or (doc[i + 1].text != "," and doc[i + 1].text not in DASHES):
-                continue
-            first = i + 2
-            j = first
-            while (
-                j < n
-                and (self._name_like(doc[j]) or (plural and doc[j].text in self.connectors))
-                and "\n" not in doc[j].text
-                and j not in taken
-            ):
-                j += 1
-            # a single home may be placed ("One care home, X in Y, was ...")
-            placed = (
-                not plural
-                and j + 1 < n
-                and doc[j].lower_ == "in"
-                and self._name_like(doc[j + 1])
-            )
-            if j == first or (
-                j < n and doc[j].text not in (",", ".", ";", ")", *DASHES) and not placed
-            ):
-                continue
-            if plural:
-                if j - first < 3:
-                    continue
-                pieces = self._split_coordination(doc, first, j)
-                if len(pieces) < 2:
-                    continue
-            else:
-                pieces = [(first, j)]
-            if not all(any(t.pos_ == "PROPN" for t in doc[s:e]) for s, e in pieces):
-                continue
-            for s, e in pieces:
-                out.append(Mention(s, e, doc[s:e].text, "provider", "list"))
-        return out
-
-    def _hospital_mentions(self, doc: Doc, taken: set[int]) -> list[Mention]:
-        """Hospitals that act as the organisation are providers; those named as sites are
-        places and are not taken (see ``_hospital_acts``)."""
-        out: list[Mention] = []
-        heads = [
-            tok
-            for tok in self._tokens_matching(doc, _HOSPITAL_RE)
-            if tok.text in self.hospital_heads
-        ]
-        stops = {tok.i for tok in heads}
-        for tok in heads:
-            i = tok.i
-            nxt = doc[i + 1] if i + 1 < len(doc) else None
-            if (
-                i in taken
-                or nxt is not None
-                and self._name_like(nxt)
-                and nxt.text not in self.connectors
-                and not nxt.is_sent_start
-            ):
-                continue  # more of a name ("X Hospital NHS Trust")
-            stops |= {k for k in range(max(0, i - 8), i) if doc[k].lower_ in ("and", "&", ",")}
-            start = self._trim(doc, self._run_start(doc, i, stops), i)
-            if start >= i or not self._has_proper(list(doc[start:i])):
-                continue
-            if any(k in taken for k in range(start, i + 1)):
-                continue
-            if self._hospital_acts(doc, start, i + 1):
-                out.append(Mention(start, i + 1, doc[start : i + 1].text, "provider", "head"))
-        return out
-
-    def _colon_list_start(self, doc: Doc, tok: Token) -> int | None:
-        """Where a list after a colon starts, when the plural kind noun ``tok`` is the subject
-        or object of the clause before it; None otherwise."""
-        if tok.dep_ not in ("nsubj", "nsubjpass", "dobj", "pobj", "appos", "attr"):
-            return None
-        # the parser may start a new sentence at the list: the colon may close the clause
-        stop = min(tok.sent.end + 1, len(doc))
-        for k in range(tok.i + 1, stop):
-            t = doc[k]
-            if t.text == ":":
-                return k + 1 if k + 1 < len(doc) else None
-            if t.text in (";", "(", ")") or t.text in DASHES or "\n" in t.text:
-                return None
-        return None
-
     def _nhs_mentions(self, doc: Doc, taken: set[int]) -> list[Mention]:
         """ "the NHS" used as a noun for the health service as a whole."""
         out = []
@@ -537,165 +388,6 @@ class OrgRecognizer(OrgNameRules, OrgBoardRules, OrgAliasRules, OrgFilterRules):
             if nxt is not None and (nxt.pos_ in ("NOUN", "PROPN") or self._name_like(nxt)):
                 continue
             out.append(Mention(tok.i, tok.i + 1, "NHS", "national_body", "nhs"))
-        return out
-
-    def _ner_mentions(self, doc: Doc, taken: set[int]) -> list[Mention]:
-        """Stock NER ORG entities as a fallback for companies and media outlets."""
-        out = []
-        for ent in doc.ents:
-            # the stock NER reads some firms as persons ("run by Acme Healthcare")
-            firm = ent.label_ == "PERSON" and ent[-1].text in self.firm_words
-            if ent.label_ != "ORG" and not firm:
-                continue
-            start, end = ent.start, ent.end
-            # a title keeps a capitalised "The" ("The Observer"), not a lowercase one
-            # ("seen by the Bristol Post")
-            if doc[start].lower_ == "the" and not (
-                doc[start].text == "The"
-                and end - start >= 2
-                and doc[end - 1].text in self.media_words
-            ):
-                start += 1
-            span = doc[start:end]
-            if not len(span) or any(k in taken for k in range(start, end)):
-                continue
-            text = span.text
-            if "\n" in text or any(t.like_num for t in span) or text in self.generic_acronyms:
-                continue
-            if all(t.text in self.generic_acronyms or t.text in self.descriptors for t in span):
-                continue
-            if not any(t.pos_ == "PROPN" for t in span):
-                continue
-            if not all(self._name_like(t) or t.text in self.connectors for t in span):
-                continue
-            # a cut-off name ("North" of "North Kent") or a modifier ("Francis review"); the
-            # rest of a name its bracketed acronym spells ("Association of X Chief
-            # Executives (AXCE)") belongs to it
-            end = self._acronym_extension(doc, start, end)
-            span = doc[start:end]
-            text = span.text
-            nxt = doc[end] if end < len(doc) else None
-            if (
-                nxt is not None
-                and nxt.text == "-"
-                and end + 1 < len(doc)
-                and doc[end + 1].text.islower()
-            ):
-                continue  # a place in a compound modifier ("Yeovil-based")
-            if nxt is not None and self._name_like(nxt) and not nxt.is_sent_start:
-                continue
-            if (
-                nxt is not None
-                and nxt.pos_ == "NOUN"
-                and nxt.text.islower()
-                and nxt.lower_ not in self.company_nouns
-            ):
-                continue
-            if text in self.places or (doc[start].lower_ == "the" and span[1:].text in self.places):
-                continue
-            if self._locative(span):
-                continue
-            root = span.root
-            if (
-                root.dep_ in ("compound", "amod")
-                and root.head.i >= end
-                and root.head.pos_ == "NOUN"
-                and root.head.lower_ not in self.company_nouns
-            ):
-                continue
-            if ACRONYM_RE.match(text) and text not in self.gaz_forms:
-                continue  # unknown acronyms are resolved against named bodies instead
-            if any(
-                t.lower_.rstrip(".") in self.title_words for t in doc[max(0, start - 3) : start]
-            ):
-                continue  # a person after a job title ("chief executive Jane Smith")
-            if span[-1].text in self.non_org_heads:
-                continue  # laws, programmes, reports ("Health and Care Act")
-            if self._ner_rejects(span) or self._is_branch_site(doc, start):
-                continue
-            out.append(Mention(start, end, text, self._fallback_type(span), "ner"))
-        return out
-
-    def _acronym_extension(self, doc: Doc, start: int, end: int) -> int:
-        """Extend a cut-off entity over the capitalised words before a bracketed acronym that
-        spells the whole name."""
-        k = end
-        while (
-            k < len(doc)
-            and k - end < 6
-            and (
-                (self._name_like(doc[k]) and not doc[k].is_sent_start)
-                or doc[k].lower_ in ("of", "and", "&", "for")
-            )
-        ):
-            k += 1
-        if (
-            k == end
-            or k + 2 >= len(doc)
-            or doc[k].text != "("
-            or doc[k + 2].text != ")"
-            or not ACRONYM_RE.match(doc[k + 1].text)
-        ):
-            return end
-        if doc[k + 1].text.lower().replace("&", "a") in self._initialisms(doc[start:k].text):
-            return k
-        return end
-
-    def _appositive_mentions(self, doc: Doc, taken: set[int]) -> list[Mention]:
-        """Names the text describes by kind: "Brightpath, the mental health charity, said",
-        "the consultancy Acme"."""
-        out: list[Mention] = []
-        n = len(doc)
-        for tok in self._tokens_matching(doc, self._appositive_re) if self.appositive_nouns else []:
-            i = tok.i
-            kind = self.appositive_nouns.get(tok.lower_)
-            if kind is None or tok.pos_ != "NOUN":
-                continue
-            # "the consultancy Acme": the name right after the noun
-            k = i + 1
-            while k < n and self._name_like(doc[k]) and doc[k].pos_ == "PROPN" and k - i <= 3:
-                k += 1
-            if (
-                k > i + 1
-                and i > 0
-                and doc[i - 1].lower_ == "the"
-                and not doc[i + 1].is_sent_start
-                and (k >= n or not self._name_like(doc[k]))
-                and not any(j in taken for j in range(i + 1, k))
-                and not (
-                    k - i > 2
-                    and tok.tag_ != "NNS"  # "the accountants Acme Smith" names a firm
-                    and all(t.ent_type_ == "PERSON" for t in doc[i + 1 : k])
-                )
-            ):
-                out.append(Mention(i + 1, k, doc[i + 1 : k].text, kind, "ner"))
-                taken.update(range(i + 1, k))
-                continue
-            # "Acme, the pathology provider, said": the name before ", the ... noun"
-            nxt = doc[i + 1] if i + 1 < n else None
-            if nxt is None or nxt.text in ("’s", "'s") or nxt.pos_ in ("NOUN", "PROPN"):
-                continue
-            j = i - 1
-            while j > 0 and i - j <= 5 and doc[j].lower_ != "the" and doc[j].text.islower():
-                j -= 1
-            if j < 2 or doc[j].lower_ != "the" or doc[j - 1].text != ",":
-                continue
-            end = j - 1
-            s = end
-            while s > 0 and self._name_like(doc[s - 1]) and end - s < 4:
-                if doc[s - 1].is_sent_start:
-                    s -= 1
-                    break
-                s -= 1
-            if s == end or not (doc[s].is_sent_start or not self._name_like(doc[s - 1])):
-                continue
-            span = doc[s:end]
-            if any(k in taken for k in range(s, end)) or (
-                len(span) >= 2 and all(t.ent_type_ == "PERSON" for t in span)
-            ):
-                continue
-            out.append(Mention(s, end, span.text, kind, "ner"))
-            taken.update(range(s, end))
         return out
 
     # ------------------------------------------------------------------ aliases
