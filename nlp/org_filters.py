@@ -54,8 +54,8 @@ class OrgFilterRules:
     def _ner_rejects(self, span: Span) -> bool:
         """An NER "organisation" that is a rating ("rating of Inadequate"), a report's
         title ("Review of X"), a bare institution word ("the Assembly"), a phrase opened by
-        a preposition ("Across England"), or a place listed after "in" ("teams in Stevenage
-        and Hitchin")."""
+        a preposition ("Across England"), or a one-word place after "in" ("teams in
+        Stevenage and Hitchin", "Orchard Surgery in Slough")."""
         if span[-1].text in self.rating_words:
             return True
         if any(
@@ -69,7 +69,10 @@ class OrgFilterRules:
             return True
         root = span.root
         if len(span) == 1 and root.dep_ == "pobj" and root.head.lower_ == "in":
-            return any(c.dep_ == "conj" for c in root.children)
+            # "teams in Stevenage and Hitchin", "Orchard Surgery in Slough"
+            return span[-1].text not in self.company_words and span[-1].text not in (
+                self.media_words
+            )
         return False
 
     def _is_branch_site(self, doc: Doc, start: int) -> bool:
@@ -122,3 +125,19 @@ class OrgFilterRules:
             return False
         last = doc[end - 1]
         return last.lower_ in ("of", "for", "in") or last.text in self.practice_non_names
+
+    def _place_and_kind(self, doc: Doc, start: int, end: int) -> bool:
+        """A place or a count before a lowercase kind noun describes a practice without
+        naming it ("a Blackburn GP surgery", "Haverhill surgery stays open"): only a name of
+        its own after "the" ("the Quarry Lane surgery") is a practice's name."""
+        if start >= end:
+            return True
+        prev = doc[start - 1] if start > 0 else None
+        if prev is None or prev.lower_ != "the":
+            return True  # a label ("Haverhill surgery stays open") or a count
+        return any(
+            t.ent_type_ in ("GPE", "LOC", "NORP")
+            or t.text in self.places
+            or t.text in self.generic_acronyms
+            for t in doc[start:end]
+        )

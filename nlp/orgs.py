@@ -318,7 +318,9 @@ class OrgRecognizer(
             run = self._run_start(doc, hstart, stops)
             run = self._trim(doc, run, hstart, plural=head["plural"])
             if head["kind"] == "practice" and (
-                self._is_branch_site(doc, run) or self._not_a_practice_name(doc, run, hstart)
+                self._is_branch_site(doc, run)
+                or self._not_a_practice_name(doc, run, hstart)
+                or (head.get("lower_head") and self._place_and_kind(doc, run, hstart))
             ):
                 continue
             if run >= hstart:

@@ -225,3 +225,13 @@ def test_care_home_head_is_a_provider(nlp):
     found = orgs_of(nlp, "Beechcroft Care Home, run by Hollin Healthcare, was rated good.")
     assert found["Beechcroft Care Home"]["type"] == "provider"
     assert found["Hollin Healthcare"]["type"] == "company"
+
+
+def test_lowercase_surgery_named_after_the_and_places_before_it(nlp):
+    found = orgs_of(
+        nlp, "The Quarry Lane surgery in Elmbury has left special measures, the CQC said."
+    )
+    assert "Quarry Lane surgery" in found
+    assert "Elmbury" not in found
+    assert orgs_of(nlp, "Inspectors rated a Manchester GP surgery as inadequate.") == {}
+    assert "Haverhill surgery" not in orgs_of(nlp, "Haverhill surgery stays open, it said.")
