@@ -297,8 +297,10 @@ class OrgNameRules:
         return {v for v in variants if len(v) >= 2}
 
     def _fallback_type(self, span: Span) -> str:
-        if span[-1].text in self.provider_words:
-            return "provider"  # a trust named without its suffix ("Oxford University Hospitals")
+        if any(t.text in self.provider_words or t.text == "GP" for t in span):
+            # a trust named without its suffix ("Oxford University Hospitals", "University
+            # Hospitals of X"); a GP federation or alliance
+            return "provider"
         if span[-1].text in self.company_words:
             return "company"
         if any(t.text in self.media_words for t in span[1:]) or any(

@@ -235,3 +235,11 @@ def test_lowercase_surgery_named_after_the_and_places_before_it(nlp):
     assert "Elmbury" not in found
     assert orgs_of(nlp, "Inspectors rated a Manchester GP surgery as inadequate.") == {}
     assert "Haverhill surgery" not in orgs_of(nlp, "Haverhill surgery stays open, it said.")
+
+
+def test_scottish_and_welsh_national_bodies_have_their_types(nlp):
+    found = orgs_of(
+        nlp, "Audit Scotland and Healthcare Inspectorate Wales published reports on Tuesday."
+    )
+    assert found["Audit Scotland"]["type"] == "government"
+    assert found["Healthcare Inspectorate Wales"]["type"] == "regulator"
