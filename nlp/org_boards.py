@@ -49,11 +49,14 @@ class OrgBoardRules:
                 self.board_matcher.add(f"{nation['nation']}|{area}", [nlp.make_doc(area)])
 
     def _board_suffix_end(self, doc: Doc, end: int, nation: dict[str, Any]) -> int:
-        """End of "(University) Health Board(s)" / "board(s)" right after an area."""
+        """End of "(University) Health Board(s)", "NHS Board" or "board(s)" right after an
+        area."""
         k = end
         n = len(doc)
         if k < n and doc[k].text in nation["qualifiers"]:
             k += 1
+        if k + 1 < n and doc[k].text == "NHS" and doc[k + 1].lower_ in self.board_words:
+            return k + 2  # "Ayrshire and Arran NHS Board"
         if k + 1 < n and doc[k].lower_ == "health" and doc[k + 1].lower_ in self.board_words:
             return k + 2
         if k < n and doc[k].lower_ in self.board_words:

@@ -54,8 +54,9 @@ class OrgFilterRules:
     def _ner_rejects(self, span: Span) -> bool:
         """An NER "organisation" that is a rating ("rating of Inadequate"), a report's
         title ("Review of X"), a bare institution word ("the Assembly"), a phrase opened by
-        a preposition ("Across England"), or a one-word place after "in" ("teams in
-        Stevenage and Hitchin", "Orchard Surgery in Slough")."""
+        a preposition ("Across England"), a place after "in" ("teams in Stevenage and
+        Hitchin", "Orchard Surgery in Slough"), or a person whose title follows ("Jane
+        Smith, chief executive of ...")."""
         if span[-1].text in self.rating_words:
             return True
         if any(
@@ -68,12 +69,23 @@ class OrgFilterRules:
         if span[0].pos_ == "ADP" or span[0].lower_ in self.place_prepositions:
             return True
         root = span.root
-        if len(span) == 1 and root.dep_ == "pobj" and root.head.lower_ == "in":
-            # "teams in Stevenage and Hitchin", "Orchard Surgery in Slough"
-            return span[-1].text not in self.company_words and span[-1].text not in (
-                self.media_words
+        if root.dep_ == "pobj" and root.head.lower_ == "in":
+            # "teams in Stevenage and Hitchin", "Orchard Surgery in Slough", "in Wells and
+            # Street": places, unless a word of the name says what kind of body it is
+            return not any(
+                t.text in self.company_words
+                or t.text in self.media_words
+                or t.text in self.descriptors
+                for t in span
             )
-        return False
+        # "Jane Smith, chief executive of X": a person introduced by the title after her
+        doc = span.doc
+        after = doc[span.end : span.end + 3]
+        return (
+            len(after) >= 2
+            and after[0].text == ","
+            and any(t.lower_.rstrip(".") in self.title_words for t in after[1:])
+        )
 
     def _is_branch_site(self, doc: Doc, start: int) -> bool:
         """A practice named as another's branch ("its branch at Marine Road Surgery") is a

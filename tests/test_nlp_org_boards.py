@@ -243,3 +243,17 @@ def test_scottish_and_welsh_national_bodies_have_their_types(nlp):
     )
     assert found["Audit Scotland"]["type"] == "government"
     assert found["Healthcare Inspectorate Wales"]["type"] == "regulator"
+
+
+def test_scottish_board_named_area_then_nhs_board(nlp):
+    found = orgs_of(nlp, "Grampian NHS Board delayed its vote while the Tayside board met.")
+    assert {"NHS Grampian", "NHS Tayside"} <= set(found)
+
+
+def test_person_with_title_after_and_places_after_in_are_not_organisations(nlp):
+    found = orgs_of(
+        nlp,
+        "Amanda Kettleby, chief executive of NHS England, spoke. Patients in Wells and "
+        "Street will see changes, Somerset ICB said.",
+    )
+    assert set(found) == {"NHS England", "Somerset ICB"}
