@@ -78,6 +78,13 @@ class OrgFilterRules:
                 or t.text in self.descriptors
                 for t in span
             )
+        # "wards including Oak House and Elm Court": sites named as examples of a site noun
+        if (
+            root.dep_ == "pobj"
+            and root.head.lower_ in ("including", "like", "at")
+            and root.head.head.lower_ in self.site_nouns
+        ):
+            return True
         # "Jane Smith, chief executive of X": a person introduced by the title after her
         doc = span.doc
         after = doc[span.end : span.end + 3]

@@ -138,6 +138,7 @@ class OrgRecognizer(
         self.rating_words = set(lex["rating_words"])
         self.practice_non_names = set(lex["practice_non_names"])
         self.title_heads = set(lex["title_heads"])
+        self.site_nouns = set(lex["site_nouns"])
         self.institution_words = set(lex["institution_words"])
         self.branch_words = set(lex["branch_words"])
         self.hospital_heads = set(lex["hospital_heads"])

@@ -257,3 +257,11 @@ def test_person_with_title_after_and_places_after_in_are_not_organisations(nlp):
         "Street will see changes, Somerset ICB said.",
     )
     assert set(found) == {"NHS England", "Somerset ICB"}
+
+
+def test_sites_given_as_examples_of_a_site_noun_are_places(nlp):
+    found = orgs_of(
+        nlp,
+        "Inspectors visited inpatient units including Larch House, and praised Ormsby Care Ltd.",
+    )
+    assert "Larch House" not in found
