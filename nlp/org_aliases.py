@@ -200,3 +200,66 @@ class OrgAliasRules:
             out.append(Mention(j, k, f"{bare} {head}", last.type, "partner", bare=bare))
             taken.update(range(j, k))
         return out
+
+    def _coordinated_bare_mentions(
+        self, doc: Doc, chosen: list[Mention], taken: set[int]
+    ) -> list[Mention]:
+        """Bare names listed with a body's bare short form, in a sentence about bodies of its
+        kind, are bodies of that kind ("one of four groups rated outstanding, alongside
+        Wirral, Halton and Warrington" where Wirral CCG is named elsewhere)."""
+        out: list[Mention] = []
+        n = len(doc)
+        for m in list(chosen):
+            if m.source != "alias" or not m.bare or m.type not in ("commissioner", "provider"):
+                continue
+            head = next((h for h in self.kind_suffixes if m.name.endswith(" " + h)), None)
+            sent = doc[m.start].sent
+            if head is None or not any(t.lower_ in self.plural_kind_words for t in sent):
+                continue
+            found: list[tuple[int, int]] = []
+            # a list after "alongside" / "including" in the same sentence ("Knowsley was one
+            # of four groups ..., alongside Wirral, Halton and Warrington")
+            anchors = [
+                (t.i + 1, 1)
+                for t in sent
+                if t.lower_ in self.list_prepositions and t.i > m.start and t.i + 1 < n
+            ]
+            for start, step in [(m.end, 1), (m.start - 1, -1), *anchors]:
+                k = start
+                if (start, step) in anchors:
+                    # the first name follows the preposition directly: read it as a separator
+                    k = start - 1
+                    first = True
+                else:
+                    first = False
+                while True:
+                    sep = k
+                    if first:
+                        sep, first = k + 1, False
+                    while 0 <= sep < n and doc[sep].text == "," or (
+                        0 <= sep < n and doc[sep].lower_ in ("and", "&")
+                    ):
+                        sep += step
+                    if sep == k or not (0 <= sep < n):
+                        break
+                    run_end = sep
+                    while (
+                        0 <= run_end < n
+                        and run_end not in taken
+                        and doc[run_end].pos_ == "PROPN"
+                        and self._name_like(doc[run_end])
+                        and sent.start <= run_end < sent.end
+                    ):
+                        run_end += step
+                    if run_end == sep:
+                        break
+                    lo, hi = (sep, run_end) if step == 1 else (run_end + 1, sep + 1)
+                    found.append((lo, hi))
+                    k = run_end
+            for lo, hi in found:
+                if any(j in taken for j in range(lo, hi)):
+                    continue
+                bare = doc[lo:hi].text
+                out.append(Mention(lo, hi, f"{bare} {head}", m.type, "list", bare=bare))
+                taken.update(range(lo, hi))
+        return out

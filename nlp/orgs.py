@@ -155,6 +155,8 @@ class OrgRecognizer(
         )
         self.tagline_re = re.compile("|".join(lex["tagline_patterns"]), re.IGNORECASE)
         self.kind_suffixes = lex["kind_suffixes"]
+        self.plural_kind_words = set(lex["plural_kind_words"])
+        self.list_prepositions = set(lex["list_prepositions"])
         places_file = Path(places_path or DATA_DIR / "orgs_places.txt")
         with places_file.open(encoding="utf-8") as f:
             self.places = {line.strip() for line in f if line.strip() and line[0] != "#"}
@@ -480,6 +482,7 @@ class OrgRecognizer(
         orgs = self._group(chosen)
         chosen += self._alias_mentions(doc, orgs, taken)
         chosen += self._partner_mentions(doc, chosen, taken)
+        chosen += self._coordinated_bare_mentions(doc, chosen, taken)
         if self.use_ner:
             chosen += self._ner_mentions(doc, taken)
             chosen += self._appositive_mentions(doc, taken)

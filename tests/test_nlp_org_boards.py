@@ -265,3 +265,19 @@ def test_sites_given_as_examples_of_a_site_noun_are_places(nlp):
         "Inspectors visited inpatient units including Larch House, and praised Ormsby Care Ltd.",
     )
     assert "Larch House" not in found
+
+
+def test_bare_names_listed_with_a_known_body_take_its_kind(nlp):
+    found = orgs_of(
+        nlp,
+        "Ashwell CCG kept its outstanding rating. Ashwell was one of four groups rated "
+        "outstanding, alongside Brindle, Corsham and Denholm.",
+    )
+    assert {"Ashwell CCG", "Brindle CCG", "Corsham CCG", "Denholm CCG"} <= set(found)
+
+
+def test_places_listed_without_talk_of_bodies_stay_places(nlp):
+    found = orgs_of(
+        nlp, "Ashwell CCG covers three towns. Ashwell, Brindle and Corsham residents replied."
+    )
+    assert "Brindle CCG" not in found and "Corsham CCG" not in found
