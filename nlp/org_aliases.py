@@ -236,8 +236,10 @@ class OrgAliasRules:
                     sep = k
                     if first:
                         sep, first = k + 1, False
-                    while 0 <= sep < n and doc[sep].text == "," or (
-                        0 <= sep < n and doc[sep].lower_ in ("and", "&")
+                    while (
+                        0 <= sep < n
+                        and doc[sep].text == ","
+                        or (0 <= sep < n and doc[sep].lower_ in ("and", "&"))
                     ):
                         sep += step
                     if sep == k or not (0 <= sep < n):
