@@ -198,8 +198,17 @@ class OrgNameRules:
                         (
                             k
                             for k in ands
-                            if doc[k - 1].text in self.compass
-                            or doc[k - 1].text in self.descriptors
+                            if (
+                                doc[k - 1].text in self.compass
+                                or doc[k - 1].text in self.descriptors
+                            )
+                            # "Leeds South and East and Leeds West": a direction followed by
+                            # "and" still belongs to the left conjunct
+                            and not (
+                                k + 2 < e
+                                and doc[k + 1].text in self.compass
+                                and doc[k + 2].lower_ in ("and", "&")
+                            )
                         ),
                         ands[-1] if ands else None,
                     )

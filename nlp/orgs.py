@@ -371,10 +371,15 @@ class OrgRecognizer(
                 if head.get("lower_plural") and len(pieces) < 2:
                     continue
                 if len(pieces) >= 2:
+                    # a shared prefix is distributed too ("NHS A, B and C CCGs")
+                    prefix = "NHS " if doc[pieces[0][0]].text == "NHS" else ""
                     for i, (s, e) in enumerate(pieces):
                         if not self._has_proper(list(doc[s:e])):
                             continue
-                        name = f"{doc[s:e].text} {head['singular']}"
+                        own = doc[s:e].text
+                        if prefix and not own.startswith(prefix):
+                            own = prefix + own
+                        name = f"{own} {head['singular']}"
                         end = hend if i == len(pieces) - 1 else e
                         out.append(Mention(s, end, name, head["type"], "head", fragment=True))
                     continue

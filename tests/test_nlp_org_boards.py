@@ -281,3 +281,13 @@ def test_places_listed_without_talk_of_bodies_stay_places(nlp):
         nlp, "Ashwell CCG covers three towns. Ashwell, Brindle and Corsham residents replied."
     )
     assert "Brindle CCG" not in found and "Corsham CCG" not in found
+
+
+def test_shared_nhs_prefix_is_distributed(nlp):
+    found = orgs_of(nlp, "NHS Ashby, Brindle and Corsham CCGs will merge in April.")
+    assert set(found) == {"NHS Ashby CCG", "NHS Brindle CCG", "NHS Corsham CCG"}
+
+
+def test_direction_before_and_stays_with_its_conjunct(nlp):
+    found = orgs_of(nlp, "Ashby North, Ashby South and East and Ashby West CCGs merged.")
+    assert set(found) == {"Ashby North CCG", "Ashby South and East CCG", "Ashby West CCG"}
