@@ -1,0 +1,111 @@
+"""Care settings, GP practices and hospitals named by what they are (a mixin of the
+``policywatch_orgs`` component).
+
+"One care home, Willowmere House, ..." and "three practices – A, B and C –" name providers
+with a generic head; a hospital that acts as the organisation (it spends, earns, is rated)
+is a provider, while one named only as a site is a place (GUIDELINES, Further rulings:
+Hospitals).
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.tokens import Doc
+
+from nlp.org_model import DASHES, Mention
+
+CARE_SETTING_RE = re.compile(
+    r"(?<!\w)(?:(?:care |nursing |residential )?homes?|(?:GP |general )?practices?)(?!\w)",
+    re.IGNORECASE,
+)
+HOSPITAL_RE = re.compile(r"\b(?:Hospital|Infirmary)\b")
+
+
+class OrgSettingRules:
+    """Care-setting and hospital rules."""
+
+    def _care_setting_mentions(self, doc: Doc, taken: set[int]) -> list[Mention]:
+        """Care homes and GP practices introduced by what they are, named with a generic
+        head: "One care home, Willowmere House, ..."; "three practices – A, B and C –"."""
+        out: list[Mention] = []
+        n = len(doc)
+        for m in CARE_SETTING_RE.finditer(self._text):
+            span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+            if span is None or not len(span):
+                continue
+            tok = span[-1]
+            if not tok.text.islower():
+                continue  # part of a name ("Oak Tree Practice"), read from its head
+            i = tok.i
+            if len(span) == 1 and tok.lower_ in ("home", "homes"):
+                # a bare "home" only after its operator's name ("Another Acme home, X")
+                prev = doc[i - 1] if i > 0 else None
+                if prev is None or not self._name_like(prev) or prev.is_sent_start:
+                    continue
+                if self._is_stop(prev):
+                    continue
+            plural = tok.lower_.endswith("s")
+            if i + 2 >= n or (doc[i + 1].text != "," and doc[i + 1].text not in DASHES):
+                continue
+            first = i + 2
+            j = first
+            while (
+                j < n
+                and (self._name_like(doc[j]) or (plural and doc[j].text in self.connectors))
+                and "\n" not in doc[j].text
+                and j not in taken
+            ):
+                j += 1
+            # a single home may be placed ("One care home, X in Y, was ...")
+            placed = (
+                not plural and j + 1 < n and doc[j].lower_ == "in" and self._name_like(doc[j + 1])
+            )
+            if j == first or (
+                j < n and doc[j].text not in (",", ".", ";", ")", *DASHES) and not placed
+            ):
+                continue
+            if plural:
+                if j - first < 3:
+                    continue
+                pieces = self._split_coordination(doc, first, j)
+                if len(pieces) < 2:
+                    continue
+            else:
+                pieces = [(first, j)]
+            if not all(any(t.pos_ == "PROPN" for t in doc[s:e]) for s, e in pieces):
+                continue
+            for s, e in pieces:
+                out.append(Mention(s, e, doc[s:e].text, "provider", "list"))
+        return out
+
+    def _hospital_mentions(self, doc: Doc, taken: set[int]) -> list[Mention]:
+        """Hospitals that act as the organisation are providers; those named as sites are
+        places and are not taken (see ``_hospital_acts``)."""
+        out: list[Mention] = []
+        heads = [
+            tok
+            for tok in self._tokens_matching(doc, HOSPITAL_RE)
+            if tok.text in self.hospital_heads
+        ]
+        stops = {tok.i for tok in heads}
+        for tok in heads:
+            i = tok.i
+            nxt = doc[i + 1] if i + 1 < len(doc) else None
+            if (
+                i in taken
+                or nxt is not None
+                and self._name_like(nxt)
+                and nxt.text not in self.connectors
+                and not nxt.is_sent_start
+            ):
+                continue  # more of a name ("X Hospital NHS Trust")
+            stops |= {k for k in range(max(0, i - 8), i) if doc[k].lower_ in ("and", "&", ",")}
+            start = self._trim(doc, self._run_start(doc, i, stops), i)
+            if start >= i or not self._has_proper(list(doc[start:i])):
+                continue
+            if any(k in taken for k in range(start, i + 1)):
+                continue
+            if self._hospital_acts(doc, start, i + 1):
+                out.append(Mention(start, i + 1, doc[start : i + 1].text, "provider", "head"))
+        return out
