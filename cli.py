@@ -1052,6 +1052,97 @@ def show_summary(con: duckdb.DuckDBPyConnection) -> None:
     print_table(store_themes.list_themes(con, limit=12),
                 columns=["theme_id", "size", "label"], title="Themes")
 
+# ----------------------------------------------------------------------------- analyst
+
+
+def _param_pairs(pairs: tuple[str, ...]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UserError(f"--param takes NAME=VALUE, got {pair!r}")
+        params[name.strip()] = value
+    return params
+
+
+@cli.command()
+@click.argument("sql")
+@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
+              help="Bind $NAME in the query to VALUE (repeatable).")
+@db_option
+@output_options
+def query(sql: str, params: tuple[str, ...], db_path: Path | None, fmt: str) -> None:
+    """Run one read-only SQL query (DuckDB dialect) on the database.
+
+    Only SELECT-like statements run (SELECT, WITH, FROM, SHOW, DESCRIBE, SUMMARIZE,
+    EXPLAIN); the database is opened read-only and files and URLs cannot be read.
+    `policywatch tables` and `policywatch schema` list what there is to query; SQL given
+    as - is read from standard input.
+
+    \b
+    Example:
+        policywatch query "select rating, count(*) from ratings group by 1"
+        policywatch query "select * from amounts where role = $role" -p role=deficit --csv
+    """
+    from store import query as store_query
+
+    if sql == "-":
+        sql = sys.stdin.read()
+    with open_db(db_path, read_only=True) as con:
+        try:
+            result = store_query.run_query(con, sql, _param_pairs(params))
+        except store_query.QueryError as exc:
+            raise UserError(str(exc)) from None
+    emit(result.rows, fmt, columns=result.columns)
+
+
+@cli.command()
+@db_option
+@output_options
+def tables(db_path: Path | None, fmt: str) -> None:
+    """List the tables with their row and column counts.
+
+    \b
+    Example:
+        policywatch tables
+        policywatch schema ratings
+    """
+    from store import query as store_query
+
+    with open_db(db_path, read_only=True) as con:
+        rows = store_query.list_tables(con)
+    emit(rows, fmt, columns=["name", "kind", "rows", "columns"], title="Tables")
+
+
+@cli.command()
+@click.argument("table_name", metavar="[TABLE]", required=False)
+@click.option("--sql", "as_sql", is_flag=True, help="Print the CREATE statements instead.")
+@db_option
+@output_options
+def schema(table_name: str | None, as_sql: bool, db_path: Path | None, fmt: str) -> None:
+    """Show the columns of one table (or of every table): name, type, nullable, default.
+
+    docs/data-dictionary.md says what each column means and which values it takes.
+
+    \b
+    Example:
+        policywatch schema ratings
+        policywatch schema --sql
+    """
+    from store import query as store_query
+
+    with open_db(db_path, read_only=True) as con:
+        try:
+            if as_sql:
+                for statement in store_query.table_sql(con, table_name):
+                    click.echo(statement.rstrip(";") + ";")
+                return
+            rows = store_query.table_columns(con, table_name)
+        except store_query.QueryError as exc:
+            raise UserError(str(exc)) from None
+    emit(rows, fmt, columns=["table", "column", "type", "nullable", "default"],
+         title=f"Columns of {table_name}" if table_name else "Columns")
+
 
 def main() -> None:
     cli(prog_name="policywatch")

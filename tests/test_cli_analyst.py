@@ -1,0 +1,170 @@
+"""The analyst's commands through click's CliRunner on a real DuckDB file: read-only SQL,
+tables and schema, one story, rating history and changes, counts over time."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import add_story
+
+import cli
+from store import db, facts
+
+TRUST = "Ashgrove Valley NHS Trust"
+TRUST_BODY = (
+    "Ashgrove Valley NHS Trust has left special measures. "
+    "Inspectors moved the trust from inadequate to requires improvement. "
+    "The trust reported a deficit of £8.4m for 2023-24."
+)
+EARLY_BODY = "Inspectors rated Ashgrove Valley NHS Trust inadequate after a visit in March."
+BOARD_BODY = "NHS England gave the board £3m for winter. The board is watched closely."
+
+
+def _span(body: str, text: str) -> tuple[int, int]:
+    start = body.index(text)
+    return start, start + len(text)
+
+
+def _sentence(body: str, text: str) -> str:
+    start = body.rfind(". ", 0, body.index(text))
+    start = 0 if start < 0 else start + 2
+    end = body.index(".", body.index(text) + len(text)) + 1
+    return body[start:end]
+
+
+def _org(name: str, type_: str, body: str, aliases: tuple[str, ...] = ()) -> dict:
+    start, end = _span(body, name)
+    return {"name": name, "type": type_, "aliases": list(aliases),
+            "mentions": [{"start": start, "end": end, "text": name}]}
+
+
+def _rating(body: str, rating: str, anchor: str, **extra) -> dict:
+    start, end = _span(body, anchor)
+    return {"org": TRUST, "rating": rating, "rater": "CQC", "start": start, "end": end,
+            "sentence": _sentence(body, anchor), **extra}
+
+
+EARLY_FACTS = {
+    "organisations": [_org(TRUST, "provider", EARLY_BODY)],
+    "amounts": [],
+    "ratings": [_rating(EARLY_BODY, "inadequate", "inadequate", status="current",
+                        previous_rating=None, direction=None)],
+}
+TRUST_FACTS = {
+    "organisations": [_org(TRUST, "provider", TRUST_BODY)],
+    "amounts": [{"text": "£8.4m", "value_gbp": 8.4e6, "qualifier": "exact", "role": "deficit",
+                 "org": TRUST, "period": "2023-24",
+                 "start": _span(TRUST_BODY, "£8.4m")[0], "end": _span(TRUST_BODY, "£8.4m")[1],
+                 "sentence": _sentence(TRUST_BODY, "£8.4m")}],
+    "ratings": [
+        _rating(TRUST_BODY, "out of special measures", "left special measures",
+                status="current", previous_rating="special measures", direction="up"),
+        _rating(TRUST_BODY, "inadequate", "from inadequate", status="previous",
+                previous_rating=None, direction=None),
+        _rating(TRUST_BODY, "requires improvement", "requires improvement",
+                status="current", previous_rating="inadequate", direction="up"),
+    ],
+}
+BOARD_FACTS = {
+    "organisations": [_org("NHS England", "national_body", BOARD_BODY, ("NHSE",))],
+    "amounts": [{"text": "£3m", "value_gbp": 3e6, "qualifier": "exact", "role": "funding",
+                 "org": "NHS England", "period": None,
+                 "start": _span(BOARD_BODY, "£3m")[0], "end": _span(BOARD_BODY, "£3m")[1],
+                 "sentence": _sentence(BOARD_BODY, "£3m")}],
+    "ratings": [],
+}
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    path = tmp_path / "analyst.duckdb"
+    con = db.connect(path)
+    early = add_story(con, article_id="e1", url="http://x/early", title="Trust rated inadequate",
+                      body=EARLY_BODY, published=datetime(2024, 3, 20))
+    later = add_story(con, article_id="t1", url="http://x/trust", title="Trust improves",
+                      body=TRUST_BODY, published=datetime(2024, 11, 5))
+    board = add_story(con, article_id="b1", url="http://x/board", title="Winter money",
+                      body=BOARD_BODY, published=datetime(2024, 11, 28))
+    published = {early: datetime(2024, 3, 20), later: datetime(2024, 11, 5),
+                 board: datetime(2024, 11, 28)}
+    facts.save_facts(con, [(early, EARLY_FACTS), (later, TRUST_FACTS), (board, BOARD_FACTS)],
+                     "v1", published=published)
+    con.close()
+    return path
+
+
+def run(*args: object):
+    return CliRunner().invoke(cli.cli, [str(a) for a in args], catch_exceptions=False)
+
+
+# ----------------------------------------------------------------------------- query
+
+
+@pytest.mark.parametrize("fmt", ["--table", "--json", "--csv", "--nl"])
+def test_query_in_every_format(db_path, fmt):
+    result = run("query", "select rating, count(*) as n from ratings group by 1 order by 1",
+                 "--db", db_path, fmt)
+    assert result.exit_code == 0, result.output
+    expected = {"inadequate": 2, "out of special measures": 1, "requires improvement": 1}
+    if fmt == "--json":
+        assert {r["rating"]: r["n"] for r in json.loads(result.output)} == expected
+    elif fmt == "--csv":
+        rows = list(csv.DictReader(io.StringIO(result.output)))
+        assert {r["rating"]: int(r["n"]) for r in rows} == expected
+    elif fmt == "--nl":
+        rows = [json.loads(line) for line in result.output.splitlines()]
+        assert {r["rating"]: r["n"] for r in rows} == expected
+    else:
+        assert "requires improvement" in result.output and "inadequate" in result.output
+
+
+def test_query_binds_parameters_and_keeps_repeated_column_names(db_path):
+    result = run("query", "select 1 as a, 2 as a, $role as r", "-p", "role=deficit",
+                 "--db", db_path, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == [{"a": 1, "a_2": 2, "r": "deficit"}]
+
+
+def test_query_with_no_rows_still_prints_the_csv_header(db_path):
+    result = run("query", "select rating, period from ratings where false", "--db", db_path,
+                 "--csv")
+    assert result.exit_code == 0
+    assert result.output.strip() == "rating,period"
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("delete from ratings", "Error: refused: DELETE statements change things"),
+    ("create table x (a int)", "Error: refused: CREATE statements change things"),
+    ("copy ratings to 'out.csv'", "Error: refused: COPY statements change things"),
+    ("select 1; drop table ratings", "Error: give one statement, not 2"),
+    ("select * from read_csv('/etc/hostname')", "Error: SQL error: "),
+    ("selec 1", "Error: SQL error: "),
+    ("select * from nowhere", "Error: SQL error: "),
+])
+def test_query_refuses_writes_and_reports_errors_in_one_line(db_path, sql, message):
+    result = run("query", sql, "--db", db_path)
+    assert result.exit_code == 1
+    assert result.output.startswith(message), result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert run("query", "select count(*) as n from ratings", "--db", db_path,
+               "--json").output.count('"n": 4') == 1
+
+
+def test_tables_and_schema(db_path):
+    rows = json.loads(run("tables", "--db", db_path, "--json").output)
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["ratings"]["rows"] == 4 and by_name["stories"]["rows"] == 3
+    rows = json.loads(run("schema", "ratings", "--db", db_path, "--json").output)
+    assert {"story_id", "rating", "org_id"} <= {r["column"] for r in rows}
+    assert {r["table"] for r in rows} == {"ratings"}
+    result = run("schema", "rating", "--db", db_path)
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: no table 'rating'; did you mean 'ratings'?"
+    sql = run("schema", "ratings", "--sql", "--db", db_path).output
+    assert sql.startswith("CREATE TABLE ratings")
