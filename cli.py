@@ -1144,6 +1144,76 @@ def schema(table_name: str | None, as_sql: bool, db_path: Path | None, fmt: str)
          title=f"Columns of {table_name}" if table_name else "Columns")
 
 
+FACT_STYLES = {"organisation": "bold cyan", "amount": "bold green", "rating": "bold yellow"}
+
+
+@cli.command()
+@click.argument("story_id")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the story and its facts as JSON.")
+def story(story_id: str, db_path: Path | None, as_json: bool) -> None:
+    """Show one story: title, date, URL, its text with the facts highlighted, and its facts
+    sentence by sentence.
+
+    STORY_ID is a story id as other commands print it, a unique beginning of one, or an
+    article id. Colours on a terminal; plain text when piped.
+
+    \b
+    Example:
+        policywatch story 3f2a9c41d0b7e5a2-v1-s0
+        policywatch stories --text "special measures" --json | head
+    """
+    from store import story as store_story
+
+    with open_db(db_path, read_only=True) as con:
+        try:
+            detail = store_story.story_detail(con, story_id)
+        except store_story.StoryNotFound as exc:
+            raise UserError(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(detail, indent=2, ensure_ascii=False, default=_json_default))
+        return
+    print_story(detail)
+
+
+def print_story(detail: dict[str, Any]) -> None:
+    """Print a story_detail(): header, highlighted text, then the facts by sentence."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    plain = not console.is_terminal
+    head = detail["story"]
+    body = head["body"]
+    console.print(Text(head["headline"] or head["title"] or "(no headline)", style="bold"),
+                  soft_wrap=plain)
+    when = head["published"].isoformat() if head["published"] else "undated"
+    console.print(Text(f"{when}  {head['url']}", style="dim"), soft_wrap=plain)
+    if head["title"] and head["title"] != head["headline"]:
+        console.print(Text(f"from: {head['title']}", style="dim"), soft_wrap=plain)
+    console.print(Text(f"source {head['source']}, story {head['story_id']}", style="dim"),
+                  soft_wrap=plain)
+    console.print()
+    text = Text(body)
+    for fact in detail["facts"]:
+        text.stylize(FACT_STYLES[fact["kind"]], fact["start"], fact["end"])
+    console.print(text, soft_wrap=plain)
+    with_facts = [s for s in detail["sentences"] if s["facts"]]
+    console.print()
+    if not with_facts:
+        console.print("No facts were extracted from this story.")
+        return
+    console.print(Text("Facts by sentence", style="bold underline"))
+    for sentence in with_facts:
+        line = text[sentence["start"]:sentence["end"]]
+        console.print(Text("> ") + line, soft_wrap=plain)
+        for index in sentence["facts"]:
+            fact = detail["facts"][index]
+            console.print(Text("    - ") + Text(fact["label"], style=FACT_STYLES[fact["kind"]])
+                          + Text(f'  "{body[fact["start"]:fact["end"]]}"', style="dim"),
+                          soft_wrap=plain)
+
+
 def main() -> None:
     cli(prog_name="policywatch")
 

@@ -168,3 +168,49 @@ def test_tables_and_schema(db_path):
     assert result.output.strip() == "Error: no table 'rating'; did you mean 'ratings'?"
     sql = run("schema", "ratings", "--sql", "--db", db_path).output
     assert sql.startswith("CREATE TABLE ratings")
+
+
+# ----------------------------------------------------------------------------- story
+
+
+def test_story_shows_source_text_and_facts_by_sentence(db_path):
+    result = run("story", "t1-v1-s0", "--db", db_path)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Trust improves" in out and "2024-11-05  http://x/trust" in out
+    assert "\x1b[" not in out  # plain when not on a terminal
+    facts_part = out.split("Facts by sentence", 1)[1]
+    deficit_sentence = "> The trust reported a deficit of £8.4m for 2023-24."
+    assert deficit_sentence in facts_part
+    after = facts_part.split(deficit_sentence, 1)[1].splitlines()[1]
+    assert after.strip() == f'- amount: deficit, {TRUST}, 2023-24  "£8.4m"'
+
+
+def test_story_json_links_each_fact_to_its_sentence(db_path):
+    detail = json.loads(run("story", "t1", "--db", db_path, "--json").output)
+    assert detail["story"]["url"] == "http://x/trust"
+    by_text = {}
+    for sentence in detail["sentences"]:
+        for index in sentence["facts"]:
+            by_text.setdefault(detail["facts"][index]["kind"], []).append(sentence["text"])
+    assert by_text["amount"] == ["The trust reported a deficit of £8.4m for 2023-24."]
+    assert len(by_text["rating"]) == 3
+
+
+@pytest.mark.parametrize("ident, message", [
+    ("zz-v1-s0", "Error: no story 'zz-v1-s0'; `policywatch stories` lists them"),
+    ("", "Error: give a story id; `policywatch stories` lists them"),
+])
+def test_story_reports_unknown_ids_in_one_line(db_path, ident, message):
+    result = run("story", ident, "--db", db_path)
+    assert result.exit_code == 1
+    assert result.output.strip() == message
+
+
+def test_story_refuses_an_ambiguous_prefix(db_path, tmp_path):
+    con = db.connect(db_path)
+    add_story(con, article_id="t2", url="http://x/t2", title="Another", body="Text.")
+    con.close()
+    result = run("story", "t", "--db", db_path)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: 't' names 2 stories (t1-v1-s0, t2-v1-s0)")
