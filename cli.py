@@ -1214,6 +1214,86 @@ def print_story(detail: dict[str, Any]) -> None:
                           soft_wrap=plain)
 
 
+def resolve_org_or_fail(con: duckdb.DuckDBPyConnection, name: str) -> Any:
+    """The one body ``name`` names exactly, or a UserError with a suggestion."""
+    from store import identity
+
+    try:
+        return identity.resolve_org(con, name)
+    except identity.OrgNotFound as exc:
+        raise UserError(str(exc)) from None
+
+
+@cli.command()
+@click.argument("org")
+@db_option
+@output_options
+def history(org: str, db_path: Path | None, fmt: str) -> None:
+    """One organisation's ratings and money facts in time order, with each rating's
+    direction (up, down, same).
+
+    ORG is matched exactly by name, alias or acronym (CQC, DHSC, NHSE); a near miss gets
+    a "did you mean". A direction comes from the text ("from inadequate to good") or,
+    where the text gave none, from the body's rating before it (direction_from: order).
+
+    \b
+    Example:
+        policywatch history "Castlebridge NHS Trust"
+        policywatch history CQC --json
+    """
+    from store import history as store_history
+
+    with open_db(db_path, read_only=True) as con:
+        body = resolve_org_or_fail(con, org)
+        rows = store_history.org_history(con, list(body.org_ids))
+    emit(rows, fmt, columns=["date", "period", "kind", "what", "previous_rating", "direction",
+                             "status", "value_gbp", "rater", "title"],
+         title=f"History of {body.name}")
+
+
+NOTHING_CHANGED_EXIT = 3
+
+
+@cli.command()
+@click.option("--since", type=DATE, required=True, help="Stories published on or after "
+              "YYYY-MM-DD.")
+@click.option("--watch", "watch_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="File of organisation names, one a line ('#' starts a comment).")
+@db_option
+@output_options
+def changes(since: datetime, watch_path: Path | None, db_path: Path | None, fmt: str) -> None:
+    """New rating changes, special-measures moves, other new ratings and deficits since a
+    date, newest first, for a watch list of bodies (default: every body).
+
+    Exit status: 0 when something changed, 3 when nothing did (1 on an error), so a
+    script can alert only when there is news.
+
+    \b
+    Example:
+        policywatch changes --since 2024-01-01 --watch trusts.txt --json
+        policywatch changes --since 2024-06-01 --csv > changes.csv || echo "no news"
+    """
+    from store import history as store_history
+
+    names: list[str] | None = None
+    if watch_path is not None:
+        if not watch_path.is_file():
+            raise UserError(f"cannot read {watch_path}: no such file")
+        names = store_history.read_watch_list(watch_path.read_text(encoding="utf-8"))
+        if not names:
+            raise UserError(f"{watch_path} names no organisation")
+    with open_db(db_path, read_only=True) as con:
+        org_ids = None
+        if names is not None:
+            org_ids = sorted({i for n in names for i in resolve_org_or_fail(con, n).org_ids})
+        rows = store_history.changes_since(con, _day(since), org_ids)
+    emit(rows, fmt, columns=["date", "change", "org", "what", "previous_rating", "direction",
+                             "value_gbp", "period", "title"],
+         title=f"Changes since {_day(since)}")
+    if not rows:
+        raise click.exceptions.Exit(NOTHING_CHANGED_EXIT)
+
+
 def main() -> None:
     cli(prog_name="policywatch")
 

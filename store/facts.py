@@ -140,7 +140,9 @@ def save_facts(
                 {"story_id": story_id, "key": story_keys.get(org), "org_name": org,
                  "rating": r["rating"], "period": r.get("period"), "rater": r.get("rater"),
                  "published": when, "start_offset": r.get("start"),
-                 "end_offset": r.get("end"), "sentence": r.get("sentence")}
+                 "end_offset": r.get("end"), "sentence": r.get("sentence"),
+                 "previous_rating": r.get("previous_rating"), "direction": r.get("direction"),
+                 "status": r.get("status")}
             )
 
     ids_table = pa.table({"story_id": pa.array(story_ids, pa.string())})
@@ -223,7 +225,8 @@ _RATING_SCHEMA = pa.schema(
     [("story_id", pa.string()), ("key", pa.string()), ("org_name", pa.string()),
      ("rating", pa.string()), ("period", pa.string()), ("rater", pa.string()),
      ("published", pa.timestamp("us")), ("start_offset", pa.int32()),
-     ("end_offset", pa.int32()), ("sentence", pa.string())]
+     ("end_offset", pa.int32()), ("sentence", pa.string()),
+     ("previous_rating", pa.string()), ("direction", pa.string()), ("status", pa.string())]
 )
 
 

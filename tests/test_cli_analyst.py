@@ -214,3 +214,93 @@ def test_story_refuses_an_ambiguous_prefix(db_path, tmp_path):
     result = run("story", "t", "--db", db_path)
     assert result.exit_code == 1
     assert result.output.startswith("Error: 't' names 2 stories (t1-v1-s0, t2-v1-s0)")
+
+
+# ----------------------------------------------------------------------------- history
+
+
+def test_history_lists_ratings_in_time_order_with_directions(db_path):
+    result = run("history", TRUST, "--db", db_path, "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    ratings = [(r["date"], r["what"], r["previous_rating"], r["direction"], r["status"])
+               for r in rows if r["kind"] == "rating"]
+    assert ratings == [
+        ("2024-03-20", "inadequate", None, None, "current"),
+        ("2024-11-05", "inadequate", None, None, "previous"),
+        ("2024-11-05", "out of special measures", "special measures", "up", "current"),
+        ("2024-11-05", "requires improvement", "inadequate", "up", "current"),
+    ]
+    money = [(r["what"], r["value_gbp"]) for r in rows if r["kind"] == "amount"]
+    assert money == [("deficit", 8400000)]
+
+
+def test_history_derives_a_direction_from_the_rating_before(db_path):
+    con = db.connect(db_path)
+    later = add_story(con, article_id="t3", url="http://x/t3", title="Trust slips",
+                      body=EARLY_BODY, published=datetime(2025, 2, 1))
+    plain = {"organisations": EARLY_FACTS["organisations"], "ratings": [
+        _rating(EARLY_BODY, "inadequate", "inadequate")]}
+    facts.save_facts(con, [(later, plain)], "v1", published={later: datetime(2025, 2, 1)})
+    con.close()
+    rows = json.loads(run("history", TRUST, "--db", db_path, "--json").output)
+    last = rows[-1]
+    assert (last["what"], last["previous_rating"], last["direction"],
+            last["direction_from"]) == ("inadequate", "requires improvement", "down", "order")
+
+
+def test_history_matches_names_exactly_and_suggests_near_misses(db_path):
+    result = run("history", "Ashgrove Valey NHS Trust", "--db", db_path)
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"Error: no organisation named 'Ashgrove Valey NHS Trust'; did you mean '{TRUST}'?")
+    rows = json.loads(run("history", "NHSE", "--db", db_path, "--json").output)
+    assert [(r["org"], r["what"]) for r in rows] == [("NHS England", "funding")]
+
+
+def test_history_reads_a_database_from_before_the_rating_event_columns(db_path):
+    con = db.connect(db_path)
+    for column in ("previous_rating", "direction", "status"):
+        con.execute(f"ALTER TABLE ratings DROP COLUMN {column}")
+    con.close()
+    rows = json.loads(run("history", TRUST, "--db", db_path, "--json").output)
+    assert [r["status"] for r in rows if r["kind"] == "rating"] == [None] * 4
+    con = db.connect(db_path)  # a writer adds the columns back, empty
+    assert con.execute("SELECT count(*) FROM ratings WHERE status IS NULL").fetchone()[0] == 4
+    con.close()
+
+
+# ----------------------------------------------------------------------------- changes
+
+
+def test_changes_since_a_date_and_the_exit_status(db_path):
+    result = run("changes", "--since", "2024-06-01", "--db", db_path, "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [(r["change"], r["what"], r["direction"]) for r in rows] == [
+        ("special_measures", "out of special measures", "up"),
+        ("rating_change", "requires improvement", "up"),
+        ("deficit", "deficit", None),
+    ]
+    assert rows[1]["previous_rating"] == "inadequate" and rows[0]["url"] == "http://x/trust"
+    result = run("changes", "--since", "2025-01-01", "--db", db_path, "--json")
+    assert result.exit_code == cli.NOTHING_CHANGED_EXIT == 3
+    assert json.loads(result.output) == []
+
+
+def test_changes_for_a_watch_list(db_path, tmp_path):
+    watch = tmp_path / "watch.txt"
+    watch.write_text("# bodies we follow\nNHSE\n\n", encoding="utf-8")
+    result = run("changes", "--since", "2024-01-01", "--watch", watch, "--db", db_path)
+    assert result.exit_code == 3  # NHS England has no rating or deficit
+    watch.write_text(f"{TRUST}  # the trust\n", encoding="utf-8")
+    result = run("changes", "--since", "2024-01-01", "--watch", watch, "--db", db_path,
+                 "--csv")
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert {r["change"] for r in rows} == {"rating", "special_measures", "rating_change",
+                                          "deficit"}
+    watch.write_text("Nowhere Trust\n", encoding="utf-8")
+    result = run("changes", "--since", "2024-01-01", "--watch", watch, "--db", db_path)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: no organisation named 'Nowhere Trust'")
