@@ -18,7 +18,7 @@ import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from store import db as store_db  # noqa: E402
 from store import export as store_export  # noqa: E402
 from store import facts as store_facts  # noqa: E402
+from store.trend import BUCKETS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 SAMPLE_SITE = ROOT / "fixtures" / "site"
@@ -822,6 +823,8 @@ def update_themes_job(con: duckdb.DuckDBPyConnection, *, recluster: bool = False
 @click.option("--trending", is_flag=True, help="Sort by growth over the last period.")
 @click.option("--period-days", type=click.IntRange(min=1, max=MAX_PERIOD_DAYS), default=7,
               show_default=True, help="Length of the period growth is measured over.")
+@click.option("--as-of", "as_of", type=DATE,
+              help="Measure growth up to the end of this day (default: now), for back data.")
 @click.option("--recluster", is_flag=True,
               help="Re-cluster all stories (theme ids and labels carry over by overlap).")
 @click.option("--no-update", is_flag=True, help="List themes without embedding new stories.")
@@ -830,7 +833,8 @@ def update_themes_job(con: duckdb.DuckDBPyConnection, *, recluster: bool = False
 @limit_option(30)
 @db_option
 @output_options
-def themes(since: datetime | None, trending: bool, period_days: int, recluster: bool,
+def themes(since: datetime | None, trending: bool, period_days: int, as_of: datetime | None,
+           recluster: bool,
            no_update: bool, plot_path: Path | None, limit: int, db_path: Path | None,
            fmt: str) -> None:
     """Bring themes up to date and list them with size, label and growth.
@@ -838,6 +842,7 @@ def themes(since: datetime | None, trending: bool, period_days: int, recluster: 
     \b
     Example:
         policywatch themes --trending
+        policywatch themes --trending --as-of 2024-06-30 --period-days 90 --no-update
         policywatch themes --since 2024-01-01 --plot themes.png
     """
     from store import themes as store_themes
@@ -851,8 +856,9 @@ def themes(since: datetime | None, trending: bool, period_days: int, recluster: 
             with Console(stderr=True).status("Updating themes…") as status:
                 update_themes_job(con, recluster=recluster,
                                   progress=lambda msg: status.update(msg))
-        rows = store_themes.list_themes(con, since=_day(since), trending=trending,
-                                        period_days=period_days, limit=limit)
+        rows = store_themes.list_themes(
+            con, since=_day(since), trending=trending, period_days=period_days, limit=limit,
+            now=as_of + timedelta(days=1) if as_of else None)
         series = store_themes.theme_size_series(con, since=_day(since)) if plot_path else None
     emit(rows, fmt, columns=["theme_id", "size", "growth", "label", "last_story"],
          title="Themes")
@@ -1292,6 +1298,59 @@ def changes(since: datetime, watch_path: Path | None, db_path: Path | None, fmt:
          title=f"Changes since {_day(since)}")
     if not rows:
         raise click.exceptions.Exit(NOTHING_CHANGED_EXIT)
+
+
+@cli.command()
+@click.option("--org", help="Stories mentioning this organisation (exact name, alias or "
+              "acronym).")
+@click.option("--theme", type=int, help="Stories in this theme id.")
+@click.option("--text", help="Stories containing these words (case-insensitive).")
+@click.option("--by", type=click.Choice(list(BUCKETS), case_sensitive=False), default="month",
+              show_default=True, help="Length of each period.")
+@click.option("--since", type=DATE, help="Published on or after YYYY-MM-DD.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw the counts to this PNG file.")
+@db_option
+@output_options
+def trend(org: str | None, theme: int | None, text: str | None, by: str,
+          since: datetime | None, plot_path: Path | None, db_path: Path | None,
+          fmt: str) -> None:
+    """Stories per day, week or month about an organisation, in a theme or with some words.
+
+    Give at least one of --org, --theme and --text (several narrow the stories down).
+    Periods with no story between the first and the last count 0; a week starts on Monday.
+
+    \b
+    Example:
+        policywatch trend --org "NHS England" --by month
+        policywatch trend --text "special measures" --by week --since 2024-01-01 --plot sm.png
+    """
+    from store import trend as store_trend
+
+    if org is None and theme is None and text is None:
+        raise UserError("give --org, --theme or --text")
+    if plot_path is not None and plot_path.suffix.lower() != ".png":
+        raise UserError(f"--plot needs a .png file name, got {plot_path.name!r}")
+    with open_db(db_path, read_only=True) as con:
+        body = resolve_org_or_fail(con, org) if org is not None else None
+        try:
+            rows = store_trend.story_counts(
+                con, org_ids=list(body.org_ids) if body else None, theme=theme, text=text,
+                by=by.lower(), since=_day(since))
+        except store_trend.TrendError as exc:
+            raise UserError(str(exc)) from None
+    what = " and ".join(part for part in (
+        body.name if body else None, f"theme {theme}" if theme is not None else None,
+        f"“{text}”" if text else None) if part)
+    emit(rows, fmt, columns=["period", "stories"], title=f"Stories per {by.lower()}: {what}")
+    if plot_path is not None:
+        from nlp.plot import plot_counts
+
+        if not rows:
+            raise UserError("no dated stories match; nothing to plot")
+        plot_counts([(r["period"], r["stories"]) for r in rows], plot_path,
+                    title=f"Stories per {by.lower()}: {what}")
+        click.echo(f"wrote {plot_path}", err=True)
 
 
 def main() -> None:

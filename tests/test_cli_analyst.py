@@ -304,3 +304,50 @@ def test_changes_for_a_watch_list(db_path, tmp_path):
     result = run("changes", "--since", "2024-01-01", "--watch", watch, "--db", db_path)
     assert result.exit_code == 1
     assert result.output.startswith("Error: no organisation named 'Nowhere Trust'")
+
+
+# ----------------------------------------------------------------------------- trend
+
+
+def test_trend_counts_stories_per_month_with_empty_months(db_path):
+    result = run("trend", "--org", TRUST, "--by", "month", "--db", db_path, "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert rows[0] == {"period": "2024-03-01", "stories": 1}
+    assert rows[-1] == {"period": "2024-11-01", "stories": 1}
+    assert len(rows) == 9 and sum(r["stories"] for r in rows) == 2
+
+
+def test_trend_by_week_on_text_since_a_date(db_path):
+    rows = json.loads(run("trend", "--text", "THE BOARD", "--by", "Week", "--since",
+                          "2024-06-01", "--db", db_path, "--json").output)
+    assert rows == [{"period": "2024-11-25", "stories": 1}]  # the Monday of its week
+
+
+def test_trend_plot_and_errors(db_path, tmp_path):
+    png = tmp_path / "trend.png"
+    result = run("trend", "--org", "NHSE", "--plot", png, "--db", db_path)
+    assert result.exit_code == 0, result.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for args, message in [((), "Error: give --org, --theme or --text"),
+                          (("--theme", "99"), "Error: no theme 99;"),
+                          (("--text", "x", "--plot", tmp_path / "a.svg"),
+                           "Error: --plot needs a .png file name, got 'a.svg'")]:
+        result = run("trend", *args, "--db", db_path)
+        assert result.exit_code == 1 and result.output.startswith(message), result.output
+
+
+def test_themes_trending_as_of_a_date(db_path):
+    con = db.connect(db_path)
+    now = datetime(2026, 11, 1)
+    con.execute("INSERT INTO themes (theme_id, level, label, created_at, updated_at) "
+                "VALUES (1, 'theme', 'trust ratings', ?, ?)", [now, now])
+    for story_id in ("e1-v1-s0", "t1-v1-s0"):
+        con.execute("INSERT INTO theme_members VALUES (1, ?, 0.9, ?)", [story_id, now])
+    con.close()
+    args = ("themes", "--no-update", "--trending", "--period-days", "30", "--db", db_path,
+            "--json")
+    (today,) = json.loads(run(*args).output)
+    assert today["growth"] == 0
+    (back,) = json.loads(run(*args, "--as-of", "2024-11-30").output)
+    assert back["growth"] == 1
