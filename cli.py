@@ -248,24 +248,42 @@ def open_db(db_path: Path | None, *, read_only: bool = False, create: bool = Tru
 # ----------------------------------------------------------------------------- searches
 
 
+ORG_TYPES = ["commissioner", "provider", "national_body", "government", "regulator", "media",
+             "company", "other"]
+
+
 @cli.command()
 @click.argument("query", required=False, default="")
-@click.option("--type", "type_", type=click.Choice(
-    ["commissioner", "provider", "national_body", "government", "regulator", "media",
-     "company", "other"]), help="Only organisations of this type.")
+@click.option("--type", "type_", type=click.Choice(ORG_TYPES, case_sensitive=False),
+              help="Only organisations of this type.")
 @limit_option(20)
 @db_option
 @output_options
 def orgs(query: str, type_: str | None, limit: int, db_path: Path | None, fmt: str) -> None:
-    """Find organisations by name or alias (fuzzy), with mention counts.
+    """Find organisations by name or alias, with mention counts.
+
+    A query that is exactly a name, alias or acronym of one body (CQC, DHSC, NHSE) gives
+    that body, all its stored spellings counted together; otherwise names are matched
+    fuzzily.
 
     \b
     Example:
         policywatch orgs "leeds ccg"
         policywatch orgs --type regulator --json
     """
-    with open_db(db_path, create=False) as con:
-        rows = store_facts.search_orgs(con, query, type_=type_, limit=limit)
+    from store import identity
+
+    with open_db(db_path, read_only=True) as con:
+        rows = []
+        if query.strip():
+            try:  # a name, alias or acronym of one body: that body only
+                body = identity.resolve_org(con, query)
+                if type_ is None or body.type == type_:
+                    rows = [identity.body_row(con, body)]
+            except identity.OrgNotFound:
+                pass
+        if not rows:
+            rows = store_facts.search_orgs(con, query, type_=type_, limit=limit)
     emit(rows, fmt, columns=["name", "type", "mentions", "stories", "aliases"],
          title="Organisations")
 
@@ -278,18 +296,22 @@ RATINGS = ["outstanding", "good", "requires improvement", "inadequate", "special
 
 
 @cli.command()
-@click.option("--org", help="Owner's name or alias (fuzzy).")
+@click.option("--org", help="Owner's exact name, alias or acronym (a near miss gets a "
+              "suggestion).")
+@click.option("--type", "org_type", type=click.Choice(ORG_TYPES, case_sensitive=False),
+              help="Only owners of this type, e.g. provider for trusts.")
 @click.option("--min", "min_gbp", type=MONEY, help="Smallest value, e.g. 50m, £400k.")
 @click.option("--max", "max_gbp", type=MONEY, help="Largest value, e.g. 1.2bn.")
-@click.option("--role", type=click.Choice(ROLES), help="What the money is.")
+@click.option("--role", type=click.Choice(ROLES, case_sensitive=False),
+              help="What the money is.")
 @click.option("--period", help="Financial year or year, e.g. 2018-19.")
 @click.option("--since", type=DATE, help="Published on or after YYYY-MM-DD.")
 @limit_option(50)
 @db_option
 @output_options
-def amounts(org: str | None, min_gbp: float | None, max_gbp: float | None, role: str | None,
-            period: str | None, since: datetime | None, limit: int, db_path: Path | None,
-            fmt: str) -> None:
+def amounts(org: str | None, org_type: str | None, min_gbp: float | None,
+            max_gbp: float | None, role: str | None, period: str | None,
+            since: datetime | None, limit: int, db_path: Path | None, fmt: str) -> None:
     """Search money amounts, largest first.
 
     \b
@@ -299,23 +321,28 @@ def amounts(org: str | None, min_gbp: float | None, max_gbp: float | None, role:
     """
     if min_gbp is not None and max_gbp is not None and min_gbp > max_gbp:
         raise UserError(f"--min ({format_gbp(min_gbp)}) is above --max ({format_gbp(max_gbp)})")
-    with open_db(db_path, create=False) as con:
+    with open_db(db_path, read_only=True) as con:
+        org_ids = resolve_org_or_fail(con, org).org_ids if org else None
         rows = store_facts.search_amounts(
-            con, org=org, min_gbp=min_gbp, max_gbp=max_gbp, role=role, period=period,
-            since=_day(since), limit=limit)
+            con, org_ids=org_ids, org_type=org_type, min_gbp=min_gbp, max_gbp=max_gbp,
+            role=role, period=period, since=_day(since), limit=limit)
     emit(rows, fmt, columns=["value_gbp", "qualifier", "role", "org", "period", "published",
                              "text", "title"], title="Amounts")
 
 
 @cli.command()
-@click.option("--org", help="Organisation name or alias (fuzzy).")
-@click.option("--rating", type=click.Choice(RATINGS), help="Only this rating.")
+@click.option("--org", help="Organisation's exact name, alias or acronym (a near miss gets "
+              "a suggestion).")
+@click.option("--type", "org_type", type=click.Choice(ORG_TYPES, case_sensitive=False),
+              help="Only organisations of this type, e.g. provider.")
+@click.option("--rating", type=click.Choice(RATINGS, case_sensitive=False),
+              help="Only this rating.")
 @click.option("--since", type=DATE, help="Published on or after YYYY-MM-DD.")
 @limit_option(100)
 @db_option
 @output_options
-def ratings(org: str | None, rating: str | None, since: datetime | None, limit: int,
-            db_path: Path | None, fmt: str) -> None:
+def ratings(org: str | None, org_type: str | None, rating: str | None,
+            since: datetime | None, limit: int, db_path: Path | None, fmt: str) -> None:
     """Search CQC / NHS England ratings and special measures, newest first.
 
     \b
@@ -323,15 +350,17 @@ def ratings(org: str | None, rating: str | None, since: datetime | None, limit: 
         policywatch ratings --rating inadequate
         policywatch ratings --org "Northfield" --json
     """
-    with open_db(db_path, create=False) as con:
-        rows = store_facts.search_ratings(con, org=org, rating=rating, since=_day(since),
-                                          limit=limit)
+    with open_db(db_path, read_only=True) as con:
+        org_ids = resolve_org_or_fail(con, org).org_ids if org else None
+        rows = store_facts.search_ratings(con, org_ids=org_ids, org_type=org_type,
+                                          rating=rating, since=_day(since), limit=limit)
     emit(rows, fmt, columns=["org", "rating", "period", "rater", "published", "title"],
          title="Ratings")
 
 
 @cli.command()
-@click.option("--org", help="Stories mentioning this organisation (fuzzy).")
+@click.option("--org", help="Stories mentioning this organisation (exact name, alias or "
+              "acronym).")
 @click.option("--theme", type=int, help="Stories in this theme id.")
 @click.option("--text", help="Stories whose text contains this (case-insensitive).")
 @click.option("--since", type=DATE, help="Published on or after YYYY-MM-DD.")
@@ -346,8 +375,9 @@ def stories(org: str | None, theme: int | None, text: str | None, since: datetim
     Example:
         policywatch stories --org "CQC" --text "special measures"
     """
-    with open_db(db_path, create=False) as con:
-        rows = store_facts.search_stories(con, org=org, theme=theme, text=text,
+    with open_db(db_path, read_only=True) as con:
+        org_ids = resolve_org_or_fail(con, org).org_ids if org else None
+        rows = store_facts.search_stories(con, org_ids=org_ids, theme=theme, text=text,
                                           since=_day(since), limit=limit)
     emit(rows, fmt, columns=["published", "headline", "themes", "url"], title="Stories")
 

@@ -109,3 +109,21 @@ def _suggestion(query: str, orgs: list[tuple[Any, ...]], aliases: list[tuple[Any
     if not close_names:
         return "; `policywatch orgs` lists them"
     return "; did you mean " + " or ".join(repr(n) for n in close_names) + "?"
+
+
+def body_row(con: duckdb.DuckDBPyConnection, body: ResolvedOrg) -> dict[str, Any]:
+    """One row for a resolved body, as `policywatch orgs` lists organisations: its mention
+    and story counts over all its stored rows, and every name it goes by."""
+    mentions, stories = con.execute(
+        "SELECT count(*), count(DISTINCT story_id) FROM org_mentions "
+        "WHERE list_contains($ids, org_id)", {"ids": list(body.org_ids)}).fetchone()
+    names = {r[0] for r in con.execute(
+        "SELECT name FROM organisations WHERE list_contains($ids, org_id) UNION "
+        "SELECT alias FROM org_aliases WHERE list_contains($ids, org_id)",
+        {"ids": list(body.org_ids)}).fetchall()}
+    registered = registered_body(body.name)
+    if registered is not None:
+        names |= set(registered.names)
+    aliases = sorted(n for n in names if n != body.name)
+    return {"name": body.name, "type": body.type, "mentions": mentions, "stories": stories,
+            "aliases": "; ".join(aliases), "org_ids": list(body.org_ids), "score": 1.0}

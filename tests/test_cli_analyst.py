@@ -351,3 +351,47 @@ def test_themes_trending_as_of_a_date(db_path):
     assert today["growth"] == 0
     (back,) = json.loads(run(*args, "--as-of", "2024-11-30").output)
     assert back["growth"] == 1
+
+
+# ----------------------------------------------------------------------------- identity
+
+
+def _add_regulator_story(db_path: Path) -> None:
+    body = "The CQC said the Care Quality Commission would return. Ashgrove Valley CCG agreed."
+    con = db.connect(db_path)
+    story = add_story(con, article_id="r1", url="http://x/r1", title="Regulator",
+                      body=body, published=datetime(2024, 12, 2))
+    found = {"organisations": [
+        _org("CQC", "regulator", body), _org("Care Quality Commission", "regulator", body),
+        _org("Ashgrove Valley CCG", "commissioner", body, ("Ashgrove Valley",))],
+        "amounts": [{"text": "£1m", "value_gbp": 1e6, "role": "deficit", "org": "Ashgrove Valley CCG"}],
+        "ratings": []}
+    facts.save_facts(con, [(story, found)], "v1", published={story: datetime(2024, 12, 2)})
+    con.execute("INSERT INTO org_aliases SELECT org_id, 'Ashgrove Valley' FROM organisations "
+                "WHERE name = ?", [TRUST])
+    con.close()
+
+
+def test_orgs_gives_one_body_for_an_acronym(db_path):
+    _add_regulator_story(db_path)
+    rows = json.loads(run("orgs", "cqc", "--db", db_path, "--json").output)
+    assert len(rows) == 1
+    assert (rows[0]["name"], rows[0]["mentions"]) == ("Care Quality Commission", 2)
+    assert "CQC" in rows[0]["aliases"].split("; ")
+    rows = json.loads(run("orgs", "NHSE", "--db", db_path, "--json").output)
+    assert [r["name"] for r in rows] == ["NHS England"]
+
+
+def test_org_filters_match_exactly_and_by_type(db_path):
+    _add_regulator_story(db_path)
+    rows = json.loads(run("amounts", "--org", TRUST, "--db", db_path, "--json").output)
+    assert [r["org"] for r in rows] == [TRUST]
+    result = run("amounts", "--org", "Ashgrove Valley", "--db", db_path)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: 'Ashgrove Valley' names 2 organisations")
+    rows = json.loads(run("amounts", "--role", "Deficit", "--type", "Commissioner",
+                          "--db", db_path, "--json").output)
+    assert [(r["org"], r["org_type"]) for r in rows] == [("Ashgrove Valley CCG", "commissioner")]
+    rows = json.loads(run("ratings", "--type", "provider", "--rating", "Inadequate",
+                          "--db", db_path, "--json").output)
+    assert {r["org"] for r in rows} == {TRUST} and len(rows) == 2
