@@ -409,7 +409,8 @@ def search_stories(
         ORDER BY published DESC NULLS LAST, s.story_id
         LIMIT $limit
     """
-    params = {**_org_params(org, org_ids), "theme": theme, "text": text, "since": since, "limit": limit}
+    params = {**_org_params(org, org_ids), "theme": theme, "text": text, "since": since,
+              "limit": limit}
     return fetch_dicts(con.execute(sql, params))
 
 

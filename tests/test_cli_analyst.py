@@ -364,7 +364,8 @@ def _add_regulator_story(db_path: Path) -> None:
     found = {"organisations": [
         _org("CQC", "regulator", body), _org("Care Quality Commission", "regulator", body),
         _org("Ashgrove Valley CCG", "commissioner", body, ("Ashgrove Valley",))],
-        "amounts": [{"text": "£1m", "value_gbp": 1e6, "role": "deficit", "org": "Ashgrove Valley CCG"}],
+        "amounts": [{"text": "£1m", "value_gbp": 1e6, "role": "deficit",
+                     "org": "Ashgrove Valley CCG"}],
         "ratings": []}
     facts.save_facts(con, [(story, found)], "v1", published={story: datetime(2024, 12, 2)})
     con.execute("INSERT INTO org_aliases SELECT org_id, 'Ashgrove Valley' FROM organisations "
