@@ -396,3 +396,25 @@ def test_org_filters_match_exactly_and_by_type(db_path):
     rows = json.loads(run("ratings", "--type", "provider", "--rating", "Inadequate",
                           "--db", db_path, "--json").output)
     assert {r["org"] for r in rows} == {TRUST} and len(rows) == 2
+
+
+# ----------------------------------------------------------------------------- dictionary
+
+
+def test_data_dictionary_documents_every_exported_column(tmp_path):
+    from conftest import ROOT
+
+    from store import export
+
+    text = (ROOT / "docs" / "data-dictionary.md").read_text(encoding="utf-8")
+    con = db.connect(tmp_path / "empty.duckdb")
+    missing = []
+    for table, sql in export.EXPORTS.items():
+        section = text.split(f"\n## {table}\n", 1)
+        assert len(section) == 2, f"no section for {table}"
+        body = section[1].split("\n## ", 1)[0]
+        for name, type_, *_ in con.execute(f"DESCRIBE {sql}").fetchall():
+            if f"| {name} | {type_} |" not in body:
+                missing.append(f"{table}.{name} {type_}")
+    con.close()
+    assert not missing, f"columns missing from docs/data-dictionary.md: {missing}"
