@@ -52,6 +52,10 @@ class PolicywatchGroup(click.Group):
             raise
         except KeyboardInterrupt:
             raise click.ClickException("interrupted") from None
+        except BrokenPipeError:
+            # The reader went away (`policywatch ... --nl | head`): stop quietly.
+            quiet_stdout()
+            raise click.exceptions.Exit(0) from None
         except store_db.StoreError as exc:
             raise click.ClickException(str(exc)) from None
         except store_export.ExportError as exc:
@@ -63,6 +67,17 @@ class PolicywatchGroup(click.Group):
             raise click.ClickException(f"cannot access{where}: {exc.strerror or exc}") from None
         except UserError as exc:
             raise click.ClickException(str(exc)) from None
+
+
+def quiet_stdout() -> None:
+    """Point standard output at /dev/null, so nothing more is written to a closed pipe (not
+    even Python's flush at exit)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 class UserError(Exception):
@@ -150,6 +165,8 @@ def _day(value: datetime | None) -> date | None:
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
@@ -177,9 +194,25 @@ def _cell(column: str, value: Any) -> str:
     return str(value)
 
 
+def _csv_value(value: Any) -> Any:
+    """A CSV cell: lists ';'-joined, dates ISO, whole floats as integers."""
+    value = _plain(value)
+    if isinstance(value, list):
+        return ";".join("" if v is None else str(_plain(v)) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return value
+
+
 def emit(rows: list[dict[str, Any]], fmt: str, *, columns: list[str] | None = None,
-         title: str | None = None) -> None:
-    """Print ``rows`` as a table, JSON, CSV or newline-delimited JSON."""
+         title: str | None = None, fields: list[str] | None = None,
+         total: int | None = None) -> None:
+    """Print ``rows`` as a table, JSON, CSV or newline-delimited JSON.
+
+    ``fields`` is the full CSV header (so a CSV with no rows has the same columns as one
+    with rows); ``total``, when more rows matched than are shown, is said on stderr."""
+    if total is not None and total > len(rows):
+        click.echo(f"showing {len(rows)} of {total} rows; use --limit to see more", err=True)
     if fmt == "json":
         click.echo(json.dumps([{k: _plain(v) for k, v in r.items()} for r in rows],
                               indent=2, ensure_ascii=False, default=str))
@@ -189,11 +222,11 @@ def emit(rows: list[dict[str, Any]], fmt: str, *, columns: list[str] | None = No
                                   ensure_ascii=False, default=str))
     elif fmt == "csv":
         buffer = io.StringIO()
-        fields = list(rows[0]) if rows else (columns or [])
-        writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
+        header = fields or (list(rows[0]) if rows else (columns or []))
+        writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore")
         writer.writeheader()
         for r in rows:
-            writer.writerow({k: _plain(v) for k, v in r.items()})
+            writer.writerow({k: _csv_value(v) for k, v in r.items()})
         click.echo(buffer.getvalue(), nl=False)
     else:
         print_table(rows, columns=columns, title=title)
@@ -204,20 +237,63 @@ def print_table(rows: list[dict[str, Any]], *, columns: list[str] | None = None,
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=max(Console().width, 120) if not sys.stdout.isatty() else None)
+    terminal = sys.stdout.isatty()
+    console = Console(width=None if terminal else PIPE_WIDTH, highlight=False)
     if not rows:
         console.print(f"[dim]{title + ': ' if title else ''}no rows[/dim]")
         return
     columns = columns or list(rows[0])
+    cells = [[_cell(c, r.get(c)) for c in columns] for r in rows]
+    shown = fit_columns(columns, cells, console.width if terminal else None)
+    if len(shown) < len(columns):
+        hidden = [c for c in columns if c not in shown]
+        click.echo(f"(not shown to fit the terminal: {', '.join(hidden)}; "
+                   "use --csv or --json for every column)", err=True)
     table = Table(title=title, title_justify="left", show_lines=False)
-    for column in columns:
-        numeric = column in ("value_gbp", "value_gbp_max", "mentions", "stories", "size",
-                             "score", "growth")
+    for column in shown:
+        numeric = column in NUMERIC_COLUMNS or all(
+            _looks_numeric(row[columns.index(column)]) for row in cells)
+        # Numbers and dates are never wrapped or cut; text wraps at spaces.
         table.add_column(column, justify="right" if numeric else "left",
-                         overflow="fold", max_width=60)
-    for r in rows:
-        table.add_row(*(_cell(c, r.get(c)) for c in columns))
+                         no_wrap=numeric or column in UNBROKEN_COLUMNS,
+                         overflow="fold", max_width=None if terminal else 80)
+    for row in cells:
+        table.add_row(*(row[columns.index(c)] for c in shown))
+    if not terminal:
+        console.width = min(PIPE_WIDTH, console.measure(table).maximum)
     console.print(table)
+
+
+PIPE_WIDTH = 400  # piped tables are as wide as their content, up to this
+NUMERIC_COLUMNS = {"value_gbp", "value_gbp_max", "mentions", "stories", "size", "score",
+                   "growth", "rows", "columns", "value"}
+UNBROKEN_COLUMNS = {"date", "published", "period", "last_story", "last_crawl",
+                    "last_started", "story_id"}
+_NUMBER_RE = re.compile(r"^-?[£$€]?[\d,.]+(?:bn|m|k)?%?$")
+
+
+def _looks_numeric(text: str) -> bool:
+    return text == "" or bool(_NUMBER_RE.match(text))
+
+
+def fit_columns(columns: list[str], cells: list[list[str]], width: int | None) -> list[str]:
+    """The columns that fit ``width`` characters when each column is at least as wide as
+    its longest word (numbers and dates whole); low-value columns (the last ones) are
+    dropped first, the first two are always kept. ``width`` None keeps all."""
+    if width is None:
+        return list(columns)
+
+    def least(index: int) -> int:
+        words = [w for row in cells for w in (row[index].split() if columns[index] not in
+                                              UNBROKEN_COLUMNS else [row[index]])]
+        return max([len(columns[index]) if len(columns[index]) < 12 else 12,
+                    *(len(w) for w in words)])
+
+    needed = {c: least(i) for i, c in enumerate(columns)}
+    shown = list(columns)
+    while len(shown) > 2 and sum(needed[c] for c in shown) + 3 * len(shown) + 1 > width:
+        shown.pop()
+    return shown
 
 
 # ----------------------------------------------------------------------------- the CLI
@@ -283,10 +359,22 @@ def orgs(query: str, type_: str | None, limit: int, db_path: Path | None, fmt: s
             except identity.OrgNotFound:
                 pass
         if not rows:
-            rows = store_facts.search_orgs(con, query, type_=type_, limit=limit)
-    emit(rows, fmt, columns=["name", "type", "mentions", "stories", "aliases"],
-         title="Organisations")
+            rows = store_facts.search_orgs(con, query, type_=type_, limit=None)
+    emit(rows[:limit], fmt, columns=["name", "type", "mentions", "stories", "aliases"],
+         title="Organisations", fields=ORG_FIELDS, total=len(rows))
 
+
+# Every field each search prints in CSV, so a CSV with no rows has the same header.
+ORG_FIELDS = ["name", "type", "mentions", "stories", "aliases", "score"]
+AMOUNT_FIELDS = ["value_gbp", "value_gbp_max", "currency", "value", "qualifier", "role", "per",
+                 "org", "org_type", "org_id", "period", "text", "published", "title", "url",
+                 "sentence", "story_id"]
+RATING_FIELDS = ["org", "type", "org_type", "org_id", "rating", "period", "rater", "published",
+                 "title", "url", "sentence", "story_id"]
+STORY_FIELDS = ["story_id", "published", "headline", "source", "url", "themes", "excerpt"]
+EVENT_FIELDS = ["date", "kind", "what", "period", "previous_rating", "direction", "status",
+                "rater", "value_gbp", "org_id", "org", "org_type", "title", "url", "sentence",
+                "story_id", "start_offset", "text", "qualifier"]
 
 ROLES = ["deficit", "surplus", "overspend", "underspend", "budget", "spending_limit",
          "control_total", "savings", "funding", "cost", "turnover", "income", "gap",
@@ -325,9 +413,10 @@ def amounts(org: str | None, org_type: str | None, min_gbp: float | None,
         org_ids = resolve_org_or_fail(con, org).org_ids if org else None
         rows = store_facts.search_amounts(
             con, org_ids=org_ids, org_type=org_type, min_gbp=min_gbp, max_gbp=max_gbp,
-            role=role, period=period, since=_day(since), limit=limit)
-    emit(rows, fmt, columns=["value_gbp", "qualifier", "role", "org", "period", "published",
-                             "text", "title"], title="Amounts")
+            role=role, period=period, since=_day(since), limit=None)
+    emit(rows[:limit], fmt, columns=["value_gbp", "qualifier", "role", "org", "period",
+                                     "published", "text", "title"], title="Amounts",
+         fields=AMOUNT_FIELDS, total=len(rows))
 
 
 @cli.command()
@@ -353,9 +442,9 @@ def ratings(org: str | None, org_type: str | None, rating: str | None,
     with open_db(db_path, read_only=True) as con:
         org_ids = resolve_org_or_fail(con, org).org_ids if org else None
         rows = store_facts.search_ratings(con, org_ids=org_ids, org_type=org_type,
-                                          rating=rating, since=_day(since), limit=limit)
-    emit(rows, fmt, columns=["org", "rating", "period", "rater", "published", "title"],
-         title="Ratings")
+                                          rating=rating, since=_day(since), limit=None)
+    emit(rows[:limit], fmt, columns=["org", "rating", "period", "rater", "published", "title"],
+         title="Ratings", fields=RATING_FIELDS, total=len(rows))
 
 
 @cli.command()
@@ -378,8 +467,9 @@ def stories(org: str | None, theme: int | None, text: str | None, since: datetim
     with open_db(db_path, read_only=True) as con:
         org_ids = resolve_org_or_fail(con, org).org_ids if org else None
         rows = store_facts.search_stories(con, org_ids=org_ids, theme=theme, text=text,
-                                          since=_day(since), limit=limit)
-    emit(rows, fmt, columns=["published", "headline", "themes", "url"], title="Stories")
+                                          since=_day(since), limit=None)
+    emit(rows[:limit], fmt, columns=["published", "headline", "themes", "url"], title="Stories",
+         fields=STORY_FIELDS, total=len(rows))
 
 
 @cli.command()
@@ -1284,7 +1374,7 @@ def history(org: str, db_path: Path | None, fmt: str) -> None:
         rows = store_history.org_history(con, list(body.org_ids))
     emit(rows, fmt, columns=["date", "period", "kind", "what", "previous_rating", "direction",
                              "status", "value_gbp", "rater", "title"],
-         title=f"History of {body.name}")
+         title=f"History of {body.name}", fields=[*EVENT_FIELDS, "direction_from"])
 
 
 NOTHING_CHANGED_EXIT = 3
@@ -1325,7 +1415,7 @@ def changes(since: datetime, watch_path: Path | None, db_path: Path | None, fmt:
         rows = store_history.changes_since(con, _day(since), org_ids)
     emit(rows, fmt, columns=["date", "change", "org", "what", "previous_rating", "direction",
                              "value_gbp", "period", "title"],
-         title=f"Changes since {_day(since)}")
+         title=f"Changes since {_day(since)}", fields=[*EVENT_FIELDS, "change"])
     if not rows:
         raise click.exceptions.Exit(NOTHING_CHANGED_EXIT)
 

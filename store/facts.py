@@ -270,7 +270,7 @@ def search_orgs(
         )
         SELECT o.name, o.type, COALESCE(c.mentions, 0) AS mentions,
                COALESCE(c.stories, 0) AS stories,
-               (SELECT string_agg(alias, '; ' ORDER BY alias) FROM org_aliases a
+               (SELECT list(alias ORDER BY alias) FROM org_aliases a
                 WHERE a.org_id = o.org_id) AS aliases,
                round(m.score, 3) AS score
         FROM organisations o JOIN org_match m USING (org_id)

@@ -58,7 +58,8 @@ def _ratings(con: duckdb.DuckDBPyConnection, org_ids: list[int],
         SELECT {_WHEN} AS date, 'rating' AS kind, f.rating AS what, f.period,
                {_event_columns(con)}, f.rater, NULL::DOUBLE AS value_gbp, f.org_id,
                COALESCE(o.name, f.org_name) AS org, o.type AS org_type,
-               ar.title, ar.url, f.sentence, f.story_id, f.start_offset
+               ar.title, ar.url, f.sentence, f.story_id, f.start_offset,
+               NULL::VARCHAR AS text, NULL::VARCHAR AS qualifier
         FROM ratings f LEFT JOIN organisations o USING (org_id) {_SOURCE}
         WHERE list_contains($ids, f.org_id) AND ($since IS NULL OR {_WHEN} >= $since)
     """, {"ids": org_ids, "since": since}))

@@ -126,4 +126,4 @@ def body_row(con: duckdb.DuckDBPyConnection, body: ResolvedOrg) -> dict[str, Any
         names |= set(registered.names)
     aliases = sorted(n for n in names if n != body.name)
     return {"name": body.name, "type": body.type, "mentions": mentions, "stories": stories,
-            "aliases": "; ".join(aliases), "org_ids": list(body.org_ids), "score": 1.0}
+            "aliases": aliases, "score": 1.0}

@@ -378,7 +378,7 @@ def test_orgs_gives_one_body_for_an_acronym(db_path):
     rows = json.loads(run("orgs", "cqc", "--db", db_path, "--json").output)
     assert len(rows) == 1
     assert (rows[0]["name"], rows[0]["mentions"]) == ("Care Quality Commission", 2)
-    assert "CQC" in rows[0]["aliases"].split("; ")
+    assert "CQC" in rows[0]["aliases"]
     rows = json.loads(run("orgs", "NHSE", "--db", db_path, "--json").output)
     assert [r["name"] for r in rows] == ["NHS England"]
 
@@ -418,3 +418,69 @@ def test_data_dictionary_documents_every_exported_column(tmp_path):
                 missing.append(f"{table}.{name} {type_}")
     con.close()
     assert not missing, f"columns missing from docs/data-dictionary.md: {missing}"
+
+
+# ----------------------------------------------------------------------------- output
+
+
+def test_a_cut_result_says_how_many_matched(db_path):
+    result = run("ratings", "--limit", "1", "--db", db_path, "--json")
+    assert result.exit_code == 0
+    assert len(json.loads(result.stdout)) == 1
+    assert result.stderr.strip() == "showing 1 of 4 rows; use --limit to see more"
+    assert run("ratings", "--db", db_path, "--json").stderr == ""
+
+
+@pytest.mark.parametrize("command", [
+    ("amounts",), ("ratings",), ("stories", "--text"), ("orgs",), ("history", TRUST),
+    ("changes", "--since"),
+])
+def test_csv_header_is_the_same_with_and_without_rows(db_path, command):
+    no_match = {"amounts": ("--min", "1bn"), "ratings": ("--since", "2030-01-01"),
+                "stories": ("nothing like this",), "orgs": ("--type", "media"),
+                "history": (), "changes": ("2030-01-01",)}[command[0]]
+    some = {"stories": ("board",), "changes": ("2024-01-01",)}.get(command[0], ())
+    with_rows = run(*command, *some, "--db", db_path, "--csv").stdout.splitlines()
+    assert len(with_rows) > 1
+    if command[0] == "history":
+        db.connect(db_path).execute("DELETE FROM ratings; DELETE FROM amounts").close()
+    without = run(*command, *no_match, "--db", db_path, "--csv").stdout.splitlines()
+    assert without == with_rows[:1]
+
+
+def test_lists_are_json_arrays_in_json_and_joined_in_csv(db_path):
+    con = db.connect(db_path)
+    con.execute("INSERT INTO org_aliases SELECT org_id, 'NHS Eng' FROM organisations "
+                "WHERE name = 'NHS England'")
+    con.close()
+    (row,) = json.loads(run("orgs", "NHSE", "--db", db_path, "--json").stdout)
+    assert isinstance(row["aliases"], list) and {"NHSE", "NHS Eng"} <= set(row["aliases"])
+    (row,) = csv.DictReader(io.StringIO(run("orgs", "NHSE", "--db", db_path, "--csv").stdout))
+    assert {"NHSE", "NHS Eng"} <= set(row["aliases"].split(";"))
+    result = run("query", "select ['a', 'b'] as xs", "--db", db_path, "--csv")
+    assert result.stdout.splitlines() == ["xs", "a;b"]
+
+
+def test_tables_fit_a_narrow_terminal_without_cutting_numbers():
+    columns = ["value_gbp", "org", "period", "title"]
+    cells = [["£1,234.5m", "Ashgrove Valley NHS Trust", "2023-24",
+              "A long headline about the trust and its money problems"]]
+    assert cli.fit_columns(columns, cells, 40) == ["value_gbp", "org", "period"]
+    assert cli.fit_columns(columns, cells, 200) == columns
+    assert cli.fit_columns(columns, cells, None) == columns
+
+
+def test_a_closed_pipe_ends_quietly(db_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "cli.py"), "query", "select * from range(200000)", "--nl",
+         "--db", str(db_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert process.stdout.readline() == b'{"range": 0}\n'
+    process.stdout.close()  # like `| head -1`
+    stderr = process.stderr.read()
+    assert process.wait(timeout=120) == 0
+    assert stderr == b""
