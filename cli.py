@@ -369,8 +369,9 @@ ORG_FIELDS = ["name", "type", "mentions", "stories", "aliases", "score"]
 AMOUNT_FIELDS = ["value_gbp", "value_gbp_max", "currency", "value", "qualifier", "role", "per",
                  "org", "org_type", "org_id", "period", "text", "published", "title", "url",
                  "sentence", "story_id"]
-RATING_FIELDS = ["org", "type", "org_type", "org_id", "rating", "period", "rater", "published",
-                 "title", "url", "sentence", "story_id"]
+RATING_FIELDS = ["org", "type", "org_type", "org_id", "rating", "previous_rating", "direction",
+                 "status", "period", "rater", "published", "title", "url", "sentence",
+                 "story_id"]
 STORY_FIELDS = ["story_id", "published", "headline", "source", "url", "themes", "excerpt"]
 EVENT_FIELDS = ["date", "kind", "what", "period", "previous_rating", "direction", "status",
                 "rater", "value_gbp", "org_id", "org", "org_type", "title", "url", "sentence",
@@ -426,13 +427,19 @@ def amounts(org: str | None, org_type: str | None, min_gbp: float | None,
               help="Only organisations of this type, e.g. provider.")
 @click.option("--rating", type=click.Choice(RATINGS, case_sensitive=False),
               help="Only this rating.")
+@click.option("--with-previous", is_flag=True,
+              help="Also list earlier ratings the text mentions (status previous).")
 @click.option("--since", type=DATE, help="Published on or after YYYY-MM-DD.")
 @limit_option(100)
 @db_option
 @output_options
-def ratings(org: str | None, org_type: str | None, rating: str | None,
+def ratings(org: str | None, org_type: str | None, rating: str | None, with_previous: bool,
             since: datetime | None, limit: int, db_path: Path | None, fmt: str) -> None:
     """Search CQC / NHS England ratings and special measures, newest first.
+
+    A body's earlier rating that a story mentions ("moved from inadequate to good": the
+    inadequate) is left out unless --with-previous is given; previous_rating and direction
+    say what each rating replaced.
 
     \b
     Example:
@@ -442,8 +449,10 @@ def ratings(org: str | None, org_type: str | None, rating: str | None,
     with open_db(db_path, read_only=True) as con:
         org_ids = resolve_org_or_fail(con, org).org_ids if org else None
         rows = store_facts.search_ratings(con, org_ids=org_ids, org_type=org_type,
-                                          rating=rating, since=_day(since), limit=None)
-    emit(rows[:limit], fmt, columns=["org", "rating", "period", "rater", "published", "title"],
+                                          rating=rating, since=_day(since), limit=None,
+                                          include_previous=with_previous)
+    emit(rows[:limit], fmt, columns=["org", "rating", "previous_rating", "direction", "period",
+                                     "rater", "published", "title"],
          title="Ratings", fields=RATING_FIELDS, total=len(rows))
 
 

@@ -357,23 +357,31 @@ def search_ratings(
     limit: int = 100,
     org_ids: Sequence[int] | None = None,
     org_type: str | None = None,
+    include_previous: bool = True,
 ) -> list[dict[str, Any]]:
-    """Ratings filtered by organisation (fuzzy), rating value and date, newest first."""
+    """Ratings filtered by organisation (fuzzy), rating value and date, newest first.
+
+    Without ``include_previous``, ratings the text gives as a body's earlier rating
+    (status 'previous') are left out, so "rated inadequate" lists bodies that are, not
+    bodies that were."""
+    from store.history import rating_event_select
+
     sql = f"""
         WITH {_ORG_MATCH_CTE}
         SELECT COALESCE(o.name, f.org_name) AS org, o.type, o.type AS org_type, f.org_id,
-               f.rating, f.period, f.rater,
+               f.rating, {rating_event_select(con)}, f.period, f.rater,
                CAST(COALESCE(f.published, s.published, ar.published) AS DATE) AS published,
                ar.title, ar.url, f.sentence, f.story_id
         FROM ratings f LEFT JOIN organisations o USING (org_id) {_STORY_CONTEXT}
         WHERE {_org_filter('f.org_id')}
           AND ($rating IS NULL OR f.rating = $rating)
           AND ($since IS NULL OR COALESCE(f.published, s.published, ar.published) >= $since)
+          AND ($previous OR status IS DISTINCT FROM 'previous')
         ORDER BY published DESC NULLS LAST, f.period DESC NULLS LAST, org
         LIMIT $limit
     """
     params = {**_org_params(org, org_ids, org_type), "rating": rating, "since": since,
-              "limit": limit}
+              "limit": limit, "previous": include_previous}
     return fetch_dicts(con.execute(sql, params))
 
 

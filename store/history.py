@@ -25,6 +25,12 @@ DIRECTIONS = ("up", "down", "same")
 STATUSES = ("current", "previous")
 
 
+def rating_event_select(con: duckdb.DuckDBPyConnection) -> str:
+    """SELECT items for the ratings (alias ``f``) event columns, NULL where an older
+    database lacks them."""
+    return _event_columns(con)
+
+
 def _event_columns(con: duckdb.DuckDBPyConnection) -> str:
     """SELECT items for the event columns, NULL where an older database lacks them."""
     present = {r[0] for r in con.execute(

@@ -395,7 +395,7 @@ def test_org_filters_match_exactly_and_by_type(db_path):
     assert [(r["org"], r["org_type"]) for r in rows] == [("Ashgrove Valley CCG", "commissioner")]
     rows = json.loads(run("ratings", "--type", "provider", "--rating", "Inadequate",
                           "--db", db_path, "--json").output)
-    assert {r["org"] for r in rows} == {TRUST} and len(rows) == 2
+    assert {r["org"] for r in rows} == {TRUST} and len(rows) == 1
 
 
 # ----------------------------------------------------------------------------- dictionary
@@ -427,7 +427,7 @@ def test_a_cut_result_says_how_many_matched(db_path):
     result = run("ratings", "--limit", "1", "--db", db_path, "--json")
     assert result.exit_code == 0
     assert len(json.loads(result.stdout)) == 1
-    assert result.stderr.strip() == "showing 1 of 4 rows; use --limit to see more"
+    assert result.stderr.strip() == "showing 1 of 3 rows; use --limit to see more"
     assert run("ratings", "--db", db_path, "--json").stderr == ""
 
 
@@ -484,3 +484,14 @@ def test_a_closed_pipe_ends_quietly(db_path):
     stderr = process.stderr.read()
     assert process.wait(timeout=120) == 0
     assert stderr == b""
+
+
+def test_ratings_leave_out_earlier_ratings_unless_asked(db_path):
+    rows = json.loads(run("ratings", "--rating", "inadequate", "--db", db_path, "--json").stdout)
+    assert [(r["published"], r["status"]) for r in rows] == [("2024-03-20", "current")]
+    rows = json.loads(run("ratings", "--rating", "inadequate", "--with-previous", "--db",
+                          db_path, "--json").stdout)
+    assert [r["status"] for r in rows] == ["previous", "current"]
+    rows = json.loads(run("ratings", "--rating", "requires improvement", "--db", db_path,
+                          "--json").stdout)
+    assert [(r["previous_rating"], r["direction"]) for r in rows] == [("inadequate", "up")]
