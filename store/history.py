@@ -111,14 +111,16 @@ def org_history(con: duckdb.DuckDBPyConnection, org_ids: list[int]) -> list[dict
     before it on the same scale; ``direction_from`` says which)."""
     rows = _ratings(con, org_ids) + _amounts(con, org_ids)
     rows.sort(key=_order_key)
-    # A story that states several ratings on one scale without saying which is current
-    # (an older extractor) gives no order to derive a direction from.
+    # A story that gives several current ratings on one scale (or an older extractor that
+    # did not say which is current) gives no order to derive a direction from; nor does
+    # the text order inside one story.
     per_story: dict[tuple[str, str], int] = {}
     for row in rows:
-        if row["kind"] == "rating" and row["status"] is None:
+        if row["kind"] == "rating" and row["status"] != "previous":
             key = (row["story_id"], _scale(row["what"]))
             per_story[key] = per_story.get(key, 0) + 1
     last: dict[str, str | None] = {}
+    last_story: dict[str, str] = {}
     for row in rows:
         if row["kind"] != "rating":
             row["direction_from"] = None
@@ -136,13 +138,16 @@ def org_history(con: duckdb.DuckDBPyConnection, org_ids: list[int]) -> list[dict
         elif row["previous_rating"] is not None:
             row["direction"] = compare(row["previous_rating"], row["what"])
             row["direction_from"] = "text"
-        elif row["status"] != "previous" and last.get(scale) is not None:
+        elif (row["status"] != "previous" and last.get(scale) is not None
+              and last_story.get(scale) != row["story_id"]):
             row["direction"] = compare(last[scale], row["what"])
             row["previous_rating"] = last[scale]
             row["direction_from"] = "order"
         else:
             row["direction_from"] = None
-        last[scale] = row["what"]
+        if row["status"] != "previous":
+            last[scale] = row["what"]
+            last_story[scale] = row["story_id"]
     return rows
 
 

@@ -495,3 +495,18 @@ def test_ratings_leave_out_earlier_ratings_unless_asked(db_path):
     rows = json.loads(run("ratings", "--rating", "requires improvement", "--db", db_path,
                           "--json").stdout)
     assert [(r["previous_rating"], r["direction"]) for r in rows] == [("inadequate", "up")]
+
+
+def test_history_derives_no_direction_inside_one_story(db_path):
+    body = "Ashgrove Valley NHS Trust was rated good for caring and inadequate overall."
+    con = db.connect(db_path)
+    story = add_story(con, article_id="t4", url="http://x/t4", title="Mixed", body=body,
+                      published=datetime(2025, 3, 1))
+    mixed = {"organisations": [_org(TRUST, "provider", body)], "ratings": [
+        {**_rating(body, "good", "good"), "status": "current"},
+        {**_rating(body, "inadequate", "inadequate overall"), "status": "current"}]}
+    facts.save_facts(con, [(story, mixed)], "v1", published={story: datetime(2025, 3, 1)})
+    con.close()
+    rows = json.loads(run("history", TRUST, "--db", db_path, "--json").stdout)
+    assert [(r["what"], r["direction"]) for r in rows if r["story_id"] == story] == [
+        ("good", None), ("inadequate", None)]
