@@ -1003,22 +1003,34 @@ def themes(since: datetime | None, trending: bool, period_days: int, as_of: date
 @cli.command()
 @click.argument("theme_id", type=int)
 @db_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
-def theme(theme_id: int, db_path: Path | None, as_json: bool) -> None:
+@output_options
+def theme(theme_id: int, db_path: Path | None, fmt: str) -> None:
     """Show one theme: label, example stories, organisations, largest amounts, ratings.
+
+    --json prints the whole theme as one object; --nl and --csv print one row per item
+    with the section it belongs to (examples, organisations, amounts, ratings, events,
+    changes).
 
     \b
     Example:
         policywatch theme 3
+        policywatch theme 3 --nl | grep '"section": "amounts"'
     """
     from store import themes as store_themes
 
-    with open_db(db_path, create=False) as con:
+    with open_db(db_path, read_only=True) as con:
         detail = store_themes.theme_detail(con, theme_id)
     if detail is None:
         raise UserError(f"no theme {theme_id}; `policywatch themes` lists them")
-    if as_json:
+    if fmt == "json":
         click.echo(json.dumps(detail, indent=2, ensure_ascii=False, default=_json_default))
+        return
+    if fmt in ("nl", "csv"):
+        rows = [{"section": key, **item} for key, items in detail.items()
+                if isinstance(items, list) for item in items]
+        fields = ["section", *dict.fromkeys(k for r in rows for k in r if k != "section")]
+        emit([{k: _json_default(v) if hasattr(v, "tolist") else v for k, v in r.items()}
+              for r in rows], fmt, fields=fields)
         return
     head = detail["theme"]
     click.echo(f"Theme {head['theme_id']}: {head['label']}  ({head['size']} stories, "

@@ -510,3 +510,19 @@ def test_history_derives_no_direction_inside_one_story(db_path):
     rows = json.loads(run("history", TRUST, "--db", db_path, "--json").stdout)
     assert [(r["what"], r["direction"]) for r in rows if r["story_id"] == story] == [
         ("good", None), ("inadequate", None)]
+
+
+def test_theme_in_every_format(db_path):
+    con = db.connect(db_path)
+    now = datetime(2026, 11, 1)
+    con.execute("INSERT INTO themes (theme_id, level, label, created_at, updated_at) "
+                "VALUES (1, 'theme', 'trust ratings', ?, ?)", [now, now])
+    con.execute("INSERT INTO theme_members VALUES (1, 't1-v1-s0', 0.9, ?)", [now])
+    con.close()
+    detail = json.loads(run("theme", "1", "--db", db_path, "--json").stdout)
+    assert detail["theme"]["label"] == "trust ratings"
+    lines = [json.loads(x) for x in run("theme", "1", "--db", db_path, "--nl").stdout.splitlines()]
+    assert {"examples", "amounts"} <= {x["section"] for x in lines}
+    rows = list(csv.DictReader(io.StringIO(run("theme", "1", "--db", db_path, "--csv").stdout)))
+    assert [r["story_id"] for r in rows if r["section"] == "examples"] == ["t1-v1-s0"]
+    assert "Theme 1: trust ratings" in run("theme", "1", "--db", db_path).stdout
