@@ -13,11 +13,12 @@ import gzip
 import io
 import json
 import os
+import re
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from store import db as store_db  # noqa: E402
 from store import export as store_export  # noqa: E402
 from store import facts as store_facts  # noqa: E402
 from store.amount_text import MONEY_HINT, format_gbp, parse_money  # noqa: E402,F401
+from store.trend import BUCKETS  # noqa: E402
 from store.vocab import ORG_TYPES, RATINGS, ROLES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
@@ -52,6 +54,10 @@ class PolicywatchGroup(click.Group):
             raise
         except KeyboardInterrupt:
             raise click.ClickException("interrupted") from None
+        except BrokenPipeError:
+            # The reader went away (`policywatch ... --nl | head`): stop quietly.
+            quiet_stdout()
+            raise click.exceptions.Exit(0) from None
         except store_db.StoreError as exc:
             raise click.ClickException(str(exc)) from None
         except store_export.ExportError as exc:
@@ -63,6 +69,17 @@ class PolicywatchGroup(click.Group):
             raise click.ClickException(f"cannot access{where}: {exc.strerror or exc}") from None
         except UserError as exc:
             raise click.ClickException(str(exc)) from None
+
+
+def quiet_stdout() -> None:
+    """Point standard output at /dev/null, so nothing more is written to a closed pipe (not
+    even Python's flush at exit)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 class UserError(Exception):
@@ -131,6 +148,8 @@ def _day(value: datetime | None) -> date | None:
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
@@ -148,9 +167,25 @@ def _cell(column: str, value: Any) -> str:
     return str(value)
 
 
+def _csv_value(value: Any) -> Any:
+    """A CSV cell: lists ';'-joined, dates ISO, whole floats as integers."""
+    value = _plain(value)
+    if isinstance(value, list):
+        return ";".join("" if v is None else str(_plain(v)) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return value
+
+
 def emit(rows: list[dict[str, Any]], fmt: str, *, columns: list[str] | None = None,
-         title: str | None = None) -> None:
-    """Print ``rows`` as a table, JSON, CSV or newline-delimited JSON."""
+         title: str | None = None, fields: list[str] | None = None,
+         total: int | None = None) -> None:
+    """Print ``rows`` as a table, JSON, CSV or newline-delimited JSON.
+
+    ``fields`` is the full CSV header (so a CSV with no rows has the same columns as one
+    with rows); ``total``, when more rows matched than are shown, is said on stderr."""
+    if total is not None and total > len(rows):
+        click.echo(f"showing {len(rows)} of {total} rows; use --limit to see more", err=True)
     if fmt == "json":
         click.echo(json.dumps([{k: _plain(v) for k, v in r.items()} for r in rows],
                               indent=2, ensure_ascii=False, default=str))
@@ -160,12 +195,11 @@ def emit(rows: list[dict[str, Any]], fmt: str, *, columns: list[str] | None = No
                                   ensure_ascii=False, default=str))
     elif fmt == "csv":
         buffer = io.StringIO()
-        fields = list(rows[0]) if rows else (columns or [])
-        writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
+        header = fields or (list(rows[0]) if rows else (columns or []))
+        writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore")
         writer.writeheader()
         for r in rows:
-            writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict)
-                             else _plain(v) for k, v in r.items()})
+            writer.writerow({k: _csv_value(v) for k, v in r.items()})
         click.echo(buffer.getvalue(), nl=False)
     else:
         print_table(rows, columns=columns, title=title)
@@ -176,20 +210,63 @@ def print_table(rows: list[dict[str, Any]], *, columns: list[str] | None = None,
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=max(Console().width, 120) if not sys.stdout.isatty() else None)
+    terminal = sys.stdout.isatty()
+    console = Console(width=None if terminal else PIPE_WIDTH, highlight=False)
     if not rows:
         console.print(f"[dim]{title + ': ' if title else ''}no rows[/dim]")
         return
     columns = columns or list(rows[0])
+    cells = [[_cell(c, r.get(c)) for c in columns] for r in rows]
+    shown = fit_columns(columns, cells, console.width if terminal else None)
+    if len(shown) < len(columns):
+        hidden = [c for c in columns if c not in shown]
+        click.echo(f"(not shown to fit the terminal: {', '.join(hidden)}; "
+                   "use --csv or --json for every column)", err=True)
     table = Table(title=title, title_justify="left", show_lines=False)
-    for column in columns:
-        numeric = column in ("value_gbp", "value_gbp_max", "mentions", "stories", "size",
-                             "score", "growth")
+    for column in shown:
+        numeric = column in NUMERIC_COLUMNS or all(
+            _looks_numeric(row[columns.index(column)]) for row in cells)
+        # Numbers and dates are never wrapped or cut; text wraps at spaces.
         table.add_column(column, justify="right" if numeric else "left",
-                         overflow="fold", max_width=60)
-    for r in rows:
-        table.add_row(*(_cell(c, r.get(c)) for c in columns))
+                         no_wrap=numeric or column in UNBROKEN_COLUMNS,
+                         overflow="fold", max_width=None if terminal else 80)
+    for row in cells:
+        table.add_row(*(row[columns.index(c)] for c in shown))
+    if not terminal:
+        console.width = min(PIPE_WIDTH, console.measure(table).maximum)
     console.print(table)
+
+
+PIPE_WIDTH = 400  # piped tables are as wide as their content, up to this
+NUMERIC_COLUMNS = {"value_gbp", "value_gbp_max", "mentions", "stories", "size", "score",
+                   "growth", "rows", "columns", "value"}
+UNBROKEN_COLUMNS = {"date", "published", "period", "last_story", "last_crawl",
+                    "last_started", "story_id"}
+_NUMBER_RE = re.compile(r"^-?[£$€]?[\d,.]+(?:bn|m|k)?%?$")
+
+
+def _looks_numeric(text: str) -> bool:
+    return text == "" or bool(_NUMBER_RE.match(text))
+
+
+def fit_columns(columns: list[str], cells: list[list[str]], width: int | None) -> list[str]:
+    """The columns that fit ``width`` characters when each column is at least as wide as
+    its longest word (numbers and dates whole); low-value columns (the last ones) are
+    dropped first, the first two are always kept. ``width`` None keeps all."""
+    if width is None:
+        return list(columns)
+
+    def least(index: int) -> int:
+        words = [w for row in cells for w in (row[index].split() if columns[index] not in
+                                              UNBROKEN_COLUMNS else [row[index]])]
+        return max([len(columns[index]) if len(columns[index]) < 12 else 12,
+                    *(len(w) for w in words)])
+
+    needed = {c: least(i) for i, c in enumerate(columns)}
+    shown = list(columns)
+    while len(shown) > 2 and sum(needed[c] for c in shown) + 3 * len(shown) + 1 > width:
+        shown.pop()
+    return shown
 
 
 # ----------------------------------------------------------------------------- the CLI
@@ -222,38 +299,70 @@ def open_db(db_path: Path | None, *, read_only: bool = False, create: bool = Tru
 
 @cli.command()
 @click.argument("query", required=False, default="")
-@click.option("--type", "type_", type=click.Choice(ORG_TYPES),
+@click.option("--type", "type_", type=click.Choice(ORG_TYPES, case_sensitive=False),
               help="Only organisations of this type.")
 @limit_option(20)
 @db_option
 @output_options
 def orgs(query: str, type_: str | None, limit: int, db_path: Path | None, fmt: str) -> None:
-    """Find organisations by name or alias (fuzzy), with mention counts.
+    """Find organisations by name or alias, with mention counts.
+
+    A query that is exactly a name, alias or acronym of one body (CQC, DHSC, NHSE) gives
+    that body, all its stored spellings counted together; otherwise names are matched
+    fuzzily.
 
     \b
     Example:
         policywatch orgs "leeds ccg"
         policywatch orgs --type regulator --json
     """
-    with open_db(db_path, create=False) as con:
-        rows = store_facts.search_orgs(con, query, type_=type_, limit=limit)
-    emit(rows, fmt, columns=["name", "type", "mentions", "stories", "aliases"],
-         title="Organisations")
+    from store import identity
 
+    with open_db(db_path, read_only=True) as con:
+        rows = []
+        if query.strip():
+            try:  # a name, alias or acronym of one body: that body only
+                body = identity.resolve_org(con, query)
+                if type_ is None or body.type == type_:
+                    rows = [identity.body_row(con, body)]
+            except identity.OrgNotFound:
+                pass
+        if not rows:
+            rows = store_facts.search_orgs(con, query, type_=type_, limit=None)
+    emit(rows[:limit], fmt, columns=["name", "type", "mentions", "stories", "aliases"],
+         title="Organisations", fields=ORG_FIELDS, total=len(rows))
+
+
+# Every field each search prints in CSV, so a CSV with no rows has the same header.
+ORG_FIELDS = ["name", "type", "mentions", "stories", "aliases", "score"]
+AMOUNT_FIELDS = ["value_gbp", "value_gbp_max", "currency", "value", "qualifier", "role", "per",
+                 "org", "org_type", "org_id", "period", "text", "published", "title", "url",
+                 "sentence", "story_id", "start_offset", "why"]
+RATING_FIELDS = ["org", "type", "org_type", "org_id", "rating", "previous_rating", "direction",
+                 "status", "period", "rater", "published", "title", "url", "sentence",
+                 "story_id", "start_offset", "why"]
+STORY_FIELDS = ["story_id", "published", "headline", "source", "url", "themes", "excerpt"]
+EVENT_FIELDS = ["date", "kind", "what", "period", "previous_rating", "direction", "status",
+                "rater", "value_gbp", "org_id", "org", "org_type", "title", "url", "sentence",
+                "story_id", "start_offset", "text", "qualifier"]
 
 @cli.command()
-@click.option("--org", help="Owner's name or alias (fuzzy).")
+@click.option("--org", help="Owner's exact name, alias or acronym (a near miss gets a "
+              "suggestion).")
+@click.option("--type", "org_type", type=click.Choice(ORG_TYPES, case_sensitive=False),
+              help="Only owners of this type, e.g. provider for trusts.")
 @click.option("--min", "min_gbp", type=MONEY, help="Smallest value, e.g. 50m, £400k.")
 @click.option("--max", "max_gbp", type=MONEY, help="Largest value, e.g. 1.2bn.")
-@click.option("--role", type=click.Choice(ROLES), help="What the money is.")
+@click.option("--role", type=click.Choice(ROLES, case_sensitive=False),
+              help="What the money is.")
 @click.option("--period", help="Financial year or year, e.g. 2018-19.")
 @click.option("--since", type=DATE, help="Published on or after YYYY-MM-DD.")
 @limit_option(50)
 @db_option
 @output_options
-def amounts(org: str | None, min_gbp: float | None, max_gbp: float | None, role: str | None,
-            period: str | None, since: datetime | None, limit: int, db_path: Path | None,
-            fmt: str) -> None:
+def amounts(org: str | None, org_type: str | None, min_gbp: float | None,
+            max_gbp: float | None, role: str | None, period: str | None,
+            since: datetime | None, limit: int, db_path: Path | None, fmt: str) -> None:
     """Search money amounts, largest first.
 
     \b
@@ -263,39 +372,55 @@ def amounts(org: str | None, min_gbp: float | None, max_gbp: float | None, role:
     """
     if min_gbp is not None and max_gbp is not None and min_gbp > max_gbp:
         raise UserError(f"--min ({format_gbp(min_gbp)}) is above --max ({format_gbp(max_gbp)})")
-    with open_db(db_path, create=False) as con:
+    with open_db(db_path, read_only=True) as con:
+        org_ids = resolve_org_or_fail(con, org).org_ids if org else None
         rows = store_facts.search_amounts(
-            con, org=org, min_gbp=min_gbp, max_gbp=max_gbp, role=role, period=period,
-            since=_day(since), limit=limit)
-    emit(rows, fmt, columns=["value_gbp", "qualifier", "role", "org", "period", "published",
-                             "text", "title"], title="Amounts")
+            con, org_ids=org_ids, org_type=org_type, min_gbp=min_gbp, max_gbp=max_gbp,
+            role=role, period=period, since=_day(since), limit=None)
+    emit(rows[:limit], fmt, columns=["value_gbp", "qualifier", "role", "org", "period",
+                                     "published", "text", "title"], title="Amounts",
+         fields=AMOUNT_FIELDS, total=len(rows))
 
 
 @cli.command()
-@click.option("--org", help="Organisation name or alias (fuzzy).")
-@click.option("--rating", type=click.Choice(RATINGS), help="Only this rating.")
+@click.option("--org", help="Organisation's exact name, alias or acronym (a near miss gets "
+              "a suggestion).")
+@click.option("--type", "org_type", type=click.Choice(ORG_TYPES, case_sensitive=False),
+              help="Only organisations of this type, e.g. provider.")
+@click.option("--rating", type=click.Choice(RATINGS, case_sensitive=False),
+              help="Only this rating.")
+@click.option("--with-previous", is_flag=True,
+              help="Also list earlier ratings the text mentions (status previous).")
 @click.option("--since", type=DATE, help="Published on or after YYYY-MM-DD.")
 @limit_option(100)
 @db_option
 @output_options
-def ratings(org: str | None, rating: str | None, since: datetime | None, limit: int,
-            db_path: Path | None, fmt: str) -> None:
+def ratings(org: str | None, org_type: str | None, rating: str | None, with_previous: bool,
+            since: datetime | None, limit: int, db_path: Path | None, fmt: str) -> None:
     """Search CQC / NHS England ratings and special measures, newest first.
+
+    A body's earlier rating that a story mentions ("moved from inadequate to good": the
+    inadequate) is left out unless --with-previous is given; previous_rating and direction
+    say what each rating replaced.
 
     \b
     Example:
         policywatch ratings --rating inadequate
         policywatch ratings --org "Northfield" --json
     """
-    with open_db(db_path, create=False) as con:
-        rows = store_facts.search_ratings(con, org=org, rating=rating, since=_day(since),
-                                          limit=limit)
-    emit(rows, fmt, columns=["org", "rating", "period", "rater", "published", "title"],
-         title="Ratings")
+    with open_db(db_path, read_only=True) as con:
+        org_ids = resolve_org_or_fail(con, org).org_ids if org else None
+        rows = store_facts.search_ratings(con, org_ids=org_ids, org_type=org_type,
+                                          rating=rating, since=_day(since), limit=None,
+                                          include_previous=with_previous)
+    emit(rows[:limit], fmt, columns=["org", "rating", "previous_rating", "direction", "period",
+                                     "rater", "published", "title"],
+         title="Ratings", fields=RATING_FIELDS, total=len(rows))
 
 
 @cli.command()
-@click.option("--org", help="Stories mentioning this organisation (fuzzy).")
+@click.option("--org", help="Stories mentioning this organisation (exact name, alias or "
+              "acronym).")
 @click.option("--theme", type=int, help="Stories in this theme id.")
 @click.option("--text", help="Stories whose text contains this (case-insensitive).")
 @click.option("--since", type=DATE, help="Published on or after YYYY-MM-DD.")
@@ -310,10 +435,12 @@ def stories(org: str | None, theme: int | None, text: str | None, since: datetim
     Example:
         policywatch stories --org "CQC" --text "special measures"
     """
-    with open_db(db_path, create=False) as con:
-        rows = store_facts.search_stories(con, org=org, theme=theme, text=text,
-                                          since=_day(since), limit=limit)
-    emit(rows, fmt, columns=["published", "headline", "themes", "url"], title="Stories")
+    with open_db(db_path, read_only=True) as con:
+        org_ids = resolve_org_or_fail(con, org).org_ids if org else None
+        rows = store_facts.search_stories(con, org_ids=org_ids, theme=theme, text=text,
+                                          since=_day(since), limit=None)
+    emit(rows[:limit], fmt, columns=["published", "headline", "themes", "url"], title="Stories",
+         fields=STORY_FIELDS, total=len(rows))
 
 
 @cli.command()
@@ -787,6 +914,8 @@ def update_themes_job(con: duckdb.DuckDBPyConnection, *, recluster: bool = False
 @click.option("--trending", is_flag=True, help="Sort by growth over the last period.")
 @click.option("--period-days", type=click.IntRange(min=1, max=MAX_PERIOD_DAYS), default=7,
               show_default=True, help="Length of the period growth is measured over.")
+@click.option("--as-of", "as_of", type=DATE,
+              help="Measure growth up to the end of this day (default: now), for back data.")
 @click.option("--recluster", is_flag=True,
               help="Re-cluster all stories (theme ids and labels carry over by overlap).")
 @click.option("--no-update", is_flag=True, help="List themes without embedding new stories.")
@@ -795,7 +924,8 @@ def update_themes_job(con: duckdb.DuckDBPyConnection, *, recluster: bool = False
 @limit_option(30)
 @db_option
 @output_options
-def themes(since: datetime | None, trending: bool, period_days: int, recluster: bool,
+def themes(since: datetime | None, trending: bool, period_days: int, as_of: datetime | None,
+           recluster: bool,
            no_update: bool, plot_path: Path | None, limit: int, db_path: Path | None,
            fmt: str) -> None:
     """Bring themes up to date and list them with size, label and growth.
@@ -803,6 +933,7 @@ def themes(since: datetime | None, trending: bool, period_days: int, recluster: 
     \b
     Example:
         policywatch themes --trending
+        policywatch themes --trending --as-of 2024-06-30 --period-days 90 --no-update
         policywatch themes --since 2024-01-01 --plot themes.png
     """
     from store import themes as store_themes
@@ -816,8 +947,9 @@ def themes(since: datetime | None, trending: bool, period_days: int, recluster: 
             with Console(stderr=True).status("Updating themes…") as status:
                 update_themes_job(con, recluster=recluster,
                                   progress=lambda msg: status.update(msg))
-        rows = store_themes.list_themes(con, since=_day(since), trending=trending,
-                                        period_days=period_days, limit=limit)
+        rows = store_themes.list_themes(
+            con, since=_day(since), trending=trending, period_days=period_days, limit=limit,
+            now=as_of + timedelta(days=1) if as_of else None)
         series = store_themes.theme_size_series(con, since=_day(since)) if plot_path else None
     emit(rows, fmt, columns=["theme_id", "size", "growth", "label", "last_story"],
          title="Themes")
@@ -833,22 +965,34 @@ def themes(since: datetime | None, trending: bool, period_days: int, recluster: 
 @cli.command()
 @click.argument("theme_id", type=int)
 @db_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
-def theme(theme_id: int, db_path: Path | None, as_json: bool) -> None:
+@output_options
+def theme(theme_id: int, db_path: Path | None, fmt: str) -> None:
     """Show one theme: label, example stories, organisations, largest amounts, ratings.
+
+    --json prints the whole theme as one object; --nl and --csv print one row per item
+    with the section it belongs to (examples, organisations, amounts, ratings, events,
+    changes).
 
     \b
     Example:
         policywatch theme 3
+        policywatch theme 3 --nl | grep '"section": "amounts"'
     """
     from store import themes as store_themes
 
-    with open_db(db_path, create=False) as con:
+    with open_db(db_path, read_only=True) as con:
         detail = store_themes.theme_detail(con, theme_id)
     if detail is None:
         raise UserError(f"no theme {theme_id}; `policywatch themes` lists them")
-    if as_json:
+    if fmt == "json":
         click.echo(json.dumps(detail, indent=2, ensure_ascii=False, default=_json_default))
+        return
+    if fmt in ("nl", "csv"):
+        rows = [{"section": key, **item} for key, items in detail.items()
+                if isinstance(items, list) for item in items]
+        fields = ["section", *dict.fromkeys(k for r in rows for k in r if k != "section")]
+        emit([{k: _json_default(v) if hasattr(v, "tolist") else v for k, v in r.items()}
+              for r in rows], fmt, fields=fields)
         return
     head = detail["theme"]
     click.echo(f"Theme {head['theme_id']}: {head['label']}  ({head['size']} stories, "
@@ -1021,6 +1165,300 @@ def show_summary(con: duckdb.DuckDBPyConnection) -> None:
                 title="Ratings")
     print_table(store_themes.list_themes(con, limit=12),
                 columns=["theme_id", "size", "label"], title="Themes")
+
+# ----------------------------------------------------------------------------- analyst
+
+
+def _param_pairs(pairs: tuple[str, ...]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UserError(f"--param takes NAME=VALUE, got {pair!r}")
+        params[name.strip()] = value
+    return params
+
+
+@cli.command()
+@click.argument("sql")
+@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
+              help="Bind $NAME in the query to VALUE (repeatable).")
+@db_option
+@output_options
+def query(sql: str, params: tuple[str, ...], db_path: Path | None, fmt: str) -> None:
+    """Run one read-only SQL query (DuckDB dialect) on the database.
+
+    Only SELECT-like statements run (SELECT, WITH, FROM, SHOW, DESCRIBE, SUMMARIZE,
+    EXPLAIN); the database is opened read-only and files and URLs cannot be read.
+    `policywatch tables` and `policywatch schema` list what there is to query; SQL given
+    as - is read from standard input.
+
+    \b
+    Example:
+        policywatch query "select rating, count(*) from ratings group by 1"
+        policywatch query "select * from amounts where role = $role" -p role=deficit --csv
+    """
+    from store import query as store_query
+
+    if sql == "-":
+        sql = sys.stdin.read()
+    with open_db(db_path, read_only=True) as con:
+        try:
+            result = store_query.run_query(con, sql, _param_pairs(params))
+        except store_query.QueryError as exc:
+            raise UserError(str(exc)) from None
+    emit(result.rows, fmt, columns=result.columns)
+
+
+@cli.command()
+@db_option
+@output_options
+def tables(db_path: Path | None, fmt: str) -> None:
+    """List the tables with their row and column counts.
+
+    \b
+    Example:
+        policywatch tables
+        policywatch schema ratings
+    """
+    from store import query as store_query
+
+    with open_db(db_path, read_only=True) as con:
+        rows = store_query.list_tables(con)
+    emit(rows, fmt, columns=["name", "kind", "rows", "columns"], title="Tables")
+
+
+@cli.command()
+@click.argument("table_name", metavar="[TABLE]", required=False)
+@click.option("--sql", "as_sql", is_flag=True, help="Print the CREATE statements instead.")
+@db_option
+@output_options
+def schema(table_name: str | None, as_sql: bool, db_path: Path | None, fmt: str) -> None:
+    """Show the columns of one table (or of every table): name, type, nullable, default.
+
+    docs/data-dictionary.md says what each column means and which values it takes.
+
+    \b
+    Example:
+        policywatch schema ratings
+        policywatch schema --sql
+    """
+    from store import query as store_query
+
+    with open_db(db_path, read_only=True) as con:
+        try:
+            if as_sql:
+                for statement in store_query.table_sql(con, table_name):
+                    click.echo(statement.rstrip(";") + ";")
+                return
+            rows = store_query.table_columns(con, table_name)
+        except store_query.QueryError as exc:
+            raise UserError(str(exc)) from None
+    emit(rows, fmt, columns=["table", "column", "type", "nullable", "default"],
+         title=f"Columns of {table_name}" if table_name else "Columns")
+
+
+FACT_STYLES = {"organisation": "bold cyan", "amount": "bold green", "rating": "bold yellow"}
+
+
+@cli.command()
+@click.argument("story_id")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the story and its facts as JSON.")
+def story(story_id: str, db_path: Path | None, as_json: bool) -> None:
+    """Show one story: title, date, URL, its text with the facts highlighted, and its facts
+    sentence by sentence.
+
+    STORY_ID is a story id as other commands print it, a unique beginning of one, or an
+    article id. Colours on a terminal; plain text when piped.
+
+    \b
+    Example:
+        policywatch story 3f2a9c41d0b7e5a2-v1-s0
+        policywatch stories --text "special measures" --json | head
+    """
+    from store import story as store_story
+
+    with open_db(db_path, read_only=True) as con:
+        try:
+            detail = store_story.story_detail(con, story_id)
+        except store_story.StoryNotFound as exc:
+            raise UserError(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(detail, indent=2, ensure_ascii=False, default=_json_default))
+        return
+    print_story(detail)
+
+
+def print_story(detail: dict[str, Any]) -> None:
+    """Print a story_detail(): header, highlighted text, then the facts by sentence."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    plain = not console.is_terminal
+    head = detail["story"]
+    body = head["body"]
+    console.print(Text(head["headline"] or head["title"] or "(no headline)", style="bold"),
+                  soft_wrap=plain)
+    when = head["published"].isoformat() if head["published"] else "undated"
+    console.print(Text(f"{when}  {head['url']}", style="dim"), soft_wrap=plain)
+    if head["title"] and head["title"] != head["headline"]:
+        console.print(Text(f"from: {head['title']}", style="dim"), soft_wrap=plain)
+    console.print(Text(f"source {head['source']}, story {head['story_id']}", style="dim"),
+                  soft_wrap=plain)
+    console.print()
+    text = Text(body)
+    for fact in detail["facts"]:
+        text.stylize(FACT_STYLES[fact["kind"]], fact["start"], fact["end"])
+    console.print(text, soft_wrap=plain)
+    with_facts = [s for s in detail["sentences"] if s["facts"]]
+    console.print()
+    if not with_facts:
+        console.print("No facts were extracted from this story.")
+        return
+    console.print(Text("Facts by sentence", style="bold underline"))
+    for sentence in with_facts:
+        line = text[sentence["start"]:sentence["end"]]
+        console.print(Text("> ") + line, soft_wrap=plain)
+        for index in sentence["facts"]:
+            fact = detail["facts"][index]
+            console.print(Text("    - ") + Text(fact["label"], style=FACT_STYLES[fact["kind"]])
+                          + Text(f'  "{body[fact["start"]:fact["end"]]}"', style="dim"),
+                          soft_wrap=plain)
+
+
+def resolve_org_or_fail(con: duckdb.DuckDBPyConnection, name: str) -> Any:
+    """The one body ``name`` names exactly, or a UserError with a suggestion."""
+    from store import identity
+
+    try:
+        return identity.resolve_org(con, name)
+    except identity.OrgNotFound as exc:
+        raise UserError(str(exc)) from None
+
+
+@cli.command()
+@click.argument("org")
+@db_option
+@output_options
+def history(org: str, db_path: Path | None, fmt: str) -> None:
+    """One organisation's ratings and money facts in time order, with each rating's
+    direction (up, down, same).
+
+    ORG is matched exactly by name, alias or acronym (CQC, DHSC, NHSE); a near miss gets
+    a "did you mean". A direction comes from the text ("from inadequate to good") or,
+    where the text gave none, from the body's rating before it (direction_from: order).
+
+    \b
+    Example:
+        policywatch history "Castlebridge NHS Trust"
+        policywatch history CQC --json
+    """
+    from store import history as store_history
+
+    with open_db(db_path, read_only=True) as con:
+        body = resolve_org_or_fail(con, org)
+        rows = store_history.org_history(con, list(body.org_ids))
+    emit(rows, fmt, columns=["date", "period", "kind", "what", "previous_rating", "direction",
+                             "status", "value_gbp", "rater", "title"],
+         title=f"History of {body.name}", fields=[*EVENT_FIELDS, "direction_from"])
+
+
+NOTHING_CHANGED_EXIT = 3
+
+
+@cli.command()
+@click.option("--since", type=DATE, required=True, help="Stories published on or after "
+              "YYYY-MM-DD.")
+@click.option("--watch", "watch_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="File of organisation names, one a line ('#' starts a comment).")
+@db_option
+@output_options
+def changes(since: datetime, watch_path: Path | None, db_path: Path | None, fmt: str) -> None:
+    """New rating changes, special-measures moves, other new ratings and deficits since a
+    date, newest first, for a watch list of bodies (default: every body).
+
+    Exit status: 0 when something changed, 3 when nothing did (1 on an error), so a
+    script can alert only when there is news.
+
+    \b
+    Example:
+        policywatch changes --since 2024-01-01 --watch trusts.txt --json
+        policywatch changes --since 2024-06-01 --csv > changes.csv || echo "no news"
+    """
+    from store import history as store_history
+
+    names: list[str] | None = None
+    if watch_path is not None:
+        if not watch_path.is_file():
+            raise UserError(f"cannot read {watch_path}: no such file")
+        names = store_history.read_watch_list(watch_path.read_text(encoding="utf-8"))
+        if not names:
+            raise UserError(f"{watch_path} names no organisation")
+    with open_db(db_path, read_only=True) as con:
+        org_ids = None
+        if names is not None:
+            org_ids = sorted({i for n in names for i in resolve_org_or_fail(con, n).org_ids})
+        rows = store_history.changes_since(con, _day(since), org_ids)
+    emit(rows, fmt, columns=["date", "change", "org", "what", "previous_rating", "direction",
+                             "value_gbp", "period", "title"],
+         title=f"Changes since {_day(since)}", fields=[*EVENT_FIELDS, "change"])
+    if not rows:
+        raise click.exceptions.Exit(NOTHING_CHANGED_EXIT)
+
+
+@cli.command()
+@click.option("--org", help="Stories mentioning this organisation (exact name, alias or "
+              "acronym).")
+@click.option("--theme", type=int, help="Stories in this theme id.")
+@click.option("--text", help="Stories containing these words (case-insensitive).")
+@click.option("--by", type=click.Choice(list(BUCKETS), case_sensitive=False), default="month",
+              show_default=True, help="Length of each period.")
+@click.option("--since", type=DATE, help="Published on or after YYYY-MM-DD.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw the counts to this PNG file.")
+@db_option
+@output_options
+def trend(org: str | None, theme: int | None, text: str | None, by: str,
+          since: datetime | None, plot_path: Path | None, db_path: Path | None,
+          fmt: str) -> None:
+    """Stories per day, week or month about an organisation, in a theme or with some words.
+
+    Give at least one of --org, --theme and --text (several narrow the stories down).
+    Periods with no story between the first and the last count 0; a week starts on Monday.
+
+    \b
+    Example:
+        policywatch trend --org "NHS England" --by month
+        policywatch trend --text "special measures" --by week --since 2024-01-01 --plot sm.png
+    """
+    from store import trend as store_trend
+
+    if org is None and theme is None and text is None:
+        raise UserError("give --org, --theme or --text")
+    if plot_path is not None and plot_path.suffix.lower() != ".png":
+        raise UserError(f"--plot needs a .png file name, got {plot_path.name!r}")
+    with open_db(db_path, read_only=True) as con:
+        body = resolve_org_or_fail(con, org) if org is not None else None
+        try:
+            rows = store_trend.story_counts(
+                con, org_ids=list(body.org_ids) if body else None, theme=theme, text=text,
+                by=by.lower(), since=_day(since))
+        except store_trend.TrendError as exc:
+            raise UserError(str(exc)) from None
+    what = " and ".join(part for part in (
+        body.name if body else None, f"theme {theme}" if theme is not None else None,
+        f"“{text}”" if text else None) if part)
+    emit(rows, fmt, columns=["period", "stories"], title=f"Stories per {by.lower()}: {what}")
+    if plot_path is not None:
+        from nlp.plot import plot_counts
+
+        if not rows:
+            raise UserError("no dated stories match; nothing to plot")
+        plot_counts([(r["period"], r["stories"]) for r in rows], plot_path,
+                    title=f"Stories per {by.lower()}: {what}")
+        click.echo(f"wrote {plot_path}", err=True)
 
 
 # ----------------------------------------------------------------------------- serve

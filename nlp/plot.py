@@ -59,3 +59,38 @@ def plot_theme_sizes(
     fig.savefig(out)
     plt.close(fig)
     return out
+
+
+def plot_counts(
+    points: Iterable[tuple[datetime, int]],
+    path: str | os.PathLike,
+    *,
+    title: str,
+    ylabel: str = "stories",
+) -> Path:
+    """Draw counts per period (``(period start, count)`` pairs) as bars to a PNG."""
+    rows = list(points)
+    if not rows:
+        raise ValueError("nothing to plot: no dated stories match")
+    out = Path(path)
+    if out.suffix.lower() != ".png":
+        raise ValueError(f"plot path must end in .png, got {out.name!r}")
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 4.5), dpi=110)
+    ax.bar([str(p) for p, _ in rows], [int(c) for _, c in rows], color="#3b6ea5")
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+    step = max(1, len(rows) // 24)
+    ax.set_xticks(range(0, len(rows), step))
+    ax.set_xticklabels([str(rows[i][0]) for i in range(0, len(rows), step)], rotation=45,
+                       ha="right", fontsize=8)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out

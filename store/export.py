@@ -51,7 +51,8 @@ EXPORTS: dict[str, str] = {
         ORDER BY f.story_id, f.start_offset""",
     "ratings": f"""
         SELECT f.story_id, f.org_id, COALESCE(o.name, f.org_name) AS org,
-               o.type AS org_type, f.rating, f.period, f.rater, f.published,
+               o.type AS org_type, f.rating, f.previous_rating, f.direction, f.status,
+               f.period, f.rater, f.published,
                f.start_offset, f.end_offset, f.sentence, f.why, a.url, a.title
         FROM ratings f LEFT JOIN organisations o USING (org_id)
         LEFT JOIN stories s USING (story_id) LEFT JOIN articles a USING (article_id)

@@ -156,7 +156,9 @@ def save_facts(
                  "rating": r["rating"], "period": r.get("period"), "rater": r.get("rater"),
                  "published": when, "start_offset": r.get("start"),
                  "end_offset": r.get("end"), "sentence": r.get("sentence"),
-                 "why": why_text(r.get("why"))}
+                 "why": why_text(r.get("why")),
+                 "previous_rating": r.get("previous_rating"), "direction": r.get("direction"),
+                 "status": r.get("status")}
             )
 
     ids_table = pa.table({"story_id": pa.array(story_ids, pa.string())})
@@ -239,7 +241,8 @@ _RATING_SCHEMA = pa.schema(
     [("story_id", pa.string()), ("key", pa.string()), ("org_name", pa.string()),
      ("rating", pa.string()), ("period", pa.string()), ("rater", pa.string()),
      ("published", pa.timestamp("us")), ("start_offset", pa.int32()),
-     ("end_offset", pa.int32()), ("sentence", pa.string()), ("why", pa.string())]
+     ("end_offset", pa.int32()), ("sentence", pa.string()), ("why", pa.string()),
+     ("previous_rating", pa.string()), ("direction", pa.string()), ("status", pa.string())]
 )
 
 
@@ -303,7 +306,7 @@ def search_orgs(
         )
         SELECT o.name, o.type, COALESCE(c.mentions, 0) AS mentions,
                COALESCE(c.stories, 0) AS stories,
-               (SELECT string_agg(alias, '; ' ORDER BY alias) FROM org_aliases a
+               (SELECT list(alias ORDER BY alias) FROM org_aliases a
                 WHERE a.org_id = o.org_id) AS aliases,
                round(m.score, 3) AS score
         FROM organisations o JOIN org_match m USING (org_id)
@@ -318,14 +321,21 @@ def search_orgs(
 
 
 def _org_filter(column: str) -> str:
+    # $org: a name matched fuzzily; $org_ids: the rows of one body, matched exactly
+    # (store.identity.resolve_org); $org_type: the organisation's type.
     return (
         f"($org IS NULL OR {column} IN (SELECT org_id FROM org_match "
-        f"WHERE score >= {FUZZY_THRESHOLD}))"
+        f"WHERE score >= {FUZZY_THRESHOLD})) "
+        f"AND ($org_ids IS NULL OR list_contains($org_ids, {column})) "
+        f"AND ($org_type IS NULL OR {column} IN (SELECT org_id FROM organisations "
+        f"WHERE type = $org_type))"
     )
 
 
-def _org_params(org: str | None) -> dict[str, Any]:
-    return {"org": org, "q": org or "", "key": org_key(org) if org else ""}
+def _org_params(org: str | None, org_ids: Sequence[int] | None = None,
+                org_type: str | None = None) -> dict[str, Any]:
+    return {"org": org, "q": org or "", "key": org_key(org) if org else "",
+            "org_ids": list(org_ids) if org_ids is not None else None, "org_type": org_type}
 
 
 _STORY_CONTEXT = """
@@ -344,13 +354,16 @@ def search_amounts(
     period: str | None = None,
     since: date | None = None,
     limit: int = 50,
+    org_ids: Sequence[int] | None = None,
+    org_type: str | None = None,
 ) -> list[dict[str, Any]]:
     """Amounts filtered by owner (fuzzy), value bounds in GBP, role, period and date,
     largest first, with the story they come from."""
     sql = f"""
         WITH {_ORG_MATCH_CTE}
         SELECT f.value_gbp, f.value_gbp_max, f.currency, f.value, f.qualifier, f.role, f.per,
-               COALESCE(o.name, f.org_name) AS org, f.period, f.text,
+               COALESCE(o.name, f.org_name) AS org, o.type AS org_type, f.org_id, f.period,
+               f.text,
                CAST(COALESCE(f.published, s.published, ar.published) AS DATE) AS published,
                ar.title, ar.url, f.sentence, f.story_id, f.start_offset, f.why
         FROM amounts f LEFT JOIN organisations o USING (org_id) {_STORY_CONTEXT}
@@ -364,7 +377,7 @@ def search_amounts(
         LIMIT $limit
     """
     params = {
-        **_org_params(org), "min": min_gbp, "max": max_gbp, "role": role,
+        **_org_params(org, org_ids, org_type), "min": min_gbp, "max": max_gbp, "role": role,
         "period": normalise_period(period) if period else None,
         "since": since, "limit": limit,
     }
@@ -378,21 +391,33 @@ def search_ratings(
     rating: str | None = None,
     since: date | None = None,
     limit: int = 100,
+    org_ids: Sequence[int] | None = None,
+    org_type: str | None = None,
+    include_previous: bool = True,
 ) -> list[dict[str, Any]]:
-    """Ratings filtered by organisation (fuzzy), rating value and date, newest first."""
+    """Ratings filtered by organisation (fuzzy), rating value and date, newest first.
+
+    Without ``include_previous``, ratings the text gives as a body's earlier rating
+    (status 'previous') are left out, so "rated inadequate" lists bodies that are, not
+    bodies that were."""
+    from store.history import rating_event_select
+
     sql = f"""
         WITH {_ORG_MATCH_CTE}
-        SELECT COALESCE(o.name, f.org_name) AS org, o.type, f.rating, f.period, f.rater,
+        SELECT COALESCE(o.name, f.org_name) AS org, o.type, o.type AS org_type, f.org_id,
+               f.rating, {rating_event_select(con)}, f.period, f.rater,
                CAST(COALESCE(f.published, s.published, ar.published) AS DATE) AS published,
                ar.title, ar.url, f.sentence, f.story_id, f.start_offset, f.why
         FROM ratings f LEFT JOIN organisations o USING (org_id) {_STORY_CONTEXT}
         WHERE {_org_filter('f.org_id')} AND {counted('f.story_id')}
           AND ($rating IS NULL OR f.rating = $rating)
           AND ($since IS NULL OR COALESCE(f.published, s.published, ar.published) >= $since)
+          AND ($previous OR status IS DISTINCT FROM 'previous')
         ORDER BY published DESC NULLS LAST, f.period DESC NULLS LAST, org
         LIMIT $limit
     """
-    params = {**_org_params(org), "rating": rating, "since": since, "limit": limit}
+    params = {**_org_params(org, org_ids, org_type), "rating": rating, "since": since,
+              "limit": limit, "previous": include_previous}
     return _with_why(fetch_dicts(con.execute(sql, params)))
 
 
@@ -404,6 +429,7 @@ def search_stories(
     text: str | None = None,
     since: date | None = None,
     limit: int = 50,
+    org_ids: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Current stories mentioning an organisation, in a theme, or containing ``text``
     (literally, case-insensitive: "%" and "_" are no wildcards)."""
@@ -417,7 +443,7 @@ def search_stories(
                left(s.body, 160) AS excerpt
         FROM stories s JOIN articles a USING (article_id)
         WHERE s.version = a.current_version AND a.duplicate_of IS NULL
-          AND ($org IS NULL OR s.story_id IN (
+          AND (($org IS NULL AND $org_ids IS NULL) OR s.story_id IN (
                 SELECT story_id FROM org_mentions WHERE {_org_filter('org_id')}))
           AND ($theme IS NULL OR s.story_id IN (
                 SELECT story_id FROM theme_members WHERE theme_id = $theme))
@@ -427,7 +453,8 @@ def search_stories(
         ORDER BY published DESC NULLS LAST, s.story_id
         LIMIT $limit
     """
-    params = {**_org_params(org), "theme": theme, "text": text, "since": since, "limit": limit}
+    params = {**_org_params(org, org_ids), "theme": theme, "text": text, "since": since,
+              "limit": limit}
     return fetch_dicts(con.execute(sql, params))
 
 

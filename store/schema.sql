@@ -150,6 +150,12 @@ CREATE TABLE IF NOT EXISTS ratings (
     sentence      VARCHAR,
     why           VARCHAR                     -- JSON: the rules that decided the entry
 );
+-- Ratings are events: the rating before it where the text states one, the direction of the
+-- change (up, down, same) and whether the row is the body's current rating or an earlier
+-- one the text mentions (current, previous). Databases from before get the columns here.
+ALTER TABLE ratings ADD COLUMN IF NOT EXISTS previous_rating VARCHAR;
+ALTER TABLE ratings ADD COLUMN IF NOT EXISTS direction VARCHAR;
+ALTER TABLE ratings ADD COLUMN IF NOT EXISTS status VARCHAR;
 
 -- databases made before the extractor said why: add the column in place
 ALTER TABLE amounts ADD COLUMN IF NOT EXISTS why VARCHAR;

@@ -60,8 +60,10 @@ def test_second_crawl_adds_nothing_and_fetches_no_article(crawled):
 
 
 def test_amount_with_its_owner_role_and_period(crawled):
-    rows = json.loads(run("amounts", "--db", crawled["db"], "--org", "Northfield Hospitals",
-                          "--role", "deficit", "--json"))
+    # --org names one body exactly (a partial name only gets a "did you mean")
+    rows = json.loads(run("amounts", "--db", crawled["db"], "--org",
+                          "Northfield Hospitals NHS Foundation Trust", "--role", "deficit",
+                          "--json"))
     match = [r for r in rows if r["value_gbp"] == 12_500_000]
     assert match, rows
     assert match[0]["org"] == "Northfield Hospitals NHS Foundation Trust"
