@@ -1,0 +1,166 @@
+"""The year a rating is for: years written in the rating's own clause (by the parse), the
+document's ratings year for annual CCG ratings, and the year of an inspection report
+described right after an undated rating."""
+
+from __future__ import annotations
+
+from spacy.tokens import Doc, Span
+
+from nlp.rating_text import RATING_YEAR_RE, RELATIVE_YEAR_RE, Entry, Mention, Unit
+from nlp.text import shift_financial_year
+
+
+class PeriodResolver:
+    """Resolves rating periods (mixin of :class:`nlp.ratings.RatingExtractor`)."""
+
+    def _years(self, doc: Doc, start: int, end: int) -> list[tuple[int, str, bool]]:
+        """(token index, period, is_financial_year) of the years written in doc[start:end]."""
+        if end <= start:
+            return []
+        base = doc[start].idx
+        text = self._text[base : doc[end - 1].idx + len(doc[end - 1])]
+        out = []
+        for m in RATING_YEAR_RE.finditer(text):
+            y1, y2 = m.group(1), m.group(2)
+            tok = doc.char_span(base + m.start(), base + m.end(), alignment_mode="expand")
+            idx = tok.start if tok is not None else start
+            if y2:
+                if (int(y1) + 1) % 100 != int(y2[-2:]):
+                    continue
+                out.append((idx, f"{y1}-{y2[-2:]}", True))
+            else:
+                out.append((idx, y1, False))
+        return out
+
+    def _ratings_year(self, doc: Doc, units: list[Unit]) -> str | None:
+        """The financial year the document's annual ratings are for (first one named with a
+        rating word)."""
+        for unit in units:
+            if any(t.lower_ in self.year_cues for t in doc[unit.start : unit.end]):
+                fys = [p for _, p, fy in self._years(doc, unit.start, unit.end) if fy]
+                if fys:
+                    return fys[0]
+        return None
+
+    def _period(
+        self,
+        doc: Doc,
+        unit: Unit,
+        occ: Mention,
+        occs: list[Mention],
+        org_type: str,
+        default_fy: str | None,
+    ) -> str | None:
+        annual = (
+            org_type == "commissioner"
+            and occ.value != "special measures"
+            and "special measures" not in occ.value
+        )
+
+        def pick(years):
+            if annual:
+                years = [y for y in years if y[2]]
+            elif occ.value in ("outstanding", "good", "requires improvement", "inadequate"):
+                years = [y for y in years if not y[2]] or years
+            if not years:
+                return None
+            return min(years, key=lambda y: abs(y[0] - occ.start))[1]
+
+        relative = None
+        if annual and default_fy:
+            cs, ce = self._clause(doc, unit, occ.start, occ.end)
+            m = RELATIVE_YEAR_RE.search(doc[cs:ce].text)
+            if m:
+                relative = (
+                    default_fy
+                    if m.group(0).lower() == "this year"
+                    else (shift_financial_year(default_fy, -1))
+                )
+        if occ.scope is not None:
+            found = pick(self._years(doc, *occ.scope))
+            if found or occ.role == "prior":
+                # an annual rating kept is the one for the year the document reports
+                return found or relative or (default_fy if annual and occ.kept else None)
+            if occ.role == "plain":
+                return relative or (default_fy if annual else None)
+            if occ.role == "old":
+                if not annual:
+                    return None
+                new = next((o for o in occs if o.role == "new"), None)
+                current = None
+                if new is not None:
+                    current = self._period(doc, unit, new, occs, org_type, default_fy)
+                current = current or default_fy
+                return shift_financial_year(current, -1) if current else None
+        excluded: set[int] = set()
+        for other in occs:
+            if other is not occ and other.scope is not None:
+                excluded.update(range(*other.scope))
+        years = [
+            y
+            for y in self._years(doc, unit.start, unit.end)
+            if y[0] not in excluded and self._same_clause(doc, occ.start, y[0])
+        ]
+        found = pick(years)
+        if found:
+            return found
+        if relative:
+            return relative
+        return default_fy if annual else None
+
+    def _same_clause(self, doc: Doc, i: int, j: int) -> bool:
+        """Whether token j (a year) belongs to the clause of token i (a rating) by the parse:
+        not in a relative clause or a coordinated clause of its own ("A, which was rated good
+        in 2018-19, is now outstanding"; "entered special measures in 2020 and has since been
+        rated requires improvement")."""
+        vi = self._governor(self._rating_token(doc, i))
+        vj = self._governor(doc[j])
+        if vi.i == vj.i:
+            return True
+        for low, high in ((vi, vj), (vj, vi)):
+            tok = low
+            steps = 0
+            while tok.head.i != tok.i and steps < 12:
+                # "the rating it has held since 2019": a relative clause on the rating
+                # itself dates it
+                if tok.dep_ == "conj" or (
+                    tok.dep_ == "relcl" and tok.head.lower_ not in self.rating_nouns
+                ):
+                    break
+                tok = tok.head
+                steps += 1
+                if tok.i == high.i:
+                    return True
+        return False
+
+    def _report_years(
+        self, doc: Doc, units: list[Unit], unit_mentions: list[list[Span]], entries: list[Entry]
+    ) -> None:
+        """An undated CQC rating takes the year of the inspection report described right after
+        it ("A moved up to good. The CQC's report, published in May 2020, praised ...")."""
+        index = {id(u): i for i, u in enumerate(units)}
+        for e in entries:
+            if (
+                e.period is not None
+                or e.implied
+                or e.kind != "provider"
+                or e.occ.role not in ("plain", "new")
+                or "special measures" in e.value
+            ):
+                continue
+            ui = index.get(id(e.unit))
+            if ui is None:
+                continue
+            for k in range(ui + 1, min(ui + 3, len(units))):
+                if any(m._.org_name != e.org for m in unit_mentions[k]):
+                    break  # another body's story
+                unit = units[k]
+                words = {t.lower_ for t in doc[unit.start : unit.end]}
+                if not words & self.report_words or not self.publish_re.search(
+                    doc[unit.start : unit.end].text
+                ):
+                    continue
+                years = [y for _, y, fy in self._years(doc, unit.start, unit.end) if not fy]
+                if len(years) == 1:
+                    e.period = years[0]
+                break
