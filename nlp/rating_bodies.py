@@ -113,17 +113,41 @@ class BodyResolver:
             verb = verb.head
         return []
 
+    def _rated_by_name(self, span: Span) -> bool:
+        """A body whose name says it is rated (a health board, a surgery, a medical centre)
+        though the organisation finder typed it otherwise."""
+        return self._body_name(span).endswith(self.rated_name_suffixes)
+
+    def _body_name(self, span: Span) -> str:
+        """The body's name without a rating word the name finder swallowed ("rated The Oak
+        Practice Inadequate" names "Oak Practice")."""
+        name = span._.org_name or ""
+        words = name.split()
+        while len(words) > 2 and words[-1].lower() in self.rank:
+            words.pop()
+        if len(words) > 3 and " ".join(words[-2:]).lower() == "requires improvement":
+            words = words[:-2]
+        return " ".join(words)
+
     def _indefinite_subject(self, doc: Doc, s: int) -> bool:
         """ "A GP practice in Kent has been rated inadequate": an unnamed body, named in the
-        sentences after."""
+        sentences after (also from a relative clause: "A practice that was rated inadequate
+        ... has left special measures")."""
+        verb = self._governor(self._rating_token(doc, s))
+        if verb.dep_ == "relcl" and self._unnamed_kind(verb.head):
+            return True
         for arg in self._subjects(doc, s, ("xcomp", "acomp", "oprd", "conj")):
-            if (
-                arg.lower_ in self.kind_nouns
-                and arg.i not in self._org_tokens
-                and any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in arg.children)
-            ):
+            if self._unnamed_kind(arg):
                 return True
         return False
+
+    def _unnamed_kind(self, tok) -> bool:
+        """ "a GP practice", "a mental health trust": a kind of body with an indefinite article."""
+        return (
+            tok.lower_ in self.kind_nouns
+            and tok.i not in self._org_tokens
+            and any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in tok.children)
+        )
 
     def _service_level(self, doc: Doc, s: int) -> bool:
         """Whether the rating is given to a service, ward or domain ("maternity services were

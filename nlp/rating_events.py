@@ -4,10 +4,11 @@ hypotheticals, negations, service-level ratings) and its role in a change (new, 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from spacy.tokens import Doc
 
-from nlp.rating_text import QUOTES, Mention, Unit
+from nlp.rating_text import QUOTES, RATING_YEAR_RE, Entry, Mention, Unit
 
 
 class EventReader:
@@ -57,6 +58,7 @@ class EventReader:
         }
         occ = Mention(s, e, value)
         if value == "special measures":
+            occ.pattern = "sm_regime_word" if doc[s].lower_ == "regime" else "sm_in"
             if doc[s].lower_ == "regime" and not re.search(
                 r"\b(?:in|into|out of|leave|exit|from|enter(?:s|ed|ing)?)\s+(?:the|this|that)\s+$",
                 before,
@@ -66,6 +68,12 @@ class EventReader:
             if self.out_re.search(before):
                 occ.value = "out of special measures"
                 occ.implied_in = bool(self.change_out_re.search(before))
+                occ.pattern = "sm_out"
+            elif self.out_object_re.search(before):
+                # "removed it from special measures", "took the practice out of the regime"
+                occ.value = "out of special measures"
+                occ.implied_in = True
+                occ.pattern = "sm_out_with_object"
         else:
             prev_lemmas = [t.lower_ for t in prev[:4]]
             strong = any(lem in self.strong_cues for lem in prev_lemmas) or (
@@ -96,13 +104,28 @@ class EventReader:
                 and any(c.dep_ == "nsubj" and c.i in self._org_tokens for c in doc[s].head.children)
                 and any(t.lower_ in self.strong_cues for t in doc[unit.start : unit.end])
             )
-            if not (
-                noun_next
-                or strong
-                or listed
-                or copular
-                or (weak and (nxt is None or nxt.lower_ not in self.non_rating_followers))
-            ):
+            # "an overall rating of outstanding for 2019": "for" and a year dates the rating
+            for_year = (
+                nxt is not None
+                and nxt.lower_ == "for"
+                and nxt.i + 1 < unit.end
+                and bool(RATING_YEAR_RE.fullmatch(doc[nxt.i + 1].text))
+            )
+            weak_ok = weak and (
+                nxt is None or nxt.lower_ not in self.non_rating_followers or for_year
+            )
+            occ.pattern = (
+                "rating_noun_next"
+                if noun_next
+                else "strong_cue"
+                if strong
+                else "listed_after_rating"
+                if listed
+                else "copular_state"
+                if copular
+                else "weak_cue"
+            )
+            if not (noun_next or strong or listed or copular or weak_ok):
                 return None
             # service-, ward- and domain-level ratings are not the body's rating
             if self._service_level(doc, s):
@@ -137,7 +160,9 @@ class EventReader:
         hypothetical = (
             any(w in clause_words for w in self.hypothetical_words) or "would have" in clause_text
         )
-        if hypothetical and occ.role != "prior":
+        # "says it should remain in special measures": a recommendation to stay is a placement
+        stays = "special measures" in occ.value and bool(clause_words & self.stay_words)
+        if hypothetical and occ.role != "prior" and not stays:
             return None
         # where this rating's own year is written
         if occ.role == "old":
@@ -155,3 +180,70 @@ class EventReader:
             # before the conjunction is the first rating's
             occ.scope = (s, ce)
         return occ
+
+    def _direction_word(self, doc: Doc, entry: Entry) -> str | None:
+        """ "upgraded", "downgraded", "cut its rating", "up from": the direction the text
+        gives a change in the words just before the rating."""
+        start = max(entry.unit.start, entry.occ.start - 8)
+        for tok in reversed(doc[start : entry.occ.start]):
+            for direction, words in self.direction_words.items():
+                if tok.lower_ in words:
+                    return direction
+        return None
+
+    def _event_fields(self, doc: Doc, entries: list[Entry]) -> list[dict[str, Any]]:
+        """Each rating as an event: ``previous_rating`` (the body's rating before it, where the
+        text states one), ``direction`` (up, down, same or None) and ``status`` ("previous"
+        for an earlier rating the text states, "current" otherwise)."""
+        out = []
+        for e in entries:
+            track = _track(e.value)
+            year = _year(e.period)
+            same_body = [o for o in entries if o is not e and o.org == e.org]
+            status = (
+                "previous"
+                if e.occ.role == "old" or (e.occ.role == "prior" and not e.occ.kept)
+                else "current"
+            )
+            later = [o for o in same_body if _track(o.value) == track and _year(o.period)]
+            if status == "current" and year is not None:
+                if any(_year(o.period) > year for o in later):
+                    status = "previous"
+            previous = None
+            if status == "current":
+                # a change told in the same sentence ("downgraded from good to inadequate")
+                olds = [
+                    o
+                    for o in same_body
+                    if o.unit is e.unit
+                    and o.occ.role in ("old", "prior")
+                    and not o.occ.kept
+                    and _track(o.value) == track
+                ]
+                if olds:
+                    previous = olds[0].value
+                elif year is not None:
+                    earlier = [o for o in later if _year(o.period) < year]
+                    if earlier:
+                        previous = max(earlier, key=lambda o: _year(o.period)).value
+            direction = None
+            if e.occ.kept or (previous is not None and previous == e.value):
+                direction = "same"
+            elif previous in self.rank and e.value in self.rank:
+                direction = "up" if self.rank[e.value] > self.rank[previous] else "down"
+            elif previous is not None and track == "special measures":
+                direction = "up" if e.value == "out of special measures" else "down"
+            elif status == "current":
+                direction = self._direction_word(doc, e)
+            out.append({"previous_rating": previous, "direction": direction, "status": status})
+        return out
+
+
+def _track(value: str) -> str:
+    """Ratings and special-measures placements are two separate histories of a body."""
+    return "special measures" if "special measures" in value else "rating"
+
+
+def _year(period: str | None) -> int | None:
+    """The first calendar year of a period ("2018-19" -> 2018), else None."""
+    return int(period[:4]) if period and period[:4].isdigit() else None

@@ -49,9 +49,25 @@ class HistoryReader:
                     if not years or (e.org, span.start) in done:
                         continue
                     done.add((e.org, span.start))
-                    occ = Mention(span.start, span.end, value, period=years[0][1])
+                    occ = Mention(
+                        span.start,
+                        span.end,
+                        value,
+                        period=years[0][1],
+                        pattern="sm_step_back" if value == "special measures" else "sm_step_out",
+                    )
                     entries.append(
-                        Entry(e.org, value, years[0][1], e.rater, occ, unit, kind=e.kind)
+                        Entry(
+                            e.org,
+                            value,
+                            years[0][1],
+                            e.rater,
+                            occ,
+                            unit,
+                            kind=e.kind,
+                            body="special_measures_history",
+                            period_source="history_step_year",
+                        )
                     )
 
     def _numbered_groups(

@@ -4,10 +4,23 @@ described right after an undated rating."""
 
 from __future__ import annotations
 
+import re
+from typing import NamedTuple
+
 from spacy.tokens import Doc, Span
 
 from nlp.rating_text import RATING_YEAR_RE, RELATIVE_YEAR_RE, Entry, Mention, Unit
 from nlp.text import shift_financial_year
+
+
+class Dated(NamedTuple):
+    """A rating's period and the rule that gave it (``why["period"]``)."""
+
+    period: str | None
+    source: str
+
+
+NO_PERIOD = Dated(None, "none")
 
 
 class PeriodResolver:
@@ -50,7 +63,9 @@ class PeriodResolver:
         occs: list[Mention],
         org_type: str,
         default_fy: str | None,
-    ) -> str | None:
+    ) -> Dated:
+        """The rating's period and where it came from (its own clause, the scope of an old
+        rating in a change, the document's ratings year, a relative year ...)."""
         annual = (
             org_type == "commissioner"
             and occ.value != "special measures"
@@ -76,22 +91,34 @@ class PeriodResolver:
                     if m.group(0).lower() == "this year"
                     else (shift_financial_year(default_fy, -1))
                 )
+        ratings_year = Dated(default_fy, "ratings_year") if annual and default_fy else NO_PERIOD
+        if unit.leading_year and not annual and occ.role in ("plain", "new"):
+            # a timeline item ("• September 2018 – ... it is rated inadequate"): its date
+            # governs the events it lists, over a year named in passing ("since its 2015
+            # inspection")
+            return Dated(unit.leading_year, "leading_date")
         if occ.scope is not None:
             found = pick(self._years(doc, *occ.scope))
-            if found or occ.role == "prior":
+            if found:
+                return Dated(found, "own_scope")
+            if occ.role == "prior":
                 # an annual rating kept is the one for the year the document reports
-                return found or relative or (default_fy if annual and occ.kept else None)
+                if relative:
+                    return Dated(relative, "relative_year")
+                return ratings_year if occ.kept else NO_PERIOD
             if occ.role == "plain":
-                return relative or (default_fy if annual else None)
+                return Dated(relative, "relative_year") if relative else ratings_year
             if occ.role == "old":
                 if not annual:
-                    return None
+                    return NO_PERIOD
                 new = next((o for o in occs if o.role == "new"), None)
                 current = None
                 if new is not None:
-                    current = self._period(doc, unit, new, occs, org_type, default_fy)
+                    current = self._period(doc, unit, new, occs, org_type, default_fy).period
                 current = current or default_fy
-                return shift_financial_year(current, -1) if current else None
+                if not current:
+                    return NO_PERIOD
+                return Dated(shift_financial_year(current, -1), "year_before_new")
         excluded: set[int] = set()
         for other in occs:
             if other is not occ and other.scope is not None:
@@ -103,10 +130,10 @@ class PeriodResolver:
         ]
         found = pick(years)
         if found:
-            return found
+            return Dated(found, "own_clause")
         if relative:
-            return relative
-        return default_fy if annual else None
+            return Dated(relative, "relative_year")
+        return ratings_year
 
     def _same_clause(self, doc: Doc, i: int, j: int) -> bool:
         """Whether token j (a year) belongs to the clause of token i (a rating) by the parse:
@@ -132,6 +159,87 @@ class PeriodResolver:
                 if tok.i == high.i:
                     return True
         return False
+
+    def _leading_years(self, doc: Doc, units: list[Unit]) -> None:
+        """Mark the list items that open with a date and a dash ("• October 2013 – ...")."""
+        for unit in units:
+            if not unit.bullet:
+                continue
+            m = self.leading_date_re.match(doc[unit.start : min(unit.start + 8, unit.end)].text)
+            if m:
+                unit.leading_year = m.group("year")
+
+    def _document_date(self, doc: Doc, units: list[Unit], title_end: int) -> Dated:
+        """The year the document states as its own date: a dateline in its first lines
+        ("13 October 2017 – ...", "Published 9 January 2015"), else the publication date the
+        crawler recorded."""
+        for unit in units[:4]:
+            if unit.bullet or unit.end <= title_end:
+                continue
+            m = self.dateline_re.match(doc[unit.start : min(unit.start + 12, unit.end)].text)
+            if m:
+                return Dated(m.group("year"), "dateline")
+        published = doc._.published
+        return Dated(str(published.year), "published_date") if published else NO_PERIOD
+
+    def _reported_as_new(self, doc: Doc, occ: Mention) -> bool:
+        """A rating the text reports as news ("has been rated", "is rated", "must remain",
+        "today"), not one told in the past tense."""
+        verb = self._governor(self._rating_token(doc, occ.start))
+        for _ in range(3):
+            if (
+                verb.tag_ in ("VBZ", "VBP")
+                or verb.lower_ in self.new_report_aux
+                or any(
+                    c.dep_ in ("aux", "auxpass") and c.lower_ in self.new_report_aux
+                    for c in verb.children
+                )
+            ):
+                return True
+            if verb.dep_ not in ("xcomp", "ccomp", "conj") or verb.head.i == verb.i:
+                break
+            verb = verb.head
+        sent = doc[occ.start].sent.text.lower()
+        return any(re.search(rf"\b{re.escape(w)}\b", sent) for w in self.new_report_words)
+
+    def _shared_event_dates(self, entries: list[Entry]) -> None:
+        """A rating and the placement that came with it are one event ("was rated inadequate
+        and placed in special measures in March 2018"; "rated good ..., which also took it
+        out of special measures"): an undated one takes the other's year."""
+        by_unit: dict[tuple[int, str], list[Entry]] = {}
+        for e in entries:
+            if not e.implied and e.occ.role in ("plain", "new"):
+                by_unit.setdefault((id(e.unit), e.org), []).append(e)
+        for group in by_unit.values():
+            for e in group:
+                if e.period is not None:
+                    continue
+                dated = [
+                    o
+                    for o in group
+                    if o.period is not None
+                    and (o.value, e.value) in self.event_pairs
+                    and o.period_source != "ratings_year"
+                ]
+                if len(dated) >= 1 and len({o.period for o in dated}) == 1:
+                    e.period = dated[0].period
+                    e.period_source = "shared_event_date"
+
+    def _dateline_periods(self, doc: Doc, entries: list[Entry], date: Dated) -> None:
+        """A rating reported as new in a dated document takes the document's year (calendar
+        year: CQC ratings and special measures; annual CCG ratings are left alone)."""
+        if date.period is None:
+            return
+        for e in entries:
+            if (
+                e.period is None
+                and not e.implied
+                and e.occ.role in ("plain", "new")
+                and not (e.kind == "commissioner" and "special measures" not in e.value)
+                and self._reported_as_new(doc, e.occ)
+            ):
+                e.period = date.period
+                e.period_source = date.source
 
     def _report_years(
         self, doc: Doc, units: list[Unit], unit_mentions: list[list[Span]], entries: list[Entry]
@@ -163,4 +271,5 @@ class PeriodResolver:
                 years = [y for _, y, fy in self._years(doc, unit.start, unit.end) if not fy]
                 if len(years) == 1:
                     e.period = years[0]
+                    e.period_source = "inspection_report_year"
                 break

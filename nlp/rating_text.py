@@ -72,6 +72,7 @@ class Unit:
     end: int
     bullet: bool = False
     header: bool = False
+    leading_year: str | None = None  # "• October 2013 – ...": the year that governs it
 
 
 @dataclass
@@ -84,6 +85,7 @@ class Mention:
     scope: tuple[int, int] | None = None  # tokens where its own year is looked for
     period: str | None = None
     kept: bool = False  # "kept its good rating": the current rating, held again
+    pattern: str = ""  # the named reading that made it a rating (``why["pattern"]``)
 
 
 @dataclass
@@ -96,6 +98,10 @@ class Entry:
     unit: Unit
     implied: bool = False
     kind: str = ""  # the rated body's organisation type
+    body: str = ""  # the rule that tied the rating to this body (``why["body"]``)
+    period_source: str = "none"  # the rule that gave the period (``why["period"]``)
+    rateable: str = "type"  # why the body can be rated: its type, a care home, its name
+    name_rule: str = "name"  # "trimmed_rating_word" where the name lost a swallowed rating
 
 
 class TextUnits:

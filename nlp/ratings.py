@@ -55,7 +55,7 @@ from spacy.tokens import Doc, Span
 from nlp.rating_bodies import BodyResolver, anaphor_fits, rateable
 from nlp.rating_events import EventReader
 from nlp.rating_history import HistoryReader
-from nlp.rating_periods import PeriodResolver
+from nlp.rating_periods import NO_PERIOD, Dated, PeriodResolver
 from nlp.rating_text import OUT_RE_TEMPLATE, SPAN_KEY, Entry, Mention, TextUnits, Unit, inflect
 from nlp.text import register_extensions
 
@@ -124,9 +124,48 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
             r"\b(?:" + "|".join(re.escape(w) for w in lex["publish_words"]) + r")\b",
             re.IGNORECASE,
         )
+        with (DATA_DIR / "rating_events.json").open(encoding="utf-8") as f:
+            events = json.load(f)
+        self._load_events(events)
+
+    def _load_events(self, events: dict[str, Any]) -> None:
+        """Vocabulary of ratings read as events (nlp/data/rating_events.json)."""
+        self.rank: dict[str, int] = events["rank"]
+        self.direction_words = {k: set(v) for k, v in events["direction_words"].items()}
+        self.stay_words = set(events["stay_words"])
+        self.new_report_aux = set(events["new_report_auxiliaries"])
+        self.new_report_words = tuple(events["new_report_words"])
+        self.rated_name_suffixes = tuple(" " + w for w in events["rated_name_suffixes"])
+        self.event_pairs = {tuple(p) for p in events["event_pairs"]}
+        self.event_pairs |= {(b, a) for a, b in self.event_pairs}
+        verbs = "|".join(re.escape(w) for w in events["out_object_verbs"])
+        name = r"[A-Z][\w’'-]*(?:\s+(?:[A-Z][\w’'-]*|and|of|&)){0,7}"
+        # "removed it from special measures", "took Oak Surgery out of the regime"
+        self.out_object_re = re.compile(
+            rf"\b(?i:{verbs})\s+(?:(?i:it|them|the\s+[\w’'-]+|this\s+[\w’'-]+)|{name})"
+            r"\s+(?i:out\s+of|from)\s+(?i:the\s+)?[‘“'\"]?\s*$"
+        )
+        months = "|".join(events["months"])
+        lead = "|".join(events["dateline_lead_words"])
+        day = r"\d{1,2}(?:st|nd|rd|th)?"
+        # "13 October 2017 – ...", "Published: 9 January 2015", "Monday 5 June 2023"
+        self.dateline_re = re.compile(
+            rf"^(?:(?:{lead})\s*:?\s*(?:on\s+)?)?(?:[A-Z][a-z]+day,?\s+)?"
+            rf"(?:{day}\s+(?:{months})\.?|(?:{months})\.?\s+{day},?)\s+(?P<year>(?:19|20)\d{{2}})\b"
+            r"(?:\s*$|\s*[–—:|-])"
+        )
+        # "• October 2013 – Monitor places the trust ...", "2021 – rated good"
+        self.leading_date_re = re.compile(
+            rf"^(?:[•*·◦▪–-]\s*)?(?:(?:{day}\s+)?(?:{months})\.?\s+)?"
+            r"(?P<year>(?:19|20)\d{2})\s*[–—:-]\s"
+        )
 
     def __call__(self, doc: Doc) -> Doc:
-        org_spans = [s for s in doc.spans.get("orgs", []) if rateable(s) or self._care_home(s)]
+        org_spans = [
+            s
+            for s in doc.spans.get("orgs", [])
+            if rateable(s) or self._care_home(s) or self._rated_by_name(s)
+        ]
         org_spans.sort(key=lambda s: s.start)
         all_orgs = list(doc.spans.get("orgs", []))
         # Doc.text is rebuilt on every access: read it once per document
@@ -138,6 +177,7 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
             doc._.ratings = []
             return doc
         units = self._units(doc)
+        self._leading_years(doc, units)
         has_sm = "special measures" in self._text.lower()
         matches.sort(key=lambda m: m[1])
         starts = [m[1] for m in matches]
@@ -155,7 +195,7 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
         groups = self._numbered_groups(units, by_unit, has_sm, doc)
 
         entries: list[Entry] = []
-        count_ratings: list[tuple[int, Mention, str | None]] = []  # (unit index, occ, period)
+        count_ratings: list[tuple[int, Mention, Dated]] = []  # (unit index, occ, period)
         header: tuple[Unit, list[Mention]] | None = None
         org_starts = [m.start for m in org_spans]
         unit_mentions = [
@@ -170,19 +210,33 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
         ]
 
         def add(
-            org_span: Span, occ: Mention, unit: Unit, period: str | None, implied: bool = False
+            org_span: Span,
+            occ: Mention,
+            unit: Unit,
+            dated: Dated,
+            body: str,
+            implied: bool = False,
         ) -> None:
             value = occ.value
+            name = self._body_name(org_span)
             entries.append(
                 Entry(
-                    org_span._.org_name,
+                    name,
                     value,
-                    period,
+                    dated.period,
                     self._rater(doc, unit, value, org_span._.org_type, raters),
                     occ,
                     unit,
                     implied=implied,
                     kind=org_span._.org_type,
+                    body=body,
+                    period_source=dated.source,
+                    rateable="type"
+                    if rateable(org_span)
+                    else "care_home"
+                    if self._care_home(org_span)
+                    else "name_suffix",
+                    name_rule="name" if name == org_span._.org_name else "trimmed_rating_word",
                 )
             )
 
@@ -202,6 +256,7 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
                             occ,
                             unit,
                             self._period(doc, unit, occ, occs, m._.org_type, default_fy),
+                            "relative_clause_antecedent",
                         )
                         if occ.role != "old":
                             consumed.add(m.start)
@@ -218,6 +273,7 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
                             occ,
                             h_unit,
                             self._period(doc, h_unit, occ, h_occs, m._.org_type, default_fy),
+                            "bullet_under_rating_header",
                         )
             if unit.header and occs and not mentions:
                 header = (unit, [o for o in occs if o.role != "old"] or occs)
@@ -234,8 +290,8 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
                         break
                     if ui - ci <= 3:
                         for m in free:
-                            period = cperiod if m._.org_type == "commissioner" else None
-                            add(m, cocc, units[ci], period)
+                            period = cperiod if m._.org_type == "commissioner" else NO_PERIOD
+                            add(m, cocc, units[ci], period, "named_after_rated_count")
                             new_like = Mention(cocc.start, cocc.end, cocc.value, "new")
                             for occ in occs:
                                 if occ.role == "old":
@@ -245,16 +301,16 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
                                         occ,
                                         [occ, new_like],
                                         m._.org_type,
-                                        cperiod or default_fy,
+                                        cperiod.period or default_fy,
                                     )
-                                    add(m, occ, unit, occ_period)
+                                    add(m, occ, unit, occ_period, "named_after_rated_count")
                                     handled.add(occs.index(occ))
                     break
             # numbered groups: "one of the 11"
             for number, gocc in groups.items():
                 if re.search(rf"\bof the {re.escape(number)}\b", doc[unit.start : unit.end].text):
                     for m in mentions:
-                        add(m, gocc, unit, None)
+                        add(m, gocc, unit, NO_PERIOD, "one_of_numbered_group")
             rest = [o for i, o in enumerate(occs) if i not in handled]
             # the body named in the sentences after an unnamed subject ("A practice in Kent
             # was rated inadequate. Inspectors who visited Oak Surgery ...")
@@ -267,6 +323,7 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
                         occ,
                         unit,
                         self._period(doc, unit, occ, occs, later._.org_type, default_fy),
+                        "named_after_unnamed_subject",
                     )
                 rest = [o for o in rest if o not in unnamed]
             if not rest:
@@ -275,7 +332,11 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
                 paired = self._pair_in_order(doc, rest, free)
                 prev: tuple[Mention, list[Span]] | None = None
                 for occ in rest:
-                    chosen = paired.get(id(occ)) or self._clause_targets(unit, occ, free)
+                    chosen = paired.get(id(occ))
+                    body = "paired_in_order"
+                    if not chosen:
+                        chosen = self._clause_targets(unit, occ, free)
+                        body = "clause_bodies"
                     # "B was rated requires improvement, down from good": the old rating
                     # is B's, like the one it follows
                     if (
@@ -288,6 +349,7 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
                         )
                     ):
                         chosen = prev[1]
+                        body = "old_rating_follows_new"
                     prev = (occ, chosen)
                     for m in chosen:
                         add(
@@ -295,13 +357,17 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
                             occ,
                             unit,
                             self._period(doc, unit, occ, occs, m._.org_type, default_fy),
+                            body,
                         )
                         if occ.implied_in:
                             add(
                                 m,
-                                Mention(occ.start, occ.end, "special measures"),
+                                Mention(
+                                    occ.start, occ.end, "special measures", pattern="implied_by_out"
+                                ),
                                 unit,
-                                None,
+                                NO_PERIOD,
+                                body,
                                 implied=True,
                             )
                 continue
@@ -314,18 +380,24 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
                     for m in mentions:
                         if self._governor(m.root).i == verb.i:
                             period = self._period(doc, unit, occ, occs, m._.org_type, default_fy)
-                            add(m, occ, unit, period)
+                            add(m, occ, unit, period, "main_clause_subject")
                 continue
             targets: list[Span] = []
+            target_rule = "named_in_next_sentence"
             if self._indefinite(doc, unit):
                 for later in unit_mentions[ui + 1 : ui + 3]:
                     if later:
                         targets = [later[0]]
                         break
-            elif self._plural_anaphor(doc, unit) and ui > 0:
+            elif (
+                self._plural_anaphor(doc, unit)
+                and ui > 0
+                and self._named_together(doc, unit_mentions[ui - 1])
+            ):
                 # "Each had been rated good a year earlier.": the bodies named together
                 # (coordinated) in the sentence before
                 targets = self._named_together(doc, unit_mentions[ui - 1])
+                target_rule = "plural_anaphor"
             elif self._has_count(doc, unit):
                 for occ in rest:
                     if occ.role in ("plain", "new"):
@@ -344,6 +416,7 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
                     ]
                     if earlier:
                         targets = [earlier[-1]]
+                        target_rule = f"anaphor:{kind}"
             for target in targets:
                 for occ in rest:
                     add(
@@ -351,18 +424,24 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
                         occ,
                         unit,
                         self._period(doc, unit, occ, occs, target._.org_type, default_fy),
+                        target_rule,
                     )
                     if occ.implied_in:
                         add(
                             target,
-                            Mention(occ.start, occ.end, "special measures"),
+                            Mention(
+                                occ.start, occ.end, "special measures", pattern="implied_by_out"
+                            ),
                             unit,
-                            None,
+                            NO_PERIOD,
+                            target_rule,
                             implied=True,
                         )
 
         self._sm_steps(doc, units, entries)
+        self._shared_event_dates(entries)
         self._report_years(doc, units, unit_mentions, entries)
+        self._dateline_periods(doc, entries, self._document_date(doc, units, self._title_end(doc)))
         results, spans = self._finish(doc, entries)
         doc.spans[SPAN_KEY] = spans
         doc._.ratings = results
@@ -379,17 +458,24 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
 
     def _finish(self, doc: Doc, entries: list[Entry]) -> tuple[list[dict[str, Any]], list[Span]]:
         with_period = {(e.org, e.value) for e in entries if e.period is not None}
-        # special measures are one spell: an undated mention is the dated one again
-        dated_sm = {k for k in with_period if "special measures" in k[1]}
         # a headline restates the story: it adds nothing the body says with more detail
         title_end = self._title_end(doc)
         in_body = {(e.org, e.value) for e in entries if e.unit.start >= title_end}
         seen: dict[tuple[str, str, str | None], dict[str, Any]] = {}
+        kept: list[Entry] = []
         spans = []
         for e in entries:
             if e.implied and (e.org, e.value) in with_period:
                 continue
-            if e.period is None and (e.org, e.value) in dated_sm:
+            # special measures are one spell, and an undated rating ("upgraded from
+            # inadequate", "has been rated outstanding") is the dated one of the same body
+            # and value again; a rating it already held ("the good rating it held") is
+            # one of its own
+            if (
+                e.period is None
+                and (e.org, e.value) in with_period
+                and ("special measures" in e.value or e.occ.role != "prior")
+            ):
                 continue
             if e.unit.end <= title_end and e.period is None and (e.org, e.value) in in_body:
                 continue
@@ -409,12 +495,24 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
                 "start": start_char,
                 "end": last.idx + len(last),
                 "sentence": sent,
+                "why": {
+                    "pattern": e.occ.pattern or "unnamed",
+                    "role": e.occ.role,
+                    "body": e.body,
+                    "period": e.period_source,
+                    "rateable": e.rateable,
+                    "name": e.name_rule,
+                },
             }
             # read back as span._.rating (see nlp.text)
             spans.append(Span(doc, e.occ.start, e.occ.end, label="RATING", span_id=str(len(seen))))
             seen[key] = rating
+            kept.append(e)
+        results = list(seen.values())
+        for rating, fields in zip(results, self._event_fields(doc, kept), strict=True):
+            rating.update(fields)
         spans.sort(key=lambda s: (s.start, s.end))
-        return list(seen.values()), spans
+        return results, spans
 
 
 @Language.factory(

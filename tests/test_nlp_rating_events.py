@@ -1,0 +1,94 @@
+"""Tests for ratings read as events (nlp/rating_events.py, rating_periods.py, rating_bodies.py):
+every named rule in nlp/data/rating_events.json on its own example sentence, and the event
+fields (previous rating, direction, status) and ``why`` of each rating."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nlp.extract import load_pipeline
+
+EVENTS = json.loads(
+    (Path(__file__).parent.parent / "nlp" / "data" / "rating_events.json").read_text("utf-8")
+)
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_pipeline()
+
+
+def find(ratings, org, value):
+    got = [r for r in ratings if r["org"] == org and r["rating"] == value]
+    assert got, f"no {value!r} rating for {org!r} in {ratings}"
+    return got[0]
+
+
+@pytest.mark.parametrize("example", EVENTS["examples"], ids=lambda e: ",".join(e["why"].values()))
+def test_named_rule_on_its_example(nlp, example):
+    rating = find(nlp(example["text"])._.ratings, example["org"], example["rating"])
+    assert rating["period"] == example["period"]
+    for key, value in example["why"].items():
+        assert rating["why"][key] == value, rating["why"]
+
+
+def test_downgrade_is_an_event_with_previous_rating_and_direction(nlp):
+    ratings = nlp(
+        "In 2024 the CQC downgraded Hollins Grove NHS Trust from good to inadequate."
+    )._.ratings
+    new = find(ratings, "Hollins Grove NHS Trust", "inadequate")
+    assert (new["previous_rating"], new["direction"], new["status"]) == ("good", "down", "current")
+    old = find(ratings, "Hollins Grove NHS Trust", "good")
+    assert old["status"] == "previous"
+    assert old["why"]["role"] == "old"
+
+
+def test_upgrade_word_gives_direction_without_a_stated_previous_rating(nlp):
+    ratings = nlp("The CQC has upgraded Marsh Lane Surgery to good.")._.ratings
+    rating = find(ratings, "Marsh Lane Surgery", "good")
+    assert (rating["previous_rating"], rating["direction"]) == (None, "up")
+
+
+def test_special_measures_history_steps_are_previous_until_the_last(nlp):
+    ratings = nlp(
+        "Tarrow Bridge NHS Trust entered special measures in 2014, came out in 2016 and "
+        "went back in 2019."
+    )._.ratings
+    steps = {(r["rating"], r["period"]): r for r in ratings}
+    assert steps[("special measures", "2014")]["status"] == "previous"
+    assert steps[("out of special measures", "2016")]["status"] == "previous"
+    last = steps[("special measures", "2019")]
+    assert (last["status"], last["previous_rating"], last["direction"]) == (
+        "current",
+        "out of special measures",
+        "down",
+    )
+
+
+def test_past_tense_rating_in_dated_release_keeps_no_period(nlp):
+    text = (
+        "Practice news\n\n3 March 2022 – Pellow Lane Surgery was rated inadequate after a "
+        "visit that inspectors made some years ago.\n"
+    )
+    rating = find(nlp(text)._.ratings, "Pellow Lane Surgery", "inadequate")
+    assert rating["period"] is None
+
+
+def test_undated_previous_rating_merges_with_the_dated_one(nlp):
+    text = (
+        "Dunsford NHS Trust was rated inadequate in 2018. In 2021 the CQC upgraded "
+        "Dunsford NHS Trust from inadequate to good."
+    )
+    got = {(r["rating"], r["period"]) for r in nlp(text)._.ratings}
+    assert got == {("inadequate", "2018"), ("good", "2021")}
+
+
+def test_every_rating_has_event_fields_and_why(nlp):
+    ratings = nlp("Wakefield CCG was rated outstanding by NHS England for 2019-20.")._.ratings
+    assert ratings
+    for r in ratings:
+        assert {"previous_rating", "direction", "status", "why"} <= r.keys()
+        assert {"pattern", "role", "body", "period"} <= r["why"].keys()
