@@ -52,17 +52,28 @@ ORG_SPAN_KEY = "orgs"
 
 QUALIFIERS = ("exact", "approx", "more_than", "less_than", "up_to")
 ROLES = (
-    "deficit", "surplus", "overspend", "underspend", "budget", "spending_limit",
-    "control_total", "savings", "funding", "cost", "turnover", "income", "gap",
-    "contract_value", "fine", "other",
+    "deficit",
+    "surplus",
+    "overspend",
+    "underspend",
+    "budget",
+    "spending_limit",
+    "control_total",
+    "savings",
+    "funding",
+    "cost",
+    "turnover",
+    "income",
+    "gap",
+    "contract_value",
+    "fine",
+    "other",
 )
 
 _NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
 _QUOTES_OPEN = "“\"‘'"
 _QUOTES_CLOSE = "”\"’'"
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december"
-)
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _STOP_WORDS = frozenset(
     "of to in by for on from with at over against and or but which that who the a an its "
     "their his her this these those next last was is were are be been being has have had "
@@ -149,9 +160,7 @@ def _compile_lexicon(data: dict[str, Any]) -> _Lexicon:
     multipliers = {m.lower(): Decimal(str(v)).normalize() for m, v in amount["multipliers"]}
     words = sorted((m for m in multipliers if len(m) > 3), key=len, reverse=True)
     abbrevs = sorted((m for m in multipliers if len(m) <= 3), key=len, reverse=True)
-    mult = (
-        r"(?:\s?(?:" + "|".join(words) + r")|(?:" + "|".join(abbrevs) + r"))(?![A-Za-z0-9])"
-    )
+    mult = r"(?:\s?(?:" + "|".join(words) + r")|(?:" + "|".join(abbrevs) + r"))(?![A-Za-z0-9])"
     pre_alts = []
     for p in sorted(prefixes, key=len, reverse=True):
         esc = re.escape(p)
@@ -169,9 +178,11 @@ def _compile_lexicon(data: dict[str, Any]) -> _Lexicon:
     )
     per = {_norm_phrase(k): v for k, v in amount["per"]}
     per_re = re.compile(
-        r"^(?:[\s-]*(?:a|an|per|each|every)[\s-]+(?P<p1>" + _phrase_alternation(
-            [k for k in per if not k.endswith("ly")]) + r")\b|\s+(?P<p2>"
-        + _phrase_alternation([k for k in per if k.endswith("ly")]) + r")\b)",
+        r"^(?:[\s-]*(?:a|an|per|each|every)[\s-]+(?P<p1>"
+        + _phrase_alternation([k for k in per if not k.endswith("ly")])
+        + r")\b|\s+(?P<p2>"
+        + _phrase_alternation([k for k in per if k.endswith("ly")])
+        + r")\b)",
         re.IGNORECASE,
     )
 
@@ -188,12 +199,18 @@ def _compile_lexicon(data: dict[str, Any]) -> _Lexicon:
             alts.append((len(phrase), body))
     alts.sort(key=lambda x: -x[0])
     qualifier_re = re.compile(
-        r"(?:^|(?<=[\s(\[]))(?P<q>[" + _QUOTES_OPEN + r"]?(?P<w>(?:"
-        + "|".join(a for _, a in alts) + r"))[" + _QUOTES_CLOSE + r"]?)\s*$",
+        r"(?:^|(?<=[\s(\[]))(?P<q>["
+        + _QUOTES_OPEN
+        + r"]?(?P<w>(?:"
+        + "|".join(a for _, a in alts)
+        + r"))["
+        + _QUOTES_CLOSE
+        + r"]?)\s*$",
         re.IGNORECASE,
     )
     not_qualifier_re = re.compile(
-        r"\b(?:" + "|".join(quals.get("not_qualifier", [])) + r")\s*$", re.IGNORECASE)
+        r"\b(?:" + "|".join(quals.get("not_qualifier", [])) + r")\s*$", re.IGNORECASE
+    )
 
     roles = data["roles"]
     cue_role: dict[str, str | None] = {}
@@ -203,50 +220,71 @@ def _compile_lexicon(data: dict[str, Any]) -> _Lexicon:
     for phrase in roles.get("neutral", []):
         cue_role[_norm_phrase(phrase)] = None
     cue_re = re.compile(
-        r"(?<![\w-])(?:" + _phrase_alternation(list(cue_role)) + r")(?![\w-])", re.IGNORECASE)
+        r"(?<![\w-])(?:" + _phrase_alternation(list(cue_role)) + r")(?![\w-])", re.IGNORECASE
+    )
     right_patterns = tuple(
-        (re.compile(p["pattern"], re.IGNORECASE), p["role"]) for p in roles.get("right", []))
+        (re.compile(p["pattern"], re.IGNORECASE), p["role"]) for p in roles.get("right", [])
+    )
     left_patterns = tuple(
-        (re.compile(p["pattern"], re.IGNORECASE), p["role"]) for p in roles.get("left", []))
+        (re.compile(p["pattern"], re.IGNORECASE), p["role"]) for p in roles.get("left", [])
+    )
 
     place_currency: dict[str, str] = {}
     for code, names in data["places"].items():
         for name in names:
             place_currency[name] = code
     place_re = re.compile(
-        r"(?<![\w])(?:" + "|".join(
-            re.escape(n) for n in sorted(place_currency, key=len, reverse=True)) + r")(?![\w])")
+        r"(?<![\w])(?:"
+        + "|".join(re.escape(n) for n in sorted(place_currency, key=len, reverse=True))
+        + r")(?![\w])"
+    )
 
     periods = data["periods"]
     relative_shift = {_norm_phrase(p): int(s) for p, s in periods["relative"]}
     relative_re = re.compile(
-        r"(?<![\w-])(?:" + _phrase_alternation(list(relative_shift)) + r")(?![\w-])",
-        re.IGNORECASE)
+        r"(?<![\w-])(?:" + _phrase_alternation(list(relative_shift)) + r")(?![\w-])", re.IGNORECASE
+    )
     fy = r"(?P<fy>(?:19|20)\d{2}\s*[-–/]\s*(?:\d{2}|(?:19|20)\d{2}))"
     pin_res = tuple(re.compile(p.replace("{year}", fy), re.IGNORECASE) for p in periods["pins"])
 
     orgs = data["orgs"]
     generic = {_norm_phrase(n): tuple(types) for n, types in orgs["generic"]}
     return _Lexicon(
-        prefixes=prefixes, suffixes=suffixes, multipliers=multipliers, per=per,
-        amount_re=amount_re, per_re=per_re,
+        prefixes=prefixes,
+        suffixes=suffixes,
+        multipliers=multipliers,
+        per=per,
+        amount_re=amount_re,
+        per_re=per_re,
         ratio_re=re.compile(amount["ratio_right"], re.IGNORECASE),
         ratio_left_re=re.compile(amount["ratio_left"], re.IGNORECASE),
-        qualifier_re=qualifier_re, qualifier_of=qualifier_of, not_qualifier_re=not_qualifier_re,
-        cue_re=cue_re, cue_role=cue_role,
+        qualifier_re=qualifier_re,
+        qualifier_of=qualifier_of,
+        not_qualifier_re=not_qualifier_re,
+        cue_re=cue_re,
+        cue_role=cue_role,
         weak_left=frozenset(_norm_phrase(w) for w in roles.get("weak_left", [])),
-        head_verbs={verb: role for role, verbs in roles.get("head_verbs", {}).items()
-                    for verb in verbs if role in ROLES},
+        head_verbs={
+            verb: role
+            for role, verbs in roles.get("head_verbs", {}).items()
+            for verb in verbs
+            if role in ROLES
+        },
         spending_roles=frozenset(roles.get("spending_roles", [])),
         right_patterns=right_patterns,
-        left_patterns=left_patterns, place_re=place_re, place_currency=place_currency,
-        relative_re=relative_re, relative_shift=relative_shift, pin_res=pin_res,
+        left_patterns=left_patterns,
+        place_re=place_re,
+        place_currency=place_currency,
+        relative_re=relative_re,
+        relative_shift=relative_shift,
+        pin_res=pin_res,
         generic=generic,
         collective=frozenset(_norm_phrase(c) for c in orgs["collective"]),
         finance_nouns=frozenset(_norm_phrase(c) for c in orgs["finance_nouns"]),
         never_owner_types=frozenset(orgs["never_owner_types"]),
-        role_excluded_types={role: frozenset(types) for role, types in
-                             orgs.get("role_excluded_types", {}).items()},
+        role_excluded_types={
+            role: frozenset(types) for role, types in orgs.get("role_excluded_types", {}).items()
+        },
         object_owner_verbs=frozenset(orgs.get("object_owner_verbs", [])),
         report_nouns=frozenset(orgs.get("report_nouns", [])),
         owner_types=tuple(orgs["owner_types"]),
@@ -337,12 +375,12 @@ def _iter_amounts(text: str, lex: _Lexicon) -> Iterator[ParsedAmount]:
                     value_max = None
                     pos = end
         currency = _currency_of(m, lex)
-        right = text[end:end + 40]
-        if lex.ratio_re.match(right) or lex.ratio_left_re.search(text[max(0, start - 20):start]):
+        right = text[end : end + 40]
+        if lex.ratio_re.match(right) or lex.ratio_left_re.search(text[max(0, start - 20) : start]):
             continue  # a ratio ("£30 per head", "£1 for every £3"), not an amount
         pm = lex.per_re.match(right)
         per = lex.per[_norm_phrase(pm.group("p1") or pm.group("p2"))] if pm else None
-        qual, qlen = _qualifier(text[max(0, start - 40):start], lex)
+        qual, qlen = _qualifier(text[max(0, start - 40) : start], lex)
         if value_max is not None:
             qual = "approx"  # ruling 14
         yield ParsedAmount(
@@ -351,7 +389,7 @@ def _iter_amounts(text: str, lex: _Lexicon) -> Iterator[ParsedAmount]:
             currency="USD" if currency == "$" else currency,
             qualifier=qual or "exact",
             per=per,
-            text=text[start - qlen:end],
+            text=text[start - qlen : end],
             start=start - qlen,
             end=end,
             dollar=currency == "$",
@@ -368,21 +406,35 @@ def _iter_ranges(text: str, lex: _Lexicon) -> Iterator[ParsedAmount]:
     pending: ParsedAmount | None = None
     for a in _iter_amounts(text, lex):
         if pending is not None:
-            if (_AND_RE.fullmatch(text, pending.end, a.start) and a.currency == pending.currency
-                    and a.value_max is None and a.value > pending.value
-                    and text[pending.end:a.start].split()[0].lower() == "and"):
+            if (
+                _AND_RE.fullmatch(text, pending.end, a.start)
+                and a.currency == pending.currency
+                and a.value_max is None
+                and a.value > pending.value
+                and text[pending.end : a.start].split()[0].lower() == "and"
+            ):
                 yield ParsedAmount(
-                    value=pending.value, value_max=a.value, currency=pending.currency,
-                    qualifier="approx", per=a.per or pending.per,
-                    text=text[pending.start - 8:a.end], start=pending.start - 8, end=a.end,
-                    dollar=pending.dollar, figure_start=pending.figure_start)
+                    value=pending.value,
+                    value_max=a.value,
+                    currency=pending.currency,
+                    qualifier="approx",
+                    per=a.per or pending.per,
+                    text=text[pending.start - 8 : a.end],
+                    start=pending.start - 8,
+                    end=a.end,
+                    dollar=pending.dollar,
+                    figure_start=pending.figure_start,
+                )
                 pending = None
                 continue
             yield pending
             pending = None
-        if (a.value_max is None and a.qualifier == "exact"
-                and _BETWEEN_RE.search(text, max(0, a.start - 10), a.start)
-                and text[a.start - 8:a.start].lower() == "between "):
+        if (
+            a.value_max is None
+            and a.qualifier == "exact"
+            and _BETWEEN_RE.search(text, max(0, a.start - 10), a.start)
+            and text[a.start - 8 : a.start].lower() == "between "
+        ):
             pending = a
             continue
         yield a
@@ -416,25 +468,32 @@ def parse_amount(text: str) -> ParsedAmount | None:
 _FY_RE = re.compile(r"(?<![\d£$€])((?:19|20)\d{2})\s*[-–/]\s*(\d{2}|(?:19|20)\d{2})(?![\d%])")
 _YEAR_RE = re.compile(
     r"(?<![\d£$€.,/-])(?<!since )(?<!built in )(?<!until )(?<!founded in )"
-    r"(19[5-9]\d|20\d{2})(?![\d%,.]\d|[-–/]\d|s\b|’s\b|'s\b)")
+    r"(19[5-9]\d|20\d{2})(?![\d%,.]\d|[-–/]\d|s\b|’s\b|'s\b)"
+)
 _YEAR_TO_MARCH_RE = re.compile(
-    r"\byear\s+(?:to|ending|ended|end)\s+(?:31(?:st)?\s+)?March\s+((?:19|20)\d{2})\b",
-    re.IGNORECASE)
+    r"\byear\s+(?:to|ending|ended|end)\s+(?:31(?:st)?\s+)?March\s+((?:19|20)\d{2})\b", re.IGNORECASE
+)
 # a year that dates a comparison's baseline ("up from £2.4bn in 2020-21"), not the story
 _BASELINE_RE = re.compile(
     r"\b(?:up|down|rising|falling|rose|fell|increased|decreased)\s+from\s+\S+\s+(?:in|for)\s+$"
-    r"|\bcompared\s+(?:with|to)\s+\S+\s+(?:in|for)\s+$", re.IGNORECASE)
+    r"|\bcompared\s+(?:with|to)\s+\S+\s+(?:in|for)\s+$",
+    re.IGNORECASE,
+)
 _BASELINE_AMOUNT_RE = re.compile(
     r"\b(?:up|down|rising|falling|rose|fell|increased|decreased)\s+from\s+$"
-    r"|\bcompared\s+(?:with|to)\s+$", re.IGNORECASE)
+    r"|\bcompared\s+(?:with|to)\s+$",
+    re.IGNORECASE,
+)
 _NOT_PERIOD_BEFORE_RE = re.compile(
     r"\b(?:built|opened|constructed|founded|established|erected|completed|designed|"
     r"dat(?:ing|es|ed)\s+(?:back\s+)?(?:from|to)|since|until)\s+(?:in\s+)?(?:the\s+)?$",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _MONTH_BEFORE_RE = re.compile(rf"(?:{_MONTHS})\s*$", re.IGNORECASE)
 _CLAUSE_SPLIT_RE = re.compile(
     r";|:\s|\s[–—]\s|\s-\s|,\s+(?=(?:but|although|though|while|whereas|yet)\b)|\(|\)"
-    r"|,\s+(?=and\s+(?:the|its|their|a|an)\s)")  # ", and the trust's plan ...": a new subject
+    r"|,\s+(?=and\s+(?:the|its|their|a|an)\s)"
+)  # ", and the trust's plan ...": a new subject
 # line breaks, and full stops the tokenizer took for an abbreviation ("£44m. Still")
 _ABBREV = "".join(rf"(?<!\b{a}\.)" for a in ("Mr", "Ms", "Dr", "St", "No", "vs", "Mrs", "Prof"))
 _SENT_SPLIT_RE = re.compile(
@@ -442,7 +501,7 @@ _SENT_SPLIT_RE = re.compile(
     rf"|(?<=[a-z0-9%)][.!?]){_ABBREV}\s+(?=[A-Z“‘\"])"
     rf"|(?<=[a-z0-9%)][.!?][”’\"])\s+(?=[A-Z“‘\"])"
 )
-_HEADLINE_END = ".!?:;,”\"’)"
+_HEADLINE_END = '.!?:;,”"’)'
 
 
 @dataclass
@@ -534,8 +593,13 @@ class _Context:
         for line in text.split("\n"):
             stripped = line.strip()
             words = stripped.split()
-            if (stripped and len(words) <= 12 and stripped[-1] not in _HEADLINE_END
-                    and stripped[0].isupper() and pos > 0):
+            if (
+                stripped
+                and len(words) <= 12
+                and stripped[-1] not in _HEADLINE_END
+                and stripped[0].isupper()
+                and pos > 0
+            ):
                 starts.append(pos)
             pos += len(line) + 1
         for m in re.finditer(r"\n[ \t]*\n[ \t]*\n+", text):
@@ -564,12 +628,13 @@ class _Context:
             if any(s <= m.start() < e for s, e in taken):
                 continue
             if int(m.group(1)) < floor or _NOT_PERIOD_BEFORE_RE.search(
-                    text, max(0, m.start() - 30), m.start()):
+                text, max(0, m.start() - 30), m.start()
+            ):
                 continue  # a building's date ("opened in 1968"), not a reporting period
-            after = text[m.end():m.end() + 2]
+            after = text[m.end() : m.end() + 2]
             if after[:1] == " " and after[1:2].isupper():
                 continue  # part of a name ("the 2012 Olympics")
-            date = bool(_MONTH_BEFORE_RE.search(text[max(0, m.start() - 12):m.start()]))
+            date = bool(_MONTH_BEFORE_RE.search(text[max(0, m.start() - 12) : m.start()]))
             years.append(_Year(m.start(), m.end(), m.group(1), False, date))
         years.sort(key=lambda y: y.start)
         return years
@@ -630,11 +695,15 @@ class _Context:
     def owner_ok(self, mention: _OrgMention | None) -> bool:
         """Whether the organisation can own the amount being resolved (its role decides
         which kinds of body can: a regulator has no deficit of its own)."""
-        return (mention is not None and mention.type not in self.lex.never_owner_types
-                and mention.type not in self.lex.role_excluded_types.get(self.role, ()))
+        return (
+            mention is not None
+            and mention.type not in self.lex.never_owner_types
+            and mention.type not in self.lex.role_excluded_types.get(self.role, ())
+        )
 
-    def salient_org(self, pos: int, types: tuple[str, ...] = (), floor: int = 0,
-                    name_word: str | None = None) -> str | None:
+    def salient_org(
+        self, pos: int, types: tuple[str, ...] = (), floor: int = 0, name_word: str | None = None
+    ) -> str | None:
         """The organisation a back-reference ("the trust") most likely means: the one the
         story has mentioned most so far, the latest mention counting extra."""
         scores: dict[str, float] = {}
@@ -657,8 +726,9 @@ class _Context:
         scores[first] += 0.5  # the one the story opened with
         return max(scores, key=lambda n: (scores[n], n == latest))
 
-    def last_org_before(self, pos: int, types: tuple[str, ...] = (), floor: int = 0,
-                        name_word: str | None = None) -> _OrgMention | None:
+    def last_org_before(
+        self, pos: int, types: tuple[str, ...] = (), floor: int = 0, name_word: str | None = None
+    ) -> _OrgMention | None:
         """The last owner-capable organisation mentioned before ``pos`` (not before
         ``floor``), of one of ``types`` or with ``name_word`` in its name when given."""
         i = bisect.bisect_left(self.org_starts, pos) - 1
@@ -678,23 +748,24 @@ class _Context:
 
 def _cues(text: str, lex: _Lexicon) -> list[tuple[int, int, str | None]]:
     """Cue phrases in ``text`` as (start, end, role); neutral phrases have role None."""
-    return [(m.start(), m.end(), lex.cue_role[_norm_phrase(m.group())])
-            for m in lex.cue_re.finditer(text)]
+    return [
+        (m.start(), m.end(), lex.cue_role[_norm_phrase(m.group())])
+        for m in lex.cue_re.finditer(text)
+    ]
 
 
 def _compound_window(ctx: _Context, f: _Found, right: str) -> str:
     """The words right after an amount that it modifies ("£35m deficit control total")."""
     doc = ctx.doc
     if ctx.tagged:
-        span = doc.char_span(f.end, min(len(ctx.text), f.end + len(right)),
-                             alignment_mode="expand")
+        span = doc.char_span(f.end, min(len(ctx.text), f.end + len(right)), alignment_mode="expand")
         if span is None:
             return ""
         end = f.end
         seen_noun = False
         taken = 0
         # "its £118m, seven-year services contract": a comma before a hyphenated modifier
-        comma = re.match(r",\s*\w+-\w+", ctx.text[f.end:f.end + 40]) is not None
+        comma = re.match(r",\s*\w+-\w+", ctx.text[f.end : f.end + 40]) is not None
         limit = 9 if comma else 4
         for tok in span:
             if tok.idx < f.end:
@@ -713,7 +784,7 @@ def _compound_window(ctx: _Context, f: _Found, right: str) -> str:
                 continue
             else:
                 break
-        return ctx.text[f.end:end].strip()
+        return ctx.text[f.end : end].strip()
     words = []
     for m in re.finditer(r"[\w’'-]+|[^\w\s]", right):
         w = m.group().lower()
@@ -733,13 +804,14 @@ def _role(ctx: _Context, f: _Found, prev_end: int, next_start: int) -> tuple[str
     return role, how
 
 
-def _role_from_context(ctx: _Context, f: _Found, prev_end: int, next_start: int
-                       ) -> tuple[str, str, bool]:
+def _role_from_context(
+    ctx: _Context, f: _Found, prev_end: int, next_start: int
+) -> tuple[str, str, bool]:
     lex, text = ctx.lex, ctx.text
     c_start, c_end = f.clause
-    right = text[f.end:min(c_end, next_start)]
+    right = text[f.end : min(c_end, next_start)]
     q_start = f.parsed.start
-    left = text[max(c_start, prev_end):q_start]
+    left = text[max(c_start, prev_end) : q_start]
     positive = False
     for rx, role in lex.right_patterns:
         if rx.match(right):
@@ -765,7 +837,7 @@ def _role_from_context(ctx: _Context, f: _Found, prev_end: int, next_start: int
                 if comp is not None:
                     return comp, "compound", positive
                 words = list(re.finditer(r"\S+", clause_left))
-                near = clause_left[words[-6].start():] if len(words) > 6 else clause_left
+                near = clause_left[words[-6].start() :] if len(words) > 6 else clause_left
                 if any(r == "contract_value" for _, _, r in _cues(near, lex)):
                     # "wanted the contract's value raised to £4.6m"
                     return "contract_value", "left", positive
@@ -774,8 +846,11 @@ def _role_from_context(ctx: _Context, f: _Found, prev_end: int, next_start: int
         comp_role = _compound_role(ctx, f, right)
         if comp_role is not None:
             return comp_role, "compound", positive
-    if ctx.previous is not None and ctx.previous.sent == f.sent and _PART_OF_PREVIOUS_RE.match(
-            right):
+    if (
+        ctx.previous is not None
+        and ctx.previous.sent == f.sent
+        and _PART_OF_PREVIOUS_RE.match(right)
+    ):
         # "the backlog had reached £10.2bn and £1.8bn of it was high risk": a part of the
         # amount before is the same kind of money
         return ctx.previous.role, "partitive", positive
@@ -796,7 +871,7 @@ def _role_from_context(ctx: _Context, f: _Found, prev_end: int, next_start: int
                 of_role = max(cues, key=lambda c: c[1])[2]
     # the last few words before the amount ("a deficit of", "save", "spent")
     words = list(re.finditer(r"\S+", left))
-    window = left[words[-6].start():] if len(words) > 6 else left
+    window = left[words[-6].start() :] if len(words) > 6 else left
     cues = _cues(window, lex)
     if cues:
         last = max(cues, key=lambda c: c[1])
@@ -804,7 +879,7 @@ def _role_from_context(ctx: _Context, f: _Found, prev_end: int, next_start: int
             named = [c for c in cues if c[2] and c[1] <= last[0]]
             last = max(named, key=lambda c: c[1]) if named else None
         if last is not None:
-            if of_role and _norm_phrase(window[last[0]:last[1]]) in lex.weak_left:
+            if of_role and _norm_phrase(window[last[0] : last[1]]) in lex.weak_left:
                 return of_role, "of", positive
             if last[2] == "cost" and ctx.parsed:
                 paid = _payee_role(ctx, f)
@@ -826,9 +901,15 @@ def _role_from_context(ctx: _Context, f: _Found, prev_end: int, next_start: int
             if cur is None or cur.head is cur or not s_start <= cur.head.idx < s_end:
                 break
             cur = cur.head
-            role = (lex.cue_role.get(cur.lower_) or lex.cue_role.get(cur.lemma_.lower())
-                    or (lex.head_verbs.get(cur.lemma_.lower()) or lex.head_verbs.get(cur.lower_)
-                        if cur.pos_ == "VERB" else None))
+            role = (
+                lex.cue_role.get(cur.lower_)
+                or lex.cue_role.get(cur.lemma_.lower())
+                or (
+                    lex.head_verbs.get(cur.lemma_.lower()) or lex.head_verbs.get(cur.lower_)
+                    if cur.pos_ == "VERB"
+                    else None
+                )
+            )
             if role == "cost":
                 role = _payee_role(ctx, f) or role
             if role:
@@ -884,8 +965,21 @@ def _compound_role(ctx: _Context, f: _Found, right: str) -> str | None:
     return None
 
 
-_SUBJECT_PATH_DEPS = frozenset({"attr", "dobj", "pobj", "prep", "conj", "advmod", "acomp",
-                                "npadvmod", "quantmod", "nummod", "oprd"})
+_SUBJECT_PATH_DEPS = frozenset(
+    {
+        "attr",
+        "dobj",
+        "pobj",
+        "prep",
+        "conj",
+        "advmod",
+        "acomp",
+        "npadvmod",
+        "quantmod",
+        "nummod",
+        "oprd",
+    }
+)
 
 
 def _subject_role(ctx: _Context, f: _Found) -> str | None:
@@ -931,8 +1025,11 @@ def _nearest_cue(ctx: _Context, f: _Found) -> str | None:
             dist = f.parsed.start - ce if ce <= f.parsed.start else cs - f.end
             if dist < 0:
                 continue
-            if cs >= f.end and "," in text[f.end:cs] and any(
-                    r for s_, _, r in _cues(text[lo:f.parsed.start], lex) if r):
+            if (
+                cs >= f.end
+                and "," in text[f.end : cs]
+                and any(r for s_, _, r in _cues(text[lo : f.parsed.start], lex) if r)
+            ):
                 # "planned savings of £21m but expects to deliver £15m, leaving a hole": a
                 # cue after a comma names a consequence, not the amount
                 continue
@@ -953,7 +1050,8 @@ _OPENING_RE = re.compile(r"(?:[Tt]he\s+)?")
 _GAPPED_RE = re.compile(r"\s*(?:for|with|on|at)?\s*")
 _COORD_BEFORE_RE = re.compile(r"(?:,|\band|\bwhile|\bwhereas)\s+$")
 _VAGUE_MODIFIERS = frozenset(
-    "nhs new same other local whole former current merged combined single".split())
+    "nhs new same other local whole former current merged combined single".split()
+)
 _NONE = "__none__"  # an explicit "nobody" (a sector, several bodies, an unnamed body)
 
 
@@ -1000,9 +1098,13 @@ class _OrgResolver:
                     return owner
             return self._named_after(tok, types)
         floor = self._story_floor(tok.idx)
-        mods = [t.lower_ for t in tok.doc[tok.left_edge.i:tok.i]
-                if t.is_alpha and t.dep_ in ("compound", "amod", "nmod")
-                and t.lower_ not in _VAGUE_MODIFIERS]
+        mods = [
+            t.lower_
+            for t in tok.doc[tok.left_edge.i : tok.i]
+            if t.is_alpha
+            and t.dep_ in ("compound", "amod", "nmod")
+            and t.lower_ not in _VAGUE_MODIFIERS
+        ]
         if mods:
             # "the mental health trust" is the one whose name says "Mental Health"
             name = self.ctx.salient_org(tok.idx, (), floor, name_word=" ".join(mods))
@@ -1050,9 +1152,14 @@ class _OrgResolver:
                 break
             if t.idx < s_start or t.dep_ not in _SUBJECT_DEPS:
                 continue
-            if plural and t.i not in ctx.token_org and (
+            if (
+                plural
+                and t.i not in ctx.token_org
+                and (
                     t.lower_ in self.lex.collective
-                    or any(c.like_num for c in t.children if c.dep_ == "nummod")):
+                    or any(c.like_num for c in t.children if c.dep_ == "nummod")
+                )
+            ):
                 return _NONE  # "the two trusts estimate the bank saves them £90,000"
             mention = ctx.token_org.get(t.i)
             if mention is not None:
@@ -1099,8 +1206,11 @@ class _OrgResolver:
                 mention = ctx.token_org.get(cand.i)
                 if mention is not None and ctx.owner_ok(mention):
                     return mention.name
-                if mention is None and self.generic_noun(cand) is not None \
-                        and cand.lower_ != "board":
+                if (
+                    mention is None
+                    and self.generic_noun(cand) is not None
+                    and cand.lower_ != "board"
+                ):
                     got = self.resolve_generic(cand, self.generic_noun(cand) or ())
                     if got != _NONE:
                         return got
@@ -1137,9 +1247,13 @@ class _OrgResolver:
                             got = self._pp_owner(p)
                             if got is not None:
                                 return got
-        if depth == 0 and tok.dep_ in _SUBJECT_DEPS and tok.pos_ == "NOUN" \
-                and low not in self.lex.report_nouns and tok.lemma_.lower() not in \
-                self.lex.report_nouns:
+        if (
+            depth == 0
+            and tok.dep_ in _SUBJECT_DEPS
+            and tok.pos_ == "NOUN"
+            and low not in self.lex.report_nouns
+            and tok.lemma_.lower() not in self.lex.report_nouns
+        ):
             # "the trust's main site has a backlog of £74m": the subject's possessor (but "the
             # regulator's figure" is a reporter's)
             for c in tok.children:
@@ -1168,12 +1282,15 @@ class _OrgResolver:
 
     def owner(self, f: _Found, prev_owner: str | None) -> str | None:
         ctx, doc = self.ctx, self.ctx.doc
-        if (f.role_source == "partitive" and ctx.previous is not None
-                and ctx.previous.sent == f.sent
-                and _PART_OF_PREVIOUS_RE.match(ctx.text, f.end)):
+        if (
+            f.role_source == "partitive"
+            and ctx.previous is not None
+            and ctx.previous.sent == f.sent
+            and _PART_OF_PREVIOUS_RE.match(ctx.text, f.end)
+        ):
             return ctx.previous.org  # "... reached £10.2bn and £1.8bn of it was high risk"
         # "Portsmouth Hospitals Trust (£34m)"
-        before = ctx.text[max(0, f.parsed.start - 3):f.parsed.start]
+        before = ctx.text[max(0, f.parsed.start - 3) : f.parsed.start]
         if "(" in before:
             i = bisect.bisect_left(ctx.org_starts, f.parsed.start) - 1
             if i >= 0:
@@ -1195,28 +1312,38 @@ class _OrgResolver:
             if cur.i in seen:
                 break
             seen.add(cur.i)
-            if (came_from is not None and came_from.dep_ in ("ccomp", "parataxis")
-                    and cur.lemma_.lower() in self.lex.reporting_verbs):
+            if (
+                came_from is not None
+                and came_from.dep_ in ("ccomp", "parataxis")
+                and cur.lemma_.lower() in self.lex.reporting_verbs
+            ):
                 # ("it expects to spend £5m": the subject of an xcomp is the spender)
                 # "X estimated that strikes cost £1bn": X reports, it does not own, and the
                 # owner of an earlier amount is no better a guess
-                reported = any(c.dep_ in _SUBJECT_DEPS and c.i in ctx.token_org
-                               for c in cur.children)
+                reported = any(
+                    c.dep_ in _SUBJECT_DEPS and c.i in ctx.token_org for c in cur.children
+                )
                 if reported:
                     prev_owner = None
                 # ... unless a body with finances of its own speaks of its own plans: "the
                 # trust expects the new system to deliver savings of £3m"
                 for c in cur.children:
-                    if c.dep_ == "nsubj" and c.i not in ctx.token_org \
-                            and self.generic_noun(c) is not None:
+                    if (
+                        c.dep_ == "nsubj"
+                        and c.i not in ctx.token_org
+                        and self.generic_noun(c) is not None
+                    ):
                         got = self.evaluate(c, None)
                         mention = next((o for o in ctx.orgs if o.name == got), None)
                         if mention is not None and mention.type in self.lex.owner_types:
                             return got
                 break
             # the noun the amount modifies is its own ("the trust's £300m capital programme")
-            own_np = depth == 0 or (depth == 1 and came_from is not None and came_from.dep_ in (
-                "compound", "nummod", "amod", "quantmod", "nmod"))
+            own_np = depth == 0 or (
+                depth == 1
+                and came_from is not None
+                and came_from.dep_ in ("compound", "nummod", "amod", "quantmod", "nmod")
+            )
             got = self._check_node(cur, own_np, prev_owner, f.role)
             if got is not None:
                 return None if got == _NONE else got
@@ -1240,13 +1367,15 @@ class _OrgResolver:
             return None
         return o.name if ctx.owner_ok(o) else None
 
-    def _check_node(self, node: Token, own_np: bool, prev_owner: str | None, role: str
-                    ) -> str | None:
+    def _check_node(
+        self, node: Token, own_np: bool, prev_owner: str | None, role: str
+    ) -> str | None:
         is_noun = node.pos_ in ("NOUN", "PROPN", "NUM", "SYM")
         if is_noun:
             for c in node.children:
-                if c.dep_ == "poss" and (own_np or node.lower_ in self.lex.finance_nouns
-                                         or self._is_cue(node)):
+                if c.dep_ == "poss" and (
+                    own_np or node.lower_ in self.lex.finance_nouns or self._is_cue(node)
+                ):
                     got = self.evaluate(c, prev_owner)
                     if got is not None:
                         return got
@@ -1268,12 +1397,17 @@ class _OrgResolver:
                         got = self.evaluate(target, prev_owner)
                         if got is not None and got != _NONE:
                             return got
-            if (node.lemma_.lower() in self.lex.object_owner_verbs
-                    or node.lower_ in self.lex.object_owner_verbs):
+            if (
+                node.lemma_.lower() in self.lex.object_owner_verbs
+                or node.lower_ in self.lex.object_owner_verbs
+            ):
                 # "strikes have cost the trust £4m", "fined its provider £18,500"
                 for c in node.children:
-                    if c.dep_ in ("dative", "dobj") and c.i not in self.ctx.amount_tokens \
-                            and c.lower_ not in ("to", "which", "that"):
+                    if (
+                        c.dep_ in ("dative", "dobj")
+                        and c.i not in self.ctx.amount_tokens
+                        and c.lower_ not in ("to", "which", "that")
+                    ):
                         got = self.evaluate(c, prev_owner)
                         if got is not None:
                             return got
@@ -1292,8 +1426,10 @@ class _OrgResolver:
                         antecedent = node.head
                         for _ in range(3):
                             # "X's plan for 2024-25, which proposed ...": past the year
-                            if not (antecedent.like_num or antecedent.dep_ == "prep") \
-                                    or antecedent.head is antecedent:
+                            if (
+                                not (antecedent.like_num or antecedent.dep_ == "prep")
+                                or antecedent.head is antecedent
+                            ):
                                 break
                             antecedent = antecedent.head
                         got = self.evaluate(antecedent, prev_owner)
@@ -1319,16 +1455,24 @@ class _OrgResolver:
             if tok.i in inside:
                 continue
             mention = ctx.token_org.get(tok.i)
-            if mention is not None and tok.head.i in ctx.token_org \
-                    and ctx.token_org[tok.head.i] is mention and tok.head is not tok:
+            if (
+                mention is not None
+                and tok.head.i in ctx.token_org
+                and ctx.token_org[tok.head.i] is mention
+                and tok.head is not tok
+            ):
                 continue  # judge a multi-word name by its root token
-            opening = mention is not None and tok.dep_ != "poss" and _OPENING_RE.fullmatch(
-                ctx.text, s_start, mention.start) is not None
+            opening = (
+                mention is not None
+                and tok.dep_ != "poss"
+                and _OPENING_RE.fullmatch(ctx.text, s_start, mention.start) is not None
+            )
             if tok.dep_ not in _SUBJECT_DEPS and not opening:
                 continue  # (an organisation opening the sentence is its subject)
             if tok.head.dep_ in ("relcl", "acl") or (
-                    tok.head.lemma_.lower() in self.lex.reporting_verbs
-                    and any(c.dep_ in ("ccomp", "parataxis") for c in tok.head.children)):
+                tok.head.lemma_.lower() in self.lex.reporting_verbs
+                and any(c.dep_ in ("ccomp", "parataxis") for c in tok.head.children)
+            ):
                 continue  # "..., which the union says falls short", "X said ..."
             got = None
             mention = ctx.token_org.get(tok.i)
@@ -1375,14 +1519,15 @@ class _PeriodResolver:
         if story not in self.lead:
             ctx = self.ctx
             start = ctx.story_starts[story]
-            end = (ctx.story_starts[story + 1] if story + 1 < len(ctx.story_starts)
-                   else len(ctx.text))
+            end = (
+                ctx.story_starts[story + 1] if story + 1 < len(ctx.story_starts) else len(ctx.text)
+            )
             body: list[tuple[int, int]] = []
-            for s_start, s_end in ctx.sents[ctx.sent_index(start):]:
+            for s_start, s_end in ctx.sents[ctx.sent_index(start) :]:
                 if s_start >= end or len(body) == 2:
                     break
                 line = ctx.text[s_start:s_end].rstrip()
-                if s_start < start or (not body and line[-1:] not in ".!?”\"’"):
+                if s_start < start or (not body and line[-1:] not in '.!?”"’'):
                     continue  # a headline or a masthead line
                 body.append((s_start, s_end))
             found = None
@@ -1407,7 +1552,7 @@ class _PeriodResolver:
         """Whether the year's own clause holds another amount (the year is that one's)."""
         lo, hi = self.ctx.clause(f.sent, y.start)
         i = bisect.bisect_left(self.ctx.amount_starts, lo)
-        return any(a != f.parsed.start for a in self.ctx.amount_starts[i:i + 4] if a < hi)
+        return any(a != f.parsed.start for a in self.ctx.amount_starts[i : i + 4] if a < hi)
 
     @typing.overload
     def _nearest(self, years: list[_Year], f: _Found) -> str | None: ...
@@ -1423,7 +1568,7 @@ class _PeriodResolver:
         def dist(y: _Year) -> int:
             if y.end <= f.parsed.start:
                 return f.parsed.start - y.end
-            gap = ctx_text[f.end:y.start]
+            gap = ctx_text[f.end : y.start]
             if re.fullmatch(r"\s*(?:[\w-]+\s+){0,2}?(?:in|for|during|of)\s+", gap):
                 return 0  # "£2.7bn in 2013-14", "£5m deficit for 2019-20"
             return y.start - f.end + 1
@@ -1440,15 +1585,28 @@ class _PeriodResolver:
         ctx = self.ctx
         c_start, c_end = f.clause
         text = ctx.text
-        years = [y for y in ctx.years_between(c_start, c_end)
-                 if y.fiscal or (y.start - f.end < 80 and f.parsed.start - y.end < 80)]
+        years = [
+            y
+            for y in ctx.years_between(c_start, c_end)
+            if y.fiscal or (y.start - f.end < 80 and f.parsed.start - y.end < 80)
+        ]
         rels = list(ctx.lex.relative_re.finditer(text, c_start, c_end))
         rel = None
         if rels:
-            rel = min(rels, key=lambda m: (m.start() - f.end) if m.start() >= f.end
-                      else (f.parsed.start - m.end()) + 20)
-        if rel is not None and years and rel.start() >= f.end and re.fullmatch(
-                r"\s*(?:in\s+|for\s+|during\s+|over\s+|on\s+)?", text[f.end:rel.start()]):
+            rel = min(
+                rels,
+                key=lambda m: (
+                    (m.start() - f.end) if m.start() >= f.end else (f.parsed.start - m.end()) + 20
+                ),
+            )
+        if (
+            rel is not None
+            and years
+            and rel.start() >= f.end
+            and re.fullmatch(
+                r"\s*(?:in\s+|for\s+|during\s+|over\s+|on\s+)?", text[f.end : rel.start()]
+            )
+        ):
             # "£12m in 2021-22, up from £9m last year": last year of the year in the clause
             shift = ctx.lex.relative_shift[_norm_phrase(rel.group())]
             anchor = ctx.pinned or self._nearest([y for y in years if y.fiscal] or years, f)
@@ -1456,8 +1614,9 @@ class _PeriodResolver:
         years = [y for y in years if not self._other_amount_between(f, y)]
         if years and rel is not None:
             near = self._nearest(years, f, year=True)
-            if (near.end <= rel.start() < f.parsed.start or f.end <= rel.start() < near.start) \
-                    and ctx.lex.relative_shift[_norm_phrase(rel.group())] != 0:
+            if (
+                near.end <= rel.start() < f.parsed.start or f.end <= rel.start() < near.start
+            ) and ctx.lex.relative_shift[_norm_phrase(rel.group())] != 0:
                 # "a surplus for 2021-22 and a small deficit next year of £2m" (but "£4m this
                 # year after the regulator rejected its 2023-24 plan" is pinned by the clause)
                 years = []
@@ -1470,9 +1629,13 @@ class _PeriodResolver:
             # "its control total for 2019-20 ... a £35m control total next year"
             return self._previous_sentence_year(f, same_role=True), "relative-previous"
         s_start, s_end = ctx.sents[f.sent]
-        years = [y for y in ctx.years_between(s_start, s_end)
-                 if y.fiscal and not self._other_amount_between(f, y)
-                 and not self._clause_has_other_amount(f, y)]
+        years = [
+            y
+            for y in ctx.years_between(s_start, s_end)
+            if y.fiscal
+            and not self._other_amount_between(f, y)
+            and not self._clause_has_other_amount(f, y)
+        ]
         if years:
             return self._nearest(years, f), "sentence"
         if f.parsed.per in ("year", "month"):
@@ -1483,17 +1646,27 @@ class _PeriodResolver:
             return prev, "previous-sentence"
         para = ctx.paragraph_index(f.start)
         for other in reversed(found):
-            if _BASELINE_AMOUNT_RE.search(text, max(0, other.parsed.start - 30),
-                                          other.parsed.start):
+            if _BASELINE_AMOUNT_RE.search(
+                text, max(0, other.parsed.start - 30), other.parsed.start
+            ):
                 continue  # "up from £2.4bn in 2020-21" is the past, not the story's year
-            if (other.story == f.story and f.sent - other.sent <= 2 and other.period
-                    and (ctx.paragraph_index(other.start) == para or other.org == f.org)):
+            if (
+                other.story == f.story
+                and f.sent - other.sent <= 2
+                and other.period
+                and (ctx.paragraph_index(other.start) == para or other.org == f.org)
+            ):
                 return other.period, "recent-amount"
             if other.story != f.story or f.sent - other.sent > 2:
                 break
         for other in reversed(found):
-            if (other.story == f.story and other.role == f.role and other.org == f.org
-                    and other.org is not None and other.period):
+            if (
+                other.story == f.story
+                and other.role == f.role
+                and other.org == f.org
+                and other.org is not None
+                and other.period
+            ):
                 return other.period, "same-fact"
         lead = self._story_lead_year(f.story)
         if lead is None or s_start <= lead.start < s_end:
@@ -1510,13 +1683,16 @@ class _PeriodResolver:
             return None
         if ctx.paragraph_index(p_start) != ctx.paragraph_index(f.start) and not same_role:
             return None  # a new paragraph starts a new topic
-        ys = [y for y in ctx.years_between(p_start, p_end)
-              if y.fiscal and not _BASELINE_RE.search(ctx.text, max(p_start, y.start - 40),
-                                                      y.start)]
+        ys = [
+            y
+            for y in ctx.years_between(p_start, p_end)
+            if y.fiscal and not _BASELINE_RE.search(ctx.text, max(p_start, y.start - 40), y.start)
+        ]
         if not ys:
             return None
         if same_role and f.role not in {
-                role for _, _, role in _cues(ctx.text[p_start:p_end], ctx.lex)}:
+            role for _, _, role in _cues(ctx.text[p_start:p_end], ctx.lex)
+        }:
             return None
         distinct = list(dict.fromkeys(y.period for y in ys))
         if len(distinct) > 1:
@@ -1545,8 +1721,7 @@ def _dollar_currency(ctx: _Context, f: _Found) -> str:
 _THE_CONTRACT_RE = re.compile(r"\b(?:the|this|that)\s+contract(?:['’]s)?\b", re.IGNORECASE)
 
 
-def _contract_owner(ctx: _Context, f: _Found, done: list[_Found], org: str | None
-                    ) -> str | None:
+def _contract_owner(ctx: _Context, f: _Found, done: list[_Found], org: str | None) -> str | None:
     """A contract's value is its buyer's: "the contract" pointing back to a contract already
     valued in the story keeps that contract's owner ("the trust had wanted the contract's
     value raised" is still the council's contract)."""
@@ -1576,8 +1751,18 @@ def _dedupe(found: list[_Found]) -> list[_Found]:
     """
     found = list(found)
     for h in [f for f in found if f.headline]:
-        body = next((b for b in found if b is not h and b.story == h.story and not b.headline
-                     and b.start > h.start and _same_value(h, b)), None)
+        body = next(
+            (
+                b
+                for b in found
+                if b is not h
+                and b.story == h.story
+                and not b.headline
+                and b.start > h.start
+                and _same_value(h, b)
+            ),
+            None,
+        )
         if body is not None:
             h.role, h.role_source = body.role, body.role_source
             h.org = body.org or h.org
@@ -1626,8 +1811,9 @@ def _as_dict(ctx: _Context, f: _Found) -> dict[str, Any]:
 class MoneyExtractor:
     """Finds amounts of money and says what, whose and when they are."""
 
-    def __init__(self, nlp: Language, name: str = "policywatch_money", *,
-                 lexicon_path: str | None = None) -> None:
+    def __init__(
+        self, nlp: Language, name: str = "policywatch_money", *, lexicon_path: str | None = None
+    ) -> None:
         self.name = name
         self.lex = load_lexicon(lexicon_path or DATA_PATH)
         _register_extensions()
@@ -1645,13 +1831,19 @@ class MoneyExtractor:
             fig_start = p.figure_start
             sent = ctx.sent_index(fig_start)
             s_start, s_end = ctx.sents[sent]
-            found.append(_Found(
-                parsed=p, start=fig_start, end=p.end, sent=sent,
-                clause=ctx.clause(sent, fig_start), story=ctx.story_index(fig_start),
-                currency=p.currency,
-                headline=s_start in ctx.story_starts and text[s_start:s_end].rstrip()[-1:]
-                not in _HEADLINE_END,
-            ))
+            found.append(
+                _Found(
+                    parsed=p,
+                    start=fig_start,
+                    end=p.end,
+                    sent=sent,
+                    clause=ctx.clause(sent, fig_start),
+                    story=ctx.story_index(fig_start),
+                    currency=p.currency,
+                    headline=s_start in ctx.story_starts
+                    and text[s_start:s_end].rstrip()[-1:] not in _HEADLINE_END,
+                )
+            )
         ctx.amount_starts = sorted(f.parsed.start for f in found)
         for f in found:
             span = doc.char_span(f.start, f.end, alignment_mode="expand")
@@ -1667,8 +1859,7 @@ class MoneyExtractor:
             ctx.previous = found[i - 1] if i > 0 else None
             f.role, f.role_source = _role(ctx, f, prev_end, next_start)
         for f, after in reversed(list(zip(found, found[1:], strict=False))):
-            if after.sent == f.sent and _PART_OF_NEXT_RE.fullmatch(
-                    text, f.end, after.parsed.start):
+            if after.sent == f.sent and _PART_OF_NEXT_RE.fullmatch(text, f.end, after.parsed.start):
                 # "released £4.5m of the £15m of cash support": a part of the next amount
                 f.role, f.role_source = after.role, "partitive"
         done: list[_Found] = []

@@ -10,6 +10,8 @@ from spacy.tokens import Doc, Span
 
 from nlp.rating_text import QUOTES, RATED_TYPES, Mention, Unit
 
+NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+
 
 def rateable(span: Span) -> bool:
     """Bodies that receive ratings: commissioners, providers, and councils (CQC assesses
@@ -211,6 +213,7 @@ class BodyResolver:
         for tok in doc[unit.start : unit.end]:
             if (
                 tok.like_num
+                and tok.tag_ == "CD"  # "the second time" is no count
                 and not re.fullmatch(r"(?:19|20)\d{2}", tok.text)
                 and tok.ent_type_ not in ("DATE", "TIME", "MONEY", "PERCENT")
                 and (
@@ -221,6 +224,17 @@ class BodyResolver:
             ):
                 return True
         return False
+
+    def _count_number(self, doc: Doc, unit: Unit) -> int | None:
+        """The number of a small count of bodies in the unit ("Two GP surgeries", "three
+        homes"), else None."""
+        for tok in doc[unit.start : unit.end]:
+            if tok.tag_ == "CD" and tok.head.lower_ in self.count_nouns:
+                number = NUMBER_WORDS.get(tok.lower_) or (
+                    int(tok.text) if tok.text.isdigit() else 0
+                )
+                return number if 2 <= number <= 6 else None
+        return None
 
     def _has_anaphor(self, doc: Doc, unit: Unit) -> str | None:
         """Return the kind of an anaphor ("it", "the trust") in the unit, if any."""
@@ -289,6 +303,5 @@ class BodyResolver:
             return False
         if name.endswith((" Care Home", " Nursing Home")):
             return True
-        # "House", "Lodge", "Court", "Manor" name care homes only where the sentence says so
-        sent = span.sent.text.lower()
-        return any(noun in sent for noun in self.care_home_nouns)
+        # "House", "Lodge", "Court", "Manor" name care homes only where the text says so
+        return any(noun in self._text_lower for noun in self.care_home_nouns)

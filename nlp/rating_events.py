@@ -60,7 +60,8 @@ class EventReader:
         if value == "special measures":
             occ.pattern = "sm_regime_word" if doc[s].lower_ == "regime" else "sm_in"
             if doc[s].lower_ == "regime" and not re.search(
-                r"\b(?:in|into|out of|leave|exit|from|enter(?:s|ed|ing)?)\s+(?:the|this|that)\s+$",
+                r"\b(?:in|into|out of|leave|leaves|leaving|left|exit(?:s|ed|ing)?|from|"
+                r"enter(?:s|ed|ing)?)\s+(?:the|this|that)\s+$",
                 before,
                 re.IGNORECASE,
             ):

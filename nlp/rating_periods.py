@@ -158,6 +158,25 @@ class PeriodResolver:
                 steps += 1
                 if tok.i == high.i:
                     return True
+        return self._dates_verb_of(vj, vi)
+
+    @staticmethod
+    def _dates_verb_of(vj, vi) -> bool:
+        """Whether an adverbial phrase holding the year ("Following an inspection in May
+        2018, X was found to be inadequate") hangs off a verb that the rating's clause is the
+        complement of."""
+        chain = {vi.i}
+        tok = vi
+        while tok.dep_ in ("xcomp", "ccomp", "oprd") and tok.head.i != tok.i:
+            tok = tok.head
+            chain.add(tok.i)
+        tok = vj
+        for _ in range(4):
+            if tok.dep_ not in ("advcl", "prep", "pcomp", "pobj", "npadvmod"):
+                return False
+            tok = tok.head
+            if tok.i in chain:
+                return True
         return False
 
     def _leading_years(self, doc: Doc, units: list[Unit]) -> None:

@@ -73,6 +73,7 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
         self.name = name
         self._org_tokens: set[int] = set()  # per-document state, set in __call__
         self._text = ""
+        self._text_lower = ""
         with Path(lexicon_path or DATA_DIR / "ratings_lexicon.json").open(encoding="utf-8") as f:
             lex = json.load(f)
         self.matcher = Matcher(nlp.vocab)
@@ -170,6 +171,7 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
         all_orgs = list(doc.spans.get("orgs", []))
         # Doc.text is rebuilt on every access: read it once per document
         self._text = doc.text
+        self._text_lower = self._text.lower()
         self._org_tokens = {k for span in all_orgs for k in range(span.start, span.end)}
         matches = self.matcher(doc)
         if not matches or not org_spans:
@@ -377,8 +379,13 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
                 # good")
                 for occ in rest:
                     verb = self._governor(self._rating_token(doc, occ.start))
+                    verbs = {verb.i}
+                    # "A ... left the regime in 2020 and was placed back into special measures"
+                    while verb.dep_ == "conj" and verb.head.i != verb.i:
+                        verb = verb.head
+                        verbs.add(verb.i)
                     for m in mentions:
-                        if self._governor(m.root).i == verb.i:
+                        if self._governor(m.root).i in verbs:
                             period = self._period(doc, unit, occ, occs, m._.org_type, default_fy)
                             add(m, occ, unit, period, "main_clause_subject")
                 continue
@@ -408,6 +415,21 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
                                 self._period(doc, unit, occ, occs, "commissioner", default_fy),
                             )
                         )
+                # "Two GP surgeries were rated inadequate. Elm Surgery and Oak Surgery ...":
+                # the next sentence names as many bodies as the count
+                number = self._count_number(doc, unit)
+                named = unit_mentions[ui + 1] if ui + 1 < len(units) else []
+                if number is not None and len(named) == number:
+                    for m in named:
+                        for occ in rest:
+                            if occ.role in ("plain", "new"):
+                                add(
+                                    m,
+                                    occ,
+                                    unit,
+                                    self._period(doc, unit, occ, occs, m._.org_type, default_fy),
+                                    "named_after_rated_count",
+                                )
             else:
                 kind = self._has_anaphor(doc, unit)
                 if kind is not None:
