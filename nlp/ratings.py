@@ -162,6 +162,9 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
         )
 
     def __call__(self, doc: Doc) -> Doc:
+        # Doc.text is rebuilt on every access: read it once per document
+        self._text = doc.text
+        self._text_lower = self._text.lower()
         org_spans = [
             s
             for s in doc.spans.get("orgs", [])
@@ -169,9 +172,6 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
         ]
         org_spans.sort(key=lambda s: s.start)
         all_orgs = list(doc.spans.get("orgs", []))
-        # Doc.text is rebuilt on every access: read it once per document
-        self._text = doc.text
-        self._text_lower = self._text.lower()
         self._org_tokens = {k for span in all_orgs for k in range(span.start, span.end)}
         matches = self.matcher(doc)
         if not matches or not org_spans:
