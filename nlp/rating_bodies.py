@@ -282,12 +282,14 @@ class BodyResolver:
         )
 
     def _indefinite(self, doc: Doc, unit: Unit) -> bool:
+        """A sentence about an unnamed body: one that opens with it ("A village GP practice
+        in Kent ... has left special measures") or rates one ("a practice rated ...")."""
         toks = doc[unit.start : unit.end]
         for i, tok in enumerate(toks):
             if tok.lower_ in ("a", "an"):
                 window = [t.lower_ for t in toks[i + 1 : i + 5]]
                 if any(w in self.kind_nouns for w in window) and (
-                    "rated" in [t.lower_ for t in toks[i + 1 : i + 7]]
+                    i == 0 or "rated" in [t.lower_ for t in toks[i + 1 : i + 7]]
                 ):
                     return True
         return False

@@ -215,7 +215,7 @@ class PeriodResolver:
                 )
             ):
                 return True
-            if verb.dep_ not in ("xcomp", "ccomp", "conj") or verb.head.i == verb.i:
+            if verb.dep_ not in ("xcomp", "ccomp", "conj", "acomp") or verb.head.i == verb.i:
                 break
             verb = verb.head
         sent = doc[occ.start].sent.text.lower()
@@ -250,8 +250,12 @@ class PeriodResolver:
         if date.period is None:
             return
         for e in entries:
+            unit_years = [
+                y for y in self._years(doc, e.unit.start, e.unit.end) if y[1] != date.period
+            ]
             if (
                 e.period is None
+                and not unit_years  # a sentence with years of its own tells a dated past
                 and not e.implied
                 and e.occ.role in ("plain", "new")
                 and not (e.kind == "commissioner" and "special measures" not in e.value)

@@ -317,6 +317,10 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
             # the body named in the sentences after an unnamed subject ("A practice in Kent
             # was rated inadequate. Inspectors who visited Oak Surgery ...")
             unnamed = [o for o in rest if self._indefinite_subject(doc, o.start)]
+            if unnamed and not mentions:
+                # "has rated a GP practice inadequate and placed it in special measures": the
+                # sentence's other events are the unnamed body's too
+                unnamed = [o for o in rest if o in unnamed or o.role in ("plain", "new")]
             if unnamed:
                 later = next((ms[0] for ms in unit_mentions[ui + 1 : ui + 3] if ms), None)
                 for occ in unnamed if later is not None else []:

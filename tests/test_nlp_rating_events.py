@@ -21,15 +21,18 @@ def nlp():
     return load_pipeline()
 
 
-def find(ratings, org, value):
+def find(ratings, org, value, period=None):
+    """The rating of ``org`` with ``value`` (the one for ``period`` where there are several)."""
     got = [r for r in ratings if r["org"] == org and r["rating"] == value]
     assert got, f"no {value!r} rating for {org!r} in {ratings}"
-    return got[0]
+    return next((r for r in got if r["period"] == period), got[0])
 
 
 @pytest.mark.parametrize("example", EVENTS["examples"], ids=lambda e: ",".join(e["why"].values()))
 def test_named_rule_on_its_example(nlp, example):
-    rating = find(nlp(example["text"])._.ratings, example["org"], example["rating"])
+    rating = find(
+        nlp(example["text"])._.ratings, example["org"], example["rating"], example["period"]
+    )
     assert rating["period"] == example["period"]
     for key, value in example["why"].items():
         assert rating["why"][key] == value, rating["why"]
