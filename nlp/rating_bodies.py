@@ -214,6 +214,10 @@ class BodyResolver:
             if (
                 tok.like_num
                 and tok.tag_ == "CD"  # "the second time" is no count
+                # "It was one of the first practices ..." is one body, not a count
+                and not (
+                    tok.lower_ == "one" and tok.i + 1 < len(doc) and doc[tok.i + 1].lower_ == "of"
+                )
                 and not re.fullmatch(r"(?:19|20)\d{2}", tok.text)
                 and tok.ent_type_ not in ("DATE", "TIME", "MONEY", "PERCENT")
                 and (
@@ -224,6 +228,18 @@ class BodyResolver:
             ):
                 return True
         return False
+
+    @staticmethod
+    def _salient(earlier: list[Span]) -> Span:
+        """The body an anaphor points back to: the last one named, unless the sentence that
+        names it has another body as its subject ("Oak Surgery, and its branch at Elm
+        House, both shut. It was rated ..." -> Oak Surgery)."""
+        last = earlier[-1]
+        sent = last.sent
+        for m in earlier:
+            if m.sent == sent and m.root.dep_ in ("nsubj", "nsubjpass") and m is not last:
+                return m
+        return last
 
     def _count_number(self, doc: Doc, unit: Unit) -> int | None:
         """The number of a small count of bodies in the unit ("Two GP surgeries", "three

@@ -66,6 +66,13 @@ class EventReader:
                 re.IGNORECASE,
             ):
                 return None
+            if (
+                nxt is not None
+                and nxt.pos_ == "NOUN"
+                and nxt.text[:1].islower()
+                and not self.placement_re.search(before)
+            ):
+                return None  # "before the special measures programme had been finalised"
             if self.out_re.search(before):
                 occ.value = "out of special measures"
                 occ.implied_in = bool(self.change_out_re.search(before))
@@ -156,6 +163,7 @@ class EventReader:
             unit.start < cs
             and self.negation_re.search(doc[unit.start : cs].text.lower())
             and value == "special measures"
+            and self._negated_verb(doc, s)
         ):
             return None
         hypothetical = (
@@ -181,6 +189,18 @@ class EventReader:
             # before the conjunction is the first rating's
             occ.scope = (s, ce)
         return occ
+
+    def _negated_verb(self, doc: Doc, s: int) -> bool:
+        """Whether a verb the mention hangs from is negated ("would not be put into special
+        measures"), not a coordinated one ("found no improvement, and placed it in ...")."""
+        tok = doc[s]
+        for _ in range(6):
+            if any(c.dep_ == "neg" for c in tok.children):
+                return True
+            if tok.dep_ == "conj" or tok.head.i == tok.i:
+                return False
+            tok = tok.head
+        return False
 
     def _direction_word(self, doc: Doc, entry: Entry) -> str | None:
         """ "upgraded", "downgraded", "cut its rating", "up from": the direction the text

@@ -166,16 +166,21 @@ class PeriodResolver:
         2018, X was found to be inadequate") hangs off a verb that the rating's clause is the
         complement of."""
         chain = {vi.i}
+        fronted = set()  # verbs coordinated with the rating's: a fronted adverbial covers both
         tok = vi
-        while tok.dep_ in ("xcomp", "ccomp", "oprd") and tok.head.i != tok.i:
+        while tok.dep_ in ("xcomp", "ccomp", "oprd", "conj") and tok.head.i != tok.i:
+            if tok.dep_ == "conj" or fronted:
+                fronted.add(tok.head.i)
+            else:
+                chain.add(tok.head.i)
             tok = tok.head
-            chain.add(tok.i)
         tok = vj
         for _ in range(4):
             if tok.dep_ not in ("advcl", "prep", "pcomp", "pobj", "npadvmod"):
                 return False
+            child = tok
             tok = tok.head
-            if tok.i in chain:
+            if tok.i in chain or (tok.i in fronted and child.i < tok.i):
                 return True
         return False
 

@@ -34,7 +34,9 @@ RELATIVE_YEAR_RE = re.compile(
     r"\b(?:a year (?:earlier|before|ago)|the (?:year before|previous year)|last year|this year)\b",
     re.IGNORECASE,
 )
-OUT_RE_TEMPLATE = r"(?:{words})\s+(?:the\s+)?(?:new\s+)?(?:financial\s+)?[‘“'\"]?\s*$"
+OUT_RE_TEMPLATE = (
+    r"(?:{words})\s+(?:the\s+)?(?:new\s+)?(?:(?:financial|regulatory|quality)\s+)?[‘“'\"]?\s*$"
+)
 
 
 def rateable(span: Span) -> bool:

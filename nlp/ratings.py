@@ -134,6 +134,11 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
         self.rank: dict[str, int] = events["rank"]
         self.direction_words = {k: set(v) for k, v in events["direction_words"].items()}
         self.stay_words = set(events["stay_words"])
+        self.placement_re = re.compile(
+            r"\b(?:" + "|".join(re.escape(w) for w in events["placement_words"]) + r")\s+"
+            r"(?:(?:the|its|a|their)\s+)?[‘“'\"]?\s*$",
+            re.IGNORECASE,
+        )
         self.new_report_aux = set(events["new_report_auxiliaries"])
         self.new_report_words = tuple(events["new_report_words"])
         self.rated_name_suffixes = tuple(" " + w for w in events["rated_name_suffixes"])
@@ -441,7 +446,7 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
                         m for m in org_spans if m.end <= unit.start and anaphor_fits(kind, m)
                     ]
                     if earlier:
-                        targets = [earlier[-1]]
+                        targets = [self._salient(earlier)]
                         target_rule = f"anaphor:{kind}"
             for target in targets:
                 for occ in rest:
@@ -464,11 +469,14 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
                             implied=True,
                         )
 
+        group_placed = bool(groups) or any(
+            occ.value == "special measures" for _, occ, _ in count_ratings
+        )
         self._sm_steps(doc, units, entries)
         self._shared_event_dates(entries)
         self._report_years(doc, units, unit_mentions, entries)
         self._dateline_periods(doc, entries, self._document_date(doc, units, self._title_end(doc)))
-        results, spans = self._finish(doc, entries)
+        results, spans = self._finish(doc, entries, group_placed)
         doc.spans[SPAN_KEY] = spans
         doc._.ratings = results
         return doc
@@ -482,7 +490,9 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
         span = doc.char_span(offset, offset + len(first_line), alignment_mode="expand")
         return span.end if span is not None else 0
 
-    def _finish(self, doc: Doc, entries: list[Entry]) -> tuple[list[dict[str, Any]], list[Span]]:
+    def _finish(
+        self, doc: Doc, entries: list[Entry], group_placed: bool
+    ) -> tuple[list[dict[str, Any]], list[Span]]:
         with_period = {(e.org, e.value) for e in entries if e.period is not None}
         # a headline restates the story: it adds nothing the body says with more detail
         title_end = self._title_end(doc)
@@ -491,7 +501,9 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
         kept: list[Entry] = []
         spans = []
         for e in entries:
-            if e.implied and (e.org, e.value) in with_period:
+            # "taken out of special measures" says it was in only where the text tells of a
+            # group placed there ("two of the 11 trusts placed in special measures")
+            if e.implied and ((e.org, e.value) in with_period or not group_placed):
                 continue
             # special measures are one spell, and an undated rating ("upgraded from
             # inadequate", "has been rated outstanding") is the dated one of the same body
