@@ -231,22 +231,22 @@ class EventReader:
                 if any(_year(o.period) > year for o in later):
                     status = "previous"
             previous = None
-            if status == "current":
-                # a change told in the same sentence ("downgraded from good to inadequate")
-                olds = [
-                    o
-                    for o in same_body
-                    if o.unit is e.unit
-                    and o.occ.role in ("old", "prior")
-                    and not o.occ.kept
-                    and _track(o.value) == track
-                ]
-                if olds:
-                    previous = olds[0].value
-                elif year is not None:
-                    earlier = [o for o in later if _year(o.period) < year]
-                    if earlier:
-                        previous = max(earlier, key=lambda o: _year(o.period)).value
+            # a change told in the same sentence ("downgraded from good to inadequate")
+            olds = [
+                o
+                for o in same_body
+                if o.unit is e.unit
+                and o.occ.role in ("old", "prior")
+                and not o.occ.kept
+                and _track(o.value) == track
+            ]
+            if olds and e.occ.role in ("plain", "new"):
+                previous = olds[0].value
+            elif year is not None:
+                # else the step before it in a dated history
+                earlier = [o for o in later if _year(o.period) < year]
+                if earlier:
+                    previous = max(earlier, key=lambda o: _year(o.period)).value
             direction = None
             if e.occ.kept or (previous is not None and previous == e.value):
                 direction = "same"

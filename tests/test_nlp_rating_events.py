@@ -95,3 +95,35 @@ def test_every_rating_has_event_fields_and_why(nlp):
     for r in ratings:
         assert {"previous_rating", "direction", "status", "why"} <= r.keys()
         assert {"pattern", "role", "body", "period"} <= r["why"].keys()
+
+
+def test_special_measures_programme_is_no_placement(nlp):
+    text = (
+        "Brackley Road Surgery was rated inadequate in 2015, before the special measures "
+        "scheme for practices had been agreed."
+    )
+    got = {(r["rating"], r["period"]) for r in nlp(text)._.ratings}
+    assert got == {("inadequate", "2015")}
+
+
+def test_negated_neighbouring_verb_does_not_cancel_a_placement(nlp):
+    text = (
+        "When inspectors came back in May 2016 they saw that the backlog had not shrunk, and "
+        "placed Brackley Road Surgery in special measures."
+    )
+    rating = find(nlp(text)._.ratings, "Brackley Road Surgery", "special measures")
+    assert rating["period"] == "2016"
+
+
+def test_negated_placement_gives_nothing(nlp):
+    text = "Brackley Road Surgery would not be put into special measures, the CQC said."
+    assert nlp(text)._.ratings == []
+
+
+def test_it_points_to_the_subject_of_the_sentence_naming_two_bodies(nlp):
+    text = (
+        "Quayside Medical Centre, and its branch at Harbour Row Surgery, closed on Monday. "
+        "It was one of the first practices inspected, and was rated inadequate in 2014."
+    )
+    got = {(r["org"], r["rating"], r["period"]) for r in nlp(text)._.ratings}
+    assert got == {("Quayside Medical Centre", "inadequate", "2014")}
