@@ -36,8 +36,26 @@ How a rating is read:
   number of bodies, not "300 pages"); councils can be rated (CQC assesses local
   authorities).
 
+* each rating is an event: ``previous_rating`` (the body's rating before it where the text
+  states one: the old rating of a change, or the step before it in a dated history),
+  ``direction`` (up, down, same or None) and ``status`` ("previous" for an earlier rating the
+  text states, "current" otherwise); a rating and the placement told with it share a date
+  ("rated inadequate and placed in special measures in March 2018"), a dated list item
+  ("• October 2013 – ...") dates its events, and a rating reported as new in a dated release
+  takes the dateline's year.
+
+Files: nlp/rating_text.py (units, clauses, records), rating_events.py (which words are
+ratings, their role in a change, the event fields), rating_periods.py (years), rating_bodies.py
+(who is rated), rating_passes.py (the passes over each unit), rating_history.py
+(special-measures histories, numbered groups, raters); vocabulary in
+nlp/data/ratings_lexicon.json and nlp/data/rating_events.json.
+
 Output: ``doc.spans["ratings"]`` (the rating words, with ``span._.rating``) and
-``doc._.ratings`` (list of dicts: org, rating, period, rater, start, end, sentence).
+``doc._.ratings`` (list of dicts: org, rating, period, rater, start, end, sentence, why,
+previous_rating, direction, status). ``why`` names the rules that decided the rating:
+``pattern`` (the reading that made the words a rating), ``role`` (plain, new, old, prior),
+``body`` (the pass that tied it to the body), ``period`` (where the year came from),
+``rateable`` (type, care_home, name_suffix) and ``name`` (name, trimmed_rating_word).
 """
 
 from __future__ import annotations
@@ -52,11 +70,12 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
-from nlp.rating_bodies import BodyResolver, anaphor_fits, rateable
+from nlp.rating_bodies import BodyResolver, rateable
 from nlp.rating_events import EventReader
 from nlp.rating_history import HistoryReader
-from nlp.rating_periods import NO_PERIOD, Dated, PeriodResolver
-from nlp.rating_text import OUT_RE_TEMPLATE, SPAN_KEY, Entry, Mention, TextUnits, Unit, inflect
+from nlp.rating_passes import BodyPasses, DocState
+from nlp.rating_periods import PeriodResolver
+from nlp.rating_text import OUT_RE_TEMPLATE, SPAN_KEY, Entry, TextUnits, inflect
 from nlp.text import register_extensions
 
 register_extensions()
@@ -64,7 +83,9 @@ register_extensions()
 DATA_DIR = Path(__file__).parent / "data"
 
 
-class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, HistoryReader):
+class RatingExtractor(
+    TextUnits, EventReader, PeriodResolver, BodyResolver, HistoryReader, BodyPasses
+):
     """The ``policywatch_ratings`` pipeline component."""
 
     def __init__(
@@ -201,9 +222,6 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
         raters = self._raters(doc, units, all_orgs)
         groups = self._numbered_groups(units, by_unit, has_sm, doc)
 
-        entries: list[Entry] = []
-        count_ratings: list[tuple[int, Mention, Dated]] = []  # (unit index, occ, period)
-        header: tuple[Unit, list[Mention]] | None = None
         org_starts = [m.start for m in org_spans]
         unit_mentions = [
             [
@@ -215,262 +233,12 @@ class RatingExtractor(TextUnits, EventReader, PeriodResolver, BodyResolver, Hist
             ]
             for unit in units
         ]
-
-        def add(
-            org_span: Span,
-            occ: Mention,
-            unit: Unit,
-            dated: Dated,
-            body: str,
-            implied: bool = False,
-        ) -> None:
-            value = occ.value
-            name = self._body_name(org_span)
-            entries.append(
-                Entry(
-                    name,
-                    value,
-                    dated.period,
-                    self._rater(doc, unit, value, org_span._.org_type, raters),
-                    occ,
-                    unit,
-                    implied=implied,
-                    kind=org_span._.org_type,
-                    body=body,
-                    period_source=dated.source,
-                    rateable="type"
-                    if rateable(org_span)
-                    else "care_home"
-                    if self._care_home(org_span)
-                    else "name_suffix",
-                    name_rule="name" if name == org_span._.org_name else "trimmed_rating_word",
-                )
-            )
-
-        for ui, unit in enumerate(units):
-            mentions = unit_mentions[ui]
-            occs = by_unit[ui]
-            if not unit.bullet:
-                header = None  # a rating header governs the bullets right after it
-            consumed: set[int] = set()
-            handled: set[int] = set()
-            for oi, occ in enumerate(occs):
-                group = self._which_group(doc, unit, occ, mentions)
-                if group:
-                    for m in group:
-                        add(
-                            m,
-                            occ,
-                            unit,
-                            self._period(doc, unit, occ, occs, m._.org_type, default_fy),
-                            "relative_clause_antecedent",
-                        )
-                        if occ.role != "old":
-                            consumed.add(m.start)
-                    handled.add(oi)
-            free = [m for m in mentions if m.start not in consumed]
-            # bullets under a rating header
-            if unit.bullet and header is not None and mentions:
-                h_unit, h_occs = header
-                targets = free if not occs else [m for m in free if m is mentions[0]] or free[:1]
-                for m in targets:
-                    for occ in h_occs:
-                        add(
-                            m,
-                            occ,
-                            h_unit,
-                            self._period(doc, h_unit, occ, h_occs, m._.org_type, default_fy),
-                            "bullet_under_rating_header",
-                        )
-            if unit.header and occs and not mentions:
-                header = (unit, [o for o in occs if o.role != "old"] or occs)
-                continue
-            # "Among them are X and Y" after a rated count
-            # or listed after the count named again ("The four CCGs: X, Y and Z.")
-            recount = self._recount(doc, unit) if free and not occs else None
-            if (doc[unit.start].lower_ == "among" or recount) and free:
-                for ci, cocc, cperiod in reversed(count_ratings):
-                    if recount and not re.search(
-                        rf"\b{re.escape(recount)}\b",
-                        doc[units[ci].start : units[ci].end].text.lower(),
-                    ):
-                        break
-                    if ui - ci <= 3:
-                        for m in free:
-                            period = cperiod if m._.org_type == "commissioner" else NO_PERIOD
-                            add(m, cocc, units[ci], period, "named_after_rated_count")
-                            new_like = Mention(cocc.start, cocc.end, cocc.value, "new")
-                            for occ in occs:
-                                if occ.role == "old":
-                                    occ_period = self._period(
-                                        doc,
-                                        unit,
-                                        occ,
-                                        [occ, new_like],
-                                        m._.org_type,
-                                        cperiod.period or default_fy,
-                                    )
-                                    add(m, occ, unit, occ_period, "named_after_rated_count")
-                                    handled.add(occs.index(occ))
-                    break
-            # numbered groups: "one of the 11"
-            for number, gocc in groups.items():
-                if re.search(rf"\bof the {re.escape(number)}\b", doc[unit.start : unit.end].text):
-                    for m in mentions:
-                        add(m, gocc, unit, NO_PERIOD, "one_of_numbered_group")
-            rest = [o for i, o in enumerate(occs) if i not in handled]
-            # the body named in the sentences after an unnamed subject ("A practice in Kent
-            # was rated inadequate. Inspectors who visited Oak Surgery ...")
-            unnamed = [o for o in rest if self._indefinite_subject(doc, o.start)]
-            if unnamed and not mentions:
-                # "has rated a GP practice inadequate and placed it in special measures": the
-                # sentence's other events are the unnamed body's too
-                unnamed = [o for o in rest if o in unnamed or o.role in ("plain", "new")]
-            if unnamed:
-                later = next((ms[0] for ms in unit_mentions[ui + 1 : ui + 3] if ms), None)
-                for occ in unnamed if later is not None else []:
-                    add(
-                        later,
-                        occ,
-                        unit,
-                        self._period(doc, unit, occ, occs, later._.org_type, default_fy),
-                        "named_after_unnamed_subject",
-                    )
-                rest = [o for o in rest if o not in unnamed]
-            if not rest:
-                continue
-            if free:
-                paired = self._pair_in_order(doc, rest, free)
-                prev: tuple[Mention, list[Span]] | None = None
-                for occ in rest:
-                    chosen = paired.get(id(occ))
-                    body = "paired_in_order"
-                    if not chosen:
-                        chosen = self._clause_targets(unit, occ, free)
-                        body = "clause_bodies"
-                    # "B was rated requires improvement, down from good": the old rating
-                    # is B's, like the one it follows
-                    if (
-                        occ.role == "old"
-                        and prev is not None
-                        and prev[0].role != "old"
-                        and all(
-                            t.is_punct or t.lower_ in self.change_links
-                            for t in doc[prev[0].end : occ.start]
-                        )
-                    ):
-                        chosen = prev[1]
-                        body = "old_rating_follows_new"
-                    prev = (occ, chosen)
-                    for m in chosen:
-                        add(
-                            m,
-                            occ,
-                            unit,
-                            self._period(doc, unit, occ, occs, m._.org_type, default_fy),
-                            body,
-                        )
-                        if occ.implied_in:
-                            add(
-                                m,
-                                Mention(
-                                    occ.start, occ.end, "special measures", pattern="implied_by_out"
-                                ),
-                                unit,
-                                NO_PERIOD,
-                                body,
-                                implied=True,
-                            )
-                continue
-            if mentions:
-                # the bodies took a rating from a relative clause; the main clause can rate
-                # its own subject too ("A, which was rated inadequate in 2016, is now rated
-                # good")
-                for occ in rest:
-                    verb = self._governor(self._rating_token(doc, occ.start))
-                    verbs = {verb.i}
-                    # "A ... left the regime in 2020 and was placed back into special measures"
-                    while verb.dep_ == "conj" and verb.head.i != verb.i:
-                        verb = verb.head
-                        verbs.add(verb.i)
-                    for m in mentions:
-                        if self._governor(m.root).i in verbs:
-                            period = self._period(doc, unit, occ, occs, m._.org_type, default_fy)
-                            add(m, occ, unit, period, "main_clause_subject")
-                continue
-            targets: list[Span] = []
-            target_rule = "named_in_next_sentence"
-            if self._indefinite(doc, unit):
-                for later in unit_mentions[ui + 1 : ui + 3]:
-                    if later:
-                        targets = [later[0]]
-                        break
-            elif (
-                self._plural_anaphor(doc, unit)
-                and ui > 0
-                and self._named_together(doc, unit_mentions[ui - 1])
-            ):
-                # "Each had been rated good a year earlier.": the bodies named together
-                # (coordinated) in the sentence before
-                targets = self._named_together(doc, unit_mentions[ui - 1])
-                target_rule = "plural_anaphor"
-            elif self._has_count(doc, unit):
-                for occ in rest:
-                    if occ.role in ("plain", "new"):
-                        count_ratings.append(
-                            (
-                                ui,
-                                occ,
-                                self._period(doc, unit, occ, occs, "commissioner", default_fy),
-                            )
-                        )
-                # "Two GP surgeries were rated inadequate. Elm Surgery and Oak Surgery ...":
-                # the next sentence names as many bodies as the count
-                number = self._count_number(doc, unit)
-                named = unit_mentions[ui + 1] if ui + 1 < len(units) else []
-                if number is not None and len(named) == number:
-                    for m in named:
-                        for occ in rest:
-                            if occ.role in ("plain", "new"):
-                                add(
-                                    m,
-                                    occ,
-                                    unit,
-                                    self._period(doc, unit, occ, occs, m._.org_type, default_fy),
-                                    "named_after_rated_count",
-                                )
-            else:
-                kind = self._has_anaphor(doc, unit)
-                if kind is not None:
-                    earlier = [
-                        m for m in org_spans if m.end <= unit.start and anaphor_fits(kind, m)
-                    ]
-                    if earlier:
-                        targets = [self._salient(earlier)]
-                        target_rule = f"anaphor:{kind}"
-            for target in targets:
-                for occ in rest:
-                    add(
-                        target,
-                        occ,
-                        unit,
-                        self._period(doc, unit, occ, occs, target._.org_type, default_fy),
-                        target_rule,
-                    )
-                    if occ.implied_in:
-                        add(
-                            target,
-                            Mention(
-                                occ.start, occ.end, "special measures", pattern="implied_by_out"
-                            ),
-                            unit,
-                            NO_PERIOD,
-                            target_rule,
-                            implied=True,
-                        )
-
+        st = DocState(doc, units, by_unit, unit_mentions, org_spans, default_fy, raters, groups)
+        for ui in range(len(units)):
+            self._read_unit(st, ui)
+        entries = st.entries
         group_placed = bool(groups) or any(
-            occ.value == "special measures" for _, occ, _ in count_ratings
+            occ.value == "special measures" for _, occ, _ in st.count_ratings
         )
         self._sm_steps(doc, units, entries)
         self._shared_event_dates(entries)
