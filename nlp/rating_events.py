@@ -151,7 +151,7 @@ class EventReader:
             if near and near[0] == "from" or re.search(r"out of\s*[‘“'\"]?\s*$", before):
                 occ.role = "old"
             elif any(lem in self.prior_lemmas for lem in prev_lemmas[:4]) or any(
-                lem in self.prior_lemmas for lem in after[:4]
+                lem in self.prior_lemmas or lem in self.received_words for lem in after[:4]
             ):
                 occ.role = "prior"
                 occ.kept = any(lem in self.retain_lemmas for lem in prev_lemmas[:4])

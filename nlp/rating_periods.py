@@ -193,12 +193,12 @@ class PeriodResolver:
             if m:
                 unit.leading_year = m.group("year")
 
-    def _document_date(self, doc: Doc, units: list[Unit], title_end: int) -> Dated:
+    def _document_date(self, doc: Doc, units: list[Unit]) -> Dated:
         """The year the document states as its own date: a dateline in its first lines
         ("13 October 2017 – ...", "Published 9 January 2015"), else the publication date the
         crawler recorded."""
         for unit in units[:4]:
-            if unit.bullet or unit.end <= title_end:
+            if unit.bullet:
                 continue
             m = self.dateline_re.match(doc[unit.start : min(unit.start + 12, unit.end)].text)
             if m:
@@ -255,8 +255,18 @@ class PeriodResolver:
         if date.period is None:
             return
         for e in entries:
+            # years of the same sentence's earlier ratings ("an improvement on the inadequate
+            # rating it received in 2017") are theirs, not this one's
+            scopes = {
+                i
+                for o in entries
+                if o.unit is e.unit and o.occ.scope is not None and o is not e
+                for i in range(*o.occ.scope)
+            }
             unit_years = [
-                y for y in self._years(doc, e.unit.start, e.unit.end) if y[1] != date.period
+                y
+                for y in self._years(doc, e.unit.start, e.unit.end)
+                if y[1] != date.period and y[0] not in scopes
             ]
             if (
                 e.period is None
@@ -268,6 +278,28 @@ class PeriodResolver:
             ):
                 e.period = date.period
                 e.period_source = date.source
+
+    def _years_later(self, doc: Doc, units: list[Unit], entries: list[Entry]) -> None:
+        """ "Placed in special measures in 2016. Two years later it was rated good": an undated
+        rating in a sentence that counts years on from the year of the sentence before."""
+        index = {id(u): i for i, u in enumerate(units)}
+        for e in entries:
+            if e.period is not None or e.implied or e.kind == "commissioner":
+                continue
+            ui = index.get(id(e.unit))
+            if not ui:
+                continue
+            m = self.years_later_re.search(doc[e.unit.start : e.unit.end].text)
+            if m is None:
+                continue
+            before = units[ui - 1]
+            years = {y for _, y, fy in self._years(doc, before.start, before.end) if not fy}
+            if len(years) != 1:
+                continue
+            n = m.group("n")
+            step = 1 if n is None else int(n) if n.isdigit() else self.number_words[n.lower()]
+            e.period = str(int(years.pop()) + step)
+            e.period_source = "years_later"
 
     def _report_years(
         self, doc: Doc, units: list[Unit], unit_mentions: list[list[Span]], entries: list[Entry]

@@ -155,6 +155,13 @@ class RatingExtractor(
         self.rank: dict[str, int] = events["rank"]
         self.direction_words = {k: set(v) for k, v in events["direction_words"].items()}
         self.stay_words = set(events["stay_words"])
+        # "the inadequate rating it received in 2017": a rating held before
+        self.received_words = set(events["received_after_rating"])
+        number = "|".join(events["number_words"])
+        self.years_later_re = re.compile(
+            rf"\b(?P<n>\d|{number})\s+years?\s+later\b|\ba\s+year\s+later\b", re.IGNORECASE
+        )
+        self.number_words = {w: i + 1 for i, w in enumerate(events["number_words"])}
         self.placement_re = re.compile(
             r"\b(?:" + "|".join(re.escape(w) for w in events["placement_words"]) + r")\s+"
             r"(?:(?:the|its|a|their)\s+)?[‘“'\"]?\s*$",
@@ -242,8 +249,9 @@ class RatingExtractor(
         )
         self._sm_steps(doc, units, entries)
         self._shared_event_dates(entries)
+        self._years_later(doc, units, entries)
         self._report_years(doc, units, unit_mentions, entries)
-        self._dateline_periods(doc, entries, self._document_date(doc, units, self._title_end(doc)))
+        self._dateline_periods(doc, entries, self._document_date(doc, units))
         results, spans = self._finish(doc, entries, group_placed)
         doc.spans[SPAN_KEY] = spans
         doc._.ratings = results
