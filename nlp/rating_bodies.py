@@ -322,4 +322,4 @@ class BodyResolver:
         if name.endswith((" Care Home", " Nursing Home")):
             return True
         # "House", "Lodge", "Court", "Manor" name care homes only where the text says so
-        return any(noun in self._text_lower for noun in self.care_home_nouns)
+        return self._about_care_homes

@@ -94,7 +94,7 @@ class RatingExtractor(
         self.name = name
         self._org_tokens: set[int] = set()  # per-document state, set in __call__
         self._text = ""
-        self._text_lower = ""
+        self._about_care_homes = False  # the document speaks of care or nursing homes
         with Path(lexicon_path or DATA_DIR / "ratings_lexicon.json").open(encoding="utf-8") as f:
             lex = json.load(f)
         self.matcher = Matcher(nlp.vocab)
@@ -197,7 +197,8 @@ class RatingExtractor(
     def __call__(self, doc: Doc) -> Doc:
         # Doc.text is rebuilt on every access: read it once per document
         self._text = doc.text
-        self._text_lower = self._text.lower()
+        text_lower = self._text.lower()
+        self._about_care_homes = any(noun in text_lower for noun in self.care_home_nouns)
         org_spans = [
             s
             for s in doc.spans.get("orgs", [])
