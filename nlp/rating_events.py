@@ -10,6 +10,8 @@ from spacy.tokens import Doc
 
 from nlp.rating_text import QUOTES, RATING_YEAR_RE, Entry, Mention, Unit
 
+MODALS = frozenset({"could", "might", "may", "should", "would", "must"})
+
 
 class EventReader:
     """Reads the rating mentions of a unit (mixin of :class:`nlp.ratings.RatingExtractor`)."""
@@ -166,8 +168,14 @@ class EventReader:
             and self._negated_verb(doc, s)
         ):
             return None
+        # a modal counts on the rating's own verbs ("could be rated inadequate"), not on a
+        # verb coordinated with them ("rates it good and says it should remain ...")
         hypothetical = (
-            any(w in clause_words for w in self.hypothetical_words) or "would have" in clause_text
+            any(
+                w in clause_words and (w not in MODALS or self._modal_on_path(doc, s, w))
+                for w in self.hypothetical_words
+            )
+            or "would have" in clause_text
         )
         # "says it should remain in special measures": a recommendation to stay is a placement
         stays = "special measures" in occ.value and bool(clause_words & self.stay_words)
@@ -189,6 +197,18 @@ class EventReader:
             # before the conjunction is the first rating's
             occ.scope = (s, ce)
         return occ
+
+    @staticmethod
+    def _modal_on_path(doc: Doc, s: int, modal: str) -> bool:
+        """Whether ``modal`` is an auxiliary of a verb the mention hangs from."""
+        tok = doc[s]
+        for _ in range(6):
+            if any(c.lower_ == modal for c in tok.children):
+                return True
+            if tok.dep_ == "conj" or tok.head.i == tok.i:
+                return False
+            tok = tok.head
+        return False
 
     def _negated_verb(self, doc: Doc, s: int) -> bool:
         """Whether a verb the mention hangs from is negated ("would not be put into special

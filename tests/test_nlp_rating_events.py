@@ -127,3 +127,16 @@ def test_it_points_to_the_subject_of_the_sentence_naming_two_bodies(nlp):
     )
     got = {(r["org"], r["rating"], r["period"]) for r in nlp(text)._.ratings}
     assert got == {("Quayside Medical Centre", "inadequate", "2014")}
+
+
+def test_modal_of_a_coordinated_verb_does_not_make_a_rating_hypothetical(nlp):
+    text = (
+        "• March 2019 – the CQC rates Dunsford NHS Trust good and says the board should keep "
+        "its focus on staffing."
+    )
+    rating = find(nlp(text)._.ratings, "Dunsford NHS Trust", "good")
+    assert rating["period"] == "2019"
+
+
+def test_modal_on_the_rating_verb_makes_it_hypothetical(nlp):
+    assert nlp("Dunsford NHS Trust could be rated inadequate next year.")._.ratings == []
