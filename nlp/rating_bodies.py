@@ -160,11 +160,23 @@ class BodyResolver:
             if any(c.lower_ in self.draft_words for c in arg.children):
                 return True
             if any(
-                t.lower_ in self.service_nouns and t.i not in self._org_tokens
+                t.lower_ in self.service_nouns
+                and t.i not in self._org_tokens
+                and not self._service_is_the_body(t)
                 for t in (arg, *arg.conjuncts)
             ):
                 return True
         return False
+
+    def _service_is_the_body(self, tok) -> bool:
+        """ "The service was rated inadequate": in a story about a care home or a GP practice
+        the regulator's bare "the service" is the body itself, not one of its services."""
+        return (
+            self._small_provider_story
+            and tok.lower_ == "service"
+            and all(c.dep_ == "det" and c.lower_ in ("the", "this") for c in tok.children)
+            and any(c.dep_ == "det" for c in tok.children)
+        )
 
     def _clause_targets(self, unit: Unit, occ: Mention, mentions: list[Span]) -> list[Span]:
         """The named bodies in the rating's own clause ("X said Y was rated good" rates Y
@@ -255,7 +267,7 @@ class BodyResolver:
     def _has_anaphor(self, doc: Doc, unit: Unit) -> str | None:
         """Return the kind of an anaphor ("it", "the trust") in the unit, if any."""
         for tok in doc[unit.start : unit.end]:
-            if tok.lower_ in ("it", "its"):
+            if tok.lower_ in ("it", "its") or self._service_is_the_body(tok):
                 return "any"
             if tok.lower_ in self.anaphor_nouns and tok.i > unit.start:
                 left = doc[max(unit.start, tok.i - 3) : tok.i]

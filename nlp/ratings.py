@@ -95,6 +95,7 @@ class RatingExtractor(
         self._org_tokens: set[int] = set()  # per-document state, set in __call__
         self._text = ""
         self._about_care_homes = False  # the document speaks of care or nursing homes
+        self._small_provider_story = False  # it rates a care home or a GP practice
         with Path(lexicon_path or DATA_DIR / "ratings_lexicon.json").open(encoding="utf-8") as f:
             lex = json.load(f)
         self.matcher = Matcher(nlp.vocab)
@@ -170,6 +171,7 @@ class RatingExtractor(
         self.new_report_aux = set(events["new_report_auxiliaries"])
         self.new_report_words = tuple(events["new_report_words"])
         self.rated_name_suffixes = tuple(" " + w for w in events["rated_name_suffixes"])
+        self.small_provider_suffixes = tuple(" " + w for w in events["small_provider_suffixes"])
         self.event_pairs = {tuple(p) for p in events["event_pairs"]}
         self.event_pairs |= {(b, a) for a, b in self.event_pairs}
         verbs = "|".join(re.escape(w) for w in events["out_object_verbs"])
@@ -205,6 +207,10 @@ class RatingExtractor(
             if rateable(s) or self._care_home(s) or self._rated_by_name(s)
         ]
         org_spans.sort(key=lambda s: s.start)
+        self._small_provider_story = any(
+            self._care_home(s) or self._body_name(s).endswith(self.small_provider_suffixes)
+            for s in org_spans
+        )
         all_orgs = list(doc.spans.get("orgs", []))
         self._org_tokens = {k for span in all_orgs for k in range(span.start, span.end)}
         matches = self.matcher(doc)

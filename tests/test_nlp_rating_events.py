@@ -140,3 +140,8 @@ def test_modal_of_a_coordinated_verb_does_not_make_a_rating_hypothetical(nlp):
 
 def test_modal_on_the_rating_verb_makes_it_hypothetical(nlp):
     assert nlp("Dunsford NHS Trust could be rated inadequate next year.")._.ratings == []
+
+
+def test_a_named_service_of_a_trust_stays_a_service(nlp):
+    text = "Inspectors rated the maternity service at Dunsford NHS Trust inadequate in 2021."
+    assert nlp(text)._.ratings == []
