@@ -75,7 +75,7 @@ def test_counts_drafts_hypotheticals_and_negations_are_not_ratings(nlp, text):
     assert nlp(text)._.ratings == []
 
 
-def test_leaving_special_measures_implies_it_was_in_but_a_state_does_not(nlp):
+def test_leaving_special_measures_states_no_placement_of_its_own(nlp):
     got = ratings(
         nlp,
         "Pennine Acute Hospitals Trust was taken out of special measures. Walsall "
@@ -83,8 +83,19 @@ def test_leaving_special_measures_implies_it_was_in_but_a_state_does_not(nlp):
     )
     assert got == {
         ("Pennine Acute Hospitals Trust", "out of special measures", None),
-        ("Pennine Acute Hospitals Trust", "special measures", None),
         ("Walsall Healthcare Trust", "out of special measures", None),
+    }
+
+
+def test_leaving_special_measures_implies_it_was_in_for_a_group_placed_there(nlp):
+    got = ratings(
+        nlp,
+        "Two of the 11 trusts placed in special measures last year are to leave the regime. "
+        "Pennine Acute Hospitals Trust was taken out of special measures.",
+    )
+    assert got == {
+        ("Pennine Acute Hospitals Trust", "out of special measures", None),
+        ("Pennine Acute Hospitals Trust", "special measures", None),
     }
 
 

@@ -1,0 +1,290 @@
+"""Rating mentions read as events: which rating word counts (rating context, drafts,
+hypotheticals, negations, service-level ratings) and its role in a change (new, old, prior)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from spacy.tokens import Doc
+
+from nlp.rating_text import QUOTES, RATING_YEAR_RE, Entry, Mention, Unit
+
+MODALS = frozenset({"could", "might", "may", "should", "would", "must"})
+
+
+class EventReader:
+    """Reads the rating mentions of a unit (mixin of :class:`nlp.ratings.RatingExtractor`)."""
+
+    def _occurrences(
+        self, doc: Doc, unit: Unit, has_sm: bool, matches: list[tuple[int, int, int]]
+    ) -> list[Mention]:
+        occs: list[Mention] = []
+        for match_id, s, e in matches:
+            if s < unit.start or e > unit.end:
+                continue
+            value = doc.vocab.strings[match_id]
+            if value == "regime":
+                if not has_sm:
+                    continue
+                value = "special measures"
+            # a rating listed after another ("A was rated good, B “requires improvement”
+            # and C “inadequate”") shares its context
+            listed = bool(occs) and all(
+                t.text in QUOTES or t.lower_ in (",", "and", "or", ";") or t.i in self._org_tokens
+                for t in doc[occs[-1].end : s]
+            )
+            occ = self._read(doc, unit, s, e, value, listed=listed)
+            if occ is not None:
+                occs.append(occ)
+        # a "new" rating needs an "old" one before it in the same unit
+        seen_old = False
+        for occ in occs:
+            if occ.role == "old":
+                seen_old = True
+            elif occ.role == "new" and not seen_old:
+                occ.role = "plain"
+        return occs
+
+    def _read(
+        self, doc: Doc, unit: Unit, s: int, e: int, value: str, listed: bool = False
+    ) -> Mention | None:
+        prev = self._prev_tokens(doc, unit, s, 5)
+        before = self._text[max(doc[unit.start].idx, doc[s].idx - 40) : doc[s].idx]
+        nxt = self._next_token(doc, unit, e)
+        cs, ce = self._clause(doc, unit, s, e)
+        clause_text = doc[cs:ce].text.lower()
+        # proper nouns and dates are not cue words ("in May 2017" is no modal)
+        clause_words = {
+            t.lower_ for t in doc[cs:ce] if t.pos_ != "PROPN" and t.ent_type_ not in ("DATE",)
+        }
+        occ = Mention(s, e, value)
+        if value == "special measures":
+            occ.pattern = "sm_regime_word" if doc[s].lower_ == "regime" else "sm_in"
+            if doc[s].lower_ == "regime" and not re.search(
+                r"\b(?:in|into|out of|leave|leaves|leaving|left|exit(?:s|ed|ing)?|from|"
+                r"enter(?:s|ed|ing)?)\s+(?:the|this|that)\s+$",
+                before,
+                re.IGNORECASE,
+            ):
+                return None
+            if (
+                nxt is not None
+                and nxt.pos_ == "NOUN"
+                and nxt.text[:1].islower()
+                and not self.placement_re.search(before)
+            ):
+                return None  # "before the special measures programme had been finalised"
+            if self.out_re.search(before):
+                occ.value = "out of special measures"
+                occ.implied_in = bool(self.change_out_re.search(before))
+                occ.pattern = "sm_out"
+            elif self.out_object_re.search(before):
+                # "removed it from special measures", "took the practice out of the regime"
+                occ.value = "out of special measures"
+                occ.implied_in = True
+                occ.pattern = "sm_out_with_object"
+        else:
+            prev_lemmas = [t.lower_ for t in prev[:4]]
+            strong = any(lem in self.strong_cues for lem in prev_lemmas) or (
+                # "rated good in 2019 and outstanding at its latest inspection"
+                doc[s].dep_ in ("oprd", "acomp", "xcomp", "dobj", "attr", "conj")
+                and doc[s].head.lower_ in self.strong_cues
+            )
+            weak = any(lem in self.cue_lemmas for lem in prev_lemmas) or any(
+                lem in self.near_cues for lem in prev_lemmas[:2]
+            )
+            noun_next = nxt is not None and (
+                nxt.lower_ in self.rating_nouns
+                # "the inadequate-rated trust"
+                or (nxt.text == "-" and e + 1 < len(doc) and doc[e + 1].lower_ == "rated")
+            )
+            if (
+                nxt is not None
+                and not noun_next
+                and nxt.pos_ in ("NOUN", "PROPN")
+                and nxt.text[:1].islower()
+            ):
+                return None
+            # "A, rated good last year, is now outstanding": a named body's state, in a
+            # sentence about ratings
+            copular = (
+                doc[s].dep_ in ("acomp", "attr")
+                and doc[s].head.lemma_ == "be"
+                and any(c.dep_ == "nsubj" and c.i in self._org_tokens for c in doc[s].head.children)
+                and any(t.lower_ in self.strong_cues for t in doc[unit.start : unit.end])
+            )
+            # "an overall rating of outstanding for 2019": "for" and a year dates the rating
+            for_year = (
+                nxt is not None
+                and nxt.lower_ == "for"
+                and nxt.i + 1 < unit.end
+                and bool(RATING_YEAR_RE.fullmatch(doc[nxt.i + 1].text))
+            )
+            weak_ok = weak and (
+                nxt is None or nxt.lower_ not in self.non_rating_followers or for_year
+            )
+            occ.pattern = (
+                "rating_noun_next"
+                if noun_next
+                else "strong_cue"
+                if strong
+                else "listed_after_rating"
+                if listed
+                else "copular_state"
+                if copular
+                else "weak_cue"
+            )
+            if not (noun_next or strong or listed or copular or weak_ok):
+                return None
+            # service-, ward- and domain-level ratings are not the body's rating
+            if self._service_level(doc, s):
+                return None
+            k = e
+            while k < ce and (doc[k].text in QUOTES or doc[k].lower_ in self.rating_nouns):
+                k += 1
+            if k < ce and doc[k].lower_ in ("for", "in", "on", "at"):
+                window = {t.lower_ for t in doc[k + 1 : min(k + 5, ce)]}
+                if window & self.domain_words:
+                    return None
+            # role within a change
+            near = [t.lower_ for t in prev[:3] if t.pos_ != "DET"]
+            after = [t.lower_ for t in doc[e : min(e + 5, ce)] if t.lower_ not in self.rating_nouns]
+            if near and near[0] == "from" or re.search(r"out of\s*[‘“'\"]?\s*$", before):
+                occ.role = "old"
+            elif any(lem in self.prior_lemmas for lem in prev_lemmas[:4]) or any(
+                lem in self.prior_lemmas or lem in self.received_words for lem in after[:4]
+            ):
+                occ.role = "prior"
+                occ.kept = any(lem in self.retain_lemmas for lem in prev_lemmas[:4])
+            elif near and near[0] in ("to", "into"):
+                occ.role = "new"
+        if any(w in clause_words for w in self.draft_words):
+            return None
+        if self.negation_re.search(clause_text) or (
+            unit.start < cs
+            and self.negation_re.search(doc[unit.start : cs].text.lower())
+            and value == "special measures"
+            and self._negated_verb(doc, s)
+        ):
+            return None
+        # a modal counts on the rating's own verbs ("could be rated inadequate"), not on a
+        # verb coordinated with them ("rates it good and says it should remain ...")
+        hypothetical = (
+            any(
+                w in clause_words and (w not in MODALS or self._modal_on_path(doc, s, w))
+                for w in self.hypothetical_words
+            )
+            or "would have" in clause_text
+        )
+        # "says it should remain in special measures": a recommendation to stay is a placement
+        stays = "special measures" in occ.value and bool(clause_words & self.stay_words)
+        if hypothetical and occ.role != "prior" and not stays:
+            return None
+        # where this rating's own year is written
+        if occ.role == "old":
+            k = s
+            while k > cs and doc[k - 1].lower_ not in ("from", "of"):
+                k -= 1
+            end = e
+            while end < unit.end and doc[end].lower_ not in ("to", "into", "–", ";", "—"):
+                end += 1
+            occ.scope = (max(cs, k - 1), end)
+        elif occ.role == "prior":
+            occ.scope = (s, ce)
+        elif doc[s].dep_ == "conj" and doc[s].head.lower_ in self.strong_cues:
+            # "rated good in 2019 and outstanding at its latest inspection": the year
+            # before the conjunction is the first rating's
+            occ.scope = (s, ce)
+        return occ
+
+    @staticmethod
+    def _modal_on_path(doc: Doc, s: int, modal: str) -> bool:
+        """Whether ``modal`` is an auxiliary of a verb the mention hangs from."""
+        tok = doc[s]
+        for _ in range(6):
+            if any(c.lower_ == modal for c in tok.children):
+                return True
+            if tok.dep_ == "conj" or tok.head.i == tok.i:
+                return False
+            tok = tok.head
+        return False
+
+    def _negated_verb(self, doc: Doc, s: int) -> bool:
+        """Whether a verb the mention hangs from is negated ("would not be put into special
+        measures"), not a coordinated one ("found no improvement, and placed it in ...")."""
+        tok = doc[s]
+        for _ in range(6):
+            if any(c.dep_ == "neg" for c in tok.children):
+                return True
+            if tok.dep_ == "conj" or tok.head.i == tok.i:
+                return False
+            tok = tok.head
+        return False
+
+    def _direction_word(self, doc: Doc, entry: Entry) -> str | None:
+        """ "upgraded", "downgraded", "cut its rating", "up from": the direction the text
+        gives a change in the words just before the rating."""
+        start = max(entry.unit.start, entry.occ.start - 8)
+        for tok in reversed(doc[start : entry.occ.start]):
+            for direction, words in self.direction_words.items():
+                if tok.lower_ in words:
+                    return direction
+        return None
+
+    def _event_fields(self, doc: Doc, entries: list[Entry]) -> list[dict[str, Any]]:
+        """Each rating as an event: ``previous_rating`` (the body's rating before it, where the
+        text states one), ``direction`` (up, down, same or None) and ``status`` ("previous"
+        for an earlier rating the text states, "current" otherwise)."""
+        out = []
+        for e in entries:
+            track = _track(e.value)
+            year = _year(e.period)
+            same_body = [o for o in entries if o is not e and o.org == e.org]
+            status = (
+                "previous"
+                if e.occ.role == "old" or (e.occ.role == "prior" and not e.occ.kept)
+                else "current"
+            )
+            later = [o for o in same_body if _track(o.value) == track and _year(o.period)]
+            if status == "current" and year is not None:
+                if any(_year(o.period) > year for o in later):
+                    status = "previous"
+            previous = None
+            # a change told in the same sentence ("downgraded from good to inadequate")
+            olds = [
+                o
+                for o in same_body
+                if o.unit is e.unit
+                and o.occ.role in ("old", "prior")
+                and not o.occ.kept
+                and _track(o.value) == track
+            ]
+            if olds and e.occ.role in ("plain", "new"):
+                previous = olds[0].value
+            elif year is not None:
+                # else the step before it in a dated history
+                earlier = [o for o in later if _year(o.period) < year]
+                if earlier:
+                    previous = max(earlier, key=lambda o: _year(o.period)).value
+            direction = None
+            if e.occ.kept or (previous is not None and previous == e.value):
+                direction = "same"
+            elif previous in self.rank and e.value in self.rank:
+                direction = "up" if self.rank[e.value] > self.rank[previous] else "down"
+            elif previous is not None and track == "special measures":
+                direction = "up" if e.value == "out of special measures" else "down"
+            elif status == "current":
+                direction = self._direction_word(doc, e)
+            out.append({"previous_rating": previous, "direction": direction, "status": status})
+        return out
+
+
+def _track(value: str) -> str:
+    """Ratings and special-measures placements are two separate histories of a body."""
+    return "special measures" if "special measures" in value else "rating"
+
+
+def _year(period: str | None) -> int | None:
+    """The first calendar year of a period ("2018-19" -> 2018), else None."""
+    return int(period[:4]) if period and period[:4].isdigit() else None

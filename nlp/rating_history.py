@@ -1,0 +1,122 @@
+"""Special-measures histories and groups: each later step of a history told with its year
+("came out in 2017 and went back in 2018"), numbered groups ("one of the 11 trusts placed in
+special measures"), and the raters of a document (CQC, NHS England)."""
+
+from __future__ import annotations
+
+from spacy.tokens import Doc, Span
+
+from nlp.rating_text import Entry, Mention, Unit
+
+
+class HistoryReader:
+    """Special-measures steps, numbered groups and raters (mixin of
+    :class:`nlp.ratings.RatingExtractor`)."""
+
+    def _sm_steps(self, doc: Doc, units: list[Unit], entries: list[Entry]) -> None:
+        """A special-measures history told as steps ("placed in special measures in 2015,
+        came out in 2017 and went back in 2018"): each later step with its own year is an
+        entry for the same body, in the same sentence or the next one."""
+        index = {id(u): i for i, u in enumerate(units)}
+        done: set[tuple[str, int]] = set()
+        for e in list(entries):
+            if e.value != "special measures" or e.implied:
+                continue
+            ui = index.get(id(e.unit))
+            if ui is None:
+                continue
+            spans = [(e.occ.end, e.unit.end, e.unit)]
+            if ui + 1 < len(units):
+                nxt = units[ui + 1]
+                first = doc[nxt.start]
+                if first.lower_ in ("it", "the", "this") or doc[
+                    nxt.start : nxt.end
+                ].text.startswith(e.org):
+                    spans.append((nxt.start, nxt.end, nxt))
+            for start, end, unit in spans:
+                text = doc[start:end].text
+                base = doc[start].idx
+                for m in self.sm_step_re.finditer(text):
+                    value = "out of special measures" if m.group("out") else "special measures"
+                    span = doc.char_span(base + m.start(), base + m.end(), alignment_mode="expand")
+                    if span is None:
+                        continue
+                    years = [
+                        (i, y)
+                        for i, y, fy in self._years(doc, span.end, min(span.end + 4, unit.end))
+                        if not fy
+                    ]
+                    if not years or (e.org, span.start) in done:
+                        continue
+                    done.add((e.org, span.start))
+                    occ = Mention(
+                        span.start,
+                        span.end,
+                        value,
+                        period=years[0][1],
+                        pattern="sm_step_back" if value == "special measures" else "sm_step_out",
+                    )
+                    entries.append(
+                        Entry(
+                            e.org,
+                            value,
+                            years[0][1],
+                            e.rater,
+                            occ,
+                            unit,
+                            kind=e.kind,
+                            body="special_measures_history",
+                            period_source="history_step_year",
+                        )
+                    )
+
+    def _numbered_groups(
+        self, units: list[Unit], by_unit: list[list[Mention]], has_sm: bool, doc: Doc
+    ) -> dict[str, Mention]:
+        """ "the 11 trusts placed in special measures" -> {"11": special-measures occurrence}."""
+        groups: dict[str, Mention] = {}
+        if not has_sm:
+            return groups
+        for unit, occs in zip(units, by_unit, strict=True):
+            for occ in occs:
+                if occ.value != "special measures":
+                    continue
+                window = doc[max(unit.start, occ.start - 6) : occ.start]
+                words = [t.lower_ for t in window]
+                if not any(w in self.group_verbs for w in words):
+                    continue
+                for k, tok in enumerate(window[:-1]):
+                    if tok.like_num and k > 0 and window[k - 1].lower_ == "the":
+                        groups.setdefault(tok.text, occ)
+        return groups
+
+    def _raters(self, doc: Doc, units: list[Unit], orgs: list[Span]) -> dict[str, str | None]:
+        """Who rates in this document: NHS England for CCGs where it is named with the ratings,
+        the CQC for providers where it is named."""
+        nhse = None
+        cqc = None
+        for span in orgs:
+            name = span._.org_name or ""
+            if name in ("Care Quality Commission", "CQC"):
+                cqc = "CQC"
+        nhse_spans = [span for span in orgs if span._.org_name == "NHS England"]
+        for unit in units if nhse_spans else []:
+            words = {t.lower_ for t in doc[unit.start : unit.end]}
+            if not words & self.rater_cues:
+                continue
+            for span in nhse_spans:
+                if (
+                    span.start >= unit.start
+                    and span.end <= unit.end
+                    and span._.org_name == "NHS England"
+                ):
+                    nhse = "NHS England"
+        return {"commissioner": nhse, "provider": cqc}
+
+    def _rater(
+        self, doc: Doc, unit: Unit, value: str, org_type: str, raters: dict[str, str | None]
+    ) -> str | None:
+        if "special measures" in value:
+            text = doc[unit.start : unit.end].text.lower()
+            return raters.get("provider") if "recommend" in text else None
+        return raters.get(org_type)

@@ -1,0 +1,316 @@
+"""The passes that tie each unit's rating mentions to bodies, in order: the antecedents of a
+relative clause, bullets under a rating header, bodies listed after a rated count named
+again, numbered groups, the body named after an unnamed subject, the bodies of the rating's
+own clause, the main clause's subject, and for a sentence that names no body: the body named
+next, a plural anaphor, a count, or an anaphor. Each pass records its name as the entry's
+``why["body"]``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc, Span
+
+from nlp.rating_bodies import anaphor_fits, rateable
+from nlp.rating_periods import NO_PERIOD, Dated
+from nlp.rating_text import Entry, Mention, Unit
+
+
+@dataclass
+class DocState:
+    """What the passes share while reading one document."""
+
+    doc: Doc
+    units: list[Unit]
+    by_unit: list[list[Mention]]  # each unit's rating mentions
+    unit_mentions: list[list[Span]]  # each unit's rateable bodies
+    org_spans: list[Span]
+    default_fy: str | None  # the financial year of the document's annual ratings
+    raters: dict[str, str | None]
+    groups: dict[str, Mention]  # numbered groups ("the 11 trusts placed in ...")
+    entries: list[Entry] = field(default_factory=list)
+    count_ratings: list[tuple[int, Mention, Dated]] = field(default_factory=list)
+    header: tuple[Unit, list[Mention]] | None = None  # a rating header over bullets
+
+
+class BodyPasses:
+    """Reads each unit's ratings into entries (mixin of :class:`nlp.ratings.RatingExtractor`)."""
+
+    def _add(
+        self,
+        st: DocState,
+        org_span: Span,
+        occ: Mention,
+        unit: Unit,
+        dated: Dated,
+        body: str,
+        implied: bool = False,
+    ) -> None:
+        value = occ.value
+        name = self._body_name(org_span)
+        st.entries.append(
+            Entry(
+                name,
+                value,
+                dated.period,
+                self._rater(st.doc, unit, value, org_span._.org_type, st.raters),
+                occ,
+                unit,
+                implied=implied,
+                kind=org_span._.org_type,
+                body=body,
+                period_source=dated.source,
+                rateable="type"
+                if rateable(org_span)
+                else "care_home"
+                if self._care_home(org_span)
+                else "name_suffix",
+                name_rule="name" if name == org_span._.org_name else "trimmed_rating_word",
+            )
+        )
+
+    def _add_event(
+        self, st: DocState, org_span: Span, occ: Mention, unit: Unit, occs: list[Mention], body: str
+    ) -> None:
+        """Add a rating with its own period, and the placement an exit implies."""
+        dated = self._period(st.doc, unit, occ, occs, org_span._.org_type, st.default_fy)
+        self._add(st, org_span, occ, unit, dated, body)
+        if occ.implied_in:
+            implied = Mention(occ.start, occ.end, "special measures", pattern="implied_by_out")
+            self._add(st, org_span, implied, unit, NO_PERIOD, body, implied=True)
+
+    def _read_unit(self, st: DocState, ui: int) -> None:
+        """Run the passes over one unit (a line or a sentence)."""
+        unit, occs, mentions = st.units[ui], st.by_unit[ui], st.unit_mentions[ui]
+        if not unit.bullet:
+            st.header = None  # a rating header governs the bullets right after it
+        consumed, handled = self._relative_clause_pass(st, ui)
+        free = [m for m in mentions if m.start not in consumed]
+        self._header_bullet_pass(st, ui, free)
+        if unit.header and occs and not mentions:
+            st.header = (unit, [o for o in occs if o.role != "old"] or occs)
+            return
+        self._recount_pass(st, ui, free, handled)
+        self._numbered_group_pass(st, ui)
+        rest = [o for i, o in enumerate(occs) if i not in handled]
+        rest = self._unnamed_subject_pass(st, ui, rest)
+        if not rest:
+            return
+        if free:
+            self._clause_body_pass(st, ui, rest, free)
+        elif mentions:
+            self._main_clause_pass(st, ui, rest)
+        else:
+            self._bodiless_sentence_pass(st, ui, rest)
+
+    def _relative_clause_pass(self, st: DocState, ui: int) -> tuple[set[int], set[int]]:
+        """ "A, B and C, all three of which were rated good": the antecedents of the relative
+        clause. Returns the bodies it consumed and the mentions it handled."""
+        unit, occs, mentions = st.units[ui], st.by_unit[ui], st.unit_mentions[ui]
+        consumed: set[int] = set()
+        handled: set[int] = set()
+        for oi, occ in enumerate(occs):
+            group = self._which_group(st.doc, unit, occ, mentions)
+            if group:
+                for m in group:
+                    self._add(
+                        st,
+                        m,
+                        occ,
+                        unit,
+                        self._period(st.doc, unit, occ, occs, m._.org_type, st.default_fy),
+                        "relative_clause_antecedent",
+                    )
+                    if occ.role != "old":
+                        consumed.add(m.start)
+                handled.add(oi)
+        return consumed, handled
+
+    def _header_bullet_pass(self, st: DocState, ui: int, free: list[Span]) -> None:
+        """Bullets under a rating header ("Newly rated outstanding:")."""
+        unit, occs, mentions = st.units[ui], st.by_unit[ui], st.unit_mentions[ui]
+        if not (unit.bullet and st.header is not None and mentions):
+            return
+        h_unit, h_occs = st.header
+        targets = free if not occs else [m for m in free if m is mentions[0]] or free[:1]
+        for m in targets:
+            for occ in h_occs:
+                self._add(
+                    st,
+                    m,
+                    occ,
+                    h_unit,
+                    self._period(st.doc, h_unit, occ, h_occs, m._.org_type, st.default_fy),
+                    "bullet_under_rating_header",
+                )
+
+    def _recount_pass(self, st: DocState, ui: int, free: list[Span], handled: set[int]) -> None:
+        """ "Among them are X and Y" after a rated count, or bodies listed after the count
+        named again ("The four CCGs: X, Y and Z.")."""
+        doc, unit, occs = st.doc, st.units[ui], st.by_unit[ui]
+        recount = self._recount(doc, unit) if free and not occs else None
+        if not ((doc[unit.start].lower_ == "among" or recount) and free):
+            return
+        for ci, cocc, cperiod in reversed(st.count_ratings):
+            if recount and not re.search(
+                rf"\b{re.escape(recount)}\b",
+                doc[st.units[ci].start : st.units[ci].end].text.lower(),
+            ):
+                break
+            if ui - ci <= 3:
+                for m in free:
+                    period = cperiod if m._.org_type == "commissioner" else NO_PERIOD
+                    self._add(st, m, cocc, st.units[ci], period, "named_after_rated_count")
+                    new_like = Mention(cocc.start, cocc.end, cocc.value, "new")
+                    for occ in occs:
+                        if occ.role == "old":
+                            occ_period = self._period(
+                                doc,
+                                unit,
+                                occ,
+                                [occ, new_like],
+                                m._.org_type,
+                                cperiod.period or st.default_fy,
+                            )
+                            self._add(st, m, occ, unit, occ_period, "named_after_rated_count")
+                            handled.add(occs.index(occ))
+            break
+
+    def _numbered_group_pass(self, st: DocState, ui: int) -> None:
+        """ "one of the 11" after "the 11 trusts placed in special measures"."""
+        unit = st.units[ui]
+        for number, gocc in st.groups.items():
+            if re.search(rf"\bof the {re.escape(number)}\b", st.doc[unit.start : unit.end].text):
+                for m in st.unit_mentions[ui]:
+                    self._add(st, m, gocc, unit, NO_PERIOD, "one_of_numbered_group")
+
+    def _unnamed_subject_pass(self, st: DocState, ui: int, rest: list[Mention]) -> list[Mention]:
+        """The body named in the sentences after an unnamed subject ("A practice in Kent was
+        rated inadequate. Inspectors who visited Oak Surgery ..."); returns the mentions
+        left."""
+        doc, unit, occs, mentions = st.doc, st.units[ui], st.by_unit[ui], st.unit_mentions[ui]
+        unnamed = [o for o in rest if self._indefinite_subject(doc, o.start)]
+        if unnamed and not mentions:
+            # "has rated a GP practice inadequate and placed it in special measures": the
+            # sentence's other events are the unnamed body's too
+            unnamed = [o for o in rest if o in unnamed or o.role in ("plain", "new")]
+        if not unnamed:
+            return rest
+        later = next((ms[0] for ms in st.unit_mentions[ui + 1 : ui + 3] if ms), None)
+        for occ in unnamed if later is not None else []:
+            self._add(
+                st,
+                later,
+                occ,
+                unit,
+                self._period(doc, unit, occ, occs, later._.org_type, st.default_fy),
+                "named_after_unnamed_subject",
+            )
+        return [o for o in rest if o not in unnamed]
+
+    def _clause_body_pass(
+        self, st: DocState, ui: int, rest: list[Mention], free: list[Span]
+    ) -> None:
+        """The bodies of each rating's own clause, or paired in order ("A was rated good, B
+        “requires improvement”"); an old rating after a change follows its body."""
+        doc, unit, occs = st.doc, st.units[ui], st.by_unit[ui]
+        paired = self._pair_in_order(doc, rest, free)
+        prev: tuple[Mention, list[Span]] | None = None
+        for occ in rest:
+            chosen = paired.get(id(occ))
+            body = "paired_in_order"
+            if not chosen:
+                chosen = self._clause_targets(unit, occ, free)
+                body = "clause_bodies"
+            # "B was rated requires improvement, down from good": the old rating is B's,
+            # like the one it follows
+            if (
+                occ.role == "old"
+                and prev is not None
+                and prev[0].role != "old"
+                and all(
+                    t.is_punct or t.lower_ in self.change_links
+                    for t in doc[prev[0].end : occ.start]
+                )
+            ):
+                chosen = prev[1]
+                body = "old_rating_follows_new"
+            prev = (occ, chosen)
+            for m in chosen:
+                self._add_event(st, m, occ, unit, occs, body)
+
+    def _main_clause_pass(self, st: DocState, ui: int, rest: list[Mention]) -> None:
+        """The bodies took a rating from a relative clause; the main clause can rate its own
+        subject too ("A, which was rated inadequate in 2016, is now rated good")."""
+        doc, unit, occs, mentions = st.doc, st.units[ui], st.by_unit[ui], st.unit_mentions[ui]
+        for occ in rest:
+            verb = self._governor(self._rating_token(doc, occ.start))
+            verbs = {verb.i}
+            # "A ... left the regime in 2020 and was placed back into special measures"
+            while verb.dep_ == "conj" and verb.head.i != verb.i:
+                verb = verb.head
+                verbs.add(verb.i)
+            for m in mentions:
+                if self._governor(m.root).i in verbs:
+                    period = self._period(doc, unit, occ, occs, m._.org_type, st.default_fy)
+                    self._add(st, m, occ, unit, period, "main_clause_subject")
+
+    def _bodiless_sentence_pass(self, st: DocState, ui: int, rest: list[Mention]) -> None:
+        """A sentence that names no body: the body named next after an unnamed one, the
+        bodies named together before a plural anaphor ("Each had been rated good"), a count
+        (kept for "Among them ..." and named in the next sentence when as many bodies are),
+        or the body an anaphor ("the trust", "it") points back to."""
+        doc, unit, occs = st.doc, st.units[ui], st.by_unit[ui]
+        targets: list[Span] = []
+        target_rule = "named_in_next_sentence"
+        if self._indefinite(doc, unit):
+            for later in st.unit_mentions[ui + 1 : ui + 3]:
+                if later:
+                    targets = [later[0]]
+                    break
+        elif (
+            self._plural_anaphor(doc, unit)
+            and ui > 0
+            and self._named_together(doc, st.unit_mentions[ui - 1])
+        ):
+            targets = self._named_together(doc, st.unit_mentions[ui - 1])
+            target_rule = "plural_anaphor"
+        elif self._has_count(doc, unit):
+            self._count_pass(st, ui, rest)
+        else:
+            kind = self._has_anaphor(doc, unit)
+            if kind is not None:
+                earlier = [m for m in st.org_spans if m.end <= unit.start and anaphor_fits(kind, m)]
+                if earlier:
+                    targets = [self._salient(earlier)]
+                    target_rule = f"anaphor:{kind}"
+        for target in targets:
+            for occ in rest:
+                self._add_event(st, target, occ, unit, occs, target_rule)
+
+    def _count_pass(self, st: DocState, ui: int, rest: list[Mention]) -> None:
+        """A rated count ("24 groups were rated outstanding") is kept for the bodies named
+        among it later; "Two GP surgeries were rated inadequate. Elm Surgery and Oak Surgery
+        ..." rates the next sentence's bodies when it names as many as the count."""
+        doc, unit, occs = st.doc, st.units[ui], st.by_unit[ui]
+        for occ in rest:
+            if occ.role in ("plain", "new"):
+                st.count_ratings.append(
+                    (ui, occ, self._period(doc, unit, occ, occs, "commissioner", st.default_fy))
+                )
+        number = self._count_number(doc, unit)
+        named = st.unit_mentions[ui + 1] if ui + 1 < len(st.units) else []
+        if number is None or len(named) != number:
+            return
+        for m in named:
+            for occ in rest:
+                if occ.role in ("plain", "new"):
+                    self._add(
+                        st,
+                        m,
+                        occ,
+                        unit,
+                        self._period(doc, unit, occ, occs, m._.org_type, st.default_fy),
+                        "named_after_rated_count",
+                    )

@@ -1,0 +1,335 @@
+"""The year a rating is for: years written in the rating's own clause (by the parse), the
+document's ratings year for annual CCG ratings, and the year of an inspection report
+described right after an undated rating."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from spacy.tokens import Doc, Span
+
+from nlp.rating_text import RATING_YEAR_RE, RELATIVE_YEAR_RE, Entry, Mention, Unit
+from nlp.text import shift_financial_year
+
+
+class Dated(NamedTuple):
+    """A rating's period and the rule that gave it (``why["period"]``)."""
+
+    period: str | None
+    source: str
+
+
+NO_PERIOD = Dated(None, "none")
+
+
+class PeriodResolver:
+    """Resolves rating periods (mixin of :class:`nlp.ratings.RatingExtractor`)."""
+
+    def _years(self, doc: Doc, start: int, end: int) -> list[tuple[int, str, bool]]:
+        """(token index, period, is_financial_year) of the years written in doc[start:end]."""
+        if end <= start:
+            return []
+        base = doc[start].idx
+        text = self._text[base : doc[end - 1].idx + len(doc[end - 1])]
+        out = []
+        for m in RATING_YEAR_RE.finditer(text):
+            y1, y2 = m.group(1), m.group(2)
+            tok = doc.char_span(base + m.start(), base + m.end(), alignment_mode="expand")
+            idx = tok.start if tok is not None else start
+            if y2:
+                if (int(y1) + 1) % 100 != int(y2[-2:]):
+                    continue
+                out.append((idx, f"{y1}-{y2[-2:]}", True))
+            else:
+                out.append((idx, y1, False))
+        return out
+
+    def _ratings_year(self, doc: Doc, units: list[Unit]) -> str | None:
+        """The financial year the document's annual ratings are for (first one named with a
+        rating word)."""
+        for unit in units:
+            if any(t.lower_ in self.year_cues for t in doc[unit.start : unit.end]):
+                fys = [p for _, p, fy in self._years(doc, unit.start, unit.end) if fy]
+                if fys:
+                    return fys[0]
+        return None
+
+    def _period(
+        self,
+        doc: Doc,
+        unit: Unit,
+        occ: Mention,
+        occs: list[Mention],
+        org_type: str,
+        default_fy: str | None,
+    ) -> Dated:
+        """The rating's period and where it came from (its own clause, the scope of an old
+        rating in a change, the document's ratings year, a relative year ...)."""
+        annual = (
+            org_type == "commissioner"
+            and occ.value != "special measures"
+            and "special measures" not in occ.value
+        )
+
+        def pick(years):
+            if annual:
+                years = [y for y in years if y[2]]
+            elif occ.value in ("outstanding", "good", "requires improvement", "inadequate"):
+                years = [y for y in years if not y[2]] or years
+            if not years:
+                return None
+            return min(years, key=lambda y: abs(y[0] - occ.start))[1]
+
+        relative = None
+        if annual and default_fy:
+            cs, ce = self._clause(doc, unit, occ.start, occ.end)
+            m = RELATIVE_YEAR_RE.search(doc[cs:ce].text)
+            if m:
+                relative = (
+                    default_fy
+                    if m.group(0).lower() == "this year"
+                    else (shift_financial_year(default_fy, -1))
+                )
+        ratings_year = Dated(default_fy, "ratings_year") if annual and default_fy else NO_PERIOD
+        if unit.leading_year and not annual and occ.role in ("plain", "new"):
+            # a timeline item ("• September 2018 – ... it is rated inadequate"): its date
+            # governs the events it lists, over a year named in passing ("since its 2015
+            # inspection")
+            return Dated(unit.leading_year, "leading_date")
+        if occ.scope is not None:
+            found = pick(self._years(doc, *occ.scope))
+            if found:
+                return Dated(found, "own_scope")
+            if occ.role == "prior":
+                # an annual rating kept is the one for the year the document reports
+                if relative:
+                    return Dated(relative, "relative_year")
+                return ratings_year if occ.kept else NO_PERIOD
+            if occ.role == "plain":
+                return Dated(relative, "relative_year") if relative else ratings_year
+            if occ.role == "old":
+                if not annual:
+                    return NO_PERIOD
+                new = next((o for o in occs if o.role == "new"), None)
+                current = None
+                if new is not None:
+                    current = self._period(doc, unit, new, occs, org_type, default_fy).period
+                current = current or default_fy
+                if not current:
+                    return NO_PERIOD
+                return Dated(shift_financial_year(current, -1), "year_before_new")
+        excluded: set[int] = set()
+        for other in occs:
+            if other is not occ and other.scope is not None:
+                excluded.update(range(*other.scope))
+        years = [
+            y
+            for y in self._years(doc, unit.start, unit.end)
+            if y[0] not in excluded and self._same_clause(doc, occ.start, y[0])
+        ]
+        found = pick(years)
+        if found:
+            return Dated(found, "own_clause")
+        if relative:
+            return Dated(relative, "relative_year")
+        return ratings_year
+
+    def _same_clause(self, doc: Doc, i: int, j: int) -> bool:
+        """Whether token j (a year) belongs to the clause of token i (a rating) by the parse:
+        not in a relative clause or a coordinated clause of its own ("A, which was rated good
+        in 2018-19, is now outstanding"; "entered special measures in 2020 and has since been
+        rated requires improvement")."""
+        vi = self._governor(self._rating_token(doc, i))
+        vj = self._governor(doc[j])
+        if vi.i == vj.i:
+            return True
+        for low, high in ((vi, vj), (vj, vi)):
+            tok = low
+            steps = 0
+            while tok.head.i != tok.i and steps < 12:
+                # "the rating it has held since 2019": a relative clause on the rating
+                # itself dates it
+                if tok.dep_ == "conj" or (
+                    tok.dep_ == "relcl" and tok.head.lower_ not in self.rating_nouns
+                ):
+                    break
+                tok = tok.head
+                steps += 1
+                if tok.i == high.i:
+                    return True
+        return self._dates_verb_of(vj, vi)
+
+    @staticmethod
+    def _dates_verb_of(vj, vi) -> bool:
+        """Whether an adverbial phrase holding the year ("Following an inspection in May
+        2018, X was found to be inadequate") hangs off a verb that the rating's clause is the
+        complement of."""
+        chain = {vi.i}
+        fronted = set()  # verbs coordinated with the rating's: a fronted adverbial covers both
+        tok = vi
+        while tok.dep_ in ("xcomp", "ccomp", "oprd", "conj") and tok.head.i != tok.i:
+            if tok.dep_ == "conj" or fronted:
+                fronted.add(tok.head.i)
+            else:
+                chain.add(tok.head.i)
+            tok = tok.head
+        tok = vj
+        for _ in range(4):
+            if tok.dep_ not in ("advcl", "prep", "pcomp", "pobj", "npadvmod"):
+                return False
+            child = tok
+            tok = tok.head
+            if tok.i in chain or (tok.i in fronted and child.i < tok.i):
+                return True
+        return False
+
+    def _leading_years(self, doc: Doc, units: list[Unit]) -> None:
+        """Mark the list items that open with a date and a dash ("• October 2013 – ...")."""
+        for unit in units:
+            if not unit.bullet:
+                continue
+            m = self.leading_date_re.match(doc[unit.start : min(unit.start + 8, unit.end)].text)
+            if m:
+                unit.leading_year = m.group("year")
+
+    def _document_date(self, doc: Doc, units: list[Unit]) -> Dated:
+        """The year the document states as its own date: a dateline in its first lines
+        ("13 October 2017 – ...", "Published 9 January 2015"), else the publication date the
+        crawler recorded."""
+        for unit in units[:4]:
+            if unit.bullet:
+                continue
+            m = self.dateline_re.match(doc[unit.start : min(unit.start + 12, unit.end)].text)
+            if m:
+                return Dated(m.group("year"), "dateline")
+        published = doc._.published
+        return Dated(str(published.year), "published_date") if published else NO_PERIOD
+
+    def _reported_as_new(self, doc: Doc, occ: Mention) -> bool:
+        """A rating the text reports as news ("has been rated", "is rated", "must remain",
+        "today"), not one told in the past tense."""
+        verb = self._governor(self._rating_token(doc, occ.start))
+        for _ in range(3):
+            if (
+                verb.tag_ in ("VBZ", "VBP")
+                or verb.lower_ in self.new_report_aux
+                or any(
+                    c.dep_ in ("aux", "auxpass") and c.lower_ in self.new_report_aux
+                    for c in verb.children
+                )
+            ):
+                return True
+            if verb.dep_ not in ("xcomp", "ccomp", "conj", "acomp") or verb.head.i == verb.i:
+                break
+            verb = verb.head
+        sent = doc[occ.start].sent.text.lower()
+        return any(re.search(rf"\b{re.escape(w)}\b", sent) for w in self.new_report_words)
+
+    def _shared_event_dates(self, entries: list[Entry]) -> None:
+        """A rating and the placement that came with it are one event ("was rated inadequate
+        and placed in special measures in March 2018"; "rated good ..., which also took it
+        out of special measures"): an undated one takes the other's year."""
+        by_unit: dict[tuple[int, str], list[Entry]] = {}
+        for e in entries:
+            if not e.implied and e.occ.role in ("plain", "new"):
+                by_unit.setdefault((id(e.unit), e.org), []).append(e)
+        for group in by_unit.values():
+            for e in group:
+                if e.period is not None:
+                    continue
+                dated = [
+                    o
+                    for o in group
+                    if o.period is not None
+                    and (o.value, e.value) in self.event_pairs
+                    and o.period_source != "ratings_year"
+                ]
+                if len(dated) >= 1 and len({o.period for o in dated}) == 1:
+                    e.period = dated[0].period
+                    e.period_source = "shared_event_date"
+
+    def _dateline_periods(self, doc: Doc, entries: list[Entry], date: Dated) -> None:
+        """A rating reported as new in a dated document takes the document's year (calendar
+        year: CQC ratings and special measures; annual CCG ratings are left alone)."""
+        if date.period is None:
+            return
+        for e in entries:
+            # years of the same sentence's earlier ratings ("an improvement on the inadequate
+            # rating it received in 2017") are theirs, not this one's
+            scopes = {
+                i
+                for o in entries
+                if o.unit is e.unit and o.occ.scope is not None and o is not e
+                for i in range(*o.occ.scope)
+            }
+            unit_years = [
+                y
+                for y in self._years(doc, e.unit.start, e.unit.end)
+                if y[1] != date.period and y[0] not in scopes
+            ]
+            if (
+                e.period is None
+                and not unit_years  # a sentence with years of its own tells a dated past
+                and not e.implied
+                and e.occ.role in ("plain", "new")
+                and not (e.kind == "commissioner" and "special measures" not in e.value)
+                and self._reported_as_new(doc, e.occ)
+            ):
+                e.period = date.period
+                e.period_source = date.source
+
+    def _years_later(self, doc: Doc, units: list[Unit], entries: list[Entry]) -> None:
+        """ "Placed in special measures in 2016. Two years later it was rated good": an undated
+        rating in a sentence that counts years on from the year of the sentence before."""
+        index = {id(u): i for i, u in enumerate(units)}
+        for e in entries:
+            if e.period is not None or e.implied or e.kind == "commissioner":
+                continue
+            ui = index.get(id(e.unit))
+            if not ui:
+                continue
+            m = self.years_later_re.search(doc[e.unit.start : e.unit.end].text)
+            if m is None:
+                continue
+            before = units[ui - 1]
+            years = {y for _, y, fy in self._years(doc, before.start, before.end) if not fy}
+            if len(years) != 1:
+                continue
+            n = m.group("n")
+            step = 1 if n is None else int(n) if n.isdigit() else self.number_words[n.lower()]
+            e.period = str(int(years.pop()) + step)
+            e.period_source = "years_later"
+
+    def _report_years(
+        self, doc: Doc, units: list[Unit], unit_mentions: list[list[Span]], entries: list[Entry]
+    ) -> None:
+        """An undated CQC rating takes the year of the inspection report described right after
+        it ("A moved up to good. The CQC's report, published in May 2020, praised ...")."""
+        index = {id(u): i for i, u in enumerate(units)}
+        for e in entries:
+            if (
+                e.period is not None
+                or e.implied
+                or e.kind != "provider"
+                or e.occ.role not in ("plain", "new")
+                or "special measures" in e.value
+            ):
+                continue
+            ui = index.get(id(e.unit))
+            if ui is None:
+                continue
+            for k in range(ui + 1, min(ui + 3, len(units))):
+                if any(m._.org_name != e.org for m in unit_mentions[k]):
+                    break  # another body's story
+                unit = units[k]
+                words = {t.lower_ for t in doc[unit.start : unit.end]}
+                if not words & self.report_words or not self.publish_re.search(
+                    doc[unit.start : unit.end].text
+                ):
+                    continue
+                years = [y for _, y, fy in self._years(doc, unit.start, unit.end) if not fy]
+                if len(years) == 1:
+                    e.period = years[0]
+                    e.period_source = "inspection_report_year"
+                break

@@ -1,0 +1,147 @@
+"""Tests for ratings read as events (nlp/rating_events.py, rating_periods.py, rating_bodies.py):
+every named rule in nlp/data/rating_events.json on its own example sentence, and the event
+fields (previous rating, direction, status) and ``why`` of each rating."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nlp.extract import load_pipeline
+
+EVENTS = json.loads(
+    (Path(__file__).parent.parent / "nlp" / "data" / "rating_events.json").read_text("utf-8")
+)
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_pipeline()
+
+
+def find(ratings, org, value, period=None):
+    """The rating of ``org`` with ``value`` (the one for ``period`` where there are several)."""
+    got = [r for r in ratings if r["org"] == org and r["rating"] == value]
+    assert got, f"no {value!r} rating for {org!r} in {ratings}"
+    return next((r for r in got if r["period"] == period), got[0])
+
+
+@pytest.mark.parametrize("example", EVENTS["examples"], ids=lambda e: ",".join(e["why"].values()))
+def test_named_rule_on_its_example(nlp, example):
+    rating = find(
+        nlp(example["text"])._.ratings, example["org"], example["rating"], example["period"]
+    )
+    assert rating["period"] == example["period"]
+    for key, value in example["why"].items():
+        assert rating["why"][key] == value, rating["why"]
+
+
+def test_downgrade_is_an_event_with_previous_rating_and_direction(nlp):
+    ratings = nlp(
+        "In 2024 the CQC downgraded Hollins Grove NHS Trust from good to inadequate."
+    )._.ratings
+    new = find(ratings, "Hollins Grove NHS Trust", "inadequate")
+    assert (new["previous_rating"], new["direction"], new["status"]) == ("good", "down", "current")
+    old = find(ratings, "Hollins Grove NHS Trust", "good")
+    assert old["status"] == "previous"
+    assert old["why"]["role"] == "old"
+
+
+def test_upgrade_word_gives_direction_without_a_stated_previous_rating(nlp):
+    ratings = nlp("The CQC has upgraded Marsh Lane Surgery to good.")._.ratings
+    rating = find(ratings, "Marsh Lane Surgery", "good")
+    assert (rating["previous_rating"], rating["direction"]) == (None, "up")
+
+
+def test_special_measures_history_steps_are_previous_until_the_last(nlp):
+    ratings = nlp(
+        "Tarrow Bridge NHS Trust entered special measures in 2014, came out in 2016 and "
+        "went back in 2019."
+    )._.ratings
+    steps = {(r["rating"], r["period"]): r for r in ratings}
+    assert steps[("special measures", "2014")]["status"] == "previous"
+    assert steps[("out of special measures", "2016")]["status"] == "previous"
+    last = steps[("special measures", "2019")]
+    assert (last["status"], last["previous_rating"], last["direction"]) == (
+        "current",
+        "out of special measures",
+        "down",
+    )
+
+
+def test_past_tense_rating_in_dated_release_keeps_no_period(nlp):
+    text = (
+        "Practice news\n\n3 March 2022 – Pellow Lane Surgery was rated inadequate after a "
+        "visit that inspectors made some years ago.\n"
+    )
+    rating = find(nlp(text)._.ratings, "Pellow Lane Surgery", "inadequate")
+    assert rating["period"] is None
+
+
+def test_undated_previous_rating_merges_with_the_dated_one(nlp):
+    text = (
+        "Dunsford NHS Trust was rated inadequate in 2018. In 2021 the CQC upgraded "
+        "Dunsford NHS Trust from inadequate to good."
+    )
+    got = {(r["rating"], r["period"]) for r in nlp(text)._.ratings}
+    assert got == {("inadequate", "2018"), ("good", "2021")}
+
+
+def test_every_rating_has_event_fields_and_why(nlp):
+    ratings = nlp("Wakefield CCG was rated outstanding by NHS England for 2019-20.")._.ratings
+    assert ratings
+    for r in ratings:
+        assert {"previous_rating", "direction", "status", "why"} <= r.keys()
+        assert {"pattern", "role", "body", "period"} <= r["why"].keys()
+
+
+def test_special_measures_programme_is_no_placement(nlp):
+    text = (
+        "Brackley Road Surgery was rated inadequate in 2015, before the special measures "
+        "scheme for practices had been agreed."
+    )
+    got = {(r["rating"], r["period"]) for r in nlp(text)._.ratings}
+    assert got == {("inadequate", "2015")}
+
+
+def test_negated_neighbouring_verb_does_not_cancel_a_placement(nlp):
+    text = (
+        "When inspectors came back in May 2016 they saw that the backlog had not shrunk, and "
+        "placed Brackley Road Surgery in special measures."
+    )
+    rating = find(nlp(text)._.ratings, "Brackley Road Surgery", "special measures")
+    assert rating["period"] == "2016"
+
+
+def test_negated_placement_gives_nothing(nlp):
+    text = "Brackley Road Surgery would not be put into special measures, the CQC said."
+    assert nlp(text)._.ratings == []
+
+
+def test_it_points_to_the_subject_of_the_sentence_naming_two_bodies(nlp):
+    text = (
+        "Quayside Medical Centre, and its branch at Harbour Row Surgery, closed on Monday. "
+        "It was one of the first practices inspected, and was rated inadequate in 2014."
+    )
+    got = {(r["org"], r["rating"], r["period"]) for r in nlp(text)._.ratings}
+    assert got == {("Quayside Medical Centre", "inadequate", "2014")}
+
+
+def test_modal_of_a_coordinated_verb_does_not_make_a_rating_hypothetical(nlp):
+    text = (
+        "• March 2019 – the CQC rates Dunsford NHS Trust good and says the board should keep "
+        "its focus on staffing."
+    )
+    rating = find(nlp(text)._.ratings, "Dunsford NHS Trust", "good")
+    assert rating["period"] == "2019"
+
+
+def test_modal_on_the_rating_verb_makes_it_hypothetical(nlp):
+    assert nlp("Dunsford NHS Trust could be rated inadequate next year.")._.ratings == []
+
+
+def test_a_named_service_of_a_trust_stays_a_service(nlp):
+    text = "Inspectors rated the maternity service at Dunsford NHS Trust inadequate in 2021."
+    assert nlp(text)._.ratings == []
