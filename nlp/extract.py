@@ -74,14 +74,6 @@ def _make_doc(pipeline: Language, text: str, published: datetime.date | None) ->
     return doc
 
 
-def published_date(doc: Doc) -> datetime.date | None:
-    """The publication date ``extract`` was given for ``doc`` (None when unknown)."""
-    value = doc._.published
-    if value is None or isinstance(value, datetime.date):
-        return value
-    return datetime.date.fromisoformat(value)
-
-
 def _part_limit(pipeline: Language) -> int:
     return max(1, min(PART_CHARS, pipeline.max_length))
 

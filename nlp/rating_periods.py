@@ -10,7 +10,7 @@ from typing import NamedTuple
 from spacy.tokens import Doc, Span
 
 from nlp.rating_text import RATING_YEAR_RE, RELATIVE_YEAR_RE, Entry, Mention, Unit
-from nlp.text import shift_financial_year
+from nlp.text import published_date, shift_financial_year
 
 
 class Dated(NamedTuple):
@@ -203,7 +203,7 @@ class PeriodResolver:
             m = self.dateline_re.match(doc[unit.start : min(unit.start + 12, unit.end)].text)
             if m:
                 return Dated(m.group("year"), "dateline")
-        published = doc._.published
+        published = published_date(doc)
         return Dated(str(published.year), "published_date") if published else NO_PERIOD
 
     def _reported_as_new(self, doc: Doc, occ: Mention) -> bool:

@@ -6,6 +6,7 @@ attributes exist in worker processes of ``nlp.pipe(n_process=...)`` as well.
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from spacy.tokens import Doc, Span
@@ -24,6 +25,17 @@ ORG_TYPES = frozenset(
         "other",
     )
 )
+
+
+def published_date(doc: Doc) -> datetime.date | None:
+    """The publication date ``extract`` was given for ``doc`` (None when unknown).
+
+    It travels on the Doc as an ISO string, which survives the msgpack round trip to the
+    worker processes of ``nlp.pipe(n_process=...)``; a date set directly is accepted too."""
+    value = doc._.published
+    if value is None or isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(value)
 
 
 # Span-level facts are read from the span itself (an organisation span's kb_id is the

@@ -7,8 +7,9 @@ import hashlib
 
 import pytest
 
-from nlp.extract import extract, extract_many, load_pipeline, published_date
+from nlp.extract import extract, extract_many, load_pipeline
 from nlp.parts import merge_facts, split_text
+from nlp.text import published_date
 
 TEXT = (
     "Wakefield CCG was rated outstanding by NHS England for 2019-20. The CCG ended the year "
