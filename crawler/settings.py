@@ -17,6 +17,10 @@ policywatch-specific settings:
     private-address check.
 ``POLICYWATCH_BATCH_SIZE``
     Articles per database transaction in the item pipeline.
+``POLICYWATCH_FLUSH_SECONDS``
+    Longest time the item pipeline buffers items before writing them (default 1 s). Each
+    write opens the database, writes one transaction and closes it, so read commands get the
+    file between writes.
 ``RETRY_BACKOFF_BASE``, ``RETRY_BACKOFF_MAX``, ``RETRY_AFTER_MAX``
     Retry pacing (see ``crawler.middlewares.BackoffRetryMiddleware``).
 ``CRAWL_DELAY_MAX``
@@ -55,6 +59,7 @@ DEFAULTS: dict[str, Any] = {
     "POLICYWATCH_EMBED": None,
     "POLICYWATCH_HOSTS": {},
     "POLICYWATCH_BATCH_SIZE": 100,
+    "POLICYWATCH_FLUSH_SECONDS": 1.0,
     # -- politeness
     "ROBOTSTXT_OBEY": True,
     "ROBOTSTXT_USER_AGENT": "policywatch",
