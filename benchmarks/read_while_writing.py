@@ -248,15 +248,19 @@ def main() -> int:
             pipeline_thread.start()
             while not db.exists() and pipeline_thread.is_alive():
                 time.sleep(0.05)
-            resident = subprocess.Popen(
-                [sys.executable, __file__, "--resident-reader", str(db), str(stop_file),
-                 str(tmp)], env=cli_env(), stdout=subprocess.PIPE, text=True)
+            # Its lines go to a file: a pipe read only at the end would fill up and stall it.
+            resident_log = tmp / "resident.jsonl"
+            with resident_log.open("w") as resident_out:
+                resident = subprocess.Popen(
+                    [sys.executable, __file__, "--resident-reader", str(db), str(stop_file),
+                     str(tmp)], env=cli_env(), stdout=resident_out)
             reader.start()
             pipeline_thread.join()
             stop_file.touch()
             reader.stopping.set()
             reader.join()
-            resident_out, _ = resident.communicate(timeout=300)
+            resident.wait(timeout=300)
+            resident_lines = resident_log.read_text().splitlines()
             requests = sum(server.requests.values())
         stats = json.loads(subprocess.run(
             cli_command("stats", "--json", "--db", str(db)), env=cli_env(),
@@ -267,7 +271,7 @@ def main() -> int:
     print(f"site requests: {requests}; stored: "
           + ", ".join(f"{r['source']}: {r['articles']} articles, {r['stories']} stories"
                       for r in stats))
-    resident_reads = [Read(**json.loads(line)) for line in resident_out.splitlines()]
+    resident_reads = [Read(**json.loads(line)) for line in resident_lines]
     ok = all(code == 0 for code in codes.values())
     for label, reads in (("resident reader (in-process commands)", resident_reads),
                          ("CLI reader (a new process per command)", reader.reads)):
