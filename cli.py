@@ -1,8 +1,10 @@
 """policywatch command line: crawl health-policy news, extract facts, cluster themes, query.
 
 Each command is a thin layer over one library function. The jobs that join two stages
-(processing stored stories with the NLP pipeline, embedding and clustering them) live here
-too, because only the CLI may use crawler/, nlp/ and store/ together.
+(crawling, processing stored stories with the NLP pipeline, embedding and clustering them, a
+scheduled cycle) live in ``pipeline.py``, shared with the scheduler and any other front end.
+Read commands open the database read-only for their query alone; see ``store.db`` for how
+readers and writers share the file.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import duckdb
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import pipeline  # noqa: E402
+from pipeline import UserError, load_sources, sample_site_sources  # noqa: E402
 from store import db as store_db  # noqa: E402
 from store import export as store_export  # noqa: E402
 from store import facts as store_facts  # noqa: E402
@@ -80,10 +84,6 @@ def quiet_stdout() -> None:
         os.close(devnull)
     except (OSError, ValueError):
         pass
-
-
-class UserError(Exception):
-    """A problem with what the user asked for, reported as one line."""
 
 
 # ----------------------------------------------------------------------------- options
@@ -285,13 +285,10 @@ def cli() -> None:
 
 
 @contextmanager
-def open_db(db_path: Path | None, *, read_only: bool = False, create: bool = True
-            ) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = store_db.connect(db_path, read_only=read_only, create=create)
-    try:
+def read_db(db_path: Path | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The database opened read-only for one query (waits briefly while a writer holds it)."""
+    with store_db.session(db_path, read_only=True) as con:
         yield con
-    finally:
-        con.close()
 
 
 # ----------------------------------------------------------------------------- searches
@@ -318,7 +315,7 @@ def orgs(query: str, type_: str | None, limit: int, db_path: Path | None, fmt: s
     """
     from store import identity
 
-    with open_db(db_path, read_only=True) as con:
+    with read_db(db_path) as con:
         rows = []
         if query.strip():
             try:  # a name, alias or acronym of one body: that body only
@@ -372,7 +369,7 @@ def amounts(org: str | None, org_type: str | None, min_gbp: float | None,
     """
     if min_gbp is not None and max_gbp is not None and min_gbp > max_gbp:
         raise UserError(f"--min ({format_gbp(min_gbp)}) is above --max ({format_gbp(max_gbp)})")
-    with open_db(db_path, read_only=True) as con:
+    with read_db(db_path) as con:
         org_ids = resolve_org_or_fail(con, org).org_ids if org else None
         rows = store_facts.search_amounts(
             con, org_ids=org_ids, org_type=org_type, min_gbp=min_gbp, max_gbp=max_gbp,
@@ -408,7 +405,7 @@ def ratings(org: str | None, org_type: str | None, rating: str | None, with_prev
         policywatch ratings --rating inadequate
         policywatch ratings --org "Northfield" --json
     """
-    with open_db(db_path, read_only=True) as con:
+    with read_db(db_path) as con:
         org_ids = resolve_org_or_fail(con, org).org_ids if org else None
         rows = store_facts.search_ratings(con, org_ids=org_ids, org_type=org_type,
                                           rating=rating, since=_day(since), limit=None,
@@ -435,7 +432,7 @@ def stories(org: str | None, theme: int | None, text: str | None, since: datetim
     Example:
         policywatch stories --org "CQC" --text "special measures"
     """
-    with open_db(db_path, read_only=True) as con:
+    with read_db(db_path) as con:
         org_ids = resolve_org_or_fail(con, org).org_ids if org else None
         rows = store_facts.search_stories(con, org_ids=org_ids, theme=theme, text=text,
                                           since=_day(since), limit=None)
@@ -464,7 +461,7 @@ def export(table: str, fmt: str | None, output: str, force: bool, db_path: Path 
     fmt = store_export.format_for(output, fmt)
     if output == "-":
         sys.stdout.flush()
-        with open_db(db_path, create=False) as con:
+        with read_db(db_path) as con:
             count = store_export.export_to_stream(con, table, fmt, sys.stdout.buffer)
         click.echo(f"wrote {count} rows of {table} to standard output", err=True)
         return
@@ -476,7 +473,7 @@ def export(table: str, fmt: str | None, output: str, force: bool, db_path: Path 
     database = db_path if db_path is not None else store_db.default_db_path()
     if path.exists() and database.exists() and path.samefile(database):
         raise UserError(f"{path} is the database itself; choose another --output")
-    with open_db(db_path, create=False) as con:
+    with read_db(db_path) as con:
         count = store_export.export_to_file(con, table, fmt, path, force=force)
     click.echo(f"wrote {count} rows of {table} to {path}", err=True)
 
@@ -549,13 +546,7 @@ def _html_document(path: Path, raw: bytes) -> dict[str, Any]:
     published = article.published
     return {"id": _stem(path), "source": str(path), "title": article.title,
             "published": published.isoformat() if published else None,
-            "body": article.body or "", "html": raw, "published_date": _as_date(published)}
-
-
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    return value if isinstance(value, date) else None
+            "body": article.body or "", "html": raw, "published_date": pipeline.as_date(published)}
 
 
 @functools.cache
@@ -632,48 +623,6 @@ def extract(paths: tuple[Path, ...], fmt: str, no_embeddings: bool) -> None:
 # ----------------------------------------------------------------------------- process
 
 
-def process_stories(con: duckdb.DuckDBPyConnection, *, reprocess: bool = False,
-                    batch_size: int = 64, progress: Callable[[int, int], None] | None = None,
-                    ) -> dict[str, int]:
-    """Extract facts from stories not yet processed by this extractor version and store
-    them; each batch's facts replace the old ones in one transaction."""
-    import nlp
-    from nlp.extract import extract_many
-
-    version = nlp.pipeline_version()
-    todo = store_facts.stories_to_process(con, version, reprocess=reprocess)
-    totals = {"stories": 0, "organisations": 0, "org_mentions": 0, "amounts": 0, "ratings": 0}
-    if not todo:
-        return totals
-    n_process = 2 if len(todo) >= 200 else 1
-    items = ((s.body, _as_date(s.published)) for s in todo)
-    batch: list[tuple[str, dict[str, Any]]] = []
-    published = {s.story_id: s.published for s in todo}
-    done = 0
-    for story, facts in zip(todo, extract_many(items, n_process=n_process), strict=True):
-        batch.append((story.story_id, facts))
-        if len(batch) >= batch_size:
-            done += _save_batch(con, batch, version, published, totals)
-            batch = []
-            if progress:
-                progress(done, len(todo))
-    if batch:
-        done += _save_batch(con, batch, version, published, totals)
-    if progress:
-        progress(done, len(todo))
-    totals["stories"] = done
-    return totals
-
-
-def _save_batch(con: duckdb.DuckDBPyConnection, batch: list[tuple[str, dict[str, Any]]],
-                version: str, published: dict[str, datetime | None],
-                totals: dict[str, int]) -> int:
-    written = store_facts.save_facts(con, batch, version, published=published)
-    for key, value in written.items():
-        totals[key] += value
-    return len(batch)
-
-
 @cli.command()
 @click.option("--reprocess", is_flag=True, help="Re-extract every story, not only new ones.")
 @db_option
@@ -684,10 +633,10 @@ def process(reprocess: bool, db_path: Path | None) -> None:
     Example:
         policywatch process
     """
-    with open_db(db_path, create=False) as con, _progress() as bar:
+    with _progress() as bar:
         task = bar.add_task("Extracting facts", total=None)
-        totals = process_stories(
-            con, reprocess=reprocess,
+        totals = pipeline.process_stories(
+            db_path, reprocess=reprocess,
             progress=lambda done, total: bar.update(task, completed=done, total=total))
     click.echo(
         f"processed {totals['stories']} stories: {totals['org_mentions']} organisation "
@@ -705,68 +654,6 @@ def _progress():
 
 
 # ----------------------------------------------------------------------------- crawl
-
-SAMPLE_SOURCES = ROOT / "fixtures" / "sample_sources.toml"
-# The crawl runs in a child process; it imports the story embedder by this dotted path.
-STORY_EMBEDDER = "nlp.embed.embed_texts"
-
-
-def load_sources(path: Path | None, names: tuple[str, ...] = ()) -> list[Any]:
-    """Sources from ``path`` (default: the shipped ``crawler/sources.toml``), optionally only
-    those named."""
-    from crawler.sources import SourcesError
-    from crawler.sources import load_sources as _load
-
-    try:
-        sources = _load(path)
-    except SourcesError as exc:
-        raise UserError(str(exc)) from None
-    if names:
-        known = {s.name for s in sources}
-        unknown = [n for n in names if n not in known]
-        if unknown:
-            raise UserError(
-                f"unknown source {unknown[0]!r}; configured: {', '.join(sorted(known))}")
-        sources = [s for s in sources if s.name in names]
-    return sources
-
-
-def sample_site_sources(base_url: str) -> list[Any]:
-    """The bundled sample site as a source list, for a site served at ``base_url``."""
-    import tomllib
-
-    from crawler.sources import parse_sources
-
-    text = SAMPLE_SOURCES.read_text(encoding="utf-8").replace("{{BASE_URL}}", base_url)
-    return parse_sources(tomllib.loads(text), origin=str(SAMPLE_SOURCES))
-
-
-def run_crawl(db_path: Path, sources: list[Any], *, quiet: bool = False,
-              settings: dict[str, Any] | None = None) -> Any:
-    """Crawl ``sources`` into ``db_path`` with a live count of pages and stories."""
-    from rich.console import Console
-
-    from crawler.run import CrawlError, crawl
-    from crawler.schedule import LockedError
-
-    console = Console(stderr=True, quiet=quiet)
-    counts = {"articles": 0, "errors": 0}
-    crawl_settings = {"POLICYWATCH_EMBED": STORY_EMBEDDER, "LOG_LEVEL": "WARNING",
-                      **(settings or {})}
-    with console.status("Crawling…") as status:
-        def progress(event: dict[str, Any]) -> None:
-            if event.get("event") == "article":
-                counts["articles"] += 1
-            elif event.get("event") == "error":
-                counts["errors"] += 1
-            status.update(f"Crawling {', '.join(s.name for s in sources)}: "
-                          f"{counts['articles']} articles, {counts['errors']} errors")
-
-        try:
-            return crawl(db_path, sources, settings=crawl_settings, progress=progress)
-        except (CrawlError, LockedError) as exc:
-            raise UserError(str(exc)) from None
-
 
 def crawl_rows(report: Any) -> list[dict[str, Any]]:
     rows = []
@@ -805,7 +692,8 @@ def crawl(sources_path: Path | None, names: tuple[str, ...], verbose: bool,
     sources = load_sources(sources_path, names)
     db = _db(db_path)
     store_db.connect(db).close()  # fail early, with one line, on a bad or locked file
-    report = run_crawl(db, sources, settings={"LOG_LEVEL": "INFO"} if verbose else None)
+    report = pipeline.run_crawl(db, sources,
+                                settings={"LOG_LEVEL": "INFO"} if verbose else None)
     emit(crawl_rows(report), fmt, title="Crawl")
 
 
@@ -827,7 +715,7 @@ def sources(sources_path: Path | None, db_path: Path | None, fmt: str) -> None:
     last: dict[str, dict[str, Any]] = {}
     db = _db(db_path)
     if db.exists():
-        with open_db(db, create=False) as con:
+        with read_db(db) as con:
             for run in store_runs.recent_runs(con, per_source=1):
                 last[run["source"]] = run
     rows = []
@@ -857,7 +745,7 @@ def stats(db_path: Path | None, fmt: str) -> None:
     """
     from store import runs as store_runs
 
-    with open_db(db_path, create=False) as con:
+    with read_db(db_path) as con:
         rows = store_runs.source_stats(con)
         counts = store_facts.stored_counts(con)
     for r in rows:
@@ -871,42 +759,6 @@ def stats(db_path: Path | None, fmt: str) -> None:
 
 
 # ----------------------------------------------------------------------------- themes
-
-
-EMBED_BATCH = 512
-
-
-def update_themes_job(con: duckdb.DuckDBPyConnection, *, recluster: bool = False,
-                      progress: Callable[[str], None] | None = None) -> dict[str, int]:
-    """Embed stories that have no vector yet, then bring themes up to date with all stories
-    (new stories join existing themes; a full re-clustering keeps ids by overlap)."""
-    from nlp.embed import Embedder
-    from nlp.themes import THEME, ThemeState, update_themes
-    from store import themes as store_themes
-
-    embedder = Embedder()
-    embedded = 0
-    # In batches, each saved as it is done, so an interrupted backlog keeps its progress.
-    while todo := store_themes.stories_without_embeddings(con, embedder.model_id,
-                                                          limit=EMBED_BATCH):
-        if progress:
-            progress(f"Embedding stories ({embedded} done)")
-        vectors = embedder.embed_stories([(headline, body) for _, headline, body in todo])
-        store_themes.save_embeddings(con, [sid for sid, _, _ in todo], vectors,
-                                     embedder.model_id)
-        embedded += len(todo)
-    story_ids, vectors = store_themes.load_embeddings(con, embedder.model_id)
-    if not story_ids:
-        return {"embedded": embedded, "stories": 0, "themes": 0}
-    if progress:
-        progress(f"Clustering {len(story_ids)} stories")
-    rows = store_themes.load_theme_state(con)
-    previous = ThemeState.from_dict(rows) if rows else None
-    state = update_themes(vectors, story_ids, store_themes.story_texts(con, story_ids),
-                          previous, full_recluster=recluster)
-    store_themes.save_theme_state(con, state.to_dict())
-    return {"embedded": embedded, "stories": len(story_ids),
-            "themes": len(state.active(THEME))}
 
 
 @cli.command()
@@ -940,13 +792,13 @@ def themes(since: datetime | None, trending: bool, period_days: int, as_of: date
 
     if plot_path is not None and plot_path.suffix.lower() != ".png":
         raise UserError(f"--plot needs a .png file name, got {plot_path.name!r}")
-    with open_db(db_path, create=False) as con:
-        if not no_update:
-            from rich.console import Console
+    if not no_update:
+        from rich.console import Console
 
-            with Console(stderr=True).status("Updating themes…") as status:
-                update_themes_job(con, recluster=recluster,
-                                  progress=lambda msg: status.update(msg))
+        with Console(stderr=True).status("Updating themes…") as status:
+            pipeline.update_themes_job(db_path, recluster=recluster,
+                                       progress=lambda msg: status.update(msg))
+    with read_db(db_path) as con:
         rows = store_themes.list_themes(
             con, since=_day(since), trending=trending, period_days=period_days, limit=limit,
             now=as_of + timedelta(days=1) if as_of else None)
@@ -980,7 +832,7 @@ def theme(theme_id: int, db_path: Path | None, fmt: str) -> None:
     """
     from store import themes as store_themes
 
-    with open_db(db_path, read_only=True) as con:
+    with read_db(db_path) as con:
         detail = store_themes.theme_detail(con, theme_id)
     if detail is None:
         raise UserError(f"no theme {theme_id}; `policywatch themes` lists them")
@@ -1022,19 +874,6 @@ def _json_default(value: Any) -> Any:
 # ----------------------------------------------------------------------------- schedule
 
 
-def pipeline_job(db_path: Path, sources: list[Any]) -> None:
-    """One scheduled cycle: crawl the due sources, then process and update themes."""
-    report = run_crawl(db_path, sources, quiet=True)
-    with open_db(db_path) as con:
-        processed = process_stories(con)
-        themed = update_themes_job(con)
-    click.echo(
-        f"{datetime.now():%Y-%m-%d %H:%M} crawled {', '.join(s.name for s in sources)}: "
-        f"{report.total('new_stories')} new stories, {report.total('new_versions')} new "
-        f"versions; {processed['amounts']} amounts, {processed['ratings']} ratings; "
-        f"{themed['themes']} themes", err=True)
-
-
 @cli.command()
 @click.option("--sources", "sources_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Sources file (default: crawler/sources.toml).")
@@ -1063,7 +902,7 @@ def schedule(sources_path: Path | None, names: tuple[str, ...], once: bool,
     store_db.connect(db).close()
     lock = db.with_name(db.name + ".schedule.lock")
     try:
-        jobs = run_schedule(lambda due: pipeline_job(db, due), sources, once=once,
+        jobs = run_schedule(lambda due: pipeline.pipeline_job(db, due), sources, once=once,
                             lock_path=lock, db_path=db)
     except LockedError as exc:
         raise UserError(str(exc)) from None
@@ -1095,7 +934,7 @@ def prepare_demo_db(path: Path) -> None:
         wal = path.with_name(path.name + ".wal")
         if wal.exists():
             wal.unlink()
-    with open_db(path) as con:
+    with store_db.session(path) as con:
         con.execute("INSERT OR REPLACE INTO schema_info VALUES ('created_by', ?)",
                     [DEMO_MARKER])
 
@@ -1127,20 +966,20 @@ def demo(db_path: Path, then_serve: bool) -> None:
     prepare_demo_db(db_path)
     with serve_site(SAMPLE_SITE) as site:
         console.print(f"Serving the sample site at {site.base_url}")
-        report = run_crawl(db_path, sample_site_sources(site.base_url))
+        report = pipeline.run_crawl(db_path, sample_site_sources(site.base_url))
     console.print(f"Crawled {report.total('pages_fetched')} pages: "
                   f"{report.total('new_articles')} articles, "
                   f"{report.total('new_stories')} stories")
-    with open_db(db_path) as con:
-        with _progress() as bar:
-            task = bar.add_task("Extracting facts", total=None)
-            processed = process_stories(
-                con, progress=lambda done, total: bar.update(task, completed=done, total=total))
-        console.print(f"Extracted {processed['org_mentions']} organisation mentions, "
-                      f"{processed['amounts']} amounts, {processed['ratings']} ratings")
-        with console.status("Updating themes…") as status:
-            themed = update_themes_job(con, progress=lambda msg: status.update(msg))
-        console.print(f"Clustered {themed['stories']} stories into {themed['themes']} themes")
+    with _progress() as bar:
+        task = bar.add_task("Extracting facts", total=None)
+        processed = pipeline.process_stories(
+            db_path, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    console.print(f"Extracted {processed['org_mentions']} organisation mentions, "
+                  f"{processed['amounts']} amounts, {processed['ratings']} ratings")
+    with console.status("Updating themes…") as status:
+        themed = pipeline.update_themes_job(db_path, progress=lambda msg: status.update(msg))
+    console.print(f"Clustered {themed['stories']} stories into {themed['themes']} themes")
+    with read_db(db_path) as con:
         show_summary(con)
     console.print(f"Done in {time.monotonic() - started:.0f}s. Explore it with, for example:\n"
                   f"  policywatch amounts --db {db_path} --role deficit\n"
@@ -1202,7 +1041,7 @@ def query(sql: str, params: tuple[str, ...], db_path: Path | None, fmt: str) -> 
 
     if sql == "-":
         sql = sys.stdin.read()
-    with open_db(db_path, read_only=True) as con:
+    with read_db(db_path) as con:
         try:
             result = store_query.run_query(con, sql, _param_pairs(params))
         except store_query.QueryError as exc:
@@ -1223,7 +1062,7 @@ def tables(db_path: Path | None, fmt: str) -> None:
     """
     from store import query as store_query
 
-    with open_db(db_path, read_only=True) as con:
+    with read_db(db_path) as con:
         rows = store_query.list_tables(con)
     emit(rows, fmt, columns=["name", "kind", "rows", "columns"], title="Tables")
 
@@ -1245,7 +1084,7 @@ def schema(table_name: str | None, as_sql: bool, db_path: Path | None, fmt: str)
     """
     from store import query as store_query
 
-    with open_db(db_path, read_only=True) as con:
+    with read_db(db_path) as con:
         try:
             if as_sql:
                 for statement in store_query.table_sql(con, table_name):
@@ -1279,7 +1118,7 @@ def story(story_id: str, db_path: Path | None, as_json: bool) -> None:
     """
     from store import story as store_story
 
-    with open_db(db_path, read_only=True) as con:
+    with read_db(db_path) as con:
         try:
             detail = store_story.story_detail(con, story_id)
         except store_story.StoryNotFound as exc:
@@ -1357,7 +1196,7 @@ def history(org: str, db_path: Path | None, fmt: str) -> None:
     """
     from store import history as store_history
 
-    with open_db(db_path, read_only=True) as con:
+    with read_db(db_path) as con:
         body = resolve_org_or_fail(con, org)
         rows = store_history.org_history(con, list(body.org_ids))
     emit(rows, fmt, columns=["date", "period", "kind", "what", "previous_rating", "direction",
@@ -1396,7 +1235,7 @@ def changes(since: datetime, watch_path: Path | None, db_path: Path | None, fmt:
         names = store_history.read_watch_list(watch_path.read_text(encoding="utf-8"))
         if not names:
             raise UserError(f"{watch_path} names no organisation")
-    with open_db(db_path, read_only=True) as con:
+    with read_db(db_path) as con:
         org_ids = None
         if names is not None:
             org_ids = sorted({i for n in names for i in resolve_org_or_fail(con, n).org_ids})
@@ -1439,7 +1278,7 @@ def trend(org: str | None, theme: int | None, text: str | None, by: str,
         raise UserError("give --org, --theme or --text")
     if plot_path is not None and plot_path.suffix.lower() != ".png":
         raise UserError(f"--plot needs a .png file name, got {plot_path.name!r}")
-    with open_db(db_path, read_only=True) as con:
+    with read_db(db_path) as con:
         body = resolve_org_or_fail(con, org) if org is not None else None
         try:
             rows = store_trend.story_counts(

@@ -14,10 +14,12 @@ line. A single-story article's headline is its page title, which the extracted b
 repeat, so the title is put before the body (``make_stories``); ``start_offset`` still points
 into the version's body, where the story's own text starts.
 
-Rows are buffered and written in batches (``POLICYWATCH_BATCH_SIZE`` articles, or every few
-seconds) in one transaction each, together with the URLs they make "seen", so an interrupted
-crawl never marks a URL seen whose article was not stored. The run row in ``crawl_runs`` is
-opened when the spider opens and completed when it closes.
+Rows are buffered and written in batches (``POLICYWATCH_BATCH_SIZE`` articles, or every
+``POLICYWATCH_FLUSH_SECONDS``) in one transaction each, together with the URLs they make
+"seen", so an interrupted crawl never marks a URL seen whose article was not stored. Each write
+opens the database file, writes and closes it again (``StoreContext.session``), so read
+commands get the file between batches. The run row in ``crawl_runs`` is opened when the spider
+opens and completed when it closes.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ __all__ = ["StorePipeline", "PERMANENT_ERRORS", "as_naive_utc", "make_stories"]
 
 logger = logging.getLogger(__name__)
 
-FLUSH_SECONDS = 5.0
+FLUSH_SECONDS = 1.0
 # Error kinds that will not go away by retrying; after any other kind (timeouts, 5xx ...) a
 # feed/sitemap's validators are not kept, so it is read in full next run and the articles
 # that failed now are retried rather than hidden behind a 304.
@@ -133,6 +135,7 @@ class StorePipeline:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.batch_size = max(1, crawler.settings.getint("POLICYWATCH_BATCH_SIZE", 100))
+        self.flush_seconds = crawler.settings.getfloat("POLICYWATCH_FLUSH_SECONDS", FLUSH_SECONDS)
         self.state: SourceState | None = None
         self.run_id: int | None = None
         self._articles: list[dict[str, Any]] = []
@@ -153,7 +156,8 @@ class StorePipeline:
     def open_spider(self) -> None:
         spider = self.crawler.spider
         self.state = spider.state
-        self.run_id = store_runs.start_run(self.state.store.con, self.state.source.name)
+        with self.state.store.session() as con:
+            self.run_id = store_runs.start_run(con, self.state.source.name)
         self.state.report.run_id = self.run_id
         self.state.store.emit("source_started", source=self.state.source.name)
 
@@ -167,7 +171,7 @@ class StorePipeline:
         self.flush()
         report = state.report
         report.errors = dict(sorted(state.errors.items()))
-        con = state.store.con
+        keep_validators = False
         if reason == "finished":
             transient = [k for k in state.errors if _transient(k)]
             if transient:
@@ -177,34 +181,37 @@ class StorePipeline:
                     ", ".join(sorted(transient)),
                 )
             else:
-                store_articles.save_validators(con, list(state.new_validators.values()))
+                keep_validators = True
             got_nothing = report.pages_fetched == 0 and report.not_modified == 0
             report.status = "failed" if got_nothing and state.errors else "ok"
         elif reason in ("shutdown", "cancelled"):
             report.status = "interrupted"
         else:
             report.status = "failed"
-        store_runs.finish_run(
-            con,
-            self.run_id,
-            status=report.status,
-            pages_fetched=report.pages_fetched,
-            new_stories=report.new_stories,
-            new_versions=report.new_versions,
-            duplicates=report.duplicates,
-            errors=report.errors,
-            detail={
-                key: getattr(report, key)
-                for key in (
-                    "articles_fetched",
-                    "not_modified",
-                    "skipped_seen",
-                    "new_articles",
-                    "unchanged",
-                    "sitemap_date_errors",
-                )
-            },
-        )
+        with state.store.session() as con:
+            if keep_validators:
+                store_articles.save_validators(con, list(state.new_validators.values()))
+            store_runs.finish_run(
+                con,
+                self.run_id,
+                status=report.status,
+                pages_fetched=report.pages_fetched,
+                new_stories=report.new_stories,
+                new_versions=report.new_versions,
+                duplicates=report.duplicates,
+                errors=report.errors,
+                detail={
+                    key: getattr(report, key)
+                    for key in (
+                        "articles_fetched",
+                        "not_modified",
+                        "skipped_seen",
+                        "new_articles",
+                        "unchanged",
+                        "sitemap_date_errors",
+                    )
+                },
+            )
         state.store.emit("source_finished", **report.as_dict())
 
     # -- items ------------------------------------------------------------------------------
@@ -225,7 +232,7 @@ class StorePipeline:
             raise DropItem(f"cannot store item: {exc}") from exc
         if (
             len(self._articles) + len(self._seen) >= self.batch_size
-            or time.monotonic() - self._last_flush > FLUSH_SECONDS
+            or time.monotonic() - self._last_flush > self.flush_seconds
         ):
             self.flush()
         return {"url": item.get("url"), "source": self.state.source.name}
@@ -241,7 +248,8 @@ class StorePipeline:
             return known[aid]
         if url not in self.state.store.seen:
             return None  # a stored article's URL is always among the seen URLs
-        states = store_articles.article_states(self.state.store.con, [aid])
+        with self.state.store.session() as con:
+            states = store_articles.article_states(con, [aid])
         st = states.get(aid)
         return (st.version, st.content_hash, st.duplicate_of) if st else None
 
@@ -336,13 +344,14 @@ class StorePipeline:
             return
         assert self.state is not None
         store = self.state.store
-        store_articles.write_crawl_batch(
-            store.con,
-            articles=self._articles,
-            versions=self._versions,
-            stories=self._stories,
-            seen=self._seen,
-        )
+        with store.session() as con:
+            store_articles.write_crawl_batch(
+                con,
+                articles=self._articles,
+                versions=self._versions,
+                stories=self._stories,
+                seen=self._seen,
+            )
         for row in self._seen:
             store.seen[row["url"]] = row["last_seen"]
         self._articles, self._versions, self._stories, self._seen = [], [], [], []

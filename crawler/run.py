@@ -5,7 +5,9 @@ process started with the ``spawn`` method, because a Twisted reactor cannot be r
 process and the CLI's ``schedule`` loop crawls many times. Progress events and the final
 report come back over a queue; ``progress`` is called in the caller's process. The database is
 opened by the child only, under an exclusive file lock (``<db>.crawl.lock``), so two crawls of
-one database never overlap; the caller must not hold the database open while it crawls.
+one database never overlap; the caller must not hold the database open while it crawls. The
+child itself holds the file only for short sessions (one at the start, then one per batch of
+items), so read commands can run during a crawl.
 
 Ctrl-C stops the crawl gracefully (Scrapy finishes the requests in flight, the pipeline flushes
 and records the run as ``interrupted``) and then raises ``KeyboardInterrupt`` in the caller.
@@ -114,47 +116,46 @@ def crawl_here(
     from crawler.state import SourceState, StoreContext
     from store import articles as store_articles
     from store import runs as store_runs
-    from store.db import StoreError, connect
+    from store.db import StoreError
 
     if not sources:
         raise CrawlError("no sources to crawl")
     _preload()
     scrapy_settings = build_settings(settings)
     report = CrawlReport(started_at=utcnow())
+    store = StoreContext(
+        db_path=db_path,
+        embed=_resolve_embed(scrapy_settings.get("POLICYWATCH_EMBED")),
+        progress=progress,
+    )
+    # What the crawl needs from the store, read in one short session; the item pipeline then
+    # opens the file only to write a batch, so read commands are never locked out for long.
     try:
-        con = connect(db_path)
+        with store.session() as con:
+            stale = store_runs.close_stale_runs(con)
+            store_articles.upsert_sources(con, [s.to_config() for s in sources])
+            store.seen = store_articles.load_seen_urls(con)
+            store.validators = store_articles.load_validators(con)
+            for aid, signature, body in store_articles.current_signatures(con):
+                store.fingerprints.add(
+                    aid, minhash_from_bytes(signature) if signature is not None else minhash(body)
+                )
     except StoreError as exc:
         raise CrawlError(str(exc)) from None
-    try:
-        stale = store_runs.close_stale_runs(con)
-        if stale:
-            logger.info("Marked %d run(s) left by a killed crawl as interrupted", stale)
-        store_articles.upsert_sources(con, [s.to_config() for s in sources])
-        store = StoreContext(
-            con=con,
-            seen=store_articles.load_seen_urls(con),
-            validators=store_articles.load_validators(con),
-            embed=_resolve_embed(scrapy_settings.get("POLICYWATCH_EMBED")),
-            progress=progress,
-        )
-        if store.embed is not None:
-            # Load the model now: loading it inside a callback would stall the reactor.
-            store.embed(["warm-up"])
-        for aid, signature, body in store_articles.current_signatures(con):
-            store.fingerprints.add(
-                aid, minhash_from_bytes(signature) if signature is not None else minhash(body)
-            )
-        process = CrawlerProcess(scrapy_settings)
-        states = []
-        for source in sources:
-            state = SourceState(source=source, store=store)
-            states.append(state)
-            process.crawl(SourceSpider, state=state)
-        process.start()
-        for state in states:
-            report.sources[state.source.name] = state.report.as_dict()
-    finally:
-        con.close()
+    if stale:
+        logger.info("Marked %d run(s) left by a killed crawl as interrupted", stale)
+    if store.embed is not None:
+        # Load the model now: loading it inside a callback would stall the reactor.
+        store.embed(["warm-up"])
+    process = CrawlerProcess(scrapy_settings)
+    states = []
+    for source in sources:
+        state = SourceState(source=source, store=store)
+        states.append(state)
+        process.crawl(SourceSpider, state=state)
+    process.start()
+    for state in states:
+        report.sources[state.source.name] = state.report.as_dict()
     report.finished_at = utcnow()
     return report
 

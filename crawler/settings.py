@@ -27,6 +27,10 @@ policywatch-specific settings:
 ``POLICYWATCH_SITEMAP_MAX_URLS``
     Entries read from one sitemap document (the sitemap protocol's own limit is 50,000);
     a longer one is cut and counted as a ``sitemap_limit`` error.
+``POLICYWATCH_FLUSH_SECONDS``
+    Longest time the item pipeline buffers items before writing them (default 1 s). Each
+    write opens the database, writes one transaction and closes it, so read commands get the
+    file between writes.
 ``RETRY_BACKOFF_BASE``, ``RETRY_BACKOFF_MAX``, ``RETRY_AFTER_MAX``
     Retry pacing (see ``crawler.middlewares.BackoffRetryMiddleware``).
 ``CRAWL_DELAY_MAX``
@@ -68,6 +72,7 @@ DEFAULTS: dict[str, Any] = {
     "POLICYWATCH_SITEMAP_MAX_DEPTH": 3,
     "POLICYWATCH_SITEMAP_MAX_FILES": 500,
     "POLICYWATCH_SITEMAP_MAX_URLS": 50_000,
+    "POLICYWATCH_FLUSH_SECONDS": 1.0,
     # -- politeness
     "ROBOTSTXT_OBEY": True,
     "ROBOTSTXT_USER_AGENT": "policywatch",

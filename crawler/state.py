@@ -1,15 +1,18 @@
 """Crawl state shared by the spider, its middlewares and the item pipeline.
 
-``StoreContext`` is per crawl process: the database connection, the URLs already fetched, the
-HTTP validators and the MinHash index of stored articles (shared by all sources, so a press
-release published by two sources is recognised as a duplicate). ``SourceState`` is per
+``StoreContext`` is per crawl process: the database file (opened only for short sessions, see
+:meth:`StoreContext.session`), the URLs already fetched, the HTTP validators and the MinHash
+index of stored articles (shared by all sources, so a press release published by two sources
+is recognised as a duplicate). ``SourceState`` is per
 source: counters and errors for the run report, validators received, URLs scheduled.
 """
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,18 +21,18 @@ import duckdb
 
 from crawler.dedup import MinHashIndex
 from crawler.sources import Source
-from store.db import utcnow  # re-exported: the store's TIMESTAMP convention
+from store.db import (
+    session,
+    utcnow,  # re-exported: the store's TIMESTAMP convention
+)
 
 __all__ = ["SourceReport", "SourceState", "StoreContext", "utcnow"]
 
-
-
-
 @dataclass
 class StoreContext:
-    """Process-wide crawl state backed by one DuckDB connection."""
+    """Process-wide crawl state backed by the database file at ``db_path``."""
 
-    con: duckdb.DuckDBPyConnection
+    db_path: str | os.PathLike[str]
     seen: dict[str, datetime] = field(default_factory=dict)
     validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     fingerprints: MinHashIndex = field(default_factory=MinHashIndex)
@@ -39,6 +42,12 @@ class StoreContext:
     known: dict[str, tuple[int, str, str | None]] = field(default_factory=dict)
     embed: Callable[..., Any] | None = None
     progress: Callable[[dict[str, Any]], None] | None = None
+
+    def session(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """A read-write connection for one batch, closed at the end of the ``with`` block, so
+        read commands can open the file between batches (waits while another process holds
+        it; see ``store.db``)."""
+        return session(self.db_path)
 
     def emit(self, event: str, **data: Any) -> None:
         if self.progress is not None:

@@ -1,14 +1,32 @@
-"""Opening the policywatch DuckDB file: where it lives, applying the schema, clear errors.
+"""Opening the policywatch DuckDB file: where it lives, applying the schema, waiting for a
+busy file, clear errors.
 
 Every other module in ``store/`` takes the connection this returns. The schema is the one
-file ``schema.sql`` beside this module; it is idempotent, so applying it on every open is the
-migration strategy for additive changes.
+file ``schema.sql`` beside this module; it is idempotent, so applying it on every read-write
+open is the migration strategy for additive changes.
+
+Sharing the file between processes. DuckDB lets one process open a file read-write, or any
+number of processes open it read-only, never both at once; an open that conflicts fails at
+once. So every policywatch process holds the file only briefly: writers (the crawl's item
+pipeline, ``process``, the themes update) open it for one batch and close it again, readers
+(the search and export commands) open it read-only for one query. :func:`connect` turns a
+conflict into a short wait: it retries with a growing pause (10 ms doubling up to 250 ms)
+until the file is free or a bound has passed, then raises :class:`DatabaseBusy` with a
+one-line message naming the holder. The bounds are :data:`DEFAULT_READ_WAIT` seconds for a
+read-only open and :data:`DEFAULT_WRITE_WAIT` for a read-write one (a reader must never make
+a writer fail), overridden by ``$POLICYWATCH_READ_WAIT`` / ``$POLICYWATCH_WRITE_WAIT`` or by
+the ``wait`` argument. :func:`session` is the open-use-close form every caller should use.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import random
 import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
@@ -21,9 +39,22 @@ DB_ENV_VAR = "POLICYWATCH_DB"
 DB_FILENAME = "policywatch.duckdb"
 SCHEMA_VERSION = "1"
 
+READ_WAIT_ENV_VAR = "POLICYWATCH_READ_WAIT"
+WRITE_WAIT_ENV_VAR = "POLICYWATCH_WRITE_WAIT"
+DEFAULT_READ_WAIT = 5.0
+DEFAULT_WRITE_WAIT = 120.0
+FIRST_PAUSE = 0.01
+LONGEST_PAUSE = 0.25
+
+logger = logging.getLogger(__name__)
+
 
 class StoreError(Exception):
     """A database problem a user can act on; its message is one line."""
+
+
+class DatabaseBusy(StoreError):
+    """The file stayed locked by another process for longer than the wait allowed."""
 
 
 def default_db_path() -> Path:
@@ -44,18 +75,102 @@ def _lock_holder(message: str) -> str:
     return f" by process {match.group(1)}" if match else ""
 
 
+def lock_wait(*, read_only: bool) -> float:
+    """Seconds an open waits for a busy file: ``$POLICYWATCH_READ_WAIT`` or
+    ``$POLICYWATCH_WRITE_WAIT`` if set, else :data:`DEFAULT_READ_WAIT` /
+    :data:`DEFAULT_WRITE_WAIT`."""
+    name = READ_WAIT_ENV_VAR if read_only else WRITE_WAIT_ENV_VAR
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return DEFAULT_READ_WAIT if read_only else DEFAULT_WRITE_WAIT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise StoreError(f"${name} must be a number of seconds >= 0, got {text!r}")
+    return seconds
+
+
+def _is_lock_conflict(exc: duckdb.Error) -> bool:
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
+class _LockConflict(Exception):
+    """One open attempt met a conflicting lock (``holder``: ' by process N' or '')."""
+
+    def __init__(self, path: Path, holder: str):
+        super().__init__(str(path))
+        self.path = path
+        self.holder = holder
+
+
 def connect(
     path: str | os.PathLike[str] | None = None,
     *,
     read_only: bool = False,
     create: bool = True,
+    wait: float | None = None,
+    sleep: Callable[[float], object] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> duckdb.DuckDBPyConnection:
     """Open (and, unless ``read_only``, initialise) the database at ``path``.
 
+    While another process holds the file in a conflicting mode, retries with a growing pause
+    for up to ``wait`` seconds (default :func:`lock_wait`), then raises :class:`DatabaseBusy`.
+    ``sleep`` and ``clock`` are the pause and the timer (tests pass their own).
     Raises :class:`StoreError` with a one-line message when the file is missing (with
-    ``create=False`` or ``read_only``), is not a DuckDB database, or is locked by another
-    process such as a running crawl.
+    ``create=False`` or ``read_only``) or is not a DuckDB database.
     """
+    bound = lock_wait(read_only=read_only) if wait is None else wait
+    deadline = clock() + bound
+    pause = FIRST_PAUSE
+    waited = False
+    while True:
+        try:
+            con = _open(path, read_only=read_only, create=create)
+        except _LockConflict as conflict:
+            remaining = deadline - clock()
+            if remaining <= 0:
+                raise DatabaseBusy(
+                    f"database {conflict.path} is in use{conflict.holder} "
+                    "(a crawl or another policywatch command is running); "
+                    "try again when it ends"
+                ) from None
+            if not waited:
+                logger.debug("database %s is in use%s; waiting up to %.1fs",
+                             conflict.path, conflict.holder, bound)
+                waited = True
+            sleep(min(remaining, pause * random.uniform(0.5, 1.0)))
+            pause = min(pause * 2, LONGEST_PAUSE)
+            continue
+        return con
+
+
+@contextmanager
+def session(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    read_only: bool = False,
+    create: bool = True,
+    wait: float | None = None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection for the ``with`` block, closed at its end so the file is free again.
+
+    Hold it for one batch or one query, never across slow work (parsing, NLP, network):
+    other processes wait for the file while it is open (see the module docstring).
+    """
+    con = connect(path, read_only=read_only, create=create, wait=wait)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _open(
+    path: str | os.PathLike[str] | None, *, read_only: bool, create: bool
+) -> duckdb.DuckDBPyConnection:
+    """One attempt at :func:`connect`; a lock conflict raises :class:`_LockConflict`."""
     db_path = Path(path).expanduser() if path is not None else default_db_path()
     if not db_path.exists():
         if read_only or not create:
@@ -72,11 +187,8 @@ def connect(
         con = duckdb.connect(str(db_path), read_only=read_only)
     except duckdb.IOException as exc:
         message = str(exc)
-        if "lock" in message.lower():
-            raise StoreError(
-                f"database {db_path} is in use{_lock_holder(message)} "
-                "(a crawl or another policywatch command is running); try again when it ends"
-            ) from None
+        if _is_lock_conflict(exc):
+            raise _LockConflict(db_path, _lock_holder(message)) from None
         if "not a valid DuckDB database" in message or "database file" in message.lower():
             raise StoreError(f"{db_path} is not a policywatch (DuckDB) database") from None
         raise StoreError(f"cannot open {db_path}: {message.splitlines()[0]}") from None

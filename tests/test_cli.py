@@ -209,9 +209,11 @@ def test_missing_and_corrupt_database(tmp_path):
     assert bad.read_bytes() == b"\x00garbage" * 100  # never overwritten
 
 
-def test_locked_database_is_reported(db_path):
+def test_locked_database_is_reported(db_path, monkeypatch):
     import subprocess
     import sys
+
+    monkeypatch.setenv("POLICYWATCH_READ_WAIT", "0")  # report at once instead of waiting
 
     holder = subprocess.Popen(
         [sys.executable, "-c",

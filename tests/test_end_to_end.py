@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from conftest import ROOT
 
 import cli
+import pipeline
 
 
 def run(*args: object) -> str:
@@ -28,7 +29,8 @@ def crawled(tmp_path_factory):
     db = tmp / "pw.duckdb"
     with serve_site(ROOT / "fixtures" / "site") as site:
         sources = tmp / "sources.toml"
-        sources.write_text(cli.SAMPLE_SOURCES.read_text().replace("{{BASE_URL}}", site.base_url))
+        sources.write_text(
+            pipeline.SAMPLE_SOURCES.read_text().replace("{{BASE_URL}}", site.base_url))
         first = json.loads(run("crawl", "--sources", sources, "--db", db, "--json"))
         first_requests = dict(site.requests)
         site.requests.clear()
