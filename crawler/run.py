@@ -8,7 +8,16 @@ opened by the child only, under an exclusive file lock (``<db>.crawl.lock``), so
 one database never overlap; the caller must not hold the database open while it crawls.
 
 Ctrl-C stops the crawl gracefully (Scrapy finishes the requests in flight, the pipeline flushes
-and records the run as ``interrupted``) and then raises ``KeyboardInterrupt`` in the caller.
+and records the run as ``interrupted``) and then raises ``KeyboardInterrupt`` in the caller;
+so does any ``KeyboardInterrupt`` subclass the caller raises from its own signal handler (the
+CLI turns SIGTERM into one). The child stops once, whatever number of SIGINT/SIGTERM reach it
+(the parent's forwarded one, a service manager's to every process of the service): Scrapy's
+own handler would turn a second signal into an unclean stop that stores nothing more. A
+second interrupt of the caller kills the child and marks its runs ``interrupted``.
+
+Expected network failures (connection refused, DNS, timeouts) are reported by the spider in
+one line each; below LOG_LEVEL INFO the Scrapy loggers that repeat them with a traceback are
+silenced.
 """
 
 from __future__ import annotations
@@ -62,6 +71,11 @@ class CrawlReport:
     def interrupted(self) -> bool:
         return any(r.get("status") == "interrupted" for r in self.sources.values())
 
+    @property
+    def failed(self) -> list[str]:
+        """Names of the sources whose run failed (nothing fetched, only errors)."""
+        return [name for name, r in self.sources.items() if r.get("status") == "failed"]
+
 
 def lock_path_for(db_path: str | os.PathLike[str]) -> Path:
     """The crawl lock file of a database: ``<db>.crawl.lock`` beside it."""
@@ -81,6 +95,43 @@ def _resolve_embed(value: Any) -> Callable[..., Any] | None:
     if not callable(obj):
         raise CrawlError(f"POLICYWATCH_EMBED: {value!r} is not callable")
     return obj
+
+
+# Scrapy loggers whose records repeat, with a traceback, a failure the spider already reports
+# in one line (``connection: URL (reason)``): robots.txt download errors, "Gave up retrying".
+_REPEATING_LOGGERS = (
+    "scrapy.downloadermiddlewares.robotstxt",
+    "scrapy.downloadermiddlewares.retry",
+)
+
+
+def _quiet_repeated_failures(log_level: str | int) -> None:
+    level = logging.getLevelName(log_level) if isinstance(log_level, str) else log_level
+    if isinstance(level, int) and level > logging.INFO:
+        for name in _REPEATING_LOGGERS:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _graceful_process_class() -> type:
+    """A ``CrawlerProcess`` that stops gracefully on the first SIGINT/SIGTERM and ignores the
+    rest, then reports ``stopping`` (built lazily: importing Scrapy is slow)."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.ossignal import install_shutdown_handlers
+
+    class GracefulCrawlerProcess(CrawlerProcess):
+        on_stopping: Callable[[], None] | None = None
+
+        def _signal_shutdown(self, signum: int, frame: Any) -> None:
+            from twisted.internet import reactor
+
+            super()._signal_shutdown(signum, frame)  # schedules the graceful stop
+            install_shutdown_handlers(signal.SIG_IGN)  # instead of Scrapy's unclean stop
+            if self.on_stopping is not None:
+                # Queued after the stop, which sets the engine not running at once: no new
+                # request starts after the caller hears "stopping".
+                reactor.callFromThread(self.on_stopping)  # type: ignore[attr-defined]
+
+    return GracefulCrawlerProcess
 
 
 def _preload() -> None:
@@ -106,8 +157,6 @@ def crawl_here(
 
     Prefer :func:`crawl`; this is what its child process runs.
     """
-    from scrapy.crawler import CrawlerProcess
-
     from crawler.settings import build_settings
     from crawler.spider import SourceSpider
     from crawler.state import SourceState, StoreContext
@@ -141,7 +190,9 @@ def crawl_here(
             store.embed(["warm-up"])
         for aid, fingerprint in store_articles.current_fingerprints(con):
             store.fingerprints.add(aid, int(fingerprint))
-        process = CrawlerProcess(scrapy_settings)
+        process = _graceful_process_class()(scrapy_settings)
+        process.on_stopping = lambda: store.emit("stopping")
+        _quiet_repeated_failures(scrapy_settings.get("LOG_LEVEL"))
         states = []
         for source in sources:
             state = SourceState(source=source, store=store)
@@ -156,10 +207,17 @@ def crawl_here(
     return report
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def _detach_from_parent() -> None:
-    # Own process group: a terminal Ctrl-C reaches the parent only, which forwards exactly one
-    # SIGINT (a second one would make Scrapy stop without flushing). If the parent dies, the
-    # kernel sends SIGTERM, which Scrapy handles as a graceful shutdown.
+    # Own process group: a terminal Ctrl-C reaches the parent only, which forwards one SIGINT.
+    # If the parent dies, the kernel sends SIGTERM, which the crawl handles as a graceful stop.
+    # Until the reactor runs (and Scrapy's handlers replace these), either signal interrupts
+    # the set-up like Ctrl-C.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         os.setpgid(0, 0)
     except OSError:
@@ -191,6 +249,8 @@ def _child(
         )
     except CrawlError as exc:
         events.put(("error", str(exc)))
+    except KeyboardInterrupt:
+        events.put(("error", "the crawl was interrupted before it started"))
     except BaseException as exc:  # report everything to the parent, in one line
         events.put(("error", f"crawl failed: {type(exc).__name__}: {exc}"))
         traceback.print_exc()
@@ -233,7 +293,7 @@ def crawl(
         child.start()
         report: CrawlReport | None = None
         error: str | None = None
-        interrupted = False
+        interrupted: KeyboardInterrupt | None = None
         while True:
             try:
                 kind, payload = events.get(timeout=0.2)
@@ -246,11 +306,11 @@ def crawl(
                         break
                 else:
                     continue
-            except KeyboardInterrupt:
-                if interrupted:  # second Ctrl-C: stop now
-                    child.terminate()
+            except KeyboardInterrupt as exc:
+                if interrupted is not None:  # second interrupt: stop now
+                    _kill(child, db_path)
                     raise
-                interrupted = True
+                interrupted = exc
                 if child.is_alive() and child.pid is not None:
                     os.kill(child.pid, signal.SIGINT)
                 continue
@@ -264,10 +324,27 @@ def crawl(
     finally:
         if lock:
             file_lock.release()
-    if interrupted:
-        raise KeyboardInterrupt
+    if interrupted is not None:
+        raise interrupted
     if error is not None:
         raise CrawlError(error)
     if report is None:
         raise CrawlError(f"the crawl process ended unexpectedly (exit code {child.exitcode})")
     return report
+
+
+def _kill(child: Any, db_path: str | os.PathLike[str]) -> None:
+    """Kill the crawl child at once; its unfinished runs are marked ``interrupted``."""
+    from store import runs as store_runs
+    from store.db import StoreError, connect
+
+    child.kill()
+    child.join()
+    try:
+        con = connect(db_path)
+    except StoreError:
+        return  # the next crawl closes them
+    try:
+        store_runs.close_stale_runs(con)
+    finally:
+        con.close()
