@@ -57,8 +57,9 @@ class SourceReport:
     ``new_versions``: changed bodies of known articles; ``duplicates``: new or changed bodies
     found to be near-duplicates of another article (stored, linked, no stories);
     ``unchanged``: re-fetched articles whose body had not changed; ``errors``: by kind
-    (``http_404``, ``timeout``, ``too_large``, ``robots_forbidden``, ``offsite_redirect``,
-    ``blocked_address``, ``feed_malformed`` ...); ``status``: ok, failed or interrupted.
+    (``http_404``, ``timeout``, ``too_large``, ``robots_forbidden``, ``robots_unreachable``,
+    ``offsite_redirect``, ``blocked_address``, ``feed_malformed``, ``connection``, ``dns``
+    ...); ``status``: ok, failed (no page could be fetched, only errors) or interrupted.
     """
 
     source: str

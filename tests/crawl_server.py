@@ -17,6 +17,7 @@ that must never send a DNS query: it knows ``localhost`` only.
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import threading
 import time
 from collections import Counter
@@ -423,7 +424,8 @@ def local_source(name: str = "local", **fields: object):
 @implementer(IResolverSimple)
 class OfflineResolver:
     """A Twisted name resolver (setting ``TWISTED_DNS_RESOLVER``) that sends no query: it
-    answers ``localhost`` and fails every other name as an unknown name fails."""
+    answers IP literals and ``localhost`` and fails every other name as an unknown name
+    fails."""
 
     def __init__(self, reactor: object):
         self.reactor = reactor
@@ -438,6 +440,10 @@ class OfflineResolver:
     def getHostByName(self, name: str, timeout: tuple[int, ...] = ()) -> Deferred:  # noqa: N802
         if name.lower() == "localhost":
             return succeed("127.0.0.1")
+        try:
+            return succeed(str(ipaddress.ip_address(name)))
+        except ValueError:
+            pass
         return fail(DNSLookupError(f"{name}: no such name (offline test resolver)"))
 
 
