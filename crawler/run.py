@@ -7,13 +7,16 @@ report come back over a queue; ``progress`` is called in the caller's process. T
 opened by the child only, under an exclusive file lock (``<db>.crawl.lock``), so two crawls of
 one database never overlap; the caller must not hold the database open while it crawls.
 
-Ctrl-C stops the crawl gracefully (Scrapy finishes the requests in flight, the pipeline flushes
-and records the run as ``interrupted``) and then raises ``KeyboardInterrupt`` in the caller;
-so does any ``KeyboardInterrupt`` subclass the caller raises from its own signal handler (the
-CLI turns SIGTERM into one). The child stops once, whatever number of SIGINT/SIGTERM reach it
-(the parent's forwarded one, a service manager's to every process of the service): Scrapy's
-own handler would turn a second signal into an unclean stop that stores nothing more. A
-second interrupt of the caller kills the child and marks its runs ``interrupted``.
+SIGINT (Ctrl-C) and SIGTERM (``kill``, ``systemctl stop``) stop the crawl gracefully: the
+parent forwards one SIGINT to the child, Scrapy finishes the requests it has taken and starts
+no new one, the pipeline flushes and records the runs as ``interrupted``. Once the child has
+ended, the caller's own handling of the signal takes place (``KeyboardInterrupt`` for Ctrl-C,
+the CLI's ``Terminated`` for SIGTERM, or the default action: the process ends), so the lock
+and the database are never left to an orphaned child. The child stops once, whatever number
+of signals reach it (the parent's, and a service manager's sent to every process of the
+service): Scrapy's own handler would turn a second one into an unclean stop that stores
+nothing more. A second signal to the caller kills the child at once; its runs are marked
+``interrupted``.
 
 Expected network failures (connection refused, DNS, timeouts) are reported by the spider in
 one line each; below LOG_LEVEL INFO the Scrapy loggers that repeat them with a traceback are
@@ -27,6 +30,7 @@ import multiprocessing as mp
 import os
 import queue
 import signal
+import threading
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -282,6 +286,7 @@ def crawl(
     file_lock = FileLock(lock_path_for(db_path), purpose=f"a crawl of {db_path}")
     if lock:
         file_lock.acquire()
+    child: Any = None
     try:
         ctx = mp.get_context("spawn")
         events = ctx.Queue()
@@ -290,47 +295,110 @@ def crawl(
             args=(str(db_path), list(sources), dict(settings or {}), events, progress is not None),
             name="policywatch-crawl",
         )
-        child.start()
-        report: CrawlReport | None = None
-        error: str | None = None
-        interrupted: KeyboardInterrupt | None = None
-        while True:
-            try:
-                kind, payload = events.get(timeout=0.2)
-            except queue.Empty:
-                if not child.is_alive():
-                    # Drain what the child put just before exiting.
-                    try:
-                        kind, payload = events.get(timeout=0.5)
-                    except queue.Empty:
-                        break
-                else:
-                    continue
-            except KeyboardInterrupt as exc:
-                if interrupted is not None:  # second interrupt: stop now
-                    _kill(child, db_path)
-                    raise
-                interrupted = exc
-                if child.is_alive() and child.pid is not None:
-                    os.kill(child.pid, signal.SIGINT)
-                continue
-            if kind == "progress" and progress is not None:
-                progress(payload)
-            elif kind == "report":
-                report = payload
-            elif kind == "error":
-                error = payload
-        child.join()
+        outcome: dict[str, Any] = {}
+        with _ForwardedSignals(child) as signals:
+            child.start()
+            signals.forward()  # a signal that came before the child existed
+            while not signals.force and _next_event(child, events, progress, outcome):
+                pass
+            if signals.force:  # a second signal: stop now
+                _kill(child, db_path)
+            child.join()
     finally:
+        if child is not None and child.is_alive():
+            _kill(child, db_path)  # leaving on an error: never leave the crawl running
         if lock:
             file_lock.release()
-    if interrupted is not None:
-        raise interrupted
-    if error is not None:
-        raise CrawlError(error)
-    if report is None:
+    signals.deliver()
+    if "error" in outcome:
+        raise CrawlError(outcome["error"])
+    if "report" not in outcome:
         raise CrawlError(f"the crawl process ended unexpectedly (exit code {child.exitcode})")
-    return report
+    return outcome["report"]
+
+
+class _ForwardedSignals:
+    """While a crawl runs, SIGINT and SIGTERM are forwarded to the crawl child (as one SIGINT:
+    a graceful stop) and remembered; a second one asks to stop at once (``force``).
+
+    The handlers only record and forward -- an exception raised by a handler could land in
+    the middle of reading the event queue. Once the child has ended, :meth:`deliver` acts on
+    the first signal as the caller's own handler would have (KeyboardInterrupt for Ctrl-C,
+    the CLI's exception for SIGTERM), or ends the process by the signal's default action.
+    Outside the main thread, where handlers cannot be set, signals are left alone.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, child: Any):
+        self.child = child
+        self.received: list[int] = []
+        self.previous: dict[int, Any] = {}
+        self._forwarded = False
+
+    @property
+    def force(self) -> bool:
+        return len(self.received) > 1
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.previous.get(signum) == signal.SIG_IGN:
+            return
+        self.received.append(signum)
+        self.forward()
+
+    def forward(self) -> None:
+        """Send the child one SIGINT once a signal has come (and the child exists)."""
+        if self.received and not self._forwarded and self.child.pid is not None:
+            self._forwarded = True
+            if self.child.is_alive():
+                os.kill(self.child.pid, signal.SIGINT)
+
+    def __enter__(self) -> _ForwardedSignals:
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.SIGNALS:
+                self.previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+
+    def deliver(self) -> None:
+        if not self.received:
+            return
+        signum = self.received[0]
+        handler = self.previous.get(signum)
+        if callable(handler):
+            handler(signum, None)  # normally raises (KeyboardInterrupt ...)
+            raise KeyboardInterrupt
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        raise KeyboardInterrupt  # not reached: the default action ends the process
+
+
+def _next_event(
+    child: Any,
+    events: Any,
+    progress: Callable[[dict[str, Any]], None] | None,
+    outcome: dict[str, Any],
+) -> bool:
+    """Handle one event from the child (``report`` and ``error`` go to ``outcome``); False
+    once the child has exited and its events are drained."""
+    try:
+        kind, payload = events.get(timeout=0.2)
+    except queue.Empty:
+        if child.is_alive():
+            return True
+        try:  # what the child put just before exiting
+            kind, payload = events.get(timeout=0.5)
+        except queue.Empty:
+            return False
+    if kind == "progress":
+        if progress is not None:
+            progress(payload)
+    else:
+        outcome[kind] = payload
+    return True
 
 
 def _kill(child: Any, db_path: str | os.PathLike[str]) -> None:

@@ -1,5 +1,5 @@
-"""Interrupting a crawl -- killed outright or stopped with Ctrl-C -- and running it again
-loses nothing and stores nothing twice.
+"""Interrupting a crawl -- killed outright, stopped with Ctrl-C or SIGTERM -- and running it
+again loses nothing and stores nothing twice.
 
 The interruption is deterministic, whatever the load of the machine: the server answers the
 first ``ANSWERED`` article requests at once and holds every later one until the test releases
@@ -165,7 +165,7 @@ def _read_until(proc: subprocess.Popen, line: str) -> list[str]:
     return seen
 
 
-@pytest.mark.parametrize("how", ["kill", "ctrl-c"])
+@pytest.mark.parametrize("how", ["kill", "ctrl-c", "sigterm"])
 def test_interrupted_crawl_resumes_without_loss_or_duplicates(tmp_path, how):
     db = tmp_path / "resume.duckdb"
     release = threading.Event()
@@ -183,7 +183,7 @@ def test_interrupted_crawl_resumes_without_loss_or_duplicates(tmp_path, how):
                 for pid in killed:
                     os.kill(pid, signal.SIGKILL)
             else:
-                proc.send_signal(signal.SIGINT)
+                proc.send_signal(signal.SIGINT if how == "ctrl-c" else signal.SIGTERM)
                 assert _read_until(proc, "STOPPING")[-1:] == ["STOPPING"]
             release.set()
             out, _ = proc.communicate(timeout=60)
@@ -197,6 +197,10 @@ def test_interrupted_crawl_resumes_without_loss_or_duplicates(tmp_path, how):
         assert ANSWERED < first_requests <= ANSWERED + CONCURRENT
         if how == "ctrl-c":
             assert "INTERRUPTED" in out and proc.returncode == 130
+        elif how == "sigterm":
+            # The script keeps SIGTERM's default action: it ends by it, after the crawl.
+            assert proc.returncode == -signal.SIGTERM
+        if how != "kill":
             # A graceful stop finishes the requests it had taken and stores every page fetched.
             assert _stored(db) == first_requests
         else:
