@@ -16,6 +16,7 @@ import io
 import json
 import os
 import re
+import signal
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -47,6 +48,22 @@ MAX_PERIOD_DAYS = 36_500
 
 # ----------------------------------------------------------------------------- errors
 
+# Exit codes (documented in the README, "Exit codes"). 1 and 2 are click's: an error the user
+# can fix (one line on stderr) and a usage error.
+EXIT_SOME_SOURCES_FAILED = 3
+EXIT_ALL_SOURCES_FAILED = 4
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # Ctrl-C: 130
+EXIT_TERMINATED = 128 + signal.SIGTERM  # kill, systemctl stop: 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt, so that every command stops
+    the same way on both (a crawl stores what it fetched and records the run as interrupted)."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
 
 class PolicywatchGroup(click.Group):
     """Turns every error a user can cause into one line on stderr and a non-zero exit."""
@@ -56,8 +73,12 @@ class PolicywatchGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except KeyboardInterrupt:
-            raise click.ClickException("interrupted") from None
+        except KeyboardInterrupt as exc:
+            terminated = isinstance(exc, Terminated)
+            click.echo(f"Stopped by {'SIGTERM' if terminated else 'Ctrl-C'}; what was done "
+                       "so far is stored.", err=True)
+            raise click.exceptions.Exit(EXIT_TERMINATED if terminated
+                                        else EXIT_INTERRUPTED) from None
         except BrokenPipeError:
             # The reader went away (`policywatch ... --nl | head`): stop quietly.
             quiet_stdout()
@@ -671,6 +692,20 @@ def _db(db_path: Path | None) -> Path:
     return db_path if db_path is not None else store_db.default_db_path()
 
 
+def crawl_exit_code(report: Any) -> int:
+    """0 when every source was crawled, else 3 (some sources failed) or 4 (all failed); one
+    line on stderr per failed source, with its error counts."""
+    failed = report.failed
+    for name in failed:
+        errors = report.sources[name].get("errors") or {}
+        kinds = ", ".join(f"{k}={v}" for k, v in sorted(errors.items())) or "no page fetched"
+        click.echo(f"Error: source {name} failed: {kinds}", err=True)
+    if not failed:
+        return 0
+    return EXIT_ALL_SOURCES_FAILED if len(failed) == len(report.sources) \
+        else EXIT_SOME_SOURCES_FAILED
+
+
 @cli.command()
 @click.option("--sources", "sources_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Sources file (default: crawler/sources.toml).")
@@ -682,8 +717,9 @@ def crawl(sources_path: Path | None, names: tuple[str, ...], verbose: bool,
           db_path: Path | None, fmt: str) -> None:
     """Crawl the configured sources and store new articles and stories.
 
-    A second crawl fetches only what is new or changed. Ctrl-C stops it cleanly; the next
-    crawl picks up where it stopped.
+    A second crawl fetches only what is new or changed. Ctrl-C or SIGTERM stops it cleanly;
+    the next crawl picks up where it stopped. Exits 3 when some sources failed, 4 when all
+    did (each failed request is one line on stderr; -v shows Scrapy's detail).
 
     \b
     Example:
@@ -695,6 +731,9 @@ def crawl(sources_path: Path | None, names: tuple[str, ...], verbose: bool,
     report = pipeline.run_crawl(db, sources,
                                 settings={"LOG_LEVEL": "INFO"} if verbose else None)
     emit(crawl_rows(report), fmt, title="Crawl")
+    code = crawl_exit_code(report)
+    if code:
+        raise click.exceptions.Exit(code)
 
 
 @cli.command()
@@ -736,8 +775,8 @@ def sources(sources_path: Path | None, db_path: Path | None, fmt: str) -> None:
 def stats(db_path: Path | None, fmt: str) -> None:
     """What is stored per source, the last crawl's time and outcome, and health flags.
 
-    A source is flagged when its last three crawls brought nothing new, or when its error
-    rate jumps.
+    A source is flagged "failing" when its last crawl failed, "no-yield" when its last three
+    crawls brought nothing new, "error-jump" when its error rate jumps.
 
     \b
     Example:
@@ -885,7 +924,8 @@ def schedule(sources_path: Path | None, names: tuple[str, ...], once: bool,
     """Crawl, process and update themes for each source on its interval, in the foreground.
 
     A lock file beside the database makes a second scheduler exit at once, so runs never
-    overlap. Stop it with Ctrl-C; the next run resumes.
+    overlap. Stop it with Ctrl-C or SIGTERM; the next run resumes. With --once, exits 3 when
+    some crawled sources failed and 4 when all did.
 
     \b
     Example:
@@ -901,13 +941,18 @@ def schedule(sources_path: Path | None, names: tuple[str, ...], once: bool,
     db = _db(db_path)
     store_db.connect(db).close()
     lock = db.with_name(db.name + ".schedule.lock")
+    reports: list[Any] = []
     try:
-        jobs = run_schedule(lambda due: pipeline.pipeline_job(db, due), sources, once=once,
-                            lock_path=lock, db_path=db)
+        jobs = run_schedule(lambda due: reports.append(pipeline.pipeline_job(db, due)["crawl"]),
+                            sources, once=once, lock_path=lock, db_path=db)
     except LockedError as exc:
         raise UserError(str(exc)) from None
     if once and not jobs:
         click.echo("no source is due", err=True)
+    if once and reports:
+        code = crawl_exit_code(reports[-1])
+        if code:
+            raise click.exceptions.Exit(code)
 
 
 # ----------------------------------------------------------------------------- demo
@@ -1349,6 +1394,7 @@ def serve(db_path: Path | None, port: int, host: str) -> None:
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, _raise_terminated)
     cli(prog_name="policywatch")
 
 

@@ -98,7 +98,12 @@ def run_crawl(db_path: Path, sources: list[Any], *, quiet: bool = False,
                 counts["articles"] += 1
             elif event.get("event") == "error":
                 counts["errors"] += 1
-            status.update(f"Crawling {', '.join(s.name for s in sources)}: "
+            elif event.get("event") == "stopping":
+                counts["stopping"] = 1
+                console.print("Stopping: finishing the requests in flight and storing what was "
+                              "fetched")
+            doing = "Stopping, storing what was fetched" if counts.get("stopping") else "Crawling"
+            status.update(f"{doing} {', '.join(s.name for s in sources)}: "
                           f"{counts['articles']} articles, {counts['errors']} errors")
 
         try:
@@ -224,5 +229,6 @@ def pipeline_job(db_path: Path, sources: list[Any], *,
         f"{datetime.now():%Y-%m-%d %H:%M} crawled {', '.join(s.name for s in sources)}: "
         f"{report.total('new_stories')} new stories, {report.total('new_versions')} new "
         f"versions; {processed['amounts']} amounts, {processed['ratings']} ratings; "
-        f"{themed['themes']} themes")
+        f"{themed['themes']} themes"
+        + (f"; failed: {', '.join(report.failed)}" if report.failed else ""))
     return {"crawl": report, "processed": processed, "themes": themed}

@@ -14,6 +14,8 @@
   backoff, honouring ``Retry-After`` (seconds or HTTP date) up to ``RETRY_AFTER_MAX``.
 * :class:`RobotsCrawlDelay` (an extension) applies a robots.txt ``Crawl-delay`` as the
   minimum download delay of that host's slot, also under AutoThrottle.
+* :class:`RobotsTxtMiddleware` is Scrapy's robots.txt middleware, with a robots.txt that
+  cannot be downloaded counted as an error of the source (``robots_unreachable``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxt
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -48,6 +51,7 @@ __all__ = [
     "OffsiteRedirectError",
     "PrivateAddressMiddleware",
     "RobotsCrawlDelay",
+    "RobotsTxtMiddleware",
     "address_allowed",
     "parse_retry_after",
 ]
@@ -340,3 +344,20 @@ class RobotsCrawlDelay:
         slot = self.crawler.engine.downloader.slots.get(key)
         if slot is not None and slot.delay < delay:
             slot.delay = delay
+
+
+class RobotsTxtMiddleware(ScrapyRobotsTxt):
+    """Scrapy's robots.txt middleware; a robots.txt that cannot be downloaded (connection
+    refused, timeout ...) is counted as a ``robots_unreachable`` error of the source and
+    reported in one line. The host's pages are then fetched as Scrapy does (no rules known),
+    and each of their own failures is counted too.
+    """
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        if not isinstance(exc, IgnoreRequest):
+            spider = self.crawler.spider
+            state = getattr(spider, "state", None)
+            if state is not None:
+                state.error("robots_unreachable")
+            logger.warning("robots_unreachable: %s/robots.txt (%s)", netloc, exc)
+        super()._robots_error(exc, netloc)

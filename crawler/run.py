@@ -9,8 +9,20 @@ one database never overlap; the caller must not hold the database open while it 
 child itself holds the file only for short sessions (one at the start, then one per batch of
 items), so read commands can run during a crawl.
 
-Ctrl-C stops the crawl gracefully (Scrapy finishes the requests in flight, the pipeline flushes
-and records the run as ``interrupted``) and then raises ``KeyboardInterrupt`` in the caller.
+SIGINT (Ctrl-C) and SIGTERM (``kill``, ``systemctl stop``) stop the crawl gracefully: the
+parent forwards one SIGINT to the child, Scrapy finishes the requests it has taken and starts
+no new one, the pipeline flushes and records the runs as ``interrupted``. Once the child has
+ended, the caller's own handling of the signal takes place (``KeyboardInterrupt`` for Ctrl-C,
+the CLI's ``Terminated`` for SIGTERM, or the default action: the process ends), so the lock
+and the database are never left to an orphaned child. The child stops once, whatever number
+of signals reach it (the parent's, and a service manager's sent to every process of the
+service): Scrapy's own handler would turn a second one into an unclean stop that stores
+nothing more. A second signal to the caller kills the child at once; its runs are marked
+``interrupted``.
+
+Expected network failures (connection refused, DNS, timeouts) are reported by the spider in
+one line each; below LOG_LEVEL INFO the Scrapy loggers that repeat them with a traceback are
+silenced.
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ import multiprocessing as mp
 import os
 import queue
 import signal
+import threading
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,6 +77,11 @@ class CrawlReport:
     def interrupted(self) -> bool:
         return any(r.get("status") == "interrupted" for r in self.sources.values())
 
+    @property
+    def failed(self) -> list[str]:
+        """Names of the sources whose run failed (nothing fetched, only errors)."""
+        return [name for name, r in self.sources.items() if r.get("status") == "failed"]
+
 
 def lock_path_for(db_path: str | os.PathLike[str]) -> Path:
     """The crawl lock file of a database: ``<db>.crawl.lock`` beside it."""
@@ -83,6 +101,43 @@ def _resolve_embed(value: Any) -> Callable[..., Any] | None:
     if not callable(obj):
         raise CrawlError(f"POLICYWATCH_EMBED: {value!r} is not callable")
     return obj
+
+
+# Scrapy loggers whose records repeat, with a traceback, a failure the spider already reports
+# in one line (``connection: URL (reason)``): robots.txt download errors, "Gave up retrying".
+_REPEATING_LOGGERS = (
+    "scrapy.downloadermiddlewares.robotstxt",
+    "scrapy.downloadermiddlewares.retry",
+)
+
+
+def _quiet_repeated_failures(log_level: str | int) -> None:
+    level = logging.getLevelName(log_level) if isinstance(log_level, str) else log_level
+    if isinstance(level, int) and level > logging.INFO:
+        for name in _REPEATING_LOGGERS:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _graceful_process_class() -> type:
+    """A ``CrawlerProcess`` that stops gracefully on the first SIGINT/SIGTERM and ignores the
+    rest, then reports ``stopping`` (built lazily: importing Scrapy is slow)."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.ossignal import install_shutdown_handlers
+
+    class GracefulCrawlerProcess(CrawlerProcess):
+        on_stopping: Callable[[], None] | None = None
+
+        def _signal_shutdown(self, signum: int, frame: Any) -> None:
+            from twisted.internet import reactor
+
+            super()._signal_shutdown(signum, frame)  # schedules the graceful stop
+            install_shutdown_handlers(signal.SIG_IGN)  # instead of Scrapy's unclean stop
+            if self.on_stopping is not None:
+                # Queued after the stop, which sets the engine not running at once: no new
+                # request starts after the caller hears "stopping".
+                reactor.callFromThread(self.on_stopping)  # type: ignore[attr-defined]
+
+    return GracefulCrawlerProcess
 
 
 def _preload() -> None:
@@ -108,8 +163,6 @@ def crawl_here(
 
     Prefer :func:`crawl`; this is what its child process runs.
     """
-    from scrapy.crawler import CrawlerProcess
-
     from crawler.dedup import minhash, minhash_from_bytes
     from crawler.settings import build_settings
     from crawler.spider import SourceSpider
@@ -147,7 +200,9 @@ def crawl_here(
     if store.embed is not None:
         # Load the model now: loading it inside a callback would stall the reactor.
         store.embed(["warm-up"])
-    process = CrawlerProcess(scrapy_settings)
+    process = _graceful_process_class()(scrapy_settings)
+    process.on_stopping = lambda: store.emit("stopping")
+    _quiet_repeated_failures(scrapy_settings.get("LOG_LEVEL"))
     states = []
     for source in sources:
         state = SourceState(source=source, store=store)
@@ -160,10 +215,17 @@ def crawl_here(
     return report
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def _detach_from_parent() -> None:
-    # Own process group: a terminal Ctrl-C reaches the parent only, which forwards exactly one
-    # SIGINT (a second one would make Scrapy stop without flushing). If the parent dies, the
-    # kernel sends SIGTERM, which Scrapy handles as a graceful shutdown.
+    # Own process group: a terminal Ctrl-C reaches the parent only, which forwards one SIGINT.
+    # If the parent dies, the kernel sends SIGTERM, which the crawl handles as a graceful stop.
+    # Until the reactor runs (and Scrapy's handlers replace these), either signal interrupts
+    # the set-up like Ctrl-C.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         os.setpgid(0, 0)
     except OSError:
@@ -195,6 +257,8 @@ def _child(
         )
     except CrawlError as exc:
         events.put(("error", str(exc)))
+    except KeyboardInterrupt:
+        events.put(("error", "the crawl was interrupted before it started"))
     except BaseException as exc:  # report everything to the parent, in one line
         events.put(("error", f"crawl failed: {type(exc).__name__}: {exc}"))
         traceback.print_exc()
@@ -226,6 +290,7 @@ def crawl(
     file_lock = FileLock(lock_path_for(db_path), purpose=f"a crawl of {db_path}")
     if lock:
         file_lock.acquire()
+    child: Any = None
     try:
         ctx = mp.get_context("spawn")
         events = ctx.Queue()
@@ -234,44 +299,124 @@ def crawl(
             args=(str(db_path), list(sources), dict(settings or {}), events, progress is not None),
             name="policywatch-crawl",
         )
-        child.start()
-        report: CrawlReport | None = None
-        error: str | None = None
-        interrupted = False
-        while True:
-            try:
-                kind, payload = events.get(timeout=0.2)
-            except queue.Empty:
-                if not child.is_alive():
-                    # Drain what the child put just before exiting.
-                    try:
-                        kind, payload = events.get(timeout=0.5)
-                    except queue.Empty:
-                        break
-                else:
-                    continue
-            except KeyboardInterrupt:
-                if interrupted:  # second Ctrl-C: stop now
-                    child.terminate()
-                    raise
-                interrupted = True
-                if child.is_alive() and child.pid is not None:
-                    os.kill(child.pid, signal.SIGINT)
-                continue
-            if kind == "progress" and progress is not None:
-                progress(payload)
-            elif kind == "report":
-                report = payload
-            elif kind == "error":
-                error = payload
-        child.join()
+        outcome: dict[str, Any] = {}
+        with _ForwardedSignals(child) as signals:
+            child.start()
+            signals.forward()  # a signal that came before the child existed
+            while not signals.force and _next_event(child, events, progress, outcome):
+                pass
+            if signals.force:  # a second signal: stop now
+                _kill(child, db_path)
+            child.join()
     finally:
+        if child is not None and child.is_alive():
+            _kill(child, db_path)  # leaving on an error: never leave the crawl running
         if lock:
             file_lock.release()
-    if interrupted:
-        raise KeyboardInterrupt
-    if error is not None:
-        raise CrawlError(error)
-    if report is None:
+    signals.deliver()
+    if "error" in outcome:
+        raise CrawlError(outcome["error"])
+    if "report" not in outcome:
         raise CrawlError(f"the crawl process ended unexpectedly (exit code {child.exitcode})")
-    return report
+    return outcome["report"]
+
+
+class _ForwardedSignals:
+    """While a crawl runs, SIGINT and SIGTERM are forwarded to the crawl child (as one SIGINT:
+    a graceful stop) and remembered; a second one asks to stop at once (``force``).
+
+    The handlers only record and forward -- an exception raised by a handler could land in
+    the middle of reading the event queue. Once the child has ended, :meth:`deliver` acts on
+    the first signal as the caller's own handler would have (KeyboardInterrupt for Ctrl-C,
+    the CLI's exception for SIGTERM), or ends the process by the signal's default action.
+    Outside the main thread, where handlers cannot be set, signals are left alone.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, child: Any):
+        self.child = child
+        self.received: list[int] = []
+        self.previous: dict[int, Any] = {}
+        self._forwarded = False
+
+    @property
+    def force(self) -> bool:
+        return len(self.received) > 1
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.previous.get(signum) == signal.SIG_IGN:
+            return
+        self.received.append(signum)
+        self.forward()
+
+    def forward(self) -> None:
+        """Send the child one SIGINT once a signal has come (and the child exists)."""
+        if self.received and not self._forwarded and self.child.pid is not None:
+            self._forwarded = True
+            if self.child.is_alive():
+                os.kill(self.child.pid, signal.SIGINT)
+
+    def __enter__(self) -> _ForwardedSignals:
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.SIGNALS:
+                self.previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+
+    def deliver(self) -> None:
+        if not self.received:
+            return
+        signum = self.received[0]
+        handler = self.previous.get(signum)
+        if callable(handler):
+            handler(signum, None)  # normally raises (KeyboardInterrupt ...)
+            raise KeyboardInterrupt
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        raise KeyboardInterrupt  # not reached: the default action ends the process
+
+
+def _next_event(
+    child: Any,
+    events: Any,
+    progress: Callable[[dict[str, Any]], None] | None,
+    outcome: dict[str, Any],
+) -> bool:
+    """Handle one event from the child (``report`` and ``error`` go to ``outcome``); False
+    once the child has exited and its events are drained."""
+    try:
+        kind, payload = events.get(timeout=0.2)
+    except queue.Empty:
+        if child.is_alive():
+            return True
+        try:  # what the child put just before exiting
+            kind, payload = events.get(timeout=0.5)
+        except queue.Empty:
+            return False
+    if kind == "progress":
+        if progress is not None:
+            progress(payload)
+    else:
+        outcome[kind] = payload
+    return True
+
+
+def _kill(child: Any, db_path: str | os.PathLike[str]) -> None:
+    """Kill the crawl child at once; its unfinished runs are marked ``interrupted``."""
+    from store import runs as store_runs
+    from store.db import StoreError, connect
+
+    child.kill()
+    child.join()
+    try:
+        con = connect(db_path)
+    except StoreError:
+        return  # the next crawl closes them
+    try:
+        store_runs.close_stale_runs(con)
+    finally:
+        con.close()

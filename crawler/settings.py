@@ -113,6 +113,8 @@ DEFAULTS: dict[str, Any] = {
     "DOWNLOADER_MIDDLEWARES": {
         "crawler.middlewares.AllowedDomainsMiddleware": 60,
         "crawler.middlewares.PrivateAddressMiddleware": 70,
+        "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+        "crawler.middlewares.RobotsTxtMiddleware": 100,
         "crawler.middlewares.ConditionalRequestMiddleware": 540,
         "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
         "crawler.middlewares.BackoffRetryMiddleware": 550,

@@ -68,8 +68,9 @@ class SourceReport:
     ``unchanged``: re-fetched articles whose body had not changed; ``sitemap_date_errors``:
     sitemap ``<lastmod>``/``<publication_date>`` values that are not dates (the entry is
     kept, undated); ``errors``: by kind
-    (``http_404``, ``timeout``, ``too_large``, ``robots_forbidden``, ``offsite_redirect``,
-    ``blocked_address``, ``feed_malformed`` ...); ``status``: ok, failed or interrupted.
+    (``http_404``, ``timeout``, ``too_large``, ``robots_forbidden``, ``robots_unreachable``,
+    ``offsite_redirect``, ``blocked_address``, ``feed_malformed``, ``connection``, ``dns``
+    ...); ``status``: ok, failed (no page could be fetched, only errors) or interrupted.
     """
 
     source: str

@@ -18,9 +18,12 @@ tail beyond that is dropped on purpose and the count is reported by ``last_trunc
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -311,18 +314,58 @@ def quantise_int8(fp32: Path, target: Path) -> Path:
     return target
 
 
+@contextmanager
+def quiet_conversion() -> Iterator[None]:
+    """Run the one-off model conversion without output and without touching global logging.
+
+    ``torch.onnx`` and the ONNX Runtime quantiser emit warnings meant for model authors
+    (TracerWarning, "consider pre-processing"), ``transformers`` draws a progress bar, and the
+    quantiser logs through the root logger, which makes ``logging`` install a root handler
+    (``basicConfig``) that would stay behind and print every later record of the process,
+    DEBUG included. Here the root logger gets a sink for the duration, warnings are ignored,
+    the progress bar is off, and the root handlers, the logger levels and the progress-bar
+    switch are restored afterwards.
+    """
+    root = logging.getLogger()
+    handlers, root_level = list(root.handlers), root.level
+    levels = {
+        name: logger.level
+        for name, logger in logging.Logger.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
+    from transformers.utils import logging as hf_logging
+
+    bars_were_off = hf_logging.is_progress_bar_enabled() is False
+    hf_logging.disable_progress_bar()
+    root.handlers = [logging.NullHandler()]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        root.handlers = handlers
+        root.setLevel(root_level)
+        for name, logger in list(logging.Logger.manager.loggerDict.items()):
+            if isinstance(logger, logging.Logger) and name in levels:
+                logger.setLevel(levels[name])
+        if not bars_were_off:
+            hf_logging.enable_progress_bar()
+
+
 def export_int8_onnx(model_path: Path, target: Path) -> Path:
     """Export to ONNX and quantise to int8, once; the result is cached at ``target``.
 
     Written to temporary names first and renamed, so a concurrent or interrupted export
-    never leaves a half-written model behind.
+    never leaves a half-written model behind. The conversion prints nothing and leaves
+    the process's logging as it found it (:func:`quiet_conversion`).
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     fp32 = target.with_name(f"fp32.{os.getpid()}.onnx")
     tmp = target.with_name(f"int8.{os.getpid()}.onnx")
     try:
-        export_onnx(model_path, fp32)
-        quantise_int8(fp32, tmp)
+        with quiet_conversion():
+            export_onnx(model_path, fp32)
+            quantise_int8(fp32, tmp)
         os.replace(tmp, target)
     finally:
         for p in (fp32, tmp):

@@ -1,9 +1,11 @@
 """SQL for crawl runs: one row per run and source, and the per-source health report.
 
 ``source_stats`` is the monitoring view behind ``policywatch stats``: for every source it
-summarises the recent runs and raises a ``flag`` when a source has yielded nothing in its last
-three finished runs (a changed site layout, a dead feed) or its error rate jumped compared with
-the runs before (blocking, an outage) -- the checks Spidermon would run, without a server.
+summarises the recent runs and raises a ``flag`` when a source's last run failed (nothing could
+be fetched: connection refused, DNS failure, every request in error), when it has yielded
+nothing in its last three finished runs (a changed site layout, a dead feed) or when its error
+rate jumped compared with the runs before (blocking, an outage) -- the checks Spidermon would
+run, without a server.
 """
 
 from __future__ import annotations
@@ -144,6 +146,19 @@ def _error_rate(run: Mapping[str, Any]) -> float:
     return errors / total if total else 0.0
 
 
+def _failing_reason(history: Sequence[Mapping[str, Any]]) -> str:
+    """``last run failed (connection=4)`` or ``last 3 runs failed (dns=1)``."""
+    streak = 0
+    for run in history:
+        if run["status"] != "failed":
+            break
+        streak += 1
+    errors = history[0]["errors"]
+    kinds = ", ".join(f"{k}={v}" for k, v in sorted(errors.items())) or "nothing fetched"
+    runs = "last run" if streak == 1 else f"last {streak} runs"
+    return f"{runs} failed ({kinds})"
+
+
 def source_stats(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -156,9 +171,11 @@ def source_stats(
     Keys: ``source``, ``runs``, ``last_started``, ``last_status``, ``last_pages``,
     ``last_new_stories``, ``last_errors`` (by kind), ``last_detail`` (other counters),
     ``error_rate`` (last run, errors over
-    errors + pages), ``articles``, ``stories``, ``flag`` (None, ``"no-yield"`` or
-    ``"error-jump"``) and ``flag_reason`` (one line).
+    errors + pages), ``articles``, ``stories``, ``flag`` (None, ``"failing"``, ``"no-yield"``
+    or ``"error-jump"``) and ``flag_reason`` (one line).
 
+    ``failing``: the last finished run failed (from the first failure on; it outranks the
+    other flags).
     ``no-yield``: the last ``window`` finished runs brought no new story or version.
     ``error-jump``: the last run's error rate exceeds the mean of the previous runs' by at
     least ``error_jump`` (0.25 = 25 percentage points).
@@ -201,6 +218,8 @@ def source_stats(
             if rate - baseline >= error_jump:
                 flag = "error-jump"
                 reason = f"error rate {rate:.0%} in the last run vs {baseline:.0%} before"
+        if last is not None and last["status"] == "failed":
+            flag, reason = "failing", _failing_reason(history)
         articles, stories = counts.get(name, (0, 0))
         out.append(
             {

@@ -4,7 +4,9 @@ It binds 127.0.0.1 on an ephemeral port (``request_queue_size`` raised for Scrap
 concurrency), serves files from ``root`` with ``{{BASE_URL}}`` replaced by its own base URL,
 answers conditional requests for them (ETag / Last-Modified -> 304), and lets a test script
 any path: fixed replies, a sequence (500 then 200), a hang, a lazily streamed huge body, a
-redirect. Every request is counted per path (query string included).
+redirect, a reply held back until the test releases it (``gated``). Every request is counted
+per path (query string included). ``OfflineResolver`` is a Twisted name resolver for crawls
+that must never send a DNS query: it knows ``localhost`` only.
 
     with CrawlServer(tmp_path) as server:
         server.route("/flaky", sequence(reply(status=500), reply(b"<html>ok</html>")))
@@ -15,6 +17,7 @@ redirect. Every request is counted per path (query string included).
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import threading
 import time
 from collections import Counter
@@ -24,12 +27,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.error import DNSLookupError
+from twisted.internet.interfaces import IResolverSimple
+from zope.interface import implementer
+
 from crawler.sample_site import static_reply
 
 __all__ = [
     "CrawlServer",
+    "OFFLINE_DNS",
+    "OfflineResolver",
     "Reply",
     "RequestInfo",
+    "gated",
     "hang",
     "redirect",
     "reply",
@@ -52,6 +63,7 @@ class Reply:
     body: bytes | Iterable[bytes] = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before the status line is sent
+    release: threading.Event | None = None  # sent only once this is set (or the server stops)
 
 
 Handler = Callable[[RequestInfo], Reply]
@@ -99,6 +111,18 @@ def stream(size: int, *, chunk: int = 64 * 1024, content_length: bool = False) -
         return Reply(200, body(), headers)
 
     return handler
+
+
+def gated(handler: Handler, release: threading.Event) -> Handler:
+    """``handler``'s reply, held back until ``release`` is set: the request stays in flight
+    for as long as the test needs (never a guess of how long that is)."""
+
+    def held(req: RequestInfo) -> Reply:
+        answer = handler(req)
+        answer.release = release
+        return answer
+
+    return held
 
 
 def redirect(location: str, status: int = 302) -> Handler:
@@ -198,16 +222,20 @@ class CrawlServer:
             self.statuses[rep.status] += 1
         if rep.delay and self._stopping.wait(rep.delay):
             return
-        handler.send_response(rep.status)
+        if rep.release is not None:
+            while not rep.release.wait(0.05):
+                if self._stopping.is_set():
+                    return
         body = rep.body
         if isinstance(body, bytes):
             if not any(k.lower() == "content-length" for k in rep.headers):
                 rep.headers["Content-Length"] = str(len(body))
-        for key, value in rep.headers.items():
-            handler.send_header(key, value)
-        handler.send_header("Connection", "close")
-        handler.end_headers()
         try:
+            handler.send_response(rep.status)
+            for key, value in rep.headers.items():
+                handler.send_header(key, value)
+            handler.send_header("Connection", "close")
+            handler.end_headers()
             if isinstance(body, bytes):
                 handler.wfile.write(body)
             else:
@@ -216,7 +244,7 @@ class CrawlServer:
                         break
                     handler.wfile.write(part)
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (size cap, timeout): expected in fault tests
+            pass  # the client gave up (size cap, timeout, killed): expected in fault tests
 
     def start(self) -> CrawlServer:
         server = self
@@ -391,3 +419,33 @@ def local_source(name: str = "local", **fields: object):
     from crawler.sources import parse_sources
 
     return parse_sources({"source": [{"name": name, "local": True, **fields}]})[0]
+
+
+@implementer(IResolverSimple)
+class OfflineResolver:
+    """A Twisted name resolver (setting ``TWISTED_DNS_RESOLVER``) that sends no query: it
+    answers IP literals and ``localhost`` and fails every other name as an unknown name
+    fails."""
+
+    def __init__(self, reactor: object):
+        self.reactor = reactor
+
+    @classmethod
+    def from_crawler(cls, crawler: object, reactor: object) -> OfflineResolver:
+        return cls(reactor)
+
+    def install_on_reactor(self) -> None:
+        self.reactor.installResolver(self)  # type: ignore[attr-defined]
+
+    def getHostByName(self, name: str, timeout: tuple[int, ...] = ()) -> Deferred:  # noqa: N802
+        if name.lower() == "localhost":
+            return succeed("127.0.0.1")
+        try:
+            return succeed(str(ipaddress.ip_address(name)))
+        except ValueError:
+            pass
+        return fail(DNSLookupError(f"{name}: no such name (offline test resolver)"))
+
+
+# Settings for a crawl that must send no DNS query (used with local = false sources).
+OFFLINE_DNS = {"TWISTED_DNS_RESOLVER": "crawl_server.OfflineResolver"}

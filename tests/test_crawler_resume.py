@@ -1,13 +1,22 @@
-"""Interrupting a crawl -- killed outright or stopped with Ctrl-C -- and running it again
-loses nothing and stores nothing twice."""
+"""Interrupting a crawl -- killed outright, stopped with Ctrl-C or SIGTERM -- and running it
+again loses nothing and stores nothing twice.
+
+The interruption is deterministic, whatever the load of the machine: the server answers the
+first ``ANSWERED`` article requests at once and holds every later one until the test releases
+it, so the crawl cannot finish before the signal. The test signals once a held request is in
+flight and releases them only once the crawl has reported that it is stopping; from then on
+the crawl pulls no new request, so it fetches at most the ``CONCURRENT`` it had taken.
+"""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import duckdb
@@ -15,8 +24,12 @@ import pytest
 from crawl_server import (
     FAST_SETTINGS,
     CrawlServer,
+    Handler,
+    Reply,
+    RequestInfo,
     article_html,
     article_text,
+    gated,
     local_source,
     reply,
     wait_for,
@@ -26,15 +39,29 @@ from crawl_server import (
 from crawler.run import crawl
 
 N = 30
+ANSWERED = 12  # article requests answered at once; the later ones wait for the release
+CONCURRENT = 4  # CONCURRENT_REQUESTS of the interrupted crawl
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _site(server: CrawlServer, root: Path) -> None:
+def _site(server: CrawlServer, root: Path, release: threading.Event) -> None:
+    """N articles in a feed; article requests after the first ANSWERED wait for ``release``
+    (counted in arrival order: Scrapy does not fetch them in feed order)."""
     paths = [f"/articles/{i:04d}.html" for i in range(N)]
     write_feed(root, [(p, f"Story {i}", "2025-01-06T09:00:00Z") for i, p in enumerate(paths)])
+    arrived = itertools.count(1)
+    lock = threading.Lock()
+
+    def article(page: Handler) -> Handler:
+        def answer(req: RequestInfo) -> Reply:
+            with lock:
+                n = next(arrived)
+            return (page if n <= ANSWERED else gated(page, release))(req)
+
+        return answer
+
     for i, path in enumerate(paths):
-        # Slow pages, so that the crawl can be interrupted half-way.
-        server.route(path, reply(article_html(f"Story {i}", article_text(100 + i)), delay=0.15))
+        server.route(path, article(reply(article_html(f"Story {i}", article_text(100 + i)))))
 
 
 SCRIPT = """
@@ -45,9 +72,17 @@ from crawler.run import crawl
 
 if __name__ == "__main__":
     source = local_source("slow", feeds=[{feed!r}])
-    settings = {{**FAST_SETTINGS, "CONCURRENT_REQUESTS_PER_DOMAIN": 2, "POLICYWATCH_BATCH_SIZE": 3}}
+    settings = {{**FAST_SETTINGS, "CONCURRENT_REQUESTS": {concurrent},
+                 "CONCURRENT_REQUESTS_PER_DOMAIN": 2, "POLICYWATCH_BATCH_SIZE": 3,
+                 # held requests wait for the test, not for a timeout
+                 "DOWNLOAD_TIMEOUT": 120}}
+
+    def progress(event):
+        if event["event"] == "stopping":
+            print("STOPPING", flush=True)
+
     try:
-        crawl({db!r}, [source], settings=settings)
+        crawl({db!r}, [source], settings=settings, progress=progress)
     except KeyboardInterrupt:
         print("INTERRUPTED", flush=True)
         sys.exit(130)
@@ -64,6 +99,7 @@ def _start(tmp_path: Path, server: CrawlServer, db: Path) -> subprocess.Popen:
                 tests=str(ROOT / "tests"),
                 feed=server.url("/rss.xml"),
                 db=str(db),
+                concurrent=CONCURRENT,
             )
         )
     )
@@ -119,37 +155,60 @@ def _stored(db: Path) -> int:
         con.close()
 
 
-@pytest.mark.parametrize("how", ["kill", "ctrl-c"])
+def _read_until(proc: subprocess.Popen, line: str) -> list[str]:
+    """Lines of ``proc``'s stdout up to ``line`` (all of them if it never comes)."""
+    seen = []
+    for got in proc.stdout:
+        seen.append(got.strip())
+        if got.strip() == line:
+            break
+    return seen
+
+
+@pytest.mark.parametrize("how", ["kill", "ctrl-c", "sigterm"])
 def test_interrupted_crawl_resumes_without_loss_or_duplicates(tmp_path, how):
     db = tmp_path / "resume.duckdb"
+    release = threading.Event()
     with CrawlServer(tmp_path) as server:
-        _site(server, tmp_path)
+        _site(server, tmp_path, release)
         proc = _start(tmp_path, server, db)
+        # A crawl that stops answering must fail the test, not hang it.
+        watchdog = threading.Timer(180, proc.kill)
+        watchdog.start()
         try:
-            assert wait_for(lambda: _article_requests(server) >= 12, timeout=60)
+            # ANSWERED articles answered, at least one held article in flight.
+            assert wait_for(lambda: _article_requests(server) > ANSWERED, timeout=150)
             if how == "kill":
                 killed = [*_descendants(proc.pid), proc.pid]
                 for pid in killed:
                     os.kill(pid, signal.SIGKILL)
             else:
-                proc.send_signal(signal.SIGINT)
+                proc.send_signal(signal.SIGINT if how == "ctrl-c" else signal.SIGTERM)
+                assert _read_until(proc, "STOPPING")[-1:] == ["STOPPING"]
+            release.set()
             out, _ = proc.communicate(timeout=60)
         finally:
+            watchdog.cancel()
+            release.set()
             if proc.poll() is None:
                 proc.kill()
+        first_requests = _article_requests(server)
+        # Interrupted half-way: nothing beyond the requests the crawl had already taken.
+        assert ANSWERED < first_requests <= ANSWERED + CONCURRENT
         if how == "ctrl-c":
             assert "INTERRUPTED" in out and proc.returncode == 130
+        elif how == "sigterm":
+            # The script keeps SIGTERM's default action: it ends by it, after the crawl.
+            assert proc.returncode == -signal.SIGTERM
+        if how != "kill":
+            # A graceful stop finishes the requests it had taken and stores every page fetched.
+            assert _stored(db) == first_requests
         else:
             assert proc.returncode == -signal.SIGKILL
             # The database is free once the killed crawl process has really gone.
             assert wait_for(lambda: all(_gone(pid) for pid in killed), timeout=30)
-        first_requests = _article_requests(server)
         assert server.max_in_flight <= 2  # CONCURRENT_REQUESTS_PER_DOMAIN held
-        assert first_requests < N  # really interrupted half-way
         stored = _stored(db)
-        if how == "ctrl-c":
-            # A graceful stop stores every page fetched before it.
-            assert stored >= 12
 
         server.reset_counts()
         report = crawl(

@@ -611,3 +611,20 @@ def test_newsletter_stories_keep_their_own_headlines_not_the_page_title():
                                              "Dental contract talks stall"]
     assert all(not r["body"].startswith("Weekly briefing") for r in rows)
     assert rows[0]["body"].startswith("Castlebridge trust opens new ward\n\n")
+
+
+def test_a_source_is_failing_from_its_first_failed_run(tmp_path):
+    con = connect(tmp_path / "failing.duckdb")
+    t0 = datetime(2025, 1, 1)
+    for h, status, errors in [(0, "ok", {}), (1, "ok", {}), (2, "failed", {"dns": 2})]:
+        rid = runs.start_run(con, "gone", started_at=t0 + timedelta(hours=h))
+        runs.finish_run(con, rid, status=status, pages_fetched=0 if errors else 9,
+                        new_stories=0 if errors else 4, errors=errors)
+    stats = {s["source"]: s for s in runs.source_stats(con)}
+    # Its error rate jumped too; "failing" says more.
+    assert stats["gone"]["flag"] == "failing"
+    assert stats["gone"]["flag_reason"] == "last run failed (dns=2)"
+    rid = runs.start_run(con, "gone", started_at=t0 + timedelta(hours=3))
+    runs.finish_run(con, rid, status="ok", pages_fetched=9, new_stories=1)
+    assert {s["source"]: s for s in runs.source_stats(con)}["gone"]["flag"] is None
+    con.close()
