@@ -334,14 +334,15 @@ def test_demo_serve_opens_the_pages_over_the_demo_database(tmp_path, monkeypatch
     from click.testing import CliRunner
 
     import cli
+    import pipeline
     from crawler.run import CrawlReport
 
     served = []
     report = CrawlReport(started_at=datetime(2026, 1, 1))
-    monkeypatch.setattr(cli, "run_crawl", lambda *a, **k: report)
-    monkeypatch.setattr(cli, "process_stories", lambda *a, **k: {
+    monkeypatch.setattr(pipeline, "run_crawl", lambda *a, **k: report)
+    monkeypatch.setattr(pipeline, "process_stories", lambda *a, **k: {
         "org_mentions": 0, "amounts": 0, "ratings": 0})
-    monkeypatch.setattr(cli, "update_themes_job", lambda *a, **k: {"stories": 0, "themes": 0})
+    monkeypatch.setattr(pipeline, "update_themes_job", lambda *a, **k: {"stories": 0, "themes": 0})
     monkeypatch.setattr(cli, "start_server", lambda *a, **k: served.append((a, k)))
     path = tmp_path / "demo.duckdb"
     result = CliRunner().invoke(cli.cli, ["demo", "--db", str(path), "--serve"])
