@@ -97,6 +97,10 @@ class PeriodResolver:
             # governs the events it lists, over a year named in passing ("since its 2015
             # inspection")
             return Dated(unit.leading_year, "leading_date")
+        when_year = self._when_clause_year(doc, occ) if occ.role in ("plain", "new") else None
+        if when_year and not annual:
+            # "was last inspected in 2019, when it was rated good"
+            return Dated(when_year, "when_clause_year")
         if occ.scope is not None:
             found = pick(self._years(doc, *occ.scope))
             if found:
@@ -134,6 +138,19 @@ class PeriodResolver:
         if relative:
             return Dated(relative, "relative_year")
         return ratings_year
+
+    def _when_clause_year(self, doc: Doc, occ: Mention) -> str | None:
+        """The year a "when" clause holding the rating hangs off by the parse ("inspected in
+        2019, when it was rated good"): that year dates the rating."""
+        verb = self._governor(self._rating_token(doc, occ.start))
+        if verb.dep_ not in ("relcl", "advcl") or not any(
+            c.lower_ == "when" and c.i < verb.i for c in verb.children
+        ):
+            return None
+        head = verb.head
+        if head.i < verb.i and re.fullmatch(r"(?:19|20)\d{2}", head.text):
+            return head.text
+        return None
 
     def _same_clause(self, doc: Doc, i: int, j: int) -> bool:
         """Whether token j (a year) belongs to the clause of token i (a rating) by the parse:

@@ -75,6 +75,7 @@ from nlp.rating_events import EventReader
 from nlp.rating_history import HistoryReader
 from nlp.rating_passes import BodyPasses, DocState
 from nlp.rating_periods import PeriodResolver
+from nlp.rating_tables import TableReader
 from nlp.rating_text import OUT_RE_TEMPLATE, SPAN_KEY, Entry, TextUnits, inflect
 from nlp.text import register_extensions
 
@@ -84,7 +85,7 @@ DATA_DIR = Path(__file__).parent / "data"
 
 
 class RatingExtractor(
-    TextUnits, EventReader, PeriodResolver, BodyResolver, HistoryReader, BodyPasses
+    TextUnits, EventReader, PeriodResolver, BodyResolver, HistoryReader, BodyPasses, TableReader
 ):
     """The ``policywatch_ratings`` pipeline component."""
 
@@ -174,6 +175,8 @@ class RatingExtractor(
         self.small_provider_suffixes = tuple(" " + w for w in events["small_provider_suffixes"])
         self.event_pairs = {tuple(p) for p in events["event_pairs"]}
         self.event_pairs |= {(b, a) for a, b in self.event_pairs}
+        self.table_previous_words = set(events["table_previous_header_words"])
+        self.table_dropped_articles = tuple(events["table_dropped_articles"])
         verbs = "|".join(re.escape(w) for w in events["out_object_verbs"])
         name = r"[A-Z][\w’'-]*(?:\s+(?:[A-Z][\w’'-]*|and|of|&)){0,7}"
         # "removed it from special measures", "took Oak Surgery out of the regime"
@@ -214,11 +217,13 @@ class RatingExtractor(
         all_orgs = list(doc.spans.get("orgs", []))
         self._org_tokens = {k for span in all_orgs for k in range(span.start, span.end)}
         matches = self.matcher(doc)
+        units = self._units(doc)
+        date = self._document_date(doc, units)
+        table_ratings = self._table_ratings(doc, date) if matches else []
         if not matches or not org_spans:
             doc.spans[SPAN_KEY] = []
-            doc._.ratings = []
+            doc._.ratings = table_ratings
             return doc
-        units = self._units(doc)
         self._leading_years(doc, units)
         has_sm = "special measures" in self._text.lower()
         matches.sort(key=lambda m: m[1])
@@ -258,8 +263,10 @@ class RatingExtractor(
         self._shared_event_dates(entries)
         self._years_later(doc, units, entries)
         self._report_years(doc, units, unit_mentions, entries)
-        self._dateline_periods(doc, entries, self._document_date(doc, units))
+        self._dateline_periods(doc, entries, date)
         results, spans = self._finish(doc, entries, group_placed)
+        told = {(r["org"], r["rating"], r["period"]) for r in results}
+        results += [r for r in table_ratings if (r["org"], r["rating"], r["period"]) not in told]
         doc.spans[SPAN_KEY] = spans
         doc._.ratings = results
         return doc

@@ -145,3 +145,26 @@ def test_modal_on_the_rating_verb_makes_it_hypothetical(nlp):
 def test_a_named_service_of_a_trust_stays_a_service(nlp):
     text = "Inspectors rated the maternity service at Dunsford NHS Trust inadequate in 2021."
     assert nlp(text)._.ratings == []
+
+
+def test_rating_table_row_gives_current_and_previous_with_direction(nlp):
+    ratings = nlp(
+        "How the homes were rated\n\nHome | Town | Rating 2023 | Previous rating\n"
+        "Beck House | Selby | Requires improvement | Good\nThe Willows | Goole | Good | Good\n"
+    )._.ratings
+    current = find(ratings, "Beck House", "requires improvement", "2023")
+    assert (current["previous_rating"], current["direction"], current["status"]) == (
+        "good",
+        "down",
+        "current",
+    )
+    assert find(ratings, "Willows", "good", "2023")["direction"] == "same"
+    assert find(ratings, "Willows", "good", None)["status"] == "previous"
+    assert not [r for r in ratings if r["org"] in ("Selby", "Goole", "Home")]
+
+
+def test_table_without_a_rating_column_gives_no_rating(nlp):
+    ratings = nlp(
+        "Staffing by home\n\nHome | Town | Vacancies\nBeck House | Selby | Good\n"
+    )._.ratings
+    assert ratings == []
