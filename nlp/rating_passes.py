@@ -300,7 +300,9 @@ class BodyPasses:
                     (ui, occ, self._period(doc, unit, occ, occs, "commissioner", st.default_fy))
                 )
         number = self._count_number(doc, unit)
-        named = st.unit_mentions[ui + 1] if ui + 1 < len(st.units) else []
+        # "Two surgeries were rated inadequate. Both were inspected in May. Elm Surgery and
+        # Oak Surgery ...": the first sentence after the count that names bodies
+        named = next((ms for ms in st.unit_mentions[ui + 1 : ui + 3] if ms), [])
         if number is None or len(named) != number:
             return
         for m in named:

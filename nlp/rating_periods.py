@@ -350,3 +350,46 @@ class PeriodResolver:
                     e.period = years[0]
                     e.period_source = "inspection_report_year"
                 break
+
+    def _naming_sentence_years(
+        self, doc: Doc, units: list[Unit], entries: list[Entry], date: Dated
+    ) -> None:
+        """A rating told of an unnamed body or a count, with the body named in the next
+        sentences ("Two care homes were rated inadequate. Elm House and Ash Lodge were
+        inspected in May 2023."), takes the year of those sentences: the year of the
+        inspection they describe, or in an undated document a dated event of the same body
+        told there (in a dated one that may be history: "was first placed there in 2015")."""
+        index = {id(u): i for i, u in enumerate(units)}
+        for e in entries:
+            if (
+                e.period is not None
+                or e.implied
+                or e.kind == "commissioner"
+                or e.occ.role not in ("plain", "new")
+                or e.body not in self.named_later_rules
+            ):
+                continue
+            ui = index.get(id(e.unit))
+            if ui is None:
+                continue
+            for unit in units[ui + 1 : ui + 3]:
+                dated = {
+                    o.period
+                    for o in entries
+                    if o.unit is unit
+                    and o.org == e.org
+                    and o.period is not None
+                    and o.occ.role in ("plain", "new")
+                    and (o.value, e.value) in self.event_pairs
+                }
+                if len(dated) == 1 and date.period is None:
+                    e.period, e.period_source = dated.pop(), "naming_sentence_event"
+                    break
+                words = {t.lower_ for t in doc[unit.start : unit.end]}
+                years = {y for _, y, fy in self._years(doc, unit.start, unit.end) if not fy}
+                if words & self.inspection_words and len(years) == 1:
+                    e.period, e.period_source = years.pop(), "naming_sentence_inspection"
+                    break
+                if e.org in doc[unit.start : unit.end].text:
+                    break
+

@@ -176,6 +176,8 @@ class RatingExtractor(
         self.event_pairs = {tuple(p) for p in events["event_pairs"]}
         self.event_pairs |= {(b, a) for a, b in self.event_pairs}
         self.table_previous_words = set(events["table_previous_header_words"])
+        self.inspection_words = set(events["inspection_words"])
+        self.named_later_rules = set(events["named_later_rules"])
         self.table_dropped_articles = tuple(events["table_dropped_articles"])
         verbs = "|".join(re.escape(w) for w in events["out_object_verbs"])
         name = r"[A-Z][\w’'-]*(?:\s+(?:[A-Z][\w’'-]*|and|of|&)){0,7}"
@@ -263,6 +265,7 @@ class RatingExtractor(
         self._shared_event_dates(entries)
         self._years_later(doc, units, entries)
         self._report_years(doc, units, unit_mentions, entries)
+        self._naming_sentence_years(doc, units, entries, date)
         self._dateline_periods(doc, entries, date)
         results, spans = self._finish(doc, entries, group_placed)
         told = {(r["org"], r["rating"], r["period"]) for r in results}

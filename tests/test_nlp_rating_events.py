@@ -168,3 +168,11 @@ def test_table_without_a_rating_column_gives_no_rating(nlp):
         "Staffing by home\n\nHome | Town | Vacancies\nBeck House | Selby | Good\n"
     )._.ratings
     assert ratings == []
+
+
+def test_dated_document_keeps_its_year_over_a_history_in_the_naming_sentence(nlp):
+    ratings = nlp(
+        "Published: 2 May 2019\n\nA hospital trust has been placed back into special measures. "
+        "Ravensworth NHS Trust was first placed in special measures in 2015."
+    )._.ratings
+    assert find(ratings, "Ravensworth NHS Trust", "special measures", "2019")["period"] == "2019"
