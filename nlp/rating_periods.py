@@ -393,3 +393,35 @@ class PeriodResolver:
                 if e.org in doc[unit.start : unit.end].text:
                     break
 
+    def _list_report_years(self, doc: Doc, units: list[Unit], entries: list[Entry]) -> None:
+        """A list of inspection results followed by the sentence that dates their reports
+        ("- Elm House: rated good. ... All four reports were published in June 2023."): the
+        undated new ratings of the list items take that year."""
+        index = {id(u): i for i, u in enumerate(units)}
+        for k, unit in enumerate(units):
+            if unit.bullet or k == 0 or not units[k - 1].bullet:
+                continue
+            words = {t.lower_ for t in doc[unit.start : unit.end]}
+            if not words & self.report_words or not self.publish_re.search(
+                doc[unit.start : unit.end].text
+            ):
+                continue
+            years = {y for _, y, fy in self._years(doc, unit.start, unit.end) if not fy}
+            if len(years) != 1:
+                continue
+            year = years.pop()
+            first = k - 1
+            while first > 0 and units[first - 1].bullet:
+                first -= 1
+            for e in entries:
+                ui = index.get(id(e.unit))
+                if (
+                    ui is not None
+                    and first <= ui < k
+                    and e.period is None
+                    and not e.implied
+                    and e.kind != "commissioner"
+                    and e.occ.role in ("plain", "new")
+                ):
+                    e.period, e.period_source = year, "list_report_year"
+

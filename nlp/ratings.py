@@ -266,6 +266,7 @@ class RatingExtractor(
         self._years_later(doc, units, entries)
         self._report_years(doc, units, unit_mentions, entries)
         self._naming_sentence_years(doc, units, entries, date)
+        self._list_report_years(doc, units, entries)
         self._dateline_periods(doc, entries, date)
         results, spans = self._finish(doc, entries, group_placed)
         told = {(r["org"], r["rating"], r["period"]) for r in results}
