@@ -202,13 +202,27 @@ class PeriodResolver:
         return False
 
     def _leading_years(self, doc: Doc, units: list[Unit]) -> None:
-        """Mark the list items that open with a date and a dash ("• October 2013 – ...")."""
+        """Mark the list items that open with a date and a dash ("• October 2013 – ..."), and
+        the timeline lines that open with a year or a month and year and a dash ("2016 – The
+        CQC rates ... . NHS Improvement places it ...": every sentence of the line; a
+        dateline's day keeps a dated release's first line out)."""
+        line_year: str | None = None
         for unit in units:
-            if not unit.bullet:
-                continue
+            start_char = doc[unit.start].idx
+            line_start = start_char == 0 or "\n" in self._text[max(0, start_char - 2) : start_char]
             m = self.leading_date_re.match(doc[unit.start : min(unit.start + 8, unit.end)].text)
-            if m:
-                unit.leading_year = m.group("year")
+            if unit.bullet:
+                line_year = None
+                if m:
+                    unit.leading_year = m.group("year")
+                continue
+            if line_start:
+                # the unit may be only the line's opening ("2016 –" parsed as a sentence)
+                line = self._text[start_char : start_char + 40].split("\n", 1)[0] + " "
+                m = self.leading_date_re.match(line)
+                line_year = m.group("year") if m and not m.group("day") else None
+            if line_year:
+                unit.leading_year = line_year
 
     def _document_date(self, doc: Doc, units: list[Unit]) -> Dated:
         """The year the document states as its own date: a dateline in its first lines

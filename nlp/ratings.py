@@ -197,7 +197,7 @@ class RatingExtractor(
         )
         # "• October 2013 – Monitor places the trust ...", "2021 – rated good"
         self.leading_date_re = re.compile(
-            rf"^(?:[•*·◦▪–-]\s*)?(?:(?:{day}\s+)?(?:{months})\.?\s+)?"
+            rf"^(?:[•*·◦▪–-]\s*)?(?:(?:(?P<day>{day})\s+)?(?:{months})\.?\s+)?"
             r"(?P<year>(?:19|20)\d{2})\s*[–—:-]\s"
         )
 

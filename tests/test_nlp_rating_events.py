@@ -176,3 +176,12 @@ def test_dated_document_keeps_its_year_over_a_history_in_the_naming_sentence(nlp
         "Ravensworth NHS Trust was first placed in special measures in 2015."
     )._.ratings
     assert find(ratings, "Ravensworth NHS Trust", "special measures", "2019")["period"] == "2019"
+
+
+def test_dated_release_first_line_is_no_timeline_item(nlp):
+    ratings = nlp(
+        "12 May 2021 – Colbeck NHS Trust has been rated good by the CQC. The trust was rated "
+        "inadequate in 2017."
+    )._.ratings
+    assert find(ratings, "Colbeck NHS Trust", "inadequate")["period"] == "2017"
+    assert find(ratings, "Colbeck NHS Trust", "good")["why"]["period"] != "leading_date"
