@@ -185,3 +185,41 @@ def test_dated_release_first_line_is_no_timeline_item(nlp):
     )._.ratings
     assert find(ratings, "Colbeck NHS Trust", "inadequate")["period"] == "2017"
     assert find(ratings, "Colbeck NHS Trust", "good")["why"]["period"] != "leading_date"
+
+
+def _rerate_with_body(nlp, text, start, end, name, org_type):
+    """Run the ratings component again with one body the organisation finder typed
+    ``org_type`` and named ``name`` (a finder's slip the rating rules must survive)."""
+    from spacy.tokens import Span
+
+    doc = nlp(text)
+    doc.spans["orgs"] = [Span(doc, start, end, label=org_type, kb_id=name)]
+    return nlp.get_pipe("policywatch_ratings")(doc)._.ratings
+
+
+def test_name_suffix_makes_a_body_typed_otherwise_rateable(nlp):
+    # tokens 4-8: "Glanmor University Health Board"
+    ratings = _rerate_with_body(
+        nlp,
+        "The Welsh Government put Glanmor University Health Board in special measures in 2017.",
+        4,
+        8,
+        "Glanmor University Health Board",
+        "other",
+    )
+    rating = find(ratings, "Glanmor University Health Board", "special measures")
+    assert (rating["period"], rating["why"]["rateable"]) == ("2017", "name_suffix")
+
+
+def test_rating_word_swallowed_by_the_name_is_trimmed(nlp):
+    # tokens 3-7: "Larkhill Family Practice Inadequate"
+    ratings = _rerate_with_body(
+        nlp,
+        "Inspectors rated The Larkhill Family Practice Inadequate overall in 2020.",
+        3,
+        7,
+        "Larkhill Family Practice Inadequate",
+        "provider",
+    )
+    rating = find(ratings, "Larkhill Family Practice", "inadequate")
+    assert (rating["period"], rating["why"]["name"]) == ("2020", "trimmed_rating_word")
