@@ -5,6 +5,7 @@ described right after an undated rating."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import NamedTuple
 
 from spacy.tokens import Doc, Span
@@ -438,4 +439,51 @@ class PeriodResolver:
                     and e.occ.role in ("plain", "new")
                 ):
                     e.period, e.period_source = year, "list_report_year"
+
+    def _last_rated_years(self, doc: Doc, entries: list[Entry]) -> None:
+        """The old rating of a change ("inadequate, down from requires improvement") dated by
+        the document's one statement of when the body was last rated ("The trust was last
+        rated in 2021."), where only one body has such an undated old rating."""
+        olds = [
+            e
+            for e in entries
+            if e.period is None
+            and not e.implied
+            and e.occ.role == "old"
+            and e.kind != "commissioner"
+        ]
+        if not olds or len({e.org for e in olds}) != 1:
+            return
+        found = {m.group("year") for m in self.last_rated_re.finditer(self._text)}
+        if len(found) != 1:
+            return
+        year = found.pop()
+        first = min(doc[e.occ.start].idx for e in olds)
+        if not any(m.start() > first for m in self.last_rated_re.finditer(self._text)):
+            return  # the statement comes after the change it dates
+        for e in olds:
+            e.period, e.period_source = year, "last_rated_year"
+
+    def _same_rating_before(self, doc: Doc, entries: list[Entry]) -> None:
+        """ "rated requires improvement in October 2023, the same rating it received in
+        2019": the body held that rating in the earlier year too (a previous rating)."""
+        added = []
+        for e in entries:
+            if e.period is None or e.implied or e.occ.role not in ("plain", "new"):
+                continue
+            if "special measures" in e.value:
+                continue
+            after = doc[e.occ.end - 1].idx + len(doc[e.occ.end - 1])
+            unit_end = doc[e.unit.end - 1].idx + len(doc[e.unit.end - 1])
+            m = self.same_rating_re.search(self._text, after, unit_end)
+            if m is None or m.group("year") == e.period:
+                continue
+            if "." in self._text[after : m.start()]:
+                continue
+            tok = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+            occ = Mention(tok.start, tok.end, e.value, "prior", pattern="same_rating_before")
+            added.append(
+                replace(e, occ=occ, period=m.group("year"), period_source="same_rating_year")
+            )
+        entries.extend(added)
 

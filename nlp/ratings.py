@@ -177,6 +177,18 @@ class RatingExtractor(
         self.event_pairs |= {(b, a) for a, b in self.event_pairs}
         self.table_previous_words = set(events["table_previous_header_words"])
         self.inspection_words = set(events["inspection_words"])
+        held = "|".join(re.escape(w) for w in events["same_rating_verbs"])
+        # "..., the same rating it received in 2019"
+        self.same_rating_re = re.compile(
+            rf",\s+(?:the\s+)?same\s+(?:overall\s+)?rating\s+(?:as\s+)?(?:that\s+)?(?:it|they)\s+"
+            rf"(?:had\s+)?(?:{held})\s+(?:at\s+its\s+\w+\s+inspection\s+)?in\s+"
+            r"(?:[A-Z][a-z]+\s+)?(?P<year>(?:19|20)\d{2})\b"
+        )
+        last = "|".join(re.escape(w) for w in events["last_rated_verbs"])
+        # "The trust was last rated in 2021", "last inspected in March 2019"
+        self.last_rated_re = re.compile(
+            rf"\blast\s+(?:{last})\s+(?:in\s+)?(?:[A-Z][a-z]+\s+)?(?P<year>(?:19|20)\d{{2}})\b"
+        )
         self.named_later_rules = set(events["named_later_rules"])
         self.table_dropped_articles = tuple(events["table_dropped_articles"])
         verbs = "|".join(re.escape(w) for w in events["out_object_verbs"])
@@ -267,6 +279,8 @@ class RatingExtractor(
         self._report_years(doc, units, unit_mentions, entries)
         self._naming_sentence_years(doc, units, entries, date)
         self._list_report_years(doc, units, entries)
+        self._last_rated_years(doc, entries)
+        self._same_rating_before(doc, entries)
         self._dateline_periods(doc, entries, date)
         results, spans = self._finish(doc, entries, group_placed)
         told = {(r["org"], r["rating"], r["period"]) for r in results}
