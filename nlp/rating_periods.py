@@ -102,6 +102,10 @@ class PeriodResolver:
         if when_year and not annual:
             # "was last inspected in 2019, when it was rated good"
             return Dated(when_year, "when_clause_year")
+        since_year = self._where_since_year(doc, occ) if occ.value == "special measures" else None
+        if since_year and occ.role in ("plain", "new"):
+            # "remains in special measures, where it has been since 2015"
+            return Dated(since_year, "where_since_year")
         if occ.scope is not None:
             found = pick(self._years(doc, *occ.scope))
             if found:
@@ -151,6 +155,22 @@ class PeriodResolver:
         head = verb.head
         if head.i < verb.i and re.fullmatch(r"(?:19|20)\d{2}", head.text):
             return head.text
+        return None
+
+    @staticmethod
+    def _where_since_year(doc: Doc, occ: Mention) -> str | None:
+        """The year of a "where ... since" clause on the rating words ("in special measures,
+        where it has been since 2015"): the year the spell began."""
+        for tok in doc[occ.start : occ.end]:
+            for clause in tok.children:
+                if clause.dep_ != "relcl" or not any(c.lower_ == "where" for c in clause.children):
+                    continue
+                for prep in clause.children:
+                    if prep.lower_ != "since":
+                        continue
+                    for obj in prep.children:
+                        if re.fullmatch(r"(?:19|20)\d{2}", obj.text):
+                            return obj.text
         return None
 
     def _same_clause(self, doc: Doc, i: int, j: int) -> bool:
