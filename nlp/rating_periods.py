@@ -507,3 +507,22 @@ class PeriodResolver:
             )
         entries.extend(added)
 
+    def _decision_years(self, doc: Doc, units: list[Unit], entries: list[Entry]) -> None:
+        """An undated placement or rating followed by the sentence that dates the decision
+        ("Announcing the decision on 9 November 2022, the minister said ..."): that year."""
+        index = {id(u): i for i, u in enumerate(units)}
+        for e in entries:
+            if e.period is not None or e.implied or e.occ.role not in ("plain", "new"):
+                continue
+            ui = index.get(id(e.unit))
+            if ui is None or ui + 1 >= len(units):
+                continue
+            unit = units[ui + 1]
+            words = {t.lower_ for t in doc[unit.start : unit.end]}
+            if not words & self.decision_words:
+                continue
+            text = doc[unit.start : unit.end].text
+            years = {m.group("year") for m in self.full_date_re.finditer(text)}
+            if len(years) == 1:
+                e.period, e.period_source = years.pop(), "decision_date"
+

@@ -207,6 +207,11 @@ class RatingExtractor(
             rf"(?:{day}\s+(?:{months})\.?|(?:{months})\.?\s+{day},?)\s+(?P<year>(?:19|20)\d{{2}})\b"
             r"(?:\s*$|\s*[–—:|-])"
         )
+        self.decision_words = set(events["decision_words"])
+        # "on 9 November 2022", "on November 9, 2022"
+        self.full_date_re = re.compile(
+            rf"\b(?:{day}\s+(?:{months})\.?|(?:{months})\.?\s+{day},?)\s+(?P<year>(?:19|20)\d{{2}})\b"
+        )
         # "• October 2013 – Monitor places the trust ...", "2021 – rated good"
         self.leading_date_re = re.compile(
             rf"^(?:[•*·◦▪–-]\s*)?(?:(?:(?P<day>{day})\s+)?(?:{months})\.?\s+)?"
@@ -281,6 +286,7 @@ class RatingExtractor(
         self._list_report_years(doc, units, entries)
         self._last_rated_years(doc, entries)
         self._same_rating_before(doc, entries)
+        self._decision_years(doc, units, entries)
         self._dateline_periods(doc, entries, date)
         results, spans = self._finish(doc, entries, group_placed)
         told = {(r["org"], r["rating"], r["period"]) for r in results}
