@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from nlp.rating_periods import Dated
 
@@ -151,3 +151,22 @@ class TableReader:
                         }
                     )
         return out
+
+    def _table_body_mentions(self, doc: Doc, table_ratings: list[dict[str, Any]]) -> list[Span]:
+        """Spans (typed provider) where the prose outside the tables names a rating table's
+        row bodies that the organisation finder did not mark."""
+        taken = {k for s in doc.spans.get("orgs", []) for k in range(s.start, s.end)}
+        table_lines = {r["sentence"] for r in table_ratings}
+        out: list[Span] = []
+        for name in sorted({r["org"] for r in table_ratings}):
+            for m in re.finditer(rf"\b{re.escape(name)}\b", self._text):
+                line_start = self._text.rfind("\n", 0, m.start()) + 1
+                if self._text[line_start:].split("\n", 1)[0] in table_lines:
+                    continue
+                span = doc.char_span(m.start(), m.end(), label="provider", kb_id=name)
+                if span is None or any(k in taken for k in range(span.start, span.end)):
+                    continue
+                taken.update(range(span.start, span.end))
+                out.append(span)
+        return out
+

@@ -239,6 +239,11 @@ class RatingExtractor(
         units = self._units(doc)
         date = self._document_date(doc, units)
         table_ratings = self._table_ratings(doc, date) if matches else []
+        if table_ratings:
+            # the rows' bodies named again in prose ("Elm House has been placed in special
+            # measures") are bodies the prose can rate
+            org_spans = sorted(org_spans + self._table_body_mentions(doc, table_ratings),
+                               key=lambda s: s.start)
         if not matches or not org_spans:
             doc.spans[SPAN_KEY] = []
             doc._.ratings = table_ratings

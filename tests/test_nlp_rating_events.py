@@ -223,3 +223,13 @@ def test_rating_word_swallowed_by_the_name_is_trimmed(nlp):
     )
     rating = find(ratings, "Larkhill Family Practice", "inadequate")
     assert (rating["period"], rating["why"]["name"]) == ("2020", "trimmed_rating_word")
+
+
+def test_table_row_body_named_again_in_prose_can_be_rated(nlp):
+    ratings = nlp(
+        "Published: 4 July 2023\n\nHome | Rating 2023 | Previous rating\n"
+        "Beck House | Inadequate | Good\nThe Willows | Good | Good\n\n"
+        "Beck House has been placed in special measures.\n"
+    )._.ratings
+    assert find(ratings, "Beck House", "special measures", "2023")["period"] == "2023"
+    assert not [r for r in ratings if r["org"] == "Willows" and "special" in r["rating"]]
