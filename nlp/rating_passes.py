@@ -37,6 +37,8 @@ class DocState:
 class BodyPasses:
     """Reads each unit's ratings into entries (mixin of :class:`nlp.ratings.RatingExtractor`)."""
 
+    _table_body_starts: set[int]  # prose mentions of rating-table rows (see rating_tables)
+
     def _add(
         self,
         st: DocState,
@@ -61,7 +63,9 @@ class BodyPasses:
                 kind=org_span._.org_type,
                 body=body,
                 period_source=dated.source,
-                rateable="type"
+                rateable="table_row"
+                if org_span.start in self._table_body_starts
+                else "type"
                 if rateable(org_span)
                 else "care_home"
                 if self._care_home(org_span)

@@ -44,10 +44,20 @@ How a rating is read:
   ("• October 2013 – ...") dates its events, and a rating reported as new in a dated release
   takes the dateline's year.
 
+* periods also come from the sentences around an undated rating: a "when" clause on a year
+  ("inspected in 2019, when it was rated good"), the sentences that name a body rated as a
+  count or unnamed ("... were inspected in May 2023"), a dated list of reports ("All five
+  reports were published in ..."), a timeline line ("2016 – ..."), "was last rated in 2021"
+  for the old rating of a change, "the same rating it received in 2019", "where it has been
+  since 2015", and a dated decision in the next sentence;
+* a rating table (a header with "Rating 2024" / "Previous rating" columns) gives each row's
+  body its ratings, and the rows' bodies named again in prose can be rated there.
+
 Files: nlp/rating_text.py (units, clauses, records), rating_events.py (which words are
 ratings, their role in a change, the event fields), rating_periods.py (years), rating_bodies.py
 (who is rated), rating_passes.py (the passes over each unit), rating_history.py
-(special-measures histories, numbered groups, raters); vocabulary in
+(special-measures histories, numbered groups, raters), rating_tables.py (rating tables);
+vocabulary in
 nlp/data/ratings_lexicon.json and nlp/data/rating_events.json.
 
 Output: ``doc.spans["ratings"]`` (the rating words, with ``span._.rating``) and
@@ -97,6 +107,7 @@ class RatingExtractor(
         self._text = ""
         self._about_care_homes = False  # the document speaks of care or nursing homes
         self._small_provider_story = False  # it rates a care home or a GP practice
+        self._table_body_starts: set[int] = set()  # prose mentions of rating-table rows
         with Path(lexicon_path or DATA_DIR / "ratings_lexicon.json").open(encoding="utf-8") as f:
             lex = json.load(f)
         self.matcher = Matcher(nlp.vocab)
@@ -239,11 +250,13 @@ class RatingExtractor(
         units = self._units(doc)
         date = self._document_date(doc, units)
         table_ratings = self._table_ratings(doc, date) if matches else []
+        self._table_body_starts = set()
         if table_ratings:
             # the rows' bodies named again in prose ("Elm House has been placed in special
             # measures") are bodies the prose can rate
-            org_spans = sorted(org_spans + self._table_body_mentions(doc, table_ratings),
-                               key=lambda s: s.start)
+            row_mentions = self._table_body_mentions(doc, table_ratings)
+            self._table_body_starts = {s.start for s in row_mentions}
+            org_spans = sorted(org_spans + row_mentions, key=lambda s: s.start)
         if not matches or not org_spans:
             doc.spans[SPAN_KEY] = []
             doc._.ratings = table_ratings

@@ -231,5 +231,6 @@ def test_table_row_body_named_again_in_prose_can_be_rated(nlp):
         "Beck House | Inadequate | Good\nThe Willows | Good | Good\n\n"
         "Beck House has been placed in special measures.\n"
     )._.ratings
-    assert find(ratings, "Beck House", "special measures", "2023")["period"] == "2023"
+    placed = find(ratings, "Beck House", "special measures", "2023")
+    assert (placed["period"], placed["why"]["rateable"]) == ("2023", "table_row")
     assert not [r for r in ratings if r["org"] == "Willows" and "special" in r["rating"]]
