@@ -37,6 +37,8 @@ class DocState:
 class BodyPasses:
     """Reads each unit's ratings into entries (mixin of :class:`nlp.ratings.RatingExtractor`)."""
 
+    _table_body_starts: set[int]  # prose mentions of rating-table rows (see rating_tables)
+
     def _add(
         self,
         st: DocState,
@@ -61,7 +63,9 @@ class BodyPasses:
                 kind=org_span._.org_type,
                 body=body,
                 period_source=dated.source,
-                rateable="type"
+                rateable="table_row"
+                if org_span.start in self._table_body_starts
+                else "type"
                 if rateable(org_span)
                 else "care_home"
                 if self._care_home(org_span)
@@ -300,7 +304,9 @@ class BodyPasses:
                     (ui, occ, self._period(doc, unit, occ, occs, "commissioner", st.default_fy))
                 )
         number = self._count_number(doc, unit)
-        named = st.unit_mentions[ui + 1] if ui + 1 < len(st.units) else []
+        # "Two surgeries were rated inadequate. Both were inspected in May. Elm Surgery and
+        # Oak Surgery ...": the first sentence after the count that names bodies
+        named = next((ms for ms in st.unit_mentions[ui + 1 : ui + 3] if ms), [])
         if number is None or len(named) != number:
             return
         for m in named:

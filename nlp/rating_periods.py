@@ -5,6 +5,7 @@ described right after an undated rating."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import NamedTuple
 
 from spacy.tokens import Doc, Span
@@ -97,6 +98,14 @@ class PeriodResolver:
             # governs the events it lists, over a year named in passing ("since its 2015
             # inspection")
             return Dated(unit.leading_year, "leading_date")
+        when_year = self._when_clause_year(doc, occ) if occ.role in ("plain", "new") else None
+        if when_year and not annual:
+            # "was last inspected in 2019, when it was rated good"
+            return Dated(when_year, "when_clause_year")
+        since_year = self._where_since_year(doc, occ) if occ.value == "special measures" else None
+        if since_year and occ.role in ("plain", "new"):
+            # "remains in special measures, where it has been since 2015"
+            return Dated(since_year, "where_since_year")
         if occ.scope is not None:
             found = pick(self._years(doc, *occ.scope))
             if found:
@@ -134,6 +143,35 @@ class PeriodResolver:
         if relative:
             return Dated(relative, "relative_year")
         return ratings_year
+
+    def _when_clause_year(self, doc: Doc, occ: Mention) -> str | None:
+        """The year a "when" clause holding the rating hangs off by the parse ("inspected in
+        2019, when it was rated good"): that year dates the rating."""
+        verb = self._governor(self._rating_token(doc, occ.start))
+        if verb.dep_ not in ("relcl", "advcl") or not any(
+            c.lower_ == "when" and c.i < verb.i for c in verb.children
+        ):
+            return None
+        head = verb.head
+        if head.i < verb.i and re.fullmatch(r"(?:19|20)\d{2}", head.text):
+            return head.text
+        return None
+
+    @staticmethod
+    def _where_since_year(doc: Doc, occ: Mention) -> str | None:
+        """The year of a "where ... since" clause on the rating words ("in special measures,
+        where it has been since 2015"): the year the spell began."""
+        for tok in doc[occ.start : occ.end]:
+            for clause in tok.children:
+                if clause.dep_ != "relcl" or not any(c.lower_ == "where" for c in clause.children):
+                    continue
+                for prep in clause.children:
+                    if prep.lower_ != "since":
+                        continue
+                    for obj in prep.children:
+                        if re.fullmatch(r"(?:19|20)\d{2}", obj.text):
+                            return obj.text
+        return None
 
     def _same_clause(self, doc: Doc, i: int, j: int) -> bool:
         """Whether token j (a year) belongs to the clause of token i (a rating) by the parse:
@@ -185,13 +223,27 @@ class PeriodResolver:
         return False
 
     def _leading_years(self, doc: Doc, units: list[Unit]) -> None:
-        """Mark the list items that open with a date and a dash ("• October 2013 – ...")."""
+        """Mark the list items that open with a date and a dash ("• October 2013 – ..."), and
+        the timeline lines that open with a year or a month and year and a dash ("2016 – The
+        CQC rates ... . NHS Improvement places it ...": every sentence of the line; a
+        dateline's day keeps a dated release's first line out)."""
+        line_year: str | None = None
         for unit in units:
-            if not unit.bullet:
-                continue
+            start_char = doc[unit.start].idx
+            line_start = start_char == 0 or "\n" in self._text[max(0, start_char - 2) : start_char]
             m = self.leading_date_re.match(doc[unit.start : min(unit.start + 8, unit.end)].text)
-            if m:
-                unit.leading_year = m.group("year")
+            if unit.bullet:
+                line_year = None
+                if m:
+                    unit.leading_year = m.group("year")
+                continue
+            if line_start:
+                # the unit may be only the line's opening ("2016 –" parsed as a sentence)
+                line = self._text[start_char : start_char + 40].split("\n", 1)[0] + " "
+                m = self.leading_date_re.match(line)
+                line_year = m.group("year") if m and not m.group("day") else None
+            if line_year:
+                unit.leading_year = line_year
 
     def _document_date(self, doc: Doc, units: list[Unit]) -> Dated:
         """The year the document states as its own date: a dateline in its first lines
@@ -333,3 +385,144 @@ class PeriodResolver:
                     e.period = years[0]
                     e.period_source = "inspection_report_year"
                 break
+
+    def _naming_sentence_years(
+        self, doc: Doc, units: list[Unit], entries: list[Entry], date: Dated
+    ) -> None:
+        """A rating told of an unnamed body or a count, with the body named in the next
+        sentences ("Two care homes were rated inadequate. Elm House and Ash Lodge were
+        inspected in May 2023."), takes the year of those sentences: the year of the
+        inspection they describe, or in an undated document a dated event of the same body
+        told there (in a dated one that may be history: "was first placed there in 2015")."""
+        index = {id(u): i for i, u in enumerate(units)}
+        for e in entries:
+            if (
+                e.period is not None
+                or e.implied
+                or e.kind == "commissioner"
+                or e.occ.role not in ("plain", "new")
+                or e.body not in self.named_later_rules
+            ):
+                continue
+            ui = index.get(id(e.unit))
+            if ui is None:
+                continue
+            for unit in units[ui + 1 : ui + 3]:
+                dated = {
+                    o.period
+                    for o in entries
+                    if o.unit is unit
+                    and o.org == e.org
+                    and o.period is not None
+                    and o.occ.role in ("plain", "new")
+                    and (o.value, e.value) in self.event_pairs
+                }
+                if len(dated) == 1 and date.period is None:
+                    e.period, e.period_source = dated.pop(), "naming_sentence_event"
+                    break
+                words = {t.lower_ for t in doc[unit.start : unit.end]}
+                years = {y for _, y, fy in self._years(doc, unit.start, unit.end) if not fy}
+                if words & self.inspection_words and len(years) == 1:
+                    e.period, e.period_source = years.pop(), "naming_sentence_inspection"
+                    break
+                if e.org in doc[unit.start : unit.end].text:
+                    break
+
+    def _list_report_years(self, doc: Doc, units: list[Unit], entries: list[Entry]) -> None:
+        """A list of inspection results followed by the sentence that dates their reports
+        ("- Elm House: rated good. ... All four reports were published in June 2023."): the
+        undated new ratings of the list items take that year."""
+        index = {id(u): i for i, u in enumerate(units)}
+        for k, unit in enumerate(units):
+            if unit.bullet or k == 0 or not units[k - 1].bullet:
+                continue
+            words = {t.lower_ for t in doc[unit.start : unit.end]}
+            if not words & self.report_words or not self.publish_re.search(
+                doc[unit.start : unit.end].text
+            ):
+                continue
+            years = {y for _, y, fy in self._years(doc, unit.start, unit.end) if not fy}
+            if len(years) != 1:
+                continue
+            year = years.pop()
+            first = k - 1
+            while first > 0 and units[first - 1].bullet:
+                first -= 1
+            for e in entries:
+                ui = index.get(id(e.unit))
+                if (
+                    ui is not None
+                    and first <= ui < k
+                    and e.period is None
+                    and not e.implied
+                    and e.kind != "commissioner"
+                    and e.occ.role in ("plain", "new")
+                ):
+                    e.period, e.period_source = year, "list_report_year"
+
+    def _last_rated_years(self, doc: Doc, entries: list[Entry]) -> None:
+        """The old rating of a change ("inadequate, down from requires improvement") dated by
+        the document's one statement of when the body was last rated ("The trust was last
+        rated in 2021."), where only one body has such an undated old rating."""
+        olds = [
+            e
+            for e in entries
+            if e.period is None
+            and not e.implied
+            and e.occ.role == "old"
+            and e.kind != "commissioner"
+        ]
+        if not olds or len({e.org for e in olds}) != 1:
+            return
+        found = {m.group("year") for m in self.last_rated_re.finditer(self._text)}
+        if len(found) != 1:
+            return
+        year = found.pop()
+        first = min(doc[e.occ.start].idx for e in olds)
+        if not any(m.start() > first for m in self.last_rated_re.finditer(self._text)):
+            return  # the statement comes after the change it dates
+        for e in olds:
+            e.period, e.period_source = year, "last_rated_year"
+
+    def _same_rating_before(self, doc: Doc, entries: list[Entry]) -> None:
+        """ "rated requires improvement in October 2023, the same rating it received in
+        2019": the body held that rating in the earlier year too (a previous rating)."""
+        added = []
+        for e in entries:
+            if e.period is None or e.implied or e.occ.role not in ("plain", "new"):
+                continue
+            if "special measures" in e.value:
+                continue
+            after = doc[e.occ.end - 1].idx + len(doc[e.occ.end - 1])
+            unit_end = doc[e.unit.end - 1].idx + len(doc[e.unit.end - 1])
+            m = self.same_rating_re.search(self._text, after, unit_end)
+            if m is None or m.group("year") == e.period:
+                continue
+            if "." in self._text[after : m.start()]:
+                continue
+            tok = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+            occ = Mention(tok.start, tok.end, e.value, "prior", pattern="same_rating_before")
+            added.append(
+                replace(e, occ=occ, period=m.group("year"), period_source="same_rating_year")
+            )
+        entries.extend(added)
+
+    def _decision_years(self, doc: Doc, units: list[Unit], entries: list[Entry]) -> None:
+        """An undated placement or rating followed by the sentence that dates the decision
+        ("Announcing the decision on 9 November 2022, the minister said ..."): that year."""
+        index = {id(u): i for i, u in enumerate(units)}
+        for e in entries:
+            if e.period is not None or e.implied or e.occ.role not in ("plain", "new"):
+                continue
+            ui = index.get(id(e.unit))
+            if ui is None or ui + 1 >= len(units):
+                continue
+            unit = units[ui + 1]
+            words = {t.lower_ for t in doc[unit.start : unit.end]}
+            if not words & self.decision_words:
+                continue
+            text = doc[unit.start : unit.end].text
+            years = {m.group("year") for m in self.full_date_re.finditer(text)}
+            if len(years) == 1:
+                e.period, e.period_source = years.pop(), "decision_date"
+

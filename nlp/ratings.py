@@ -44,10 +44,20 @@ How a rating is read:
   ("• October 2013 – ...") dates its events, and a rating reported as new in a dated release
   takes the dateline's year.
 
+* periods also come from the sentences around an undated rating: a "when" clause on a year
+  ("inspected in 2019, when it was rated good"), the sentences that name a body rated as a
+  count or unnamed ("... were inspected in May 2023"), a dated list of reports ("All five
+  reports were published in ..."), a timeline line ("2016 – ..."), "was last rated in 2021"
+  for the old rating of a change, "the same rating it received in 2019", "where it has been
+  since 2015", and a dated decision in the next sentence;
+* a rating table (a header with "Rating 2024" / "Previous rating" columns) gives each row's
+  body its ratings, and the rows' bodies named again in prose can be rated there.
+
 Files: nlp/rating_text.py (units, clauses, records), rating_events.py (which words are
 ratings, their role in a change, the event fields), rating_periods.py (years), rating_bodies.py
 (who is rated), rating_passes.py (the passes over each unit), rating_history.py
-(special-measures histories, numbered groups, raters); vocabulary in
+(special-measures histories, numbered groups, raters), rating_tables.py (rating tables);
+vocabulary in
 nlp/data/ratings_lexicon.json and nlp/data/rating_events.json.
 
 Output: ``doc.spans["ratings"]`` (the rating words, with ``span._.rating``) and
@@ -75,6 +85,7 @@ from nlp.rating_events import EventReader
 from nlp.rating_history import HistoryReader
 from nlp.rating_passes import BodyPasses, DocState
 from nlp.rating_periods import PeriodResolver
+from nlp.rating_tables import TableReader
 from nlp.rating_text import OUT_RE_TEMPLATE, SPAN_KEY, Entry, TextUnits, inflect
 from nlp.text import register_extensions
 
@@ -84,7 +95,7 @@ DATA_DIR = Path(__file__).parent / "data"
 
 
 class RatingExtractor(
-    TextUnits, EventReader, PeriodResolver, BodyResolver, HistoryReader, BodyPasses
+    TextUnits, EventReader, PeriodResolver, BodyResolver, HistoryReader, BodyPasses, TableReader
 ):
     """The ``policywatch_ratings`` pipeline component."""
 
@@ -96,6 +107,7 @@ class RatingExtractor(
         self._text = ""
         self._about_care_homes = False  # the document speaks of care or nursing homes
         self._small_provider_story = False  # it rates a care home or a GP practice
+        self._table_body_starts: set[int] = set()  # prose mentions of rating-table rows
         with Path(lexicon_path or DATA_DIR / "ratings_lexicon.json").open(encoding="utf-8") as f:
             lex = json.load(f)
         self.matcher = Matcher(nlp.vocab)
@@ -174,6 +186,22 @@ class RatingExtractor(
         self.small_provider_suffixes = tuple(" " + w for w in events["small_provider_suffixes"])
         self.event_pairs = {tuple(p) for p in events["event_pairs"]}
         self.event_pairs |= {(b, a) for a, b in self.event_pairs}
+        self.table_previous_words = set(events["table_previous_header_words"])
+        self.inspection_words = set(events["inspection_words"])
+        held = "|".join(re.escape(w) for w in events["same_rating_verbs"])
+        # "..., the same rating it received in 2019"
+        self.same_rating_re = re.compile(
+            rf",\s+(?:the\s+)?same\s+(?:overall\s+)?rating\s+(?:as\s+)?(?:that\s+)?(?:it|they)\s+"
+            rf"(?:had\s+)?(?:{held})\s+(?:at\s+its\s+\w+\s+inspection\s+)?in\s+"
+            r"(?:[A-Z][a-z]+\s+)?(?P<year>(?:19|20)\d{2})\b"
+        )
+        last = "|".join(re.escape(w) for w in events["last_rated_verbs"])
+        # "The trust was last rated in 2021", "last inspected in March 2019"
+        self.last_rated_re = re.compile(
+            rf"\blast\s+(?:{last})\s+(?:in\s+)?(?:[A-Z][a-z]+\s+)?(?P<year>(?:19|20)\d{{2}})\b"
+        )
+        self.named_later_rules = set(events["named_later_rules"])
+        self.table_dropped_articles = tuple(events["table_dropped_articles"])
         verbs = "|".join(re.escape(w) for w in events["out_object_verbs"])
         name = r"[A-Z][\w’'-]*(?:\s+(?:[A-Z][\w’'-]*|and|of|&)){0,7}"
         # "removed it from special measures", "took Oak Surgery out of the regime"
@@ -190,9 +218,14 @@ class RatingExtractor(
             rf"(?:{day}\s+(?:{months})\.?|(?:{months})\.?\s+{day},?)\s+(?P<year>(?:19|20)\d{{2}})\b"
             r"(?:\s*$|\s*[–—:|-])"
         )
+        self.decision_words = set(events["decision_words"])
+        # "on 9 November 2022", "on November 9, 2022"
+        self.full_date_re = re.compile(
+            rf"\b(?:{day}\s+(?:{months})\.?|(?:{months})\.?\s+{day},?)\s+(?P<year>(?:19|20)\d{{2}})\b"
+        )
         # "• October 2013 – Monitor places the trust ...", "2021 – rated good"
         self.leading_date_re = re.compile(
-            rf"^(?:[•*·◦▪–-]\s*)?(?:(?:{day}\s+)?(?:{months})\.?\s+)?"
+            rf"^(?:[•*·◦▪–-]\s*)?(?:(?:(?P<day>{day})\s+)?(?:{months})\.?\s+)?"
             r"(?P<year>(?:19|20)\d{2})\s*[–—:-]\s"
         )
 
@@ -214,11 +247,20 @@ class RatingExtractor(
         all_orgs = list(doc.spans.get("orgs", []))
         self._org_tokens = {k for span in all_orgs for k in range(span.start, span.end)}
         matches = self.matcher(doc)
+        units = self._units(doc)
+        date = self._document_date(doc, units)
+        table_ratings = self._table_ratings(doc, date) if matches else []
+        self._table_body_starts = set()
+        if table_ratings:
+            # the rows' bodies named again in prose ("Elm House has been placed in special
+            # measures") are bodies the prose can rate
+            row_mentions = self._table_body_mentions(doc, table_ratings)
+            self._table_body_starts = {s.start for s in row_mentions}
+            org_spans = sorted(org_spans + row_mentions, key=lambda s: s.start)
         if not matches or not org_spans:
             doc.spans[SPAN_KEY] = []
-            doc._.ratings = []
+            doc._.ratings = table_ratings
             return doc
-        units = self._units(doc)
         self._leading_years(doc, units)
         has_sm = "special measures" in self._text.lower()
         matches.sort(key=lambda m: m[1])
@@ -258,8 +300,15 @@ class RatingExtractor(
         self._shared_event_dates(entries)
         self._years_later(doc, units, entries)
         self._report_years(doc, units, unit_mentions, entries)
-        self._dateline_periods(doc, entries, self._document_date(doc, units))
+        self._naming_sentence_years(doc, units, entries, date)
+        self._list_report_years(doc, units, entries)
+        self._last_rated_years(doc, entries)
+        self._same_rating_before(doc, entries)
+        self._decision_years(doc, units, entries)
+        self._dateline_periods(doc, entries, date)
         results, spans = self._finish(doc, entries, group_placed)
+        told = {(r["org"], r["rating"], r["period"]) for r in results}
+        results += [r for r in table_ratings if (r["org"], r["rating"], r["period"]) not in told]
         doc.spans[SPAN_KEY] = spans
         doc._.ratings = results
         return doc

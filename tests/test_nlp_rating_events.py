@@ -145,3 +145,92 @@ def test_modal_on_the_rating_verb_makes_it_hypothetical(nlp):
 def test_a_named_service_of_a_trust_stays_a_service(nlp):
     text = "Inspectors rated the maternity service at Dunsford NHS Trust inadequate in 2021."
     assert nlp(text)._.ratings == []
+
+
+def test_rating_table_row_gives_current_and_previous_with_direction(nlp):
+    ratings = nlp(
+        "How the homes were rated\n\nHome | Town | Rating 2023 | Previous rating\n"
+        "Beck House | Selby | Requires improvement | Good\nThe Willows | Goole | Good | Good\n"
+    )._.ratings
+    current = find(ratings, "Beck House", "requires improvement", "2023")
+    assert (current["previous_rating"], current["direction"], current["status"]) == (
+        "good",
+        "down",
+        "current",
+    )
+    assert find(ratings, "Willows", "good", "2023")["direction"] == "same"
+    assert find(ratings, "Willows", "good", None)["status"] == "previous"
+    assert not [r for r in ratings if r["org"] in ("Selby", "Goole", "Home")]
+
+
+def test_table_without_a_rating_column_gives_no_rating(nlp):
+    ratings = nlp(
+        "Staffing by home\n\nHome | Town | Vacancies\nBeck House | Selby | Good\n"
+    )._.ratings
+    assert ratings == []
+
+
+def test_dated_document_keeps_its_year_over_a_history_in_the_naming_sentence(nlp):
+    ratings = nlp(
+        "Published: 2 May 2019\n\nA hospital trust has been placed back into special measures. "
+        "Ravensworth NHS Trust was first placed in special measures in 2015."
+    )._.ratings
+    assert find(ratings, "Ravensworth NHS Trust", "special measures", "2019")["period"] == "2019"
+
+
+def test_dated_release_first_line_is_no_timeline_item(nlp):
+    ratings = nlp(
+        "12 May 2021 – Colbeck NHS Trust has been rated good by the CQC. The trust was rated "
+        "inadequate in 2017."
+    )._.ratings
+    assert find(ratings, "Colbeck NHS Trust", "inadequate")["period"] == "2017"
+    assert find(ratings, "Colbeck NHS Trust", "good")["why"]["period"] != "leading_date"
+
+
+def _rerate_with_body(nlp, text, start, end, name, org_type):
+    """Run the ratings component again with one body the organisation finder typed
+    ``org_type`` and named ``name`` (a finder's slip the rating rules must survive)."""
+    from spacy.tokens import Span
+
+    doc = nlp(text)
+    doc.spans["orgs"] = [Span(doc, start, end, label=org_type, kb_id=name)]
+    return nlp.get_pipe("policywatch_ratings")(doc)._.ratings
+
+
+def test_name_suffix_makes_a_body_typed_otherwise_rateable(nlp):
+    # tokens 4-8: "Glanmor University Health Board"
+    ratings = _rerate_with_body(
+        nlp,
+        "The Welsh Government put Glanmor University Health Board in special measures in 2017.",
+        4,
+        8,
+        "Glanmor University Health Board",
+        "other",
+    )
+    rating = find(ratings, "Glanmor University Health Board", "special measures")
+    assert (rating["period"], rating["why"]["rateable"]) == ("2017", "name_suffix")
+
+
+def test_rating_word_swallowed_by_the_name_is_trimmed(nlp):
+    # tokens 3-7: "Larkhill Family Practice Inadequate"
+    ratings = _rerate_with_body(
+        nlp,
+        "Inspectors rated The Larkhill Family Practice Inadequate overall in 2020.",
+        3,
+        7,
+        "Larkhill Family Practice Inadequate",
+        "provider",
+    )
+    rating = find(ratings, "Larkhill Family Practice", "inadequate")
+    assert (rating["period"], rating["why"]["name"]) == ("2020", "trimmed_rating_word")
+
+
+def test_table_row_body_named_again_in_prose_can_be_rated(nlp):
+    ratings = nlp(
+        "Published: 4 July 2023\n\nHome | Rating 2023 | Previous rating\n"
+        "Beck House | Inadequate | Good\nThe Willows | Good | Good\n\n"
+        "Beck House has been placed in special measures.\n"
+    )._.ratings
+    placed = find(ratings, "Beck House", "special measures", "2023")
+    assert (placed["period"], placed["why"]["rateable"]) == ("2023", "table_row")
+    assert not [r for r in ratings if r["org"] == "Willows" and "special" in r["rating"]]
