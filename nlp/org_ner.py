@@ -34,9 +34,17 @@ class OrgNerRules:
                 and doc[end - 1].text in self.media_words
             ):
                 start += 1
+            # the stock NER cuts a name joined by "and" at the "and" ("The Hexford and
+            # Dunmere Local Medical Committee" read as two bodies): one name under "The"
+            joined = self._and_extension(doc, start)
+            if not any(k in taken for k in range(joined, start)):
+                start = joined
             span = doc[start:end]
             if not len(span) or any(k in taken for k in range(start, end)):
                 continue
+            if any(m.start <= start and end <= m.end for m in out):
+                continue
+            out = [m for m in out if not (start <= m.start and m.end <= end)]
             text = span.text
             if "\n" in text or any(t.like_num for t in span) or text in self.generic_acronyms:
                 continue
@@ -93,6 +101,25 @@ class OrgNerRules:
                 continue
             out.append(Mention(start, end, text, self._fallback_type(span), "ner"))
         return out
+
+    def _and_extension(self, doc: Doc, start: int) -> int:
+        """Where a name starts that the stock NER begins after "and": over one or two
+        capitalised words joined by "and" right after an opening "The" ("The Hexford and
+        Dunmere Local Medical Committee"); ``start`` itself otherwise."""
+        if start < 3 or doc[start - 1].lower_ not in ("and", "&"):
+            return start
+        for width in (1, 2):
+            first = start - 1 - width
+            if first < 1:
+                break
+            words = doc[first : start - 1]
+            if not all(self._name_like(t) and not t.like_num for t in words):
+                break
+            if doc[first - 1].lower_ == "the" and not any(
+                t.ent_type_ in ("DATE", "TIME") for t in words
+            ):
+                return first
+        return start
 
     def _acronym_extension(self, doc: Doc, start: int, end: int) -> int:
         """Extend a cut-off entity over the capitalised words before a bracketed acronym that

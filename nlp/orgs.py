@@ -275,7 +275,12 @@ class OrgRecognizer(
         return out
 
     def _nation_end(self, doc: Doc, end: int) -> int:
-        """End of a nation's name ("Wales", "Northern Ireland") right after token ``end``."""
+        """End of a nation's name ("Wales", "Northern Ireland") right after token ``end``,
+        also after "in" ("Royal College of Nursing in Wales")."""
+        if end < len(doc) and doc[end].text == "in":
+            branch = self._nation_end(doc, end + 1)
+            if branch > end + 1:
+                return branch
         extended = True
         while extended:
             extended = False

@@ -1,0 +1,64 @@
+"""Tests for name forms the organisation recogniser builds: national branches after "in",
+names joined by "and" under an opening "The", hospices, and sector bodies in the gazetteer."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.extract import load_pipeline
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_pipeline()
+
+
+def names_of(nlp, text: str) -> dict[str, str]:
+    return {o["name"]: o["type"] for o in nlp(text)._.organisations}
+
+
+def test_national_branch_after_in_is_one_body(nlp):
+    found = names_of(nlp, "The Royal College of Midwives in Scotland said members were tired.")
+    assert found == {"Royal College of Midwives in Scotland": "other"}
+
+
+def test_in_without_a_nation_is_not_part_of_the_name(nlp):
+    found = names_of(nlp, "The Royal College of Nursing in Leeds held a meeting.")
+    assert "Royal College of Nursing" in found
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("The Lindenby and Corrow Hospitals Group brings together two trusts.",
+         "Lindenby and Corrow Hospitals Group"),
+        ("The Hexbury and Tolland Local Medical Committee said it would hold the ICB to account.",
+         "Hexbury and Tolland Local Medical Committee"),
+    ],
+)
+def test_name_joined_by_and_after_the_is_not_cut(nlp, text, name):
+    found = names_of(nlp, text)
+    assert name in found
+    assert not any(other != name and other in name for other in found)
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Brackenfold Hospice in Truro was rated outstanding.", "Brackenfold Hospice"),
+        ("St Aldhelm’s Hospice says an appeal raised £90,000.", "St Aldhelm’s Hospice"),
+    ],
+)
+def test_hospice_is_a_provider(nlp, text, name):
+    assert names_of(nlp, text)[name] == "provider"
+
+
+def test_sector_bodies_from_the_gazetteer(nlp):
+    found = names_of(
+        nlp,
+        "Hospice UK and the Independent Healthcare Providers Network both criticised the plan, "
+        "and the trust hired PwC to review it.",
+    )
+    assert found["Hospice UK"] == "other"
+    assert found["Independent Healthcare Providers Network"] == "other"
+    assert found["PwC"] == "company"
