@@ -103,6 +103,9 @@ class OrgAliasRules:
         for org in orgs:
             for f in self._short_forms(org):
                 forms.setdefault(f, org)
+        # a short form that opens a longer name joined by "and" ("The Colne and Purbeck
+        # Medical Committee") is not a mention of its own
+        org_ent_starts = {e.start for e in doc.ents if e.label_ == "ORG"}
         if forms:
             alternation = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
             pattern = re.compile(rf"(?<![\w-])({alternation})(?![\w-])")
@@ -116,6 +119,13 @@ class OrgAliasRules:
                     and self._name_like(nxt)
                     and nxt.text not in self.connectors
                     and not nxt.is_sent_start
+                ):
+                    continue
+                if (
+                    nxt is not None
+                    and nxt.lower_ in ("and", "&")
+                    and span.end + 1 in org_ent_starts
+                    and self._and_extension(doc, span.end + 1) <= span.start
                 ):
                     continue
                 org = forms[m.group(1)]

@@ -271,6 +271,15 @@ class OrgNameRules:
             short = " ".join(words)
             if short not in self.compass and not short.isdigit() and short not in forms:
                 forms.append(short)
+            # "Colne Vale" of "NHS Colne Vale CCG": the NHS prefix goes with the kind
+            if (
+                words[0] == "NHS"
+                and len(words) >= 2
+                and self._proper_words(words[1:])
+                and words[1] not in self.compass
+                and " ".join(words[1:]) not in forms
+            ):
+                forms.append(" ".join(words[1:]))
             if (
                 org.type == "provider"
                 and len(words) >= 2

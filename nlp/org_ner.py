@@ -95,6 +95,8 @@ class OrgNerRules:
                 t.lower_.rstrip(".") in self.title_words for t in doc[max(0, start - 3) : start]
             ):
                 continue  # a person after a job title ("chief executive Jane Smith")
+            if span[0].lower_.rstrip(".") in self.honorifics:
+                continue  # a person with an honorific ("Dame Jane Smith")
             if span[-1].text in self.non_org_heads:
                 continue  # laws, programmes, reports ("Health and Care Act")
             if self._ner_rejects(span) or self._is_branch_site(doc, start):

@@ -62,3 +62,40 @@ def test_sector_bodies_from_the_gazetteer(nlp):
     assert found["Hospice UK"] == "other"
     assert found["Independent Healthcare Providers Network"] == "other"
     assert found["PwC"] == "company"
+
+
+def test_short_form_without_the_nhs_prefix_is_an_alias(nlp):
+    found = {
+        o["name"]: o["aliases"]
+        for o in nlp(
+            "NHS Redfen, Colne Vale and Warham CCGs will merge. Colne Vale expects a deficit "
+            "of £9.6m and Warham £3.2m."
+        )._.organisations
+    }
+    assert found["NHS Colne Vale CCG"] == ["Colne Vale"]
+    assert found["NHS Warham CCG"] == ["Warham"]
+    assert "Colne Vale" not in found
+
+
+def test_short_form_opening_a_name_joined_by_and_stays_in_that_name(nlp):
+    found = names_of(
+        nlp,
+        "NHS Warham CCG will merge with its neighbours. The Warham and Purbeck Local Medical "
+        "Committee said it would hold the new CCG to its promises.",
+    )
+    assert "Warham and Purbeck Local Medical Committee" in found
+    assert "Purbeck Local Medical Committee" not in found
+
+
+def test_person_with_an_honorific_is_not_an_organisation(nlp):
+    found = names_of(
+        nlp, "The chair of Wyvern Hills Hospitals NHS Foundation Trust, Dame Harriet Pollock, "
+        "has resigned after two years.",
+    )
+    assert not any("Pollock" in name for name in found)
+
+
+def test_local_healthwatch_named_by_its_area_first(nlp):
+    assert names_of(nlp, "West Fenshire Healthwatch said patients deserved better.") == {
+        "West Fenshire Healthwatch": "other"
+    }
