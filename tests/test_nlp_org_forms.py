@@ -99,3 +99,19 @@ def test_local_healthwatch_named_by_its_area_first(nlp):
     assert names_of(nlp, "West Fenshire Healthwatch said patients deserved better.") == {
         "West Fenshire Healthwatch": "other"
     }
+
+
+def test_single_word_before_a_coordinated_name_is_kept(nlp):
+    found = names_of(
+        nlp, "The move follows similar deals in the region. Hexby, Rudd and Carrow Teaching "
+        "Hospitals NHS Trust formed a group in 2022.",
+    )
+    assert list(found) == ["Hexby, Rudd and Carrow Teaching Hospitals NHS Trust"]
+
+
+def test_aside_before_comma_and_is_not_part_of_the_next_name(nlp):
+    found = names_of(
+        nlp, "Two practices were inspected. Elm Surgery, on Station Road, and Copse Hill Medical "
+        "Practice, two miles away, were both rated good.",
+    )
+    assert set(found) == {"Elm Surgery", "Copse Hill Medical Practice"}
