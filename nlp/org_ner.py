@@ -162,16 +162,24 @@ class OrgNerRules:
             k = i + 1
             while k < n and self._name_like(doc[k]) and doc[k].pos_ == "PROPN" and k - i <= 3:
                 k += 1
+            # the noun may carry lowercase modifiers ("the executive search firm Acme")
+            the = i - 1
+            while the > 0 and i - the <= 3 and doc[the].lower_ != "the" and (
+                doc[the].is_alpha and doc[the].text.islower()
+            ):
+                the -= 1
             if (
                 k > i + 1
-                and i > 0
-                and doc[i - 1].lower_ == "the"
+                and the >= 0
+                and doc[the].lower_ == "the"
                 and not doc[i + 1].is_sent_start
                 and (k >= n or not self._name_like(doc[k]))
                 and not any(j in taken for j in range(i + 1, k))
                 and not (
                     k - i > 2
-                    and tok.tag_ != "NNS"  # "the accountants Acme Smith" names a firm
+                    # "the accountants Acme Smith", "the consultancy Acme Smith" name firms
+                    and tok.tag_ != "NNS"
+                    and kind != "company"
                     and all(t.ent_type_ == "PERSON" for t in doc[i + 1 : k])
                 )
             ):

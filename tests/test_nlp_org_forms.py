@@ -115,3 +115,16 @@ def test_aside_before_comma_and_is_not_part_of_the_next_name(nlp):
         "Practice, two miles away, were both rated good.",
     )
     assert set(found) == {"Elm Surgery", "Copse Hill Medical Practice"}
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("The review, carried out by the consultancy Harlan Pryce, put the cost at £152m.",
+         "Harlan Pryce"),
+        ("The post will be filled by the executive search firm Dunmore Pike, at a fee of £85,000.",
+         "Dunmore Pike"),
+    ],
+)
+def test_firm_named_after_its_kind_noun(nlp, text, name):
+    assert names_of(nlp, text) == {name: "company"}
