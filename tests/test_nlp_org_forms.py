@@ -128,3 +128,22 @@ def test_aside_before_comma_and_is_not_part_of_the_next_name(nlp):
 )
 def test_firm_named_after_its_kind_noun(nlp, text, name):
     assert names_of(nlp, text) == {name: "company"}
+
+
+def test_coordination_fragment_is_the_one_fuller_body_it_opens(nlp):
+    found = names_of(
+        nlp,
+        "Records deal for Pendham and Rillby trusts runs over budget\n\nPendham Valley "
+        "Hospitals NHS Trust and Rillby Fylde Teaching Hospitals NHS Foundation Trust have been "
+        "moving to a new system.",
+    )
+    assert set(found) == {
+        "Pendham Valley Hospitals NHS Trust",
+        "Rillby Fylde Teaching Hospitals NHS Foundation Trust",
+    }
+
+
+def test_coordination_fragment_without_a_fuller_body_stays(nlp):
+    assert set(names_of(nlp, "Larkmoor and Ellwick trusts posted deficits.")) == {
+        "Larkmoor Trust", "Ellwick Trust"
+    }
