@@ -82,6 +82,9 @@ class OrgNerRules:
             if self._locative(span):
                 continue
             root = span.root
+            # a modifier coordinated with another ("the Thames and Chiltern region")
+            if root.dep_ == "conj" and root.head.i >= end:
+                root = root.head
             if (
                 root.dep_ in ("compound", "amod")
                 and root.head.i >= end

@@ -147,3 +147,11 @@ def test_coordination_fragment_without_a_fuller_body_stays(nlp):
     assert set(names_of(nlp, "Larkmoor and Ellwick trusts posted deficits.")) == {
         "Larkmoor Trust", "Ellwick Trust"
     }
+
+
+def test_second_of_two_places_after_across_is_not_an_organisation(nlp):
+    found = names_of(
+        nlp, "The trust, which runs services across the Fenmarsh and the Wolds, ended the year "
+        "in deficit.",
+    )
+    assert found == {}
