@@ -42,7 +42,11 @@ class OrgAliasRules:
                 continue
             # a conjunct built with the shared head ("B Foundation Trust" of "A and B
             # foundation trusts") is the body named in full elsewhere ("B NHS Foundation Trust")
-            fuller = cores.get(self._core_key(m.name)) if m.fragment else None
+            fuller = None
+            if m.fragment:
+                fuller = cores.get(self._core_key(m.name))
+                if fuller is None or fuller.name == m.name:
+                    fuller = self._unique_extension(m, orgs)
             if (
                 fuller is not None
                 and len(fuller.name) > len(m.name)
@@ -51,6 +55,23 @@ class OrgAliasRules:
                 chosen[i] = Mention(
                     m.start, m.end, fuller.name, fuller.type, m.source, fragment=True
                 )
+
+    def _unique_extension(self, m: Mention, orgs: list[OrgRecord]) -> OrgRecord | None:
+        """The one body of the fragment's kind whose name starts with the fragment's words
+        ("Pendle Trust" of "Pendle and Ribble trusts" is "Pendle Valley Hospitals NHS
+        Trust"); None when there is no such body or more than one."""
+        core = self._core_key(m.name)
+        if not core:
+            return None
+        kind = self._kind_words(m.name)
+        matches = [
+            org
+            for org in orgs
+            if self._core_key(org.name).startswith(core + " ")
+            and kind <= self._kind_words(org.name)
+            and not any(w in ("and", "&") for w in org.name.split()[: len(core.split()) + 1])
+        ]
+        return matches[0] if len(matches) == 1 else None
 
     def _kind_words(self, name: str) -> set[str]:
         """The trailing kind words of a name ("NHS", "Foundation", "Trust"), case-blind."""
@@ -103,6 +124,9 @@ class OrgAliasRules:
         for org in orgs:
             for f in self._short_forms(org):
                 forms.setdefault(f, org)
+        # a short form that opens a longer name joined by "and" ("The Colne and Purbeck
+        # Medical Committee") is not a mention of its own
+        org_ent_starts = {e.start for e in doc.ents if e.label_ == "ORG"}
         if forms:
             alternation = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
             pattern = re.compile(rf"(?<![\w-])({alternation})(?![\w-])")
@@ -116,6 +140,13 @@ class OrgAliasRules:
                     and self._name_like(nxt)
                     and nxt.text not in self.connectors
                     and not nxt.is_sent_start
+                ):
+                    continue
+                if (
+                    nxt is not None
+                    and nxt.lower_ in ("and", "&")
+                    and span.end + 1 in org_ent_starts
+                    and self._and_extension(doc, span.end + 1) <= span.start
                 ):
                     continue
                 org = forms[m.group(1)]

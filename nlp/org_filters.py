@@ -20,6 +20,9 @@ class OrgFilterRules:
         object of "across"/"throughout" ("across the Black Country") or the ends of a
         range ("from the Peak District to Sheffield")."""
         root = span.root
+        # the second of two places ("across the Marsh and the Wolds")
+        while root.dep_ == "conj" and root.head.i < span.start:
+            root = root.head
         if root.dep_ != "pobj":
             return False
         prep = root.head.lower_

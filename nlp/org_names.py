@@ -117,15 +117,31 @@ class OrgNameRules:
                     )
                     # "Jane Smith, Kent ICB’s chief executive" (in a plural list the stock
                     # NER often reads place names as persons)
+                    # (a single word before "B and C ..." opens a coordinated name:
+                    # "Hexby, Rudd and Carrow Teaching Hospitals NHS Trust")
                     or (
                         not plural
                         and all(t.ent_type_ == "PERSON" for t in group)
                         and not any(
                             t.text in self.descriptors or t.text in self.places for t in group
                         )
+                        and not (
+                            len(group) == 1
+                            and any(t.lower_ in ("and", "&") for t in doc[comma + 2 : end])
+                        )
                     )
                 ):
                     start = comma + 1
+                    continue
+                # a lone comma before "and" closes an aside, not a list of names ("Elm
+                # Surgery, on Station Road, and Copse Lane Medical Practice")
+                if (
+                    comma + 2 < end
+                    and doc[comma + 1].lower_ in ("and", "&")
+                    and not any(t.text == "," for t in doc[comma + 1 : end])
+                    and self._after_preposition(doc, start)
+                ):
+                    start = comma + 2
                     continue
             break
         return start
@@ -271,6 +287,15 @@ class OrgNameRules:
             short = " ".join(words)
             if short not in self.compass and not short.isdigit() and short not in forms:
                 forms.append(short)
+            # "Colne Vale" of "NHS Colne Vale CCG": the NHS prefix goes with the kind
+            if (
+                words[0] == "NHS"
+                and len(words) >= 2
+                and self._proper_words(words[1:])
+                and words[1] not in self.compass
+                and " ".join(words[1:]) not in forms
+            ):
+                forms.append(" ".join(words[1:]))
             if (
                 org.type == "provider"
                 and len(words) >= 2

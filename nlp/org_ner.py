@@ -34,9 +34,17 @@ class OrgNerRules:
                 and doc[end - 1].text in self.media_words
             ):
                 start += 1
+            # the stock NER cuts a name joined by "and" at the "and" ("The Hexford and
+            # Dunmere Local Medical Committee" read as two bodies): one name under "The"
+            joined = self._and_extension(doc, start)
+            if not any(k in taken for k in range(joined, start)):
+                start = joined
             span = doc[start:end]
             if not len(span) or any(k in taken for k in range(start, end)):
                 continue
+            if any(m.start <= start and end <= m.end for m in out):
+                continue
+            out = [m for m in out if not (start <= m.start and m.end <= end)]
             text = span.text
             if "\n" in text or any(t.like_num for t in span) or text in self.generic_acronyms:
                 continue
@@ -74,6 +82,9 @@ class OrgNerRules:
             if self._locative(span):
                 continue
             root = span.root
+            # a modifier coordinated with another ("the Thames and Chiltern region")
+            if root.dep_ == "conj" and root.head.i >= end:
+                root = root.head
             if (
                 root.dep_ in ("compound", "amod")
                 and root.head.i >= end
@@ -87,12 +98,33 @@ class OrgNerRules:
                 t.lower_.rstrip(".") in self.title_words for t in doc[max(0, start - 3) : start]
             ):
                 continue  # a person after a job title ("chief executive Jane Smith")
+            if span[0].lower_.rstrip(".") in self.honorifics:
+                continue  # a person with an honorific ("Dame Jane Smith")
             if span[-1].text in self.non_org_heads:
                 continue  # laws, programmes, reports ("Health and Care Act")
             if self._ner_rejects(span) or self._is_branch_site(doc, start):
                 continue
             out.append(Mention(start, end, text, self._fallback_type(span), "ner"))
         return out
+
+    def _and_extension(self, doc: Doc, start: int) -> int:
+        """Where a name starts that the stock NER begins after "and": over one or two
+        capitalised words joined by "and" right after an opening "The" ("The Hexford and
+        Dunmere Local Medical Committee"); ``start`` itself otherwise."""
+        if start < 3 or doc[start - 1].lower_ not in ("and", "&"):
+            return start
+        for width in (1, 2):
+            first = start - 1 - width
+            if first < 1:
+                break
+            words = doc[first : start - 1]
+            if not all(self._name_like(t) and not t.like_num for t in words):
+                break
+            if doc[first - 1].lower_ == "the" and not any(
+                t.ent_type_ in ("DATE", "TIME") for t in words
+            ):
+                return first
+        return start
 
     def _acronym_extension(self, doc: Doc, start: int, end: int) -> int:
         """Extend a cut-off entity over the capitalised words before a bracketed acronym that
@@ -133,16 +165,24 @@ class OrgNerRules:
             k = i + 1
             while k < n and self._name_like(doc[k]) and doc[k].pos_ == "PROPN" and k - i <= 3:
                 k += 1
+            # the noun may carry lowercase modifiers ("the executive search firm Acme")
+            the = i - 1
+            while the > 0 and i - the <= 3 and doc[the].lower_ != "the" and (
+                doc[the].is_alpha and doc[the].text.islower()
+            ):
+                the -= 1
             if (
                 k > i + 1
-                and i > 0
-                and doc[i - 1].lower_ == "the"
+                and the >= 0
+                and doc[the].lower_ == "the"
                 and not doc[i + 1].is_sent_start
                 and (k >= n or not self._name_like(doc[k]))
                 and not any(j in taken for j in range(i + 1, k))
                 and not (
                     k - i > 2
-                    and tok.tag_ != "NNS"  # "the accountants Acme Smith" names a firm
+                    # "the accountants Acme Smith", "the consultancy Acme Smith" name firms
+                    and tok.tag_ != "NNS"
+                    and kind != "company"
                     and all(t.ent_type_ == "PERSON" for t in doc[i + 1 : k])
                 )
             ):

@@ -129,6 +129,7 @@ class OrgRecognizer(
         self.company_nouns = set(lex["company_nouns"])
         self.media_nouns = set(lex["media_nouns"])
         self.title_words = set(lex["title_words"])
+        self.honorifics = set(lex["honorifics"])
         self.non_org_heads = set(lex["non_org_heads"])
         self.provider_words = set(lex["provider_words"])
         self.regional_descriptors = set(lex.get("regional_descriptors", []))
@@ -262,6 +263,14 @@ class OrgRecognizer(
                         Mention(start, local, name, entry.get("local_type", "other"), "head")
                     )
                     continue
+                # or by the area before the name ("West Fenshire Healthwatch")
+                area = self._place_prefix_start(doc, start)
+                if area < start:
+                    name = doc[area:end].text
+                    out.append(
+                        Mention(area, end, name, entry.get("local_type", "other"), "head")
+                    )
+                    continue
             if entry.get("nation_branches"):
                 # a national branch is a body of its own ("BBC Wales", "BMA Scotland")
                 branch = self._nation_end(doc, end)
@@ -274,8 +283,28 @@ class OrgRecognizer(
         self._gaz_ends = {m.end - 1 for m in out}
         return out
 
+    def _place_prefix_start(self, doc: Doc, start: int) -> int:
+        """Start of an area's name (up to three proper nouns or compass words) right before
+        token ``start``; ``start`` itself when there is none."""
+        k = start
+        while k > 0 and start - k < 3:
+            tok = doc[k - 1]
+            if "\n" in tok.text or not tok.text[:1].isupper():
+                break
+            if not (tok.text in self.places or tok.text in self.compass or tok.pos_ == "PROPN"):
+                break
+            if tok.text in self.gaz_forms or tok.ent_type_ in ("DATE", "TIME"):
+                break
+            k -= 1
+        return k
+
     def _nation_end(self, doc: Doc, end: int) -> int:
-        """End of a nation's name ("Wales", "Northern Ireland") right after token ``end``."""
+        """End of a nation's name ("Wales", "Northern Ireland") right after token ``end``,
+        also after "in" ("Royal College of Nursing in Wales")."""
+        if end < len(doc) and doc[end].text == "in":
+            branch = self._nation_end(doc, end + 1)
+            if branch > end + 1:
+                return branch
         extended = True
         while extended:
             extended = False
