@@ -65,6 +65,11 @@ def cell_amount(cell: Cell) -> ParsedAmount:
 def cell_role(cell: Cell) -> tuple[str, str]:
     """(role, rule) of a cell from its column header (the sign where the header names none)."""
     role, rule = cell.column.role, cell.column.role_rule or "header_none"
+    if role == "signed" and not cell.negative and any(
+            c.column.role == "deficit" for c in cell.row.cells if c is not cell):
+        # "Deficit at month 6 (£m) | Forecast outturn (£m)": the row's figures are all
+        # deficits, written without a sign
+        return "deficit", f"{rule}+sibling_deficit"
     if role == "signed" or role is None:
         return ("deficit" if cell.negative else ("surplus" if role == "signed" else "other"),
                 f"{rule}+sign")

@@ -30,6 +30,7 @@ _INDEFINITE = frozenset({"a", "an", "every", "each", "any", "another", "one", "s
 # --------------------------------------------------------------------------------------------
 
 _OPENING_RE = re.compile(r"(?:[Tt]he\s+)?")
+_THE_OPENING_RE = re.compile(r"[Tt]he\s+")
 _GAPPED_RE = re.compile(r"\s*(?:for|with|on|at)?\s*")
 # a name followed by its figure in brackets or after a dash
 _NAME_THEN_FIGURE_RE = re.compile(r"\s?\(\s?|\s+[–—-]\s+")
@@ -530,6 +531,12 @@ class OrgResolver:
                 continue  # judge a multi-word name by its root token
             opening = mention is not None and tok.dep_ != "poss" and _OPENING_RE.fullmatch(
                 ctx.text, s_start, mention.start) is not None
+            if mention is None and tok.dep_ not in ("poss", "compound", "amod", "nmod") \
+                    and _THE_OPENING_RE.fullmatch(
+                    ctx.text, s_start, tok.idx) and self.generic_noun(tok) is not None:
+                # "The CCG has spent £4m" where the parser lost the subject to a heading
+                # above it: a back-reference opening the sentence is its subject
+                opening = True
             if tok.dep_ not in _SUBJECT_DEPS and not opening:
                 continue  # (an organisation opening the sentence is its subject)
             if tok.head.dep_ in ("relcl", "acl") or (

@@ -69,6 +69,35 @@ class PeriodResolver:
             self.lead[story] = found
         return self.lead[story]
 
+    def _headline_year(self, story: int) -> str | None:
+        """The one financial year the story's opening lines (headline, title, standfirst
+        without end punctuation) give, or those of a title-only story right above it: "ICB
+        board papers, Q2 24/25" governs the paper below it when no sentence of the body
+        names a year first."""
+        periods, _ = self._opening_years(story)
+        if not periods and story > 0:
+            above, has_body = self._opening_years(story - 1)
+            if not has_body:
+                periods = above
+        return periods[0] if len(set(periods)) == 1 else None
+
+    def _opening_years(self, story: int) -> tuple[list[str], bool]:
+        """The financial years of a story's lines before its first full sentence, and
+        whether it has such a sentence at all."""
+        ctx = self.ctx
+        start = ctx.story_starts[story]
+        end = ctx.story_starts[story + 1] if story + 1 < len(ctx.story_starts) else len(ctx.text)
+        periods: list[str] = []
+        for s_start, s_end in ctx.sents[ctx.sent_index(start):]:
+            if s_start >= end:
+                break
+            if s_start < start:
+                continue
+            if ctx.text[s_start:s_end].rstrip()[-1:] in ".!?”\"’":
+                return periods, True
+            periods.extend(y.period for y in ctx.years_between(s_start, s_end) if y.fiscal)
+        return periods, False
+
     def _other_amount_between(self, f: FoundAmount, y: YearMention) -> bool:
         """Whether another amount stands between ``f`` and a later year ``y`` ("£0.8bn above
         the limit, and up from £2.4bn in 2020-21": the year is the other amount's)."""
@@ -233,8 +262,12 @@ class PeriodResolver:
         lead = self._story_lead_year(f.story)
         if lead is None and self._section_heading(f.story) is not None:
             year = self._section_year(f.story)
-            return year, "section" if year else "none"
-        if lead is None or s_start <= lead.start < s_end:
+            if year:
+                return year, "section"
+        if lead is None:
+            year = self._headline_year(f.story)
+            return year, "headline_year" if year else "none"
+        if s_start <= lead.start < s_end:
             return None, "story-lead"  # (a year in the amount's own sentence was ruled out)
         return lead.period, "story-lead"
 

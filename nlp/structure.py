@@ -419,6 +419,9 @@ def read_structure(text: str, lex: StructureLexicon | None = None) -> DocStructu
                 and text[lines[i + 1][0]:lines[i + 1][1]].strip():
             h_start = start + len(line) - len(line.lstrip())
             sub = next((p.name for p in lex.subheadings if p.regex.fullmatch(stripped)), None)
+            if sub == "subheading_topic" and not stripped.isupper() \
+                    and _named_elsewhere(text, stripped, h_start):
+                sub = None  # "Fellside" over its section is a body's name, not a topic
             headings.append(Heading(h_start, h_start + len(stripped), stripped, len(text),
                                     financial_year(stripped), sub))
         elif ":" in line and "£" in line:
@@ -428,6 +431,15 @@ def read_structure(text: str, lex: StructureLexicon | None = None) -> DocStructu
         h.section_end = nxt.start
     opening = text[:headings[0].start] if headings else text[:600]
     return DocStructure(text, tables, items, headings, find_kind(opening, lex))
+
+
+def _named_elsewhere(text: str, words: str, at: int) -> bool:
+    """Whether a heading's first word is capitalised elsewhere in the text where a common
+    word would not be: after a lower-case word or a comma, or naming a table or list row."""
+    first = re.escape(words.split()[0])
+    pattern = (rf"(?<=[a-z,] ){first}\b|^[ \t]*{first}\b(?=[^|\t\n]*[|\t])"
+               rf"|(?<=[–•-] ){first}\b")
+    return any(m.start() != at for m in re.finditer(pattern, text, re.MULTILINE))
 
 
 def _inline_items(text: str, start: int, end: int, lex: StructureLexicon) -> list[ListItem]:

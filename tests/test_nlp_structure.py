@@ -74,6 +74,24 @@ def test_pound_unit_and_other_header_roles():
     assert read_structure(text).tables[0].rows[0].cells[0].value == Decimal("1200000")
 
 
+def test_spend_and_limit_columns():
+    text = ("Trust | Locum spend 2025/26 (£m) | Locum cap 2025/26 (£m)\n"
+            "Brookmere | 6.2 | 5.0\nFellside | 3.3 | 4.0\n")
+    columns = read_structure(text).tables[0].columns
+    assert [(c.role, c.role_rule) for c in columns[1:]] == [
+        ("cost", "header_spend"), ("spending_limit", "header_limit")]
+
+
+def test_an_unsigned_forecast_beside_a_deficit_column_is_a_deficit(full_nlp):
+    text = ("Three boards fall behind\n\nThe boards published their figures this week.\n\n"
+            "Board | Deficit at month 9 (£m) | Forecast outturn 2025/26 (£m)\n"
+            "Brookmere | 7.1 | 9.4\nFellside | 2.2 | -1.0\n")
+    found = by_text(full_nlp(text))
+    assert found["9.4"]["role"] == "deficit"
+    assert found["9.4"]["why"]["role"] == "table_header:header_position+sibling_deficit"
+    assert found["-1.0"]["role"] == "deficit"
+
+
 def test_list_items_keep_their_name_and_introducing_line():
     text = ("The chief executive named the worst cases.\n\n"
             "Health board overspends in 2016-17 were:\n"
@@ -203,6 +221,39 @@ def test_a_subheading_does_not_cut_the_story(full_nlp):
     deficit = by_text(full_nlp(text))["£2m"]
     assert deficit["org"] == "Kestrel Valley NHS Foundation Trust"
     assert deficit["period"] == "2025-26"
+
+
+def test_a_topic_heading_is_a_subheading():
+    text = ("Quarry Bank CCG: report to the board\n\nThe CCG has met its targets.\n\n"
+            "Next steps\nIt will publish a plan.\n\nQIPP\nSchemes are on track.\n\n"
+            "Elsewhere\nA hospital opened.\n\n"
+            "Fenmoor Hospital wins award\nIt was named the best.\n")
+    by_text = {h.text: h for h in read_structure(text).headings}
+    assert by_text["Next steps"].subheading == "subheading_topic"
+    assert by_text["QIPP"].subheading == "subheading_topic"
+    assert by_text["Fenmoor Hospital wins award"].subheading is None
+    assert by_text["Elsewhere"].subheading is None  # a turn to other news
+
+
+def test_a_heading_that_names_a_row_elsewhere_is_not_a_topic():
+    text = ("Trust | Deficit (£m)\nFellside | 3.1\nBrookmere | 2.0\n\n"
+            "Fellside\nThe trust is behind plan.\n")
+    by_text = {h.text: h for h in read_structure(text).headings}
+    assert by_text["Fellside"].subheading is None
+
+
+def test_a_board_paper_under_topic_headings_keeps_its_owner_and_title_year(full_nlp):
+    text = ("Commissioner papers, Q3 25/26: Quarry Bank\n\n"
+            "NHS Quarry Bank CCG – finance report to the governing body\n\n"
+            "Prescribing\n"
+            "The CCG has spent £4.2m on prescribing, above its forecast.\n\n"
+            "Workforce\n"
+            "The CCG has cut its agency bill to £0.9m.\n")
+    found = by_text(full_nlp(text))
+    for figure in ("£4.2m", "£0.9m"):
+        assert found[figure]["org"] == "NHS Quarry Bank CCG"
+    assert found["£4.2m"]["period"] == "2025-26"
+    assert found["£4.2m"]["why"]["period"] == "headline_year"
 
 
 def test_a_table_of_one_body_under_its_heading(full_nlp):
