@@ -113,10 +113,11 @@ def cli_env() -> dict[str, str]:
 class Reader(threading.Thread):
     """Starts one read command per ``interval`` seconds until stopped."""
 
-    def __init__(self, db: Path, out_dir: Path, interval: float = 1.0):
+    def __init__(self, db: Path, out_dir: Path, interval: float = 1.0, who: str = "cli"):
         super().__init__(name="reader", daemon=True)
         self.db = db
         self.out_dir = out_dir
+        self.who = who
         self.interval = interval
         self.reads: list[Read] = []
         self.stopping = threading.Event()
@@ -131,7 +132,7 @@ class Reader(threading.Thread):
     def read_once(self, n: int) -> float:
         """Run the ``n``-th read command (cycling through READS); returns its seconds."""
         at, started = time.time(), time.monotonic()
-        args = read_args(n, self.out_dir, "cli")
+        args = read_args(n, self.out_dir, self.who)
         proc = subprocess.run(cli_command(*args, "--db", str(self.db)), env=cli_env(),
                               capture_output=True, text=True, timeout=300)
         elapsed = time.monotonic() - started
@@ -265,7 +266,7 @@ def main() -> int:
         stats = json.loads(subprocess.run(
             cli_command("stats", "--json", "--db", str(db)), env=cli_env(),
             capture_output=True, text=True).stdout or "[]")
-        idle = Reader(db, tmp)
+        idle = Reader(db, tmp, who="idle")  # its own export files: export refuses to overwrite
         for n in range(len(READS)):
             idle.read_once(n)
     print(f"site requests: {requests}; stored: "
