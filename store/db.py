@@ -37,7 +37,7 @@ import platformdirs
 
 DB_ENV_VAR = "POLICYWATCH_DB"
 DB_FILENAME = "policywatch.duckdb"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # bump with every schema.sql change: read-only opens upgrade older files
 
 READ_WAIT_ENV_VAR = "POLICYWATCH_READ_WAIT"
 WRITE_WAIT_ENV_VAR = "POLICYWATCH_WRITE_WAIT"
@@ -144,7 +144,38 @@ def connect(
             sleep(min(remaining, pause * random.uniform(0.5, 1.0)))
             pause = min(pause * 2, LONGEST_PAUSE)
             continue
+        if read_only and _needs_upgrade(con):
+            con.close()
+            _upgrade(path, sleep=sleep, clock=clock)
+            return connect(path, read_only=True, create=create, wait=wait, sleep=sleep,
+                           clock=clock)
         return con
+
+
+def _needs_upgrade(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a policywatch file was written by an older schema (readers cannot add its
+    new columns themselves)."""
+    try:
+        row = con.execute(
+            "SELECT value FROM schema_info WHERE key = 'schema_version'").fetchone()
+    except duckdb.Error:
+        return False  # not (yet) a policywatch database: nothing to upgrade
+    return row is None or row[0] != SCHEMA_VERSION
+
+
+def _upgrade(
+    path: str | os.PathLike[str] | None,
+    *,
+    sleep: Callable[[float], object],
+    clock: Callable[[], float],
+) -> None:
+    """Apply the (additive, idempotent) schema once, in a short write session, so that read
+    commands of a newer policywatch work on a file an older one wrote."""
+    logger.info("upgrading the database schema to version %s", SCHEMA_VERSION)
+    try:
+        connect(path, read_only=False, create=False, sleep=sleep, clock=clock).close()
+    except StoreError as exc:
+        raise StoreError(f"{exc} (the database needs a one-off schema upgrade)") from None
 
 
 @contextmanager

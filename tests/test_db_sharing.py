@@ -208,3 +208,23 @@ def test_a_read_during_a_crawl_is_answered(tmp_path):
     report = outcome["report"]
     assert report.sources["gated"]["status"] == "ok"
     assert report.sources["gated"]["new_articles"] == 2
+
+
+def test_a_read_only_open_upgrades_a_file_an_older_schema_wrote(tmp_path):
+    """Readers of a newer policywatch work on an older file: the first read-only open applies
+    the additive schema in one short write session (a reader cannot add columns itself)."""
+    path = tmp_path / "old.duckdb"
+    con = db.connect(path)
+    con.execute("ALTER TABLE amounts DROP COLUMN why")
+    con.execute("UPDATE schema_info SET value = '1' WHERE key = 'schema_version'")
+    con.close()
+
+    con = db.connect(path, read_only=True)
+    try:
+        columns = {r[0] for r in con.execute("DESCRIBE amounts").fetchall()}
+        version = con.execute(
+            "SELECT value FROM schema_info WHERE key = 'schema_version'").fetchone()[0]
+    finally:
+        con.close()
+    assert "why" in columns
+    assert version == db.SCHEMA_VERSION
