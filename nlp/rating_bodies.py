@@ -8,26 +8,9 @@ import re
 
 from spacy.tokens import Doc, Span
 
-from nlp.rating_text import QUOTES, RATED_TYPES, Mention, Unit
+from nlp.rating_text import QUOTES, Mention, Unit
 
 NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
-
-
-def rateable(span: Span) -> bool:
-    """Bodies that receive ratings: commissioners, providers, and councils (CQC assesses
-    local authorities' adult social care)."""
-    kind = span._.org_type
-    return kind in RATED_TYPES or (kind == "government" and span._.org_name.endswith("Council"))
-
-
-def anaphor_fits(kind: str, span: Span) -> bool:
-    """Whether a body can be what an anaphor of ``kind`` ("the trust", "it") points back to."""
-    if kind == "any":
-        return True
-    if kind == "trust":
-        name = span._.org_name
-        return "Trust" in name or name.endswith(" FT")
-    return span._.org_type == kind
 
 
 class BodyResolver:

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span
 
-from nlp.rating_bodies import anaphor_fits, rateable
 from nlp.rating_periods import NO_PERIOD, Dated
-from nlp.rating_text import Entry, Mention, Unit
+from nlp.rating_text import Entry, Mention, Unit, anaphor_fits, rateable
 
 
 @dataclass

@@ -80,13 +80,13 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
-from nlp.rating_bodies import BodyResolver, rateable
+from nlp.rating_bodies import BodyResolver
 from nlp.rating_events import EventReader
 from nlp.rating_history import HistoryReader
 from nlp.rating_passes import BodyPasses, DocState
 from nlp.rating_periods import PeriodResolver
 from nlp.rating_tables import TableReader
-from nlp.rating_text import OUT_RE_TEMPLATE, SPAN_KEY, Entry, TextUnits, inflect
+from nlp.rating_text import OUT_RE_TEMPLATE, SPAN_KEY, Entry, TextUnits, inflect, rateable
 from nlp.text import register_extensions
 
 register_extensions()
