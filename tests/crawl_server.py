@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import email.utils
 import ipaddress
+import itertools
 import threading
 import time
 from collections import Counter
@@ -449,3 +450,33 @@ class OfflineResolver:
 
 # Settings for a crawl that must send no DNS query (used with local = false sources).
 OFFLINE_DNS = {"TWISTED_DNS_RESOLVER": "crawl_server.OfflineResolver"}
+
+
+def held_article_site(
+    server: CrawlServer,
+    root: str | Path,
+    release: threading.Event,
+    *,
+    articles: int,
+    answered: int,
+    first_text: int = 0,
+) -> None:
+    """A feed of ``articles`` article pages on ``server``; the first ``answered`` article
+    requests are answered at once and every later one waits for ``release`` (counted in
+    arrival order: Scrapy does not fetch them in feed order). Article ``i`` has the text
+    ``article_text(first_text + i)``."""
+    paths = [f"/articles/{i:04d}.html" for i in range(articles)]
+    write_feed(root, [(p, f"Story {i}", "2025-01-06T09:00:00Z") for i, p in enumerate(paths)])
+    arrived = itertools.count(1)
+    lock = threading.Lock()
+
+    def article(page: Handler) -> Handler:
+        def answer(req: RequestInfo) -> Reply:
+            with lock:
+                n = next(arrived)
+            return (page if n <= answered else gated(page, release))(req)
+
+        return answer
+
+    for i, path in enumerate(paths):
+        server.route(path, article(reply(article_html(f"Story {i}", article_text(first_text + i)))))

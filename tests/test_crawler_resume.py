@@ -10,7 +10,6 @@ the crawl pulls no new request, so it fetches at most the ``CONCURRENT`` it had 
 
 from __future__ import annotations
 
-import itertools
 import os
 import signal
 import subprocess
@@ -24,16 +23,9 @@ import pytest
 from crawl_server import (
     FAST_SETTINGS,
     CrawlServer,
-    Handler,
-    Reply,
-    RequestInfo,
-    article_html,
-    article_text,
-    gated,
+    held_article_site,
     local_source,
-    reply,
     wait_for,
-    write_feed,
 )
 
 from crawler.run import crawl
@@ -42,26 +34,6 @@ N = 30
 ANSWERED = 12  # article requests answered at once; the later ones wait for the release
 CONCURRENT = 4  # CONCURRENT_REQUESTS of the interrupted crawl
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _site(server: CrawlServer, root: Path, release: threading.Event) -> None:
-    """N articles in a feed; article requests after the first ANSWERED wait for ``release``
-    (counted in arrival order: Scrapy does not fetch them in feed order)."""
-    paths = [f"/articles/{i:04d}.html" for i in range(N)]
-    write_feed(root, [(p, f"Story {i}", "2025-01-06T09:00:00Z") for i, p in enumerate(paths)])
-    arrived = itertools.count(1)
-    lock = threading.Lock()
-
-    def article(page: Handler) -> Handler:
-        def answer(req: RequestInfo) -> Reply:
-            with lock:
-                n = next(arrived)
-            return (page if n <= ANSWERED else gated(page, release))(req)
-
-        return answer
-
-    for i, path in enumerate(paths):
-        server.route(path, article(reply(article_html(f"Story {i}", article_text(100 + i)))))
 
 
 SCRIPT = """
@@ -170,7 +142,8 @@ def test_interrupted_crawl_resumes_without_loss_or_duplicates(tmp_path, how):
     db = tmp_path / "resume.duckdb"
     release = threading.Event()
     with CrawlServer(tmp_path) as server:
-        _site(server, tmp_path, release)
+        held_article_site(server, tmp_path, release, articles=N, answered=ANSWERED,
+                          first_text=100)
         proc = _start(tmp_path, server, db)
         # A crawl that stops answering must fail the test, not hang it.
         watchdog = threading.Timer(180, proc.kill)

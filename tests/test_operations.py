@@ -8,7 +8,6 @@ No packet leaves 127.0.0.1: the refused source is a bound but never listening po
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import os
@@ -28,15 +27,8 @@ from crawl_server import (
     FAST_SETTINGS,
     OFFLINE_DNS,
     CrawlServer,
-    Handler,
-    Reply,
-    RequestInfo,
-    article_html,
-    article_text,
-    gated,
-    reply,
+    held_article_site,
     wait_for,
-    write_feed,
     write_news_site,
 )
 
@@ -180,24 +172,6 @@ cli.main()
 """
 
 
-def _held_site(server: CrawlServer, root: Path, release: threading.Event) -> None:
-    paths = [f"/articles/{i:04d}.html" for i in range(N)]
-    write_feed(root, [(p, f"Story {i}", "2025-01-06T09:00:00Z") for i, p in enumerate(paths)])
-    arrived = itertools.count(1)
-    lock = threading.Lock()
-
-    def article(page: Handler) -> Handler:
-        def answer(req: RequestInfo) -> Reply:
-            with lock:
-                n = next(arrived)
-            return (page if n <= ANSWERED else gated(page, release))(req)
-
-        return answer
-
-    for i, path in enumerate(paths):
-        server.route(path, article(reply(article_html(f"Story {i}", article_text(300 + i)))))
-
-
 def _descendants(pid: int) -> list[int]:
     out = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
@@ -236,7 +210,8 @@ def test_sigterm_stops_a_crawl_like_ctrl_c(tmp_path):
     release = threading.Event()
     db = tmp_path / "term.duckdb"
     with CrawlServer(tmp_path) as server:
-        _held_site(server, tmp_path, release)
+        held_article_site(server, tmp_path, release, articles=N, answered=ANSWERED,
+                          first_text=300)
         sources = _sources_file(tmp_path / "sources.toml", held=server.url("/rss.xml"))
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])}
         proc = subprocess.Popen(
