@@ -33,6 +33,17 @@ UNCOUNTED_STORIES = """
 """
 
 
+# The same rule seen from the other side: the counted stories themselves, with the columns a
+# page or report needs (headline, URL, source and the story's date).
+STORY_DATE = "COALESCE(s.published, a.published, a.first_seen)"
+COUNTED_STORIES = f"""
+    SELECT s.story_id, COALESCE(s.headline, a.title) AS headline, a.url, a.source,
+           {STORY_DATE} AS story_date
+    FROM stories s JOIN articles a ON a.article_id = s.article_id
+    WHERE a.duplicate_of IS NULL AND (a.current_version IS NULL OR s.version = a.current_version)
+"""
+
+
 def counted(column: str) -> str:
     """SQL condition: the fact whose story id is in ``column`` is counted."""
     return f"{column} NOT IN ({UNCOUNTED_STORIES})"

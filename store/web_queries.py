@@ -13,19 +13,13 @@ from typing import Any
 import duckdb
 
 from store.db import as_datetime, fetch_dicts
-from store.facts import org_key
+from store.facts import COUNTED_STORIES, STORY_DATE, org_key
 
 # Best first: a move to a smaller index is an improvement.
 RATING_ORDER = ["outstanding", "good", "requires improvement", "inadequate"]
 
-_STORY_DATE = "COALESCE(s.published, a.published, a.first_seen)"
-_CURRENT_STORIES = f"""
-    SELECT s.story_id, COALESCE(s.headline, a.title) AS headline, a.url, a.source,
-           {_STORY_DATE} AS story_date
-    FROM stories s
-    JOIN articles a ON a.article_id = s.article_id AND a.current_version = s.version
-    WHERE a.duplicate_of IS NULL
-"""
+_STORY_DATE = STORY_DATE
+_CURRENT_STORIES = COUNTED_STORIES
 
 
 def find_org(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any] | None:
