@@ -16,6 +16,8 @@ import pytest
 from conftest import add_story
 from themes_corpus import CORPUS, LATER
 
+from nlp import theme_clustering as TC
+from nlp import theme_labels as TL
 from nlp import themes as T
 from nlp.embed import DIM, Embedder
 from store import themes as st
@@ -90,7 +92,7 @@ def test_labels_are_readable_phrases(corpus_vectors):
         "ae": ("a&e",),
         "mh": ("mental health",),
     }
-    stop = T.stop_words()
+    stop = TL.stop_words()
     for theme, (label, keywords) in labels.items():
         subject = Counter(
             s for s, lab in zip(subjects, result.labels, strict=True) if lab == theme
@@ -105,7 +107,7 @@ def test_labels_are_readable_phrases(corpus_vectors):
 
 
 def test_phrases_do_not_cross_punctuation_or_start_with_stop_words():
-    got = T.phrases("The Secretary of State said: waiting lists, however, fell.")
+    got = TL.phrases("The Secretary of State said: waiting lists, however, fell.")
     assert "secretary of state" in got
     assert "waiting lists" in got
     assert not any(p.startswith(("the ", "said")) for p in got)
@@ -123,7 +125,7 @@ def test_outliers_are_reassigned_when_close_and_kept_out_when_not():
     x = np.vstack([*big, tiny, far]).astype(np.float32)
     labels = np.array([0] * 40 + [1] * 40 + [2] * 3 + [3, 4])
     params = T.ThemeParams(min_theme_size=5, outlier_similarity=0.3)
-    new, centroids, scores = T._finalise(T._check_vectors(x), labels, params)
+    new, centroids, scores = TC.finalise_clusters(TC.check_vectors(x), labels, params)
     assert len(centroids) == 2
     assert (new[80:83] == new[0]).all()  # tiny group folded into theme 0
     assert (new[83:] == -1).all()  # far stories stay outliers
@@ -152,7 +154,7 @@ def test_events_group_near_identical_stories(embedder):
     a2 = ("Kent care home rated inadequate by the CQC", CORPUS[7][2])
     stories = [a, a2] + [(h, b) for _, h, b in CORPUS[14:21]]
     x = embedder.embed_stories(stories)
-    micro, centroids = T.micro_cluster(T._check_vectors(x), T.ThemeParams())
+    micro, centroids = TC.micro_cluster(TC.check_vectors(x), T.ThemeParams())
     events = T.find_events(x, micro, centroids)
     assert events[0] == events[1] >= 0
     assert (events[2:] != events[0]).all()
