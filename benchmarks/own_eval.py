@@ -1,9 +1,9 @@
-"""Fact and story scores on our own gold sets (fixtures/eval/heldout, blind and real2).
+"""Fact and story scores on our own gold sets (fixtures/eval/heldout, blind, real2 and real3).
 
 Runs `policywatch extract` over each set's documents (or reads a saved prediction file) and
 scores the output with the shared scorers (../shared/eval/score.py for facts, score_stories.py
-for stories). A set with a splits.json (real2) is scored per split, train / dev / test, from one
-extraction of the whole set. The blind set and real2's test split were never tuned on, so they are
+for stories). A set with a splits.json (real2, real3) is scored per split, train / dev / test, from
+one extraction of the whole set. The blind set and the test splits were never tuned on, so they are
 the honest estimates for unseen documents; print only their figures unless you are deliberately
 giving them up as development data (pass --show-errors).
 
@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SETS = ROOT / "fixtures" / "eval"
 SHARED = ROOT.parent / "shared" / "eval"
-SET_NAMES = ("heldout", "blind", "real2")
+SET_NAMES = ("heldout", "blind", "real2", "real3")
 SPLITS = ("train", "dev", "test")
 
 
