@@ -97,6 +97,12 @@ def save_facts(
     amount_rows: list[dict[str, Any]] = []
     rating_rows: list[dict[str, Any]] = []
 
+    def mention_method(text: str, link: Link) -> str:
+        """How a mention was linked: by its own words where they name the same body
+        ("CQC" for the Care Quality Commission: register_alias), else as its name was."""
+        own = link_name(text)
+        return own.method if own.body_id == link.body_id else link.method
+
     def body_of(name: str, extracted_type: str | None) -> Link:
         link = link_name(name, extracted_type)
         row = org_rows.setdefault(link.body_id, {
@@ -125,7 +131,7 @@ def save_facts(
                 mention_rows.append(
                     {"story_id": story_id, "body_id": link.body_id,
                      "start_offset": m["start"], "end_offset": m["end"], "text": m["text"],
-                     "link_method": link.method}
+                     "link_method": mention_method(m["text"], link)}
                 )
 
         def owner(name: str | None, known: dict[str, Link] = story_links) -> Link | None:

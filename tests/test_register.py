@@ -157,6 +157,24 @@ def test_each_mention_is_linked_with_its_method(db_path):
     assert names["dhsc"] == "Department of Health and Social Care"
 
 
+def test_a_mention_is_linked_by_its_own_words_where_they_name_the_body(db_path):
+    body = "The Care Quality Commission wrote again; the CQC wants answers by June."
+    spans = [(body.index(text), body.index(text) + len(text), text)
+             for text in ("Care Quality Commission", "CQC")]
+    found = {"organisations": [{
+        "name": "Care Quality Commission", "type": "regulator", "aliases": ["CQC"],
+        "mentions": [{"start": s, "end": e, "text": t} for s, e, t in spans]}],
+        "amounts": [], "ratings": []}
+    con = db.connect(db_path)
+    story = add_story(con, article_id="k2", url="http://x/k2", title="Letter", body=body)
+    facts.save_facts(con, [(story, found)], "v1")
+    rows = con.execute("SELECT text, body_id, link_method FROM org_mentions "
+                       "WHERE story_id = ? ORDER BY start_offset", [story]).fetchall()
+    con.close()
+    assert rows == [("Care Quality Commission", "cqc", "register_name"),
+                    ("CQC", "cqc", "register_alias")]
+
+
 def test_orgs_shows_a_ccgs_successor_and_link_methods(db_path):
     (row,) = json.loads(run("orgs", "Leeds CCG", "--db", db_path, "--json").stdout)
     assert row["id"] == "leeds-ccg"
