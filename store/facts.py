@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from store.db import as_datetime, fetch_dicts
-from store.identity import Link, link_name
+from store.identity import Link, link_name, mention_method
 from store.names import org_key
 
 # The stories whose facts are not counted: those of an article linked as a near-duplicate
@@ -96,12 +96,6 @@ def save_facts(
     mention_rows: list[dict[str, Any]] = []
     amount_rows: list[dict[str, Any]] = []
     rating_rows: list[dict[str, Any]] = []
-
-    def mention_method(text: str, link: Link) -> str:
-        """How a mention was linked: by its own words where they name the same body
-        ("CQC" for the Care Quality Commission: register_alias), else as its name was."""
-        own = link_name(text)
-        return own.method if own.body_id == link.body_id else link.method
 
     def body_of(name: str, extracted_type: str | None) -> Link:
         link = link_name(name, extracted_type)

@@ -121,9 +121,38 @@ def relink(con: duckdb.DuckDBPyConnection) -> int:
         for table in ("org_mentions", "amounts", "ratings"):
             con.execute(f"UPDATE {table} SET body_id = o.body_id, org_type = o.type "
                         f"FROM organisations o WHERE {table}.org_id = o.org_id")
+        _link_mentions_by_their_words(con)
     finally:
         con.unregister("_plan")
     return sum(1 for p in plan if p["org_id"] != p["keeper"])
+
+
+def mention_method(text: str, link: Link) -> str:
+    """How one mention of the body ``link`` was linked: by its own words where they name
+    that body ("CQC" in a story about the Care Quality Commission: register_alias), else
+    as the organisation's name was."""
+    own = link_name(text)
+    return own.method if own.body_id == link.body_id else link.method
+
+
+def _link_mentions_by_their_words(con: duckdb.DuckDBPyConnection) -> None:
+    """Give each stored mention whose words name its own body the method they link by
+    (the rule :func:`mention_method` applies when facts are saved)."""
+    pairs = con.execute("SELECT DISTINCT text, body_id FROM org_mentions "
+                        "WHERE body_id IS NOT NULL").fetchall()
+    own = []
+    for text, body_id in pairs:
+        link = link_name(text)
+        if link.body_id == body_id:
+            own.append({"text": text, "body_id": body_id, "method": link.method})
+    if not own:
+        return
+    con.register("_own", pa.Table.from_pylist(own))
+    try:
+        con.execute("UPDATE org_mentions SET link_method = w.method FROM _own w "
+                    "WHERE org_mentions.text = w.text AND org_mentions.body_id = w.body_id")
+    finally:
+        con.unregister("_own")
 
 
 # ----------------------------------------------------------------------------- queries
