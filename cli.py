@@ -1254,10 +1254,10 @@ def history(org: str, db_path: Path | None, fmt: str) -> None:
         about = identity.body_row(con, body)
     title = f"History of {body.name}"
     if about["successor"]:
-        until = f" on {about['valid_to']}" if about["valid_to"] else ""
-        title += f" (succeeded by {about['successor']}{until})"
+        until = f"until {about['valid_to']}; " if about["valid_to"] else ""
+        title += f" ({until}succeeded by {about['successor']})"
         if fmt != "table":
-            click.echo(f"{body.name} was succeeded by {about['successor']}{until}", err=True)
+            click.echo(f"{body.name}: {until}succeeded by {about['successor']}", err=True)
     emit(rows, fmt, columns=["date", "period", "kind", "what", "previous_rating", "direction",
                              "status", "value_gbp", "rater", "title"],
          title=title, fields=[*EVENT_FIELDS, "direction_from"])
