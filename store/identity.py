@@ -54,15 +54,6 @@ def link_name(name: str, extracted_type: str | None = None) -> Link:
     return Link(GROWN_PREFIX + slug(org_key(name)), name, extracted_type, "extracted")
 
 
-def registered_body(name: str) -> Body | None:
-    """The registered body ``name`` (an id, name, alias, former or normalised name) is."""
-    bodies = register()
-    if name.strip().lower() in bodies.by_id:
-        return bodies.by_id[name.strip().lower()]
-    match = bodies.match(name)
-    return match.body if match else None
-
-
 # ----------------------------------------------------------------------------- relinking
 
 
