@@ -325,9 +325,10 @@ def read_db(db_path: Path | None) -> Iterator[duckdb.DuckDBPyConnection]:
 def orgs(query: str, type_: str | None, limit: int, db_path: Path | None, fmt: str) -> None:
     """Find organisations by name or alias, with mention counts.
 
-    A query that is exactly a name, alias or acronym of one body (CQC, DHSC, NHSE) gives
-    that body, all its stored spellings counted together; otherwise names are matched
-    fuzzily.
+    A query that is exactly an id, name, alias, acronym or former name of one body (CQC,
+    DHSC, NHSE, "Leeds CCG") gives that body: its id, type, every name it goes by, its
+    successor and predecessors from the register of NHS bodies, and how many of its
+    mentions each link method linked. Otherwise names are matched fuzzily.
 
     \b
     Example:
@@ -345,20 +346,25 @@ def orgs(query: str, type_: str | None, limit: int, db_path: Path | None, fmt: s
                     rows = [identity.body_row(con, body)]
             except identity.OrgNotFound:
                 pass
+        one_body = bool(rows)
         if not rows:
             rows = store_facts.search_orgs(con, query, type_=type_, limit=None)
-    emit(rows[:limit], fmt, columns=["name", "type", "mentions", "stories", "aliases"],
-         title="Organisations", fields=ORG_FIELDS, total=len(rows))
+    columns = (["id", "name", "type", "mentions", "stories", "successor", "predecessors",
+                "linked", "aliases"] if one_body
+               else ["id", "name", "type", "mentions", "stories", "aliases"])
+    emit(rows[:limit], fmt, columns=columns, title="Organisations", fields=ORG_FIELDS,
+         total=len(rows))
 
 
 # Every field each search prints in CSV, so a CSV with no rows has the same header.
-ORG_FIELDS = ["name", "type", "mentions", "stories", "aliases", "score"]
+ORG_FIELDS = ["id", "name", "type", "kind", "mentions", "stories", "aliases", "successor",
+              "predecessors", "valid_from", "valid_to", "linked", "score"]
 AMOUNT_FIELDS = ["value_gbp", "value_gbp_max", "currency", "value", "qualifier", "role", "per",
-                 "org", "org_type", "org_id", "period", "text", "published", "title", "url",
-                 "sentence", "story_id", "start_offset", "why"]
-RATING_FIELDS = ["org", "type", "org_type", "org_id", "rating", "previous_rating", "direction",
-                 "status", "period", "rater", "published", "title", "url", "sentence",
-                 "story_id", "start_offset", "why"]
+                 "org", "org_type", "org_id", "body_id", "link_method", "period", "text",
+                 "published", "title", "url", "sentence", "story_id", "start_offset", "why"]
+RATING_FIELDS = ["org", "type", "org_type", "org_id", "body_id", "link_method", "rating",
+                 "previous_rating", "direction", "status", "period", "rater", "published",
+                 "title", "url", "sentence", "story_id", "start_offset", "why"]
 STORY_FIELDS = ["story_id", "published", "headline", "source", "url", "themes", "excerpt"]
 EVENT_FIELDS = ["date", "kind", "what", "period", "previous_rating", "direction", "status",
                 "rater", "value_gbp", "org_id", "org", "org_type", "title", "url", "sentence",
@@ -1240,13 +1246,21 @@ def history(org: str, db_path: Path | None, fmt: str) -> None:
         policywatch history CQC --json
     """
     from store import history as store_history
+    from store import identity
 
     with read_db(db_path) as con:
         body = resolve_org_or_fail(con, org)
         rows = store_history.org_history(con, list(body.org_ids))
+        about = identity.body_row(con, body)
+    title = f"History of {body.name}"
+    if about["successor"]:
+        until = f"until {about['valid_to']}; " if about["valid_to"] else ""
+        title += f" ({until}succeeded by {about['successor']})"
+        if fmt != "table":
+            click.echo(f"{body.name}: {until}succeeded by {about['successor']}", err=True)
     emit(rows, fmt, columns=["date", "period", "kind", "what", "previous_rating", "direction",
                              "status", "value_gbp", "rater", "title"],
-         title=f"History of {body.name}", fields=[*EVENT_FIELDS, "direction_from"])
+         title=title, fields=[*EVENT_FIELDS, "direction_from"])
 
 
 NOTHING_CHANGED_EXIT = 3

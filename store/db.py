@@ -37,7 +37,7 @@ import platformdirs
 
 DB_ENV_VAR = "POLICYWATCH_DB"
 DB_FILENAME = "policywatch.duckdb"
-SCHEMA_VERSION = "2"  # bump with every schema.sql change: read-only opens upgrade older files
+SCHEMA_VERSION = "3"  # bump with every schema.sql change: read-only opens upgrade older files
 
 READ_WAIT_ENV_VAR = "POLICYWATCH_READ_WAIT"
 WRITE_WAIT_ENV_VAR = "POLICYWATCH_WRITE_WAIT"
@@ -156,11 +156,24 @@ def _needs_upgrade(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether a policywatch file was written by an older schema (readers cannot add its
     new columns themselves)."""
     try:
-        row = con.execute(
-            "SELECT value FROM schema_info WHERE key = 'schema_version'").fetchone()
+        stored = _stored_versions(con)
     except duckdb.Error:
         return False  # not (yet) a policywatch database: nothing to upgrade
-    return row is None or row[0] != SCHEMA_VERSION
+    return stored != _current_versions()
+
+
+def _current_versions() -> dict[str, str]:
+    """The schema version and the version (content hash) of the register of NHS bodies:
+    a file written under either older one is upgraded, its organisations relinked."""
+    from store.register import register
+
+    return {"schema_version": SCHEMA_VERSION, "register_version": register().version}
+
+
+def _stored_versions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    rows = con.execute("SELECT key, value FROM schema_info "
+                       "WHERE key IN ('schema_version', 'register_version')").fetchall()
+    return dict(rows)
 
 
 def _upgrade(
@@ -227,15 +240,37 @@ def _open(
         raise StoreError(f"cannot open {db_path}: {str(exc).splitlines()[0]}") from None
     if not read_only:
         try:
-            con.execute(schema_sql())
-            con.execute(
-                "INSERT OR REPLACE INTO schema_info VALUES ('schema_version', ?)",
-                [SCHEMA_VERSION],
-            )
+            _apply_schema(con)
         except duckdb.Error as exc:
             con.close()
             raise StoreError(f"cannot apply the schema to {db_path}: {exc}") from None
     return con
+
+
+def _apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Apply ``schema.sql`` and, for a file written under an older schema or register,
+    relink its organisations (:func:`store.identity.relink`), in one transaction."""
+    from store.identity import relink
+
+    current = _current_versions()
+    try:
+        stored = _stored_versions(con)
+    except duckdb.Error:
+        stored = {}  # a new file
+    con.execute(schema_sql())
+    if stored == current:
+        return
+    con.begin()
+    try:
+        if stored:
+            merged = relink(con)
+            logger.info("relinked organisations to the register (%d rows merged)", merged)
+        con.executemany("INSERT OR REPLACE INTO schema_info VALUES (?, ?)",
+                        list(current.items()))
+        con.commit()
+    except Exception:
+        con.rollback()
+        raise
 
 
 def table_names(con: duckdb.DuckDBPyConnection) -> list[str]:

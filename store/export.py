@@ -27,7 +27,7 @@ from store.facts import counted
 
 EXPORTS: dict[str, str] = {
     "organisations": f"""
-        SELECT o.org_id, o.name, o.type,
+        SELECT o.org_id, o.body_id, o.name, o.type, o.origin,
                (SELECT list(alias ORDER BY alias) FROM org_aliases a
                 WHERE a.org_id = o.org_id) AS aliases,
                (SELECT count(*) FROM org_mentions m
@@ -36,22 +36,24 @@ EXPORTS: dict[str, str] = {
                 WHERE m.org_id = o.org_id AND {counted('m.story_id')}) AS stories
         FROM organisations o ORDER BY o.org_id""",
     "mentions": f"""
-        SELECT m.story_id, m.org_id, o.name AS org, m.start_offset, m.end_offset, m.text
+        SELECT m.story_id, m.org_id, m.body_id, o.name AS org, m.org_type, m.link_method,
+               m.start_offset, m.end_offset, m.text
         FROM org_mentions m JOIN organisations o USING (org_id)
         WHERE {counted('m.story_id')}
         ORDER BY m.story_id, m.start_offset""",
     "amounts": f"""
         SELECT f.story_id, f.text, f.value_gbp, f.value_gbp_max, f.currency, f.value,
-               f.qualifier, f.role, f.per, f.org_id, COALESCE(o.name, f.org_name) AS org,
-               o.type AS org_type, f.period, f.published, f.start_offset, f.end_offset,
+               f.qualifier, f.role, f.per, f.org_id, f.body_id,
+               COALESCE(o.name, f.org_name) AS org, f.org_type, f.link_method, f.period,
+               f.published, f.start_offset, f.end_offset,
                f.sentence, f.why, a.url, a.title
         FROM amounts f LEFT JOIN organisations o USING (org_id)
         LEFT JOIN stories s USING (story_id) LEFT JOIN articles a USING (article_id)
         WHERE {counted('f.story_id')}
         ORDER BY f.story_id, f.start_offset""",
     "ratings": f"""
-        SELECT f.story_id, f.org_id, COALESCE(o.name, f.org_name) AS org,
-               o.type AS org_type, f.rating, f.previous_rating, f.direction, f.status,
+        SELECT f.story_id, f.org_id, f.body_id, COALESCE(o.name, f.org_name) AS org,
+               f.org_type, f.link_method, f.rating, f.previous_rating, f.direction, f.status,
                f.period, f.rater, f.published,
                f.start_offset, f.end_offset, f.sentence, f.why, a.url, a.title
         FROM ratings f LEFT JOIN organisations o USING (org_id)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,8 +19,8 @@ import duckdb
 import pyarrow as pa
 
 from store.db import as_datetime, fetch_dicts
-
-_PUNCT_RE = re.compile(r"[^\w\s]")
+from store.identity import Link, link_name, mention_method
+from store.names import org_key
 
 # The stories whose facts are not counted: those of an article linked as a near-duplicate
 # (``articles.duplicate_of``: a republication of another stored article) and those of an
@@ -47,24 +46,6 @@ COUNTED_STORIES = f"""
 def counted(column: str) -> str:
     """SQL condition: the fact whose story id is in ``column`` is counted."""
     return f"{column} NOT IN ({UNCOUNTED_STORIES})"
-
-
-def org_key(name: str) -> str:
-    """Normalised organisation name used to merge the same body across stories.
-
-    Case-, punctuation- and hyphen-blind, without a leading "the" or a trailing possessive,
-    with "Clinical Commissioning Group(s)" / "Integrated Care Board(s)" folded to CCG / ICB.
-    """
-    s = unicodedata.normalize("NFKC", name).casefold().replace("\u2019", "'")
-    s = s.replace("&", " and ")
-    s = re.sub(r"^\s*the\s+", "", s)
-    s = re.sub(r"(?:'s|')\s*$", "", s.strip())
-    s = s.replace("'", "").replace(".", "")
-    s = _PUNCT_RE.sub(" ", s)
-    s = " ".join(s.split())
-    s = re.sub(r"\bclinical commissioning groups?\b", "ccg", s)
-    s = re.sub(r"\bintegrated care boards?\b", "icb", s)
-    return re.sub(r"\bccgs\b", "ccg", s)
 
 
 @dataclass(frozen=True)
@@ -110,8 +91,10 @@ def save_facts(
 ) -> dict[str, int]:
     """Replace the facts of each ``(story_id, facts)`` pair, all in one transaction.
 
-    Organisations are merged with those already stored by :func:`org_key`. Returns the
-    number of rows written per table.
+    Every organisation name is linked to one body by :func:`store.identity.link_name`
+    (the register of NHS bodies, else an entity grown from the extracted name); mentions,
+    amounts and ratings are stored with the body's ``org_id``, ``body_id``, ``org_type``
+    and the ``link_method``. Returns the number of rows written per table.
     """
     if not results:
         return {"organisations": 0, "org_mentions": 0, "amounts": 0, "ratings": 0}
@@ -125,35 +108,54 @@ def save_facts(
     amount_rows: list[dict[str, Any]] = []
     rating_rows: list[dict[str, Any]] = []
 
+    def body_of(name: str, extracted_type: str | None) -> Link:
+        link = link_name(name, extracted_type)
+        row = org_rows.setdefault(link.body_id, {
+            "name": link.name, "name_key": org_key(link.name), "type": link.type,
+            "body_id": link.body_id,
+            "origin": "extracted" if link.method == "extracted" else "register"})
+        if row["type"] is None:
+            row["type"] = link.type
+        if name != link.name:
+            alias_rows.add((link.body_id, name))
+        return link
+
     for story_id, facts in results:
-        story_keys: dict[str, str] = {}
+        story_links: dict[str, Link] = {}
         for org in facts.get("organisations", []):
             name = org["name"]
-            key = org_key(name)
-            if not key:
+            if not org_key(name):
                 continue
-            story_keys[name] = key
-            org_rows.setdefault(key, {"name": name, "name_key": key, "type": org.get("type")})
-            if org_rows[key]["type"] is None:
-                org_rows[key]["type"] = org.get("type")
+            link = body_of(name, org.get("type"))
+            story_links[name] = link
             for alias in org.get("aliases", []):
-                if alias and alias != name:
-                    alias_rows.add((key, alias))
-                    story_keys.setdefault(alias, key)
+                if alias and alias != name and alias != link.name:
+                    alias_rows.add((link.body_id, alias))
+                    story_links.setdefault(alias, link)
             for m in org.get("mentions", []):
                 mention_rows.append(
-                    {"story_id": story_id, "key": key, "start_offset": m["start"],
-                     "end_offset": m["end"], "text": m["text"]}
+                    {"story_id": story_id, "body_id": link.body_id,
+                     "start_offset": m["start"], "end_offset": m["end"], "text": m["text"],
+                     "link_method": mention_method(m["text"], link)}
                 )
+
+        def owner(name: str | None, known: dict[str, Link] = story_links) -> Link | None:
+            """The body a fact's owner names: as linked in this story, else linked now."""
+            if not name or not org_key(name):
+                return None
+            return known.get(name) or body_of(name, None)
+
         when = as_datetime(published.get(story_id))
         for a in facts.get("amounts", []):
             org = a.get("org")
+            link = owner(org)
             amount_rows.append(
                 {"story_id": story_id, "text": a.get("text") or "",
                  "value_gbp": a.get("value_gbp"), "value_gbp_max": a.get("value_gbp_max"),
                  "currency": a.get("currency") or "GBP", "value": a.get("value"),
                  "qualifier": a.get("qualifier"), "role": a.get("role"), "per": a.get("per"),
-                 "key": story_keys.get(org) if org else None, "org_name": org,
+                 "body_id": link.body_id if link else None, "org_name": org,
+                 "link_method": link.method if link else None,
                  "period": a.get("period"), "published": when,
                  "start_offset": a.get("start"), "end_offset": a.get("end"),
                  "sentence": a.get("sentence"), "why": why_text(a.get("why"))}
@@ -162,8 +164,10 @@ def save_facts(
             org = r.get("org")
             if not org:
                 continue
+            link = owner(org)
             rating_rows.append(
-                {"story_id": story_id, "key": story_keys.get(org), "org_name": org,
+                {"story_id": story_id, "body_id": link.body_id if link else None,
+                 "org_name": org, "link_method": link.method if link else None,
                  "rating": r["rating"], "period": r.get("period"), "rater": r.get("rater"),
                  "published": when, "start_offset": r.get("start"),
                  "end_offset": r.get("end"), "sentence": r.get("sentence"),
@@ -180,43 +184,43 @@ def save_facts(
             con.execute(f"DELETE FROM {table} WHERE story_id IN (SELECT story_id FROM _ids)")
         if org_rows:
             con.register("_orgs", pa.Table.from_pylist(list(org_rows.values())))
+            # a name first stored for another body keeps its key there: this body's row
+            # is found by its id, so its key only has to be unique
             con.execute(
-                "INSERT INTO organisations (name, name_key, type) "
-                "SELECT name, name_key, type FROM _orgs "
-                "WHERE name_key NOT IN (SELECT name_key FROM organisations)"
+                "INSERT INTO organisations (name, name_key, type, body_id, origin) "
+                "SELECT name, CASE WHEN name_key IN (SELECT name_key FROM organisations) "
+                "THEN name_key || ' #' || body_id ELSE name_key END, type, body_id, origin "
+                "FROM _orgs WHERE body_id NOT IN "
+                "(SELECT body_id FROM organisations WHERE body_id IS NOT NULL)"
             )
             con.execute(
                 "UPDATE organisations SET type = _orgs.type FROM _orgs "
-                "WHERE organisations.name_key = _orgs.name_key AND organisations.type IS NULL"
+                "WHERE organisations.body_id = _orgs.body_id AND organisations.type IS NULL"
             )
         if alias_rows:
             con.register(
                 "_aliases",
-                pa.Table.from_pylist([{"key": k, "alias": a} for k, a in sorted(alias_rows)]),
+                pa.Table.from_pylist([{"body_id": b, "alias": a} for b, a in sorted(alias_rows)]),
             )
             con.execute(
                 "INSERT OR IGNORE INTO org_aliases "
-                "SELECT o.org_id, x.alias FROM _aliases x JOIN organisations o "
-                "ON o.name_key = x.key"
+                "SELECT o.org_id, x.alias FROM _aliases x JOIN organisations o USING (body_id)"
             )
         if mention_rows:
             con.register("_mentions", pa.Table.from_pylist(mention_rows))
             con.execute(
-                "INSERT INTO org_mentions SELECT m.story_id, o.org_id, m.start_offset, "
-                "m.end_offset, m.text FROM _mentions m JOIN organisations o ON o.name_key = m.key"
+                "INSERT INTO org_mentions BY NAME SELECT m.*, o.org_id, o.type AS org_type "
+                "FROM _mentions m JOIN organisations o USING (body_id)"
             )
-        if amount_rows:
-            con.register("_amounts", _arrow(amount_rows, _AMOUNT_SCHEMA))
-            con.execute(
-                "INSERT INTO amounts BY NAME SELECT a.* EXCLUDE (key), o.org_id "
-                "FROM _amounts a LEFT JOIN organisations o ON o.name_key = a.key"
-            )
-        if rating_rows:
-            con.register("_ratings", _arrow(rating_rows, _RATING_SCHEMA))
-            con.execute(
-                "INSERT INTO ratings BY NAME SELECT r.* EXCLUDE (key), o.org_id "
-                "FROM _ratings r LEFT JOIN organisations o ON o.name_key = r.key"
-            )
+        for table, rows, schema in (("amounts", amount_rows, _AMOUNT_SCHEMA),
+                                    ("ratings", rating_rows, _RATING_SCHEMA)):
+            if rows:
+                con.register("_facts", _arrow(rows, schema))
+                con.execute(
+                    f"INSERT INTO {table} BY NAME SELECT f.*, o.org_id, o.type AS org_type "
+                    "FROM _facts f LEFT JOIN organisations o USING (body_id)"
+                )
+                con.unregister("_facts")
         con.execute(
             "UPDATE stories SET processed_at = ?, nlp_version = ? "
             "WHERE story_id IN (SELECT story_id FROM _ids)",
@@ -227,7 +231,7 @@ def save_facts(
         con.rollback()
         raise
     finally:
-        for view in ("_ids", "_orgs", "_aliases", "_mentions", "_amounts", "_ratings"):
+        for view in ("_ids", "_orgs", "_aliases", "_mentions", "_facts"):
             try:
                 con.unregister(view)
             except duckdb.Error:
@@ -244,13 +248,15 @@ _AMOUNT_SCHEMA = pa.schema(
     [("story_id", pa.string()), ("text", pa.string()), ("value_gbp", pa.float64()),
      ("value_gbp_max", pa.float64()), ("currency", pa.string()), ("value", pa.float64()),
      ("qualifier", pa.string()), ("role", pa.string()), ("per", pa.string()),
-     ("key", pa.string()), ("org_name", pa.string()), ("period", pa.string()),
+     ("body_id", pa.string()), ("org_name", pa.string()), ("link_method", pa.string()),
+     ("period", pa.string()),
      ("published", pa.timestamp("us")), ("start_offset", pa.int32()),
      ("end_offset", pa.int32()), ("sentence", pa.string()), ("why", pa.string())]
 )
 _RATING_SCHEMA = pa.schema(
-    [("story_id", pa.string()), ("key", pa.string()), ("org_name", pa.string()),
-     ("rating", pa.string()), ("period", pa.string()), ("rater", pa.string()),
+    [("story_id", pa.string()), ("body_id", pa.string()), ("org_name", pa.string()),
+     ("link_method", pa.string()), ("rating", pa.string()), ("period", pa.string()),
+     ("rater", pa.string()),
      ("published", pa.timestamp("us")), ("start_offset", pa.int32()),
      ("end_offset", pa.int32()), ("sentence", pa.string()), ("why", pa.string()),
      ("previous_rating", pa.string()), ("direction", pa.string()), ("status", pa.string())]
@@ -315,7 +321,7 @@ def search_orgs(
             SELECT org_id, count(*) AS mentions, count(DISTINCT story_id) AS stories
             FROM org_mentions WHERE {counted('story_id')} GROUP BY org_id
         )
-        SELECT o.name, o.type, COALESCE(c.mentions, 0) AS mentions,
+        SELECT o.body_id AS id, o.name, o.type, COALESCE(c.mentions, 0) AS mentions,
                COALESCE(c.stories, 0) AS stories,
                (SELECT list(alias ORDER BY alias) FROM org_aliases a
                 WHERE a.org_id = o.org_id) AS aliases,
@@ -333,13 +339,13 @@ def search_orgs(
 
 def _org_filter(column: str) -> str:
     # $org: a name matched fuzzily; $org_ids: the rows of one body, matched exactly
-    # (store.identity.resolve_org); $org_type: the organisation's type.
+    # (store.identity.resolve_org); $org_type: the organisation's type, as stored on the
+    # fact row when it was saved.
     return (
         f"($org IS NULL OR {column} IN (SELECT org_id FROM org_match "
         f"WHERE score >= {FUZZY_THRESHOLD})) "
         f"AND ($org_ids IS NULL OR list_contains($org_ids, {column})) "
-        f"AND ($org_type IS NULL OR {column} IN (SELECT org_id FROM organisations "
-        f"WHERE type = $org_type))"
+        f"AND ($org_type IS NULL OR {column.replace('org_id', 'org_type')} = $org_type)"
     )
 
 
@@ -373,7 +379,8 @@ def search_amounts(
     sql = f"""
         WITH {_ORG_MATCH_CTE}
         SELECT f.value_gbp, f.value_gbp_max, f.currency, f.value, f.qualifier, f.role, f.per,
-               COALESCE(o.name, f.org_name) AS org, o.type AS org_type, f.org_id, f.period,
+               COALESCE(o.name, f.org_name) AS org, f.org_type, f.org_id, f.body_id,
+               f.link_method, f.period,
                f.text,
                CAST(COALESCE(f.published, s.published, ar.published) AS DATE) AS published,
                ar.title, ar.url, f.sentence, f.story_id, f.start_offset, f.why
@@ -415,8 +422,8 @@ def search_ratings(
 
     sql = f"""
         WITH {_ORG_MATCH_CTE}
-        SELECT COALESCE(o.name, f.org_name) AS org, o.type, o.type AS org_type, f.org_id,
-               f.rating, {rating_event_select(con)}, f.period, f.rater,
+        SELECT COALESCE(o.name, f.org_name) AS org, o.type, f.org_type, f.org_id, f.body_id,
+               f.link_method, f.rating, {rating_event_select(con)}, f.period, f.rater,
                CAST(COALESCE(f.published, s.published, ar.published) AS DATE) AS published,
                ar.title, ar.url, f.sentence, f.story_id, f.start_offset, f.why
         FROM ratings f LEFT JOIN organisations o USING (org_id) {_STORY_CONTEXT}

@@ -157,6 +157,25 @@ ALTER TABLE ratings ADD COLUMN IF NOT EXISTS previous_rating VARCHAR;
 ALTER TABLE ratings ADD COLUMN IF NOT EXISTS direction VARCHAR;
 ALTER TABLE ratings ADD COLUMN IF NOT EXISTS status VARCHAR;
 
+-- Organisation identity (schema 3): each organisations row is one body, registered
+-- (store/data/nhs_register.csv) or grown from what was extracted. body_id is its stable id
+-- (the register's id, or 'x-' and its normalised name); origin says which ('register',
+-- 'extracted'). Every mention, amount and rating carries the body's id and type and how its
+-- name was linked (register_name, register_alias, register_former_name, normalised,
+-- extracted). Databases from before get the columns here and are relinked once
+-- (store.identity.relink).
+ALTER TABLE organisations ADD COLUMN IF NOT EXISTS body_id VARCHAR;
+ALTER TABLE organisations ADD COLUMN IF NOT EXISTS origin VARCHAR;
+ALTER TABLE org_mentions ADD COLUMN IF NOT EXISTS body_id VARCHAR;
+ALTER TABLE org_mentions ADD COLUMN IF NOT EXISTS org_type VARCHAR;
+ALTER TABLE org_mentions ADD COLUMN IF NOT EXISTS link_method VARCHAR;
+ALTER TABLE amounts ADD COLUMN IF NOT EXISTS body_id VARCHAR;
+ALTER TABLE amounts ADD COLUMN IF NOT EXISTS org_type VARCHAR;
+ALTER TABLE amounts ADD COLUMN IF NOT EXISTS link_method VARCHAR;
+ALTER TABLE ratings ADD COLUMN IF NOT EXISTS body_id VARCHAR;
+ALTER TABLE ratings ADD COLUMN IF NOT EXISTS org_type VARCHAR;
+ALTER TABLE ratings ADD COLUMN IF NOT EXISTS link_method VARCHAR;
+
 -- databases made before the extractor said why: add the column in place
 ALTER TABLE amounts ADD COLUMN IF NOT EXISTS why VARCHAR;
 ALTER TABLE ratings ADD COLUMN IF NOT EXISTS why VARCHAR;

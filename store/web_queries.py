@@ -13,7 +13,8 @@ from typing import Any
 import duckdb
 
 from store.db import as_datetime, fetch_dicts
-from store.facts import COUNTED_STORIES, STORY_DATE, org_key
+from store.facts import COUNTED_STORIES, STORY_DATE
+from store.identity import OrgNotFound, body_row, resolve_org
 
 # Best first: a move to a smaller index is an improvement.
 RATING_ORDER = ["outstanding", "good", "requires improvement", "inadequate"]
@@ -23,25 +24,18 @@ _CURRENT_STORIES = COUNTED_STORIES
 
 
 def find_org(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any] | None:
-    """The organisation called ``name`` (its canonical name, normalised name or an alias),
-    with its aliases; None when nothing has that name."""
-    rows = fetch_dicts(con.execute(
-        """
-        SELECT o.org_id, o.name, o.type FROM organisations o
-        WHERE o.name = $name OR o.name_key = $key
-           OR o.org_id IN (SELECT org_id FROM org_aliases WHERE lower(alias) = lower($name))
-        ORDER BY (o.name = $name) DESC, (o.name_key = $key) DESC, o.org_id
-        LIMIT 1
-        """,
-        {"name": name, "key": org_key(name)},
-    ))
-    if not rows:
+    """The stored organisation ``name`` means (its id, canonical name, an alias, acronym or
+    former name, as :func:`store.identity.resolve_org` reads names), with its id, aliases
+    and successor; None when no stored body answers to it, or several do."""
+    try:
+        body = resolve_org(con, name)
+    except OrgNotFound:
         return None
-    org = rows[0]
-    org["aliases"] = [r[0] for r in con.execute(
-        "SELECT alias FROM org_aliases WHERE org_id = ? ORDER BY alias", [org["org_id"]]
-    ).fetchall()]
-    return org
+    if not body.org_ids:
+        return None
+    row = body_row(con, body)
+    return {"org_id": body.org_ids[0], "name": body.name, "type": body.type,
+            "id": body.body_id, "aliases": row["aliases"], "successor": row["successor"]}
 
 
 def rating_direction(previous: str | None, current: str) -> str | None:

@@ -160,6 +160,13 @@ def test_organisation_by_alias_or_normalised_name(client):
     assert client.get("/org/ashgrove%20general%20nhs%20trust").status_code == 200
 
 
+def test_organisation_by_its_stored_id(client):
+    response = client.get("/org/x-ashgrove-general-nhs-trust")
+    assert response.status_code == 200
+    assert f'<h1 id="org-name">{TRUST}</h1>' in response.text
+    assert "Id: <code>x-ashgrove-general-nhs-trust</code>" in response.text
+
+
 def test_unknown_organisation_is_a_404_with_suggestions(client):
     response = client.get("/org/Ashgrove%20Generel%20NHS%20Trust")
     assert response.status_code == 404
