@@ -36,7 +36,6 @@ from crawler.dedup import content_hash, minhash, simhash
 from crawler.state import SourceState, utcnow
 from crawler.urls import article_id
 from store import articles as store_articles
-from store import runs as store_runs
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -144,6 +143,8 @@ class StorePipeline:
         self._seen: list[dict[str, Any]] = []
         self._last_flush = time.monotonic()
         self._pending_counts: dict[str, int] = {}
+        self.opened = False
+        self.started_at = utcnow()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -156,8 +157,9 @@ class StorePipeline:
     def open_spider(self) -> None:
         spider = self.crawler.spider
         self.state = spider.state
-        with self.state.store.session() as con:
-            self.run_id = store_runs.start_run(con, self.state.source.name)
+        self.started_at = utcnow()
+        self.run_id = self.state.store.sink.start_run(self.state.source.name)
+        self.opened = True
         self.state.report.run_id = self.run_id
         self.state.store.emit("source_started", source=self.state.source.name)
 
@@ -166,7 +168,7 @@ class StorePipeline:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         state = self.state
-        if state is None or self.run_id is None:
+        if state is None or not self.opened:
             return
         self.flush()
         report = state.report
@@ -188,30 +190,10 @@ class StorePipeline:
             report.status = "interrupted"
         else:
             report.status = "failed"
-        with state.store.session() as con:
-            if keep_validators:
-                store_articles.save_validators(con, list(state.new_validators.values()))
-            store_runs.finish_run(
-                con,
-                self.run_id,
-                status=report.status,
-                pages_fetched=report.pages_fetched,
-                new_stories=report.new_stories,
-                new_versions=report.new_versions,
-                duplicates=report.duplicates,
-                errors=report.errors,
-                detail={
-                    key: getattr(report, key)
-                    for key in (
-                        "articles_fetched",
-                        "not_modified",
-                        "skipped_seen",
-                        "new_articles",
-                        "unchanged",
-                        "sitemap_date_errors",
-                    )
-                },
-            )
+        state.store.sink.finish_run(
+            source=state.source.to_config(), run_id=self.run_id, started_at=self.started_at,
+            validators=list(state.new_validators.values()) if keep_validators else [],
+            report=report)
         state.store.emit("source_finished", **report.as_dict())
 
     # -- items ------------------------------------------------------------------------------
@@ -246,7 +228,7 @@ class StorePipeline:
         known = self.state.store.known
         if aid in known:
             return known[aid]
-        if url not in self.state.store.seen:
+        if url not in self.state.store.seen or self.state.store.known_complete:
             return None  # a stored article's URL is always among the seen URLs
         with self.state.store.session() as con:
             states = store_articles.article_states(con, [aid])
@@ -344,14 +326,9 @@ class StorePipeline:
             return
         assert self.state is not None
         store = self.state.store
-        with store.session() as con:
-            store_articles.write_crawl_batch(
-                con,
-                articles=self._articles,
-                versions=self._versions,
-                stories=self._stories,
-                seen=self._seen,
-            )
+        store.sink.write_batch(
+            articles=self._articles, versions=self._versions, stories=self._stories,
+            seen=self._seen)
         for row in self._seen:
             store.seen[row["url"]] = row["last_seen"]
         self._articles, self._versions, self._stories, self._seen = [], [], [], []

@@ -174,26 +174,47 @@ def crawl_here(
     if not sources:
         raise CrawlError("no sources to crawl")
     _preload()
-    scrapy_settings = build_settings(settings)
+    frontier_conf = dict((settings or {}).get("POLICYWATCH_FRONTIER") or {})
+    frontier, round_id = _join_frontier(frontier_conf, sources)
+    overrides = dict(settings or {})
+    if frontier is not None:
+        overrides.update(frontier.scrapy_settings(round_id))
+    scrapy_settings = build_settings(overrides)
     report = CrawlReport(started_at=utcnow())
     store = StoreContext(
         db_path=db_path,
         embed=_resolve_embed(scrapy_settings.get("POLICYWATCH_EMBED")),
         progress=progress,
     )
-    # What the crawl needs from the store, read in one short session; the item pipeline then
-    # opens the file only to write a batch, so read commands are never locked out for long.
+    parts_dir = scrapy_settings.get("POLICYWATCH_PARTS_DIR")
+    stale = 0
     try:
-        with store.session() as con:
-            stale = store_runs.close_stale_runs(con)
-            store_articles.upsert_sources(con, [s.to_config() for s in sources])
-            store.seen = store_articles.load_seen_urls(con)
-            store.validators = store_articles.load_validators(con)
-            for aid, signature, body in store_articles.current_signatures(con):
-                store.fingerprints.add(
-                    aid, minhash_from_bytes(signature) if signature is not None else minhash(body)
-                )
+        if frontier is not None:
+            store.seed_gate = lambda name: frontier.claim_seeding(round_id, name)
+        if parts_dir:
+            # A crawl worker writing Parquet parts: the database is only read, here.
+            from crawler.sinks import PartsSink
+            from crawler.worker_state import load_worker_state
+
+            store.sink = PartsSink(parts_dir, round_id)
+            load_worker_state(store, parts_dir)
+        else:
+            # What the crawl needs from the store, read in one short session; the item
+            # pipeline then opens the file only to write a batch, so read commands are never
+            # locked out for long.
+            with store.session() as con:
+                if frontier is None:  # other workers' runs may be running for real
+                    stale = store_runs.close_stale_runs(con)
+                store_articles.upsert_sources(con, [s.to_config() for s in sources])
+                store.seen = store_articles.load_seen_urls(con)
+                store.validators = store_articles.load_validators(con)
+                for aid, signature, body in store_articles.current_signatures(con):
+                    store.fingerprints.add(
+                        aid,
+                        minhash_from_bytes(signature) if signature is not None else minhash(body),
+                    )
     except StoreError as exc:
+        _leave(frontier, frontier_conf)
         raise CrawlError(str(exc)) from None
     if stale:
         logger.info("Marked %d run(s) left by a killed crawl as interrupted", stale)
@@ -208,11 +229,39 @@ def crawl_here(
         state = SourceState(source=source, store=store)
         states.append(state)
         process.crawl(SourceSpider, state=state)
-    process.start()
+    try:
+        process.start()
+    finally:
+        _leave(frontier, frontier_conf)
     for state in states:
         report.sources[state.source.name] = state.report.as_dict()
     report.finished_at = utcnow()
     return report
+
+
+def _join_frontier(conf: Mapping[str, Any], sources: Sequence[Source]) -> tuple[Any, int]:
+    """``(Frontier, round)`` for a crawl worker (``POLICYWATCH_FRONTIER`` set), else
+    ``(None, 0)``."""
+    if not conf:
+        return None, 0
+    import redis
+
+    from crawler.frontier import Frontier
+
+    try:
+        frontier = Frontier.connect(conf["redis_url"], conf["namespace"])
+        return frontier, frontier.join(conf["worker_id"], [s.name for s in sources])
+    except redis.RedisError as exc:
+        raise CrawlError(f"cannot reach Redis at {conf['redis_url']}: {exc}") from None
+
+
+def _leave(frontier: Any, conf: Mapping[str, Any]) -> None:
+    if frontier is None:
+        return
+    try:
+        frontier.leave(conf["worker_id"])
+    except Exception as exc:  # its lease expires anyway
+        logger.warning("could not unregister from the frontier: %s", exc)
 
 
 def _interrupt(signum: int, frame: Any) -> None:

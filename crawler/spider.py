@@ -125,6 +125,9 @@ class SourceSpider(scrapy.Spider):
         )
 
     async def start(self) -> AsyncIterator[Request]:
+        gate = self.store.seed_gate
+        if gate is not None and not gate(self.source.name):
+            return  # another worker of the shared frontier seeds this source this round
         for url in self.source.feeds:
             yield self._discovery(url, self.parse_feed, "feed")
         for url in self.source.sitemaps:

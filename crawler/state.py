@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 
 from crawler.dedup import MinHashIndex
+from crawler.sinks import CrawlSink, DatabaseSink
 from crawler.sources import Source
 from store.db import (
     session,
@@ -42,6 +43,18 @@ class StoreContext:
     known: dict[str, tuple[int, str, str | None]] = field(default_factory=dict)
     embed: Callable[..., Any] | None = None
     progress: Callable[[dict[str, Any]], None] | None = None
+    # Where the pipeline writes (default: the database file); see crawler.sinks.
+    sink: CrawlSink | None = None
+    # True when ``known`` holds every stored article (a crawl worker writing Parquet parts
+    # loads them all at the start and never reads the database again).
+    known_complete: bool = False
+    # In a crawl worker (crawler.frontier): whether this process pushes a source's seeds
+    # this round (called once per source); None: always.
+    seed_gate: Callable[[str], bool] | None = None
+
+    def __post_init__(self) -> None:
+        if self.sink is None:
+            self.sink = DatabaseSink(self.db_path)
 
     def session(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         """A read-write connection for one batch, closed at the end of the ``with`` block, so
