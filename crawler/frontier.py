@@ -119,9 +119,11 @@ class Frontier:
         """The request queue of ``source`` (scrapy-redis ``SCHEDULER_QUEUE_KEY``)."""
         return f"{self.namespace}:{SPIDER_PREFIX}{source}:requests"
 
-    def scrapy_settings(self, round_id: int) -> dict[str, Any]:
-        """Scrapy settings that put the scheduler and the duplicate filter in Redis."""
+    def scrapy_settings(self, redis_url: str, round_id: int) -> dict[str, Any]:
+        """Scrapy settings that put the scheduler and the duplicate filter of round
+        ``round_id`` in Redis at ``redis_url``."""
         return {
+            "REDIS_URL": redis_url,
             "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
             "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
             "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
@@ -190,7 +192,7 @@ class FrontierExtension:
 
         conf = crawler.settings.getdict("POLICYWATCH_FRONTIER")
         if not conf:
-            raise NotConfigured("not a crawl worker")
+            raise NotConfigured  # silently: not a crawl worker
         ext = cls(crawler, conf)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)

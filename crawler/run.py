@@ -178,7 +178,7 @@ def crawl_here(
     frontier, round_id = _join_frontier(frontier_conf, sources)
     overrides = dict(settings or {})
     if frontier is not None:
-        overrides.update(frontier.scrapy_settings(round_id))
+        overrides.update(frontier.scrapy_settings(frontier_conf["redis_url"], round_id))
     scrapy_settings = build_settings(overrides)
     report = CrawlReport(started_at=utcnow())
     store = StoreContext(
@@ -233,6 +233,9 @@ def crawl_here(
         process.start()
     finally:
         _leave(frontier, frontier_conf)
+    if all(state.report.status == "running" for state in states):
+        # No spider opened (an error Scrapy logged above, e.g. its scheduler failed).
+        raise CrawlError("the crawl could not start; see the log above")
     for state in states:
         report.sources[state.source.name] = state.report.as_dict()
     report.finished_at = utcnow()
