@@ -153,6 +153,12 @@ class Frontier:
         key = f"{self.namespace}:round:{round_id}:seeded:{source}"
         return bool(self.client.set(key, "1", nx=True, ex=SEED_KEY_SECONDS))
 
+    def shared_fingerprints(self, round_id: int) -> Any:
+        """The round's near-duplicate signatures (``crawler.shared_dedup``)."""
+        from crawler.shared_dedup import SharedFingerprints
+
+        return SharedFingerprints(self.client, f"{self.namespace}:round:{round_id}:minhashes")
+
     def queued(self, source: str) -> int:
         """Requests waiting in ``source``'s shared queue."""
         return int(self.client.zcard(self.queue_key(source)))

@@ -33,6 +33,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 
 from crawler.dedup import content_hash, minhash, simhash
+from crawler.shared_dedup import nearest_or_claim
 from crawler.state import SourceState, utcnow
 from crawler.urls import article_id
 from store import articles as store_articles
@@ -253,8 +254,12 @@ class StorePipeline:
         published = as_naive_utc(item.get("published"))
         known = self._lookup(aid, url)
         make = True
+        shared = store.shared_fingerprints
+        claimed = False  # published as an original to the other workers of the round
         if known is None:
-            version, duplicate_of = 1, store.fingerprints.nearest(signature, exclude=aid)
+            version, duplicate_of = 1, nearest_or_claim(store.fingerprints, shared, aid,
+                                                        signature)
+            claimed = duplicate_of is None
             report.new_articles += 1
         elif known[1] == chash:
             version, duplicate_of, make = known[0], known[2], False
@@ -264,7 +269,8 @@ class StorePipeline:
             report.new_versions += 1
             duplicate_of = known[2]
             if duplicate_of is not None:
-                duplicate_of = store.fingerprints.nearest(signature, exclude=aid)
+                duplicate_of = nearest_or_claim(store.fingerprints, shared, aid, signature)
+                claimed = duplicate_of is None
         if make:
             self._versions.append(
                 {
@@ -281,6 +287,8 @@ class StorePipeline:
                 report.duplicates += 1
             else:
                 store.fingerprints.add(aid, signature)
+                if shared is not None and not claimed:
+                    shared.publish(aid, signature)  # a new version's text replaces the old
                 stories = make_stories(
                     aid,
                     version,

@@ -191,6 +191,7 @@ def crawl_here(
     try:
         if frontier is not None:
             store.seed_gate = lambda name: frontier.claim_seeding(round_id, name)
+            store.shared_fingerprints = frontier.shared_fingerprints(round_id)
         if parts_dir:
             # A crawl worker writing Parquet parts: the database is only read, here.
             from crawler.sinks import PartsSink

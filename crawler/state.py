@@ -51,6 +51,9 @@ class StoreContext:
     # In a crawl worker (crawler.frontier): whether this process pushes a source's seeds
     # this round (called once per source); None: always.
     seed_gate: Callable[[str], bool] | None = None
+    # In a crawl worker: the near-duplicate signatures of the round, shared with the other
+    # workers (crawler.shared_dedup.SharedFingerprints); None on one machine.
+    shared_fingerprints: Any = None
 
     def __post_init__(self) -> None:
         if self.sink is None:

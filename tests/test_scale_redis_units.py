@@ -84,3 +84,26 @@ def test_a_worker_resumes_the_round_whose_queue_was_left_with_requests(client):
     frontier.leave("w1")  # stopped (or died) with requests queued
     assert frontier.join("w2", ["src"]) == 1
     assert frontier.queued("src") == 1
+
+
+def test_a_republication_found_by_another_worker_in_the_same_round_is_linked(client):
+    from crawl_server import article_text
+
+    from crawler.dedup import MinHashIndex, minhash
+    from crawler.shared_dedup import nearest_or_claim
+
+    frontier = Frontier(client, "t")
+    original = article_text(5, 400)
+    republished = original + "\nIssued by the trust's press office."
+    index_1, shared_1 = MinHashIndex(), frontier.shared_fingerprints(1)
+    index_2, shared_2 = MinHashIndex(), frontier.shared_fingerprints(1)
+    shared_2.catch_up(index_2)  # worker 2 has read the (empty) list ...
+    assert nearest_or_claim(index_1, shared_1, "orig", minhash(original)) is None
+    # ... and a claim made on that stale reading is refused, writing nothing,
+    assert shared_2.publish("copy", minhash(republished), expected=0) is False
+    # so worker 2 catches up and links the republication to worker 1's original.
+    assert nearest_or_claim(index_2, shared_2, "copy", minhash(republished)) == "orig"
+    other = article_text(6, 400)
+    assert nearest_or_claim(index_2, shared_2, "other", minhash(other)) is None
+    assert nearest_or_claim(index_1, shared_1, "copy-2", minhash(other + " Ends.")) == "other"
+    assert frontier.shared_fingerprints(2).read == 0  # each round has its own list
