@@ -21,6 +21,11 @@ Stopping. :class:`FrontierExtension` keeps a worker's spider open while its shar
 requests, or any request of the namespace is in flight (the host leases of
 ``crawler.host_slots``); once both have been empty for ``until_idle`` seconds the spider
 closes (with ``until_idle`` unset it waits for work until it is stopped).
+
+Near-duplicates. Each worker decides "republication of a stored article?" against its own
+MinHash index; the signatures of the articles the workers of a round store are shared
+through one Redis list per round (``crawler.shared_dedup``), so the first one stored is the
+original whichever worker fetched it.
 """
 
 from __future__ import annotations
@@ -177,7 +182,8 @@ class FrontierExtension:
     ``until_idle``: seconds or None for "never"); without it the extension does nothing.
     """
 
-    TICK_SECONDS = 0.25
+    TICK_SECONDS = 0.25  # how often the engine is woken to look at the shared queue
+    RENEW_SECONDS = 5.0  # how often the worker's lease (30 s) is renewed
 
     def __init__(self, crawler: Crawler, conf: dict[str, Any]):
         from crawler.host_slots import HostSlots
@@ -189,6 +195,7 @@ class FrontierExtension:
         until = conf.get("until_idle")
         self.until_idle: float | None = None if until is None else float(until)
         self.idle_since: float | None = None
+        self._renewed = time.monotonic()  # join() has just registered the worker
         self.source: str | None = None
         self._loop: Any = None
 
@@ -213,11 +220,13 @@ class FrontierExtension:
         self._loop.start(self.TICK_SECONDS, now=False)
 
     def _tick(self) -> None:
-        try:
-            self.frontier.heartbeat(self.worker_id)
-        except Exception as exc:  # a Redis hiccup must not end the crawl; the lease is long
-            logger.warning("frontier heartbeat failed: %s", exc)
-            return
+        now = time.monotonic()
+        if now - self._renewed >= self.RENEW_SECONDS:
+            try:
+                self.frontier.heartbeat(self.worker_id)
+                self._renewed = now
+            except Exception as exc:  # a Redis hiccup must not end the crawl: the lease
+                logger.warning("frontier heartbeat failed: %s", exc)  # outlives a few
         slot = getattr(getattr(self.crawler, "engine", None), "_slot", None)
         nextcall = getattr(slot, "nextcall", None)
         if nextcall is not None:

@@ -174,37 +174,28 @@ def crawl_here(
     if not sources:
         raise CrawlError("no sources to crawl")
     _preload()
-    frontier_conf = dict((settings or {}).get("POLICYWATCH_FRONTIER") or {})
-    frontier, round_id = _join_frontier(frontier_conf, sources)
-    overrides = dict(settings or {})
-    if frontier is not None:
-        overrides.update(frontier.scrapy_settings(frontier_conf["redis_url"], round_id))
-    scrapy_settings = build_settings(overrides)
+    scrapy_settings = build_settings(settings)
     report = CrawlReport(started_at=utcnow())
     store = StoreContext(
         db_path=db_path,
         embed=_resolve_embed(scrapy_settings.get("POLICYWATCH_EMBED")),
         progress=progress,
     )
+    frontier_conf = scrapy_settings.getdict("POLICYWATCH_FRONTIER")
     parts_dir = scrapy_settings.get("POLICYWATCH_PARTS_DIR")
     stale = 0
     try:
-        if frontier is not None:
-            store.seed_gate = lambda name: frontier.claim_seeding(round_id, name)
-            store.shared_fingerprints = frontier.shared_fingerprints(round_id)
         if parts_dir:
             # A crawl worker writing Parquet parts: the database is only read, here.
-            from crawler.sinks import PartsSink
             from crawler.worker_state import load_worker_state
 
-            store.sink = PartsSink(parts_dir, round_id)
             load_worker_state(store, parts_dir)
         else:
             # What the crawl needs from the store, read in one short session; the item
             # pipeline then opens the file only to write a batch, so read commands are never
             # locked out for long.
             with store.session() as con:
-                if frontier is None:  # other workers' runs may be running for real
+                if not frontier_conf:  # other workers' runs may be running for real
                     stale = store_runs.close_stale_runs(con)
                 store_articles.upsert_sources(con, [s.to_config() for s in sources])
                 store.seen = store_articles.load_seen_urls(con)
@@ -215,13 +206,29 @@ def crawl_here(
                         minhash_from_bytes(signature) if signature is not None else minhash(body),
                     )
     except StoreError as exc:
-        _leave(frontier, frontier_conf)
         raise CrawlError(str(exc)) from None
     if stale:
         logger.info("Marked %d run(s) left by a killed crawl as interrupted", stale)
     if store.embed is not None:
         # Load the model now: loading it inside a callback would stall the reactor.
         store.embed(["warm-up"])
+    # A crawl worker joins the shared frontier last, once its slow start is done: its lease
+    # in Redis must not lapse before its spiders run and renew it.
+    frontier, round_id = _join_frontier(frontier_conf, sources)
+    if frontier is not None:
+        from crawler.sinks import PartsSink
+
+        store.seed_gate = lambda name: frontier.claim_seeding(round_id, name)
+        store.shared_fingerprints = frontier.shared_fingerprints(round_id)
+        if parts_dir:
+            store.sink = PartsSink(parts_dir, round_id)
+        scrapy_settings = build_settings(
+            {**dict(settings or {}),
+             **frontier.scrapy_settings(frontier_conf["redis_url"], round_id)})
+    elif parts_dir:
+        from crawler.sinks import PartsSink
+
+        store.sink = PartsSink(parts_dir)
     process = _graceful_process_class()(scrapy_settings)
     process.on_stopping = lambda: store.emit("stopping")
     _quiet_repeated_failures(scrapy_settings.get("LOG_LEVEL"))
