@@ -10,12 +10,13 @@ others.
 Rounds. A crawl happens in *rounds*, counted in Redis. A worker that starts while no worker
 is alive and every queue of its sources is empty begins a new round; otherwise it joins the
 running one (:meth:`Frontier.join`, one atomic script, so two workers starting together
-agree). The request fingerprints are kept per round: an article is fetched once per round
-whichever worker finds its link, and feeds, sitemaps and listings are fetched again in the
-next round. Each source's seeds (its feeds, sitemaps and listings) are pushed once per round,
-by the worker that wins a ``SET NX`` on the round's seed key for that source
-(:meth:`Frontier.claim_seeding`). Workers stay registered through a lease they renew
-(``heartbeat``); a worker that dies drops out when its lease expires.
+agree). The request fingerprints are kept per round and source, and the article URLs
+requested per round in one set for all sources (:meth:`Frontier.claim_article`): an article
+is fetched once per round whichever worker (and source) finds its link, and feeds, sitemaps
+and listings are fetched again in the next round. Each source's seeds (its feeds, sitemaps and
+listings) are pushed once per round, by the worker that wins a ``SET NX`` on the round's
+seed key for that source (:meth:`Frontier.claim_seeding`). Workers stay registered through a
+lease they renew (``heartbeat``); a worker that dies drops out when its lease expires.
 
 Stopping. :class:`FrontierExtension` keeps a worker's spider open while its shared queue has
 requests, or any request of the namespace is in flight (the host leases of
@@ -136,6 +137,15 @@ class Frontier:
             "SCHEDULER_QUEUE_KEY": f"{self.namespace}:%(spider)s:requests",
             "SCHEDULER_DUPEFILTER_KEY": f"{self.namespace}:round:{round_id}:%(spider)s:seen",
         }
+
+    def claim_article(self, round_id: int, url: str) -> bool:
+        """True for exactly one caller per round and article URL, whatever the worker and
+        source: the one that requests it (one process shares its ``scheduled`` set over its
+        sources the same way)."""
+        key = f"{self.namespace}:round:{round_id}:articles"
+        added = self.client.sadd(key, url)
+        self.client.expire(key, SEED_KEY_SECONDS)
+        return bool(added)
 
     # -- rounds and workers -----------------------------------------------------------------
 

@@ -220,6 +220,7 @@ def crawl_here(
 
         store.seed_gate = lambda name: frontier.claim_seeding(round_id, name)
         store.shared_fingerprints = frontier.shared_fingerprints(round_id)
+        store.claim_in_round = lambda url: frontier.claim_article(round_id, url)
         if parts_dir:
             store.sink = PartsSink(parts_dir, round_id)
         scrapy_settings = build_settings(

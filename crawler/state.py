@@ -54,6 +54,17 @@ class StoreContext:
     # In a crawl worker: the near-duplicate signatures of the round, shared with the other
     # workers (crawler.shared_dedup.SharedFingerprints); None on one machine.
     shared_fingerprints: Any = None
+    # In a crawl worker: claims an article URL for this round over all workers (True for
+    # the first claim only); None on one machine, where ``scheduled`` says it.
+    claim_in_round: Callable[[str], bool] | None = None
+
+    def claim_request(self, url: str) -> bool:
+        """True if ``url`` was not requested yet in this crawl (this round, over all
+        workers) and is now the caller's to request."""
+        if url in self.scheduled:
+            return False
+        self.scheduled.add(url)
+        return self.claim_in_round is None or self.claim_in_round(url)
 
     def __post_init__(self) -> None:
         if self.sink is None:

@@ -107,3 +107,18 @@ def test_a_republication_found_by_another_worker_in_the_same_round_is_linked(cli
     assert nearest_or_claim(index_2, shared_2, "other", minhash(other)) is None
     assert nearest_or_claim(index_1, shared_1, "copy-2", minhash(other + " Ends.")) == "other"
     assert frontier.shared_fingerprints(2).read == 0  # each round has its own list
+
+
+def test_an_article_is_claimed_once_per_round_over_workers_and_sources(client):
+    from crawler.state import StoreContext
+
+    frontier = Frontier(client, "t")
+    url = "https://news.example/articles/1.html"
+    worker_1 = StoreContext(db_path="unused.duckdb")
+    worker_2 = StoreContext(db_path="unused.duckdb")
+    worker_1.claim_in_round = lambda u: frontier.claim_article(1, u)
+    worker_2.claim_in_round = lambda u: frontier.claim_article(1, u)
+    assert worker_1.claim_request(url) is True
+    assert worker_1.claim_request(url) is False  # another source of the same worker
+    assert worker_2.claim_request(url) is False  # another worker
+    assert frontier.claim_article(2, url) is True  # next round: fetched again if announced
