@@ -16,10 +16,12 @@ into the version's body, where the story's own text starts.
 
 Rows are buffered and written in batches (``POLICYWATCH_BATCH_SIZE`` articles, or every
 ``POLICYWATCH_FLUSH_SECONDS``) in one transaction each, together with the URLs they make
-"seen", so an interrupted crawl never marks a URL seen whose article was not stored. Each write
-opens the database file, writes and closes it again (``StoreContext.session``), so read
-commands get the file between batches. The run row in ``crawl_runs`` is opened when the spider
-opens and completed when it closes.
+"seen", so an interrupted crawl never marks a URL seen whose article was not stored. Writes go
+through the crawl's sink (``crawler.sinks``): on one machine each write opens the database
+file, writes and closes it again, so read commands get the file between batches; a crawl
+worker of a scale-out crawl writes each batch as a Parquet part instead. The run row in
+``crawl_runs`` is opened when the spider opens and completed when it closes (a worker's, whole,
+when it closes).
 """
 
 from __future__ import annotations
