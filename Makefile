@@ -10,14 +10,14 @@ BENCH_STAMP := $(VENV)/.installed-bench
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test lint bench clean browser
+.PHONY: install demo test lint bench clean browser services
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # torch is pinned to 2.13.0, the CPU wheel; pip finds it through the machine's find-links.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,scale]'
 	touch $(STAMP)
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
@@ -38,7 +38,17 @@ browser:
 	      $$SUDO apt-get install -y --no-install-recommends chromium chromium-driver; } \
 	      || echo "chromium could not be installed: the browser test will be skipped"; }
 
-test: $(STAMP) browser
+# The scale-out tests start their own redis-server (127.0.0.1, a free port, no persistence);
+# install Debian's when missing. Nothing is started here. Without root or apt those tests
+# skip and say why.
+services:
+	@command -v redis-server >/dev/null || \
+	  { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo -n ); \
+	    { $$SUDO apt-get update -qq && \
+	      $$SUDO apt-get install -y --no-install-recommends redis-server; } \
+	      || echo "redis-server could not be installed: the scale tests will be skipped"; }
+
+test: $(STAMP) browser services
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 

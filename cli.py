@@ -1407,6 +1407,15 @@ def serve(db_path: Path | None, port: int, host: str) -> None:
     start_server(db, host, port)
 
 
+# ----------------------------------------------------------------------------- scale-out
+
+from cli_scale import scale as scale_group  # noqa: E402
+from cli_scale import worker as worker_group  # noqa: E402
+
+cli.add_command(worker_group)
+cli.add_command(scale_group)
+
+
 def main() -> None:
     signal.signal(signal.SIGTERM, _raise_terminated)
     cli(prog_name="policywatch")

@@ -16,10 +16,12 @@ into the version's body, where the story's own text starts.
 
 Rows are buffered and written in batches (``POLICYWATCH_BATCH_SIZE`` articles, or every
 ``POLICYWATCH_FLUSH_SECONDS``) in one transaction each, together with the URLs they make
-"seen", so an interrupted crawl never marks a URL seen whose article was not stored. Each write
-opens the database file, writes and closes it again (``StoreContext.session``), so read
-commands get the file between batches. The run row in ``crawl_runs`` is opened when the spider
-opens and completed when it closes.
+"seen", so an interrupted crawl never marks a URL seen whose article was not stored. Writes go
+through the crawl's sink (``crawler.sinks``): on one machine each write opens the database
+file, writes and closes it again, so read commands get the file between batches; a crawl
+worker of a scale-out crawl writes each batch as a Parquet part instead. The run row in
+``crawl_runs`` is opened when the spider opens and completed when it closes (a worker's, whole,
+when it closes).
 """
 
 from __future__ import annotations
@@ -33,10 +35,10 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 
 from crawler.dedup import content_hash, minhash, simhash
+from crawler.shared_dedup import nearest_or_claim
 from crawler.state import SourceState, utcnow
 from crawler.urls import article_id
 from store import articles as store_articles
-from store import runs as store_runs
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -144,6 +146,8 @@ class StorePipeline:
         self._seen: list[dict[str, Any]] = []
         self._last_flush = time.monotonic()
         self._pending_counts: dict[str, int] = {}
+        self.opened = False
+        self.started_at = utcnow()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -156,8 +160,9 @@ class StorePipeline:
     def open_spider(self) -> None:
         spider = self.crawler.spider
         self.state = spider.state
-        with self.state.store.session() as con:
-            self.run_id = store_runs.start_run(con, self.state.source.name)
+        self.started_at = utcnow()
+        self.run_id = self.state.store.sink.start_run(self.state.source.name)
+        self.opened = True
         self.state.report.run_id = self.run_id
         self.state.store.emit("source_started", source=self.state.source.name)
 
@@ -166,7 +171,7 @@ class StorePipeline:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         state = self.state
-        if state is None or self.run_id is None:
+        if state is None or not self.opened:
             return
         self.flush()
         report = state.report
@@ -188,30 +193,10 @@ class StorePipeline:
             report.status = "interrupted"
         else:
             report.status = "failed"
-        with state.store.session() as con:
-            if keep_validators:
-                store_articles.save_validators(con, list(state.new_validators.values()))
-            store_runs.finish_run(
-                con,
-                self.run_id,
-                status=report.status,
-                pages_fetched=report.pages_fetched,
-                new_stories=report.new_stories,
-                new_versions=report.new_versions,
-                duplicates=report.duplicates,
-                errors=report.errors,
-                detail={
-                    key: getattr(report, key)
-                    for key in (
-                        "articles_fetched",
-                        "not_modified",
-                        "skipped_seen",
-                        "new_articles",
-                        "unchanged",
-                        "sitemap_date_errors",
-                    )
-                },
-            )
+        state.store.sink.finish_run(
+            source=state.source.to_config(), run_id=self.run_id, started_at=self.started_at,
+            validators=list(state.new_validators.values()) if keep_validators else [],
+            report=report)
         state.store.emit("source_finished", **report.as_dict())
 
     # -- items ------------------------------------------------------------------------------
@@ -246,7 +231,7 @@ class StorePipeline:
         known = self.state.store.known
         if aid in known:
             return known[aid]
-        if url not in self.state.store.seen:
+        if url not in self.state.store.seen or self.state.store.known_complete:
             return None  # a stored article's URL is always among the seen URLs
         with self.state.store.session() as con:
             states = store_articles.article_states(con, [aid])
@@ -271,8 +256,12 @@ class StorePipeline:
         published = as_naive_utc(item.get("published"))
         known = self._lookup(aid, url)
         make = True
+        shared = store.shared_fingerprints
+        claimed = False  # published as an original to the other workers of the round
         if known is None:
-            version, duplicate_of = 1, store.fingerprints.nearest(signature, exclude=aid)
+            version, duplicate_of = 1, nearest_or_claim(store.fingerprints, shared, aid,
+                                                        signature)
+            claimed = duplicate_of is None
             report.new_articles += 1
         elif known[1] == chash:
             version, duplicate_of, make = known[0], known[2], False
@@ -282,7 +271,8 @@ class StorePipeline:
             report.new_versions += 1
             duplicate_of = known[2]
             if duplicate_of is not None:
-                duplicate_of = store.fingerprints.nearest(signature, exclude=aid)
+                duplicate_of = nearest_or_claim(store.fingerprints, shared, aid, signature)
+                claimed = duplicate_of is None
         if make:
             self._versions.append(
                 {
@@ -299,6 +289,8 @@ class StorePipeline:
                 report.duplicates += 1
             else:
                 store.fingerprints.add(aid, signature)
+                if shared is not None and not claimed:
+                    shared.publish(aid, signature)  # a new version's text replaces the old
                 stories = make_stories(
                     aid,
                     version,
@@ -344,14 +336,9 @@ class StorePipeline:
             return
         assert self.state is not None
         store = self.state.store
-        with store.session() as con:
-            store_articles.write_crawl_batch(
-                con,
-                articles=self._articles,
-                versions=self._versions,
-                stories=self._stories,
-                seen=self._seen,
-            )
+        store.sink.write_batch(
+            articles=self._articles, versions=self._versions, stories=self._stories,
+            seen=self._seen)
         for row in self._seen:
             store.seen[row["url"]] = row["last_seen"]
         self._articles, self._versions, self._stories, self._seen = [], [], [], []

@@ -181,18 +181,30 @@ def crawl_here(
         embed=_resolve_embed(scrapy_settings.get("POLICYWATCH_EMBED")),
         progress=progress,
     )
-    # What the crawl needs from the store, read in one short session; the item pipeline then
-    # opens the file only to write a batch, so read commands are never locked out for long.
+    frontier_conf = scrapy_settings.getdict("POLICYWATCH_FRONTIER")
+    parts_dir = scrapy_settings.get("POLICYWATCH_PARTS_DIR")
+    stale = 0
     try:
-        with store.session() as con:
-            stale = store_runs.close_stale_runs(con)
-            store_articles.upsert_sources(con, [s.to_config() for s in sources])
-            store.seen = store_articles.load_seen_urls(con)
-            store.validators = store_articles.load_validators(con)
-            for aid, signature, body in store_articles.current_signatures(con):
-                store.fingerprints.add(
-                    aid, minhash_from_bytes(signature) if signature is not None else minhash(body)
-                )
+        if parts_dir:
+            # A crawl worker writing Parquet parts: the database is only read, here.
+            from crawler.worker_state import load_worker_state
+
+            load_worker_state(store, parts_dir)
+        else:
+            # What the crawl needs from the store, read in one short session; the item
+            # pipeline then opens the file only to write a batch, so read commands are never
+            # locked out for long.
+            with store.session() as con:
+                if not frontier_conf:  # other workers' runs may be running for real
+                    stale = store_runs.close_stale_runs(con)
+                store_articles.upsert_sources(con, [s.to_config() for s in sources])
+                store.seen = store_articles.load_seen_urls(con)
+                store.validators = store_articles.load_validators(con)
+                for aid, signature, body in store_articles.current_signatures(con):
+                    store.fingerprints.add(
+                        aid,
+                        minhash_from_bytes(signature) if signature is not None else minhash(body),
+                    )
     except StoreError as exc:
         raise CrawlError(str(exc)) from None
     if stale:
@@ -200,6 +212,24 @@ def crawl_here(
     if store.embed is not None:
         # Load the model now: loading it inside a callback would stall the reactor.
         store.embed(["warm-up"])
+    # A crawl worker joins the shared frontier last, once its slow start is done: its lease
+    # in Redis must not lapse before its spiders run and renew it.
+    frontier, round_id = _join_frontier(frontier_conf, sources)
+    if frontier is not None:
+        from crawler.sinks import PartsSink
+
+        store.seed_gate = lambda name: frontier.claim_seeding(round_id, name)
+        store.shared_fingerprints = frontier.shared_fingerprints(round_id)
+        store.claim_in_round = lambda url: frontier.claim_article(round_id, url)
+        if parts_dir:
+            store.sink = PartsSink(parts_dir, round_id)
+        scrapy_settings = build_settings(
+            {**dict(settings or {}),
+             **frontier.scrapy_settings(frontier_conf["redis_url"], round_id)})
+    elif parts_dir:
+        from crawler.sinks import PartsSink
+
+        store.sink = PartsSink(parts_dir)
     process = _graceful_process_class()(scrapy_settings)
     process.on_stopping = lambda: store.emit("stopping")
     _quiet_repeated_failures(scrapy_settings.get("LOG_LEVEL"))
@@ -208,11 +238,42 @@ def crawl_here(
         state = SourceState(source=source, store=store)
         states.append(state)
         process.crawl(SourceSpider, state=state)
-    process.start()
+    try:
+        process.start()
+    finally:
+        _leave(frontier, frontier_conf)
+    if all(state.report.status == "running" for state in states):
+        # No spider opened (an error Scrapy logged above, e.g. its scheduler failed).
+        raise CrawlError("the crawl could not start; see the log above")
     for state in states:
         report.sources[state.source.name] = state.report.as_dict()
     report.finished_at = utcnow()
     return report
+
+
+def _join_frontier(conf: Mapping[str, Any], sources: Sequence[Source]) -> tuple[Any, int]:
+    """``(Frontier, round)`` for a crawl worker (``POLICYWATCH_FRONTIER`` set), else
+    ``(None, 0)``."""
+    if not conf:
+        return None, 0
+    import redis
+
+    from crawler.frontier import Frontier
+
+    try:
+        frontier = Frontier.connect(conf["redis_url"], conf["namespace"])
+        return frontier, frontier.join(conf["worker_id"], [s.name for s in sources])
+    except redis.RedisError as exc:
+        raise CrawlError(f"cannot reach Redis at {conf['redis_url']}: {exc}") from None
+
+
+def _leave(frontier: Any, conf: Mapping[str, Any]) -> None:
+    if frontier is None:
+        return
+    try:
+        frontier.leave(conf["worker_id"])
+    except Exception as exc:  # its lease expires anyway
+        logger.warning("could not unregister from the frontier: %s", exc)
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -31,6 +31,17 @@ policywatch-specific settings:
     Longest time the item pipeline buffers items before writing them (default 1 s). Each
     write opens the database, writes one transaction and closes it, so read commands get the
     file between writes.
+``POLICYWATCH_FRONTIER``
+    Only in a crawl worker of a shared frontier (``policywatch worker crawl``): a dict with
+    ``redis_url``, ``namespace``, ``worker_id`` and ``until_idle`` (seconds, or None to wait
+    for work until stopped). It switches on the Redis scheduler (``crawler.frontier``) and
+    the per-host leases in Redis (``crawler.host_slots``). Default: unset.
+``POLICYWATCH_PARTS_DIR``
+    Write batches as Parquet parts in this folder instead of the database file
+    (``crawler.sinks.PartsSink``); the database is only read, once, at the start.
+``POLICYWATCH_HOST_LEASE_SECONDS``
+    How long a worker's lease on a host slot lives if the worker dies (default: twice
+    ``DOWNLOAD_TIMEOUT`` plus a minute).
 ``RETRY_BACKOFF_BASE``, ``RETRY_BACKOFF_MAX``, ``RETRY_AFTER_MAX``
     Retry pacing (see ``crawler.middlewares.BackoffRetryMiddleware``).
 ``CRAWL_DELAY_MAX``
@@ -73,6 +84,8 @@ DEFAULTS: dict[str, Any] = {
     "POLICYWATCH_SITEMAP_MAX_FILES": 500,
     "POLICYWATCH_SITEMAP_MAX_URLS": 50_000,
     "POLICYWATCH_FLUSH_SECONDS": 1.0,
+    "POLICYWATCH_FRONTIER": {},
+    "POLICYWATCH_PARTS_DIR": None,
     # -- politeness
     "ROBOTSTXT_OBEY": True,
     "ROBOTSTXT_USER_AGENT": "policywatch",
@@ -118,8 +131,11 @@ DEFAULTS: dict[str, Any] = {
         "crawler.middlewares.ConditionalRequestMiddleware": 540,
         "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
         "crawler.middlewares.BackoffRetryMiddleware": 550,
+        # Last before the network: a lease is held only by a request really downloading.
+        "crawler.host_slots.RedisHostSlotsMiddleware": 950,
     },
-    "EXTENSIONS": {"crawler.middlewares.RobotsCrawlDelay": 10},
+    "EXTENSIONS": {"crawler.middlewares.RobotsCrawlDelay": 10,
+                   "crawler.frontier.FrontierExtension": 20},
     "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 300},
 }
 

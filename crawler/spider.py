@@ -125,6 +125,9 @@ class SourceSpider(scrapy.Spider):
         )
 
     async def start(self) -> AsyncIterator[Request]:
+        gate = self.store.seed_gate
+        if gate is not None and not gate(self.source.name):
+            return  # another worker of the shared frontier seeds this source this round
         for url in self.source.feeds:
             yield self._discovery(url, self.parse_feed, "feed")
         for url in self.source.sitemaps:
@@ -152,7 +155,8 @@ class SourceSpider(scrapy.Spider):
         if last is not None and (updated is None or updated <= last):
             self.state.report.skipped_seen += 1
             return
-        self.state.scheduled.add(url)
+        if not self.store.claim_request(url):
+            return  # requested already, by this process or another worker
         yield Request(
             url,
             callback=self.parse_article,
@@ -287,11 +291,10 @@ class SourceSpider(scrapy.Spider):
         ):
             last = self.store.seen.get(canonical)
             refetch = response.meta.get("pw_refetch") and last is not None
-            if canonical in self.state.scheduled or (last is not None and not refetch):
+            if (last is not None and not refetch) or not self.store.claim_request(canonical):
                 # The canonical page is (being) fetched on its own: just remember this alias.
                 yield {"pw_item": "seen", "urls": sorted(aliases), "canonical": canonical}
                 return
-            self.state.scheduled.add(canonical)
             yield Request(
                 canonical,
                 callback=self.parse_article,

@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 
 from crawler.dedup import MinHashIndex
+from crawler.sinks import CrawlSink, DatabaseSink
 from crawler.sources import Source
 from store.db import (
     session,
@@ -42,6 +43,32 @@ class StoreContext:
     known: dict[str, tuple[int, str, str | None]] = field(default_factory=dict)
     embed: Callable[..., Any] | None = None
     progress: Callable[[dict[str, Any]], None] | None = None
+    # Where the pipeline writes (default: the database file); see crawler.sinks.
+    sink: CrawlSink | None = None
+    # True when ``known`` holds every stored article (a crawl worker writing Parquet parts
+    # loads them all at the start and never reads the database again).
+    known_complete: bool = False
+    # In a crawl worker (crawler.frontier): whether this process pushes a source's seeds
+    # this round (called once per source); None: always.
+    seed_gate: Callable[[str], bool] | None = None
+    # In a crawl worker: the near-duplicate signatures of the round, shared with the other
+    # workers (crawler.shared_dedup.SharedFingerprints); None on one machine.
+    shared_fingerprints: Any = None
+    # In a crawl worker: claims an article URL for this round over all workers (True for
+    # the first claim only); None on one machine, where ``scheduled`` says it.
+    claim_in_round: Callable[[str], bool] | None = None
+
+    def claim_request(self, url: str) -> bool:
+        """True if ``url`` was not requested yet in this crawl (this round, over all
+        workers) and is now the caller's to request."""
+        if url in self.scheduled:
+            return False
+        self.scheduled.add(url)
+        return self.claim_in_round is None or self.claim_in_round(url)
+
+    def __post_init__(self) -> None:
+        if self.sink is None:
+            self.sink = DatabaseSink(self.db_path)
 
     def session(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         """A read-write connection for one batch, closed at the end of the ``with`` block, so

@@ -19,7 +19,9 @@ import duckdb
 import pyarrow as pa
 
 __all__ = [
+    "CRAWL_BATCH_SCHEMAS",
     "ArticleState",
+    "all_article_states",
     "article_states",
     "current_signatures",
     "load_seen_urls",
@@ -27,6 +29,7 @@ __all__ = [
     "save_validators",
     "upsert_sources",
     "write_crawl_batch",
+    "write_crawl_rows",
 ]
 
 _ARTICLES = pa.schema(
@@ -85,6 +88,14 @@ _VALIDATORS = pa.schema(
         ("checked_at", pa.timestamp("us")),
     ]
 )
+# The Arrow layout of each crawl table a batch writes (store/parts.py writes parts in it).
+CRAWL_BATCH_SCHEMAS: dict[str, pa.Schema] = {
+    "articles": _ARTICLES,
+    "versions": _VERSIONS,
+    "stories": _STORIES,
+    "seen": _SEEN,
+    "validators": _VALIDATORS,
+}
 _tmp_names = itertools.count()
 
 
@@ -158,6 +169,17 @@ def article_states(
     return {r[0]: ArticleState(r[0], r[1], r[2], r[3], r[4]) for r in rows}
 
 
+def all_article_states(con: duckdb.DuckDBPyConnection) -> dict[str, ArticleState]:
+    """:func:`article_states` of every stored article (a crawl worker that never reads the
+    database again loads them all at its start)."""
+    rows = con.execute(
+        "SELECT a.article_id, a.current_version, v.content_hash, v.simhash, a.duplicate_of "
+        "FROM articles a JOIN article_versions v "
+        "  ON v.article_id = a.article_id AND v.version = a.current_version"
+    ).fetchall()
+    return {r[0]: ArticleState(r[0], r[1], r[2], r[3], r[4]) for r in rows}
+
+
 def current_signatures(
     con: duckdb.DuckDBPyConnection,
 ) -> list[tuple[str, bytes | None, str | None]]:
@@ -180,7 +202,25 @@ def write_crawl_batch(
     stories: Sequence[dict[str, Any]] = (),
     seen: Sequence[dict[str, Any]] = (),
 ) -> None:
-    """Write one pipeline batch atomically.
+    """Write one pipeline batch atomically (:func:`write_crawl_rows` in one transaction)."""
+    con.begin()
+    try:
+        write_crawl_rows(con, articles=articles, versions=versions, stories=stories, seen=seen)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def write_crawl_rows(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    articles: Sequence[dict[str, Any]] = (),
+    versions: Sequence[dict[str, Any]] = (),
+    stories: Sequence[dict[str, Any]] = (),
+    seen: Sequence[dict[str, Any]] = (),
+) -> None:
+    """The statements of one pipeline batch, inside the caller's transaction.
 
     ``articles`` are upserted by ``article_id`` (``first_seen`` is kept from the first insert);
     ``versions`` and ``stories`` are inserted unless present (so a batch replayed after an
@@ -190,7 +230,6 @@ def write_crawl_batch(
     articles = list({r["article_id"]: r for r in articles}.values())
     seen = list({r["url"]: r for r in seen}.values())
     names: list[str] = []
-    con.begin()
     try:
         if articles:
             names.append(name := _register(con, articles, _ARTICLES))
@@ -218,10 +257,6 @@ def write_crawl_batch(
                 "last_seen = excluded.last_seen, "
                 "article_id = coalesce(excluded.article_id, seen_urls.article_id)"
             )
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     finally:
         for name in names:
             con.unregister(name)

@@ -92,6 +92,12 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
 ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS detail JSON;
 -- MinHash signature (256 uint32 values) of a version's body, for near-duplicate search.
 ALTER TABLE article_versions ADD COLUMN IF NOT EXISTS minhash BLOB;
+-- Parquet parts of a scale-out crawl (store/parts.py) already ingested by a compaction,
+-- recorded in the transaction that ingested them: a part is never ingested twice.
+CREATE TABLE IF NOT EXISTS compacted_parts (
+    name          VARCHAR PRIMARY KEY,
+    compacted_at  TIMESTAMP NOT NULL
+);
 
 -- ---------------------------------------------------------------- facts
 -- Organisations are canonical across documents: one row per canonical name.

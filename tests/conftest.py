@@ -46,3 +46,14 @@ def sample_site() -> Iterator[object]:
 
     with serve_site(SAMPLE_SITE) as site:
         yield site
+
+
+@pytest.fixture
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    """The URL of a real redis-server of this test alone (127.0.0.1, free port, no
+    persistence); the test skips when redis-server is not installed."""
+    pytest.importorskip("redis", reason="the 'scale' extra is not installed")
+    from redis_server import RedisServer
+
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url
