@@ -37,7 +37,7 @@ import platformdirs
 
 DB_ENV_VAR = "POLICYWATCH_DB"
 DB_FILENAME = "policywatch.duckdb"
-SCHEMA_VERSION = "3"  # bump with every schema.sql change: read-only opens upgrade older files
+SCHEMA_VERSION = "4"  # bump with every schema.sql change: read-only opens upgrade older files
 
 READ_WAIT_ENV_VAR = "POLICYWATCH_READ_WAIT"
 WRITE_WAIT_ENV_VAR = "POLICYWATCH_WRITE_WAIT"
