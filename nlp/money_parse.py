@@ -77,6 +77,7 @@ class Lexicon:
     role_excluded_types: dict[str, frozenset[str]]
     object_owner_verbs: frozenset[str]
     report_nouns: frozenset[str]
+    nobody_subjects: frozenset[str]
     owner_types: tuple[str, ...]
     abbreviations: dict[str, str]
     reporting_verbs: frozenset[str]
@@ -214,6 +215,7 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
                              orgs.get("role_excluded_types", {}).items()},
         object_owner_verbs=frozenset(orgs.get("object_owner_verbs", [])),
         report_nouns=frozenset(orgs.get("report_nouns", [])),
+        nobody_subjects=frozenset(norm_phrase(c) for c in orgs.get("nobody_subjects", [])),
         owner_types=tuple(orgs["owner_types"]),
         abbreviations={k.lower(): v.lower() for k, v in orgs["abbreviations"].items()},
         reporting_verbs=frozenset(orgs["reporting_verbs"]),

@@ -45,6 +45,8 @@ _COORD_BEFORE_RE = re.compile(r"(?:,|\band|\bwhile|\bwhereas)\s+$")
 _VAGUE_MODIFIERS = frozenset(
     "nhs new same other local whole former current merged combined single".split())
 _NONE = "__none__"  # an explicit "nobody" (a sector, several bodies, an unnamed body)
+# a figure pointing back to the one before it ("This £124.3bn limit", "that £5m")
+_DEMONSTRATIVE_RE = re.compile(r"\b(?:[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose)\s+$")
 
 
 class OrgResolver:
@@ -57,6 +59,7 @@ class OrgResolver:
         self.lex = ctx.lex
         self.how = "none"  # the rule that decided the last owner (an amount's why)
         self.via = ""  # the back-reference it went through ("salience:the_trust")
+        self.reported = False
 
     def _story_floor(self, pos: int) -> int:
         return self.ctx.story_starts[self.ctx.story_index(pos)]
@@ -269,6 +272,7 @@ class OrgResolver:
     def owner(self, f: FoundAmount, prev_owner: str | None) -> str | None:
         """The owner of ``f``; ``self.how`` then names the rule that decided it."""
         self.how, self.via = "none", ""
+        self.reported = False  # a body reports the figure ("X estimated that ... £1bn")
         got = self._owner(f, prev_owner)
         if got is not None and self.via and self.how.startswith(("parse", "sentence")):
             self.how = f"{self.how}+{self.via}"
@@ -341,6 +345,7 @@ class OrgResolver:
                                for c in cur.children)
                 if reported:
                     prev_owner = None
+                    self.reported = True
                 # ... unless a body with finances of its own speaks of its own plans: "the
                 # trust expects the new system to deliver savings of £3m"
                 for c in cur.children:
@@ -522,6 +527,7 @@ class OrgResolver:
             inside = {t.i for t in head.subtree}
         # subjects elsewhere in the sentence that are organisations or back-references
         best: tuple[int, str] | None = None
+        nobody = False
         for tok in ctx.doc.char_span(s_start, s_end, alignment_mode="expand") or []:
             if tok.i in inside:
                 continue
@@ -549,6 +555,8 @@ class OrgResolver:
                 got = mention.name if ctx.owner_ok(mention) else None
             elif self.generic_noun(tok) is not None and tok.lower_ != "board":
                 got = self.resolve_generic(tok, self.generic_noun(tok) or ())
+                # "the hospital she ran in Cairns is forecasting ...": a new, unnamed body
+                nobody = nobody or got == _NONE
             if got is None or got == _NONE:
                 continue
             dist = abs(tok.idx - f.parsed.start) + (0 if tok.idx < f.parsed.start else 1000)
@@ -557,8 +565,67 @@ class OrgResolver:
         if best is not None:
             self.how = "sentence_subject"
             return best[1]
-        if prev_owner is not None:
-            self.how = "previous_amount_owner"
-        return prev_owner
+        previous = ctx.previous
+        if previous is not None and previous.sent == f.sent:
+            # "overspent by £991m – £31m worse than reported": the sentence's earlier figure
+            # says whose this one is
+            self.how = "previous_amount_same_sentence"
+            return previous.org
+        if previous is not None and previous.story == f.story \
+                and _DEMONSTRATIVE_RE.search(ctx.text, max(0, f.parsed.start - 8), f.parsed.start):
+            self.how = "previous_amount_demonstrative"  # "This £124.3bn limit ..."
+            return previous.org
+        if self.reported:
+            self.how = "reported_by_another_body"  # a commentator's figure: no one body's
+            return None
+        if nobody or (root is not None and self._nobody_subject(root)):
+            self.how = "sentence_subject_nobody"
+            return None
+        topic = self.topic_owner(f.parsed.start)
+        if topic is not None:
+            return topic
+        return None
+
+    def _nobody_subject(self, root: Token) -> bool:
+        """Whether the clause governing the amount has a subject that is neither a body nor
+        its finances ("Residents pay ...", "The business case put the cost at ...")."""
+        cur = root
+        for _ in range(12):
+            for c in cur.children:
+                if c.dep_ in _SUBJECT_DEPS and c.i not in self.ctx.token_org:
+                    words = {c.lemma_.lower(), c.lower_}
+                    if c.i > 0:
+                        words.add(f"{c.nbor(-1).lower_} {c.lemma_.lower()}")
+                    return bool(words & self.lex.nobody_subjects)
+            if cur.head is cur:
+                break
+            cur = cur.head
+        return False
+
+    def topic_owner(self, pos: int) -> str | None:
+        """The body the passage at ``pos`` is about, for a figure whose sentence names no
+        owner: the body a heading over its section names, else the first body the lead of its
+        story (headline and first sentence) names; a section without a body of its own in its
+        lead reads on from the story before it. ``self.how`` names which."""
+        ctx = self.ctx
+        got = self.section_owner(pos)
+        if got is not None:
+            self.how = "topic:section_heading"
+            return got
+        k = ctx.story_index(pos)
+        while k >= 0:
+            start = ctx.story_starts[k]
+            first = ctx.sent_index(start)
+            lead_end = min(pos, ctx.sents[min(first + 1, len(ctx.sents) - 1)][1])
+            i = bisect.bisect_left(ctx.org_starts, start)
+            while i < len(ctx.orgs) and ctx.orgs[i].end <= lead_end:
+                if ctx.owner_ok(ctx.orgs[i]):
+                    self.how = "topic:story_lead"
+                    return ctx.orgs[i].name
+                i += 1
+            if ctx.last_org_before(pos, (), start) is not None:
+                return None  # the passage names bodies of its own, none in its lead
+            k -= 1
+        return None
 
 

@@ -60,6 +60,7 @@ class StructureLexicon:
     not_body_words: frozenset[str]
     connectors: frozenset[str]
     subheadings: tuple[NamedPattern, ...]
+    heading_backrefs: tuple[NamedPattern, ...]  # value: the Kind the back-reference names
 
     def could_be_body(self, name: str) -> bool:
         """Whether a bare row, item or heading name can stand for a body: a proper name
@@ -74,6 +75,15 @@ class StructureLexicon:
             if not (w[0].isupper() or low in self.connectors or w[0].isdigit()):
                 return False
         return True
+
+
+def _heading_backrefs(data: dict[str, Any]) -> tuple[NamedPattern, ...]:
+    """The ``[[heading_backrefs]]`` entries, each with the kind (template, type) it names."""
+    kinds = {e["name"]: e for e in data["kinds"]}
+    return tuple(NamedPattern(e["name"], re.compile(e["pattern"], re.IGNORECASE),
+                              Kind(e["kind"], kinds[e["kind"]]["template"],
+                                   kinds[e["kind"]]["type"]))
+                 for e in data.get("heading_backrefs", []))
 
 
 @functools.lru_cache(maxsize=2)
@@ -102,6 +112,7 @@ def load_structure_lexicon(path: str | Path = DATA_PATH) -> StructureLexicon:
             not_body_words=frozenset(w.lower() for w in data["names"]["not_body_words"]),
             connectors=frozenset(w.lower() for w in data["names"]["connectors"]),
             subheadings=named(data["subheadings"], "name"),
+            heading_backrefs=_heading_backrefs(data),
         )
     except (OSError, tomllib.TOMLDecodeError, re.error) as e:
         raise RuntimeError(f"cannot read the structure lexicon {path}: {e}") from e

@@ -937,3 +937,47 @@ def test_respectively_over_coordinated_noun_phrases(full_nlp):
     found = amounts(full_nlp, text)
     assert [a["org"] for a in found] == [None, "Saltmarsh ICB"]
     assert found[1]["why"]["org"] == "respectively"
+
+
+# ---------------------------------------------------------------------------- topic owner
+
+
+def test_a_figure_without_an_owner_in_its_sentence_is_the_story_leads_body(full_nlp):
+    text = ("Annual accounts published\n\n"
+            "Marlowe Bridge Hospitals NHS Trust has published its accounts for 2023/24. "
+            "Prescribing costs were a particular worry in the winter. "
+            "Agency spending fell to £6.2m.\n")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found["£6.2m"]["org"] == "Marlowe Bridge Hospitals NHS Trust"
+    assert found["£6.2m"]["why"]["org"] == "topic:story_lead"
+
+
+def test_an_earlier_figure_in_the_sentence_decides_a_later_ones_owner(full_nlp):
+    text = ("Annual accounts published\n\n"
+            "Marlowe Bridge Hospitals NHS Trust has published its accounts for 2023/24. "
+            "Prescribing costs were a particular worry in the winter. "
+            "Agency spending fell to £6.2m from £7.9m the year before.\n")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found["£7.9m"]["org"] == "Marlowe Bridge Hospitals NHS Trust"
+    assert found["£7.9m"]["why"]["org"] == "previous_amount_same_sentence"
+
+
+def test_a_demonstrative_figure_keeps_the_owner_of_the_one_before(full_nlp):
+    text = ("The Department of Health and Social Care had a spending limit of £150bn. "
+            "Campaigners welcomed the news in a statement. "
+            "This £150bn limit excludes depreciation and was underspent by £20m.\n")
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£20m"][0]
+    assert found["org"] == "Department of Health and Social Care"
+
+
+@pytest.mark.parametrize("sentence", [
+    "Residents pay £1,200 a week for a room.",
+    "The business case put the total cost at £90m.",
+])
+def test_a_subject_that_is_no_body_leaves_the_figure_without_owner(full_nlp, sentence):
+    text = ("Harwick care plans approved\n\n"
+            "Harwick Vale NHS Foundation Trust has approved its plans for a new unit. "
+            f"{sentence}\n")
+    found = [a for a in amounts(full_nlp, text)][-1]
+    assert found["org"] is None
+    assert found["why"]["org"] == "sentence_subject_nobody"

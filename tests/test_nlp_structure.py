@@ -295,3 +295,41 @@ def test_a_name_before_a_dash_owns_the_figure(full_nlp):
     text = "The largest deficits were at Fenwick Valley NHS Trust – £14.2m – and elsewhere."
     found = by_text(full_nlp(text))["£14.2m"]
     assert found["org"] == "Fenwick Valley NHS Trust" and found["why"]["org"] == "name_before_dash"
+
+
+@pytest.mark.parametrize(("heading_backref", "opening", "built"), [
+    ("heading_backref_icb", "The ICS expects a deficit of £9m this year.", "Corrie Dale ICB"),
+    ("heading_backref_ccg", "The CCG expects a deficit of £9m this year.", "Corrie Dale CCG"),
+    ("heading_backref_health_board", "The health board expects a deficit of £9m this year.",
+     "Corrie Dale Health Board"),
+    ("heading_backref_trust", "The trust expects a deficit of £9m this year.",
+     "Corrie Dale Trust"),
+])
+def test_a_bare_name_heading_is_the_body_its_section_points_back_to(
+        full_nlp, heading_backref, opening, built):
+    text = ("Northern round-up: money matters\n\n"
+            "Our look at local finances visits two places this month.\n\n"
+            "Corrie Dale\n"
+            f"{opening} Papers show agency spending of £2m.\n")
+    doc = full_nlp(text)
+    found = by_text(doc)
+    assert found["£9m"]["org"] == built
+    # a figure with no owner in its sentence belongs to the body its section is about
+    assert found["£2m"]["org"] == built
+    assert found["£2m"]["why"]["org"] == "topic:section_heading"
+    orgs = {o["name"]: o for o in doc._.organisations}
+    assert orgs[built]["aliases"] == ["Corrie Dale"]
+    from nlp.money_structure import StructureOrgs
+    structure = read_structure(text)
+    bare_doc = full_nlp.make_doc(text)  # no organisations tagged yet
+    assert StructureOrgs(bare_doc, structure).heading_body(structure.headings[-1]).rule == \
+        f"heading_backref:{heading_backref}"
+
+
+def test_a_topic_heading_is_not_built_into_a_body(full_nlp):
+    text = ("Board paper: Ambleford ICB at month 6\n\n"
+            "This summarises the finance report of NHS Ambleford ICB.\n\n"
+            "Risks\n"
+            "The system faces pressures of £4m from prescribing.\n")
+    doc = full_nlp(text)
+    assert "Risks ICB" not in {o["name"] for o in doc._.organisations}
