@@ -67,6 +67,8 @@ class Lexicon:
     relative_re: re.Pattern[str]
     relative_shift: dict[str, int]
     pin_res: tuple[re.Pattern[str], ...]
+    governing_res: tuple[re.Pattern[str], ...]
+    anchored_relative: frozenset[str]
     baseline_res: tuple[tuple[re.Pattern[str], str], ...]  # (regex, name)
     combined_left_re: re.Pattern[str]
     combined_right_re: re.Pattern[str]
@@ -184,6 +186,9 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
         re.IGNORECASE)
     fy = r"(?P<fy>(?:19|20)\d{2}\s*[-–/]\s*(?:\d{2}|(?:19|20)\d{2}))"
     pin_res = tuple(re.compile(p.replace("{year}", fy), re.IGNORECASE) for p in periods["pins"])
+    short_fy = r"(?P<fy>(?:19|20)?\d{2}\s*[-–/]\s*(?:\d{2}|(?:19|20)\d{2}))"
+    governing_res = tuple(re.compile(p.replace("{year}", short_fy), re.IGNORECASE)
+                          for p in periods.get("governing", []))
 
     orgs = data["orgs"]
     generic = {norm_phrase(n): tuple(types) for n, types in orgs["generic"]}
@@ -201,6 +206,8 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
         right_patterns=right_patterns,
         left_patterns=left_patterns, place_re=place_re, place_currency=place_currency,
         relative_re=relative_re, relative_shift=relative_shift, pin_res=pin_res,
+        governing_res=governing_res,
+        anchored_relative=frozenset(norm_phrase(p) for p in periods.get("anchored_relative", [])),
         baseline_res=tuple((re.compile(b["pattern"], re.IGNORECASE), b["name"])
                            for b in periods.get("baseline", [])),
         combined_left_re=re.compile("|".join(f"(?:{p})" for p in orgs["combined_left"]),

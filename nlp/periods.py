@@ -210,6 +210,13 @@ class PeriodResolver:
         if rels:
             rel = min(rels, key=lambda m: (m.start() - f.end) if m.start() >= f.end
                       else (f.parsed.start - m.end()) + 20)
+            i = bisect.bisect_left(ctx.amount_starts, f.end)
+            if rel.start() >= f.end and i < len(ctx.amount_starts) \
+                    and ctx.amount_starts[i] < rel.start():
+                rel = None  # "£0.4m, after a deficit of £7.8m the year before": the later one's
+            elif rel is not None and any(rx.search(text, max(0, rel.start() - 30), rel.start())
+                                         for rx, _ in ctx.lex.baseline_res):
+                rel = None  # "an improvement on the year before": the comparison's year
         if rel is not None and years and rel.start() >= f.end and re.fullmatch(
                 r"\s*(?:in\s+|for\s+|during\s+|over\s+|on\s+)?", text[f.end:rel.start()]):
             # "£12m in 2021-22, up from £9m last year": last year of the year in the clause
@@ -227,7 +234,13 @@ class PeriodResolver:
         if years:
             return self._nearest(years, f), "clause"
         if rel is not None:
-            shift = ctx.lex.relative_shift[norm_phrase(rel.group())]
+            phrase = norm_phrase(rel.group())
+            shift = ctx.lex.relative_shift[phrase]
+            if phrase in ctx.lex.anchored_relative:
+                # "a deficit of £7.8m the year before": a year before the passage's own
+                anchor = self._passage_year(f, found)
+                if anchor:
+                    return _shift(anchor, shift), "relative-anchored-passage"
             if ctx.pinned:
                 return _shift(ctx.pinned, shift), "relative-pinned"
             # "its control total for 2019-20 ... a £35m control total next year"
@@ -241,6 +254,8 @@ class PeriodResolver:
         if f.parsed.per in ("year", "month"):
             # a recurring sum ("£16.9m a year") is tied to a year only by its own sentence
             return None, "rate"
+        if ctx.governing:
+            return ctx.governing, "document_governing"  # "All figures are for 24/25 ..."
         prev = self._previous_sentence_year(f)
         if prev:
             return prev, "previous-sentence"
@@ -270,6 +285,18 @@ class PeriodResolver:
         if s_start <= lead.start < s_end:
             return None, "story-lead"  # (a year in the amount's own sentence was ruled out)
         return lead.period, "story-lead"
+
+    def _passage_year(self, f: FoundAmount, found: list[FoundAmount]) -> str | None:
+        """The year of the passage an amount sits in, for a year counted from it: the year of
+        the figure before it in its sentence, else the year its list, document, previous
+        sentence or story gives."""
+        ctx = self.ctx
+        if found and found[-1].sent == f.sent and found[-1].period:
+            return found[-1].period
+        intro = f.item.intro if f.item is not None else None
+        year = financial_year(ctx.text[intro[0]:intro[1]]) if intro else None
+        return (year or ctx.governing or self.story_lead(f.story)
+                or self._previous_sentence_year(f))
 
     def _previous_sentence_year(self, f: FoundAmount, same_role: bool = False) -> str | None:
         """A year from the sentence before, when the text carries on with the same topic."""

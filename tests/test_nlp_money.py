@@ -981,3 +981,24 @@ def test_a_subject_that_is_no_body_leaves_the_figure_without_owner(full_nlp, sen
     found = [a for a in amounts(full_nlp, text)][-1]
     assert found["org"] is None
     assert found["why"]["org"] == "sentence_subject_nobody"
+
+
+def test_a_statement_of_the_documents_year_governs_figures_without_their_own(full_nlp):
+    text = ("Round-up of board papers\n\n"
+            "All figures are for 25/26 unless stated. Fernhill ICB ended 2024/25 with a "
+            "deficit of £12m. At month 3 it had overspent by £4m.\n")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found["£12m"]["period"] == "2024-25"  # stated in its own clause
+    assert found["£4m"]["period"] == "2025-26"
+    assert found["£4m"]["why"]["period"] == "document_governing"
+
+
+@pytest.mark.parametrize("phrase", ["the year before", "a year earlier", "the prior year"])
+def test_a_year_counted_from_the_passage_anchors_on_the_passages_year(full_nlp, phrase):
+    text = ("Ashwell Trust accounts for 2023/24\n\n"
+            "Ashwell Trust published its accounts for 2023/24 on Monday. "
+            f"It made a surplus of £0.6m, after a deficit of £5.1m {phrase}.\n")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found["£0.6m"]["period"] == "2023-24"  # the relative year is the later figure's
+    assert found["£5.1m"]["period"] == "2022-23"
+    assert found["£5.1m"]["why"]["period"] == "relative-anchored-passage"
