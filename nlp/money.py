@@ -228,6 +228,8 @@ class MoneyExtractor:
                 f.role, f.role_source = role, f"table_header:{rule}"
                 continue
             f.role, f.role_source = amount_role(ctx, f, prev_end, next_start)
+            if f.role in ("deficit", "surplus", "spending_limit"):
+                _agreed_limit(ctx, f)
             if f.item is not None:
                 _item_role(ctx, f)
         for f, after in reversed(list(zip(found, found[1:], strict=False))):
@@ -282,6 +284,19 @@ def _row_owner(f: FoundAmount, row_owners: dict[int, RowOwner]) -> RowOwner | No
     if f.item is not None and f.start >= f.item.name_end:
         return row_owners.get(f.item.name_start)
     return None
+
+
+def _agreed_limit(ctx: MoneyContext, f: FoundAmount) -> None:
+    """A deficit, surplus or limit agreed with or set by a national body is a control total
+    ("a planned surplus of £1.1m agreed with NHS England", "the £11m it had agreed with NHS
+    England", "a deficit limit of £22m")."""
+    s_start, s_end = ctx.sents[f.sent]
+    left = ctx.text[max(s_start, f.parsed.start - 90):f.parsed.start]
+    right = ctx.text[f.end:min(s_end, f.end + 90)]
+    for rx, side, name in ctx.lex.agreed_limit:
+        if rx.search(left) if side == "left" else rx.match(right):
+            f.role, f.role_source = "control_total", f"pattern:{name}"
+            return
 
 
 def _item_role(ctx: MoneyContext, f: FoundAmount) -> None:

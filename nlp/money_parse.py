@@ -62,6 +62,7 @@ class Lexicon:
     spending_roles: frozenset[str]
     right_patterns: tuple[tuple[re.Pattern[str], str, str], ...]  # (regex, role, name)
     left_patterns: tuple[tuple[re.Pattern[str], str, str], ...]
+    agreed_limit: tuple[tuple[re.Pattern[str], str, str], ...]  # (regex, side, name)
     place_re: re.Pattern[str]
     place_currency: dict[str, str]
     relative_re: re.Pattern[str]
@@ -205,6 +206,7 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
         spending_roles=frozenset(roles.get("spending_roles", [])),
         right_patterns=right_patterns,
         left_patterns=left_patterns, place_re=place_re, place_currency=place_currency,
+        agreed_limit=_agreed_limit_patterns(data),
         relative_re=relative_re, relative_shift=relative_shift, pin_res=pin_res,
         governing_res=governing_res,
         anchored_relative=frozenset(norm_phrase(p) for p in periods.get("anchored_relative", [])),
@@ -227,6 +229,14 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
         abbreviations={k.lower(): v.lower() for k, v in orgs["abbreviations"].items()},
         reporting_verbs=frozenset(orgs["reporting_verbs"]),
     )
+
+
+def _agreed_limit_patterns(data: dict[str, Any]) -> tuple[tuple[re.Pattern[str], str, str], ...]:
+    """The ``[[roles.agreed_limit]]`` patterns, ``{national}`` filled with the setters."""
+    setters = sorted(data["orgs"]["national_setters"], key=len, reverse=True)
+    national = "(?:" + "|".join(re.escape(n) for n in setters) + ")"
+    return tuple((re.compile(e["pattern"].replace("{national}", national), re.IGNORECASE),
+                  e["side"], e["name"]) for e in data["roles"].get("agreed_limit", []))
 
 
 # --------------------------------------------------------------------------------------------

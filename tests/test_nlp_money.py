@@ -1002,3 +1002,24 @@ def test_a_year_counted_from_the_passage_anchors_on_the_passages_year(full_nlp, 
     assert found["£0.6m"]["period"] == "2023-24"  # the relative year is the later figure's
     assert found["£5.1m"]["period"] == "2022-23"
     assert found["£5.1m"]["why"]["period"] == "relative-anchored-passage"
+
+
+@pytest.mark.parametrize(("pattern", "text", "figure"), [
+    ("right_agreed_with_national_body",
+     "Oakridge CCG expects a deficit of £3m, against a planned surplus of £0.5m agreed with "
+     "NHS England.", "£0.5m"),
+    ("right_national_body_agreed",
+     "Oakridge Trust ended the year £20m in deficit, well above the £8m deficit that NHS "
+     "Improvement had set.", "£8m"),
+    ("left_agreed_with_national_body_that",
+     "Oakridge Trust has agreed with NHS England that its deficit will not exceed £14m.", "£14m"),
+    ("left_deficit_limit_of",
+     "Oakridge ICB has been given a deficit limit of £30m for the coming year.", "£30m"),
+])
+def test_a_deficit_agreed_with_a_national_body_is_a_control_total(full_nlp, pattern, text,
+                                                                   figure):
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found[figure]["role"] == "control_total"
+    assert found[figure]["why"]["role"] == f"pattern:{pattern}"
+    others = [a for t, a in found.items() if t != figure]
+    assert all(a["role"] != "control_total" for a in others)
