@@ -212,9 +212,20 @@ class OrgResolver:
         ctx = self.ctx
         mention = ctx.token_org.get(tok.i)
         if mention is not None:
+            if self._coordinated_bodies(tok, mention):
+                return _NONE  # "X and Y trusts have a backlog of £200m": several bodies'
             return mention.name if ctx.owner_ok(mention) else None
         low = tok.lower_
-        if low in _PRONOUNS_SINGULAR or low in _PRONOUNS_PLURAL:
+        if low in _PRONOUNS_PLURAL:
+            # "their plans assume savings of £488m": several bodies' money, unless "they" is
+            # a group named as one ("the north west London CCGs ... they")
+            self.via = f"salience:{low}"
+            got = self.resolve_pronoun(tok, None)
+            if got is not None and got != _NONE \
+                    and got.split()[-1].lower() in self.lex.collective:
+                return got
+            return _NONE
+        if low in _PRONOUNS_SINGULAR:
             self.via = f"salience:{low}"
             return self.resolve_pronoun(tok, prev_owner)
         if low in self.lex.collective or tok.pos_ == "NUM" or tok.like_num:
@@ -251,6 +262,20 @@ class OrgResolver:
                     if got is not None and got != _NONE:
                         return got
         return None
+
+    def _coordinated_bodies(self, tok: Token, mention: OrgMention) -> bool:
+        """Whether a subject names several bodies joined by "and" ("X and Y have ...")."""
+        if tok.dep_ not in _SUBJECT_DEPS:
+            return False
+        ctx = self.ctx
+        for t in ctx.doc[tok.i:]:
+            if ctx.token_org.get(t.i) is not mention:
+                break
+            for c in t.children:
+                if c.dep_ == "conj" and c.i in ctx.token_org \
+                        and ctx.token_org[c.i] is not mention:
+                    return True
+        return False
 
     def _is_cue(self, tok: Token) -> bool:
         role = self.lex.cue_role.get(tok.lower_)

@@ -1023,3 +1023,22 @@ def test_a_deficit_agreed_with_a_national_body_is_a_control_total(full_nlp, patt
     assert found[figure]["why"]["role"] == f"pattern:{pattern}"
     others = [a for t, a in found.items() if t != figure]
     assert all(a["role"] != "control_total" for a in others)
+
+
+def test_bodies_named_together_as_subject_own_no_one_figure(full_nlp):
+    text = ("Ashgrove Hospitals NHS Trust and Pellworth Community NHS Trust have a combined "
+            "estate in poor repair. Ashgrove Hospitals NHS Trust and Pellworth Community NHS "
+            "Trust have a maintenance backlog of £120m.\n")
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£120m"][0]
+    assert found["org"] is None
+
+
+def test_a_plural_pronoun_owns_nothing_unless_it_points_to_a_group_named_as_one(full_nlp):
+    text = ("Three health boards in the north are in difficulty. NHS Corran is the largest. "
+            "Their plans assume savings of £40m.\n")
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£40m"][0]
+    assert found["org"] is None and found["why"]["org"] == "parse:nobody"
+    text = ("The Fenland Borders CCGs have a shared plan, and they expect to miss their control "
+            "total by £6m.\n")
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£6m"][0]
+    assert found["org"] == "Fenland Borders CCGs"
