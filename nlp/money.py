@@ -293,7 +293,9 @@ def _agreed_limit(ctx: MoneyContext, f: FoundAmount) -> None:
     s_start, s_end = ctx.sents[f.sent]
     left = ctx.text[max(s_start, f.parsed.start - 90):f.parsed.start]
     right = ctx.text[f.end:min(s_end, f.end + 90)]
-    for rx, side, name in ctx.lex.agreed_limit:
+    for rx, side, name, roles in ctx.lex.agreed_limit:
+        if f.role not in roles:
+            continue
         if rx.search(left) if side == "left" else rx.match(right):
             f.role, f.role_source = "control_total", f"pattern:{name}"
             return

@@ -62,7 +62,8 @@ class Lexicon:
     spending_roles: frozenset[str]
     right_patterns: tuple[tuple[re.Pattern[str], str, str], ...]  # (regex, role, name)
     left_patterns: tuple[tuple[re.Pattern[str], str, str], ...]
-    agreed_limit: tuple[tuple[re.Pattern[str], str, str], ...]  # (regex, side, name)
+    # (regex, side, name, roles it turns into a control total)
+    agreed_limit: tuple[tuple[re.Pattern[str], str, str, frozenset[str]], ...]
     place_re: re.Pattern[str]
     place_currency: dict[str, str]
     relative_re: re.Pattern[str]
@@ -231,12 +232,14 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
     )
 
 
-def _agreed_limit_patterns(data: dict[str, Any]) -> tuple[tuple[re.Pattern[str], str, str], ...]:
+def _agreed_limit_patterns(data: dict[str, Any]
+                           ) -> tuple[tuple[re.Pattern[str], str, str, frozenset[str]], ...]:
     """The ``[[roles.agreed_limit]]`` patterns, ``{national}`` filled with the setters."""
     setters = sorted(data["orgs"]["national_setters"], key=len, reverse=True)
     national = "(?:" + "|".join(re.escape(n) for n in setters) + ")"
     return tuple((re.compile(e["pattern"].replace("{national}", national), re.IGNORECASE),
-                  e["side"], e["name"]) for e in data["roles"].get("agreed_limit", []))
+                  e["side"], e["name"], frozenset(e["roles"]))
+                 for e in data["roles"].get("agreed_limit", []))
 
 
 # --------------------------------------------------------------------------------------------

@@ -60,6 +60,9 @@ class OrgResolver:
         self.how = "none"  # the rule that decided the last owner (an amount's why)
         self.via = ""  # the back-reference it went through ("salience:the_trust")
         self.reported = False
+        # bodies a story can be about as owner of its figures (a national body or a regulator
+        # leading a story mostly reports on others' money)
+        self.topic_types = (*self.lex.owner_types, "company", "government")
 
     def _story_floor(self, pos: int) -> int:
         return self.ctx.story_starts[self.ctx.story_index(pos)]
@@ -618,6 +621,10 @@ class OrgResolver:
         for _ in range(12):
             for c in cur.children:
                 if c.dep_ in _SUBJECT_DEPS and c.i not in self.ctx.token_org:
+                    if self.generic_noun(c) is not None and any(
+                            d.dep_ == "det" and d.lower_ in ("a", "an", "any", "another")
+                            for d in c.children):
+                        return True  # "A consultancy ... has been paid £1.9m": unnamed
                     words = {c.lemma_.lower(), c.lower_}
                     if c.i > 0:
                         words.add(f"{c.nbor(-1).lower_} {c.lemma_.lower()}")
@@ -644,7 +651,7 @@ class OrgResolver:
             lead_end = min(pos, ctx.sents[min(first + 1, len(ctx.sents) - 1)][1])
             i = bisect.bisect_left(ctx.org_starts, start)
             while i < len(ctx.orgs) and ctx.orgs[i].end <= lead_end:
-                if ctx.owner_ok(ctx.orgs[i]):
+                if ctx.owner_ok(ctx.orgs[i]) and ctx.orgs[i].type in self.topic_types:
                     self.how = "topic:story_lead"
                     return ctx.orgs[i].name
                 i += 1

@@ -1042,3 +1042,27 @@ def test_a_plural_pronoun_owns_nothing_unless_it_points_to_a_group_named_as_one(
             "total by £6m.\n")
     found = [a for a in amounts(full_nlp, text) if a["text"] == "£6m"][0]
     assert found["org"] == "Fenland Borders CCGs"
+
+
+def test_a_spending_ceiling_set_by_a_national_body_stays_a_spending_limit(full_nlp):
+    text = ("Oakridge Trust's agency bill is £12m so far, against a ceiling of £8m set by NHS "
+            "England.\n")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found["£8m"]["role"] == "spending_limit"
+
+
+def test_an_unnamed_body_as_subject_owns_the_figure_itself(full_nlp):
+    text = ("Greyhaven Hospitals NHS Trust reviews its advisers\n\n"
+            "Greyhaven Hospitals NHS Trust has reviewed its use of advisers this year. "
+            "A consultancy that advised the trust on its estate has been paid £1.4m.\n")
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£1.4m"][0]
+    assert found["org"] is None
+    assert found["why"]["org"] in ("parse:nobody", "sentence_subject_nobody")
+
+
+def test_a_national_body_leading_a_story_does_not_own_its_sector_figures(full_nlp):
+    text = ("Agency spending over the limit\n\n"
+            "NHS England has published figures on agency staff for the last financial year. "
+            "The bill was £0.6bn above the limit for the sector.\n")
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£0.6bn"][0]
+    assert found["org"] is None
