@@ -61,7 +61,7 @@ from nlp.money_structure import RowOwner, StructureOrgs, cell_amount, cell_role
 from nlp.owners import OrgResolver
 from nlp.periods import PeriodResolver
 from nlp.roles import amount_role, find_cues
-from nlp.structure import read_structure
+from nlp.structure import load_structure_lexicon, read_structure
 
 SPAN_KEY = "amounts"
 
@@ -249,6 +249,11 @@ class MoneyExtractor:
             row = _row_owner(f, row_owners)
             if row is not None:
                 f.org, f.org_source = row.name, f"{'table' if f.cell else 'list'}:{row.rule}"
+            elif f.cell is not None and load_structure_lexicon().period_rows.match(
+                    f.cell.row.name.strip()):
+                # "April | 2,150": one body's figures month by month
+                f.org = orgs.topic_owner(f.start)
+                f.org_source = f"table:period_row+{orgs.how}" if f.org else "table:period_row"
             elif f.cell is not None:
                 f.org, f.org_source = None, "table:row_not_a_body"  # a "Total" row
             else:

@@ -82,6 +82,7 @@ class Lexicon:
     object_owner_verbs: frozenset[str]
     report_nouns: frozenset[str]
     nobody_subjects: frozenset[str]
+    group_nouns: frozenset[str]
     owner_types: tuple[str, ...]
     abbreviations: dict[str, str]
     reporting_verbs: frozenset[str]
@@ -226,6 +227,7 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
         object_owner_verbs=frozenset(orgs.get("object_owner_verbs", [])),
         report_nouns=frozenset(orgs.get("report_nouns", [])),
         nobody_subjects=frozenset(norm_phrase(c) for c in orgs.get("nobody_subjects", [])),
+        group_nouns=frozenset(norm_phrase(c) for c in orgs.get("group_nouns", [])),
         owner_types=tuple(orgs["owner_types"]),
         abbreviations={k.lower(): v.lower() for k, v in orgs["abbreviations"].items()},
         reporting_verbs=frozenset(orgs["reporting_verbs"]),

@@ -128,8 +128,9 @@ class StructureOrgs:
     def resolve(self, bare: str, kind: Kind | None, siblings: list[str] = ()) -> RowOwner | None:
         """The body ``bare`` stands for, given the kind of body its table or list is about."""
         bare = bare.strip(" *:–—-")
-        if not load_structure_lexicon().could_be_body(bare):
-            return None
+        lex = load_structure_lexicon()
+        if not lex.could_be_body(bare) or lex.period_rows.match(bare):
+            return None  # a total, a measure, or a month of one body's figures
         key = (bare, kind.rule if kind else "")
         if key in self.cache:
             return self.cache[key]

@@ -46,6 +46,7 @@ _VAGUE_MODIFIERS = frozenset(
     "nhs new same other local whole former current merged combined single".split())
 _NONE = "__none__"  # an explicit "nobody" (a sector, several bodies, an unnamed body)
 # a figure pointing back to the one before it ("This £124.3bn limit", "that £5m")
+_COMBINED_WORD_RE = re.compile(r"\b(?:combined|joint|aggregate|collective)\b", re.IGNORECASE)
 _DEMONSTRATIVE_RE = re.compile(r"\b(?:[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose)\s+$")
 
 
@@ -325,11 +326,20 @@ class OrgResolver:
 
     def _owner(self, f: FoundAmount, prev_owner: str | None) -> str | None:
         ctx, doc = self.ctx, self.ctx.doc
-        if (self.lex.combined_left_re.search(ctx.text, max(f.clause[0], f.parsed.start - 60),
-                                             f.parsed.start)
-                or self.lex.combined_right_re.match(ctx.text[f.end:f.end + 40])):
+        combined = (self.lex.combined_left_re.search(ctx.text, max(f.clause[0],
+                                                                   f.parsed.start - 60),
+                                                     f.parsed.start)
+                    or self.lex.combined_right_re.match(ctx.text[f.end:f.end + 40]))
+        if combined:
+            # "a combined deficit of £92m": several bodies' money, nobody's own; but a group or
+            # system that acts as one owns its combined figure ("The group closed the year
+            # with a combined deficit of £17m", "the ICS's aggregate control total")
+            got = self._combined_owner(f, prev_owner)
+            if got is not None:
+                self.how = "combined_total_of_group"
+                return got
             self.how = "combined_total"
-            return None  # "a combined deficit of £92m": several bodies' money, nobody's own
+            return None
         respective = self._respective_owner(f)
         if respective is not None:
             self.how = "respectively"
@@ -396,6 +406,31 @@ class OrgResolver:
                 break  # the parser's sentence can run across a line break
             came_from, cur = cur, cur.head
         return self._fallback(f, prev_owner, root)
+
+    def _combined_owner(self, f: FoundAmount, prev_owner: str | None) -> str | None:
+        """The owner of a combined figure when the parse ties it to one body that stands
+        for several ("the group", "the system", "the ICS"), else None."""
+        ctx = self.ctx
+        if not _COMBINED_WORD_RE.search(ctx.text, max(f.clause[0], f.parsed.start - 60),
+                                        f.parsed.start):
+            return None  # "provider deficits of £120m": unnamed bodies' share
+        span = ctx.doc.char_span(f.start, f.end, alignment_mode="expand")
+        if span is None or not ctx.parsed:
+            return None
+        cur, s_start, s_end = span.root, *ctx.sents[f.sent]
+        for _ in range(8):
+            for c in cur.children:
+                if c.dep_ not in _SUBJECT_DEPS and c.dep_ != "poss":
+                    continue
+                # the subject itself or its possessor ("the system's plan was a combined ...")
+                for cand in [c] + [p for p in c.children if p.dep_ == "poss"]:
+                    if cand.lower_ in self.lex.group_nouns and cand.i not in ctx.token_org:
+                        got = self.evaluate(cand, prev_owner)
+                        return None if got in (None, _NONE) else got
+            if cur.head is cur or not s_start <= cur.head.idx < s_end:
+                break
+            cur = cur.head
+        return None
 
     def _respective_owner(self, f: FoundAmount) -> str | None:
         """Coordinated bodies and coordinated amounts paired in order: "X and Y had moved

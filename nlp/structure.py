@@ -61,6 +61,7 @@ class StructureLexicon:
     connectors: frozenset[str]
     subheadings: tuple[NamedPattern, ...]
     heading_backrefs: tuple[NamedPattern, ...]  # value: the Kind the back-reference names
+    period_rows: re.Pattern[str]  # row names that are months, quarters or years
 
     def could_be_body(self, name: str) -> bool:
         """Whether a bare row, item or heading name can stand for a body: a proper name
@@ -113,6 +114,7 @@ def load_structure_lexicon(path: str | Path = DATA_PATH) -> StructureLexicon:
             connectors=frozenset(w.lower() for w in data["names"]["connectors"]),
             subheadings=named(data["subheadings"], "name"),
             heading_backrefs=_heading_backrefs(data),
+            period_rows=re.compile(data["names"]["period_rows"], re.IGNORECASE),
         )
     except (OSError, tomllib.TOMLDecodeError, re.error) as e:
         raise RuntimeError(f"cannot read the structure lexicon {path}: {e}") from e

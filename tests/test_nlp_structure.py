@@ -333,3 +333,26 @@ def test_a_topic_heading_is_not_built_into_a_body(full_nlp):
             "The system faces pressures of £4m from prescribing.\n")
     doc = full_nlp(text)
     assert "Risks ICB" not in {o["name"] for o in doc._.organisations}
+
+
+def test_a_table_of_months_belongs_to_the_body_the_passage_is_about(full_nlp):
+    text = ("Board paper: Glasmoor finances\n\n"
+            "Glasmoor University Health Board reports its month 5 position for 2024-25.\n\n"
+            "Month | In-month deficit (£000)\n"
+            "April | 1,200\n"
+            "May | 1,350\n")
+    found = by_text(full_nlp(text))
+    assert found["1,200"]["org"] == "Glasmoor University Health Board"
+    assert found["1,350"]["why"]["org"] == "table:period_row+topic:story_lead"
+    assert load_structure_lexicon().period_rows.match("Q3")
+
+
+def test_a_group_owns_its_combined_figure_but_not_unnamed_bodies_share(full_nlp):
+    text = ("Harlow Vale and Stour Hospitals Group: annual report\n\n"
+            "The Harlow Vale and Stour Hospitals Group runs two hospital trusts. "
+            "The group closed the year with a combined deficit of £15.5m.\n")
+    found = by_text(full_nlp(text))
+    assert found["£15.5m"]["org"] == "Harlow Vale and Stour Hospitals Group"
+    assert found["£15.5m"]["why"]["org"] == "combined_total_of_group"
+    text = ("Three CCGs are forecasting a combined deficit of £22m for the year.\n")
+    assert by_text(full_nlp(text))["£22m"]["org"] is None
