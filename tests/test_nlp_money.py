@@ -1066,3 +1066,11 @@ def test_a_national_body_leading_a_story_does_not_own_its_sector_figures(full_nl
             "The bill was £0.6bn above the limit for the sector.\n")
     found = [a for a in amounts(full_nlp, text) if a["text"] == "£0.6bn"][0]
     assert found["org"] is None
+
+
+@pytest.mark.parametrize(("text", "role"), [
+    ("Breckmoor ICB's capital allocation for the year is £42m.", "funding"),
+    ("Breckmoor Hospitals NHS Trust invested £12m of its capital in new scanners.", "cost"),
+])
+def test_an_allocation_is_funding_and_a_bodys_investment_is_its_cost(full_nlp, text, role):
+    assert one(full_nlp, text)["role"] == role
