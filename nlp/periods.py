@@ -143,12 +143,20 @@ class PeriodResolver:
             return period
         period, f.period_source = self._period(f, found)
         if f.item is not None and f.period_source not in ("clause", "sentence",
-                                                          "relative-anchored"):
+                                                          "relative-anchored",
+                                                          "relative-anchored-passage"):
             intro = f.item.intro
             year = financial_year(self.ctx.text[intro[0]:intro[1]]) if intro else None
             if year is not None:
                 f.period_source = "list_intro"
                 return year
+            if f.period_source in ("recent-amount", "previous-sentence", "same-fact"):
+                # one item's year does not carry to the next: the list's passage governs
+                # ("... its accounts for 2023/24. The main figures are:" then the items)
+                lead = self.story_lead(f.story)
+                if lead is not None:
+                    f.period_source = "list_story_lead"
+                    return lead
         return period
 
     def _baseline(self, y: YearMention) -> bool:

@@ -356,3 +356,27 @@ def test_a_group_owns_its_combined_figure_but_not_unnamed_bodies_share(full_nlp)
     assert found["£15.5m"]["why"]["org"] == "combined_total_of_group"
     text = ("Three CCGs are forecasting a combined deficit of £22m for the year.\n")
     assert by_text(full_nlp(text))["£22m"]["org"] is None
+
+
+def test_a_surplus_or_deficit_column_reads_the_sign_and_its_unit_is_no_amount(full_nlp):
+    text = ("Community trusts' results\n\n"
+            "Three community trusts in the Fenmarsh area have published accounts for 2022/23.\n\n"
+            "Trust | Surplus/(deficit) 2022/23 (£000)\n"
+            "Alder Vale | (2,450)\n"
+            "Birch Moor | 310\n")
+    column = read_structure(text).tables[0].columns[1]
+    assert column.role_rule == "header_surplus_or_deficit"
+    found = by_text(full_nlp(text))
+    assert found["(2,450)"]["role"] == "deficit" and found["310"]["role"] == "surplus"
+    assert "£000" not in found
+
+
+def test_a_list_items_year_does_not_carry_to_the_next_item(full_nlp):
+    text = ("Ravensholme Hospitals NHS Trust in numbers\n\n"
+            "Ravensholme Hospitals NHS Trust has published its annual report for 2023/24. "
+            "The main figures are:\n\n"
+            "– Income: £610m, up from £590m in 2022/23\n"
+            "– Agency spending: £21.5m\n")
+    found = by_text(full_nlp(text))
+    assert found["£21.5m"]["period"] == "2023-24"
+    assert found["£21.5m"]["why"]["period"] == "list_story_lead"
