@@ -450,9 +450,12 @@ def _named_elsewhere(text: str, words: str, at: int) -> bool:
     """Whether a heading's first word is capitalised elsewhere in the text where a common
     word would not be: after a lower-case word or a comma, or naming a table or list row."""
     first = re.escape(words.split()[0])
-    pattern = (rf"(?<=[a-z,] ){first}\b|^[ \t]*{first}\b(?=[^|\t\n]*[|\t])"
-               rf"|(?<=[–•-] ){first}\b")
-    return any(m.start() != at for m in re.finditer(pattern, text, re.MULTILINE))
+    # (after a lower-case *word*: "Care Quality Commission" does not name "Quality")
+    pattern = (rf"(?:\b[a-z][\w’'-]*,?|,) (?P<w>{first})\b"
+               rf"|^[ \t]*(?P<r>{first})\b(?=[^|\t\n]*[|\t])"
+               rf"|(?<=[–•-] )(?P<i>{first})\b")
+    return any(m.start(m.lastgroup) != at
+               for m in re.finditer(pattern, text, re.MULTILINE))
 
 
 def _inline_items(text: str, start: int, end: int, lex: StructureLexicon) -> list[ListItem]:

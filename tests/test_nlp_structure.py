@@ -380,3 +380,15 @@ def test_a_list_items_year_does_not_carry_to_the_next_item(full_nlp):
     found = by_text(full_nlp(text))
     assert found["£21.5m"]["period"] == "2023-24"
     assert found["£21.5m"]["why"]["period"] == "list_story_lead"
+
+
+def test_a_topic_heading_whose_word_sits_inside_a_longer_name_stays_a_subheading():
+    text = ("Board report\n\n"
+            "The Care Quality Commission visited in March.\n\n"
+            "Quality\n"
+            "Inspectors found the wards clean.\n\n"
+            "Fellside\n"
+            "The merger with Fellside, the neighbouring trust, is on hold.\n")
+    headings = {h.text: h.subheading for h in read_structure(text).headings}
+    assert headings["Quality"] == "subheading_topic"
+    assert headings["Fellside"] is None  # named after a lower-case word: a body's name
