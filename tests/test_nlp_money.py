@@ -1078,3 +1078,14 @@ def test_a_national_body_leading_a_story_does_not_own_its_sector_figures(full_nl
 ])
 def test_an_allocation_is_funding_and_a_bodys_investment_is_its_cost(full_nlp, text, role):
     assert one(full_nlp, text)["role"] == role
+
+
+@pytest.mark.parametrize("pin", [
+    "Its report shows an overspend of £2m for the first six months of 2025/26.",
+    "The trust is planning for a deficit of £2m in 2025/26.",
+    "Councils will get £2m to help in the winter of 2025/26.",
+])
+def test_an_in_year_report_pins_this_year(full_nlp, pin):
+    text = f"{pin} Copperfield Council's care budget is overspent by £0.7m this year.\n"
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£0.7m"][0]
+    assert found["period"] == "2025-26" and found["why"]["period"] == "relative-pinned"
