@@ -272,6 +272,8 @@ class PeriodResolver:
             if BASELINE_AMOUNT_RE.search(text, max(0, other.parsed.start - 30),
                                           other.parsed.start):
                 continue  # "up from £2.4bn in 2020-21" is the past, not the story's year
+            if other.period_source.startswith("relative"):
+                continue  # "from £14.9m the year before": that year is the other figure's own
             if (other.story == f.story and f.sent - other.sent <= 2 and other.period
                     and (ctx.paragraph_index(other.start) == para or other.org == f.org)):
                 return other.period, "recent-amount"

@@ -1089,3 +1089,12 @@ def test_an_in_year_report_pins_this_year(full_nlp, pin):
     text = f"{pin} Copperfield Council's care budget is overspent by £0.7m this year.\n"
     found = [a for a in amounts(full_nlp, text) if a["text"] == "£0.7m"][0]
     assert found["period"] == "2025-26" and found["why"]["period"] == "relative-pinned"
+
+
+def test_a_year_counted_back_from_a_figure_does_not_carry_to_the_next(full_nlp):
+    text = ("Holmfirth Community Trust results\n\n"
+            "Holmfirth Community Trust ended 2023/24 with a surplus of £1.2m, its first. "
+            "Its turnover rose to £44m from £41m the year before. Reserves fell to £3m.\n")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found["£41m"]["period"] == "2022-23"
+    assert found["£3m"]["period"] != "2022-23"
