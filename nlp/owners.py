@@ -39,6 +39,9 @@ _COORD_GAP_RE = re.compile(r"\s*(?:,|,?\s*and|&)\s*")
 # coordinated bodies described by a relative clause that then gives their figures in order
 _RELATIVE_AFTER_RE = re.compile(r",?\s+(?:which|who|that)\s+(?:have|had|has|report|reported|"
                                 r"face|faced|forecast|expect)\b")
+# coordinated bodies, then a short verb, then as many coordinated figures ("A, B and C – paid
+# £21m, £17m and £12m"): paired in order
+_SHORT_VERB_BETWEEN_RE = re.compile(r"\s*[–—-]?\s*(?:[a-z]+\s+){1,3}(?:of\s+)?")
 _GAPPED_GENERIC_RE = re.compile(
     r"(?:,|\band|\bwhile|\bwhereas)\s+the\s+(?P<noun>[A-Za-z]+)\s+(?:for|with|on|at)\s+$")
 _COORD_BEFORE_RE = re.compile(r"(?:,|\band|\bwhile|\bwhereas)\s+$")
@@ -149,6 +152,8 @@ class OrgResolver:
                 break
             if t.idx < s_start or t.dep_ not in _SUBJECT_DEPS:
                 continue
+            if tok.dep_ in ("dative", "dobj") and t.head.i == tok.head.i:
+                continue  # "The Welsh Government gave it £15m": "it" is not the giver
             if plural and t.i not in ctx.token_org and (
                     t.lower_ in self.lex.collective
                     or any(c.like_num for c in t.children if c.dep_ == "nummod")):
@@ -160,7 +165,10 @@ class OrgResolver:
             elif self.generic_noun(t) is not None and t.lower_ != "board":
                 return self.resolve_generic(t, self.generic_noun(t) or ())
         o = ctx.last_org_before(tok.idx, (), s_start)
-        if o is not None:
+        givers = {ctx.token_org[c.i].name for c in tok.head.children
+                  if c.dep_ in _SUBJECT_DEPS and c.i in ctx.token_org} \
+            if tok.dep_ in ("dative", "dobj") else set()
+        if o is not None and o.name not in givers:
             return o.name
         # the organisation the previous sentence is about, then the owner of the last amount
         got = self._previous_subject(tok)
@@ -427,7 +435,7 @@ class OrgResolver:
                     if cand.lower_ in self.lex.group_nouns and cand.i not in ctx.token_org:
                         got = self.evaluate(cand, prev_owner)
                         return None if got in (None, _NONE) else got
-            if cur.head is cur or not s_start <= cur.head.idx < s_end:
+            if cur.head.i == cur.i or not s_start <= cur.head.idx < s_end:
                 break
             cur = cur.head
         return None
@@ -463,7 +471,9 @@ class OrgResolver:
             if respectively and ctx.parsed:
                 return self._respective_phrase(f, run, k - lo)
             return None
-        if not respectively and not _RELATIVE_AFTER_RE.match(ctx.text, group[-1].end):
+        if not respectively and not _RELATIVE_AFTER_RE.match(ctx.text, group[-1].end) \
+                and not _SHORT_VERB_BETWEEN_RE.fullmatch(ctx.text, group[-1].end,
+                                                          run[0].parsed.start):
             return None
         return group[k - lo].name
 
@@ -664,7 +674,7 @@ class OrgResolver:
                     if c.i > 0:
                         words.add(f"{c.nbor(-1).lower_} {c.lemma_.lower()}")
                     return bool(words & self.lex.nobody_subjects)
-            if cur.head is cur:
+            if cur.head.i == cur.i:
                 break
             cur = cur.head
         return False

@@ -1098,3 +1098,26 @@ def test_a_year_counted_back_from_a_figure_does_not_carry_to_the_next(full_nlp):
     found = {a["text"]: a for a in amounts(full_nlp, text)}
     assert found["£41m"]["period"] == "2022-23"
     assert found["£3m"]["period"] != "2022-23"
+
+
+def test_an_object_pronoun_is_not_the_giver(full_nlp):
+    text = ("Glyncorrwg University Health Board remains in difficulty. "
+            "The Welsh Government gave it £12m of support in 2022-23.\n")
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£12m"][0]
+    assert found["org"] == "Glyncorrwg University Health Board"
+
+
+def test_the_practice_points_back_to_the_named_practice(full_nlp):
+    text = ("Mossbank Medical Practice has struggled to recruit. NHS Ardale ICB, which "
+            "commissions the practice, has given the practice £60,000 for locum cover.\n")
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£60,000"][0]
+    assert found["org"] == "Mossbank Medical Practice"
+
+
+def test_coordinated_bodies_and_figures_pair_in_order_after_a_short_verb(full_nlp):
+    text = ("Three others – Ashby Vale NHS Trust, Corrick Hospitals NHS Trust and Dunmore "
+            "NHS Foundation Trust – paid £9.1m, £7.4m and £5.2m.\n")
+    found = amounts(full_nlp, text)
+    assert [(a["org"], a["why"]["org"]) for a in found] == [
+        ("Ashby Vale NHS Trust", "respectively"), ("Corrick Hospitals NHS Trust", "respectively"),
+        ("Dunmore NHS Foundation Trust", "respectively")]
