@@ -118,9 +118,18 @@ class OrgResolver:
             if name is not None:
                 return name
         if types:
+            got = self.ctx.salient_org(tok.idx, types, floor)
+            if got is None and tuple(types) == ("commissioner",):
+                # "the system" in a later section of a board paper: the one commissioner the
+                # document has named (several: no guess)
+                named = {o.name for o in self.ctx.orgs[:bisect.bisect_left(self.ctx.org_starts,
+                                                                            tok.idx)]
+                         if o.type == "commissioner" and self.ctx.owner_ok(o)}
+                if len(named) == 1:
+                    return named.pop()
             # no body of the kind the noun names: not a back-reference ("the new system" may
             # be software), so it says nothing about the owner
-            return self.ctx.salient_org(tok.idx, types, floor)
+            return got
         return self.ctx.salient_org(tok.idx, (), floor) or _NONE
 
     def _named_after(self, tok: Token, types: tuple[str, ...]) -> str:

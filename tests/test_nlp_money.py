@@ -1121,3 +1121,13 @@ def test_coordinated_bodies_and_figures_pair_in_order_after_a_short_verb(full_nl
     assert [(a["org"], a["why"]["org"]) for a in found] == [
         ("Ashby Vale NHS Trust", "respectively"), ("Corrick Hospitals NHS Trust", "respectively"),
         ("Dunmore NHS Foundation Trust", "respectively")]
+
+
+def test_the_system_in_a_later_section_is_the_one_commissioner_named(full_nlp):
+    text = ("Board paper: finances at month 6\n\n"
+            "This summarises the report to the board of NHS Tarnside ICB in October.\n\n"
+            "Drivers of the overspend at the acute trust\n"
+            "Most of the pressure sits at Orbury Hospitals NHS Trust, where agency costs rose. "
+            "The system's deficit could exceed £25m.\n")
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£25m"][0]
+    assert found["org"] == "NHS Tarnside ICB"
