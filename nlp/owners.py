@@ -254,6 +254,13 @@ class OrgResolver:
             if not any(c.i in ctx.token_org for c in tok.children if c.dep_ != "compound"):
                 return _NONE
         types = self.generic_noun(tok)
+        if low == "board" and tok.dep_ in _SUBJECT_DEPS:
+            # "The board reported a deficit of £16m": a health board named so, else the body
+            # whose board it is (the one the story is about)
+            self.via = "salience:the_board"
+            floor = self._story_floor(tok.idx)
+            return (self.ctx.salient_org(tok.idx, (), floor, name_word="board")
+                    or self.ctx.salient_org(tok.idx, self.lex.owner_types, floor))
         if types is not None and tok.lower_ != "board":
             self.via = f"salience:the_{low}"
             return self.resolve_generic(tok, types)

@@ -1131,3 +1131,12 @@ def test_the_system_in_a_later_section_is_the_one_commissioner_named(full_nlp):
             "The system's deficit could exceed £25m.\n")
     found = [a for a in amounts(full_nlp, text) if a["text"] == "£25m"][0]
     assert found["org"] == "NHS Tarnside ICB"
+
+
+def test_the_board_as_subject_is_the_health_board_the_story_is_about(full_nlp):
+    text = ("Glenbrae finance report\n\n"
+            "NHS Glenbrae has published its finance report for 2024/25. "
+            "The board has asked the Scottish Government for £6m of brokerage.\n")
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£6m"][0]
+    assert found["org"] == "NHS Glenbrae"
+    assert found["why"]["org"].endswith("salience:the_board")
