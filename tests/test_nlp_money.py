@@ -1140,3 +1140,11 @@ def test_the_board_as_subject_is_the_health_board_the_story_is_about(full_nlp):
     found = [a for a in amounts(full_nlp, text) if a["text"] == "£6m"][0]
     assert found["org"] == "NHS Glenbrae"
     assert found["why"]["org"].endswith("salience:the_board")
+
+
+@pytest.mark.parametrize(("text", "role"), [
+    ("NHS Corland ICB has so far offered £1.5m.", "funding"),
+    ("Corland Trust has identified recovery actions worth £2.2m.", "savings"),
+])
+def test_an_offer_is_funding_and_recovery_actions_are_savings(full_nlp, text, role):
+    assert one(full_nlp, text)["role"] == role
