@@ -71,6 +71,7 @@ class Lexicon:
     pin_res: tuple[re.Pattern[str], ...]
     governing_res: tuple[re.Pattern[str], ...]
     anchored_relative: frozenset[str]
+    multi_year_res: tuple[tuple[re.Pattern[str], str], ...]
     baseline_res: tuple[tuple[re.Pattern[str], str], ...]  # (regex, name)
     combined_left_re: re.Pattern[str]
     combined_right_re: re.Pattern[str]
@@ -212,6 +213,8 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
         relative_re=relative_re, relative_shift=relative_shift, pin_res=pin_res,
         governing_res=governing_res,
         anchored_relative=frozenset(norm_phrase(p) for p in periods.get("anchored_relative", [])),
+        multi_year_res=tuple((re.compile(b["pattern"], re.IGNORECASE), b["name"])
+                             for b in periods.get("multi_year", [])),
         baseline_res=tuple((re.compile(b["pattern"], re.IGNORECASE), b["name"])
                            for b in periods.get("baseline", [])),
         combined_left_re=re.compile("|".join(f"(?:{p})" for p in orgs["combined_left"]),

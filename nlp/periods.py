@@ -142,9 +142,9 @@ class PeriodResolver:
             period, f.period_source = self._cell_period(f)
             return period
         period, f.period_source = self._period(f, found)
-        if f.item is not None and f.period_source not in ("clause", "sentence",
-                                                          "relative-anchored",
-                                                          "relative-anchored-passage"):
+        if f.item is not None and f.period_source not in (
+                "clause", "sentence", "relative-anchored", "relative-anchored-passage") \
+                and not f.period_source.startswith("pattern:multi_year"):
             intro = f.item.intro
             year = financial_year(self.ctx.text[intro[0]:intro[1]]) if intro else None
             if year is not None:
@@ -262,6 +262,9 @@ class PeriodResolver:
         if f.parsed.per in ("year", "month"):
             # a recurring sum ("£16.9m a year") is tied to a year only by its own sentence
             return None, "rate"
+        for rx, name in ctx.lex.multi_year_res:
+            if rx.search(text, c_start, c_end):
+                return None, f"pattern:{name}"  # "£1.4bn over the next ten years"
         if ctx.governing:
             return ctx.governing, "document_governing"  # "All figures are for 24/25 ..."
         prev = self._previous_sentence_year(f)

@@ -1148,3 +1148,14 @@ def test_the_board_as_subject_is_the_health_board_the_story_is_about(full_nlp):
 ])
 def test_an_offer_is_funding_and_recovery_actions_are_savings(full_nlp, text, role):
     assert one(full_nlp, text)["role"] == role
+
+
+@pytest.mark.parametrize(("pattern", "text"), [
+    ("multi_year_over_years",
+     "In 2024/25 Tollgate Trust agreed a deal. It will pay £90m over the next ten years."),
+    ("multi_year_over_the_period",
+     "In 2024/25 Tollgate Trust agreed a deal. Its grant rises by £4m over the period."),
+])
+def test_a_figure_spread_over_years_has_no_one_period(full_nlp, pattern, text):
+    found = amounts(full_nlp, text)[-1]
+    assert found["period"] is None and found["why"]["period"] == f"pattern:{pattern}"
