@@ -1,6 +1,10 @@
 """Whose an amount is (ruling 16): the subject, possessor or recipient the parse ties it to,
 back-references ("the trust", "its", "the system") resolved through the salience of the bodies in
 play, ``None`` for sectors, several bodies together and unnamed bodies.
+
+Figures given for several bodies at once (respectively, gapped, combined) are resolved by
+:mod:`nlp.owner_coordination`; figures whose sentence names no owner take the body their passage
+is about (:mod:`nlp.owner_topic`), not the owner of the amount before them.
 """
 
 
@@ -18,8 +22,10 @@ from nlp.money_context import (
     MoneyContext,
     OrgMention,
 )
+from nlp.owner_coordination import NOBODY, SUBJECT_DEPS, CoordinationOwners
+from nlp.owner_topic import nobody_subject, section_owner, topic_owner
 
-_SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "expl"})
+_SUBJECT_DEPS = SUBJECT_DEPS
 _PRONOUNS_SINGULAR = frozenset({"it", "its", "itself"})
 _PRONOUNS_PLURAL = frozenset({"they", "their", "them", "theirs", "themselves"})
 _INDEFINITE = frozenset({"a", "an", "every", "each", "any", "another", "one", "some"})
@@ -31,29 +37,16 @@ _INDEFINITE = frozenset({"a", "an", "every", "each", "any", "another", "one", "s
 
 _OPENING_RE = re.compile(r"(?:[Tt]he\s+)?")
 _THE_OPENING_RE = re.compile(r"[Tt]he\s+")
-_GAPPED_RE = re.compile(r"\s*(?:for|with|on|at)?\s*")
 # a name followed by its figure in brackets or after a dash
 _NAME_THEN_FIGURE_RE = re.compile(r"\s?\(\s?|\s+[–—-]\s+")
-# what joins coordinated names or amounts ("A, B and C", "£3.4m and £3.2m")
-_COORD_GAP_RE = re.compile(r"\s*(?:,|,?\s*and|&)\s*")
-# coordinated bodies described by a relative clause that then gives their figures in order
-_RELATIVE_AFTER_RE = re.compile(r",?\s+(?:which|who|that)\s+(?:have|had|has|report|reported|"
-                                r"face|faced|forecast|expect)\b")
-# coordinated bodies, then a short verb, then as many coordinated figures ("A, B and C – paid
-# £21m, £17m and £12m"): paired in order
-_SHORT_VERB_BETWEEN_RE = re.compile(r"\s*[–—-]?\s*(?:[a-z]+\s+){1,3}(?:of\s+)?")
-_GAPPED_GENERIC_RE = re.compile(
-    r"(?:,|\band|\bwhile|\bwhereas)\s+the\s+(?P<noun>[A-Za-z]+)\s+(?:for|with|on|at)\s+$")
-_COORD_BEFORE_RE = re.compile(r"(?:,|\band|\bwhile|\bwhereas)\s+$")
 _VAGUE_MODIFIERS = frozenset(
     "nhs new same other local whole former current merged combined single".split())
-_NONE = "__none__"  # an explicit "nobody" (a sector, several bodies, an unnamed body)
+_NONE = NOBODY
 # a figure pointing back to the one before it ("This £124.3bn limit", "that £5m")
-_COMBINED_WORD_RE = re.compile(r"\b(?:combined|joint|aggregate|collective)\b", re.IGNORECASE)
 _DEMONSTRATIVE_RE = re.compile(r"\b(?:[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose)\s+$")
 
 
-class OrgResolver:
+class OrgResolver(CoordinationOwners):
     """Whose money an amount is (ruling 16): the subject, possessor or recipient the parse
     ties it to, back-references resolved to named organisations, ``None`` for sectors,
     several bodies together and unnamed bodies."""
@@ -330,23 +323,10 @@ class OrgResolver:
         if got is not None and self.via and self.how.startswith(("parse", "sentence")):
             self.how = f"{self.how}+{self.via}"
         if got is None and self.how == "none":
-            got = self.section_owner(f.start)
+            got = section_owner(self.ctx, f.start)
             if got is not None:
                 self.how = "section_heading"
         return got
-
-    def section_owner(self, pos: int) -> str | None:
-        """The body a heading above ``pos`` names as a whole ("NHS Devon" over the
-        paragraphs about it), if it can own money."""
-        ctx = self.ctx
-        heading = ctx.structure.heading_before(pos) if ctx.structure is not None else None
-        if heading is None:
-            return None
-        i = bisect.bisect_left(ctx.org_starts, heading.start)
-        if i < len(ctx.orgs) and ctx.orgs[i].start == heading.start \
-                and ctx.orgs[i].end == heading.end and ctx.owner_ok(ctx.orgs[i]):
-            return ctx.orgs[i].name
-        return None
 
     def _owner(self, f: FoundAmount, prev_owner: str | None) -> str | None:
         ctx, doc = self.ctx, self.ctx.doc
@@ -430,116 +410,6 @@ class OrgResolver:
                 break  # the parser's sentence can run across a line break
             came_from, cur = cur, cur.head
         return self._fallback(f, prev_owner, root)
-
-    def _combined_owner(self, f: FoundAmount, prev_owner: str | None) -> str | None:
-        """The owner of a combined figure when the parse ties it to one body that stands
-        for several ("the group", "the system", "the ICS"), else None."""
-        ctx = self.ctx
-        if not _COMBINED_WORD_RE.search(ctx.text, max(f.clause[0], f.parsed.start - 60),
-                                        f.parsed.start):
-            return None  # "provider deficits of £120m": unnamed bodies' share
-        span = ctx.doc.char_span(f.start, f.end, alignment_mode="expand")
-        if span is None or not ctx.parsed:
-            return None
-        cur, s_start, s_end = span.root, *ctx.sents[f.sent]
-        for _ in range(8):
-            for c in cur.children:
-                if c.dep_ not in _SUBJECT_DEPS and c.dep_ != "poss":
-                    continue
-                # the subject itself or its possessor ("the system's plan was a combined ...")
-                for cand in [c] + [p for p in c.children if p.dep_ == "poss"]:
-                    if cand.lower_ in self.lex.group_nouns and cand.i not in ctx.token_org:
-                        got = self.evaluate(cand, prev_owner)
-                        return None if got in (None, _NONE) else got
-            if cur.head.i == cur.i or not s_start <= cur.head.idx < s_end:
-                break
-            cur = cur.head
-        return None
-
-    def _respective_owner(self, f: FoundAmount) -> str | None:
-        """Coordinated bodies and coordinated amounts paired in order: "X and Y had moved
-        £3.4m and £3.2m respectively", "X and Y, which have overspends of £19.6m and £7.5m"."""
-        ctx = self.ctx
-        s_start, s_end = ctx.sents[f.sent]
-        same = [a for a in ctx.found if a.sent == f.sent]
-        k = next((i for i, a in enumerate(same) if a is f), None)
-        if k is None or len(same) < 2:
-            return None
-        lo = hi = k
-        while lo > 0 and _COORD_GAP_RE.fullmatch(ctx.text, same[lo - 1].end, same[lo].parsed.start):
-            lo -= 1
-        while hi + 1 < len(same) and _COORD_GAP_RE.fullmatch(
-                ctx.text, same[hi].end, same[hi + 1].parsed.start):
-            hi += 1
-        run = same[lo:hi + 1]
-        if len(run) < 2:
-            return None
-        respectively = "respectively" in ctx.text[run[-1].end:min(s_end, run[-1].end + 40)]
-        i = bisect.bisect_left(ctx.org_starts, run[0].parsed.start) - 1
-        group: list[OrgMention] = []
-        while i >= 0 and ctx.orgs[i].start >= s_start:
-            o = ctx.orgs[i]
-            if group and not _COORD_GAP_RE.fullmatch(ctx.text, o.end, group[0].start):
-                break
-            group.insert(0, o)
-            i -= 1
-        if len(group) != len(run) or not all(ctx.owner_ok(o) for o in group):
-            if respectively and ctx.parsed:
-                return self._respective_phrase(f, run, k - lo)
-            return None
-        if not respectively and not _RELATIVE_AFTER_RE.match(ctx.text, group[-1].end) \
-                and not _SHORT_VERB_BETWEEN_RE.fullmatch(ctx.text, group[-1].end,
-                                                          run[0].parsed.start):
-            return None
-        return group[k - lo].name
-
-    def _respective_phrase(self, f: FoundAmount, run: list[FoundAmount], index: int
-                           ) -> str | None:
-        """"The providers and the ICB ... £160m and £72m respectively": the coordinated noun
-        phrases before the amounts, each read as an owner (a plural sector owns nothing)."""
-        ctx = self.ctx
-        s_start = ctx.sents[f.sent][0]
-        span = ctx.doc.char_span(s_start, run[0].parsed.start, alignment_mode="contract")
-        if span is None:
-            return None
-        for tok in reversed(span):
-            if tok.dep_ != "conj" or tok.head.pos_ not in ("NOUN", "PROPN") \
-                    or tok.head.i < span.start:
-                continue
-            members = [tok.head] + [c for c in tok.head.subtree
-                                    if c.dep_ == "conj" and c.head.pos_ in ("NOUN", "PROPN")
-                                    and c.i < span.end]
-            if len(members) != len(run):
-                return None
-            got = self.evaluate(members[index], None)
-            self.via = ""
-            return None if got in (None, _NONE) else got
-        return None
-
-    def _gapped_owner(self, f: FoundAmount) -> str | None:
-        """The organisation right before the amount in a gapped coordination: "X accounts for
-        £18m of the gap and Y for £15m", "X will receive £21m, Y £24m and Z the rest"."""
-        ctx = self.ctx
-        s_start = ctx.sents[f.sent][0]
-        m = _GAPPED_GENERIC_RE.search(ctx.text, max(s_start, f.parsed.start - 40),
-                                      f.parsed.start)
-        if m is not None and ctx.parsed:
-            # "Providers accounted for £26.4m and the ICB for £6m": a back-reference
-            span = ctx.doc.char_span(m.start("noun"), m.end("noun"), alignment_mode="expand")
-            types = self.generic_noun(span.root) if span is not None else None
-            if types is not None and span.root.lower_ != "board":
-                got = self.resolve_generic(span.root, types)
-                if got is not None and got != _NONE:
-                    return got
-        i = bisect.bisect_left(ctx.org_starts, f.parsed.start) - 1
-        if i < 0:
-            return None
-        o = ctx.orgs[i]
-        if o.start < s_start or not _GAPPED_RE.fullmatch(ctx.text, o.end, f.parsed.start):
-            return None
-        if not _COORD_BEFORE_RE.search(ctx.text, max(s_start, o.start - 12), o.start):
-            return None
-        return o.name if ctx.owner_ok(o) else None
 
     def _check_node(self, node: Token, own_np: bool, prev_owner: str | None, role: str
                     ) -> str | None:
@@ -667,58 +537,18 @@ class OrgResolver:
         if self.reported:
             self.how = "reported_by_another_body"  # a commentator's figure: no one body's
             return None
-        if nobody or (root is not None and self._nobody_subject(root)):
+        if nobody or (root is not None and nobody_subject(self.ctx, root, self.generic_noun)):
             self.how = "sentence_subject_nobody"
             return None
-        topic = self.topic_owner(f.parsed.start)
+        topic, how = topic_owner(self.ctx, f.parsed.start, self.topic_types)
         if topic is not None:
-            return topic
-        return None
-
-    def _nobody_subject(self, root: Token) -> bool:
-        """Whether the clause governing the amount has a subject that is neither a body nor
-        its finances ("Residents pay ...", "The business case put the cost at ...")."""
-        cur = root
-        for _ in range(12):
-            for c in cur.children:
-                if c.dep_ in _SUBJECT_DEPS and c.i not in self.ctx.token_org:
-                    if self.generic_noun(c) is not None and any(
-                            d.dep_ == "det" and d.lower_ in ("a", "an", "any", "another")
-                            for d in c.children):
-                        return True  # "A consultancy ... has been paid £1.9m": unnamed
-                    words = {c.lemma_.lower(), c.lower_}
-                    if c.i > 0:
-                        words.add(f"{c.nbor(-1).lower_} {c.lemma_.lower()}")
-                    return bool(words & self.lex.nobody_subjects)
-            if cur.head.i == cur.i:
-                break
-            cur = cur.head
-        return False
+            self.how = how
+        return topic
 
     def topic_owner(self, pos: int) -> str | None:
-        """The body the passage at ``pos`` is about, for a figure whose sentence names no
-        owner: the body a heading over its section names, else the first body the lead of its
-        story (headline and first sentence) names; a section without a body of its own in its
-        lead reads on from the story before it. ``self.how`` names which."""
-        ctx = self.ctx
-        got = self.section_owner(pos)
+        """The body the passage at ``pos`` is about (:func:`nlp.owner_topic.topic_owner`);
+        ``self.how`` names the rule."""
+        got, how = topic_owner(self.ctx, pos, self.topic_types)
         if got is not None:
-            self.how = "topic:section_heading"
-            return got
-        k = ctx.story_index(pos)
-        while k >= 0:
-            start = ctx.story_starts[k]
-            first = ctx.sent_index(start)
-            lead_end = min(pos, ctx.sents[min(first + 1, len(ctx.sents) - 1)][1])
-            i = bisect.bisect_left(ctx.org_starts, start)
-            while i < len(ctx.orgs) and ctx.orgs[i].end <= lead_end:
-                if ctx.owner_ok(ctx.orgs[i]) and ctx.orgs[i].type in self.topic_types:
-                    self.how = "topic:story_lead"
-                    return ctx.orgs[i].name
-                i += 1
-            if ctx.last_org_before(pos, (), start) is not None:
-                return None  # the passage names bodies of its own, none in its lead
-            k -= 1
-        return None
-
-
+            self.how = how
+        return got
