@@ -42,6 +42,8 @@ _NAME_THEN_FIGURE_RE = re.compile(r"\s?\(\s?|\s+[–—-]\s+")
 _VAGUE_MODIFIERS = frozenset(
     "nhs new same other local whole former current merged combined single".split())
 _NONE = NOBODY
+# a figure in apposition to the one before it ("£16.3m in the red, a deterioration of £6.4m")
+_APPOSITION_RE = re.compile(r"[^,;.]{0,30}?,\s+(?:a|an)\s+(?:[\w-]+\s+){1,3}?(?:of\s+)?")
 # a figure pointing back to the one before it ("This £124.3bn limit", "that £5m")
 _DEMONSTRATIVE_RE = re.compile(r"\b(?:[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose)\s+$")
 
@@ -480,6 +482,12 @@ class OrgResolver(CoordinationOwners):
     def _fallback(self, f: FoundAmount, prev_owner: str | None, root: Token | None) -> str | None:
         ctx = self.ctx
         s_start, s_end = ctx.sents[f.sent]
+        previous = ctx.previous
+        if previous is not None and previous.sent == f.sent \
+                and _APPOSITION_RE.fullmatch(ctx.text, previous.end, f.parsed.start):
+            # "expects to be £16.3m in the red, a deterioration of £6.4m": the same body's
+            self.how = "apposition_previous_amount"
+            return previous.org
         inside: set[int] = set()
         if root is not None:
             head = root.head if root.dep_ in ("compound", "nummod", "quantmod") else root

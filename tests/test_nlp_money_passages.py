@@ -244,3 +244,10 @@ def test_an_offer_is_funding_and_recovery_actions_are_savings(full_nlp, text, ro
 def test_a_figure_spread_over_years_has_no_one_period(full_nlp, pattern, text):
     found = amounts(full_nlp, text)[-1]
     assert found["period"] is None and found["why"]["period"] == f"pattern:{pattern}"
+
+
+def test_a_figure_in_apposition_is_the_same_bodys(full_nlp):
+    text = ("Pellow Health Board forecasts £20m, and Carrow Bay Health Board expects to be "
+            "£12.1m in the red, a deterioration of £3.3m on last year.\n")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found["£3.3m"]["org"] == found["£12.1m"]["org"] == "Carrow Bay Health Board"
