@@ -802,6 +802,8 @@ NAMED_ROLE_CASES = [
     ("right_overspend_over_budget",
      "The cost of drugs, which is £0.8m over budget so far, worries the board.", "overspend"),
     ("left_gap_over_limit_by", "The hospital was furthest over its limit, by £2.6m.", "gap"),
+    ("left_income_raised_by_sale", "The sale of its old offices raised £3.1m.", "income"),
+    ("right_income_legacy", "The hospice has received a £90,000 legacy.", "income"),
     ("right_deficit_in_deficit", "The hospital finished the quarter £7m in deficit.",
      "deficit"),
     ("right_surplus_in_surplus", "The commissioner finished £1m in surplus.", "surplus"),
