@@ -61,7 +61,7 @@ from nlp.money_structure import RowOwner, StructureOrgs, cell_amount, cell_role
 from nlp.owners import OrgResolver
 from nlp.periods import PeriodResolver
 from nlp.roles import amount_role, find_cues
-from nlp.structure import read_structure
+from nlp.structure import load_structure_lexicon, read_structure
 
 SPAN_KEY = "amounts"
 
@@ -182,6 +182,9 @@ class MoneyExtractor:
             doc.spans[SPAN_KEY] = []
             doc._.amounts = []
             return doc
+        # a unit in a table's header ("In-month deficit (£000)") is no amount
+        headers = [(t.start, text.find("\n", t.start) % (len(text) + 1)) for t in structure.tables]
+        parsed = [p for p in parsed if not any(lo <= p.figure_start < hi for lo, hi in headers)]
         row_owners = StructureOrgs(doc, structure).resolve_all()
         taken = {p.figure_start for p in parsed}
         for cell in structure.cells:
@@ -228,6 +231,8 @@ class MoneyExtractor:
                 f.role, f.role_source = role, f"table_header:{rule}"
                 continue
             f.role, f.role_source = amount_role(ctx, f, prev_end, next_start)
+            if f.role in ("deficit", "surplus", "spending_limit"):
+                _agreed_limit(ctx, f)
             if f.item is not None:
                 _item_role(ctx, f)
         for f, after in reversed(list(zip(found, found[1:], strict=False))):
@@ -247,6 +252,11 @@ class MoneyExtractor:
             row = _row_owner(f, row_owners)
             if row is not None:
                 f.org, f.org_source = row.name, f"{'table' if f.cell else 'list'}:{row.rule}"
+            elif f.cell is not None and load_structure_lexicon().period_rows.match(
+                    f.cell.row.name.strip()):
+                # "April | 2,150": one body's figures month by month
+                f.org = orgs.topic_owner(f.start)
+                f.org_source = f"table:period_row+{orgs.how}" if f.org else "table:period_row"
             elif f.cell is not None:
                 f.org, f.org_source = None, "table:row_not_a_body"  # a "Total" row
             else:
@@ -282,6 +292,21 @@ def _row_owner(f: FoundAmount, row_owners: dict[int, RowOwner]) -> RowOwner | No
     if f.item is not None and f.start >= f.item.name_end:
         return row_owners.get(f.item.name_start)
     return None
+
+
+def _agreed_limit(ctx: MoneyContext, f: FoundAmount) -> None:
+    """A deficit, surplus or limit agreed with or set by a national body is a control total
+    ("a planned surplus of £1.1m agreed with NHS England", "the £11m it had agreed with NHS
+    England", "a deficit limit of £22m")."""
+    s_start, s_end = ctx.sents[f.sent]
+    left = ctx.text[max(s_start, f.parsed.start - 90):f.parsed.start]
+    right = ctx.text[f.end:min(s_end, f.end + 90)]
+    for rx, side, name, roles in ctx.lex.agreed_limit:
+        if f.role not in roles:
+            continue
+        if rx.search(left) if side == "left" else rx.match(right):
+            f.role, f.role_source = "control_total", f"pattern:{name}"
+            return
 
 
 def _item_role(ctx: MoneyContext, f: FoundAmount) -> None:

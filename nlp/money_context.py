@@ -13,6 +13,7 @@ from typing import Any
 from spacy.tokens import Doc, Span
 
 from nlp.money_parse import Lexicon, ParsedAmount
+from nlp.structure import financial_year
 
 ORG_SPAN_KEY = "orgs"
 
@@ -126,7 +127,8 @@ class MoneyContext:
         self.paragraph_starts = [0] + [m.end() for m in re.finditer(r"\n[ \t]*\n\s*", text)]
         self.years = self._years(self.text)
         self.year_starts = [y.start for y in self.years]
-        self.pinned = self._pinned_year(self.text)
+        self.governing = self._governing_year(self.text)
+        self.pinned = self._pinned_year(self.text) or self.governing
         self.orgs = self._org_mentions(doc)
         self.org_starts = [o.start for o in self.orgs]
         self.amount_tokens: set[int] = set()  # tokens of amounts (filled by the component)
@@ -213,6 +215,15 @@ class MoneyContext:
             years.append(YearMention(m.start(), m.end(), m.group(1), False, date))
         years.sort(key=lambda y: y.start)
         return years
+
+    def _governing_year(self, text: str) -> str | None:
+        """The financial year a statement sets for every figure ("All figures are for 24/25
+        unless stated")."""
+        for rx in self.lex.governing_res:
+            m = rx.search(text)
+            if m:
+                return financial_year(m.group("fy"))
+        return None
 
     def _pinned_year(self, text: str) -> str | None:
         for rx in self.lex.pin_res:

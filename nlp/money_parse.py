@@ -62,11 +62,16 @@ class Lexicon:
     spending_roles: frozenset[str]
     right_patterns: tuple[tuple[re.Pattern[str], str, str], ...]  # (regex, role, name)
     left_patterns: tuple[tuple[re.Pattern[str], str, str], ...]
+    # (regex, side, name, roles it turns into a control total)
+    agreed_limit: tuple[tuple[re.Pattern[str], str, str, frozenset[str]], ...]
     place_re: re.Pattern[str]
     place_currency: dict[str, str]
     relative_re: re.Pattern[str]
     relative_shift: dict[str, int]
     pin_res: tuple[re.Pattern[str], ...]
+    governing_res: tuple[re.Pattern[str], ...]
+    anchored_relative: frozenset[str]
+    multi_year_res: tuple[tuple[re.Pattern[str], str], ...]
     baseline_res: tuple[tuple[re.Pattern[str], str], ...]  # (regex, name)
     combined_left_re: re.Pattern[str]
     combined_right_re: re.Pattern[str]
@@ -77,6 +82,8 @@ class Lexicon:
     role_excluded_types: dict[str, frozenset[str]]
     object_owner_verbs: frozenset[str]
     report_nouns: frozenset[str]
+    nobody_subjects: frozenset[str]
+    group_nouns: frozenset[str]
     owner_types: tuple[str, ...]
     abbreviations: dict[str, str]
     reporting_verbs: frozenset[str]
@@ -183,6 +190,9 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
         re.IGNORECASE)
     fy = r"(?P<fy>(?:19|20)\d{2}\s*[-–/]\s*(?:\d{2}|(?:19|20)\d{2}))"
     pin_res = tuple(re.compile(p.replace("{year}", fy), re.IGNORECASE) for p in periods["pins"])
+    short_fy = r"(?P<fy>(?:19|20)?\d{2}\s*[-–/]\s*(?:\d{2}|(?:19|20)\d{2}))"
+    governing_res = tuple(re.compile(p.replace("{year}", short_fy), re.IGNORECASE)
+                          for p in periods.get("governing", []))
 
     orgs = data["orgs"]
     generic = {norm_phrase(n): tuple(types) for n, types in orgs["generic"]}
@@ -199,7 +209,12 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
         spending_roles=frozenset(roles.get("spending_roles", [])),
         right_patterns=right_patterns,
         left_patterns=left_patterns, place_re=place_re, place_currency=place_currency,
+        agreed_limit=_agreed_limit_patterns(data),
         relative_re=relative_re, relative_shift=relative_shift, pin_res=pin_res,
+        governing_res=governing_res,
+        anchored_relative=frozenset(norm_phrase(p) for p in periods.get("anchored_relative", [])),
+        multi_year_res=tuple((re.compile(b["pattern"], re.IGNORECASE), b["name"])
+                             for b in periods.get("multi_year", [])),
         baseline_res=tuple((re.compile(b["pattern"], re.IGNORECASE), b["name"])
                            for b in periods.get("baseline", [])),
         combined_left_re=re.compile("|".join(f"(?:{p})" for p in orgs["combined_left"]),
@@ -214,10 +229,22 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
                              orgs.get("role_excluded_types", {}).items()},
         object_owner_verbs=frozenset(orgs.get("object_owner_verbs", [])),
         report_nouns=frozenset(orgs.get("report_nouns", [])),
+        nobody_subjects=frozenset(norm_phrase(c) for c in orgs.get("nobody_subjects", [])),
+        group_nouns=frozenset(norm_phrase(c) for c in orgs.get("group_nouns", [])),
         owner_types=tuple(orgs["owner_types"]),
         abbreviations={k.lower(): v.lower() for k, v in orgs["abbreviations"].items()},
         reporting_verbs=frozenset(orgs["reporting_verbs"]),
     )
+
+
+def _agreed_limit_patterns(data: dict[str, Any]
+                           ) -> tuple[tuple[re.Pattern[str], str, str, frozenset[str]], ...]:
+    """The ``[[roles.agreed_limit]]`` patterns, ``{national}`` filled with the setters."""
+    setters = sorted(data["orgs"]["national_setters"], key=len, reverse=True)
+    national = "(?:" + "|".join(re.escape(n) for n in setters) + ")"
+    return tuple((re.compile(e["pattern"].replace("{national}", national), re.IGNORECASE),
+                  e["side"], e["name"], frozenset(e["roles"]))
+                 for e in data["roles"].get("agreed_limit", []))
 
 
 # --------------------------------------------------------------------------------------------

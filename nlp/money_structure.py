@@ -24,6 +24,7 @@ from nlp.money_parse import ParsedAmount
 from nlp.structure import (
     Cell,
     DocStructure,
+    Heading,
     Kind,
     ListItem,
     find_kind,
@@ -40,6 +41,9 @@ _NAME_ENDINGS = re.compile(
 # College Hospital" in a table of trusts is "King's College Hospital Trust")
 _BODY_ENDINGS = re.compile(
     r"\b(?:trust|board|ccg|icb|council|group|partnership|authority|ltd|plc)$", re.IGNORECASE)
+
+# the first two sentences of a section (what a back-reference to its heading must sit in)
+_OPENING_SENTENCES_RE = re.compile(r"\s*[^\n]*?(?:[.!?](?:\s|$)[^\n]*?(?:[.!?](?:\s|$)|$)|$)")
 
 
 @dataclass
@@ -124,8 +128,9 @@ class StructureOrgs:
     def resolve(self, bare: str, kind: Kind | None, siblings: list[str] = ()) -> RowOwner | None:
         """The body ``bare`` stands for, given the kind of body its table or list is about."""
         bare = bare.strip(" *:–—-")
-        if not load_structure_lexicon().could_be_body(bare):
-            return None
+        lex = load_structure_lexicon()
+        if not lex.could_be_body(bare) or lex.period_rows.match(bare):
+            return None  # a total, a measure, or a month of one body's figures
         key = (bare, kind.rule if kind else "")
         if key in self.cache:
             return self.cache[key]
@@ -244,6 +249,10 @@ class StructureOrgs:
                         not any(r.name_start == m.start() for t in self.structure.tables
                                 for r in t.rows):
                     self.add_mention(m.start(), m.end(), got)
+        for h in self.structure.headings:
+            got = self.heading_body(h)
+            if got is not None:
+                self.add_mention(h.start, h.end, got, replace=True)
         for h in nhs_heading_names(self.structure):
             if h.text not in self.by_name:
                 kind = self.structure.kind
@@ -251,6 +260,34 @@ class StructureOrgs:
                 self._record(got, h.text)
                 self.add_mention(h.start, h.end, got, replace=True)
         return owners
+
+    def heading_body(self, heading: Heading) -> RowOwner | None:
+        """The body a bare-name heading stands for when the opening sentences of its section
+        point back to a kind of body ("Pennine Fells" over "The system planned ..." is Pennine
+        Fells ICB); a topic heading ("Risks") or a heading the tagger read as a name is not."""
+        lex = load_structure_lexicon()
+        if heading.subheading or heading.start == 0 or not lex.could_be_body(heading.text) \
+                or len(heading.text.split()) > 5:
+            return None
+        spans = self.doc.spans[ORG_SPAN_KEY] if ORG_SPAN_KEY in self.doc.spans else []
+        if any(heading.start <= sp.start_char < heading.end for sp in spans):
+            return None
+        opening = _OPENING_SENTENCES_RE.match(self.text, heading.end, heading.section_end)
+        if opening is None:
+            return None
+        for p in lex.heading_backrefs:
+            m = p.regex.search(opening.group())
+            if m is None:
+                continue
+            named_first = any(heading.end <= sp.start_char < opening.start() + m.start()
+                              for sp in spans)
+            if named_first:
+                return None  # "the trust" points back to a body the section names
+            got = self.resolve(heading.text, p.value)
+            if got is not None and got.rule.startswith("row_kind:"):
+                got = RowOwner(got.name, got.type, f"heading_backref:{p.name}")
+            return got
+        return None
 
     def item_owner(self, item: ListItem) -> RowOwner | None:
         kind = item.kind

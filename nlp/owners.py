@@ -1,6 +1,10 @@
 """Whose an amount is (ruling 16): the subject, possessor or recipient the parse ties it to,
 back-references ("the trust", "its", "the system") resolved through the salience of the bodies in
 play, ``None`` for sectors, several bodies together and unnamed bodies.
+
+Figures given for several bodies at once (respectively, gapped, combined) are resolved by
+:mod:`nlp.owner_coordination`; figures whose sentence names no owner take the body their passage
+is about (:mod:`nlp.owner_topic`), not the owner of the amount before them.
 """
 
 
@@ -18,8 +22,10 @@ from nlp.money_context import (
     MoneyContext,
     OrgMention,
 )
+from nlp.owner_coordination import NOBODY, SUBJECT_DEPS, CoordinationOwners
+from nlp.owner_topic import nobody_subject, section_owner, topic_owner
 
-_SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "expl"})
+_SUBJECT_DEPS = SUBJECT_DEPS
 _PRONOUNS_SINGULAR = frozenset({"it", "its", "itself"})
 _PRONOUNS_PLURAL = frozenset({"they", "their", "them", "theirs", "themselves"})
 _INDEFINITE = frozenset({"a", "an", "every", "each", "any", "another", "one", "some"})
@@ -31,23 +37,18 @@ _INDEFINITE = frozenset({"a", "an", "every", "each", "any", "another", "one", "s
 
 _OPENING_RE = re.compile(r"(?:[Tt]he\s+)?")
 _THE_OPENING_RE = re.compile(r"[Tt]he\s+")
-_GAPPED_RE = re.compile(r"\s*(?:for|with|on|at)?\s*")
 # a name followed by its figure in brackets or after a dash
 _NAME_THEN_FIGURE_RE = re.compile(r"\s?\(\s?|\s+[–—-]\s+")
-# what joins coordinated names or amounts ("A, B and C", "£3.4m and £3.2m")
-_COORD_GAP_RE = re.compile(r"\s*(?:,|,?\s*and|&)\s*")
-# coordinated bodies described by a relative clause that then gives their figures in order
-_RELATIVE_AFTER_RE = re.compile(r",?\s+(?:which|who|that)\s+(?:have|had|has|report|reported|"
-                                r"face|faced|forecast|expect)\b")
-_GAPPED_GENERIC_RE = re.compile(
-    r"(?:,|\band|\bwhile|\bwhereas)\s+the\s+(?P<noun>[A-Za-z]+)\s+(?:for|with|on|at)\s+$")
-_COORD_BEFORE_RE = re.compile(r"(?:,|\band|\bwhile|\bwhereas)\s+$")
 _VAGUE_MODIFIERS = frozenset(
     "nhs new same other local whole former current merged combined single".split())
-_NONE = "__none__"  # an explicit "nobody" (a sector, several bodies, an unnamed body)
+_NONE = NOBODY
+# a figure in apposition to the one before it ("£16.3m in the red, a deterioration of £6.4m")
+_APPOSITION_RE = re.compile(r"[^,;.]{0,30}?,\s+(?:a|an)\s+(?:[\w-]+\s+){1,3}?(?:of\s+)?")
+# a figure pointing back to the one before it ("This £124.3bn limit", "that £5m")
+_DEMONSTRATIVE_RE = re.compile(r"\b(?:[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose)\s+$")
 
 
-class OrgResolver:
+class OrgResolver(CoordinationOwners):
     """Whose money an amount is (ruling 16): the subject, possessor or recipient the parse
     ties it to, back-references resolved to named organisations, ``None`` for sectors,
     several bodies together and unnamed bodies."""
@@ -57,6 +58,10 @@ class OrgResolver:
         self.lex = ctx.lex
         self.how = "none"  # the rule that decided the last owner (an amount's why)
         self.via = ""  # the back-reference it went through ("salience:the_trust")
+        self.reported = False
+        # bodies a story can be about as owner of its figures (a national body or a regulator
+        # leading a story mostly reports on others' money)
+        self.topic_types = (*self.lex.owner_types, "company", "government")
 
     def _story_floor(self, pos: int) -> int:
         return self.ctx.story_starts[self.ctx.story_index(pos)]
@@ -108,9 +113,18 @@ class OrgResolver:
             if name is not None:
                 return name
         if types:
+            got = self.ctx.salient_org(tok.idx, types, floor)
+            if got is None and tuple(types) == ("commissioner",):
+                # "the system" in a later section of a board paper: the one commissioner the
+                # document has named (several: no guess)
+                named = {o.name for o in self.ctx.orgs[:bisect.bisect_left(self.ctx.org_starts,
+                                                                            tok.idx)]
+                         if o.type == "commissioner" and self.ctx.owner_ok(o)}
+                if len(named) == 1:
+                    return named.pop()
             # no body of the kind the noun names: not a back-reference ("the new system" may
             # be software), so it says nothing about the owner
-            return self.ctx.salient_org(tok.idx, types, floor)
+            return got
         return self.ctx.salient_org(tok.idx, (), floor) or _NONE
 
     def _named_after(self, tok: Token, types: tuple[str, ...]) -> str:
@@ -142,6 +156,8 @@ class OrgResolver:
                 break
             if t.idx < s_start or t.dep_ not in _SUBJECT_DEPS:
                 continue
+            if tok.dep_ in ("dative", "dobj") and t.head.i == tok.head.i:
+                continue  # "The Welsh Government gave it £15m": "it" is not the giver
             if plural and t.i not in ctx.token_org and (
                     t.lower_ in self.lex.collective
                     or any(c.like_num for c in t.children if c.dep_ == "nummod")):
@@ -153,7 +169,10 @@ class OrgResolver:
             elif self.generic_noun(t) is not None and t.lower_ != "board":
                 return self.resolve_generic(t, self.generic_noun(t) or ())
         o = ctx.last_org_before(tok.idx, (), s_start)
-        if o is not None:
+        givers = {ctx.token_org[c.i].name for c in tok.head.children
+                  if c.dep_ in _SUBJECT_DEPS and c.i in ctx.token_org} \
+            if tok.dep_ in ("dative", "dobj") else set()
+        if o is not None and o.name not in givers:
             return o.name
         # the organisation the previous sentence is about, then the owner of the last amount
         got = self._previous_subject(tok)
@@ -209,9 +228,20 @@ class OrgResolver:
         ctx = self.ctx
         mention = ctx.token_org.get(tok.i)
         if mention is not None:
+            if self._coordinated_bodies(tok, mention):
+                return _NONE  # "X and Y trusts have a backlog of £200m": several bodies'
             return mention.name if ctx.owner_ok(mention) else None
         low = tok.lower_
-        if low in _PRONOUNS_SINGULAR or low in _PRONOUNS_PLURAL:
+        if low in _PRONOUNS_PLURAL:
+            # "their plans assume savings of £488m": several bodies' money, unless "they" is
+            # a group named as one ("the north west London CCGs ... they")
+            self.via = f"salience:{low}"
+            got = self.resolve_pronoun(tok, None)
+            if got is not None and got != _NONE \
+                    and got.split()[-1].lower() in self.lex.collective:
+                return got
+            return _NONE
+        if low in _PRONOUNS_SINGULAR:
             self.via = f"salience:{low}"
             return self.resolve_pronoun(tok, prev_owner)
         if low in self.lex.collective or tok.pos_ == "NUM" or tok.like_num:
@@ -219,6 +249,13 @@ class OrgResolver:
             if not any(c.i in ctx.token_org for c in tok.children if c.dep_ != "compound"):
                 return _NONE
         types = self.generic_noun(tok)
+        if low == "board" and tok.dep_ in _SUBJECT_DEPS:
+            # "The board reported a deficit of £16m": a health board named so, else the body
+            # whose board it is (the one the story is about)
+            self.via = "salience:the_board"
+            floor = self._story_floor(tok.idx)
+            return (self.ctx.salient_org(tok.idx, (), floor, name_word="board")
+                    or self.ctx.salient_org(tok.idx, self.lex.owner_types, floor))
         if types is not None and tok.lower_ != "board":
             self.via = f"salience:the_{low}"
             return self.resolve_generic(tok, types)
@@ -249,6 +286,20 @@ class OrgResolver:
                         return got
         return None
 
+    def _coordinated_bodies(self, tok: Token, mention: OrgMention) -> bool:
+        """Whether a subject names several bodies joined by "and" ("X and Y have ...")."""
+        if tok.dep_ not in _SUBJECT_DEPS:
+            return False
+        ctx = self.ctx
+        for t in ctx.doc[tok.i:]:
+            if ctx.token_org.get(t.i) is not mention:
+                break
+            for c in t.children:
+                if c.dep_ == "conj" and c.i in ctx.token_org \
+                        and ctx.token_org[c.i] is not mention:
+                    return True
+        return False
+
     def _is_cue(self, tok: Token) -> bool:
         role = self.lex.cue_role.get(tok.lower_)
         return role is not None
@@ -269,35 +320,32 @@ class OrgResolver:
     def owner(self, f: FoundAmount, prev_owner: str | None) -> str | None:
         """The owner of ``f``; ``self.how`` then names the rule that decided it."""
         self.how, self.via = "none", ""
+        self.reported = False  # a body reports the figure ("X estimated that ... £1bn")
         got = self._owner(f, prev_owner)
         if got is not None and self.via and self.how.startswith(("parse", "sentence")):
             self.how = f"{self.how}+{self.via}"
         if got is None and self.how == "none":
-            got = self.section_owner(f.start)
+            got = section_owner(self.ctx, f.start)
             if got is not None:
                 self.how = "section_heading"
         return got
 
-    def section_owner(self, pos: int) -> str | None:
-        """The body a heading above ``pos`` names as a whole ("NHS Devon" over the
-        paragraphs about it), if it can own money."""
-        ctx = self.ctx
-        heading = ctx.structure.heading_before(pos) if ctx.structure is not None else None
-        if heading is None:
-            return None
-        i = bisect.bisect_left(ctx.org_starts, heading.start)
-        if i < len(ctx.orgs) and ctx.orgs[i].start == heading.start \
-                and ctx.orgs[i].end == heading.end and ctx.owner_ok(ctx.orgs[i]):
-            return ctx.orgs[i].name
-        return None
-
     def _owner(self, f: FoundAmount, prev_owner: str | None) -> str | None:
         ctx, doc = self.ctx, self.ctx.doc
-        if (self.lex.combined_left_re.search(ctx.text, max(f.clause[0], f.parsed.start - 60),
-                                             f.parsed.start)
-                or self.lex.combined_right_re.match(ctx.text[f.end:f.end + 40])):
+        combined = (self.lex.combined_left_re.search(ctx.text, max(f.clause[0],
+                                                                   f.parsed.start - 60),
+                                                     f.parsed.start)
+                    or self.lex.combined_right_re.match(ctx.text[f.end:f.end + 40]))
+        if combined:
+            # "a combined deficit of £92m": several bodies' money, nobody's own; but a group or
+            # system that acts as one owns its combined figure ("The group closed the year
+            # with a combined deficit of £17m", "the ICS's aggregate control total")
+            got = self._combined_owner(f, prev_owner)
+            if got is not None:
+                self.how = "combined_total_of_group"
+                return got
             self.how = "combined_total"
-            return None  # "a combined deficit of £92m": several bodies' money, nobody's own
+            return None
         respective = self._respective_owner(f)
         if respective is not None:
             self.how = "respectively"
@@ -341,6 +389,7 @@ class OrgResolver:
                                for c in cur.children)
                 if reported:
                     prev_owner = None
+                    self.reported = True
                 # ... unless a body with finances of its own speaks of its own plans: "the
                 # trust expects the new system to deliver savings of £3m"
                 for c in cur.children:
@@ -363,89 +412,6 @@ class OrgResolver:
                 break  # the parser's sentence can run across a line break
             came_from, cur = cur, cur.head
         return self._fallback(f, prev_owner, root)
-
-    def _respective_owner(self, f: FoundAmount) -> str | None:
-        """Coordinated bodies and coordinated amounts paired in order: "X and Y had moved
-        £3.4m and £3.2m respectively", "X and Y, which have overspends of £19.6m and £7.5m"."""
-        ctx = self.ctx
-        s_start, s_end = ctx.sents[f.sent]
-        same = [a for a in ctx.found if a.sent == f.sent]
-        k = next((i for i, a in enumerate(same) if a is f), None)
-        if k is None or len(same) < 2:
-            return None
-        lo = hi = k
-        while lo > 0 and _COORD_GAP_RE.fullmatch(ctx.text, same[lo - 1].end, same[lo].parsed.start):
-            lo -= 1
-        while hi + 1 < len(same) and _COORD_GAP_RE.fullmatch(
-                ctx.text, same[hi].end, same[hi + 1].parsed.start):
-            hi += 1
-        run = same[lo:hi + 1]
-        if len(run) < 2:
-            return None
-        respectively = "respectively" in ctx.text[run[-1].end:min(s_end, run[-1].end + 40)]
-        i = bisect.bisect_left(ctx.org_starts, run[0].parsed.start) - 1
-        group: list[OrgMention] = []
-        while i >= 0 and ctx.orgs[i].start >= s_start:
-            o = ctx.orgs[i]
-            if group and not _COORD_GAP_RE.fullmatch(ctx.text, o.end, group[0].start):
-                break
-            group.insert(0, o)
-            i -= 1
-        if len(group) != len(run) or not all(ctx.owner_ok(o) for o in group):
-            if respectively and ctx.parsed:
-                return self._respective_phrase(f, run, k - lo)
-            return None
-        if not respectively and not _RELATIVE_AFTER_RE.match(ctx.text, group[-1].end):
-            return None
-        return group[k - lo].name
-
-    def _respective_phrase(self, f: FoundAmount, run: list[FoundAmount], index: int
-                           ) -> str | None:
-        """"The providers and the ICB ... £160m and £72m respectively": the coordinated noun
-        phrases before the amounts, each read as an owner (a plural sector owns nothing)."""
-        ctx = self.ctx
-        s_start = ctx.sents[f.sent][0]
-        span = ctx.doc.char_span(s_start, run[0].parsed.start, alignment_mode="contract")
-        if span is None:
-            return None
-        for tok in reversed(span):
-            if tok.dep_ != "conj" or tok.head.pos_ not in ("NOUN", "PROPN") \
-                    or tok.head.i < span.start:
-                continue
-            members = [tok.head] + [c for c in tok.head.subtree
-                                    if c.dep_ == "conj" and c.head.pos_ in ("NOUN", "PROPN")
-                                    and c.i < span.end]
-            if len(members) != len(run):
-                return None
-            got = self.evaluate(members[index], None)
-            self.via = ""
-            return None if got in (None, _NONE) else got
-        return None
-
-    def _gapped_owner(self, f: FoundAmount) -> str | None:
-        """The organisation right before the amount in a gapped coordination: "X accounts for
-        £18m of the gap and Y for £15m", "X will receive £21m, Y £24m and Z the rest"."""
-        ctx = self.ctx
-        s_start = ctx.sents[f.sent][0]
-        m = _GAPPED_GENERIC_RE.search(ctx.text, max(s_start, f.parsed.start - 40),
-                                      f.parsed.start)
-        if m is not None and ctx.parsed:
-            # "Providers accounted for £26.4m and the ICB for £6m": a back-reference
-            span = ctx.doc.char_span(m.start("noun"), m.end("noun"), alignment_mode="expand")
-            types = self.generic_noun(span.root) if span is not None else None
-            if types is not None and span.root.lower_ != "board":
-                got = self.resolve_generic(span.root, types)
-                if got is not None and got != _NONE:
-                    return got
-        i = bisect.bisect_left(ctx.org_starts, f.parsed.start) - 1
-        if i < 0:
-            return None
-        o = ctx.orgs[i]
-        if o.start < s_start or not _GAPPED_RE.fullmatch(ctx.text, o.end, f.parsed.start):
-            return None
-        if not _COORD_BEFORE_RE.search(ctx.text, max(s_start, o.start - 12), o.start):
-            return None
-        return o.name if ctx.owner_ok(o) else None
 
     def _check_node(self, node: Token, own_np: bool, prev_owner: str | None, role: str
                     ) -> str | None:
@@ -516,12 +482,19 @@ class OrgResolver:
     def _fallback(self, f: FoundAmount, prev_owner: str | None, root: Token | None) -> str | None:
         ctx = self.ctx
         s_start, s_end = ctx.sents[f.sent]
+        previous = ctx.previous
+        if previous is not None and previous.sent == f.sent \
+                and _APPOSITION_RE.fullmatch(ctx.text, previous.end, f.parsed.start):
+            # "expects to be £16.3m in the red, a deterioration of £6.4m": the same body's
+            self.how = "apposition_previous_amount"
+            return previous.org
         inside: set[int] = set()
         if root is not None:
             head = root.head if root.dep_ in ("compound", "nummod", "quantmod") else root
             inside = {t.i for t in head.subtree}
         # subjects elsewhere in the sentence that are organisations or back-references
         best: tuple[int, str] | None = None
+        nobody = False
         for tok in ctx.doc.char_span(s_start, s_end, alignment_mode="expand") or []:
             if tok.i in inside:
                 continue
@@ -549,6 +522,8 @@ class OrgResolver:
                 got = mention.name if ctx.owner_ok(mention) else None
             elif self.generic_noun(tok) is not None and tok.lower_ != "board":
                 got = self.resolve_generic(tok, self.generic_noun(tok) or ())
+                # "the hospital she ran in Cairns is forecasting ...": a new, unnamed body
+                nobody = nobody or got == _NONE
             if got is None or got == _NONE:
                 continue
             dist = abs(tok.idx - f.parsed.start) + (0 if tok.idx < f.parsed.start else 1000)
@@ -557,8 +532,31 @@ class OrgResolver:
         if best is not None:
             self.how = "sentence_subject"
             return best[1]
-        if prev_owner is not None:
-            self.how = "previous_amount_owner"
-        return prev_owner
+        previous = ctx.previous
+        if previous is not None and previous.sent == f.sent:
+            # "overspent by £991m – £31m worse than reported": the sentence's earlier figure
+            # says whose this one is
+            self.how = "previous_amount_same_sentence"
+            return previous.org
+        if previous is not None and previous.story == f.story \
+                and _DEMONSTRATIVE_RE.search(ctx.text, max(0, f.parsed.start - 8), f.parsed.start):
+            self.how = "previous_amount_demonstrative"  # "This £124.3bn limit ..."
+            return previous.org
+        if self.reported:
+            self.how = "reported_by_another_body"  # a commentator's figure: no one body's
+            return None
+        if nobody or (root is not None and nobody_subject(self.ctx, root, self.generic_noun)):
+            self.how = "sentence_subject_nobody"
+            return None
+        topic, how = topic_owner(self.ctx, f.parsed.start, self.topic_types)
+        if topic is not None:
+            self.how = how
+        return topic
 
-
+    def topic_owner(self, pos: int) -> str | None:
+        """The body the passage at ``pos`` is about (:func:`nlp.owner_topic.topic_owner`);
+        ``self.how`` names the rule."""
+        got, how = topic_owner(self.ctx, pos, self.topic_types)
+        if got is not None:
+            self.how = how
+        return got

@@ -142,13 +142,21 @@ class PeriodResolver:
             period, f.period_source = self._cell_period(f)
             return period
         period, f.period_source = self._period(f, found)
-        if f.item is not None and f.period_source not in ("clause", "sentence",
-                                                          "relative-anchored"):
+        if f.item is not None and f.period_source not in (
+                "clause", "sentence", "relative-anchored", "relative-anchored-passage") \
+                and not f.period_source.startswith("pattern:multi_year"):
             intro = f.item.intro
             year = financial_year(self.ctx.text[intro[0]:intro[1]]) if intro else None
             if year is not None:
                 f.period_source = "list_intro"
                 return year
+            if f.period_source in ("recent-amount", "previous-sentence", "same-fact"):
+                # one item's year does not carry to the next: the list's passage governs
+                # ("... its accounts for 2023/24. The main figures are:" then the items)
+                lead = self.story_lead(f.story)
+                if lead is not None:
+                    f.period_source = "list_story_lead"
+                    return lead
         return period
 
     def _baseline(self, y: YearMention) -> bool:
@@ -210,6 +218,13 @@ class PeriodResolver:
         if rels:
             rel = min(rels, key=lambda m: (m.start() - f.end) if m.start() >= f.end
                       else (f.parsed.start - m.end()) + 20)
+            i = bisect.bisect_left(ctx.amount_starts, f.end)
+            if rel.start() >= f.end and i < len(ctx.amount_starts) \
+                    and ctx.amount_starts[i] < rel.start():
+                rel = None  # "£0.4m, after a deficit of £7.8m the year before": the later one's
+            elif rel is not None and any(rx.search(text, max(0, rel.start() - 30), rel.start())
+                                         for rx, _ in ctx.lex.baseline_res):
+                rel = None  # "an improvement on the year before": the comparison's year
         if rel is not None and years and rel.start() >= f.end and re.fullmatch(
                 r"\s*(?:in\s+|for\s+|during\s+|over\s+|on\s+)?", text[f.end:rel.start()]):
             # "£12m in 2021-22, up from £9m last year": last year of the year in the clause
@@ -227,7 +242,13 @@ class PeriodResolver:
         if years:
             return self._nearest(years, f), "clause"
         if rel is not None:
-            shift = ctx.lex.relative_shift[norm_phrase(rel.group())]
+            phrase = norm_phrase(rel.group())
+            shift = ctx.lex.relative_shift[phrase]
+            if phrase in ctx.lex.anchored_relative:
+                # "a deficit of £7.8m the year before": a year before the passage's own
+                anchor = self._passage_year(f, found)
+                if anchor:
+                    return _shift(anchor, shift), "relative-anchored-passage"
             if ctx.pinned:
                 return _shift(ctx.pinned, shift), "relative-pinned"
             # "its control total for 2019-20 ... a £35m control total next year"
@@ -241,6 +262,11 @@ class PeriodResolver:
         if f.parsed.per in ("year", "month"):
             # a recurring sum ("£16.9m a year") is tied to a year only by its own sentence
             return None, "rate"
+        for rx, name in ctx.lex.multi_year_res:
+            if rx.search(text, c_start, c_end):
+                return None, f"pattern:{name}"  # "£1.4bn over the next ten years"
+        if ctx.governing:
+            return ctx.governing, "document_governing"  # "All figures are for 24/25 ..."
         prev = self._previous_sentence_year(f)
         if prev:
             return prev, "previous-sentence"
@@ -249,6 +275,8 @@ class PeriodResolver:
             if BASELINE_AMOUNT_RE.search(text, max(0, other.parsed.start - 30),
                                           other.parsed.start):
                 continue  # "up from £2.4bn in 2020-21" is the past, not the story's year
+            if other.period_source.startswith("relative"):
+                continue  # "from £14.9m the year before": that year is the other figure's own
             if (other.story == f.story and f.sent - other.sent <= 2 and other.period
                     and (ctx.paragraph_index(other.start) == para or other.org == f.org)):
                 return other.period, "recent-amount"
@@ -270,6 +298,18 @@ class PeriodResolver:
         if s_start <= lead.start < s_end:
             return None, "story-lead"  # (a year in the amount's own sentence was ruled out)
         return lead.period, "story-lead"
+
+    def _passage_year(self, f: FoundAmount, found: list[FoundAmount]) -> str | None:
+        """The year of the passage an amount sits in, for a year counted from it: the year of
+        the figure before it in its sentence, else the year its list, document, previous
+        sentence or story gives."""
+        ctx = self.ctx
+        if found and found[-1].sent == f.sent and found[-1].period:
+            return found[-1].period
+        intro = f.item.intro if f.item is not None else None
+        year = financial_year(ctx.text[intro[0]:intro[1]]) if intro else None
+        return (year or ctx.governing or self.story_lead(f.story)
+                or self._previous_sentence_year(f))
 
     def _previous_sentence_year(self, f: FoundAmount, same_role: bool = False) -> str | None:
         """A year from the sentence before, when the text carries on with the same topic."""

@@ -60,6 +60,8 @@ class StructureLexicon:
     not_body_words: frozenset[str]
     connectors: frozenset[str]
     subheadings: tuple[NamedPattern, ...]
+    heading_backrefs: tuple[NamedPattern, ...]  # value: the Kind the back-reference names
+    period_rows: re.Pattern[str]  # row names that are months, quarters or years
 
     def could_be_body(self, name: str) -> bool:
         """Whether a bare row, item or heading name can stand for a body: a proper name
@@ -74,6 +76,15 @@ class StructureLexicon:
             if not (w[0].isupper() or low in self.connectors or w[0].isdigit()):
                 return False
         return True
+
+
+def _heading_backrefs(data: dict[str, Any]) -> tuple[NamedPattern, ...]:
+    """The ``[[heading_backrefs]]`` entries, each with the kind (template, type) it names."""
+    kinds = {e["name"]: e for e in data["kinds"]}
+    return tuple(NamedPattern(e["name"], re.compile(e["pattern"], re.IGNORECASE),
+                              Kind(e["kind"], kinds[e["kind"]]["template"],
+                                   kinds[e["kind"]]["type"]))
+                 for e in data.get("heading_backrefs", []))
 
 
 @functools.lru_cache(maxsize=2)
@@ -102,6 +113,8 @@ def load_structure_lexicon(path: str | Path = DATA_PATH) -> StructureLexicon:
             not_body_words=frozenset(w.lower() for w in data["names"]["not_body_words"]),
             connectors=frozenset(w.lower() for w in data["names"]["connectors"]),
             subheadings=named(data["subheadings"], "name"),
+            heading_backrefs=_heading_backrefs(data),
+            period_rows=re.compile(data["names"]["period_rows"], re.IGNORECASE),
         )
     except (OSError, tomllib.TOMLDecodeError, re.error) as e:
         raise RuntimeError(f"cannot read the structure lexicon {path}: {e}") from e
@@ -437,9 +450,12 @@ def _named_elsewhere(text: str, words: str, at: int) -> bool:
     """Whether a heading's first word is capitalised elsewhere in the text where a common
     word would not be: after a lower-case word or a comma, or naming a table or list row."""
     first = re.escape(words.split()[0])
-    pattern = (rf"(?<=[a-z,] ){first}\b|^[ \t]*{first}\b(?=[^|\t\n]*[|\t])"
-               rf"|(?<=[–•-] ){first}\b")
-    return any(m.start() != at for m in re.finditer(pattern, text, re.MULTILINE))
+    # (after a lower-case *word*: "Care Quality Commission" does not name "Quality")
+    pattern = (rf"(?:\b[a-z][\w’'-]*,?|,) (?P<w>{first})\b"
+               rf"|^[ \t]*(?P<r>{first})\b(?=[^|\t\n]*[|\t])"
+               rf"|(?<=[–•-] )(?P<i>{first})\b")
+    return any(m.start(m.lastgroup) != at
+               for m in re.finditer(pattern, text, re.MULTILINE))
 
 
 def _inline_items(text: str, start: int, end: int, lex: StructureLexicon) -> list[ListItem]:

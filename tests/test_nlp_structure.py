@@ -295,3 +295,100 @@ def test_a_name_before_a_dash_owns_the_figure(full_nlp):
     text = "The largest deficits were at Fenwick Valley NHS Trust – £14.2m – and elsewhere."
     found = by_text(full_nlp(text))["£14.2m"]
     assert found["org"] == "Fenwick Valley NHS Trust" and found["why"]["org"] == "name_before_dash"
+
+
+@pytest.mark.parametrize(("heading_backref", "opening", "built"), [
+    ("heading_backref_icb", "The ICS expects a deficit of £9m this year.", "Corrie Dale ICB"),
+    ("heading_backref_ccg", "The CCG expects a deficit of £9m this year.", "Corrie Dale CCG"),
+    ("heading_backref_health_board", "The health board expects a deficit of £9m this year.",
+     "Corrie Dale Health Board"),
+    ("heading_backref_trust", "The trust expects a deficit of £9m this year.",
+     "Corrie Dale Trust"),
+])
+def test_a_bare_name_heading_is_the_body_its_section_points_back_to(
+        full_nlp, heading_backref, opening, built):
+    text = ("Northern round-up: money matters\n\n"
+            "Our look at local finances visits two places this month.\n\n"
+            "Corrie Dale\n"
+            f"{opening} Papers show agency spending of £2m.\n")
+    doc = full_nlp(text)
+    found = by_text(doc)
+    assert found["£9m"]["org"] == built
+    # a figure with no owner in its sentence belongs to the body its section is about
+    assert found["£2m"]["org"] == built
+    assert found["£2m"]["why"]["org"] == "topic:section_heading"
+    orgs = {o["name"]: o for o in doc._.organisations}
+    assert orgs[built]["aliases"] == ["Corrie Dale"]
+    from nlp.money_structure import StructureOrgs
+    structure = read_structure(text)
+    bare_doc = full_nlp.make_doc(text)  # no organisations tagged yet
+    assert StructureOrgs(bare_doc, structure).heading_body(structure.headings[-1]).rule == \
+        f"heading_backref:{heading_backref}"
+
+
+def test_a_topic_heading_is_not_built_into_a_body(full_nlp):
+    text = ("Board paper: Ambleford ICB at month 6\n\n"
+            "This summarises the finance report of NHS Ambleford ICB.\n\n"
+            "Risks\n"
+            "The system faces pressures of £4m from prescribing.\n")
+    doc = full_nlp(text)
+    assert "Risks ICB" not in {o["name"] for o in doc._.organisations}
+
+
+def test_a_table_of_months_belongs_to_the_body_the_passage_is_about(full_nlp):
+    text = ("Board paper: Glasmoor finances\n\n"
+            "Glasmoor University Health Board reports its month 5 position for 2024-25.\n\n"
+            "Month | In-month deficit (£000)\n"
+            "April | 1,200\n"
+            "May | 1,350\n")
+    found = by_text(full_nlp(text))
+    assert found["1,200"]["org"] == "Glasmoor University Health Board"
+    assert found["1,350"]["why"]["org"] == "table:period_row+topic:story_lead"
+    assert load_structure_lexicon().period_rows.match("Q3")
+
+
+def test_a_group_owns_its_combined_figure_but_not_unnamed_bodies_share(full_nlp):
+    text = ("Harlow Vale and Stour Hospitals Group: annual report\n\n"
+            "The Harlow Vale and Stour Hospitals Group runs two hospital trusts. "
+            "The group closed the year with a combined deficit of £15.5m.\n")
+    found = by_text(full_nlp(text))
+    assert found["£15.5m"]["org"] == "Harlow Vale and Stour Hospitals Group"
+    assert found["£15.5m"]["why"]["org"] == "combined_total_of_group"
+    text = ("Three CCGs are forecasting a combined deficit of £22m for the year.\n")
+    assert by_text(full_nlp(text))["£22m"]["org"] is None
+
+
+def test_a_surplus_or_deficit_column_reads_the_sign_and_its_unit_is_no_amount(full_nlp):
+    text = ("Community trusts' results\n\n"
+            "Three community trusts in the Fenmarsh area have published accounts for 2022/23.\n\n"
+            "Trust | Surplus/(deficit) 2022/23 (£000)\n"
+            "Alder Vale | (2,450)\n"
+            "Birch Moor | 310\n")
+    column = read_structure(text).tables[0].columns[1]
+    assert column.role_rule == "header_surplus_or_deficit"
+    found = by_text(full_nlp(text))
+    assert found["(2,450)"]["role"] == "deficit" and found["310"]["role"] == "surplus"
+    assert "£000" not in found
+
+
+def test_a_list_items_year_does_not_carry_to_the_next_item(full_nlp):
+    text = ("Ravensholme Hospitals NHS Trust in numbers\n\n"
+            "Ravensholme Hospitals NHS Trust has published its annual report for 2023/24. "
+            "The main figures are:\n\n"
+            "– Income: £610m, up from £590m in 2022/23\n"
+            "– Agency spending: £21.5m\n")
+    found = by_text(full_nlp(text))
+    assert found["£21.5m"]["period"] == "2023-24"
+    assert found["£21.5m"]["why"]["period"] == "list_story_lead"
+
+
+def test_a_topic_heading_whose_word_sits_inside_a_longer_name_stays_a_subheading():
+    text = ("Board report\n\n"
+            "The Care Quality Commission visited in March.\n\n"
+            "Quality\n"
+            "Inspectors found the wards clean.\n\n"
+            "Fellside\n"
+            "The merger with Fellside, the neighbouring trust, is on hold.\n")
+    headings = {h.text: h.subheading for h in read_structure(text).headings}
+    assert headings["Quality"] == "subheading_topic"
+    assert headings["Fellside"] is None  # named after a lower-case word: a body's name

@@ -1,0 +1,82 @@
+"""The body a passage is about, for a figure whose sentence names no owner.
+
+Figures in board papers, annual-report lists and section-by-section round-ups often stand in
+sentences that name no body ("Agency spending fell to £8.7m", "Schemes worth £24.8m have been
+identified"): they belong to the body the passage is about. That is the body a heading over the
+section names, else the first body the lead of the story (headline and first sentence) names.
+A subject that is neither a body nor its finances ("Residents pay ...", "The business case put
+the cost at ...", "A consultancy ... has been paid ...") says the figure is no one body's.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+
+from spacy.tokens import Token
+
+from nlp.money_context import MoneyContext
+from nlp.owner_coordination import SUBJECT_DEPS as _SUBJECT_DEPS
+
+_INDEFINITE_DETS = frozenset({"a", "an", "any", "another"})
+
+
+def section_owner(ctx: MoneyContext, pos: int) -> str | None:
+    """The body a heading above ``pos`` names as a whole ("NHS Devon" over the paragraphs
+    about it), if it can own money."""
+    heading = ctx.structure.heading_before(pos) if ctx.structure is not None else None
+    if heading is None:
+        return None
+    i = bisect.bisect_left(ctx.org_starts, heading.start)
+    if i < len(ctx.orgs) and ctx.orgs[i].start == heading.start \
+            and ctx.orgs[i].end == heading.end and ctx.owner_ok(ctx.orgs[i]):
+        return ctx.orgs[i].name
+    return None
+
+
+def topic_owner(ctx: MoneyContext, pos: int, types: tuple[str, ...]
+                ) -> tuple[str | None, str]:
+    """(owner, rule) for the passage at ``pos``: the body a heading over its section names
+    ("topic:section_heading"), else the first body of ``types`` the lead of its story names
+    ("topic:story_lead"); a section without a body of its own reads on from the story before
+    it. (None, "none") when the passage names bodies, none of them in its lead."""
+    got = section_owner(ctx, pos)
+    if got is not None:
+        return got, "topic:section_heading"
+    k = ctx.story_index(pos)
+    while k >= 0:
+        start = ctx.story_starts[k]
+        first = ctx.sent_index(start)
+        lead_end = min(pos, ctx.sents[min(first + 1, len(ctx.sents) - 1)][1])
+        i = bisect.bisect_left(ctx.org_starts, start)
+        while i < len(ctx.orgs) and ctx.orgs[i].end <= lead_end:
+            if ctx.owner_ok(ctx.orgs[i]) and ctx.orgs[i].type in types:
+                return ctx.orgs[i].name, "topic:story_lead"
+            i += 1
+        if ctx.last_org_before(pos, (), start) is not None:
+            return None, "none"  # the passage names bodies of its own, none in its lead
+        k -= 1
+    return None, "none"
+
+
+def nobody_subject(ctx: MoneyContext, root: Token,
+                   generic_noun: Callable[[Token], tuple[str, ...] | None]) -> bool:
+    """Whether the clause governing the amount has a subject that is neither a body nor its
+    finances ("Residents pay ...", "The business case put the cost at ...") or is an unnamed
+    body ("A consultancy ... has been paid £1.9m"); ``generic_noun`` tells the nouns that
+    stand for bodies."""
+    cur = root
+    for _ in range(12):
+        for c in cur.children:
+            if c.dep_ in _SUBJECT_DEPS and c.i not in ctx.token_org:
+                if generic_noun(c) is not None and any(
+                        d.dep_ == "det" and d.lower_ in _INDEFINITE_DETS for d in c.children):
+                    return True
+                words = {c.lemma_.lower(), c.lower_}
+                if c.i > 0:
+                    words.add(f"{c.nbor(-1).lower_} {c.lemma_.lower()}")
+                return bool(words & ctx.lex.nobody_subjects)
+        if cur.head.i == cur.i:
+            break
+        cur = cur.head
+    return False

@@ -1,0 +1,253 @@
+"""Tests of the money component's reading of the passage around a figure: the body a passage
+is about (nlp/owner_topic.py), figures given for several bodies (nlp/owner_coordination.py), the
+year a statement, a list or a relative phrase gives (nlp/periods.py) and the roles that national
+bodies' agreements, limits, allocations and offers give (data/money.toml).
+
+Every text here is written for these tests.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def full_nlp():
+    from nlp.extract import load_pipeline
+
+    return load_pipeline()
+
+
+def amounts(nlp, text: str) -> list[dict]:
+    return nlp(text)._.amounts
+
+
+def one(nlp, text: str) -> dict:
+    found = amounts(nlp, text)
+    assert len(found) == 1, found
+    return found[0]
+
+
+# ---------------------------------------------------------------------------- topic owner
+
+
+def test_a_figure_without_an_owner_in_its_sentence_is_the_story_leads_body(full_nlp):
+    text = ("Annual accounts published\n\n"
+            "Marlowe Bridge Hospitals NHS Trust has published its accounts for 2023/24. "
+            "Prescribing costs were a particular worry in the winter. "
+            "Agency spending fell to £6.2m.\n")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found["£6.2m"]["org"] == "Marlowe Bridge Hospitals NHS Trust"
+    assert found["£6.2m"]["why"]["org"] == "topic:story_lead"
+
+
+def test_an_earlier_figure_in_the_sentence_decides_a_later_ones_owner(full_nlp):
+    text = ("Annual accounts published\n\n"
+            "Marlowe Bridge Hospitals NHS Trust has published its accounts for 2023/24. "
+            "Prescribing costs were a particular worry in the winter. "
+            "Agency spending fell to £6.2m from £7.9m the year before.\n")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found["£7.9m"]["org"] == "Marlowe Bridge Hospitals NHS Trust"
+    assert found["£7.9m"]["why"]["org"] == "previous_amount_same_sentence"
+
+
+def test_a_demonstrative_figure_keeps_the_owner_of_the_one_before(full_nlp):
+    text = ("The Department of Health and Social Care had a spending limit of £150bn. "
+            "Campaigners welcomed the news in a statement. "
+            "This £150bn limit excludes depreciation and was underspent by £20m.\n")
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£20m"][0]
+    assert found["org"] == "Department of Health and Social Care"
+
+
+@pytest.mark.parametrize("sentence", [
+    "Residents pay £1,200 a week for a room.",
+    "The business case put the total cost at £90m.",
+])
+def test_a_subject_that_is_no_body_leaves_the_figure_without_owner(full_nlp, sentence):
+    text = ("Harwick care plans approved\n\n"
+            "Harwick Vale NHS Foundation Trust has approved its plans for a new unit. "
+            f"{sentence}\n")
+    found = [a for a in amounts(full_nlp, text)][-1]
+    assert found["org"] is None
+    assert found["why"]["org"] == "sentence_subject_nobody"
+
+
+def test_a_statement_of_the_documents_year_governs_figures_without_their_own(full_nlp):
+    text = ("Round-up of board papers\n\n"
+            "All figures are for 25/26 unless stated. Fernhill ICB ended 2024/25 with a "
+            "deficit of £12m. At month 3 it had overspent by £4m.\n")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found["£12m"]["period"] == "2024-25"  # stated in its own clause
+    assert found["£4m"]["period"] == "2025-26"
+    assert found["£4m"]["why"]["period"] == "document_governing"
+
+
+@pytest.mark.parametrize("phrase", ["the year before", "a year earlier", "the prior year"])
+def test_a_year_counted_from_the_passage_anchors_on_the_passages_year(full_nlp, phrase):
+    text = ("Ashwell Trust accounts for 2023/24\n\n"
+            "Ashwell Trust published its accounts for 2023/24 on Monday. "
+            f"It made a surplus of £0.6m, after a deficit of £5.1m {phrase}.\n")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found["£0.6m"]["period"] == "2023-24"  # the relative year is the later figure's
+    assert found["£5.1m"]["period"] == "2022-23"
+    assert found["£5.1m"]["why"]["period"] == "relative-anchored-passage"
+
+
+@pytest.mark.parametrize(("pattern", "text", "figure"), [
+    ("right_agreed_with_national_body",
+     "Oakridge CCG expects a deficit of £3m, against a planned surplus of £0.5m agreed with "
+     "NHS England.", "£0.5m"),
+    ("right_national_body_agreed",
+     "Oakridge Trust ended the year £20m in deficit, well above the £8m deficit that NHS "
+     "Improvement had set.", "£8m"),
+    ("left_agreed_with_national_body_that",
+     "Oakridge Trust has agreed with NHS England that its deficit will not exceed £14m.", "£14m"),
+    ("left_deficit_limit_of",
+     "Oakridge ICB has been given a deficit limit of £30m for the coming year.", "£30m"),
+])
+def test_a_deficit_agreed_with_a_national_body_is_a_control_total(full_nlp, pattern, text,
+                                                                   figure):
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found[figure]["role"] == "control_total"
+    assert found[figure]["why"]["role"] == f"pattern:{pattern}"
+    others = [a for t, a in found.items() if t != figure]
+    assert all(a["role"] != "control_total" for a in others)
+
+
+def test_bodies_named_together_as_subject_own_no_one_figure(full_nlp):
+    text = ("Ashgrove Hospitals NHS Trust and Pellworth Community NHS Trust have a combined "
+            "estate in poor repair. Ashgrove Hospitals NHS Trust and Pellworth Community NHS "
+            "Trust have a maintenance backlog of £120m.\n")
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£120m"][0]
+    assert found["org"] is None
+
+
+def test_a_plural_pronoun_owns_nothing_unless_it_points_to_a_group_named_as_one(full_nlp):
+    text = ("Three health boards in the north are in difficulty. NHS Corran is the largest. "
+            "Their plans assume savings of £40m.\n")
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£40m"][0]
+    assert found["org"] is None and found["why"]["org"] == "parse:nobody"
+    text = ("The Fenland Borders CCGs have a shared plan, and they expect to miss their control "
+            "total by £6m.\n")
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£6m"][0]
+    assert found["org"] == "Fenland Borders CCGs"
+
+
+def test_a_spending_ceiling_set_by_a_national_body_stays_a_spending_limit(full_nlp):
+    text = ("Oakridge Trust's agency bill is £12m so far, against a ceiling of £8m set by NHS "
+            "England.\n")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found["£8m"]["role"] == "spending_limit"
+
+
+def test_an_unnamed_body_as_subject_owns_the_figure_itself(full_nlp):
+    text = ("Greyhaven Hospitals NHS Trust reviews its advisers\n\n"
+            "Greyhaven Hospitals NHS Trust has reviewed its use of advisers this year. "
+            "A consultancy that advised the trust on its estate has been paid £1.4m.\n")
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£1.4m"][0]
+    assert found["org"] is None
+    assert found["why"]["org"] in ("parse:nobody", "sentence_subject_nobody")
+
+
+def test_a_national_body_leading_a_story_does_not_own_its_sector_figures(full_nlp):
+    text = ("Agency spending over the limit\n\n"
+            "NHS England has published figures on agency staff for the last financial year. "
+            "The bill was £0.6bn above the limit for the sector.\n")
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£0.6bn"][0]
+    assert found["org"] is None
+
+
+@pytest.mark.parametrize(("text", "role"), [
+    ("Breckmoor ICB's capital allocation for the year is £42m.", "funding"),
+    ("Breckmoor Hospitals NHS Trust invested £12m of its capital in new scanners.", "cost"),
+])
+def test_an_allocation_is_funding_and_a_bodys_investment_is_its_cost(full_nlp, text, role):
+    assert one(full_nlp, text)["role"] == role
+
+
+@pytest.mark.parametrize("pin", [
+    "Its report shows an overspend of £2m for the first six months of 2025/26.",
+    "The trust is planning for a deficit of £2m in 2025/26.",
+    "Councils will get £2m to help in the winter of 2025/26.",
+])
+def test_an_in_year_report_pins_this_year(full_nlp, pin):
+    text = f"{pin} Copperfield Council's care budget is overspent by £0.7m this year.\n"
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£0.7m"][0]
+    assert found["period"] == "2025-26" and found["why"]["period"] == "relative-pinned"
+
+
+def test_a_year_counted_back_from_a_figure_does_not_carry_to_the_next(full_nlp):
+    text = ("Holmfirth Community Trust results\n\n"
+            "Holmfirth Community Trust ended 2023/24 with a surplus of £1.2m, its first. "
+            "Its turnover rose to £44m from £41m the year before. Reserves fell to £3m.\n")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found["£41m"]["period"] == "2022-23"
+    assert found["£3m"]["period"] != "2022-23"
+
+
+def test_an_object_pronoun_is_not_the_giver(full_nlp):
+    text = ("Glyncorrwg University Health Board remains in difficulty. "
+            "The Welsh Government gave it £12m of support in 2022-23.\n")
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£12m"][0]
+    assert found["org"] == "Glyncorrwg University Health Board"
+
+
+def test_the_practice_points_back_to_the_named_practice(full_nlp):
+    text = ("Mossbank Medical Practice has struggled to recruit. NHS Ardale ICB, which "
+            "commissions the practice, has given the practice £60,000 for locum cover.\n")
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£60,000"][0]
+    assert found["org"] == "Mossbank Medical Practice"
+
+
+def test_coordinated_bodies_and_figures_pair_in_order_after_a_short_verb(full_nlp):
+    text = ("Three others – Ashby Vale NHS Trust, Corrick Hospitals NHS Trust and Dunmore "
+            "NHS Foundation Trust – paid £9.1m, £7.4m and £5.2m.\n")
+    found = amounts(full_nlp, text)
+    assert [(a["org"], a["why"]["org"]) for a in found] == [
+        ("Ashby Vale NHS Trust", "respectively"), ("Corrick Hospitals NHS Trust", "respectively"),
+        ("Dunmore NHS Foundation Trust", "respectively")]
+
+
+def test_the_system_in_a_later_section_is_the_one_commissioner_named(full_nlp):
+    text = ("Board paper: finances at month 6\n\n"
+            "This summarises the report to the board of NHS Tarnside ICB in October.\n\n"
+            "Drivers of the overspend at the acute trust\n"
+            "Most of the pressure sits at Orbury Hospitals NHS Trust, where agency costs rose. "
+            "The system's deficit could exceed £25m.\n")
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£25m"][0]
+    assert found["org"] == "NHS Tarnside ICB"
+
+
+def test_the_board_as_subject_is_the_health_board_the_story_is_about(full_nlp):
+    text = ("Glenbrae finance report\n\n"
+            "NHS Glenbrae has published its finance report for 2024/25. "
+            "The board has asked the Scottish Government for £6m of brokerage.\n")
+    found = [a for a in amounts(full_nlp, text) if a["text"] == "£6m"][0]
+    assert found["org"] == "NHS Glenbrae"
+    assert found["why"]["org"].endswith("salience:the_board")
+
+
+@pytest.mark.parametrize(("text", "role"), [
+    ("NHS Corland ICB has so far offered £1.5m.", "funding"),
+    ("Corland Trust has identified recovery actions worth £2.2m.", "savings"),
+])
+def test_an_offer_is_funding_and_recovery_actions_are_savings(full_nlp, text, role):
+    assert one(full_nlp, text)["role"] == role
+
+
+@pytest.mark.parametrize(("pattern", "text"), [
+    ("multi_year_over_years",
+     "In 2024/25 Tollgate Trust agreed a deal. It will pay £90m over the next ten years."),
+    ("multi_year_over_the_period",
+     "In 2024/25 Tollgate Trust agreed a deal. Its grant rises by £4m over the period."),
+])
+def test_a_figure_spread_over_years_has_no_one_period(full_nlp, pattern, text):
+    found = amounts(full_nlp, text)[-1]
+    assert found["period"] is None and found["why"]["period"] == f"pattern:{pattern}"
+
+
+def test_a_figure_in_apposition_is_the_same_bodys(full_nlp):
+    text = ("Pellow Health Board forecasts £20m, and Carrow Bay Health Board expects to be "
+            "£12.1m in the red, a deterioration of £3.3m on last year.\n")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found["£3.3m"]["org"] == found["£12.1m"]["org"] == "Carrow Bay Health Board"
