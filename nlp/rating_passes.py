@@ -15,6 +15,8 @@ from spacy.tokens import Doc, Span
 from nlp.rating_periods import NO_PERIOD, Dated
 from nlp.rating_text import Entry, Mention, Unit, anaphor_fits, rateable
 
+PRONOUNS = frozenset({"it", "they", "them"})
+
 
 @dataclass
 class DocState:
@@ -55,7 +57,7 @@ class BodyPasses:
                 name,
                 value,
                 dated.period,
-                self._rater(st.doc, unit, value, org_span._.org_type, st.raters),
+                self._rater(st.doc, unit, value, org_span._.org_type, st.raters, occ),
                 occ,
                 unit,
                 implied=implied,
@@ -250,14 +252,30 @@ class BodyPasses:
         for occ in rest:
             verb = self._governor(self._rating_token(doc, occ.start))
             verbs = {verb.i}
-            # "A ... left the regime in 2020 and was placed back into special measures"
-            while verb.dep_ == "conj" and verb.head.i != verb.i:
+            # "A ... left the regime in 2020 and was placed back into special measures"; "A
+            # ... has been told that it will stay in special measures", "was placed in
+            # special measures after inspectors rated it inadequate": a clause whose rated
+            # body is a pronoun rates the main clause's subject
+            body = "main_clause_subject"
+            while verb.head.i != verb.i and (
+                verb.dep_ == "conj"
+                or (verb.dep_ in ("advcl", "ccomp", "xcomp") and self._pronoun_argument(verb))
+            ):
+                if verb.dep_ != "conj":
+                    body = "main_clause_pronoun"
                 verb = verb.head
                 verbs.add(verb.i)
             for m in mentions:
                 if self._governor(m.root).i in verbs:
                     period = self._period(doc, unit, occ, occs, m._.org_type, st.default_fy)
-                    self._add(st, m, occ, unit, period, "main_clause_subject")
+                    self._add(st, m, occ, unit, period, body)
+
+    @staticmethod
+    def _pronoun_argument(verb) -> bool:
+        """Whether the clause's rated argument is a pronoun ("it", "they")."""
+        return any(
+            c.dep_ in ("nsubj", "nsubjpass", "dobj") and c.lower_ in PRONOUNS for c in verb.children
+        )
 
     def _bodiless_sentence_pass(self, st: DocState, ui: int, rest: list[Mention]) -> None:
         """A sentence that names no body: the body named next after an unnamed one, the

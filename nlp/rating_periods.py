@@ -22,6 +22,8 @@ class Dated(NamedTuple):
 
 
 NO_PERIOD = Dated(None, "none")
+# a gerund after these tells an event of its own ("before leaving in 2018")
+EVENT_PREPS = frozenset({"before", "after", "until"})
 
 
 class PeriodResolver:
@@ -73,6 +75,8 @@ class PeriodResolver:
             and "special measures" not in occ.value
         )
 
+        own_verb = self._governor(self._rating_token(doc, occ.start)).i
+
         def pick(years):
             if annual:
                 years = [y for y in years if y[2]]
@@ -80,7 +84,13 @@ class PeriodResolver:
                 years = [y for y in years if not y[2]] or years
             if not years:
                 return None
-            return min(years, key=lambda y: abs(y[0] - occ.start))[1]
+            # a year on the rating's own verb first ("first rated outstanding in 2016, having
+            # been rated good at its first inspection in 2014": 2014 for "good"), then the
+            # nearest
+            return min(
+                years,
+                key=lambda y: (self._governor(doc[y[0]]).i != own_verb, abs(y[0] - occ.start)),
+            )[1]
 
         relative = None
         if annual and default_fy:
@@ -102,10 +112,11 @@ class PeriodResolver:
         if when_year and not annual:
             # "was last inspected in 2019, when it was rated good"
             return Dated(when_year, "when_clause_year")
-        since_year = self._where_since_year(doc, occ) if occ.value == "special measures" else None
-        if since_year and occ.role in ("plain", "new"):
-            # "remains in special measures, where it has been since 2015"
-            return Dated(since_year, "where_since_year")
+        where = self._where_clause_year(doc, occ) if occ.value == "special measures" else None
+        if where and occ.role in ("plain", "new"):
+            # "remains in special measures, where it has been since 2015" / "where it was
+            # placed for a second time in February 2023"
+            return Dated(where[0], where[1])
         if occ.scope is not None:
             found = pick(self._years(doc, *occ.scope))
             if found:
@@ -114,7 +125,19 @@ class PeriodResolver:
                 # an annual rating kept is the one for the year the document reports
                 if relative:
                     return Dated(relative, "relative_year")
-                return ratings_year if occ.kept else NO_PERIOD
+                if occ.kept:
+                    return ratings_year
+                # "Its previous overall rating, given in 2021, was good": a year before the
+                # rating word in its own clause
+                found = pick(
+                    [
+                        y
+                        for y in self._years(doc, unit.start, occ.start)
+                        if self._same_clause(doc, occ.start, y[0])
+                        and not self._in_other_scope(doc, y[0], occ, occs)
+                    ]
+                )
+                return Dated(found, "own_clause_before") if found else NO_PERIOD
             if occ.role == "plain":
                 return Dated(relative, "relative_year") if relative else ratings_year
             if occ.role == "old":
@@ -128,14 +151,11 @@ class PeriodResolver:
                 if not current:
                     return NO_PERIOD
                 return Dated(shift_financial_year(current, -1), "year_before_new")
-        excluded: set[int] = set()
-        for other in occs:
-            if other is not occ and other.scope is not None:
-                excluded.update(range(*other.scope))
         years = [
             y
             for y in self._years(doc, unit.start, unit.end)
-            if y[0] not in excluded and self._same_clause(doc, occ.start, y[0])
+            if self._same_clause(doc, occ.start, y[0])
+            and not self._in_other_scope(doc, y[0], occ, occs)
         ]
         found = pick(years)
         if found:
@@ -143,6 +163,21 @@ class PeriodResolver:
         if relative:
             return Dated(relative, "relative_year")
         return ratings_year
+
+    def _in_other_scope(self, doc: Doc, i: int, occ: Mention, occs: list[Mention]) -> bool:
+        """Whether the year at token i is another rating's own ("an improvement on the
+        inadequate rating it received in 2017"), unless the parse hangs it on this rating's
+        verb and not on the other's ("had rated it inadequate and placed it in special
+        measures in May 2023": the year dates the placement too)."""
+        own = self._governor(self._rating_token(doc, occ.start)).i
+        year_verb = self._governor(doc[i]).i
+        for other in occs:
+            if other is occ or other.scope is None or not other.scope[0] <= i < other.scope[1]:
+                continue
+            if year_verb == own and self._governor(self._rating_token(doc, other.start)).i != own:
+                continue
+            return True
+        return False
 
     def _when_clause_year(self, doc: Doc, occ: Mention) -> str | None:
         """The year a "when" clause holding the rating hangs off by the parse ("inspected in
@@ -158,19 +193,26 @@ class PeriodResolver:
         return None
 
     @staticmethod
-    def _where_since_year(doc: Doc, occ: Mention) -> str | None:
-        """The year of a "where ... since" clause on the rating words ("in special measures,
-        where it has been since 2015"): the year the spell began."""
+    def _where_clause_year(doc: Doc, occ: Mention) -> tuple[str, str] | None:
+        """The year of a "where" clause on the rating words and the rule that read it: "in
+        special measures, where it has been since 2015" (``where_since_year``) or "where it
+        was placed for a second time in February 2023" (``where_clause_year``): the year
+        the spell began."""
         for tok in doc[occ.start : occ.end]:
             for clause in tok.children:
                 if clause.dep_ != "relcl" or not any(c.lower_ == "where" for c in clause.children):
                     continue
                 for prep in clause.children:
-                    if prep.lower_ != "since":
+                    if prep.dep_ != "prep" or prep.lower_ not in ("since", "in"):
                         continue
-                    for obj in prep.children:
-                        if re.fullmatch(r"(?:19|20)\d{2}", obj.text):
-                            return obj.text
+                    for sub in prep.subtree:
+                        if re.fullmatch(r"(?:19|20)\d{2}", sub.text):
+                            rule = (
+                                "where_since_year"
+                                if prep.lower_ == "since"
+                                else "where_clause_year"
+                            )
+                            return sub.text, rule
         return None
 
     def _same_clause(self, doc: Doc, i: int, j: int) -> bool:
@@ -189,9 +231,23 @@ class PeriodResolver:
                 # "the rating it has held since 2019": a relative clause on the rating
                 # itself dates it
                 if tok.dep_ == "conj" or (
-                    tok.dep_ == "relcl" and tok.head.lower_ not in self.rating_nouns
+                    tok.dep_ == "relcl" and tok.head.lower_ not in self.dating_nouns
                 ):
                     break
+                # "one of a handful of trusts to have held the top rating since 2016": a
+                # clause on another noun tells of that noun; one on the rating, a report or
+                # an inspection ("in a report published in May 2025") dates the rating
+                from_year = low is vj
+                if (
+                    from_year
+                    and tok.dep_ in ("acl", "appos")
+                    and tok.head.lower_ not in self.dating_nouns
+                ):
+                    break
+                # "spent two years in special measures before leaving in 2018": the year of
+                # an event told after "before"/"after" is that event's
+                if from_year and tok.dep_ == "pcomp" and tok.head.lower_ in EVENT_PREPS:
+                    return False
                 tok = tok.head
                 steps += 1
                 if tok.i == high.i:
@@ -215,6 +271,8 @@ class PeriodResolver:
         tok = vj
         for _ in range(4):
             if tok.dep_ not in ("advcl", "prep", "pcomp", "pobj", "npadvmod"):
+                return False
+            if tok.dep_ == "pcomp" and tok.head.lower_ in EVENT_PREPS:
                 return False
             child = tok
             tok = tok.head
@@ -255,6 +313,17 @@ class PeriodResolver:
             m = self.dateline_re.match(doc[unit.start : min(unit.start + 12, unit.end)].text)
             if m:
                 return Dated(m.group("year"), "dateline")
+            line = doc[unit.start : unit.end].text
+            if unit.end - unit.start > 16 or not any(s in line for s in self.dateline_separators):
+                continue
+            # a masthead line of parts ("Issue 212 | 21 November 2025"): a part that is a date
+            parts = [line]
+            for sep in self.dateline_separators:
+                parts = [piece.strip() for part in parts for piece in part.split(sep)]
+            for part in parts[1:]:
+                m = self.dateline_re.match(part)
+                if m:
+                    return Dated(m.group("year"), "dateline_part")
         published = published_date(doc)
         return Dated(str(published.year), "published_date") if published else NO_PERIOD
 
@@ -315,10 +384,15 @@ class PeriodResolver:
                 if o.unit is e.unit and o.occ.scope is not None and o is not e
                 for i in range(*o.occ.scope)
             }
+            # (a year in a relative clause that tells another rating, "which has been in
+            # special measures since 2024", is that rating's)
+            others = [o.occ.start for o in entries if o.unit is e.unit and o is not e]
             unit_years = [
                 y
                 for y in self._years(doc, e.unit.start, e.unit.end)
-                if y[1] != date.period and y[0] not in scopes
+                if y[1] != date.period
+                and y[0] not in scopes
+                and not self._in_rating_relative_clause(doc, y[0], e.occ.start, others)
             ]
             if (
                 e.period is None
@@ -330,6 +404,20 @@ class PeriodResolver:
             ):
                 e.period = date.period
                 e.period_source = date.source
+
+    @staticmethod
+    def _in_rating_relative_clause(doc: Doc, i: int, own: int, others: list[int]) -> bool:
+        """Whether token i sits in a relative clause that holds another rating (at one of
+        ``others``) and not the rating at ``own``."""
+        tok = doc[i]
+        for _ in range(8):
+            if tok.dep_ == "relcl":
+                lo, hi = tok.left_edge.i, tok.right_edge.i
+                return not lo <= own <= hi and any(lo <= k <= hi for k in others)
+            if tok.head.i == tok.i:
+                return False
+            tok = tok.head
+        return False
 
     def _years_later(self, doc: Doc, units: list[Unit], entries: list[Entry]) -> None:
         """ "Placed in special measures in 2016. Two years later it was rated good": an undated
@@ -525,4 +613,3 @@ class PeriodResolver:
             years = {m.group("year") for m in self.full_date_re.finditer(text)}
             if len(years) == 1:
                 e.period, e.period_source = years.pop(), "decision_date"
-

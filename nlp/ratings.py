@@ -104,6 +104,7 @@ class RatingExtractor(
     ) -> None:
         self.name = name
         self._org_tokens: set[int] = set()  # per-document state, set in __call__
+        self._org_at: dict[int, Span] = {}  # token index -> the organisation mention
         self._text = ""
         self._about_care_homes = False  # the document speaks of care or nursing homes
         self._small_provider_story = False  # it rates a care home or a GP practice
@@ -188,6 +189,8 @@ class RatingExtractor(
         self.event_pairs |= {(b, a) for a, b in self.event_pairs}
         self.table_previous_words = set(events["table_previous_header_words"])
         self.inspection_words = set(events["inspection_words"])
+        # nouns whose participle clause dates a rating ("a report published in May 2025")
+        self.dating_nouns = self.rating_nouns | self.report_words | self.inspection_words
         held = "|".join(re.escape(w) for w in events["same_rating_verbs"])
         # "..., the same rating it received in 2019"
         self.same_rating_re = re.compile(
@@ -196,9 +199,12 @@ class RatingExtractor(
             r"(?:[A-Z][a-z]+\s+)?(?P<year>(?:19|20)\d{2})\b"
         )
         last = "|".join(re.escape(w) for w in events["last_rated_verbs"])
-        # "The trust was last rated in 2021", "last inspected in March 2019"
+        earlier = "|".join(re.escape(w) for w in events["last_inspection_nouns"])
+        # "The trust was last rated in 2021", "last inspected in March 2019", "than at the
+        # previous inspection in 2022"
         self.last_rated_re = re.compile(
-            rf"\blast\s+(?:{last})\s+(?:in\s+)?(?:[A-Z][a-z]+\s+)?(?P<year>(?:19|20)\d{{2}})\b"
+            rf"\b(?:last\s+(?:{last})|(?i:last|previous)\s+(?:{earlier}))\s+"
+            r"(?:in\s+)?(?:[A-Z][a-z]+\s+)?(?P<year>(?:19|20)\d{2})\b"
         )
         self.named_later_rules = set(events["named_later_rules"])
         self.table_dropped_articles = tuple(events["table_dropped_articles"])
@@ -218,7 +224,11 @@ class RatingExtractor(
             rf"(?:{day}\s+(?:{months})\.?|(?:{months})\.?\s+{day},?)\s+(?P<year>(?:19|20)\d{{2}})\b"
             r"(?:\s*$|\s*[–—:|-])"
         )
+        # "Issue 212 | 21 November 2025": a masthead line whose parts include the date
+        self.dateline_separators = tuple(events["dateline_separators"])
         self.decision_words = set(events["decision_words"])
+        self.rater_types = set(events["rater_types"])
+        self.rater_short_names = events["rater_short_names"]
         # "on 9 November 2022", "on November 9, 2022"
         self.full_date_re = re.compile(
             rf"\b(?:{day}\s+(?:{months})\.?|(?:{months})\.?\s+{day},?)\s+(?P<year>(?:19|20)\d{{2}})\b"
@@ -246,6 +256,7 @@ class RatingExtractor(
         )
         all_orgs = list(doc.spans.get("orgs", []))
         self._org_tokens = {k for span in all_orgs for k in range(span.start, span.end)}
+        self._org_at = {k: span for span in all_orgs for k in range(span.start, span.end)}
         matches = self.matcher(doc)
         units = self._units(doc)
         date = self._document_date(doc, units)
