@@ -9,6 +9,19 @@ from spacy.tokens import Doc, Span, Token
 from nlp.rating_text import QUOTES, RATING_YEAR_RE, Mention, Unit
 
 NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+PLACE_PREPOSITIONS = frozenset({"in", "at", "on"})
+
+
+def _coordinated(doc: Doc, start: int, end: int) -> bool:
+    """Whether doc[start:end] only links two names ("," / "and"), past a place phrase after
+    the first ("Oakfield House in Stenby and Larkspur Lodge")."""
+    toks = list(doc[start:end])
+    if len(toks) >= 2 and toks[0].lower_ in PLACE_PREPOSITIONS and toks[1].text[:1].isupper():
+        k = 1
+        while k < len(toks) and toks[k].text[:1].isupper():
+            k += 1
+        toks = toks[k:]
+    return bool(toks) and all(t.lower_ in (",", "and", "&", "or") for t in toks)
 
 
 class BodyResolver:
@@ -244,12 +257,24 @@ class BodyResolver:
                 and tok.ent_type_ not in ("DATE", "TIME", "MONEY", "PERCENT")
                 and (
                     tok.dep_ not in ("nummod", "quantmod", "compound", "npadvmod", "pobj")
-                    or tok.head.lower_ in self.count_nouns
+                    or self._counted_noun(tok) is not None
                     or (tok.dep_ == "pobj" and tok.head.lower_ == "of")
                 )
             ):
                 return True
         return False
+
+    def _counted_noun(self, tok):
+        """The kind of body a number counts ("Two GP surgeries"; also where the parser hangs
+        the number on a compound: "Two care homes" -> "homes"), else None."""
+        head = tok.head
+        if head.lower_ in self.count_nouns:
+            return head
+        # (not a group named before: "the 11 Keogh review trusts")
+        definite = tok.i > 0 and tok.doc[tok.i - 1].lower_ in ("the", "these", "those")
+        if head.dep_ == "compound" and head.head.lower_ in self.count_nouns and not definite:
+            return head.head
+        return None
 
     @staticmethod
     def _salient(earlier: list[Span]) -> Span:
@@ -267,7 +292,7 @@ class BodyResolver:
         """The number of a small count of bodies in the unit ("Two GP surgeries", "three
         homes"), else None."""
         for tok in doc[unit.start : unit.end]:
-            if tok.tag_ == "CD" and tok.head.lower_ in self.count_nouns:
+            if tok.tag_ == "CD" and self._counted_noun(tok) is not None:
                 number = NUMBER_WORDS.get(tok.lower_) or (
                     int(tok.text) if tok.text.isdigit() else 0
                 )
@@ -300,9 +325,7 @@ class BodyResolver:
         """The first group of two or more coordinated bodies ("A and B", "A, B and C")."""
         group: list[Span] = []
         for m in mentions:
-            if group and all(
-                t.lower_ in (",", "and", "&", "or") for t in doc[group[-1].end : m.start]
-            ):
+            if group and _coordinated(doc, group[-1].end, m.start):
                 group.append(m)
                 continue
             if len(group) >= 2:

@@ -370,6 +370,29 @@ class PeriodResolver:
                     e.period = dated[0].period
                     e.period_source = "shared_event_date"
 
+    def _paired_event_years(self, entries: list[Entry]) -> None:
+        """An undated placement or rating told apart from the rating that came with it
+        ("X has been taken out of special measures ... It was rated good after an inspection
+        in February 2025"): the year of the body's one dated event of the pair."""
+        dated = {(o.org, o.value) for o in entries if o.period is not None}
+        for e in entries:
+            if e.period is not None or e.implied or e.occ.role not in ("plain", "new"):
+                continue
+            if (e.org, e.value) in dated:
+                continue  # told with its year elsewhere: this is a restatement
+            years = {
+                o.period
+                for o in entries
+                if o.org == e.org
+                and o.period is not None
+                and not o.implied
+                and o.occ.role in ("plain", "new")
+                and (o.value, e.value) in self.event_pairs
+                and o.period_source != "ratings_year"
+            }
+            if len(years) == 1:
+                e.period, e.period_source = years.pop(), "paired_event_year"
+
     def _dateline_periods(self, doc: Doc, entries: list[Entry], date: Dated) -> None:
         """A rating reported as new in a dated document takes the document's year (calendar
         year: CQC ratings and special measures; annual CCG ratings are left alone)."""
@@ -494,6 +517,10 @@ class PeriodResolver:
                 continue
             ui = index.get(id(e.unit))
             if ui is None:
+                continue
+            # "A home that was placed in special measures 18 months ago has been rated
+            # good": a relative clause on the unnamed body tells its past
+            if self._governor(self._rating_token(doc, e.occ.start)).dep_ == "relcl":
                 continue
             for unit in units[ui + 1 : ui + 3]:
                 dated = {

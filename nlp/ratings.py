@@ -247,7 +247,8 @@ class RatingExtractor(
         org_spans = [
             s
             for s in doc.spans.get("orgs", [])
-            if rateable(s) or self._care_home(s) or self._rated_by_name(s)
+            if (rateable(s) or self._care_home(s) or self._rated_by_name(s))
+            and not self._place_of_unnamed(s)
         ]
         org_spans.sort(key=lambda s: s.start)
         self._small_provider_story = any(
@@ -317,12 +318,26 @@ class RatingExtractor(
         self._same_rating_before(doc, entries)
         self._decision_years(doc, units, entries)
         self._dateline_periods(doc, entries, date)
+        self._paired_event_years(entries)
         results, spans = self._finish(doc, entries, group_placed)
         told = {(r["org"], r["rating"], r["period"]) for r in results}
         results += [r for r in table_ratings if (r["org"], r["rating"], r["period"]) not in told]
         doc.spans[SPAN_KEY] = spans
         doc._.ratings = results
         return doc
+
+    def _place_of_unnamed(self, span: Span) -> bool:
+        """A short form used as the place of an unnamed body ("A nursing home in Ravenstone
+        that was ..." where "Ravenstone" also opens an organisation's name): a place, not
+        the rated body."""
+        root = span.root
+        return (
+            span.text != span._.org_name
+            and root.dep_ == "pobj"
+            and root.head.lower_ in ("in", "near")
+            and root.head.head.lower_ in self.kind_nouns
+            and any(c.lower_ in ("a", "an") for c in root.head.head.children)
+        )
 
     def _title_end(self, doc: Doc) -> int:
         """Token index where a headline line (the first line, without a full stop) ends."""

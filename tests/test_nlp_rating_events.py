@@ -234,3 +234,24 @@ def test_table_row_body_named_again_in_prose_can_be_rated(nlp):
     placed = find(ratings, "Beck House", "special measures", "2023")
     assert (placed["period"], placed["why"]["rateable"]) == ("2023", "table_row")
     assert not [r for r in ratings if r["org"] == "Willows" and "special" in r["rating"]]
+
+
+def test_care_homes_named_without_a_head_word_are_providers(nlp):
+    doc = nlp(
+        "Two care homes in Ledby were inspected in May. Hollin Grange was rated good. "
+        "The Quay, a 24-bed home on the front, was rated inadequate. "
+        "Dr Anna Lodge, a local GP, said families were worried."
+    )
+    orgs = {o["name"]: o["type"] for o in doc._.organisations}
+    assert orgs.get("Hollin Grange") == "provider"
+    assert orgs.get("Quay") == "provider" or orgs.get("The Quay") == "provider"
+    assert not any("Lodge" in name for name in orgs)
+
+
+def test_a_place_that_opens_a_body_s_name_is_not_the_rated_body(nlp):
+    ratings = nlp(
+        "Cresswell Care Trust owns several homes.\n"
+        "A care home in Cresswell has been rated inadequate by the Care Quality Commission.\n"
+        "Inspectors said Beacon View Care Home was short of staff."
+    )._.ratings
+    assert {r["org"] for r in ratings} == {"Beacon View Care Home"}
