@@ -324,6 +324,14 @@ class BodyPasses:
         # "Two surgeries were rated inadequate. Both were inspected in May. Elm Surgery and
         # Oak Surgery ...": the first sentence after the count that names bodies
         named = next((ms for ms in st.unit_mentions[ui + 1 : ui + 3] if ms), [])
+        rule = "named_after_rated_count"
+        if number is not None and len(named) != number:
+            # "Two GP practices ... have been rated inadequate ... The Crescent Surgery, ...
+            # Also rated inadequate was Holly Tree Medical Practice": the first bodies of the
+            # counted kind named in the paragraphs after, for the ratings the count is given
+            named = self._counted_kind_named_later(st, ui, number)
+            rule = "counted_kind_named_later"
+            rest = [o for o in rest if self._rates_count(doc, unit, o)]
         if number is None or len(named) != number:
             return
         for m in named:
@@ -335,5 +343,52 @@ class BodyPasses:
                         occ,
                         unit,
                         self._period(doc, unit, occ, occs, m._.org_type, st.default_fy),
-                        "named_after_rated_count",
+                        rule,
                     )
+
+    def _rates_count(self, doc: Doc, unit: Unit, occ: Mention) -> bool:
+        """Whether the rating is told of the unit's counted bodies: it comes after the counted
+        noun with no new clause between ("Two surgeries rated inadequate as a third climbs
+        to good": "good" is the third's). Read from the words, as the parse of a headline
+        run into its first sentence is not to be trusted."""
+        nouns = [
+            self._counted_noun(t).i
+            for t in doc[unit.start : unit.end]
+            if t.tag_ == "CD" and self._counted_noun(t) is not None
+        ]
+        if not nouns or nouns[0] >= occ.start:
+            return False
+        return not any(
+            t.lower_ in self.count_clause_breaks or t.text in (";", ".")
+            for t in doc[nouns[0] + 1 : occ.start]
+        )
+
+    def _counted_kind_named_later(self, st: DocState, ui: int, number: int) -> list[Span]:
+        """The first ``number`` bodies whose names say they are of the counted kind
+        ("practices" -> "... Surgery", "... Medical Practice"), named for the first time in
+        the units after the count (at most a few paragraphs on)."""
+        doc, unit = st.doc, st.units[ui]
+        noun = next(
+            (
+                self._counted_noun(t)
+                for t in doc[unit.start : unit.end]
+                if t.tag_ == "CD" and self._counted_noun(t) is not None
+            ),
+            None,
+        )
+        kinds = self.count_kind_suffixes.get(noun.lower_, []) if noun is not None else []
+        suffixes = tuple(" " + w for w in kinds)
+        if not suffixes:
+            return []
+        before = {m._.org_name for ms in st.unit_mentions[: ui + 1] for m in ms}
+        found: list[Span] = []
+        for ms in st.unit_mentions[ui + 1 : ui + 1 + self.count_lookahead]:
+            for m in ms:
+                name = self._body_name(m)
+                if name in before or any(self._body_name(f) == name for f in found):
+                    continue
+                if name.endswith(suffixes):
+                    found.append(m)
+            if len(found) >= number:
+                break
+        return found[:number] if len(found) >= number else []

@@ -29,6 +29,9 @@ EVENT_PREPS = frozenset({"before", "after", "until"})
 class PeriodResolver:
     """Resolves rating periods (mixin of :class:`nlp.ratings.RatingExtractor`)."""
 
+    _date_month: int | None  # the month of the document's own date, set per document
+    month_numbers: dict[str, int]
+
     def _years(self, doc: Doc, start: int, end: int) -> list[tuple[int, str, bool]]:
         """(token index, period, is_financial_year) of the years written in doc[start:end]."""
         if end <= start:
@@ -312,6 +315,7 @@ class PeriodResolver:
                 continue
             m = self.dateline_re.match(doc[unit.start : min(unit.start + 12, unit.end)].text)
             if m:
+                self._date_month = self._month_of(m.group(0))
                 return Dated(m.group("year"), "dateline")
             line = doc[unit.start : unit.end].text
             if unit.end - unit.start > 16 or not any(s in line for s in self.dateline_separators):
@@ -323,9 +327,31 @@ class PeriodResolver:
             for part in parts[1:]:
                 m = self.dateline_re.match(part)
                 if m:
+                    self._date_month = self._month_of(m.group(0))
                     return Dated(m.group("year"), "dateline_part")
         published = published_date(doc)
+        self._date_month = published.month if published else None
         return Dated(str(published.year), "published_date") if published else NO_PERIOD
+
+    def _month_of(self, text: str) -> int | None:
+        """The number of the first month named in ``text``."""
+        for word in re.findall(r"[A-Z][a-z]+", text):
+            if word in self.month_numbers:
+                return self.month_numbers[word]
+        return None
+
+    def _month_without_year(self, doc: Doc, unit: Unit, occ: Mention) -> int | None:
+        """A month named without a year in the rating's own clause ("rated it inadequate at
+        an inspection in September"), as a number."""
+        cs, ce = self._clause(doc, unit, occ.start, occ.end)
+        for tok in doc[cs:ce]:
+            if tok.text in self.month_numbers and tok.ent_type_ == "DATE":
+                near = doc[max(0, tok.i - 2) : tok.i + 3].text
+                if RATING_YEAR_RE.search(near):
+                    return None
+                if self._same_clause(doc, occ.start, tok.i):
+                    return self.month_numbers[tok.text]
+        return None
 
     def _reported_as_new(self, doc: Doc, occ: Mention) -> bool:
         """A rating the text reports as news ("has been rated", "is rated", "must remain",
@@ -423,10 +449,17 @@ class PeriodResolver:
                 and not e.implied
                 and e.occ.role in ("plain", "new")
                 and not (e.kind == "commissioner" and "special measures" not in e.value)
-                and self._reported_as_new(doc, e.occ)
             ):
-                e.period = date.period
-                e.period_source = date.source
+                if self._reported_as_new(doc, e.occ):
+                    e.period = date.period
+                    e.period_source = date.source
+                    continue
+                # "after the CQC rated it inadequate at an inspection in September": a month
+                # without a year in a dated document is the last such month
+                month = self._month_without_year(doc, e.unit, e.occ)
+                if month is not None and self._date_month is not None:
+                    year = int(date.period) - (1 if month > self._date_month else 0)
+                    e.period, e.period_source = str(year), "month_of_document_year"
 
     @staticmethod
     def _in_rating_relative_clause(doc: Doc, i: int, own: int, others: list[int]) -> bool:

@@ -216,6 +216,12 @@ class RatingExtractor(
             r"\s+(?i:out\s+of|from)\s+(?i:the\s+)?[‘“'\"]?\s*$"
         )
         months = "|".join(events["months"])
+        self.month_numbers = {
+            name: (index % 12) + 1 for index, name in enumerate(events["months"][:12])
+        }
+        self.month_numbers.update({name[:3]: num for name, num in list(self.month_numbers.items())})
+        self.month_numbers["Sept"] = 9
+        self._date_month: int | None = None
         lead = "|".join(events["dateline_lead_words"])
         day = r"\d{1,2}(?:st|nd|rd|th)?"
         # "13 October 2017 – ...", "Published: 9 January 2015", "Monday 5 June 2023"
@@ -228,6 +234,9 @@ class RatingExtractor(
         self.dateline_separators = tuple(events["dateline_separators"])
         self.decision_words = set(events["decision_words"])
         self.rater_types = set(events["rater_types"])
+        self.count_kind_suffixes = events["count_kind_suffixes"]
+        self.count_lookahead = events["count_lookahead_units"]
+        self.count_clause_breaks = set(events["count_clause_breaks"])
         self.rater_short_names = events["rater_short_names"]
         # "on 9 November 2022", "on November 9, 2022"
         self.full_date_re = re.compile(
