@@ -4,7 +4,7 @@ named again, care homes, and service-level subjects that are no body."""
 
 from __future__ import annotations
 
-from spacy.tokens import Doc, Span, Token
+from spacy.tokens import Doc, Span
 
 from nlp.rating_text import QUOTES, RATING_YEAR_RE, Mention, Unit
 
@@ -49,11 +49,6 @@ class BodyResolver:
         while k >= unit.start and steps < 14:
             tok = doc[k]
             if tok.lower_ in ("which", "who"):
-                # the rating must sit in that relative clause by the parse ("A, which has
-                # been in special measures since 2023, has been told that it will remain in
-                # special measures": the second is the main clause's)
-                if not self._in_clause_of(doc, occ.start, tok):
-                    return None
                 j = k
                 while j > unit.start and doc[j - 1].lower_ in (
                     "of",
@@ -77,29 +72,6 @@ class BodyResolver:
             k -= 1
             steps += 1
         return None
-
-    def _in_clause_of(self, doc: Doc, s: int, relative: Token) -> bool:
-        """Whether the rating at token s hangs (through its verbs) from the clause that the
-        relative pronoun opens; true where the parse has no such clause."""
-        clause = relative
-        while clause.dep_ != "relcl" and clause.head.i != clause.i:
-            clause = clause.head
-        if clause.dep_ != "relcl":
-            return True
-        # "which was rated requires improvement": the parser may make "requires" a verb of
-        # its own; the rating right after the clause's verb is the clause's
-        if clause.i < s and all(
-            t.text in QUOTES or t.lower_ == "as" for t in doc[clause.i + 1 : s]
-        ):
-            return True
-        tok = self._rating_token(doc, s)
-        for _ in range(12):
-            if tok.i == clause.i:
-                return True
-            if tok.head.i == tok.i:
-                return False
-            tok = tok.head
-        return False
 
     @staticmethod
     def _pair_in_order(

@@ -190,7 +190,7 @@ class EventReader:
                 occ.role = "new"
         if any(w in clause_words for w in self.draft_words):
             return None
-        if self.negation_re.search(clause_text) or (
+        if self._negated_clause(doc, cs, ce, clause_text) or (
             unit.start < cs
             and self.negation_re.search(doc[unit.start : cs].text.lower())
             and value == "special measures"
@@ -233,6 +233,17 @@ class EventReader:
             # before the conjunction is the first rating's
             occ.scope = (s, ce)
         return occ
+
+    def _negated_clause(self, doc: Doc, cs: int, ce: int, clause_text: str) -> bool:
+        """Whether the clause is negated: a negation word that negates a verb, not one inside
+        a noun phrase ("after a series of never events")."""
+        if not self.negation_re.search(clause_text):
+            return False
+        for tok in doc[cs:ce]:
+            if self.negation_re.fullmatch(tok.lower_) and tok.head.pos_ not in ("NOUN", "PROPN"):
+                return True
+        # the multi-word forms ("no longer", "not yet")
+        return any(" " in m.group(0) for m in self.negation_re.finditer(clause_text))
 
     @staticmethod
     def _modal_on_path(doc: Doc, s: int, modal: str) -> bool:

@@ -301,11 +301,17 @@ class BodyPasses:
             self._count_pass(st, ui, rest)
         else:
             kind = self._has_anaphor(doc, unit)
+            if kind is None and unit.bullet and unit.leading_year:
+                # a dated item of a timeline that names no body ("• November 2020: moved out
+                # of special measures") tells of the body the timeline is about
+                kind, timeline = "any", True
+            else:
+                timeline = False
             if kind is not None:
                 earlier = [m for m in st.org_spans if m.end <= unit.start and anaphor_fits(kind, m)]
                 if earlier:
                     targets = [self._salient(earlier)]
-                    target_rule = f"anaphor:{kind}"
+                    target_rule = "timeline_item" if timeline else f"anaphor:{kind}"
         for target in targets:
             for occ in rest:
                 self._add_event(st, target, occ, unit, occs, target_rule)

@@ -255,3 +255,8 @@ def test_a_place_that_opens_a_body_s_name_is_not_the_rated_body(nlp):
         "Inspectors said Beacon View Care Home was short of staff."
     )._.ratings
     assert {r["org"] for r in ratings} == {"Beacon View Care Home"}
+
+
+def test_a_negated_verb_still_blocks_a_rating(nlp):
+    ratings = nlp("Oak Lane NHS Trust has never been rated inadequate.")._.ratings
+    assert ratings == []
