@@ -150,6 +150,16 @@ class BodyResolver:
         rated inadequate", "inspectors rated its surgical unit good") or by a draft report
         ("the draft report rated it inadequate"), read from the rating verb's subject and
         object."""
+        # "Its learning disability service, which inspectors rated outstanding": a relative
+        # clause on a service
+        verb = self._governor(self._rating_token(doc, s))
+        if (
+            verb.dep_ == "relcl"
+            and verb.head.lower_ in self.service_nouns
+            and verb.head.i not in self._org_tokens
+            and not self._service_is_the_body(verb.head)
+        ):
+            return True
         for arg in self._subjects(doc, s, ("xcomp", "acomp", "oprd")):
             if any(c.lower_ in self.draft_words for c in arg.children):
                 return True

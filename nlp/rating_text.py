@@ -52,7 +52,8 @@ def anaphor_fits(kind: str, span: Span) -> bool:
         return True
     if kind == "trust":
         name = span._.org_name
-        return "Trust" in name or name.endswith(" FT")
+        # ("the North Marsh NHS trust": a lower-case head is a trust too)
+        return "trust" in name.lower().split() or name.endswith(" FT")
     return span._.org_type == kind
 
 

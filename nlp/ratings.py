@@ -234,6 +234,8 @@ class RatingExtractor(
         self.dateline_separators = tuple(events["dateline_separators"])
         self.decision_words = set(events["decision_words"])
         self.rater_types = set(events["rater_types"])
+        self.unrated_descriptors = set(events["unrated_descriptors"])
+        self.area_prepositions = set(events["area_prepositions"])
         self.count_kind_suffixes = events["count_kind_suffixes"]
         self.count_lookahead = events["count_lookahead_units"]
         self.count_clause_breaks = set(events["count_clause_breaks"])
@@ -258,6 +260,7 @@ class RatingExtractor(
             for s in doc.spans.get("orgs", [])
             if (rateable(s) or self._care_home(s) or self._rated_by_name(s))
             and not self._place_of_unnamed(s)
+            and not self._described_as_unrated(doc, s)
         ]
         org_spans.sort(key=lambda s: s.start)
         self._small_provider_story = any(
@@ -336,17 +339,26 @@ class RatingExtractor(
         return doc
 
     def _place_of_unnamed(self, span: Span) -> bool:
-        """A short form used as the place of an unnamed body ("A nursing home in Ravenstone
-        that was ..." where "Ravenstone" also opens an organisation's name): a place, not
-        the rated body."""
+        """A short form used as a place: of an unnamed body ("A nursing home in Ravenstone
+        that was ..." where "Ravenstone" also opens an organisation's name) or an area
+        ("across the Black Country"), not the rated body."""
         root = span.root
+        if span.text == span._.org_name or root.dep_ != "pobj":
+            return False
+        # "Across the Black Country, 14 practices are rated ...": an area
+        if root.head.lower_ in self.area_prepositions:
+            return True
         return (
-            span.text != span._.org_name
-            and root.dep_ == "pobj"
-            and root.head.lower_ in ("in", "near")
+            root.head.lower_ in ("in", "near")
             and root.head.head.lower_ in self.kind_nouns
             and any(c.lower_ in ("a", "an") for c in root.head.head.children)
         )
+
+    def _described_as_unrated(self, doc: Doc, span: Span) -> bool:
+        """A body the text introduces as a kind the CQC does not rate ("owned by the charity
+        Ravenstone Care Trust")."""
+        before = [t.lower_ for t in doc[max(0, span.start - 2) : span.start]]
+        return bool(before) and before[-1] in self.unrated_descriptors
 
     def _title_end(self, doc: Doc) -> int:
         """Token index where a headline line (the first line, without a full stop) ends."""

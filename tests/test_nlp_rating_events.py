@@ -260,3 +260,18 @@ def test_a_place_that_opens_a_body_s_name_is_not_the_rated_body(nlp):
 def test_a_negated_verb_still_blocks_a_rating(nlp):
     ratings = nlp("Oak Lane NHS Trust has never been rated inadequate.")._.ratings
     assert ratings == []
+
+
+def test_services_charities_and_areas_are_not_rated_bodies(nlp):
+    ratings = nlp(
+        "Oakmere NHS Trust was rated good in 2022. Its eating disorder service, which "
+        "inspectors rated outstanding, has been cut back.\n"
+        "Birch Lea Care Home is owned by the charity Wellmere Care Trust, which repaired "
+        "the roof while the home was in special measures.\n"
+        "NHS Ashby Vale ICB commissions 40 practices.\n"
+        "Across the Ashby Vale, 12 practices are rated requires improvement."
+    )._.ratings
+    assert {(r["org"], r["rating"]) for r in ratings} <= {
+        ("Oakmere NHS Trust", "good"),
+        ("Birch Lea Care Home", "special measures"),
+    }
