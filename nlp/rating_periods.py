@@ -225,7 +225,8 @@ class PeriodResolver:
         rated requires improvement")."""
         vi = self._governor(self._rating_token(doc, i))
         vj = self._governor(doc[j])
-        if vi.i == vj.i:
+        # (a year on "requires" of "requires improvement", parsed as a verb of its own)
+        if vi.i == vj.i or vj.i == i:
             return True
         for low, high in ((vi, vj), (vj, vi)):
             tok = low
@@ -496,6 +497,25 @@ class PeriodResolver:
             step = 1 if n is None else int(n) if n.isdigit() else self.number_words[n.lower()]
             e.period = str(int(years.pop()) + step)
             e.period_source = "years_later"
+
+    def _at_the_time_years(self, doc: Doc, units: list[Unit], entries: list[Entry]) -> None:
+        """ "... an independent review published in 2022. The unit was rated inadequate at the
+        time, although the trust as a whole was rated requires improvement": a sentence that
+        points back in time takes the one year of the sentence before."""
+        index = {id(u): i for i, u in enumerate(units)}
+        for e in entries:
+            if e.period is not None or e.implied:
+                continue
+            ui = index.get(id(e.unit))
+            if not ui:
+                continue
+            text = doc[e.unit.start : e.unit.end].text.lower()
+            if not any(phrase in text for phrase in self.back_in_time_phrases):
+                continue
+            before = units[ui - 1]
+            years = {y for _, y, fy in self._years(doc, before.start, before.end) if not fy}
+            if len(years) == 1:
+                e.period, e.period_source = years.pop(), "at_the_time"
 
     def _report_years(
         self, doc: Doc, units: list[Unit], unit_mentions: list[list[Span]], entries: list[Entry]

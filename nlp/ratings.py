@@ -236,6 +236,7 @@ class RatingExtractor(
         self.rater_types = set(events["rater_types"])
         self.unrated_descriptors = set(events["unrated_descriptors"])
         self.area_prepositions = set(events["area_prepositions"])
+        self.back_in_time_phrases = tuple(events["back_in_time_phrases"])
         self.count_kind_suffixes = events["count_kind_suffixes"]
         self.count_lookahead = events["count_lookahead_units"]
         self.count_clause_breaks = set(events["count_clause_breaks"])
@@ -323,6 +324,7 @@ class RatingExtractor(
         self._sm_steps(doc, units, entries)
         self._shared_event_dates(entries)
         self._years_later(doc, units, entries)
+        self._at_the_time_years(doc, units, entries)
         self._report_years(doc, units, unit_mentions, entries)
         self._naming_sentence_years(doc, units, entries, date)
         self._list_report_years(doc, units, entries)
