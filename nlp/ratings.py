@@ -53,8 +53,24 @@ How a rating is read:
 * a rating table (a header with "Rating 2024" / "Previous rating" columns) gives each row's
   body its ratings, and the rows' bodies named again in prose can be rated there.
 
+* more years: a year on the rating's own verb before a nearer one; a masthead dateline
+  ("Issue 212 | 21 November 2025"); a month without a year in a dated document; "where it
+  was placed ... in 2023"; "than at the previous inspection in 2022" for the old rating;
+  "at the time" (the year of the sentence before); an undated placement or rating told
+  apart from its dated pair ("taken out of special measures ... rated good after an
+  inspection in February 2025"); a year after "before"/"after" + gerund is that event's;
+* more bodies: a rated count's bodies named paragraphs later by their kind ("Two GP
+  practices ..." ... "The Crescent Surgery" ...), a dated timeline item with no body, a
+  pronoun clause ("after inspectors rated it inadequate") for the main clause's subject;
+  not a service in a relative clause, a body introduced as a charity or company, or a short
+  form used as a place ("a care home in Ravenstone", "across the Black Country");
+* the rater is the body the parse names as placing or rating (subject or "by" agent) where
+  it is a regulator, national body or government.
+
 Files: nlp/rating_text.py (units, clauses, records), rating_events.py (which words are
-ratings, their role in a change, the event fields), rating_periods.py (years), rating_bodies.py
+ratings, their role in a change, the event fields), rating_periods.py (years by the parse,
+datelines), rating_event_years.py (years from the body's other ratings and the sentences
+around), rating_bodies.py
 (who is rated), rating_passes.py (the passes over each unit), rating_history.py
 (special-measures histories, numbered groups, raters), rating_tables.py (rating tables);
 vocabulary in
@@ -81,6 +97,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from nlp.rating_bodies import BodyResolver
+from nlp.rating_event_years import EventYears
 from nlp.rating_events import EventReader
 from nlp.rating_history import HistoryReader
 from nlp.rating_passes import BodyPasses, DocState
@@ -95,7 +112,14 @@ DATA_DIR = Path(__file__).parent / "data"
 
 
 class RatingExtractor(
-    TextUnits, EventReader, PeriodResolver, BodyResolver, HistoryReader, BodyPasses, TableReader
+    TextUnits,
+    EventReader,
+    PeriodResolver,
+    EventYears,
+    BodyResolver,
+    HistoryReader,
+    BodyPasses,
+    TableReader,
 ):
     """The ``policywatch_ratings`` pipeline component."""
 
