@@ -162,6 +162,40 @@ class EventYears:
             if len(years) == 1:
                 e.period, e.period_source = years.pop(), "at_the_time"
 
+    def _story_inspection_year(
+        self, doc: Doc, units: list[Unit], by_unit: list[list[Mention]], entries: list[Entry]
+    ) -> None:
+        """ "Inspectors visited all three in January 2024. ... The third practice moved up
+        from requires improvement to good": where the document tells of one inspection, with
+        one year, in a sentence that gives no rating itself, the ratings reported after it
+        take that year (not the earlier ratings they replace)."""
+        index = {id(u): i for i, u in enumerate(units)}
+        found = []
+        for k, unit in enumerate(units):
+            toks = doc[unit.start : unit.end]
+            if by_unit[k] or not any(t.lower_ in self.inspection_verbs for t in toks):
+                continue
+            if any(t.lower_ in self.previous_words for t in toks):
+                continue  # "was last inspected in 2019" dates an earlier rating
+            years = {y for _, y, fy in self._years(doc, unit.start, unit.end) if not fy}
+            if years:
+                found.append((k, years))
+        if len(found) != 1 or len(found[0][1]) != 1:
+            return
+        k, years = found[0]
+        year = years.pop()
+        for e in entries:
+            ui = index.get(id(e.unit))
+            if (
+                e.period is None
+                and not e.implied
+                and ui is not None
+                and ui > k
+                and e.kind == "provider"
+                and e.occ.role in ("plain", "new")
+            ):
+                e.period, e.period_source = year, "story_inspection_year"
+
     def _report_years(
         self, doc: Doc, units: list[Unit], unit_mentions: list[list[Span]], entries: list[Entry]
     ) -> None:
