@@ -226,7 +226,20 @@ class BodyPasses:
             chosen = paired.get(id(occ))
             body = "paired_in_order"
             if not chosen:
-                chosen = self._clause_targets(unit, occ, free)
+                # "A, which the Suffolk GP Federation runs, ... will remain in special
+                # measures": the subject of a relative clause the rating is not in is no
+                # candidate; the main clause's subject is
+                candidates = [m for m in free if not self._in_other_relative_clause(doc, m, occ)]
+                if not candidates and free:
+                    self._main_clause_pass(st, ui, [occ])
+                    continue
+                # "Somerset surgery placed in special measures: ... NHS Somerset has brought
+                # in new managers": a rating told of a kind ("surgery") goes to a body of
+                # that kind only
+                kind = self._kind_subject(doc, occ)
+                if kind is not None:
+                    candidates = [m for m in candidates if self._body_name(m).endswith(kind)]
+                chosen = self._clause_targets(unit, occ, candidates)
                 body = "clause_bodies"
             # "B was rated requires improvement, down from good": the old rating is B's,
             # like the one it follows
@@ -244,6 +257,30 @@ class BodyPasses:
             prev = (occ, chosen)
             for m in chosen:
                 self._add_event(st, m, occ, unit, occs, body)
+
+    def _kind_subject(self, doc: Doc, occ: Mention) -> tuple[str, ...] | None:
+        """The name endings of the kind the rating's subject names, where the subject is a
+        bare kind noun ("Haverhill surgery stays in special measures") with endings in
+        ``count_kind_suffixes``; else None."""
+        for arg in self._subjects(doc, occ.start, ("xcomp", "acomp", "oprd", "conj")):
+            if arg.i in self._org_tokens:
+                return None
+            plural = arg.lower_[:-1] + "ies" if arg.lower_.endswith("y") else arg.lower_ + "s"
+            kinds = self.count_kind_suffixes.get(plural)
+            if kinds:
+                return tuple(" " + k for k in kinds)
+        return None
+
+    def _in_other_relative_clause(self, doc: Doc, m: Span, occ: Mention) -> bool:
+        """Whether body ``m`` is an argument of a relative clause that does not hold the
+        rating."""
+        verb = self._governor(m.root)
+        if verb.dep_ != "relcl" or m.root.head.i != verb.i:
+            return False
+        # an explicit relative clause ("which the federation runs"), not a parse artefact
+        if not any(c.lower_ in ("which", "that", "who", "whom") for c in verb.children):
+            return False
+        return not verb.left_edge.i <= occ.start <= verb.right_edge.i
 
     def _main_clause_pass(self, st: DocState, ui: int, rest: list[Mention]) -> None:
         """The bodies took a rating from a relative clause; the main clause can rate its own

@@ -372,7 +372,12 @@ class RatingExtractor(
         that was ..." where "Ravenstone" also opens an organisation's name) or an area
         ("across the Black Country"), not the rated body."""
         root = span.root
-        if span.text == span._.org_name or root.dep_ != "pobj":
+        if span.text == span._.org_name:
+            return False
+        # "Somerset surgery placed in special measures": a place naming an unnamed body
+        if root.dep_ in ("compound", "amod") and root.head.lower_ in self.kind_nouns:
+            return True
+        if root.dep_ != "pobj":
             return False
         # "Across the Black Country, 14 practices are rated ...": an area
         if root.head.lower_ in self.area_prepositions:

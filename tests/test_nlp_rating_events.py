@@ -275,3 +275,12 @@ def test_services_charities_and_areas_are_not_rated_bodies(nlp):
         ("Oakmere NHS Trust", "good"),
         ("Birch Lea Care Home", "special measures"),
     }
+
+
+def test_the_body_running_a_practice_in_a_relative_clause_is_not_rated(nlp):
+    ratings = nlp(
+        "The Larch Surgery, which the Wexley GP Federation runs for 9,000 patients across two "
+        "sites, has been upgraded from inadequate to requires improvement but will remain in "
+        "special measures for six months, the CQC said."
+    )._.ratings
+    assert "Wexley GP Federation" not in {r["org"] for r in ratings}
