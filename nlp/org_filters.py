@@ -118,7 +118,10 @@ class OrgFilterRules:
         ):
             root = root.head
             seen.add(root.i)
-        if root.dep_ in ("nsubj", "nsubjpass") and self._acting_verb(root.head):
+        # "One of the group's hospitals, X Hospital in Y, was rated ...": in apposition to
+        # the subject
+        subject = root.head if root.dep_ == "appos" else root
+        if subject.dep_ in ("nsubj", "nsubjpass") and self._acting_verb(subject.head):
             return True
         if root.dep_ == "pobj" and root.head.lower_ in ("at", "of", "for"):
             governor = root.head.head

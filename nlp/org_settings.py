@@ -2,7 +2,8 @@
 ``policywatch_orgs`` component).
 
 "One care home, Willowmere House, ..." and "three practices – A, B and C –" name providers
-with a generic head; a hospital that acts as the organisation (it spends, earns, is rated)
+with a generic head; in a text about care homes, "Brindle Court" and "The Anchorage, a 40-bed
+home" name homes without one; a hospital that acts as the organisation (it spends, earns, is rated)
 is a provider, while one named only as a site is a place (GUIDELINES, Further rulings:
 Hospitals).
 """
@@ -77,6 +78,61 @@ class OrgSettingRules:
                 continue
             for s, e in pieces:
                 out.append(Mention(s, e, doc[s:e].text, "provider", "list"))
+        return out
+
+    def _care_home_name_mentions(self, doc: Doc, taken: set[int]) -> list[Mention]:
+        """Care homes named without a head word, in a text that speaks of care homes: a short
+        capitalised name ending in a word that names homes ("Brindle Court", "Larkspur
+        Lodge", "Orchard Lea"), or a name with a home in apposition ("The Anchorage, a
+        40-bed home on the seafront")."""
+        lower = self._text.lower()
+        if not any(noun in lower for noun in self.care_home_nouns):
+            return []
+        out: list[Mention] = []
+        own: set[int] = set()
+        n = len(doc)
+        for tok in doc:
+            if tok.i in taken:
+                continue
+            if tok.text in self.care_home_name_words:
+                end = tok.i + 1
+                nxt = doc[end] if end < n else None
+                if nxt is not None and self._name_like(nxt) and "\n" not in nxt.text:
+                    continue  # more of a name ("Oak Lodge Care Home" is read from its head)
+                head = tok
+            elif (
+                tok.lower_ in self.care_home_appositive_heads
+                and tok.dep_ == "appos"
+                and tok.head.pos_ == "PROPN"
+                and tok.head.i < tok.i
+                and any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in tok.children)
+            ):
+                head = tok.head
+                end = head.i + 1
+            else:
+                continue
+            start = head.i
+            while (
+                start > 0
+                and head.i - start < 3
+                and doc[start - 1].text[:1].isupper()
+                and not doc[start - 1].is_space
+                and "\n" not in doc[start - 1].text
+                and not self._is_stop(doc[start - 1])
+                and (
+                    doc[start - 1].pos_ in ("PROPN", "NOUN", "ADJ")
+                    or not doc[start - 1].is_sent_start
+                )
+            ):
+                start -= 1
+            if start == head.i and head.text in self.care_home_name_words:
+                continue  # a bare "House"
+            if any(t.lower_.rstrip(".") in self.honorifics for t in doc[max(0, start - 1) : end]):
+                continue  # a person ("Dr Anna Lodge")
+            if any(k in taken or k in own for k in range(start, end)):
+                continue
+            out.append(Mention(start, end, doc[start:end].text, "provider", "care_home"))
+            own.update(range(start, end))
         return out
 
     def _hospital_mentions(self, doc: Doc, taken: set[int]) -> list[Mention]:

@@ -144,6 +144,9 @@ class OrgRecognizer(
         self.branch_words = set(lex["branch_words"])
         self.hospital_heads = set(lex["hospital_heads"])
         self.hospital_acting_verbs = set(lex["hospital_acting_verbs"])
+        self.care_home_name_words = set(lex["care_home_name_words"])
+        self.care_home_nouns = tuple(lex["care_home_nouns"])
+        self.care_home_appositive_heads = set(lex["care_home_appositive_heads"])
         self.money_nouns = set(lex["money_nouns"])
         self.nation_names = [name.split() for name in lex.get("nation_names", [])]
         self._appositive_re = re.compile(
@@ -503,6 +506,7 @@ class OrgRecognizer(
         for extra in (
             self._list_mentions(doc, taken),
             self._care_setting_mentions(doc, taken),
+            self._care_home_name_mentions(doc, taken),
             self._nhs_area_mentions(doc, taken),
             self._hospital_mentions(doc, taken),
             self._nhs_mentions(doc, taken),

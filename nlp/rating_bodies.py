@@ -4,13 +4,24 @@ named again, care homes, and service-level subjects that are no body."""
 
 from __future__ import annotations
 
-import re
-
 from spacy.tokens import Doc, Span
 
-from nlp.rating_text import QUOTES, Mention, Unit
+from nlp.rating_text import QUOTES, RATING_YEAR_RE, Mention, Unit
 
 NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+PLACE_PREPOSITIONS = frozenset({"in", "at", "on"})
+
+
+def _coordinated(doc: Doc, start: int, end: int) -> bool:
+    """Whether doc[start:end] only links two names ("," / "and"), past a place phrase after
+    the first ("Oakfield House in Stenby and Larkspur Lodge")."""
+    toks = list(doc[start:end])
+    if len(toks) >= 2 and toks[0].lower_ in PLACE_PREPOSITIONS and toks[1].text[:1].isupper():
+        k = 1
+        while k < len(toks) and toks[k].text[:1].isupper():
+            k += 1
+        toks = toks[k:]
+    return bool(toks) and all(t.lower_ in (",", "and", "&", "or") for t in toks)
 
 
 class BodyResolver:
@@ -139,6 +150,16 @@ class BodyResolver:
         rated inadequate", "inspectors rated its surgical unit good") or by a draft report
         ("the draft report rated it inadequate"), read from the rating verb's subject and
         object."""
+        # "Its learning disability service, which inspectors rated outstanding": a relative
+        # clause on a service
+        verb = self._governor(self._rating_token(doc, s))
+        if (
+            verb.dep_ == "relcl"
+            and verb.head.lower_ in self.service_nouns
+            and verb.head.i not in self._org_tokens
+            and not self._service_is_the_body(verb.head)
+        ):
+            return True
         for arg in self._subjects(doc, s, ("xcomp", "acomp", "oprd")):
             if any(c.lower_ in self.draft_words for c in arg.children):
                 return True
@@ -213,16 +234,29 @@ class BodyResolver:
                 and not (
                     tok.lower_ == "one" and tok.i + 1 < len(doc) and doc[tok.i + 1].lower_ == "of"
                 )
-                and not re.fullmatch(r"(?:19|20)\d{2}", tok.text)
+                # a year ("2017", "2017/18") is no count
+                and not RATING_YEAR_RE.fullmatch(tok.text)
                 and tok.ent_type_ not in ("DATE", "TIME", "MONEY", "PERCENT")
                 and (
                     tok.dep_ not in ("nummod", "quantmod", "compound", "npadvmod", "pobj")
-                    or tok.head.lower_ in self.count_nouns
+                    or self._counted_noun(tok) is not None
                     or (tok.dep_ == "pobj" and tok.head.lower_ == "of")
                 )
             ):
                 return True
         return False
+
+    def _counted_noun(self, tok):
+        """The kind of body a number counts ("Two GP surgeries"; also where the parser hangs
+        the number on a compound: "Two care homes" -> "homes"), else None."""
+        head = tok.head
+        if head.lower_ in self.count_nouns:
+            return head
+        # (not a group named before: "the 11 Keogh review trusts")
+        definite = tok.i > 0 and tok.doc[tok.i - 1].lower_ in ("the", "these", "those")
+        if head.dep_ == "compound" and head.head.lower_ in self.count_nouns and not definite:
+            return head.head
+        return None
 
     @staticmethod
     def _salient(earlier: list[Span]) -> Span:
@@ -240,7 +274,7 @@ class BodyResolver:
         """The number of a small count of bodies in the unit ("Two GP surgeries", "three
         homes"), else None."""
         for tok in doc[unit.start : unit.end]:
-            if tok.tag_ == "CD" and tok.head.lower_ in self.count_nouns:
+            if tok.tag_ == "CD" and self._counted_noun(tok) is not None:
                 number = NUMBER_WORDS.get(tok.lower_) or (
                     int(tok.text) if tok.text.isdigit() else 0
                 )
@@ -273,9 +307,7 @@ class BodyResolver:
         """The first group of two or more coordinated bodies ("A and B", "A, B and C")."""
         group: list[Span] = []
         for m in mentions:
-            if group and all(
-                t.lower_ in (",", "and", "&", "or") for t in doc[group[-1].end : m.start]
-            ):
+            if group and _coordinated(doc, group[-1].end, m.start):
                 group.append(m)
                 continue
             if len(group) >= 2:

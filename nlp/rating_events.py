@@ -79,7 +79,10 @@ class EventReader:
                 occ.value = "out of special measures"
                 occ.implied_in = bool(self.change_out_re.search(before))
                 occ.pattern = "sm_out"
-            elif self.out_object_re.search(before):
+            elif self.out_object_re.search(
+                # a long name may stand between the verb and "from"
+                self._text[max(doc[unit.start].idx, doc[s].idx - 90) : doc[s].idx]
+            ):
                 # "removed it from special measures", "took the practice out of the regime"
                 occ.value = "out of special measures"
                 occ.implied_in = True
@@ -114,6 +117,19 @@ class EventReader:
                 and any(c.dep_ == "nsubj" and c.i in self._org_tokens for c in doc[s].head.children)
                 and any(t.lower_ in self.strong_cues for t in doc[unit.start : unit.end])
             )
+            # "Its previous overall rating, given in 2021, was good": a rating noun as the
+            # subject of the copula the rating word completes
+            rating_subject = next(
+                (
+                    c
+                    for c in doc[s].head.children
+                    if doc[s].dep_ in ("acomp", "attr")
+                    and doc[s].head.lemma_ == "be"
+                    and c.dep_ == "nsubj"
+                    and c.lower_ in self.rating_nouns
+                ),
+                None,
+            )
             # "an overall rating of outstanding for 2019": "for" and a year dates the rating
             for_year = (
                 nxt is not None
@@ -133,9 +149,11 @@ class EventReader:
                 if listed
                 else "copular_state"
                 if copular
+                else "rating_noun_subject"
+                if rating_subject is not None
                 else "weak_cue"
             )
-            if not (noun_next or strong or listed or copular or weak_ok):
+            if not (noun_next or strong or listed or copular or weak_ok or rating_subject):
                 return None
             # service-, ward- and domain-level ratings are not the body's rating
             if self._service_level(doc, s):
@@ -143,7 +161,13 @@ class EventReader:
             k = e
             while k < ce and (doc[k].text in QUOTES or doc[k].lower_ in self.rating_nouns):
                 k += 1
-            if k < ce and doc[k].lower_ in ("for", "in", "on", "at"):
+            # ("inadequate in 2015 and spent three years ...": a date is no domain)
+            if (
+                k < ce
+                and doc[k].lower_ in ("for", "in", "on", "at")
+                and k + 1 < ce
+                and doc[k + 1].ent_type_ != "DATE"
+            ):
                 window = {t.lower_ for t in doc[k + 1 : min(k + 5, ce)]}
                 if window & self.domain_words:
                     return None
@@ -152,8 +176,13 @@ class EventReader:
             after = [t.lower_ for t in doc[e : min(e + 5, ce)] if t.lower_ not in self.rating_nouns]
             if near and near[0] == "from" or re.search(r"out of\s*[‘“'\"]?\s*$", before):
                 occ.role = "old"
-            elif any(lem in self.prior_lemmas for lem in prev_lemmas[:4]) or any(
-                lem in self.prior_lemmas or lem in self.received_words for lem in after[:4]
+            elif (
+                any(lem in self.prior_lemmas for lem in prev_lemmas[:4])
+                or any(lem in self.prior_lemmas or lem in self.received_words for lem in after[:4])
+                or (
+                    occ.pattern == "rating_noun_subject"
+                    and any(c.lower_ in self.prior_lemmas for c in rating_subject.children)
+                )
             ):
                 occ.role = "prior"
                 occ.kept = any(lem in self.retain_lemmas for lem in prev_lemmas[:4])
@@ -161,7 +190,7 @@ class EventReader:
                 occ.role = "new"
         if any(w in clause_words for w in self.draft_words):
             return None
-        if self.negation_re.search(clause_text) or (
+        if self._negated_clause(doc, cs, ce, clause_text) or (
             unit.start < cs
             and self.negation_re.search(doc[unit.start : cs].text.lower())
             and value == "special measures"
@@ -187,7 +216,14 @@ class EventReader:
             while k > cs and doc[k - 1].lower_ not in ("from", "of"):
                 k -= 1
             end = e
+            # "up from requires improvement, in a report published in May 2025": a comma
+            # ends the old rating's phrase, unless an apposition on the rating follows ("from
+            # outstanding, the rating it was given in 2017, to ...")
             while end < unit.end and doc[end].lower_ not in ("to", "into", "–", ";", "—"):
+                if doc[end].text == "," and not any(
+                    t.lower_ in self.rating_nouns for t in doc[end + 1 : end + 4]
+                ):
+                    break
                 end += 1
             occ.scope = (max(cs, k - 1), end)
         elif occ.role == "prior":
@@ -197,6 +233,17 @@ class EventReader:
             # before the conjunction is the first rating's
             occ.scope = (s, ce)
         return occ
+
+    def _negated_clause(self, doc: Doc, cs: int, ce: int, clause_text: str) -> bool:
+        """Whether the clause is negated: a negation word that negates a verb, not one inside
+        a noun phrase ("after a series of never events")."""
+        if not self.negation_re.search(clause_text):
+            return False
+        for tok in doc[cs:ce]:
+            if self.negation_re.fullmatch(tok.lower_) and tok.head.pos_ not in ("NOUN", "PROPN"):
+                return True
+        # the multi-word forms ("no longer", "not yet")
+        return any(" " in m.group(0) for m in self.negation_re.finditer(clause_text))
 
     @staticmethod
     def _modal_on_path(doc: Doc, s: int, modal: str) -> bool:

@@ -13,6 +13,8 @@ class HistoryReader:
     """Special-measures steps, numbered groups and raters (mixin of
     :class:`nlp.ratings.RatingExtractor`)."""
 
+    _org_at: dict[int, Span]  # token index -> organisation mention, set per document
+
     def _sm_steps(self, doc: Doc, units: list[Unit], entries: list[Entry]) -> None:
         """A special-measures history told as steps ("placed in special measures in 2015,
         came out in 2017 and went back in 2018"): each later step with its own year is an
@@ -114,9 +116,37 @@ class HistoryReader:
         return {"commissioner": nhse, "provider": cqc}
 
     def _rater(
-        self, doc: Doc, unit: Unit, value: str, org_type: str, raters: dict[str, str | None]
+        self,
+        doc: Doc,
+        unit: Unit,
+        value: str,
+        org_type: str,
+        raters: dict[str, str | None],
+        occ: Mention | None = None,
     ) -> str | None:
+        named = self._acting_rater(doc, occ) if occ is not None else None
+        if named is not None:
+            return named
         if "special measures" in value:
             text = doc[unit.start : unit.end].text.lower()
             return raters.get("provider") if "recommend" in text else None
         return raters.get(org_type)
+
+    def _acting_rater(self, doc: Doc, occ: Mention) -> str | None:
+        """The body the parse names as making the judgement: the subject or the "by" agent of
+        the verb that rates or places ("The Welsh Government placed the board in special
+        measures", "rated inadequate by the Care Quality Commission"), where it is a
+        regulator, a national body or a government."""
+        verb = self._governor(self._rating_token(doc, occ.start))
+        for _ in range(2):
+            args = [c for c in verb.children if c.dep_ == "nsubj"]
+            args += [g for c in verb.children if c.dep_ == "agent" for g in c.children]
+            for arg in args:
+                span = self._org_at.get(arg.i)
+                if span is not None and span._.org_type in self.rater_types:
+                    name = span._.org_name
+                    return self.rater_short_names.get(name, name)
+            if verb.dep_ not in ("conj", "xcomp") or verb.head.i == verb.i:
+                break
+            verb = verb.head
+        return None

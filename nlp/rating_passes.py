@@ -15,6 +15,8 @@ from spacy.tokens import Doc, Span
 from nlp.rating_periods import NO_PERIOD, Dated
 from nlp.rating_text import Entry, Mention, Unit, anaphor_fits, rateable
 
+PRONOUNS = frozenset({"it", "they", "them"})
+
 
 @dataclass
 class DocState:
@@ -55,7 +57,7 @@ class BodyPasses:
                 name,
                 value,
                 dated.period,
-                self._rater(st.doc, unit, value, org_span._.org_type, st.raters),
+                self._rater(st.doc, unit, value, org_span._.org_type, st.raters, occ),
                 occ,
                 unit,
                 implied=implied,
@@ -224,7 +226,20 @@ class BodyPasses:
             chosen = paired.get(id(occ))
             body = "paired_in_order"
             if not chosen:
-                chosen = self._clause_targets(unit, occ, free)
+                # "A, which the Suffolk GP Federation runs, ... will remain in special
+                # measures": the subject of a relative clause the rating is not in is no
+                # candidate; the main clause's subject is
+                candidates = [m for m in free if not self._in_other_relative_clause(doc, m, occ)]
+                if not candidates and free:
+                    self._main_clause_pass(st, ui, [occ])
+                    continue
+                # "Somerset surgery placed in special measures: ... NHS Somerset has brought
+                # in new managers": a rating told of a kind ("surgery") goes to a body of
+                # that kind only
+                kind = self._kind_subject(doc, occ)
+                if kind is not None:
+                    candidates = [m for m in candidates if self._body_name(m).endswith(kind)]
+                chosen = self._clause_targets(unit, occ, candidates)
                 body = "clause_bodies"
             # "B was rated requires improvement, down from good": the old rating is B's,
             # like the one it follows
@@ -243,6 +258,30 @@ class BodyPasses:
             for m in chosen:
                 self._add_event(st, m, occ, unit, occs, body)
 
+    def _kind_subject(self, doc: Doc, occ: Mention) -> tuple[str, ...] | None:
+        """The name endings of the kind the rating's subject names, where the subject is a
+        bare kind noun ("Haverhill surgery stays in special measures") with endings in
+        ``count_kind_suffixes``; else None."""
+        for arg in self._subjects(doc, occ.start, ("xcomp", "acomp", "oprd", "conj")):
+            if arg.i in self._org_tokens:
+                return None
+            plural = arg.lower_[:-1] + "ies" if arg.lower_.endswith("y") else arg.lower_ + "s"
+            kinds = self.count_kind_suffixes.get(plural)
+            if kinds:
+                return tuple(" " + k for k in kinds)
+        return None
+
+    def _in_other_relative_clause(self, doc: Doc, m: Span, occ: Mention) -> bool:
+        """Whether body ``m`` is an argument of a relative clause that does not hold the
+        rating."""
+        verb = self._governor(m.root)
+        if verb.dep_ != "relcl" or m.root.head.i != verb.i:
+            return False
+        # an explicit relative clause ("which the federation runs"), not a parse artefact
+        if not any(c.lower_ in ("which", "that", "who", "whom") for c in verb.children):
+            return False
+        return not verb.left_edge.i <= occ.start <= verb.right_edge.i
+
     def _main_clause_pass(self, st: DocState, ui: int, rest: list[Mention]) -> None:
         """The bodies took a rating from a relative clause; the main clause can rate its own
         subject too ("A, which was rated inadequate in 2016, is now rated good")."""
@@ -250,14 +289,30 @@ class BodyPasses:
         for occ in rest:
             verb = self._governor(self._rating_token(doc, occ.start))
             verbs = {verb.i}
-            # "A ... left the regime in 2020 and was placed back into special measures"
-            while verb.dep_ == "conj" and verb.head.i != verb.i:
+            # "A ... left the regime in 2020 and was placed back into special measures"; "A
+            # ... has been told that it will stay in special measures", "was placed in
+            # special measures after inspectors rated it inadequate": a clause whose rated
+            # body is a pronoun rates the main clause's subject
+            body = "main_clause_subject"
+            while verb.head.i != verb.i and (
+                verb.dep_ == "conj"
+                or (verb.dep_ in ("advcl", "ccomp", "xcomp") and self._pronoun_argument(verb))
+            ):
+                if verb.dep_ != "conj":
+                    body = "main_clause_pronoun"
                 verb = verb.head
                 verbs.add(verb.i)
             for m in mentions:
                 if self._governor(m.root).i in verbs:
                     period = self._period(doc, unit, occ, occs, m._.org_type, st.default_fy)
-                    self._add(st, m, occ, unit, period, "main_clause_subject")
+                    self._add(st, m, occ, unit, period, body)
+
+    @staticmethod
+    def _pronoun_argument(verb) -> bool:
+        """Whether the clause's rated argument is a pronoun ("it", "they")."""
+        return any(
+            c.dep_ in ("nsubj", "nsubjpass", "dobj") and c.lower_ in PRONOUNS for c in verb.children
+        )
 
     def _bodiless_sentence_pass(self, st: DocState, ui: int, rest: list[Mention]) -> None:
         """A sentence that names no body: the body named next after an unnamed one, the
@@ -283,11 +338,17 @@ class BodyPasses:
             self._count_pass(st, ui, rest)
         else:
             kind = self._has_anaphor(doc, unit)
+            if kind is None and unit.bullet and unit.leading_year:
+                # a dated item of a timeline that names no body ("• November 2020: moved out
+                # of special measures") tells of the body the timeline is about
+                kind, timeline = "any", True
+            else:
+                timeline = False
             if kind is not None:
                 earlier = [m for m in st.org_spans if m.end <= unit.start and anaphor_fits(kind, m)]
                 if earlier:
                     targets = [self._salient(earlier)]
-                    target_rule = f"anaphor:{kind}"
+                    target_rule = "timeline_item" if timeline else f"anaphor:{kind}"
         for target in targets:
             for occ in rest:
                 self._add_event(st, target, occ, unit, occs, target_rule)
@@ -306,6 +367,14 @@ class BodyPasses:
         # "Two surgeries were rated inadequate. Both were inspected in May. Elm Surgery and
         # Oak Surgery ...": the first sentence after the count that names bodies
         named = next((ms for ms in st.unit_mentions[ui + 1 : ui + 3] if ms), [])
+        rule = "named_after_rated_count"
+        if number is not None and len(named) != number:
+            # "Two GP practices ... have been rated inadequate ... The Crescent Surgery, ...
+            # Also rated inadequate was Holly Tree Medical Practice": the first bodies of the
+            # counted kind named in the paragraphs after, for the ratings the count is given
+            named = self._counted_kind_named_later(st, ui, number)
+            rule = "counted_kind_named_later"
+            rest = [o for o in rest if self._rates_count(doc, unit, o)]
         if number is None or len(named) != number:
             return
         for m in named:
@@ -317,5 +386,52 @@ class BodyPasses:
                         occ,
                         unit,
                         self._period(doc, unit, occ, occs, m._.org_type, st.default_fy),
-                        "named_after_rated_count",
+                        rule,
                     )
+
+    def _rates_count(self, doc: Doc, unit: Unit, occ: Mention) -> bool:
+        """Whether the rating is told of the unit's counted bodies: it comes after the counted
+        noun with no new clause between ("Two surgeries rated inadequate as a third climbs
+        to good": "good" is the third's). Read from the words, as the parse of a headline
+        run into its first sentence is not to be trusted."""
+        nouns = [
+            self._counted_noun(t).i
+            for t in doc[unit.start : unit.end]
+            if t.tag_ == "CD" and self._counted_noun(t) is not None
+        ]
+        if not nouns or nouns[0] >= occ.start:
+            return False
+        return not any(
+            t.lower_ in self.count_clause_breaks or t.text in (";", ".")
+            for t in doc[nouns[0] + 1 : occ.start]
+        )
+
+    def _counted_kind_named_later(self, st: DocState, ui: int, number: int) -> list[Span]:
+        """The first ``number`` bodies whose names say they are of the counted kind
+        ("practices" -> "... Surgery", "... Medical Practice"), named for the first time in
+        the units after the count (at most a few paragraphs on)."""
+        doc, unit = st.doc, st.units[ui]
+        noun = next(
+            (
+                self._counted_noun(t)
+                for t in doc[unit.start : unit.end]
+                if t.tag_ == "CD" and self._counted_noun(t) is not None
+            ),
+            None,
+        )
+        kinds = self.count_kind_suffixes.get(noun.lower_, []) if noun is not None else []
+        suffixes = tuple(" " + w for w in kinds)
+        if not suffixes:
+            return []
+        before = {m._.org_name for ms in st.unit_mentions[: ui + 1] for m in ms}
+        found: list[Span] = []
+        for ms in st.unit_mentions[ui + 1 : ui + 1 + self.count_lookahead]:
+            for m in ms:
+                name = self._body_name(m)
+                if name in before or any(self._body_name(f) == name for f in found):
+                    continue
+                if name.endswith(suffixes):
+                    found.append(m)
+            if len(found) >= number:
+                break
+        return found[:number] if len(found) >= number else []

@@ -5,12 +5,11 @@ described right after an undated rating."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import NamedTuple
 
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
-from nlp.rating_text import RATING_YEAR_RE, RELATIVE_YEAR_RE, Entry, Mention, Unit
+from nlp.rating_text import RATING_YEAR_RE, RELATIVE_YEAR_RE, Mention, Unit
 from nlp.text import published_date, shift_financial_year
 
 
@@ -22,10 +21,15 @@ class Dated(NamedTuple):
 
 
 NO_PERIOD = Dated(None, "none")
+# a gerund after these tells an event of its own ("before leaving in 2018")
+EVENT_PREPS = frozenset({"before", "after", "until"})
 
 
 class PeriodResolver:
     """Resolves rating periods (mixin of :class:`nlp.ratings.RatingExtractor`)."""
+
+    _date_month: int | None  # the month of the document's own date, set per document
+    month_numbers: dict[str, int]
 
     def _years(self, doc: Doc, start: int, end: int) -> list[tuple[int, str, bool]]:
         """(token index, period, is_financial_year) of the years written in doc[start:end]."""
@@ -73,6 +77,8 @@ class PeriodResolver:
             and "special measures" not in occ.value
         )
 
+        own_verb = self._governor(self._rating_token(doc, occ.start)).i
+
         def pick(years):
             if annual:
                 years = [y for y in years if y[2]]
@@ -80,7 +86,13 @@ class PeriodResolver:
                 years = [y for y in years if not y[2]] or years
             if not years:
                 return None
-            return min(years, key=lambda y: abs(y[0] - occ.start))[1]
+            # a year on the rating's own verb first ("first rated outstanding in 2016, having
+            # been rated good at its first inspection in 2014": 2014 for "good"), then the
+            # nearest
+            return min(
+                years,
+                key=lambda y: (self._governor(doc[y[0]]).i != own_verb, abs(y[0] - occ.start)),
+            )[1]
 
         relative = None
         if annual and default_fy:
@@ -102,10 +114,11 @@ class PeriodResolver:
         if when_year and not annual:
             # "was last inspected in 2019, when it was rated good"
             return Dated(when_year, "when_clause_year")
-        since_year = self._where_since_year(doc, occ) if occ.value == "special measures" else None
-        if since_year and occ.role in ("plain", "new"):
-            # "remains in special measures, where it has been since 2015"
-            return Dated(since_year, "where_since_year")
+        where = self._where_clause_year(doc, occ) if occ.value == "special measures" else None
+        if where and occ.role in ("plain", "new"):
+            # "remains in special measures, where it has been since 2015" / "where it was
+            # placed for a second time in February 2023"
+            return Dated(where[0], where[1])
         if occ.scope is not None:
             found = pick(self._years(doc, *occ.scope))
             if found:
@@ -114,7 +127,19 @@ class PeriodResolver:
                 # an annual rating kept is the one for the year the document reports
                 if relative:
                     return Dated(relative, "relative_year")
-                return ratings_year if occ.kept else NO_PERIOD
+                if occ.kept:
+                    return ratings_year
+                # "Its previous overall rating, given in 2021, was good": a year before the
+                # rating word in its own clause
+                found = pick(
+                    [
+                        y
+                        for y in self._years(doc, unit.start, occ.start)
+                        if self._same_clause(doc, occ.start, y[0])
+                        and not self._in_other_scope(doc, y[0], occ, occs)
+                    ]
+                )
+                return Dated(found, "own_clause_before") if found else NO_PERIOD
             if occ.role == "plain":
                 return Dated(relative, "relative_year") if relative else ratings_year
             if occ.role == "old":
@@ -128,14 +153,11 @@ class PeriodResolver:
                 if not current:
                     return NO_PERIOD
                 return Dated(shift_financial_year(current, -1), "year_before_new")
-        excluded: set[int] = set()
-        for other in occs:
-            if other is not occ and other.scope is not None:
-                excluded.update(range(*other.scope))
         years = [
             y
             for y in self._years(doc, unit.start, unit.end)
-            if y[0] not in excluded and self._same_clause(doc, occ.start, y[0])
+            if self._same_clause(doc, occ.start, y[0])
+            and not self._in_other_scope(doc, y[0], occ, occs)
         ]
         found = pick(years)
         if found:
@@ -143,6 +165,21 @@ class PeriodResolver:
         if relative:
             return Dated(relative, "relative_year")
         return ratings_year
+
+    def _in_other_scope(self, doc: Doc, i: int, occ: Mention, occs: list[Mention]) -> bool:
+        """Whether the year at token i is another rating's own ("an improvement on the
+        inadequate rating it received in 2017"), unless the parse hangs it on this rating's
+        verb and not on the other's ("had rated it inadequate and placed it in special
+        measures in May 2023": the year dates the placement too)."""
+        own = self._governor(self._rating_token(doc, occ.start)).i
+        year_verb = self._governor(doc[i]).i
+        for other in occs:
+            if other is occ or other.scope is None or not other.scope[0] <= i < other.scope[1]:
+                continue
+            if year_verb == own and self._governor(self._rating_token(doc, other.start)).i != own:
+                continue
+            return True
+        return False
 
     def _when_clause_year(self, doc: Doc, occ: Mention) -> str | None:
         """The year a "when" clause holding the rating hangs off by the parse ("inspected in
@@ -158,19 +195,26 @@ class PeriodResolver:
         return None
 
     @staticmethod
-    def _where_since_year(doc: Doc, occ: Mention) -> str | None:
-        """The year of a "where ... since" clause on the rating words ("in special measures,
-        where it has been since 2015"): the year the spell began."""
+    def _where_clause_year(doc: Doc, occ: Mention) -> tuple[str, str] | None:
+        """The year of a "where" clause on the rating words and the rule that read it: "in
+        special measures, where it has been since 2015" (``where_since_year``) or "where it
+        was placed for a second time in February 2023" (``where_clause_year``): the year
+        the spell began."""
         for tok in doc[occ.start : occ.end]:
             for clause in tok.children:
                 if clause.dep_ != "relcl" or not any(c.lower_ == "where" for c in clause.children):
                     continue
                 for prep in clause.children:
-                    if prep.lower_ != "since":
+                    if prep.dep_ != "prep" or prep.lower_ not in ("since", "in"):
                         continue
-                    for obj in prep.children:
-                        if re.fullmatch(r"(?:19|20)\d{2}", obj.text):
-                            return obj.text
+                    for sub in prep.subtree:
+                        if re.fullmatch(r"(?:19|20)\d{2}", sub.text):
+                            rule = (
+                                "where_since_year"
+                                if prep.lower_ == "since"
+                                else "where_clause_year"
+                            )
+                            return sub.text, rule
         return None
 
     def _same_clause(self, doc: Doc, i: int, j: int) -> bool:
@@ -180,7 +224,8 @@ class PeriodResolver:
         rated requires improvement")."""
         vi = self._governor(self._rating_token(doc, i))
         vj = self._governor(doc[j])
-        if vi.i == vj.i:
+        # (a year on "requires" of "requires improvement", parsed as a verb of its own)
+        if vi.i == vj.i or vj.i == i:
             return True
         for low, high in ((vi, vj), (vj, vi)):
             tok = low
@@ -189,9 +234,23 @@ class PeriodResolver:
                 # "the rating it has held since 2019": a relative clause on the rating
                 # itself dates it
                 if tok.dep_ == "conj" or (
-                    tok.dep_ == "relcl" and tok.head.lower_ not in self.rating_nouns
+                    tok.dep_ == "relcl" and tok.head.lower_ not in self.dating_nouns
                 ):
                     break
+                # "one of a handful of trusts to have held the top rating since 2016": a
+                # clause on another noun tells of that noun; one on the rating, a report or
+                # an inspection ("in a report published in May 2025") dates the rating
+                from_year = low is vj
+                if (
+                    from_year
+                    and tok.dep_ in ("acl", "appos")
+                    and tok.head.lower_ not in self.dating_nouns
+                ):
+                    break
+                # "spent two years in special measures before leaving in 2018": the year of
+                # an event told after "before"/"after" is that event's
+                if from_year and tok.dep_ == "pcomp" and tok.head.lower_ in EVENT_PREPS:
+                    return False
                 tok = tok.head
                 steps += 1
                 if tok.i == high.i:
@@ -215,6 +274,8 @@ class PeriodResolver:
         tok = vj
         for _ in range(4):
             if tok.dep_ not in ("advcl", "prep", "pcomp", "pobj", "npadvmod"):
+                return False
+            if tok.dep_ == "pcomp" and tok.head.lower_ in EVENT_PREPS:
                 return False
             child = tok
             tok = tok.head
@@ -254,9 +315,43 @@ class PeriodResolver:
                 continue
             m = self.dateline_re.match(doc[unit.start : min(unit.start + 12, unit.end)].text)
             if m:
+                self._date_month = self._month_of(m.group(0))
                 return Dated(m.group("year"), "dateline")
+            line = doc[unit.start : unit.end].text
+            if unit.end - unit.start > 16 or not any(s in line for s in self.dateline_separators):
+                continue
+            # a masthead line of parts ("Issue 212 | 21 November 2025"): a part that is a date
+            parts = [line]
+            for sep in self.dateline_separators:
+                parts = [piece.strip() for part in parts for piece in part.split(sep)]
+            for part in parts[1:]:
+                m = self.dateline_re.match(part)
+                if m:
+                    self._date_month = self._month_of(m.group(0))
+                    return Dated(m.group("year"), "dateline_part")
         published = published_date(doc)
+        self._date_month = published.month if published else None
         return Dated(str(published.year), "published_date") if published else NO_PERIOD
+
+    def _month_of(self, text: str) -> int | None:
+        """The number of the first month named in ``text``."""
+        for word in re.findall(r"[A-Z][a-z]+", text):
+            if word in self.month_numbers:
+                return self.month_numbers[word]
+        return None
+
+    def _month_without_year(self, doc: Doc, unit: Unit, occ: Mention) -> int | None:
+        """A month named without a year in the rating's own clause ("rated it inadequate at
+        an inspection in September"), as a number."""
+        cs, ce = self._clause(doc, unit, occ.start, occ.end)
+        for tok in doc[cs:ce]:
+            if tok.text in self.month_numbers and tok.ent_type_ == "DATE":
+                near = doc[max(0, tok.i - 2) : tok.i + 3].text
+                if RATING_YEAR_RE.search(near):
+                    return None
+                if self._same_clause(doc, occ.start, tok.i):
+                    return self.month_numbers[tok.text]
+        return None
 
     def _reported_as_new(self, doc: Doc, occ: Mention) -> bool:
         """A rating the text reports as news ("has been rated", "is rated", "must remain",
@@ -277,252 +372,3 @@ class PeriodResolver:
             verb = verb.head
         sent = doc[occ.start].sent.text.lower()
         return any(re.search(rf"\b{re.escape(w)}\b", sent) for w in self.new_report_words)
-
-    def _shared_event_dates(self, entries: list[Entry]) -> None:
-        """A rating and the placement that came with it are one event ("was rated inadequate
-        and placed in special measures in March 2018"; "rated good ..., which also took it
-        out of special measures"): an undated one takes the other's year."""
-        by_unit: dict[tuple[int, str], list[Entry]] = {}
-        for e in entries:
-            if not e.implied and e.occ.role in ("plain", "new"):
-                by_unit.setdefault((id(e.unit), e.org), []).append(e)
-        for group in by_unit.values():
-            for e in group:
-                if e.period is not None:
-                    continue
-                dated = [
-                    o
-                    for o in group
-                    if o.period is not None
-                    and (o.value, e.value) in self.event_pairs
-                    and o.period_source != "ratings_year"
-                ]
-                if len(dated) >= 1 and len({o.period for o in dated}) == 1:
-                    e.period = dated[0].period
-                    e.period_source = "shared_event_date"
-
-    def _dateline_periods(self, doc: Doc, entries: list[Entry], date: Dated) -> None:
-        """A rating reported as new in a dated document takes the document's year (calendar
-        year: CQC ratings and special measures; annual CCG ratings are left alone)."""
-        if date.period is None:
-            return
-        for e in entries:
-            # years of the same sentence's earlier ratings ("an improvement on the inadequate
-            # rating it received in 2017") are theirs, not this one's
-            scopes = {
-                i
-                for o in entries
-                if o.unit is e.unit and o.occ.scope is not None and o is not e
-                for i in range(*o.occ.scope)
-            }
-            unit_years = [
-                y
-                for y in self._years(doc, e.unit.start, e.unit.end)
-                if y[1] != date.period and y[0] not in scopes
-            ]
-            if (
-                e.period is None
-                and not unit_years  # a sentence with years of its own tells a dated past
-                and not e.implied
-                and e.occ.role in ("plain", "new")
-                and not (e.kind == "commissioner" and "special measures" not in e.value)
-                and self._reported_as_new(doc, e.occ)
-            ):
-                e.period = date.period
-                e.period_source = date.source
-
-    def _years_later(self, doc: Doc, units: list[Unit], entries: list[Entry]) -> None:
-        """ "Placed in special measures in 2016. Two years later it was rated good": an undated
-        rating in a sentence that counts years on from the year of the sentence before."""
-        index = {id(u): i for i, u in enumerate(units)}
-        for e in entries:
-            if e.period is not None or e.implied or e.kind == "commissioner":
-                continue
-            ui = index.get(id(e.unit))
-            if not ui:
-                continue
-            m = self.years_later_re.search(doc[e.unit.start : e.unit.end].text)
-            if m is None:
-                continue
-            before = units[ui - 1]
-            years = {y for _, y, fy in self._years(doc, before.start, before.end) if not fy}
-            if len(years) != 1:
-                continue
-            n = m.group("n")
-            step = 1 if n is None else int(n) if n.isdigit() else self.number_words[n.lower()]
-            e.period = str(int(years.pop()) + step)
-            e.period_source = "years_later"
-
-    def _report_years(
-        self, doc: Doc, units: list[Unit], unit_mentions: list[list[Span]], entries: list[Entry]
-    ) -> None:
-        """An undated CQC rating takes the year of the inspection report described right after
-        it ("A moved up to good. The CQC's report, published in May 2020, praised ...")."""
-        index = {id(u): i for i, u in enumerate(units)}
-        for e in entries:
-            if (
-                e.period is not None
-                or e.implied
-                or e.kind != "provider"
-                or e.occ.role not in ("plain", "new")
-                or "special measures" in e.value
-            ):
-                continue
-            ui = index.get(id(e.unit))
-            if ui is None:
-                continue
-            for k in range(ui + 1, min(ui + 3, len(units))):
-                if any(m._.org_name != e.org for m in unit_mentions[k]):
-                    break  # another body's story
-                unit = units[k]
-                words = {t.lower_ for t in doc[unit.start : unit.end]}
-                if not words & self.report_words or not self.publish_re.search(
-                    doc[unit.start : unit.end].text
-                ):
-                    continue
-                years = [y for _, y, fy in self._years(doc, unit.start, unit.end) if not fy]
-                if len(years) == 1:
-                    e.period = years[0]
-                    e.period_source = "inspection_report_year"
-                break
-
-    def _naming_sentence_years(
-        self, doc: Doc, units: list[Unit], entries: list[Entry], date: Dated
-    ) -> None:
-        """A rating told of an unnamed body or a count, with the body named in the next
-        sentences ("Two care homes were rated inadequate. Elm House and Ash Lodge were
-        inspected in May 2023."), takes the year of those sentences: the year of the
-        inspection they describe, or in an undated document a dated event of the same body
-        told there (in a dated one that may be history: "was first placed there in 2015")."""
-        index = {id(u): i for i, u in enumerate(units)}
-        for e in entries:
-            if (
-                e.period is not None
-                or e.implied
-                or e.kind == "commissioner"
-                or e.occ.role not in ("plain", "new")
-                or e.body not in self.named_later_rules
-            ):
-                continue
-            ui = index.get(id(e.unit))
-            if ui is None:
-                continue
-            for unit in units[ui + 1 : ui + 3]:
-                dated = {
-                    o.period
-                    for o in entries
-                    if o.unit is unit
-                    and o.org == e.org
-                    and o.period is not None
-                    and o.occ.role in ("plain", "new")
-                    and (o.value, e.value) in self.event_pairs
-                }
-                if len(dated) == 1 and date.period is None:
-                    e.period, e.period_source = dated.pop(), "naming_sentence_event"
-                    break
-                words = {t.lower_ for t in doc[unit.start : unit.end]}
-                years = {y for _, y, fy in self._years(doc, unit.start, unit.end) if not fy}
-                if words & self.inspection_words and len(years) == 1:
-                    e.period, e.period_source = years.pop(), "naming_sentence_inspection"
-                    break
-                if e.org in doc[unit.start : unit.end].text:
-                    break
-
-    def _list_report_years(self, doc: Doc, units: list[Unit], entries: list[Entry]) -> None:
-        """A list of inspection results followed by the sentence that dates their reports
-        ("- Elm House: rated good. ... All four reports were published in June 2023."): the
-        undated new ratings of the list items take that year."""
-        index = {id(u): i for i, u in enumerate(units)}
-        for k, unit in enumerate(units):
-            if unit.bullet or k == 0 or not units[k - 1].bullet:
-                continue
-            words = {t.lower_ for t in doc[unit.start : unit.end]}
-            if not words & self.report_words or not self.publish_re.search(
-                doc[unit.start : unit.end].text
-            ):
-                continue
-            years = {y for _, y, fy in self._years(doc, unit.start, unit.end) if not fy}
-            if len(years) != 1:
-                continue
-            year = years.pop()
-            first = k - 1
-            while first > 0 and units[first - 1].bullet:
-                first -= 1
-            for e in entries:
-                ui = index.get(id(e.unit))
-                if (
-                    ui is not None
-                    and first <= ui < k
-                    and e.period is None
-                    and not e.implied
-                    and e.kind != "commissioner"
-                    and e.occ.role in ("plain", "new")
-                ):
-                    e.period, e.period_source = year, "list_report_year"
-
-    def _last_rated_years(self, doc: Doc, entries: list[Entry]) -> None:
-        """The old rating of a change ("inadequate, down from requires improvement") dated by
-        the document's one statement of when the body was last rated ("The trust was last
-        rated in 2021."), where only one body has such an undated old rating."""
-        olds = [
-            e
-            for e in entries
-            if e.period is None
-            and not e.implied
-            and e.occ.role == "old"
-            and e.kind != "commissioner"
-        ]
-        if not olds or len({e.org for e in olds}) != 1:
-            return
-        found = {m.group("year") for m in self.last_rated_re.finditer(self._text)}
-        if len(found) != 1:
-            return
-        year = found.pop()
-        first = min(doc[e.occ.start].idx for e in olds)
-        if not any(m.start() > first for m in self.last_rated_re.finditer(self._text)):
-            return  # the statement comes after the change it dates
-        for e in olds:
-            e.period, e.period_source = year, "last_rated_year"
-
-    def _same_rating_before(self, doc: Doc, entries: list[Entry]) -> None:
-        """ "rated requires improvement in October 2023, the same rating it received in
-        2019": the body held that rating in the earlier year too (a previous rating)."""
-        added = []
-        for e in entries:
-            if e.period is None or e.implied or e.occ.role not in ("plain", "new"):
-                continue
-            if "special measures" in e.value:
-                continue
-            after = doc[e.occ.end - 1].idx + len(doc[e.occ.end - 1])
-            unit_end = doc[e.unit.end - 1].idx + len(doc[e.unit.end - 1])
-            m = self.same_rating_re.search(self._text, after, unit_end)
-            if m is None or m.group("year") == e.period:
-                continue
-            if "." in self._text[after : m.start()]:
-                continue
-            tok = doc.char_span(m.start(), m.end(), alignment_mode="expand")
-            occ = Mention(tok.start, tok.end, e.value, "prior", pattern="same_rating_before")
-            added.append(
-                replace(e, occ=occ, period=m.group("year"), period_source="same_rating_year")
-            )
-        entries.extend(added)
-
-    def _decision_years(self, doc: Doc, units: list[Unit], entries: list[Entry]) -> None:
-        """An undated placement or rating followed by the sentence that dates the decision
-        ("Announcing the decision on 9 November 2022, the minister said ..."): that year."""
-        index = {id(u): i for i, u in enumerate(units)}
-        for e in entries:
-            if e.period is not None or e.implied or e.occ.role not in ("plain", "new"):
-                continue
-            ui = index.get(id(e.unit))
-            if ui is None or ui + 1 >= len(units):
-                continue
-            unit = units[ui + 1]
-            words = {t.lower_ for t in doc[unit.start : unit.end]}
-            if not words & self.decision_words:
-                continue
-            text = doc[unit.start : unit.end].text
-            years = {m.group("year") for m in self.full_date_re.finditer(text)}
-            if len(years) == 1:
-                e.period, e.period_source = years.pop(), "decision_date"
-

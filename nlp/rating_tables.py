@@ -169,4 +169,3 @@ class TableReader:
                 taken.update(range(span.start, span.end))
                 out.append(span)
         return out
-

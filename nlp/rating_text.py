@@ -52,7 +52,8 @@ def anaphor_fits(kind: str, span: Span) -> bool:
         return True
     if kind == "trust":
         name = span._.org_name
-        return "Trust" in name or name.endswith(" FT")
+        # ("the North Marsh NHS trust": a lower-case head is a trust too)
+        return "trust" in name.lower().split() or name.endswith(" FT")
     return span._.org_type == kind
 
 
@@ -193,6 +194,14 @@ class TextUnits:
     @staticmethod
     def _rating_token(doc: Doc, i: int):
         tok = doc[i]
-        if tok.lower_ == "requires" and tok.head.i != tok.i:
-            tok = tok.head  # the rating phrase "requires improvement" is itself a verb
+        if tok.lower_ == "requires":
+            # the rating phrase "requires improvement" is itself a verb: the verb that rates
+            # right before it ("was rated requires improvement"), else its head
+            k = i - 1
+            while k >= 0 and (doc[k].text in QUOTES or doc[k].lower_ == "as"):
+                k -= 1
+            if k >= 0 and doc[k].pos_ in ("VERB", "AUX") and doc[k].lower_ != "requires":
+                return doc[k]
+            if tok.head.i != tok.i:
+                tok = tok.head
         return tok

@@ -53,8 +53,24 @@ How a rating is read:
 * a rating table (a header with "Rating 2024" / "Previous rating" columns) gives each row's
   body its ratings, and the rows' bodies named again in prose can be rated there.
 
+* more years: a year on the rating's own verb before a nearer one; a masthead dateline
+  ("Issue 212 | 21 November 2025"); a month without a year in a dated document; "where it
+  was placed ... in 2023"; "than at the previous inspection in 2022" for the old rating;
+  "at the time" (the year of the sentence before); an undated placement or rating told
+  apart from its dated pair ("taken out of special measures ... rated good after an
+  inspection in February 2025"); a year after "before"/"after" + gerund is that event's;
+* more bodies: a rated count's bodies named paragraphs later by their kind ("Two GP
+  practices ..." ... "The Crescent Surgery" ...), a dated timeline item with no body, a
+  pronoun clause ("after inspectors rated it inadequate") for the main clause's subject;
+  not a service in a relative clause, a body introduced as a charity or company, or a short
+  form used as a place ("a care home in Ravenstone", "across the Black Country");
+* the rater is the body the parse names as placing or rating (subject or "by" agent) where
+  it is a regulator, national body or government.
+
 Files: nlp/rating_text.py (units, clauses, records), rating_events.py (which words are
-ratings, their role in a change, the event fields), rating_periods.py (years), rating_bodies.py
+ratings, their role in a change, the event fields), rating_periods.py (years by the parse,
+datelines), rating_event_years.py (years from the body's other ratings and the sentences
+around), rating_bodies.py
 (who is rated), rating_passes.py (the passes over each unit), rating_history.py
 (special-measures histories, numbered groups, raters), rating_tables.py (rating tables);
 vocabulary in
@@ -81,6 +97,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from nlp.rating_bodies import BodyResolver
+from nlp.rating_event_years import EventYears
 from nlp.rating_events import EventReader
 from nlp.rating_history import HistoryReader
 from nlp.rating_passes import BodyPasses, DocState
@@ -95,7 +112,14 @@ DATA_DIR = Path(__file__).parent / "data"
 
 
 class RatingExtractor(
-    TextUnits, EventReader, PeriodResolver, BodyResolver, HistoryReader, BodyPasses, TableReader
+    TextUnits,
+    EventReader,
+    PeriodResolver,
+    EventYears,
+    BodyResolver,
+    HistoryReader,
+    BodyPasses,
+    TableReader,
 ):
     """The ``policywatch_ratings`` pipeline component."""
 
@@ -104,6 +128,7 @@ class RatingExtractor(
     ) -> None:
         self.name = name
         self._org_tokens: set[int] = set()  # per-document state, set in __call__
+        self._org_at: dict[int, Span] = {}  # token index -> the organisation mention
         self._text = ""
         self._about_care_homes = False  # the document speaks of care or nursing homes
         self._small_provider_story = False  # it rates a care home or a GP practice
@@ -188,6 +213,8 @@ class RatingExtractor(
         self.event_pairs |= {(b, a) for a, b in self.event_pairs}
         self.table_previous_words = set(events["table_previous_header_words"])
         self.inspection_words = set(events["inspection_words"])
+        # nouns whose participle clause dates a rating ("a report published in May 2025")
+        self.dating_nouns = self.rating_nouns | self.report_words | self.inspection_words
         held = "|".join(re.escape(w) for w in events["same_rating_verbs"])
         # "..., the same rating it received in 2019"
         self.same_rating_re = re.compile(
@@ -196,9 +223,12 @@ class RatingExtractor(
             r"(?:[A-Z][a-z]+\s+)?(?P<year>(?:19|20)\d{2})\b"
         )
         last = "|".join(re.escape(w) for w in events["last_rated_verbs"])
-        # "The trust was last rated in 2021", "last inspected in March 2019"
+        earlier = "|".join(re.escape(w) for w in events["last_inspection_nouns"])
+        # "The trust was last rated in 2021", "last inspected in March 2019", "than at the
+        # previous inspection in 2022"
         self.last_rated_re = re.compile(
-            rf"\blast\s+(?:{last})\s+(?:in\s+)?(?:[A-Z][a-z]+\s+)?(?P<year>(?:19|20)\d{{2}})\b"
+            rf"\b(?:last\s+(?:{last})|(?i:last|previous)\s+(?:{earlier}))\s+"
+            r"(?:in\s+)?(?:[A-Z][a-z]+\s+)?(?P<year>(?:19|20)\d{2})\b"
         )
         self.named_later_rules = set(events["named_later_rules"])
         self.table_dropped_articles = tuple(events["table_dropped_articles"])
@@ -210,6 +240,12 @@ class RatingExtractor(
             r"\s+(?i:out\s+of|from)\s+(?i:the\s+)?[‘“'\"]?\s*$"
         )
         months = "|".join(events["months"])
+        self.month_numbers = {
+            name: (index % 12) + 1 for index, name in enumerate(events["months"][:12])
+        }
+        self.month_numbers.update({name[:3]: num for name, num in list(self.month_numbers.items())})
+        self.month_numbers["Sept"] = 9
+        self._date_month: int | None = None
         lead = "|".join(events["dateline_lead_words"])
         day = r"\d{1,2}(?:st|nd|rd|th)?"
         # "13 October 2017 – ...", "Published: 9 January 2015", "Monday 5 June 2023"
@@ -218,7 +254,19 @@ class RatingExtractor(
             rf"(?:{day}\s+(?:{months})\.?|(?:{months})\.?\s+{day},?)\s+(?P<year>(?:19|20)\d{{2}})\b"
             r"(?:\s*$|\s*[–—:|-])"
         )
+        # "Issue 212 | 21 November 2025": a masthead line whose parts include the date
+        self.dateline_separators = tuple(events["dateline_separators"])
         self.decision_words = set(events["decision_words"])
+        self.rater_types = set(events["rater_types"])
+        self.unrated_descriptors = set(events["unrated_descriptors"])
+        self.area_prepositions = set(events["area_prepositions"])
+        self.back_in_time_phrases = tuple(events["back_in_time_phrases"])
+        self.inspection_verbs = set(events["inspection_verbs"])
+        self.previous_words = set(events["previous_words"])
+        self.count_kind_suffixes = events["count_kind_suffixes"]
+        self.count_lookahead = events["count_lookahead_units"]
+        self.count_clause_breaks = set(events["count_clause_breaks"])
+        self.rater_short_names = events["rater_short_names"]
         # "on 9 November 2022", "on November 9, 2022"
         self.full_date_re = re.compile(
             rf"\b(?:{day}\s+(?:{months})\.?|(?:{months})\.?\s+{day},?)\s+(?P<year>(?:19|20)\d{{2}})\b"
@@ -237,7 +285,9 @@ class RatingExtractor(
         org_spans = [
             s
             for s in doc.spans.get("orgs", [])
-            if rateable(s) or self._care_home(s) or self._rated_by_name(s)
+            if (rateable(s) or self._care_home(s) or self._rated_by_name(s))
+            and not self._place_of_unnamed(s)
+            and not self._described_as_unrated(doc, s)
         ]
         org_spans.sort(key=lambda s: s.start)
         self._small_provider_story = any(
@@ -246,6 +296,7 @@ class RatingExtractor(
         )
         all_orgs = list(doc.spans.get("orgs", []))
         self._org_tokens = {k for span in all_orgs for k in range(span.start, span.end)}
+        self._org_at = {k: span for span in all_orgs for k in range(span.start, span.end)}
         matches = self.matcher(doc)
         units = self._units(doc)
         date = self._document_date(doc, units)
@@ -299,6 +350,8 @@ class RatingExtractor(
         self._sm_steps(doc, units, entries)
         self._shared_event_dates(entries)
         self._years_later(doc, units, entries)
+        self._at_the_time_years(doc, units, entries)
+        self._story_inspection_year(doc, units, by_unit, entries)
         self._report_years(doc, units, unit_mentions, entries)
         self._naming_sentence_years(doc, units, entries, date)
         self._list_report_years(doc, units, entries)
@@ -306,12 +359,40 @@ class RatingExtractor(
         self._same_rating_before(doc, entries)
         self._decision_years(doc, units, entries)
         self._dateline_periods(doc, entries, date)
+        self._paired_event_years(entries)
         results, spans = self._finish(doc, entries, group_placed)
         told = {(r["org"], r["rating"], r["period"]) for r in results}
         results += [r for r in table_ratings if (r["org"], r["rating"], r["period"]) not in told]
         doc.spans[SPAN_KEY] = spans
         doc._.ratings = results
         return doc
+
+    def _place_of_unnamed(self, span: Span) -> bool:
+        """A short form used as a place: of an unnamed body ("A nursing home in Ravenstone
+        that was ..." where "Ravenstone" also opens an organisation's name) or an area
+        ("across the Black Country"), not the rated body."""
+        root = span.root
+        if span.text == span._.org_name:
+            return False
+        # "Somerset surgery placed in special measures": a place naming an unnamed body
+        if root.dep_ in ("compound", "amod") and root.head.lower_ in self.kind_nouns:
+            return True
+        if root.dep_ != "pobj":
+            return False
+        # "Across the Black Country, 14 practices are rated ...": an area
+        if root.head.lower_ in self.area_prepositions:
+            return True
+        return (
+            root.head.lower_ in ("in", "near")
+            and root.head.head.lower_ in self.kind_nouns
+            and any(c.lower_ in ("a", "an") for c in root.head.head.children)
+        )
+
+    def _described_as_unrated(self, doc: Doc, span: Span) -> bool:
+        """A body the text introduces as a kind the CQC does not rate ("owned by the charity
+        Ravenstone Care Trust")."""
+        before = [t.lower_ for t in doc[max(0, span.start - 2) : span.start]]
+        return bool(before) and before[-1] in self.unrated_descriptors
 
     def _title_end(self, doc: Doc) -> int:
         """Token index where a headline line (the first line, without a full stop) ends."""

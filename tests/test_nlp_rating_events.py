@@ -234,3 +234,53 @@ def test_table_row_body_named_again_in_prose_can_be_rated(nlp):
     placed = find(ratings, "Beck House", "special measures", "2023")
     assert (placed["period"], placed["why"]["rateable"]) == ("2023", "table_row")
     assert not [r for r in ratings if r["org"] == "Willows" and "special" in r["rating"]]
+
+
+def test_care_homes_named_without_a_head_word_are_providers(nlp):
+    doc = nlp(
+        "Two care homes in Ledby were inspected in May. Hollin Grange was rated good. "
+        "The Quay, a 24-bed home on the front, was rated inadequate. "
+        "Dr Anna Lodge, a local GP, said families were worried."
+    )
+    orgs = {o["name"]: o["type"] for o in doc._.organisations}
+    assert orgs.get("Hollin Grange") == "provider"
+    assert orgs.get("Quay") == "provider" or orgs.get("The Quay") == "provider"
+    assert not any("Lodge" in name for name in orgs)
+
+
+def test_a_place_that_opens_a_body_s_name_is_not_the_rated_body(nlp):
+    ratings = nlp(
+        "Cresswell Care Trust owns several homes.\n"
+        "A care home in Cresswell has been rated inadequate by the Care Quality Commission.\n"
+        "Inspectors said Beacon View Care Home was short of staff."
+    )._.ratings
+    assert {r["org"] for r in ratings} == {"Beacon View Care Home"}
+
+
+def test_a_negated_verb_still_blocks_a_rating(nlp):
+    ratings = nlp("Oak Lane NHS Trust has never been rated inadequate.")._.ratings
+    assert ratings == []
+
+
+def test_services_charities_and_areas_are_not_rated_bodies(nlp):
+    ratings = nlp(
+        "Oakmere NHS Trust was rated good in 2022. Its eating disorder service, which "
+        "inspectors rated outstanding, has been cut back.\n"
+        "Birch Lea Care Home is owned by the charity Wellmere Care Trust, which repaired "
+        "the roof while the home was in special measures.\n"
+        "NHS Ashby Vale ICB commissions 40 practices.\n"
+        "Across the Ashby Vale, 12 practices are rated requires improvement."
+    )._.ratings
+    assert {(r["org"], r["rating"]) for r in ratings} <= {
+        ("Oakmere NHS Trust", "good"),
+        ("Birch Lea Care Home", "special measures"),
+    }
+
+
+def test_the_body_running_a_practice_in_a_relative_clause_is_not_rated(nlp):
+    ratings = nlp(
+        "The Larch Surgery, which the Wexley GP Federation runs for 9,000 patients across two "
+        "sites, has been upgraded from inadequate to requires improvement but will remain in "
+        "special measures for six months, the CQC said."
+    )._.ratings
+    assert "Wexley GP Federation" not in {r["org"] for r in ratings}
