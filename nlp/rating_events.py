@@ -319,7 +319,10 @@ class EventReader:
                 direction = "same"
             elif previous in self.rank and e.value in self.rank:
                 direction = "up" if self.rank[e.value] > self.rank[previous] else "down"
-            elif previous is not None and track == "special measures":
+            elif track == "special measures" and (previous is not None or status == "current"):
+                # entering special measures is a move down and leaving one up, whatever
+                # other direction words the sentence holds ("X moves up to good as Y goes
+                # into special measures")
                 direction = "up" if e.value == "out of special measures" else "down"
             elif status == "current":
                 direction = self._direction_word(doc, e)

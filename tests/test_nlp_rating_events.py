@@ -55,6 +55,16 @@ def test_upgrade_word_gives_direction_without_a_stated_previous_rating(nlp):
     assert (rating["previous_rating"], rating["direction"]) == (None, "up")
 
 
+def test_special_measures_move_has_its_own_direction_not_the_sentences(nlp):
+    ratings = nlp(
+        "Brackley Fen NHS Trust moved up to good this week as Orrin Lane Surgery went into "
+        "special measures."
+    )._.ratings
+    placed = find(ratings, "Orrin Lane Surgery", "special measures")
+    assert (placed["direction"], placed["status"]) == ("down", "current")
+    assert find(ratings, "Brackley Fen NHS Trust", "good")["direction"] == "up"
+
+
 def test_special_measures_history_steps_are_previous_until_the_last(nlp):
     ratings = nlp(
         "Tarrow Bridge NHS Trust entered special measures in 2014, came out in 2016 and "
