@@ -284,22 +284,22 @@ class BodyResolver:
     def _has_anaphor(self, doc: Doc, unit: Unit) -> str | None:
         """Return the kind of an anaphor ("it", "the trust") in the unit, if any."""
         for tok in doc[unit.start : unit.end]:
-            if tok.lower_ in ("it", "its") or self._service_is_the_body(tok):
+            if tok.lower_ in ("it", "its"):
+                # "It is the second commissioner to ...": the noun it is equated with says
+                # what kind of body it is
+                attr = next((c for c in tok.head.children if c.dep_ == "attr"), None)
+                if (tok.dep_ == "nsubj" and tok.head.lemma_ == "be" and attr is not None
+                        and attr.lower_ in self.anaphor_nouns):
+                    return _anaphor_kind(attr.lower_)
+                return "any"
+            if self._service_is_the_body(tok):
                 return "any"
             if tok.lower_ in self.anaphor_nouns and tok.i > unit.start:
                 left = doc[max(unit.start, tok.i - 3) : tok.i]
                 det = [t.i for t in left if t.lower_ in ("the", "this")]
                 # "the trust", not "the 11 trusts" (a number before the article is no count)
                 if det and not any(t.like_num for t in doc[det[-1] : tok.i]):
-                    return (
-                        "trust"
-                        if tok.lower_ == "trust"
-                        else "provider"
-                        if tok.lower_ in ("hospital", "provider")
-                        else "commissioner"
-                        if tok.lower_ in ("ccg", "group", "commissioner")
-                        else "any"
-                    )
+                    return _anaphor_kind(tok.lower_)
         return None
 
     @staticmethod
@@ -350,3 +350,14 @@ class BodyResolver:
             return True
         # "House", "Lodge", "Court", "Manor" name care homes only where the text says so
         return self._about_care_homes
+
+
+def _anaphor_kind(noun: str) -> str:
+    """The kind of body an anaphor noun ("the trust", "the CCG") points back to."""
+    if noun == "trust":
+        return "trust"
+    if noun in ("hospital", "provider"):
+        return "provider"
+    if noun in ("ccg", "group", "commissioner"):
+        return "commissioner"
+    return "any"

@@ -294,3 +294,14 @@ def test_the_body_running_a_practice_in_a_relative_clause_is_not_rated(nlp):
         "special measures for six months, the CQC said."
     )._.ratings
     assert "Wexley GP Federation" not in {r["org"] for r in ratings}
+
+
+def test_it_equated_with_a_kind_points_back_to_a_body_of_that_kind(nlp):
+    ratings = nlp(
+        "Wexcombe CCG has been placed in financial special measures by NHS England. The "
+        "decision follows a warning to Wexcombe NHS Trust last year. It is the third "
+        "commissioner in the region to enter the regime."
+    )._.ratings
+    bodies = {r["org"] for r in ratings if r["rating"] == "special measures"}
+    assert "Wexcombe NHS Trust" not in bodies
+    assert "Wexcombe CCG" in bodies
