@@ -129,7 +129,9 @@ def _dedupe(found: list[FoundAmount]) -> list[FoundAmount]:
         for k in kept:
             if not _same_value(k, f):
                 continue
-            same_role = k.role == f.role or f.role_source == "default"
+            # a mention whose role fell to the default is the twin of one whose role is known,
+            # in either order ("... with £32m for three trusts" then "£32m will go to ...")
+            same_role = k.role == f.role or "default" in (f.role_source, k.role_source)
             same_org = k.org == f.org or k.org is None or f.org is None
             same_period = k.period == f.period or k.period is None or f.period is None
             if same_role and same_org and same_period:
@@ -138,6 +140,8 @@ def _dedupe(found: list[FoundAmount]) -> list[FoundAmount]:
         if twin is None:
             kept.append(f)
             continue
+        if twin.role_source == "default" and f.role_source != "default":
+            twin.role, twin.role_source = f.role, f.role_source
         twin.org = twin.org or f.org
         twin.period = twin.period or f.period
     return kept
@@ -320,6 +324,13 @@ def _item_role(ctx: MoneyContext, f: FoundAmount) -> None:
     cues = [c for c in find_cues(ctx.text[item.intro[0]:item.intro[1]], ctx.lex) if c[2]]
     if cues:
         f.role, f.role_source = max(cues, key=lambda c: c[1])[2], "list_intro"
+        return
+    # "£32m will go to three trusts:" then "- A: £14m": the items share out the figure the
+    # introducing line gives, and are the same kind of money
+    whole = [o for o in ctx.found if item.intro[0] <= o.start < item.intro[1] and o.role
+             and o.role_source != "default"]
+    if whole and f.role_source == "default":
+        f.role, f.role_source = whole[-1].role, "list_intro_amount"
 
 
 def _register_extensions() -> None:

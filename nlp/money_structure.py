@@ -74,6 +74,9 @@ def cell_role(cell: Cell) -> tuple[str, str]:
         # "Deficit at month 6 (£m) | Forecast outturn (£m)": the row's figures are all
         # deficits, written without a sign
         return "deficit", f"{rule}+sibling_deficit"
+    opposite = load_structure_lexicon().negative_roles.get(role or "")
+    if cell.negative and opposite:
+        return opposite, f"{rule}+negative"
     if role == "signed" or role is None:
         return ("deficit" if cell.negative else ("surplus" if role == "signed" else "other"),
                 f"{rule}+sign")

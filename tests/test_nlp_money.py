@@ -823,6 +823,22 @@ NAMED_ROLE_CASES = [
     ("left_funding_verb", "The department gave the hospital £5m.", "funding"),
     ("left_savings_make_cuts", "The board must make further cuts of £27m.", "savings"),
     ("right_other_loans", "Boards have taken £60m in so-called brokerage.", "other"),
+    ("left_control_total_target_deficit",
+     "Ministers have set the board a target deficit of £9m for the year.", "control_total"),
+    ("left_control_total_target_deficit",
+     "The hospital was handed a deficit target of £4m.", "control_total"),
+    ("left_funding_budget_changed_by",
+     "The department's budget for next year will rise by £1.1bn.", "funding"),
+    ("left_funding_budget_changed_by", "The council's grant falls by just £40m.", "funding"),
+    ("left_funding_asked_for", "The hospice has asked the county council for £0.3m.",
+     "funding"),
+    ("right_funding_asked_for",
+     "It got less than the £2bn that the unions had asked for.", "funding"),
+    ("left_income_sold_for", "The board sold an empty depot for £2.4m.", "income"),
+    ("right_funding_goes_to", "The remaining £40m will be shared between the boards.",
+     "funding"),
+    ("left_funding_verb", "Hitting the target unlocked £3m for the community trust.",
+     "funding"),
 ]
 
 
@@ -943,3 +959,22 @@ def test_respectively_over_coordinated_noun_phrases(full_nlp):
     found = amounts(full_nlp, text)
     assert [a["org"] for a in found] == [None, "Saltmarsh ICB"]
     assert found[1]["why"]["org"] == "respectively"
+
+
+def test_the_noun_an_amount_is_a_quantity_of_names_its_role(blank_money):
+    # the head noun after "of" beats a cue word before the amount and a funding verb
+    found = one(blank_money, "The surplus relied on £2.2m of one-off income.")
+    assert (found["role"], found["why"]["role"]) == ("income", "of")
+    found = one(blank_money, "A late IT project added £1.4m of unplanned costs.")
+    assert (found["role"], found["why"]["role"]) == ("cost", "of")
+
+
+def test_an_operating_profit_is_not_a_surplus(blank_money):
+    assert one(blank_money, "The company made an operating profit of £7m.")["role"] == "other"
+
+
+def test_a_default_role_mention_takes_the_role_of_its_twin(full_nlp):
+    text = ("Ministers hand out £90m, with £12m for two hospices\n\n"
+            "The Department of Health said on Monday that £12m will go to two hospices.")
+    found = [a for a in amounts(full_nlp, text) if a["value_gbp"] == 12_000_000]
+    assert len(found) == 1 and found[0]["role"] == "funding"
