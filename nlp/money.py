@@ -120,7 +120,8 @@ def _dedupe(found: list[FoundAmount]) -> list[FoundAmount]:
         body = next((b for b in found if b is not h and b.story == h.story and not b.headline
                      and b.start > h.start and _same_value(h, b)), None)
         if body is not None:
-            h.role, h.role_source = body.role, body.role_source
+            if body.role_source != "default":  # the body says nothing the headline does not
+                h.role, h.role_source = body.role, body.role_source
             h.org = body.org or h.org
             h.period = body.period or h.period
     kept: list[FoundAmount] = []
@@ -235,8 +236,7 @@ class MoneyExtractor:
                 f.role, f.role_source = role, f"table_header:{rule}"
                 continue
             f.role, f.role_source = amount_role(ctx, f, prev_end, next_start)
-            if f.role in ("deficit", "surplus", "spending_limit"):
-                _agreed_limit(ctx, f)
+            _agreed_limit(ctx, f)
             if f.item is not None:
                 _item_role(ctx, f)
         for f, after in reversed(list(zip(found, found[1:], strict=False))):

@@ -186,7 +186,12 @@ def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_st
             if cur is None or cur.head is cur or not s_start <= cur.head.idx < s_end:
                 break
             cur = cur.head
-            role = (lex.cue_role.get(cur.lower_) or lex.cue_role.get(cur.lemma_.lower())
+            # the head with its modifiers first ("capital investment" is spending, a bare
+            # "investment" funding)
+            modified = " ".join([*(c.lower_ for c in cur.lefts if c.dep_ in ("compound", "amod")),
+                                 cur.lower_])
+            role = (lex.cue_role.get(modified) or lex.cue_role.get(cur.lower_)
+                    or lex.cue_role.get(cur.lemma_.lower())
                     or (lex.head_verbs.get(cur.lemma_.lower()) or lex.head_verbs.get(cur.lower_)
                         if cur.pos_ == "VERB" else None))
             if role == "cost":

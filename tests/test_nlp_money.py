@@ -839,6 +839,15 @@ NAMED_ROLE_CASES = [
      "funding"),
     ("left_funding_verb", "Hitting the target unlocked £3m for the community trust.",
      "funding"),
+    ("right_gap_still_to_find",
+     "Some plans are in place, leaving £2m still to find.", "gap"),
+    ("right_cost_towards_new_building",
+     "The hospital will put £6m of its cash towards a new eye unit.", "cost"),
+    ("right_cost_towards_new_building", "Of the total, £4m is earmarked for a new scanner.",
+     "cost"),
+    ("left_gap_leaving_shortfall",
+     "Its schemes fell through, leaving a shortfall of £1.2m against the target.", "gap"),
+    ("right_gap_behind_plan", "The board is £2m behind its year-to-date plan.", "gap"),
 ]
 
 
@@ -978,3 +987,29 @@ def test_a_default_role_mention_takes_the_role_of_its_twin(full_nlp):
             "The Department of Health said on Monday that £12m will go to two hospices.")
     found = [a for a in amounts(full_nlp, text) if a["value_gbp"] == 12_000_000]
     assert len(found) == 1 and found[0]["role"] == "funding"
+
+
+def test_a_national_body_asking_for_a_deficit_sets_a_control_total(blank_money):
+    found = one(blank_money, "The hospital planned for more than the £9m that NHS England had "
+                             "asked for.")
+    assert found["role"] == "control_total"
+    assert found["why"]["role"] == "pattern:right_national_body_asked_for"
+
+
+def test_the_total_estimated_again_keeps_the_measure_before(blank_money):
+    found = amounts(blank_money, "The first plan put the cost at £20m. Auditors now estimate "
+                                 "the total at £26m.")
+    assert [a["role"] for a in found] == ["cost", "cost"]
+    assert found[1]["why"]["role"] == "previous"
+
+
+def test_the_head_noun_with_its_modifier_decides_before_the_bare_noun(full_nlp):
+    found = one(full_nlp, "The trust's accounts for the year show: capital investment of "
+                          "nearly £12m.")
+    assert found["role"] == "cost"
+
+
+def test_delivering_an_amount_is_savings(full_nlp):
+    found = amounts(full_nlp, "Brookmere Trust and Fellside Trust must deliver £20m and £15m "
+                              "respectively.")
+    assert [a["role"] for a in found] == ["savings", "savings"]
