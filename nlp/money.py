@@ -61,7 +61,7 @@ from nlp.money_structure import RowOwner, StructureOrgs, cell_amount, cell_role
 from nlp.owners import OrgResolver
 from nlp.periods import PeriodResolver
 from nlp.roles import amount_role, find_cues
-from nlp.structure import load_structure_lexicon, read_structure
+from nlp.structure import Cell, DocStructure, load_structure_lexicon, read_structure
 
 SPAN_KEY = "amounts"
 
@@ -261,6 +261,11 @@ class MoneyExtractor:
                 # "April | 2,150": one body's figures month by month
                 f.org = orgs.topic_owner(f.start)
                 f.org_source = f"table:period_row+{orgs.how}" if f.org else "table:period_row"
+            elif f.cell is not None and _sub_unit_rows(structure, f.cell):
+                # "Division | Budget (£000)": the parts of the body the passage is about
+                f.org = orgs.topic_owner(f.start)
+                f.org_source = (f"table:sub_unit_row+{orgs.how}" if f.org
+                                else "table:sub_unit_row")
             elif f.cell is not None:
                 f.org, f.org_source = None, "table:row_not_a_body"  # a "Total" row
             else:
@@ -296,6 +301,14 @@ def _row_owner(f: FoundAmount, row_owners: dict[int, RowOwner]) -> RowOwner | No
     if f.item is not None and f.start >= f.item.name_end:
         return row_owners.get(f.item.name_start)
     return None
+
+
+def _sub_unit_rows(structure: DocStructure, cell: Cell) -> bool:
+    """Whether a cell's table names its rows by the parts of one body ("Division")."""
+    table = structure.table_at(cell.start)
+    return (table is not None and bool(table.columns)
+            and load_structure_lexicon().sub_unit_header.match(table.columns[0].header)
+            is not None)
 
 
 def _agreed_limit(ctx: MoneyContext, f: FoundAmount) -> None:

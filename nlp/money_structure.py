@@ -223,6 +223,9 @@ class StructureOrgs:
                     owners[table.start] = got
                     self.add_mention(heading.start, heading.end, got, replace=True)
                 continue
+            if table.columns and load_structure_lexicon().sub_unit_header.match(
+                    table.columns[0].header):
+                continue  # "Division | ...": the rows are parts of one body, not bodies
             names = [r.name for r in table.rows]
             for row in table.rows:
                 if not row.cells:

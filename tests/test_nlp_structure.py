@@ -421,3 +421,13 @@ def test_list_items_share_out_the_amount_their_introduction_gives(full_nlp):
     assert found["£9m"]["role"] == "funding"
     assert found["£4m"]["role"] == "funding"
     assert found["£4m"]["why"]["role"] == "list_intro_amount"
+
+
+def test_a_table_of_divisions_belongs_to_the_body_the_passage_is_about(full_nlp):
+    text = ("Brookmere Community NHS Trust overspends\n\n"
+            "Brookmere Community NHS Trust is over budget after nine months.\n\n"
+            "Division | Budget to M9 (£000) | Overspend to M9 (£000)\n"
+            "Theatres | 9,100 | 420\nPharmacy | 4,300 | 75\n")
+    found = by_text(full_nlp(text))
+    assert found["420"]["org"] == "Brookmere Community NHS Trust"
+    assert found["420"]["why"]["org"].startswith("table:sub_unit_row")
