@@ -198,6 +198,9 @@ def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_st
                 role = _payee_role(ctx, f) or role
             if role:
                 return role, "head", positive
+            if cur.pos_ == "VERB":
+                break  # only the amount's own verb: "... and cut its spending to £23m" does not
+                # reach the verb of the clause before it
     # the nearest cue in the clause, then in the sentence
     nearest = _nearest_cue(ctx, f)
     if nearest:

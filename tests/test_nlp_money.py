@@ -1013,3 +1013,9 @@ def test_delivering_an_amount_is_savings(full_nlp):
     found = amounts(full_nlp, "Brookmere Trust and Fellside Trust must deliver £20m and £15m "
                               "respectively.")
     assert [a["role"] for a in found] == ["savings", "savings"]
+
+
+def test_only_the_amounts_own_verb_decides_its_role(full_nlp):
+    found = amounts(full_nlp, "Brookmere Trust delivered efficiencies of £8m and cut its spending "
+                              "on locums to £5m.")
+    assert [a["role"] for a in found] == ["savings", "cost"]
