@@ -1019,3 +1019,9 @@ def test_only_the_amounts_own_verb_decides_its_role(full_nlp):
     found = amounts(full_nlp, "Brookmere Trust delivered efficiencies of £8m and cut its spending "
                               "on locums to £5m.")
     assert [a["role"] for a in found] == ["savings", "cost"]
+
+
+def test_a_financial_year_beats_the_date_a_report_was_written(full_nlp):
+    found = one(full_nlp, "A report to the board, written on 3 June 2025, shows Brookmere Trust "
+                          "£2.1m behind plan after two months of 2025/26.")
+    assert found["period"] == "2025-26"
