@@ -205,6 +205,13 @@ def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_st
     nearest = _nearest_cue(ctx, f)
     if nearest:
         return nearest, "nearest", positive
+    heading = ctx.structure.heading_before(f.start) if ctx.structure is not None else None
+    if heading is not None:
+        # a section headed by a measure ("Savings", "Capital programme") is about that kind
+        # of money where the sentence names none
+        cues = [c for c in find_cues(heading.text, lex) if c[2]]
+        if cues:
+            return max(cues, key=lambda c: c[1])[2], "section_heading", positive
     return "other", "default", positive
 
 

@@ -1025,3 +1025,11 @@ def test_a_financial_year_beats_the_date_a_report_was_written(full_nlp):
     found = one(full_nlp, "A report to the board, written on 3 June 2025, shows Brookmere Trust "
                           "£2.1m behind plan after two months of 2025/26.")
     assert found["period"] == "2025-26"
+
+
+def test_a_section_heading_names_the_money_its_sentences_do_not(full_nlp):
+    text = ("Brookmere Trust board report\n\nThe board met on Tuesday.\n\n"
+            "Savings\nThe requirement for the year is large. Schemes worth £6.2m have now "
+            "been identified.\n")
+    found = one(full_nlp, text)
+    assert (found["role"], found["why"]["role"]) == ("savings", "section_heading")
