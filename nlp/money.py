@@ -61,7 +61,7 @@ from nlp.money_structure import RowOwner, StructureOrgs, cell_amount, cell_role
 from nlp.owners import OrgResolver
 from nlp.periods import PeriodResolver
 from nlp.roles import amount_role, find_cues
-from nlp.structure import load_structure_lexicon, read_structure
+from nlp.structure import Cell, DocStructure, load_structure_lexicon, read_structure
 
 SPAN_KEY = "amounts"
 
@@ -120,7 +120,8 @@ def _dedupe(found: list[FoundAmount]) -> list[FoundAmount]:
         body = next((b for b in found if b is not h and b.story == h.story and not b.headline
                      and b.start > h.start and _same_value(h, b)), None)
         if body is not None:
-            h.role, h.role_source = body.role, body.role_source
+            if body.role_source != "default":  # the body says nothing the headline does not
+                h.role, h.role_source = body.role, body.role_source
             h.org = body.org or h.org
             h.period = body.period or h.period
     kept: list[FoundAmount] = []
@@ -129,7 +130,9 @@ def _dedupe(found: list[FoundAmount]) -> list[FoundAmount]:
         for k in kept:
             if not _same_value(k, f):
                 continue
-            same_role = k.role == f.role or f.role_source == "default"
+            # a mention whose role fell to the default is the twin of one whose role is known,
+            # in either order ("... with £32m for three trusts" then "£32m will go to ...")
+            same_role = k.role == f.role or "default" in (f.role_source, k.role_source)
             same_org = k.org == f.org or k.org is None or f.org is None
             same_period = k.period == f.period or k.period is None or f.period is None
             if same_role and same_org and same_period:
@@ -138,6 +141,8 @@ def _dedupe(found: list[FoundAmount]) -> list[FoundAmount]:
         if twin is None:
             kept.append(f)
             continue
+        if twin.role_source == "default" and f.role_source != "default":
+            twin.role, twin.role_source = f.role, f.role_source
         twin.org = twin.org or f.org
         twin.period = twin.period or f.period
     return kept
@@ -231,8 +236,7 @@ class MoneyExtractor:
                 f.role, f.role_source = role, f"table_header:{rule}"
                 continue
             f.role, f.role_source = amount_role(ctx, f, prev_end, next_start)
-            if f.role in ("deficit", "surplus", "spending_limit"):
-                _agreed_limit(ctx, f)
+            _agreed_limit(ctx, f)
             if f.item is not None:
                 _item_role(ctx, f)
         for f, after in reversed(list(zip(found, found[1:], strict=False))):
@@ -257,6 +261,11 @@ class MoneyExtractor:
                 # "April | 2,150": one body's figures month by month
                 f.org = orgs.topic_owner(f.start)
                 f.org_source = f"table:period_row+{orgs.how}" if f.org else "table:period_row"
+            elif f.cell is not None and _sub_unit_rows(structure, f.cell):
+                # "Division | Budget (£000)": the parts of the body the passage is about
+                f.org = orgs.topic_owner(f.start)
+                f.org_source = (f"table:sub_unit_row+{orgs.how}" if f.org
+                                else "table:sub_unit_row")
             elif f.cell is not None:
                 f.org, f.org_source = None, "table:row_not_a_body"  # a "Total" row
             else:
@@ -294,6 +303,14 @@ def _row_owner(f: FoundAmount, row_owners: dict[int, RowOwner]) -> RowOwner | No
     return None
 
 
+def _sub_unit_rows(structure: DocStructure, cell: Cell) -> bool:
+    """Whether a cell's table names its rows by the parts of one body ("Division")."""
+    table = structure.table_at(cell.start)
+    return (table is not None and bool(table.columns)
+            and load_structure_lexicon().sub_unit_header.match(table.columns[0].header)
+            is not None)
+
+
 def _agreed_limit(ctx: MoneyContext, f: FoundAmount) -> None:
     """A deficit, surplus or limit agreed with or set by a national body is a control total
     ("a planned surplus of £1.1m agreed with NHS England", "the £11m it had agreed with NHS
@@ -320,6 +337,13 @@ def _item_role(ctx: MoneyContext, f: FoundAmount) -> None:
     cues = [c for c in find_cues(ctx.text[item.intro[0]:item.intro[1]], ctx.lex) if c[2]]
     if cues:
         f.role, f.role_source = max(cues, key=lambda c: c[1])[2], "list_intro"
+        return
+    # "£32m will go to three trusts:" then "- A: £14m": the items share out the figure the
+    # introducing line gives, and are the same kind of money
+    whole = [o for o in ctx.found if item.intro[0] <= o.start < item.intro[1] and o.role
+             and o.role_source != "default"]
+    if whole and f.role_source == "default":
+        f.role, f.role_source = whole[-1].role, "list_intro_amount"
 
 
 def _register_extensions() -> None:

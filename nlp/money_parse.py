@@ -57,7 +57,6 @@ class Lexicon:
     not_qualifier_re: re.Pattern[str]
     cue_re: re.Pattern[str]
     cue_role: dict[str, str | None]
-    weak_left: frozenset[str]
     head_verbs: dict[str, str]
     spending_roles: frozenset[str]
     right_patterns: tuple[tuple[re.Pattern[str], str, str], ...]  # (regex, role, name)
@@ -203,7 +202,6 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
         ratio_left_re=re.compile(amount["ratio_left"], re.IGNORECASE),
         qualifier_re=qualifier_re, qualifier_of=qualifier_of, not_qualifier_re=not_qualifier_re,
         cue_re=cue_re, cue_role=cue_role,
-        weak_left=frozenset(norm_phrase(w) for w in roles.get("weak_left", [])),
         head_verbs={verb: role for role, verbs in roles.get("head_verbs", {}).items()
                     for verb in verbs if role in ROLES},
         spending_roles=frozenset(roles.get("spending_roles", [])),

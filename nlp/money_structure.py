@@ -74,6 +74,9 @@ def cell_role(cell: Cell) -> tuple[str, str]:
         # "Deficit at month 6 (£m) | Forecast outturn (£m)": the row's figures are all
         # deficits, written without a sign
         return "deficit", f"{rule}+sibling_deficit"
+    opposite = load_structure_lexicon().negative_roles.get(role or "")
+    if cell.negative and opposite:
+        return opposite, f"{rule}+negative"
     if role == "signed" or role is None:
         return ("deficit" if cell.negative else ("surplus" if role == "signed" else "other"),
                 f"{rule}+sign")
@@ -220,6 +223,9 @@ class StructureOrgs:
                     owners[table.start] = got
                     self.add_mention(heading.start, heading.end, got, replace=True)
                 continue
+            if table.columns and load_structure_lexicon().sub_unit_header.match(
+                    table.columns[0].header):
+                continue  # "Division | ...": the rows are parts of one body, not bodies
             names = [r.name for r in table.rows]
             for row in table.rows:
                 if not row.cells:

@@ -64,7 +64,9 @@ class PeriodResolver:
             for s_start, s_end in body:
                 ys = [y for y in ctx.years_between(s_start, s_end) if y.fiscal]
                 if ys:
-                    found = ys[0]
+                    # a period the sentence is about before the year of a date in it ("a
+                    # report published on 11 May 2025 shows ... after four months of 2025/26")
+                    found = min(ys, key=lambda y: y.date)
                     break
             self.lead[story] = found
         return self.lead[story]
@@ -213,6 +215,11 @@ class PeriodResolver:
         years = [y for y in ctx.years_between(c_start, c_end)
                  if (y.fiscal or (y.start - f.end < 80 and f.parsed.start - y.end < 80))
                  and not self._baseline(y)]
+        if any(y.fiscal for y in years):
+            # "a report published on 11 May 2025 shows £3m ... after four months of 2025/26":
+            # the date a document was written is not the period its figure is for; a
+            # financial year is
+            years = [y for y in years if not y.date]
         rels = list(ctx.lex.relative_re.finditer(text, c_start, c_end))
         rel = None
         if rels:

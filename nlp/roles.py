@@ -30,6 +30,22 @@ def find_cues(text: str, lex: Lexicon) -> list[tuple[int, int, str | None]]:
             for m in lex.cue_re.finditer(text)]
 
 
+def _of_role(lex: Lexicon, right: str) -> str | None:
+    """The role the noun phrase after "of" names: the amount is a quantity of that noun, its
+    head ("£15m of interim cash support", "£5.7m of one-off income", "£2m of unplanned costs")."""
+    m = re.match(r"\s*(?:worth\s+)?of\s+((?:[\w’'-]+\s*){1,4})", right)
+    if not m:
+        return None
+    # the noun phrase after "of", up to a function word; its head is the last cue
+    words = []
+    for w in m.group(1).split():
+        if w.lower() in _STOP_WORDS:
+            break
+        words.append(w)
+    cues = [c for c in find_cues(" ".join(words), lex) if c[2]]
+    return max(cues, key=lambda c: c[1])[2] if cues else None
+
+
 def _compound_window(ctx: MoneyContext, f: FoundAmount, right: str) -> str:
     """The words right after an amount that it modifies ("£35m deficit control total")."""
     doc = ctx.doc
@@ -117,6 +133,9 @@ def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_st
                 comp = _compound_role(ctx, f, right)
                 if comp is not None:
                     return comp, "compound", positive
+                of_noun = _of_role(lex, right)
+                if of_noun is not None:  # "adding £8.4m of unplanned costs"
+                    return of_noun, "of", positive
                 words = list(re.finditer(r"\S+", clause_left))
                 near = clause_left[words[-6].start():] if len(words) > 6 else clause_left
                 if any(r == "contract_value" for _, _, r in find_cues(near, lex)):
@@ -132,21 +151,7 @@ def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_st
         # "the backlog had reached £10.2bn and £1.8bn of it was high risk": a part of the
         # amount before is the same kind of money
         return ctx.previous.role, "partitive", positive
-    of_role = None
-    if not positive:
-        m = re.match(r"\s*(?:worth\s+)?of\s+((?:[\w’'-]+\s*){1,4})", right)
-        if m:
-            # the noun phrase after "of", up to a function word; its head is the last cue
-            # ("£15m of interim cash support", "£9.9m of cost improvements this year")
-            words = []
-            for w in m.group(1).split():
-                if w.lower() in _STOP_WORDS:
-                    break
-                words.append(w)
-            phrase = " ".join(words)
-            cues = [c for c in find_cues(phrase, lex) if c[2]]
-            if cues:
-                of_role = max(cues, key=lambda c: c[1])[2]
+    of_role = None if positive else _of_role(lex, right)
     # the last few words before the amount ("a deficit of", "save", "spent")
     words = list(re.finditer(r"\S+", left))
     window = left[words[-6].start():] if len(words) > 6 else left
@@ -157,7 +162,9 @@ def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_st
             named = [c for c in cues if c[2] and c[1] <= last[0]]
             last = max(named, key=lambda c: c[1]) if named else None
         if last is not None:
-            if of_role and norm_phrase(window[last[0]:last[1]]) in lex.weak_left:
+            if of_role:
+                # the noun the amount is a quantity of beats a cue before it ("the surplus
+                # depended on £5.7m of one-off income", "lost £15bn of funding")
                 return of_role, "of", positive
             if last[2] == "cost" and ctx.parsed:
                 paid = _payee_role(ctx, f)
@@ -179,17 +186,32 @@ def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_st
             if cur is None or cur.head is cur or not s_start <= cur.head.idx < s_end:
                 break
             cur = cur.head
-            role = (lex.cue_role.get(cur.lower_) or lex.cue_role.get(cur.lemma_.lower())
+            # the head with its modifiers first ("capital investment" is spending, a bare
+            # "investment" funding)
+            modified = " ".join([*(c.lower_ for c in cur.lefts if c.dep_ in ("compound", "amod")),
+                                 cur.lower_])
+            role = (lex.cue_role.get(modified) or lex.cue_role.get(cur.lower_)
+                    or lex.cue_role.get(cur.lemma_.lower())
                     or (lex.head_verbs.get(cur.lemma_.lower()) or lex.head_verbs.get(cur.lower_)
                         if cur.pos_ == "VERB" else None))
             if role == "cost":
                 role = _payee_role(ctx, f) or role
             if role:
                 return role, "head", positive
+            if cur.pos_ == "VERB":
+                break  # only the amount's own verb: "... and cut its spending to £23m" does not
+                # reach the verb of the clause before it
     # the nearest cue in the clause, then in the sentence
     nearest = _nearest_cue(ctx, f)
     if nearest:
         return nearest, "nearest", positive
+    heading = ctx.structure.heading_before(f.start) if ctx.structure is not None else None
+    if heading is not None:
+        # a section headed by a measure ("Savings", "Capital programme") is about that kind
+        # of money where the sentence names none
+        cues = [c for c in find_cues(heading.text, lex) if c[2]]
+        if cues:
+            return max(cues, key=lambda c: c[1])[2], "section_heading", positive
     return "other", "default", positive
 
 

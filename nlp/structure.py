@@ -62,6 +62,8 @@ class StructureLexicon:
     subheadings: tuple[NamedPattern, ...]
     heading_backrefs: tuple[NamedPattern, ...]  # value: the Kind the back-reference names
     period_rows: re.Pattern[str]  # row names that are months, quarters or years
+    sub_unit_header: re.Pattern[str]  # a name column whose rows are parts of one body
+    negative_roles: dict[str, str]  # a column's role -> the role of a negative cell under it
 
     def could_be_body(self, name: str) -> bool:
         """Whether a bare row, item or heading name can stand for a body: a proper name
@@ -115,6 +117,8 @@ def load_structure_lexicon(path: str | Path = DATA_PATH) -> StructureLexicon:
             subheadings=named(data["subheadings"], "name"),
             heading_backrefs=_heading_backrefs(data),
             period_rows=re.compile(data["names"]["period_rows"], re.IGNORECASE),
+            sub_unit_header=re.compile(data["names"]["sub_unit_header"], re.IGNORECASE),
+            negative_roles=dict(table.get("negative_roles", {})),
         )
     except (OSError, tomllib.TOMLDecodeError, re.error) as e:
         raise RuntimeError(f"cannot read the structure lexicon {path}: {e}") from e

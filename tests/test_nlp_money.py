@@ -823,6 +823,31 @@ NAMED_ROLE_CASES = [
     ("left_funding_verb", "The department gave the hospital £5m.", "funding"),
     ("left_savings_make_cuts", "The board must make further cuts of £27m.", "savings"),
     ("right_other_loans", "Boards have taken £60m in so-called brokerage.", "other"),
+    ("left_control_total_target_deficit",
+     "Ministers have set the board a target deficit of £9m for the year.", "control_total"),
+    ("left_control_total_target_deficit",
+     "The hospital was handed a deficit target of £4m.", "control_total"),
+    ("left_funding_budget_changed_by",
+     "The department's budget for next year will rise by £1.1bn.", "funding"),
+    ("left_funding_budget_changed_by", "The council's grant falls by just £40m.", "funding"),
+    ("left_funding_asked_for", "The hospice has asked the county council for £0.3m.",
+     "funding"),
+    ("right_funding_asked_for",
+     "It got less than the £2bn that the unions had asked for.", "funding"),
+    ("left_income_sold_for", "The board sold an empty depot for £2.4m.", "income"),
+    ("right_funding_goes_to", "The remaining £40m will be shared between the boards.",
+     "funding"),
+    ("left_funding_verb", "Hitting the target unlocked £3m for the community trust.",
+     "funding"),
+    ("right_gap_still_to_find",
+     "Some plans are in place, leaving £2m still to find.", "gap"),
+    ("right_cost_towards_new_building",
+     "The hospital will put £6m of its cash towards a new eye unit.", "cost"),
+    ("right_cost_towards_new_building", "Of the total, £4m is earmarked for a new scanner.",
+     "cost"),
+    ("left_gap_leaving_shortfall",
+     "Its schemes fell through, leaving a shortfall of £1.2m against the target.", "gap"),
+    ("right_gap_behind_plan", "The board is £2m behind its year-to-date plan.", "gap"),
 ]
 
 
@@ -943,3 +968,68 @@ def test_respectively_over_coordinated_noun_phrases(full_nlp):
     found = amounts(full_nlp, text)
     assert [a["org"] for a in found] == [None, "Saltmarsh ICB"]
     assert found[1]["why"]["org"] == "respectively"
+
+
+def test_the_noun_an_amount_is_a_quantity_of_names_its_role(blank_money):
+    # the head noun after "of" beats a cue word before the amount and a funding verb
+    found = one(blank_money, "The surplus relied on £2.2m of one-off income.")
+    assert (found["role"], found["why"]["role"]) == ("income", "of")
+    found = one(blank_money, "A late IT project added £1.4m of unplanned costs.")
+    assert (found["role"], found["why"]["role"]) == ("cost", "of")
+
+
+def test_an_operating_profit_is_not_a_surplus(blank_money):
+    assert one(blank_money, "The company made an operating profit of £7m.")["role"] == "other"
+
+
+def test_a_default_role_mention_takes_the_role_of_its_twin(full_nlp):
+    text = ("Ministers hand out £90m, with £12m for two hospices\n\n"
+            "The Department of Health said on Monday that £12m will go to two hospices.")
+    found = [a for a in amounts(full_nlp, text) if a["value_gbp"] == 12_000_000]
+    assert len(found) == 1 and found[0]["role"] == "funding"
+
+
+def test_a_national_body_asking_for_a_deficit_sets_a_control_total(blank_money):
+    found = one(blank_money, "The hospital planned for more than the £9m that NHS England had "
+                             "asked for.")
+    assert found["role"] == "control_total"
+    assert found["why"]["role"] == "pattern:right_national_body_asked_for"
+
+
+def test_the_total_estimated_again_keeps_the_measure_before(blank_money):
+    found = amounts(blank_money, "The first plan put the cost at £20m. Auditors now estimate "
+                                 "the total at £26m.")
+    assert [a["role"] for a in found] == ["cost", "cost"]
+    assert found[1]["why"]["role"] == "previous"
+
+
+def test_the_head_noun_with_its_modifier_decides_before_the_bare_noun(full_nlp):
+    found = one(full_nlp, "The trust's accounts for the year show: capital investment of "
+                          "nearly £12m.")
+    assert found["role"] == "cost"
+
+
+def test_delivering_an_amount_is_savings(full_nlp):
+    found = amounts(full_nlp, "Brookmere Trust and Fellside Trust must deliver £20m and £15m "
+                              "respectively.")
+    assert [a["role"] for a in found] == ["savings", "savings"]
+
+
+def test_only_the_amounts_own_verb_decides_its_role(full_nlp):
+    found = amounts(full_nlp, "Brookmere Trust delivered efficiencies of £8m and cut its spending "
+                              "on locums to £5m.")
+    assert [a["role"] for a in found] == ["savings", "cost"]
+
+
+def test_a_financial_year_beats_the_date_a_report_was_written(full_nlp):
+    found = one(full_nlp, "A report to the board, written on 3 June 2025, shows Brookmere Trust "
+                          "£2.1m behind plan after two months of 2025/26.")
+    assert found["period"] == "2025-26"
+
+
+def test_a_section_heading_names_the_money_its_sentences_do_not(full_nlp):
+    text = ("Brookmere Trust board report\n\nThe board met on Tuesday.\n\n"
+            "Savings\nThe requirement for the year is large. Schemes worth £6.2m have now "
+            "been identified.\n")
+    found = one(full_nlp, text)
+    assert (found["role"], found["why"]["role"]) == ("savings", "section_heading")

@@ -392,3 +392,42 @@ def test_a_topic_heading_whose_word_sits_inside_a_longer_name_stays_a_subheading
     headings = {h.text: h.subheading for h in read_structure(text).headings}
     assert headings["Quality"] == "subheading_topic"
     assert headings["Fellside"] is None  # named after a lower-case word: a body's name
+
+
+def test_a_negative_cell_under_a_measure_with_an_opposite_is_that_opposite(full_nlp):
+    text = ("Divisions at month 6\n\nThe finance report lists each division.\n\n"
+            "Division | Budget to M6 (£000) | Overspend to M6 (£000)\n"
+            "Theatres | 9,100 | 420\nPharmacy | 4,300 | (75)\n")
+    found = by_text(full_nlp(text))
+    assert found["420"]["role"] == "overspend"
+    assert found["(75)"]["role"] == "underspend"
+    assert found["(75)"]["why"]["role"] == "table_header:header_overspend+negative"
+
+
+def test_an_actual_column_reads_the_sign(full_nlp):
+    text = ("System position\n\nThe board saw the figures for the half year.\n\n"
+            "Body | Plan (£m) | Actual (£m)\n"
+            "Brookmere Trust | -2.0 | -3.1\nFellside ICB | 0.9 | 0.6\n")
+    found = by_text(full_nlp(text))
+    assert found["-3.1"]["role"] == "deficit"
+    assert found["0.6"]["role"] == "surplus"
+
+
+def test_list_items_share_out_the_amount_their_introduction_gives(full_nlp):
+    text = ("Hospices get winter money\n\n"
+            "The department said £9m will go to three hospices in the county:\n"
+            "- Elmstead Hospice: £4m\n- Brackley Hospice: £3m\n- Ashwell Hospice: £2m\n")
+    found = by_text(full_nlp(text))
+    assert found["£9m"]["role"] == "funding"
+    assert found["£4m"]["role"] == "funding"
+    assert found["£4m"]["why"]["role"] == "list_intro_amount"
+
+
+def test_a_table_of_divisions_belongs_to_the_body_the_passage_is_about(full_nlp):
+    text = ("Brookmere Community NHS Trust overspends\n\n"
+            "Brookmere Community NHS Trust is over budget after nine months.\n\n"
+            "Division | Budget to M9 (£000) | Overspend to M9 (£000)\n"
+            "Theatres | 9,100 | 420\nPharmacy | 4,300 | 75\n")
+    found = by_text(full_nlp(text))
+    assert found["420"]["org"] == "Brookmere Community NHS Trust"
+    assert found["420"]["why"]["org"].startswith("table:sub_unit_row")
