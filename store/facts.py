@@ -69,10 +69,14 @@ def stories_to_process(
     *,
     reprocess: bool = False,
     limit: int | None = None,
+    after: str | None = None,
 ) -> list[StoryToProcess]:
-    """Current-version stories never processed, or processed by another ``nlp_version``.
+    """Current-version stories never processed, or processed by another ``nlp_version``,
+    in story id order.
 
-    With ``reprocess`` every current story is returned.
+    With ``reprocess`` every current story is returned. ``after`` starts past that story id,
+    so a caller can read a long backlog a page at a time (``limit``) without seeing a story
+    twice.
     """
     sql = """
         SELECT s.story_id, s.body, COALESCE(s.published, a.published)
@@ -83,6 +87,9 @@ def stories_to_process(
     if not reprocess:
         sql += " AND (s.processed_at IS NULL OR s.nlp_version IS DISTINCT FROM ?)"
         params.append(nlp_version)
+    if after is not None:
+        sql += " AND s.story_id > ?"
+        params.append(after)
     sql += " ORDER BY s.story_id"
     if limit is not None:
         sql += " LIMIT ?"
