@@ -170,11 +170,12 @@ def cluster_cpus(ray: Any) -> int:
 class _Pool:
     """The actors, each with at most ``depth`` batches in flight; a dead one is replaced."""
 
-    def __init__(self, ray: Any, size: int, *, embed: bool, depth: int = 2) -> None:
+    def __init__(self, ray: Any, size: int, *, embed: bool, depth: int = 2,
+                 worker_class: type[StoryWorker] = StoryWorker) -> None:
         self.ray = ray
         self.embed = embed
         self.depth = depth
-        self.remote_class = ray.remote(num_cpus=1, max_restarts=0)(StoryWorker)
+        self.remote_class = ray.remote(num_cpus=1, max_restarts=0)(worker_class)
         self.actors: list[Any] = [self._new() for _ in range(size)]
         self.load: list[int] = [0] * size
         self.in_flight: dict[Any, tuple[int, _Batch]] = {}
@@ -366,6 +367,7 @@ def process_on_ray(
     reprocess: bool = False,
     embed: bool = True,
     poll_seconds: float = 1.0,
+    worker_class: type[StoryWorker] = StoryWorker,
     progress: Callable[[int, int | None], None] | None = None,
     echo: Callable[[str], None] = print,
     clock: Callable[[], float] = time.monotonic,
@@ -376,7 +378,8 @@ def process_on_ray(
     ``workers`` actors (default: the cluster's CPUs) each take ``batch_size`` stories at a
     time. With ``until_idle`` the driver keeps looking for new stories (every
     ``poll_seconds``) and returns once none has come for that many seconds; ``echo`` gets
-    one line per story that could not be processed.
+    one line per story that could not be processed. ``worker_class`` is the actor's class
+    (a test passes one that fails on purpose).
     """
     import nlp
     from nlp.embed import MODEL_NAME
@@ -393,7 +396,7 @@ def process_on_ray(
     pool: _Pool | None = None
     try:
         size = workers or cluster_cpus(ray)
-        pool = _Pool(ray, size, embed=embed)
+        pool = _Pool(ray, size, embed=embed, worker_class=worker_class)
         version = nlp.pipeline_version()
         try:
             described = pool.describe()

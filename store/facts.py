@@ -63,6 +63,18 @@ class StoryToProcess:
     published: datetime | None
 
 
+def _to_process_sql(nlp_version: str, reprocess: bool) -> tuple[str, list[Any]]:
+    sql = """
+        FROM stories s JOIN articles a USING (article_id)
+        WHERE s.version = a.current_version AND a.duplicate_of IS NULL
+    """
+    params: list[Any] = []
+    if not reprocess:
+        sql += " AND (s.processed_at IS NULL OR s.nlp_version IS DISTINCT FROM ?)"
+        params.append(nlp_version)
+    return sql, params
+
+
 def stories_to_process(
     con: duckdb.DuckDBPyConnection,
     nlp_version: str,
@@ -78,15 +90,8 @@ def stories_to_process(
     so a caller can read a long backlog a page at a time (``limit``) without seeing a story
     twice.
     """
-    sql = """
-        SELECT s.story_id, s.body, COALESCE(s.published, a.published)
-        FROM stories s JOIN articles a USING (article_id)
-        WHERE s.version = a.current_version AND a.duplicate_of IS NULL
-    """
-    params: list[Any] = []
-    if not reprocess:
-        sql += " AND (s.processed_at IS NULL OR s.nlp_version IS DISTINCT FROM ?)"
-        params.append(nlp_version)
+    where, params = _to_process_sql(nlp_version, reprocess)
+    sql = "SELECT s.story_id, s.body, COALESCE(s.published, a.published) " + where
     if after is not None:
         sql += " AND s.story_id > ?"
         params.append(after)
@@ -95,6 +100,12 @@ def stories_to_process(
         sql += " LIMIT ?"
         params.append(int(limit))
     return [StoryToProcess(*row) for row in con.execute(sql, params).fetchall()]
+
+
+def count_stories_to_process(con: duckdb.DuckDBPyConnection, nlp_version: str) -> int:
+    """How many stories :func:`stories_to_process` would return."""
+    where, params = _to_process_sql(nlp_version, False)
+    return int(con.execute("SELECT count(*) " + where, params).fetchone()[0])
 
 
 def save_facts(
