@@ -9,10 +9,11 @@ embedding model once), keeps a bounded number of batches in flight, and saves th
 the vectors of stories that had none) that come back with the same save functions the
 single-machine ``process`` uses, in the same order, so the stored facts are the same.
 
-Failures. A batch whose actor dies, or whose task fails, is sent once more (to a fresh actor
-when its actor died); if it fails again, each of its stories is reported in one line and left
-unprocessed, for a later run. A story whose extraction raises is reported by its worker and
-the rest of its batch is saved.
+Failures. A batch whose actor dies, or whose task fails, is sent once more (a dead actor is
+replaced by a fresh one); if it fails again, its stories are sent one at a time, each to an
+actor it has to itself, so that only a story that fails on its own is given up: reported in one
+line and left unprocessed, for a later run. A story whose extraction raises is reported by its
+worker and the rest of its batch is saved.
 
 With ``store = "parts"`` the Parquet parts written by crawl workers are compacted into the
 database (``store.parts.compact``) before each pass. ``until_idle`` keeps the driver polling
@@ -57,9 +58,10 @@ class RayUnavailable(UserError):
 
 @dataclass
 class _Batch:
-    seq: int
+    seq: int  # results are saved in this order
     tasks: list[StoryTask]
     attempt: int = 1
+    single: bool = False  # one story of a batch that failed twice
 
 
 @dataclass
@@ -130,6 +132,20 @@ def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
                              "(start one with `ray start --head`)") from None
 
 
+def _stay_on_loopback(ray: Any) -> None:
+    """Keep a driver of a loopback cluster on 127.0.0.1.
+
+    Ray swaps a loopback address for the machine's network address unless
+    ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``, which it reads once, at import; a head started
+    by ``scale.local_ray`` listens on 127.0.0.1 only, so the swapped address would never
+    answer.
+    """
+    from ray._private import ray_constants
+
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    ray_constants.ENABLE_RAY_CLUSTER = False
+
+
 def connect(address: str) -> Any:
     """Join the Ray cluster at ``address`` as a driver; returns the ``ray`` module.
 
@@ -148,6 +164,7 @@ def connect(address: str) -> Any:
     where = _host_port(address)
     kwargs: dict[str, Any] = {}
     if where and _is_loopback(where[0]):
+        _stay_on_loopback(ray)
         kwargs["_node_ip_address"] = "127.0.0.1"
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:
@@ -188,14 +205,20 @@ class _Pool:
         """Wait for every actor to load its models; their descriptions."""
         return self.ray.get([actor.describe.remote() for actor in self.actors])
 
-    def _live(self) -> list[int]:
-        return [slot for slot in range(len(self.actors)) if slot not in self.dead]
+    def _slots_for(self, batch: _Batch) -> list[int]:
+        """Live actors that may take ``batch``: a story sent alone (a suspect) goes to an
+        idle actor and has it to itself, so that if it kills the actor it takes no other
+        batch with it."""
+        busy_alone = {slot for slot, b in self.in_flight.values() if b.single}
+        return [slot for slot in range(len(self.actors))
+                if slot not in self.dead and slot not in busy_alone
+                and self.load[slot] < (1 if batch.single else self.depth)]
 
-    def has_room(self) -> bool:
-        return any(self.load[slot] < self.depth for slot in self._live())
+    def can_take(self, batch: _Batch) -> bool:
+        return bool(self._slots_for(batch))
 
     def submit(self, batch: _Batch) -> None:
-        slot = min(self._live(), key=self.load.__getitem__)
+        slot = min(self._slots_for(batch), key=self.load.__getitem__)
         ref = self.actors[slot].process.remote(batch.tasks)
         self.load[slot] += 1
         self.in_flight[ref] = (slot, batch)
@@ -257,8 +280,9 @@ class _Driver:
         self.cursor: str | None = None
         self.exhausted = False
         self.seq = 0
-        self.retry: deque[_Batch] = deque()
+        self.queue: deque[_Batch] = deque()  # batches to send, retries first
         self.finished: dict[int, BatchResult] = {}
+        self.splits: dict[int, tuple[int, BatchResult]] = {}  # seq -> (stories left, so far)
         self.next_to_save = 0
         self.given_up: set[str] = set()  # stories reported failed in this run
         self.published: dict[str, Any] = {}  # the stored date of each claimed story
@@ -296,35 +320,64 @@ class _Driver:
 
     def fill(self) -> None:
         """Send batches while an actor has room and the unsaved results stay bounded."""
-        while self.pool.has_room() and \
-                len(self.pool.in_flight) + len(self.finished) < self.max_unsaved:
-            if self.retry:
-                batch = self.retry.popleft()
-            elif not self.exhausted:
-                batch = self._read_page()
+        while len(self.pool.in_flight) + len(self.finished) < self.max_unsaved:
+            if not self.queue:
+                batch = None if self.exhausted else self._read_page()
                 if batch is None:
                     return
-            else:
+                self.queue.append(batch)
+            if not self.pool.can_take(self.queue[0]):
                 return
-            self.pool.submit(batch)
+            self.pool.submit(self.queue.popleft())
 
     def busy(self) -> bool:
-        return bool(self.pool.in_flight or self.retry)
+        return bool(self.pool.in_flight or self.queue)
 
     def collect(self) -> None:
-        """Take one finished batch: keep its result, or send it again, or give it up."""
+        """Take one finished batch: keep its result, or send it again, or give it up.
+
+        A batch that fails is sent once more; one that fails again is split into its
+        stories, each sent alone, so that only the story that breaks a worker is given up
+        (reported in one line, left unprocessed for a later run).
+        """
         batch, result, error = self.pool.next_done()
         if error is None and result is not None:
-            self.finished[batch.seq] = result
             self.run.worker_s += result.seconds
+            self._finish(batch, result)
         elif batch.attempt == 1:
             self.run.retried_batches += 1
-            self.retry.append(_Batch(batch.seq, batch.tasks, attempt=2))
+            self.queue.appendleft(_Batch(batch.seq, batch.tasks, attempt=2))
+        elif len(batch.tasks) > 1 and not batch.single:
+            self.run.retried_batches += 1
+            self.splits[batch.seq] = (len(batch.tasks), BatchResult())
+            self.queue.extendleft(_Batch(batch.seq, [task], attempt=2, single=True)
+                                  for task in reversed(batch.tasks))
         else:
             reason = one_line(error) if error else "no result"
-            self.finished[batch.seq] = BatchResult(
-                failed=[(t.story_id, f"batch failed twice: {reason}") for t in batch.tasks])
+            self._finish(batch, BatchResult(failed=[(t.story_id, f"failed twice: {reason}")
+                                                    for t in batch.tasks]))
         self._save_ready()
+
+    def _finish(self, batch: _Batch, result: BatchResult) -> None:
+        if not batch.single:
+            self.finished[batch.seq] = result
+            return
+        left, merged = self.splits[batch.seq]
+        merged.facts.extend(result.facts)
+        merged.failed.extend(result.failed)
+        if result.vectors is not None:
+            import numpy as np
+
+            merged.vectors = result.vectors if merged.vectors is None \
+                else np.concatenate([merged.vectors, result.vectors])
+            merged.embedded_ids.extend(result.embedded_ids)
+            merged.embed_model = result.embed_model
+        if left > 1:
+            self.splits[batch.seq] = (left - 1, merged)
+            return
+        del self.splits[batch.seq]
+        merged.facts.sort(key=lambda pair: pair[0])  # story id order, as read
+        self.finished[batch.seq] = merged
 
     def _save_ready(self) -> None:
         ready: list[BatchResult] = []
