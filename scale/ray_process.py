@@ -82,6 +82,7 @@ class RayRun:
     read_s: float = 0.0  # driver time in read sessions
     save_s: float = 0.0  # driver time in save sessions
     wall_s: float = 0.0
+    worker_peak_rss_mb: list[float] = field(default_factory=list)
 
     def totals(self) -> dict[str, int]:
         """The counts in the shape ``pipeline.process_stories`` returns, plus embedded/failed."""
@@ -468,6 +469,7 @@ def process_on_ray(
                          echo=echo)
         _loop(driver, settings, until_idle=None if reprocess else until_idle,
               poll_seconds=poll_seconds, clock=clock, sleep=sleep)
+        run.worker_peak_rss_mb = ray.get([a.peak_rss_mb.remote() for a in pool.actors])
     finally:
         if pool is not None:
             pool.close()

@@ -71,6 +71,12 @@ class StoryWorker:
         return {"nlp_version": self.nlp_version, "load_seconds": self.load_seconds,
                 "embed_model": self.embedder.model_id if self.embedder else None}
 
+    def peak_rss_mb(self) -> float:
+        """The peak resident memory of this worker's process, in MiB."""
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
     def process(self, tasks: list[StoryTask]) -> BatchResult:
         """Facts for every story of ``tasks`` (in order) and vectors for those marked ``embed``.
 
