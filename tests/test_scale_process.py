@@ -13,13 +13,14 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 from click.testing import CliRunner
 from conftest import SAMPLE_SITE, add_story
-from crawl_server import FAST_SETTINGS, local_source
+from crawl_server import FAST_SETTINGS, local_source, wait_for
 
 from cli import cli
 from scale.local_ray import free_port
@@ -239,3 +240,63 @@ def test_scale_status_shows_the_ray_cluster(
     assert report["ray"]["nodes"] == 1
     assert report["ray"]["cpus"] >= 1
     assert report["redis"] is None and report["parts"] is None
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A redis-server of its own on 127.0.0.1, no persistence."""
+    import subprocess
+
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (Debian package redis-server)")
+    redis = pytest.importorskip("redis")
+    port = free_port()
+    proc = subprocess.Popen([server, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                             "--appendonly", "no", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        client = redis.Redis.from_url(url)
+        assert wait_for(lambda: _answers(client), timeout=20), "redis-server did not start"
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _answers(client: object) -> bool:
+    import redis
+
+    try:
+        return bool(client.ping())  # type: ignore[attr-defined]
+    except redis.ConnectionError:
+        return False
+
+
+def test_scale_status_counts_the_frontier_queues(
+        tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch,
+        no_scale_setting: None) -> None:
+    import redis
+
+    from scale.status import frontier_namespace
+
+    db = tmp_path / "frontier.duckdb"
+    store_db.connect(db).close()
+    ns = frontier_namespace(db)
+    client = redis.Redis.from_url(redis_url)
+    client.set(f"{ns}:round", 3)
+    client.zadd(f"{ns}:nhs:requests", {"r1": 0, "r2": 0, "r3": 1})
+    client.zadd(f"{ns}:cqc:requests", {"r4": 0})
+    client.sadd(f"{ns}:round:3:nhs:seen", "f1", "f2", "f3", "f4", "f5")
+    client.sadd(f"{ns}:round:2:nhs:seen", "old")  # an earlier round: not counted
+    client.zadd(f"{ns}:workers", {"w1": 10 ** 13, "gone": 1})  # one live lease, one expired
+    client.zadd("policywatch:other.duckdb:nhs:requests", {"x": 0})  # another database's
+    monkeypatch.setenv("POLICYWATCH_REDIS_URL", redis_url)
+
+    result = CliRunner().invoke(cli, ["scale", "status", "--json", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    frontier = json.loads(result.output)["redis"]
+    assert frontier == {"namespace": ns, "round": 3, "crawl_workers": 1,
+                        "queued_requests": {"cqc": 1, "nhs": 3},
+                        "seen_requests": {"nhs": 5}}
