@@ -297,7 +297,7 @@ class _Driver:
     def _read_page(self) -> _Batch | None:
         started = time.perf_counter()
         while True:
-            with store_db.session(self.db_path, read_only=True) as con:
+            with store_db.session(self.db_path, create=False) as con:
                 page = store_facts.stories_to_process(con, self.version,
                                                       reprocess=self.reprocess,
                                                       limit=self.batch_size, after=self.cursor)
