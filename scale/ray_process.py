@@ -309,12 +309,13 @@ class _Driver:
                 self.run.read_s += time.perf_counter() - started
                 return None
             self.cursor = page[-1].story_id
-            self.published.update((s.story_id, s.published) for s in page)
             tasks = [StoryTask(s.story_id, s.body, as_date(s.published),
                                headline=headlines.get(s.story_id),
                                embed=s.story_id in headlines)
                      for s in page if s.story_id not in self.given_up]
             if tasks:
+                self.published.update((s.story_id, s.published) for s in page
+                                      if s.story_id not in self.given_up)
                 self.run.read_s += time.perf_counter() - started
                 self.seq += 1
                 return _Batch(self.seq - 1, tasks)
