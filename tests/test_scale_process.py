@@ -299,3 +299,26 @@ def test_scale_status_counts_the_frontier_queues(
     assert frontier == {"namespace": ns, "round": 3, "crawl_workers": 1,
                         "queued_requests": {"cqc": 1, "nhs": 3},
                         "seen_requests": {"nhs": 5}}
+
+
+def test_the_backlog_reads_a_page_at_a_time_without_repeats(tmp_path: Path) -> None:
+    import numpy as np
+
+    from store import facts as store_facts
+    from store import themes as store_themes
+
+    db = tmp_path / "pages.duckdb"
+    with store_db.session(db) as con:
+        ids = [add_story(con, article_id=f"p{k}", url=f"https://example.org/p{k}",
+                         title=f"Page story {k}", body=f"Body {k}.") for k in range(7)]
+        pages, cursor = [], None
+        while page := store_facts.stories_to_process(con, "v1", limit=3, after=cursor):
+            pages.append([s.story_id for s in page])
+            cursor = page[-1].story_id
+        assert [len(p) for p in pages] == [3, 3, 1]
+        assert [sid for p in pages for sid in p] == sorted(ids)
+        assert store_facts.count_stories_to_process(con, "v1") == 7
+
+        store_themes.save_embeddings(con, ids[:2], np.ones((2, 384), dtype=np.float32), "m")
+        assert store_themes.headlines_without_embeddings(con, "m", ids[:4]) == {
+            ids[2]: "Page story 2", ids[3]: "Page story 3"}
