@@ -105,7 +105,7 @@ def stories_to_process(
 def count_stories_to_process(con: duckdb.DuckDBPyConnection, nlp_version: str) -> int:
     """How many stories :func:`stories_to_process` would return."""
     where, params = _to_process_sql(nlp_version, False)
-    return int(con.execute("SELECT count(*) " + where, params).fetchone()[0])
+    return int(con.execute("SELECT count(*) " + where, params).fetchall()[0][0])
 
 
 def save_facts(

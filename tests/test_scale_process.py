@@ -318,7 +318,7 @@ def test_the_backlog_reads_a_page_at_a_time_without_repeats(tmp_path: Path) -> N
         assert [len(p) for p in pages] == [3, 3, 1]
         assert [sid for p in pages for sid in p] == sorted(ids)
         assert store_facts.count_stories_to_process(con, "v1") == 7
-
+    with store_db.session(db) as con:
         store_themes.save_embeddings(con, ids[:2], np.ones((2, 384), dtype=np.float32), "m")
         assert store_themes.headlines_without_embeddings(con, "m", ids[:4]) == {
             ids[2]: "Page story 2", ids[3]: "Page story 3"}
