@@ -71,7 +71,12 @@ def process_with_ray(db_path: Path | None, settings: ScaleSettings, *,
 
 @click.group()
 def worker() -> None:
-    """Start a scale-out worker (needs the [scale] setting: README, "Past one machine")."""
+    """Start a scale-out worker (needs the [scale] setting: README, "Past one machine").
+
+    \b
+    Example:
+        policywatch worker process --workers 2 --until-idle 600
+    """
 
 
 @worker.command("process")
@@ -101,7 +106,12 @@ def process_worker(workers: int | None, batch_size: int, until_idle: float | Non
 
 @click.group()
 def scale() -> None:
-    """See the scale-out services: queues, parts, backlog, Ray cluster."""
+    """See the scale-out services: queues, parts, backlog, Ray cluster.
+
+    \b
+    Example:
+        policywatch scale status
+    """
 
 
 @scale.command("status")
