@@ -12,6 +12,9 @@ of the database and in its own process:
 * **ray:K** -- ``scale.ray_process.process_on_ray`` with K workers on a Ray head started here
   (127.0.0.1 only, 2 CPUs), extraction and embedding in the workers.
 
+The run with the most workers goes first, then the anchor, then the others, so that a run cut
+short has measured both ends; the speed-ups of runs before the anchor print after it.
+
 For each it prints stories/s, the speed-up over the anchor, the Ray overhead (start-up: joining
 the cluster and loading the models in every worker; the driver's read and save time; the wall
 time beyond the workers' computing time), and peak RSS (driver, and each worker). Checks that
@@ -292,23 +295,30 @@ def main() -> None:
               f"({words / args.stories:.0f} per story), built in "
               f"{time.perf_counter() - started:.1f} s; load {os.getloadavg()[0]:.2f}, "
               f"{os.cpu_count()} CPUs", flush=True)
-        plain_db = Path(tmp) / "plain.duckdb"
-        shutil.copy(base, plain_db)
-        anchor = measure("plain", plain_db, None, args.batch_size)
-        report("plain", anchor, None, args.stories, words)
-        expected = facts_digest(plain_db)
+        # The most workers first, then the anchor, then the rest: a long run that is cut
+        # short has shown both ends. Each run's figures print when it ends; the speed-ups
+        # and the fact check once the anchor is in.
+        order = [f"ray:{max(counts)}", "plain",
+                 *(f"ray:{k}" for k in sorted(set(counts) - {max(counts)}, reverse=True))]
+        measured: dict[str, dict] = {}
         with local_ray_head(num_cpus=min(max(counts), os.cpu_count() or 1)) as address:
-            for workers in sorted(counts, reverse=True):
-                config = f"ray:{workers}"
-                db = Path(tmp) / f"ray{workers}.duckdb"
+            for config in order:
+                db = Path(tmp) / f"{config.replace(':', '')}.duckdb"
                 shutil.copy(base, db)
-                figures = measure(config, db, address, args.batch_size)
-                report(config, figures, anchor, args.stories, words)
-                same = facts_digest(db) == expected
-                print(f"         same amounts and ratings as plain: {same}; load now "
-                      f"{os.getloadavg()[0]:.2f}", flush=True)
-                db.unlink()
-
+                measured[config] = measure(config, db, address if config != "plain" else None,
+                                           args.batch_size)
+                report(config, measured[config],
+                       None if config == "plain" else measured.get("plain"), args.stories, words)
+                print(f"         load now {os.getloadavg()[0]:.2f}", flush=True)
+        anchor = measured["plain"]
+        expected = facts_digest(Path(tmp) / "plain.duckdb")
+        for config in order[:1]:
+            print(f"{config:>7}: speed-up {anchor['wall_s'] / measured[config]['wall_s']:.2f}x "
+                  "over plain", flush=True)
+        for config in order:
+            if config != "plain":
+                same = facts_digest(Path(tmp) / f"{config.replace(':', '')}.duckdb") == expected
+                print(f"{config:>7}: same amounts and ratings as plain: {same}", flush=True)
 
 if __name__ == "__main__":
     main()
