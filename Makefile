@@ -16,6 +16,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # torch is pinned to 2.13.0, the CPU wheel; pip finds it through the machine's find-links.
+# The scale extra (Ray, redis-py, scrapy-redis) is for the scale-out tests; the Ray tests start
+# their own head on 127.0.0.1 (tests/conftest.py, ray_address), or reuse
+# $POLICYWATCH_TEST_RAY_ADDRESS.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,scale]'
 	touch $(STAMP)

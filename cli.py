@@ -656,10 +656,19 @@ def extract(paths: tuple[Path, ...], fmt: str, no_embeddings: bool) -> None:
 def process(reprocess: bool, db_path: Path | None) -> None:
     """Extract organisations, amounts and ratings from stories not yet processed.
 
+    With a Ray address set ([scale] in $POLICYWATCH_CONFIG or $POLICYWATCH_RAY_ADDRESS) the
+    stories are processed (and embedded) on that Ray cluster, as `worker process` does.
+
     \b
     Example:
         policywatch process
     """
+    import cli_scale
+
+    settings = cli_scale.scale_settings()
+    if settings.ray_address:
+        cli_scale.process_with_ray(db_path, settings, reprocess=reprocess)
+        return
     with _progress() as bar:
         task = bar.add_task("Extracting facts", total=None)
         totals = pipeline.process_stories(

@@ -165,6 +165,34 @@ def _save_batch(db_path: DbPath, batch: list[tuple[str, dict[str, Any]]],
 # ----------------------------------------------------------------------------- themes
 
 
+def embed_stories_job(db_path: DbPath, *, embedder: Any = None,
+                      progress: Callable[[str], None] | None = None) -> int:
+    """Embed the current stories that have no vector from ``embedder`` yet (default: the
+    shared default model) and store the vectors; returns how many were embedded.
+
+    In batches, each saved in its own short session as it is done, so an interrupted
+    backlog keeps its progress.
+    """
+    from nlp.embed import Embedder
+    from store import themes as store_themes
+
+    embedder = embedder or Embedder()
+    embedded = 0
+    while True:
+        with store_db.session(db_path, create=False) as con:
+            todo = store_themes.stories_without_embeddings(con, embedder.model_id,
+                                                           limit=EMBED_BATCH)
+        if not todo:
+            return embedded
+        if progress:
+            progress(f"Embedding stories ({embedded} done)")
+        vectors = embedder.embed_stories([(headline, body) for _, headline, body in todo])
+        with store_db.session(db_path, create=False) as con:
+            store_themes.save_embeddings(con, [sid for sid, _, _ in todo], vectors,
+                                         embedder.model_id)
+        embedded += len(todo)
+
+
 def update_themes_job(db_path: DbPath, *, recluster: bool = False,
                       progress: Callable[[str], None] | None = None) -> dict[str, int]:
     """Embed stories that have no vector yet, then bring themes up to date with all stories
@@ -178,21 +206,7 @@ def update_themes_job(db_path: DbPath, *, recluster: bool = False,
     from store import themes as store_themes
 
     embedder = Embedder()
-    embedded = 0
-    # In batches, each saved as it is done, so an interrupted backlog keeps its progress.
-    while True:
-        with store_db.session(db_path, create=False) as con:
-            todo = store_themes.stories_without_embeddings(con, embedder.model_id,
-                                                           limit=EMBED_BATCH)
-        if not todo:
-            break
-        if progress:
-            progress(f"Embedding stories ({embedded} done)")
-        vectors = embedder.embed_stories([(headline, body) for _, headline, body in todo])
-        with store_db.session(db_path, create=False) as con:
-            store_themes.save_embeddings(con, [sid for sid, _, _ in todo], vectors,
-                                         embedder.model_id)
-        embedded += len(todo)
+    embedded = embed_stories_job(db_path, embedder=embedder, progress=progress)
     with store_db.session(db_path, create=False) as con:
         story_ids, vectors = store_themes.load_embeddings(con, embedder.model_id)
         if not story_ids:

@@ -55,19 +55,8 @@ class StoryToProcess:
     published: datetime | None
 
 
-def stories_to_process(
-    con: duckdb.DuckDBPyConnection,
-    nlp_version: str,
-    *,
-    reprocess: bool = False,
-    limit: int | None = None,
-) -> list[StoryToProcess]:
-    """Current-version stories never processed, or processed by another ``nlp_version``.
-
-    With ``reprocess`` every current story is returned.
-    """
+def _to_process_sql(nlp_version: str, reprocess: bool) -> tuple[str, list[Any]]:
     sql = """
-        SELECT s.story_id, s.body, COALESCE(s.published, a.published)
         FROM stories s JOIN articles a USING (article_id)
         WHERE s.version = a.current_version AND a.duplicate_of IS NULL
     """
@@ -75,11 +64,40 @@ def stories_to_process(
     if not reprocess:
         sql += " AND (s.processed_at IS NULL OR s.nlp_version IS DISTINCT FROM ?)"
         params.append(nlp_version)
+    return sql, params
+
+
+def stories_to_process(
+    con: duckdb.DuckDBPyConnection,
+    nlp_version: str,
+    *,
+    reprocess: bool = False,
+    limit: int | None = None,
+    after: str | None = None,
+) -> list[StoryToProcess]:
+    """Current-version stories never processed, or processed by another ``nlp_version``,
+    in story id order.
+
+    With ``reprocess`` every current story is returned. ``after`` starts past that story id,
+    so a caller can read a long backlog a page at a time (``limit``) without seeing a story
+    twice.
+    """
+    where, params = _to_process_sql(nlp_version, reprocess)
+    sql = "SELECT s.story_id, s.body, COALESCE(s.published, a.published) " + where
+    if after is not None:
+        sql += " AND s.story_id > ?"
+        params.append(after)
     sql += " ORDER BY s.story_id"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(int(limit))
     return [StoryToProcess(*row) for row in con.execute(sql, params).fetchall()]
+
+
+def count_stories_to_process(con: duckdb.DuckDBPyConnection, nlp_version: str) -> int:
+    """How many stories :func:`stories_to_process` would return."""
+    where, params = _to_process_sql(nlp_version, False)
+    return int(con.execute("SELECT count(*) " + where, params).fetchall()[0][0])
 
 
 def save_facts(

@@ -86,6 +86,25 @@ def save_embeddings(
     return len(story_ids)
 
 
+def headlines_without_embeddings(
+    con: duckdb.DuckDBPyConnection, model: str, story_ids: Sequence[str]
+) -> dict[str, str | None]:
+    """Story id -> headline of those of ``story_ids`` that have no vector from ``model``."""
+    if not story_ids:
+        return {}
+    con.register("_pw_ids_in", pa.table({"story_id": pa.array(list(story_ids), pa.string())}))
+    try:
+        rows = con.execute(
+            "SELECT s.story_id, s.headline FROM _pw_ids_in i "
+            "JOIN stories s ON s.story_id = i.story_id "
+            "LEFT JOIN story_embeddings e ON e.story_id = s.story_id AND e.model = ? "
+            "WHERE e.story_id IS NULL", [model]
+        ).fetchall()
+    finally:
+        con.unregister("_pw_ids_in")
+    return dict(rows)
+
+
 def load_embeddings(con: duckdb.DuckDBPyConnection, model: str) -> tuple[list[str], np.ndarray]:
     """Story ids (sorted) and their (n, 384) float32 vectors, current stories only."""
     tbl = con.sql(

@@ -57,3 +57,19 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
 
     with RedisServer(tmp_path_factory.mktemp("redis")) as server:
         yield server.url
+
+
+@pytest.fixture(scope="session")
+def ray_address() -> Iterator[str]:
+    """A Ray head on 127.0.0.1 for the scale-out tests: the one at
+    $POLICYWATCH_TEST_RAY_ADDRESS (the Makefile's) if set, else one started for this session
+    and stopped at its end."""
+    from scale.local_ray import LOCAL_ENV, local_ray_head
+
+    os.environ.update(LOCAL_ENV)  # before Ray is imported: it reads them once
+    pytest.importorskip("ray")
+    if os.environ.get("POLICYWATCH_TEST_RAY_ADDRESS"):
+        yield os.environ["POLICYWATCH_TEST_RAY_ADDRESS"]
+        return
+    with local_ray_head(num_cpus=2) as address:
+        yield address
