@@ -4,7 +4,9 @@ the bundled sample site; then the Parquet parts they wrote are compacted.
 Checked against a single-machine ``crawl`` of the same site: every page is fetched once
 (robots.txt aside: each worker reads it for its own rules), no host ever has more requests
 in flight than its limit, the stored articles, versions, stories, seen URLs and validators
-are the same, and a second round fetches the feeds again but no unchanged article.
+are the same, and a second round fetches the feeds again but no unchanged article. Then two
+Ray workers (``worker process --workers 2``, a real Ray head on 127.0.0.1) process the
+stories: each once, and the facts equal those of ``process`` on the single-machine crawl.
 
 No outcome depends on timing: the site holds every answer until both workers have
 registered with the frontier (so they share one round), and the assertions hold however
@@ -147,8 +149,42 @@ def _pages(requests: dict[str, int]) -> dict[str, int]:
     return {p: n for p, n in requests.items() if p != "/robots.txt"}
 
 
-def test_two_workers_crawl_once_politely_and_store_what_one_machine_stores(tmp_path,
-                                                                          redis_url):
+def _current_stories(db: Path) -> int:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(
+            "SELECT count(*) FROM stories s JOIN articles a USING (article_id) "
+            "WHERE s.version = a.current_version AND a.duplicate_of IS NULL").fetchone()[0]
+    finally:
+        con.close()
+
+
+def _facts(db: Path, base_url: str) -> dict[str, list[tuple]]:
+    """Every extracted fact by content: its story as (page, index) instead of ids, which
+    depend on the order a crawl stored the pages in."""
+    story = ("replace(a.url, $base, '') AS page, s.story_index FROM {table} f "
+             "JOIN stories s USING (story_id) JOIN articles a USING (article_id)")
+    queries = {
+        "organisations": "SELECT name, name_key, type FROM organisations",
+        "mentions": "SELECT o.name_key, f.start_offset, f.end_offset, f.text, "
+                    + story.format(table="org_mentions")
+                    + " JOIN organisations o ON o.org_id = f.org_id",
+        "amounts": "SELECT f.* EXCLUDE (org_id, story_id), "
+                   + story.format(table="amounts"),
+        "ratings": "SELECT f.* EXCLUDE (org_id, story_id), "
+                   + story.format(table="ratings"),
+    }
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {name: con.execute(f"{sql} ORDER BY ALL",
+                                  {"base": base_url} if "$base" in sql else None).fetchall()
+                for name, sql in queries.items()}
+    finally:
+        con.close()
+
+
+def test_two_workers_crawl_once_politely_and_store_what_one_machine_stores(
+        tmp_path, redis_url, ray_address):
     single_db = tmp_path / "single.duckdb"
     db = tmp_path / "workers.duckdb"
     with HeldSampleSite() as server:
@@ -196,3 +232,29 @@ def test_two_workers_crawl_once_politely_and_store_what_one_machine_stores(tmp_p
     finally:
         con.close()
     assert runs == [("ok", 4)]  # one run per worker and round
+
+    # (e) Two Ray workers process what the crawl workers stored: every story once, and the
+    # same facts as the single-machine `process` of the single-machine crawl.
+    runner = CliRunner()
+    no_scale = {name: None for name in ("POLICYWATCH_CONFIG", "POLICYWATCH_REDIS_URL",
+                                        "POLICYWATCH_RAY_ADDRESS", "POLICYWATCH_STORE",
+                                        "POLICYWATCH_PARTS_DIR")}
+    result = runner.invoke(cli.cli, ["process", "--db", str(single_db)], env=no_scale)
+    assert result.exit_code == 0, result.output
+    stories = _current_stories(db)
+    assert stories == _current_stories(single_db) > 20
+    result = runner.invoke(
+        cli.cli, ["worker", "process", "--workers", "2", "--batch-size", "5", "--until-idle",
+                  "0", "--db", str(db)],
+        env={**no_scale, "POLICYWATCH_RAY_ADDRESS": ray_address,
+             "POLICYWATCH_REDIS_URL": redis_url, "POLICYWATCH_STORE": "parts"})
+    assert result.exit_code == 0, result.output
+    assert f"processed {stories} stories on 2 Ray workers" in result.output
+    facts = _facts(db, server.base_url)
+    assert facts["amounts"] and facts["ratings"]
+    con = duckdb.connect(str(db), read_only=True)
+    try:  # the Ray workers embedded each story as well
+        assert con.execute("SELECT count(*) FROM story_embeddings").fetchone()[0] == stories
+    finally:
+        con.close()
+    assert facts == _facts(single_db, server.base_url)

@@ -1,10 +1,10 @@
-"""Processing on Ray (``policywatch worker process``, ``scale status``): the same facts as the
-single-machine ``process`` on the crawled sample site, every story processed once, a batch
+"""Processing on Ray (``policywatch worker process``, ``scale status``): a batch
 whose worker dies retried and then narrowed to the story that kills it, and one-line errors
 when no cluster is set or reachable.
 
-The Ray head is real (the ``ray_address`` fixture: 127.0.0.1 only), and so are the models and
-the DuckDB files.
+The same facts as the single-machine ``process`` on the crawled sample site, each story
+processed once, is checked end to end in ``tests/test_scale_crawl.py``. The Ray head is real
+(the ``ray_address`` fixture: 127.0.0.1 only), and so are the models and the DuckDB files.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLE_SITE, add_story
-from crawl_server import FAST_SETTINGS, local_source, wait_for
+from conftest import add_story
+from crawl_server import wait_for
 
 from cli import cli
 from scale.local_ray import free_port
@@ -31,18 +31,6 @@ from store import db as store_db
 
 SCALE_ENV = ("POLICYWATCH_CONFIG", "POLICYWATCH_REDIS_URL", "POLICYWATCH_RAY_ADDRESS",
              "POLICYWATCH_STORE", "POLICYWATCH_PARTS_DIR")
-
-# Everything a fact is, without the ids and times that depend on when it was written.
-FACT_QUERIES = {
-    "organisations": "SELECT name, name_key, type FROM organisations ORDER BY name_key",
-    "aliases": "SELECT o.name_key, a.alias FROM org_aliases a JOIN organisations o "
-               "USING (org_id) ORDER BY ALL",
-    "mentions": "SELECT m.story_id, o.name_key, m.start_offset, m.end_offset, m.text "
-                "FROM org_mentions m JOIN organisations o USING (org_id) ORDER BY ALL",
-    "amounts": "SELECT * EXCLUDE (amount_id, org_id) FROM amounts ORDER BY ALL",
-    "ratings": "SELECT * EXCLUDE (rating_id, org_id) FROM ratings ORDER BY ALL",
-}
-
 
 @pytest.fixture
 def no_scale_setting(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -59,67 +47,6 @@ def _rows(db: Path, sql: str) -> list[tuple]:
         return con.execute(re.sub(r"EXCLUDE \([^)]*\)", "", sql)).fetchall()
     finally:
         con.close()
-
-
-def _current_stories(db: Path) -> set[str]:
-    return {sid for (sid,) in _rows(
-        db, "SELECT s.story_id FROM stories s JOIN articles a USING (article_id) "
-            "WHERE s.version = a.current_version AND a.duplicate_of IS NULL")}
-
-
-@pytest.fixture(scope="module")
-def crawled_sample_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample site crawled on one machine, not yet processed."""
-    from crawler.run import crawl
-    from crawler.sample_site import serve_site
-
-    db = tmp_path_factory.mktemp("crawled") / "sample.duckdb"
-    with serve_site(SAMPLE_SITE) as site:
-        source = local_source(
-            "sample", feeds=[f"{site.base_url}/rss.xml"],
-            sitemaps=[f"{site.base_url}/robots.txt"],
-            listings=[{"url": f"{site.base_url}/index.html",
-                       "links": "/(articles|newsletters)/"}],
-            article_pattern="/(articles|newsletters)/")
-        crawl(db, [source], settings=FAST_SETTINGS)
-    return db
-
-
-def test_ray_workers_store_the_same_facts_as_process(
-        crawled_sample_site: Path, ray_address: str, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch, no_scale_setting: None) -> None:
-    plain, on_ray = tmp_path / "plain.duckdb", tmp_path / "ray.duckdb"
-    shutil.copy(crawled_sample_site, plain)
-    shutil.copy(crawled_sample_site, on_ray)
-    stories = _current_stories(plain)
-    assert len(stories) > 20
-
-    runner = CliRunner()
-    result = runner.invoke(cli, ["process", "--db", str(plain)])
-    assert result.exit_code == 0, result.output
-
-    monkeypatch.setenv("POLICYWATCH_RAY_ADDRESS", ray_address)
-    result = runner.invoke(cli, ["worker", "process", "--workers", "2", "--batch-size", "5",
-                                 "--until-idle", "0", "--db", str(on_ray)])
-    assert result.exit_code == 0, result.output
-    # each story saved once: the count of stories saved equals the number of stories
-    assert f"processed {len(stories)} stories on 2 Ray workers" in result.output
-
-    for db in (plain, on_ray):
-        unprocessed = _rows(db, "SELECT story_id FROM stories WHERE processed_at IS NULL")
-        assert not set(s for (s,) in unprocessed) & stories
-    for name, sql in FACT_QUERIES.items():
-        assert _rows(on_ray, sql) == _rows(plain, sql), name
-    assert _rows(on_ray, "SELECT count(*) FROM amounts")[0][0] > 0
-    assert _rows(on_ray, "SELECT count(*) FROM ratings")[0][0] > 0
-    # the Ray workers embedded every story as well; plain `process` embeds none
-    embedded = {sid for (sid,) in _rows(on_ray, "SELECT story_id FROM story_embeddings")}
-    assert embedded == stories
-    assert _rows(plain, "SELECT count(*) FROM story_embeddings")[0][0] == 0
-
-    # nothing left waiting
-    result = runner.invoke(cli, ["scale", "status", "--json", "--db", str(on_ray)])
-    assert json.loads(result.output)["stories"]["waiting"] == 0
 
 
 def crashing_worker(flags: Path) -> type[StoryWorker]:
