@@ -325,7 +325,8 @@ def test_theme_queries_and_plot(themed_db, embedder, tmp_path):
         "INSERT INTO organisations (org_id, name, name_key) VALUES "
         "(1, 'Care Quality Commission', 'care quality commission')"
     )
-    con.execute("INSERT INTO org_mentions VALUES (?, 1, 0, 3, 'CQC')", [story])
+    con.execute("INSERT INTO org_mentions (story_id, org_id, start_offset, end_offset, text) "
+                "VALUES (?, 1, 0, 3, 'CQC')", [story])
     con.execute("INSERT INTO amounts (story_id, text, value_gbp) VALUES (?, '£2m', 2e6)", [story])
     con.execute(
         "INSERT INTO ratings (story_id, org_name, rating, rater) "
