@@ -45,7 +45,8 @@ from scrapy.exceptions import DontCloseSpider
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-__all__ = ["Frontier", "FrontierExtension", "namespace_for", "new_worker_id"]
+__all__ = ["Frontier", "FrontierExtension", "namespace_for", "new_worker_id", "queue_key_template",
+           "round_key", "seen_key_template", "workers_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,28 @@ def namespace_for(db_path: str | os.PathLike[str]) -> str:
     return f"policywatch:{Path(db_path).name}"
 
 
+# The frontier's key names, here once for the workers and for `policywatch scale status`. The
+# templates take scrapy-redis's ``%(spider)s``.
+def round_key(namespace: str) -> str:
+    """The round counter."""
+    return f"{namespace}:round"
+
+
+def workers_key(namespace: str) -> str:
+    """The crawl workers' leases (member -> expiry, ms)."""
+    return f"{namespace}:workers"
+
+
+def queue_key_template(namespace: str) -> str:
+    """Each spider's request queue (scrapy-redis ``SCHEDULER_QUEUE_KEY``)."""
+    return f"{namespace}:%(spider)s:requests"
+
+
+def seen_key_template(namespace: str, round_id: int | str) -> str:
+    """Each spider's request fingerprints in a round (``SCHEDULER_DUPEFILTER_KEY``)."""
+    return f"{namespace}:round:{round_id}:%(spider)s:seen"
+
+
 def new_worker_id() -> str:
     """A worker id unique over machines: host, process and a random part."""
     import socket
@@ -115,15 +138,15 @@ class Frontier:
 
     @property
     def workers_key(self) -> str:
-        return f"{self.namespace}:workers"
+        return workers_key(self.namespace)
 
     @property
     def round_key(self) -> str:
-        return f"{self.namespace}:round"
+        return round_key(self.namespace)
 
     def queue_key(self, source: str) -> str:
         """The request queue of ``source`` (scrapy-redis ``SCHEDULER_QUEUE_KEY``)."""
-        return f"{self.namespace}:{SPIDER_PREFIX}{source}:requests"
+        return queue_key_template(self.namespace) % {"spider": f"{SPIDER_PREFIX}{source}"}
 
     def scrapy_settings(self, redis_url: str, round_id: int) -> dict[str, Any]:
         """Scrapy settings that put the scheduler and the duplicate filter of round
@@ -134,8 +157,8 @@ class Frontier:
             "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
             "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
             "SCHEDULER_PERSIST": True,
-            "SCHEDULER_QUEUE_KEY": f"{self.namespace}:%(spider)s:requests",
-            "SCHEDULER_DUPEFILTER_KEY": f"{self.namespace}:round:{round_id}:%(spider)s:seen",
+            "SCHEDULER_QUEUE_KEY": queue_key_template(self.namespace),
+            "SCHEDULER_DUPEFILTER_KEY": seen_key_template(self.namespace, round_id),
         }
 
     def claim_article(self, round_id: int, url: str) -> bool:

@@ -13,26 +13,28 @@ counts the rounds and ``<ns>:workers`` holds the crawl workers' leases (member -
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
 
+from crawler.frontier import (
+    namespace_for,
+    queue_key_template,
+    round_key,
+    seen_key_template,
+    workers_key,
+)
 from scale.settings import ScaleSettings
 from store import db as store_db
 from store import facts as store_facts
 
 
-def frontier_namespace(db_path: str | os.PathLike[str]) -> str:
-    """``policywatch:<database file name>``: the prefix of every Redis key of a crawl."""
-    return f"policywatch:{Path(db_path).name}"
-
-
 def frontier_keys(namespace: str) -> dict[str, str]:
     """The frontier's key names (``*`` patterns where a key is per spider or per round)."""
-    return {"round": f"{namespace}:round", "workers": f"{namespace}:workers",
-            "requests": f"{namespace}:*:requests",
-            "seen": f"{namespace}:round:{{round}}:*:seen"}
+    any_spider = {"spider": "*"}
+    return {"round": round_key(namespace), "workers": workers_key(namespace),
+            "requests": queue_key_template(namespace) % any_spider,
+            "seen": seen_key_template(namespace, "{round}") % any_spider}
 
 
 def _one_line(exc: BaseException) -> str:
@@ -139,7 +141,7 @@ def scale_status(settings: ScaleSettings, db_path: Path) -> dict[str, Any]:
     """Everything ``scale status`` shows, one key per part (``None``: not configured)."""
     return {
         "setting": setting_status(settings, db_path),
-        "redis": redis_status(settings.redis_url, frontier_namespace(db_path))
+        "redis": redis_status(settings.redis_url, namespace_for(db_path))
         if settings.redis_url else None,
         "parts": parts_status(settings, db_path),
         "stories": stories_status(db_path),

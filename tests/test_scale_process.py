@@ -205,11 +205,11 @@ def test_scale_status_counts_the_frontier_queues(
         no_scale_setting: None) -> None:
     import redis
 
-    from scale.status import frontier_namespace
+    from crawler.frontier import namespace_for
 
     db = tmp_path / "frontier.duckdb"
     store_db.connect(db).close()
-    ns = frontier_namespace(db)
+    ns = namespace_for(db)
     client = redis.Redis.from_url(redis_url)
     client.set(f"{ns}:round", 3)
     client.zadd(f"{ns}:nhs:requests", {"r1": 0, "r2": 0, "r3": 1})
