@@ -39,6 +39,14 @@ def add_story(con, *, article_id: str, url: str, title: str, body: str,
     return story_id
 
 
+@pytest.fixture(scope="session")
+def full_nlp():
+    """policywatch's whole extraction pipeline (loaded once, cached by ``load_pipeline``)."""
+    from nlp.extract import load_pipeline
+
+    return load_pipeline()
+
+
 @pytest.fixture
 def sample_site() -> Iterator[object]:
     """The bundled sample news site, served on 127.0.0.1 on an ephemeral port."""

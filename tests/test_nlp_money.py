@@ -12,6 +12,7 @@ import pytest
 import spacy
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from money_helpers import amounts, one
 
 from nlp.money import ParsedAmount, find_amounts, parse_amount
 
@@ -24,21 +25,6 @@ def blank_money():
     return nlp
 
 
-@pytest.fixture(scope="session")
-def full_nlp():
-    from nlp.extract import load_pipeline
-
-    return load_pipeline()
-
-
-def amounts(nlp, text: str) -> list[dict]:
-    return nlp(text)._.amounts
-
-
-def one(nlp, text: str) -> dict:
-    found = amounts(nlp, text)
-    assert len(found) == 1, found
-    return found[0]
 
 
 # ---------------------------------------------------------------------------- parsing

@@ -9,24 +9,7 @@ Every text here is written for these tests.
 from __future__ import annotations
 
 import pytest
-
-
-@pytest.fixture(scope="session")
-def full_nlp():
-    from nlp.extract import load_pipeline
-
-    return load_pipeline()
-
-
-def amounts(nlp, text: str) -> list[dict]:
-    return nlp(text)._.amounts
-
-
-def one(nlp, text: str) -> dict:
-    found = amounts(nlp, text)
-    assert len(found) == 1, found
-    return found[0]
-
+from money_helpers import amounts, one
 
 # ---------------------------------------------------------------------------- topic owner
 
