@@ -1,8 +1,8 @@
-"""Fact and story scores on our own gold sets (fixtures/eval/heldout, blind, real2 and real3).
+"""Fact and story scores on our own gold sets (fixtures/eval/heldout, blind, real2, real3, ...).
 
 Runs `policywatch extract` over each set's documents (or reads a saved prediction file) and
 scores the output with the shared scorers (../shared/eval/score.py for facts, score_stories.py
-for stories). A set with a splits.json (real2, real3) is scored per split, train / dev / test, from
+for stories). A set with a splits.json (real2 onwards) is scored per split, train / dev / test, from
 one extraction of the whole set. The blind set and the test splits were never tuned on, so they are
 the honest estimates for unseen documents; print only their figures unless you are deliberately
 giving them up as development data (pass --show-errors).
@@ -24,7 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SETS = ROOT / "fixtures" / "eval"
 SHARED = ROOT.parent / "shared" / "eval"
-SET_NAMES = ("heldout", "blind", "real2", "real3")
+# every folder of fixtures/eval with a gold.jsonl: heldout, blind, real2, real3, ...
+SET_NAMES = tuple(sorted((p.name for p in SETS.iterdir() if (p / "gold.jsonl").exists()),
+                         key=lambda name: (name.startswith("real"), name != "heldout", name)))
 SPLITS = ("train", "dev", "test")
 
 
