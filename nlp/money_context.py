@@ -163,15 +163,20 @@ class MoneyContext:
 
     @staticmethod
     def _stories(text: str) -> list[int]:
-        """Story starts: a short headline-like line, or text after two blank lines."""
+        """Story starts: a short headline-like line, or text after two blank lines. A
+        headline-like line right under another (a title's subtitle, a standfirst, a section
+        label over a headline) belongs to the story the first one starts."""
         starts = [0]
         pos = 0
+        after_headline = False
         for line in text.split("\n"):
             stripped = line.strip()
             words = stripped.split()
-            if (stripped and len(words) <= 12 and stripped[-1] not in HEADLINE_END
-                    and stripped[0].isupper() and pos > 0):
+            headline = bool(stripped and len(words) <= 12 and stripped[-1] not in HEADLINE_END
+                            and stripped[0].isupper())
+            if headline and pos > 0 and not after_headline:
                 starts.append(pos)
+            after_headline = headline
             pos += len(line) + 1
         for m in re.finditer(r"\n[ \t]*\n[ \t]*\n+", text):
             starts.append(m.end())

@@ -24,6 +24,19 @@ def test_a_figure_without_an_owner_in_its_sentence_is_the_story_leads_body(full_
     assert found["£6.2m"]["why"]["org"] == "topic:story_lead"
 
 
+def test_a_title_s_subtitle_line_does_not_start_a_story_of_its_own(full_nlp):
+    # "the trust" under the subtitle is the body named on the title line above it
+    text = ("Kelbrook Valley Community NHS Trust\n"
+            "Finance report, quarter 3 2025/26: update for the council of governors\n\n"
+            "Overall position\n"
+            "The trust is reporting a year-to-date deficit of £2.7m, which is £0.4m worse "
+            "than plan. Staffing costs explain most of it.\n")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}["£2.7m"]
+    assert found["org"] == "Kelbrook Valley Community NHS Trust"
+    assert found["why"]["org"].endswith("salience:the_trust")
+    assert found["period"] == "2025-26"
+
+
 def test_an_earlier_figure_in_the_sentence_decides_a_later_ones_owner(full_nlp):
     text = ("Annual accounts published\n\n"
             "Marlowe Bridge Hospitals NHS Trust has published its accounts for 2023/24. "
