@@ -22,6 +22,7 @@ from spacy.tokens import Token
 
 from nlp.money_context import FoundAmount, MoneyContext, OrgMention
 from nlp.owner_coordination import SUBJECT_DEPS
+from nlp.owner_topic import section_owner
 
 NULL = None  # the "nobody" candidate
 _PREPS = frozenset({"for", "to", "by", "from", "at", "of", "with", "in", "on"})
@@ -127,6 +128,7 @@ class OwnerFeaturizer:
         chain_pos = {t.i: k for k, t in enumerate(chain)}
         amount_tok = chain[0].i if chain else None
         salient = ctx.salient_org(f.start, (), story_start)
+        heading = section_owner(ctx, f.start)
         last = ctx.last_org_before(f.start, (), story_start)
         by_name: dict[str, Candidate] = {}
         seen_before: dict[str, int] = {}
@@ -148,7 +150,7 @@ class OwnerFeaturizer:
             self._mention_features(f, mention, before, feats, chain_pos, amount_tok,
                                    story_start, first_sent, role, nearest)
         null_feats = self._null_features(f, role, rule_owner, rule_tags, by_name)
-        null_feats |= self._clause_features(chain, family)
+        null_feats |= self._clause_features(chain, family, f.clause)
         cands = [Candidate(NULL, null_feats)]
         for name, cand in by_name.items():
             feats = cand.features
@@ -158,6 +160,8 @@ class OwnerFeaturizer:
                 feats.add("story_first")
             if name == doc_first:
                 feats.add("doc_first")
+            if name == heading:
+                feats.add("heading_name")
             if name == salient:
                 feats.add("salient")
             if last is not None and name == last.name:
@@ -212,6 +216,10 @@ class OwnerFeaturizer:
         if not before:
             feats.add("pos=next_sentence")
             return
+        root = self.mention_root.get(id(mention))
+        if root is not None and (root.dep_ in SUBJECT_DEPS or (
+                root.dep_ == "poss" and root.head.dep_ in SUBJECT_DEPS)):
+            feats.add("subject_before" if sent < f.sent - 1 else "subject_previous_sentence")
         if mention.start >= story_start:
             gap = f.sent - sent
             if gap == 1:
@@ -227,7 +235,8 @@ class OwnerFeaturizer:
             if sent == 0:
                 feats.add("doc_headline")
 
-    def _clause_features(self, chain: list[Token], family: str) -> set[str]:
+    def _clause_features(self, chain: list[Token], family: str, clause: tuple[int, int]
+                         ) -> set[str]:
         """What the governing clause says about whose the amount can be (on the NULL
         candidate): its verb, and whether its subject is a body, a pronoun or a plural
         noun ("trusts have spent ...")."""
@@ -253,6 +262,13 @@ class OwnerFeaturizer:
             break
         else:
             feats.add("null&no_clause")
+        if chain:
+            # closed-class words of the clause ("across", "all", "each", "per", "between")
+            s_start, s_end = clause
+            for tok in chain[0].sent:
+                if s_start <= tok.idx < s_end and tok.pos_ in ("ADP", "DET", "ADV", "PRON") \
+                        and tok.i not in self.ctx.token_org:
+                    feats.add(f"null&clause_word={tok.lower_}")
         return feats
 
     def _null_features(self, f: FoundAmount, role: str, rule_owner: str | None,
