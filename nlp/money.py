@@ -58,6 +58,7 @@ from nlp.money_parse import (  # noqa: F401  (the public parsing API, re-exporte
     parse_amount,
 )
 from nlp.money_structure import RowOwner, StructureOrgs, cell_amount, cell_role
+from nlp.owner_model import OwnerRanker, load_owner_model
 from nlp.owners import OrgResolver
 from nlp.periods import PeriodResolver
 from nlp.roles import amount_role, find_cues
@@ -174,9 +175,12 @@ class MoneyExtractor:
     """Finds amounts of money and says what, whose and when they are."""
 
     def __init__(self, nlp: Language, name: str = "policywatch_money", *,
-                 lexicon_path: str | None = None) -> None:
+                 lexicon_path: str | None = None, owner_model: bool = True) -> None:
         self.name = name
         self.lex = load_lexicon(lexicon_path or DATA_PATH)
+        # the learned owner ranker (nlp.owner_model); off: the rules' owners, as training sees
+        self.owner_model = load_owner_model() if owner_model else None
+        self.keep_owner_candidates = False  # training reads each amount's owner candidates
         _register_extensions()
 
     def __call__(self, doc: Doc) -> Doc:
@@ -224,6 +228,10 @@ class MoneyExtractor:
                 ctx.amount_tokens.update(t.i for t in span)
         orgs = OrgResolver(ctx)
         periods = PeriodResolver(ctx)
+        ranker = (OwnerRanker(ctx, self.owner_model, self.keep_owner_candidates)
+                  if self.keep_owner_candidates or (self.owner_model is not None
+                                                    and self.owner_model.kind != "rules")
+                  else None)
         for i, f in enumerate(found):
             if f.parsed.dollar:
                 f.currency = _dollar_currency(ctx, f)
@@ -275,6 +283,8 @@ class MoneyExtractor:
                     org = _contract_owner(ctx, f, done, f.org)
                     if org != f.org:
                         f.org, f.org_source = org, "contract_owner"
+                if ranker is not None:
+                    ranker.rerank(f, prev_owner)
             f.period = periods.period(f, done)
             done.append(f)
         kept = _dedupe(done)
@@ -283,6 +293,8 @@ class MoneyExtractor:
         for f in kept:
             span = doc.char_span(f.parsed.start, f.parsed.end, alignment_mode="expand")
             record = _as_dict(ctx, f)
+            if ranker is not None:
+                ranker.annotate(f, record)
             if span is not None:
                 span._.amount = record
                 spans.append(span)
@@ -362,9 +374,11 @@ _register_extensions()
     "policywatch_money",
     assigns=["doc.spans", "doc._.amounts", "span._.amount"],
     requires=["doc.spans", "token.dep"],
-    default_config={"lexicon_path": None},
+    default_config={"lexicon_path": None, "owner_model": True},
 )
-def make_money_extractor(nlp: Language, name: str, lexicon_path: str | None) -> MoneyExtractor:
-    """spaCy factory of the money component (data from ``data/money.toml`` by default)."""
-    return MoneyExtractor(nlp, name, lexicon_path=lexicon_path)
+def make_money_extractor(nlp: Language, name: str, lexicon_path: str | None,
+                         owner_model: bool) -> MoneyExtractor:
+    """spaCy factory of the money component (data from ``data/money.toml`` by default;
+    ``owner_model`` false keeps the rules' owners, without the learned ranker)."""
+    return MoneyExtractor(nlp, name, lexicon_path=lexicon_path, owner_model=owner_model)
 

