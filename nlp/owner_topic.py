@@ -3,7 +3,9 @@
 Figures in board papers, annual-report lists and section-by-section round-ups often stand in
 sentences that name no body ("Agency spending fell to £8.7m", "Schemes worth £24.8m have been
 identified"): they belong to the body the passage is about. That is the body a heading over the
-section names, else the first body the lead of the story (headline and first sentence) names.
+section names, else the first body the lead of the story (headline and first sentence) names,
+else, when the lead tells of a body by its kind ("the trust that runs it"), the first body of
+that kind the story names later.
 A subject that is neither a body nor its finances ("Residents pay ...", "The business case put
 the cost at ...", "A consultancy ... has been paid ...") says the figure is no one body's.
 """
@@ -38,7 +40,8 @@ def topic_owner(ctx: MoneyContext, pos: int, types: tuple[str, ...]
                 ) -> tuple[str | None, str]:
     """(owner, rule) for the passage at ``pos``: the body a heading over its section names
     ("topic:section_heading"), else the first body of ``types`` the lead of its story names
-    ("topic:story_lead"); a section without a body of its own reads on from the story before
+    ("topic:story_lead") or names later after telling of it by kind ("topic:lead_named_later");
+    a section without a body of its own reads on from the story before
     it. (None, "none") when the passage names bodies, none of them in its lead."""
     got = section_owner(ctx, pos)
     if got is not None:
@@ -53,10 +56,44 @@ def topic_owner(ctx: MoneyContext, pos: int, types: tuple[str, ...]
             if ctx.owner_ok(ctx.orgs[i]) and ctx.orgs[i].type in types:
                 return ctx.orgs[i].name, "topic:story_lead"
             i += 1
+        later = _lead_named_later(ctx, start, lead_end, pos, types)
+        if later is not None:
+            return later, "topic:lead_named_later"
         if ctx.last_org_before(pos, (), start) is not None:
             return None, "none"  # the passage names bodies of its own, none in its lead
         k -= 1
     return None, "none"
+
+
+def _lead_named_later(ctx: MoneyContext, start: int, lead_end: int, pos: int,
+                      types: tuple[str, ...]) -> str | None:
+    """A news lead that tells of a body by what it is before naming it ("after the trust that
+    runs it admitted ..."; the name comes in the second paragraph): the first body of that
+    kind its story names, when the lead names no body of that kind itself."""
+    if lead_end <= start or not ctx.doc.has_annotation("DEP"):
+        return None
+    lead = ctx.doc.char_span(start, lead_end, alignment_mode="expand")
+    if lead is None:
+        return None
+    kinds: set[str] = set()
+    for tok in lead:
+        if tok.i in ctx.token_org or not any(c.lower_ == "the" for c in tok.children):
+            continue
+        key = tok.lower_
+        if tok.i > 0 and f"{tok.nbor(-1).lower_} {key}" in ctx.lex.generic:
+            key = f"{tok.nbor(-1).lower_} {key}"
+        kinds.update(t for t in ctx.lex.generic.get(key, ()) if t in types)
+    if not kinds:
+        return None
+    story_end = ctx.story_starts[ctx.story_index(start) + 1] \
+        if ctx.story_index(start) + 1 < len(ctx.story_starts) else len(ctx.text)
+    i = bisect.bisect_left(ctx.org_starts, start)
+    while i < len(ctx.orgs) and ctx.orgs[i].start < story_end:
+        org = ctx.orgs[i]
+        if org.end > lead_end and org.type in kinds and ctx.owner_ok(org):
+            return org.name
+        i += 1
+    return None
 
 
 def nobody_subject(ctx: MoneyContext, root: Token,

@@ -37,6 +37,18 @@ def test_a_title_s_subtitle_line_does_not_start_a_story_of_its_own(full_nlp):
     assert found["period"] == "2025-26"
 
 
+def test_a_lead_that_names_its_body_later_gives_the_passage_its_owner(full_nlp):
+    # the lead says "the trust" and the name comes in the next paragraph
+    text = ("Theatres to close at weekends\n\n"
+            "Weekend operating lists will stop at Oakhurst General after the trust that runs "
+            "the hospital said it must cut costs.\n\n"
+            "Pellham and Oakhurst Hospitals NHS Trust told governors that its overspend was "
+            "growing. A loss of £6.4m is now forecast for the year.\n")
+    found = one(full_nlp, text)
+    assert found["org"] == "Pellham and Oakhurst Hospitals NHS Trust"
+    assert found["why"]["org"] == "topic:lead_named_later"
+
+
 def test_an_earlier_figure_in_the_sentence_decides_a_later_ones_owner(full_nlp):
     text = ("Annual accounts published\n\n"
             "Marlowe Bridge Hospitals NHS Trust has published its accounts for 2023/24. "
