@@ -127,7 +127,7 @@ class MoneyContext:
         self.paragraph_starts = [0] + [m.end() for m in re.finditer(r"\n[ \t]*\n\s*", text)]
         self.years = self._years(self.text)
         self.year_starts = [y.start for y in self.years]
-        self.governing = self._governing_year(self.text)
+        self.governing, self.governing_rule = self._governing_year(self.text)
         self.pinned = self._pinned_year(self.text) or self.governing
         self.orgs = self._org_mentions(doc)
         self.org_starts = [o.start for o in self.orgs]
@@ -221,14 +221,20 @@ class MoneyContext:
         years.sort(key=lambda y: y.start)
         return years
 
-    def _governing_year(self, text: str) -> str | None:
-        """The financial year a statement sets for every figure ("All figures are for 24/25
-        unless stated")."""
+    def _governing_year(self, text: str) -> tuple[str | None, str]:
+        """(year, rule): the financial year a statement sets for every figure ("All figures
+        are for 24/25 unless stated"), else the year of a report's title ("Finance report,
+        month 9 2024/25" over the paper)."""
         for rx in self.lex.governing_res:
             m = rx.search(text)
             if m:
-                return financial_year(m.group("fy"))
-        return None
+                return financial_year(m.group("fy")), "document_governing"
+        for line in _title_lines(text):
+            for rx in self.lex.report_title_res:
+                m = rx.search(line)
+                if m and financial_year(m.group("fy")):
+                    return financial_year(m.group("fy")), "report_title_year"
+        return None, "none"
 
     def _pinned_year(self, text: str) -> str | None:
         for rx in self.lex.pin_res:
@@ -327,3 +333,13 @@ class MoneyContext:
         return None
 
 
+def _title_lines(text: str, most: int = 3) -> list[str]:
+    """A document's title lines: its first lines before the first that ends a sentence (at
+    most ``most``, each short enough to be a title)."""
+    lines = []
+    for line in text.lstrip().split("\n")[:most]:
+        stripped = line.strip()
+        if not stripped or stripped[-1] in ".!?" or len(stripped.split()) > 16:
+            break
+        lines.append(stripped)
+    return lines

@@ -69,6 +69,7 @@ class Lexicon:
     relative_shift: dict[str, int]
     pin_res: tuple[re.Pattern[str], ...]
     governing_res: tuple[re.Pattern[str], ...]
+    report_title_res: tuple[re.Pattern[str], ...]
     anchored_relative: frozenset[str]
     multi_year_res: tuple[tuple[re.Pattern[str], str], ...]
     baseline_res: tuple[tuple[re.Pattern[str], str], ...]  # (regex, name)
@@ -192,6 +193,8 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
     short_fy = r"(?P<fy>(?:19|20)?\d{2}\s*[-–/]\s*(?:\d{2}|(?:19|20)\d{2}))"
     governing_res = tuple(re.compile(p.replace("{year}", short_fy), re.IGNORECASE)
                           for p in periods.get("governing", []))
+    report_title_res = tuple(re.compile(p.replace("{year}", short_fy), re.IGNORECASE)
+                             for p in periods.get("report_titles", []))
 
     orgs = data["orgs"]
     generic = {norm_phrase(n): tuple(types) for n, types in orgs["generic"]}
@@ -209,7 +212,7 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
         left_patterns=left_patterns, place_re=place_re, place_currency=place_currency,
         agreed_limit=_agreed_limit_patterns(data),
         relative_re=relative_re, relative_shift=relative_shift, pin_res=pin_res,
-        governing_res=governing_res,
+        governing_res=governing_res, report_title_res=report_title_res,
         anchored_relative=frozenset(norm_phrase(p) for p in periods.get("anchored_relative", [])),
         multi_year_res=tuple((re.compile(b["pattern"], re.IGNORECASE), b["name"])
                              for b in periods.get("multi_year", [])),

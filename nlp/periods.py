@@ -175,6 +175,8 @@ class PeriodResolver:
         if table is not None and table.period:
             return table.period, "table_intro"
         year = self._section_year(f.story)
+        if year is None and self.ctx.governing:
+            return self.ctx.governing, self.ctx.governing_rule
         return year, "section" if year else "none"
 
     def _section_year(self, story: int) -> str | None:
@@ -273,7 +275,8 @@ class PeriodResolver:
             if rx.search(text, c_start, c_end):
                 return None, f"pattern:{name}"  # "£1.4bn over the next ten years"
         if ctx.governing:
-            return ctx.governing, "document_governing"  # "All figures are for 24/25 ..."
+            # "All figures are for 24/25 ...", "Finance report, month 9 2024/25"
+            return ctx.governing, ctx.governing_rule
         prev = self._previous_sentence_year(f)
         if prev:
             return prev, "previous-sentence"

@@ -49,6 +49,28 @@ def test_a_lead_that_names_its_body_later_gives_the_passage_its_owner(full_nlp):
     assert found["why"]["org"] == "topic:lead_named_later"
 
 
+@pytest.mark.parametrize("title", [
+    "Finance report, month 7 (October) 2025/26",
+    "Q3 25/26 system finance update",
+    "2025/26 financial position: report to the board",
+])
+def test_a_report_title_s_year_governs_figures_the_report_does_not_date(full_nlp, title):
+    text = (f"Brightmoor Community NHS Trust\n{title}\n\n"
+            "Overall position\nThe trust is on plan overall.\n\n"
+            "Estates\nSpending on maintenance stands at £1.3m against a budget of £2m.\n")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert {a["period"] for a in found.values()} == {"2025-26"}
+    assert found["£1.3m"]["why"]["period"] == "report_title_year"
+
+
+def test_a_title_without_a_report_s_words_dates_nothing_it_does_not_say(full_nlp):
+    text = ("Hospital car parks 2025/26\n\n"
+            "Charges\nParking at the hospital costs £4 a day, and the trust spent £1.3m on "
+            "new barriers.\n")
+    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    assert found["£1.3m"]["why"]["period"] != "report_title_year"
+
+
 def test_an_earlier_figure_in_the_sentence_decides_a_later_ones_owner(full_nlp):
     text = ("Annual accounts published\n\n"
             "Marlowe Bridge Hospitals NHS Trust has published its accounts for 2023/24. "
