@@ -243,7 +243,7 @@ class MoneyExtractor:
             _agreed_limit(ctx, f)
             if f.item is not None:
                 _item_role(ctx, f)
-            if self.role_model is not None:
+            if self.role_model is not None and self.role_model.active:
                 _model_role(ctx, f, self.role_model)
         for f, after in reversed(list(zip(found, found[1:], strict=False))):
             if after.sent == f.sent and PART_OF_NEXT_RE.fullmatch(

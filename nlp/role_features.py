@@ -6,8 +6,10 @@ its clause (with distance buckets), the word it hangs from and the path to it, t
 governs it and that verb's subject, the noun it modifies ("a £5m deficit"), the preposition
 before it ("of", "for", "to"), the cue phrases of ``data/money.toml`` around it and the role
 each names, its place in the document's structure (list item, table, the heading above it, a
-headline) and the rules' role and rule family. Everything is read around the one amount, so
-the cost per amount is a few dozen tokens.
+headline) and the rules' role and rule family. A feature that names a role is written
+``name=role`` ("cueL=deficit": a deficit cue left of the amount), so the model can learn one
+weight for "this source names the candidate role" shared by every role. Everything is read
+around the one amount, so the cost per amount is a few dozen tokens.
 
 The same function runs when training (``training/role_model.py``) and when extracting, so the
 model sees at extraction time exactly the features it was trained on.
@@ -153,14 +155,42 @@ def _cue_features(feats: dict[str, float], text: str, lex: Lexicon, start: int, 
         distance = len(text[ce:start].split()) if left else len(text[end:cs].split())
         scope = "clause" if c_lo <= cs < c_hi else "sent"
         side = "L" if left else "R"
-        feats[f"cue{side}:{role}"] = 1.0
-        feats[f"cue{side}_{scope}:{role}"] = 1.0
+        feats[f"cue{side}={role}"] = 1.0
+        feats[f"cue{side}_{scope}={role}"] = 1.0
         if distance <= 3:
-            feats[f"cue{side}_near:{role}"] = 1.0
+            feats[f"cue{side}_near={role}"] = 1.0
         if nearest is None or distance < nearest[0]:
             nearest = (distance, role)
     if nearest is not None:
-        feats[f"cue_nearest:{nearest[1]}"] = 1.0
+        feats[f"cue_nearest={nearest[1]}"] = 1.0
+
+
+def _pattern_features(feats: dict[str, float], text: str, lex: Lexicon, start: int, end: int,
+                      c_lo: int, c_hi: int) -> None:
+    """The named patterns of ``data/money.toml`` that match around the amount, and the role
+    each names (the rules take the first; the model weighs them all)."""
+    right = text[end:c_hi]
+    clause_left = text[c_lo:start]
+    first = True  # the rules try the right patterns, then the left ones, in order
+    for rx, role, name in lex.right_patterns:
+        if rx.match(right):
+            feats[f"pattern:{name}"] = 1.0
+            feats[f"patternR={role}"] = 1.0
+            if first:
+                feats[f"pattern_first={role}"] = 1.0
+                first = False
+    for rx, role, name in lex.left_patterns:
+        if rx.search(clause_left):
+            feats[f"pattern:{name}"] = 1.0
+            feats[f"patternL={role}"] = 1.0
+            if first:
+                feats[f"pattern_first={role}"] = 1.0
+                first = False
+    near_left, near_right = text[max(c_lo, start - 90):start], text[end:min(c_hi, end + 90)]
+    for rx, side, name, _ in lex.agreed_limit:
+        if rx.search(near_left) if side == "left" else rx.match(near_right):
+            feats[f"pattern:{name}"] = 1.0
+            feats["agreed_limit=control_total"] = 1.0
 
 
 def _structure_features(feats: dict[str, float], text: str, lex: Lexicon,
@@ -168,7 +198,10 @@ def _structure_features(feats: dict[str, float], text: str, lex: Lexicon,
                         ) -> None:
     """List, table and heading context; whether the amount is in a headline."""
     line_text = text[line[0]:line[1]].rstrip()
-    if line_text and line_text[-1] not in _HEADLINE_END and len(line_text.split()) <= 20:
+    in_structure = structure is not None and (structure.item_at(start) is not None
+                                              or structure.cell_at(start) is not None)
+    if (line_text and line_text[-1] not in _HEADLINE_END and len(line_text.split()) <= 20
+            and not in_structure):
         feats["headline"] = 1.0
     if structure is None:
         return
@@ -177,19 +210,30 @@ def _structure_features(feats: dict[str, float], text: str, lex: Lexicon,
         cell = structure.cell_at(start)
         for _, _, role in find_cues(cell.column.header, lex):
             if role:
-                feats[f"column_cue:{role}"] = 1.0
+                feats[f"column_cue={role}"] = 1.0
     item = structure.item_at(start)
     if item is not None:
         feats["in_list"] = 1.0
+        own_cue = bool([c for c in find_cues(text[item.name_start:start], lex) if c[2]])
+        if not own_cue:
+            feats["list_no_own_cue"] = 1.0
         if item.intro is not None:
-            for _, _, role in find_cues(text[item.intro[0]:item.intro[1]], lex):
-                if role:
-                    feats[f"intro_cue:{role}"] = 1.0
+            # an item with no cue of its own is the kind of money its introducing line names
+            _named_roles(feats, "intro" if own_cue else "intro_bare",
+                         find_cues(text[item.intro[0]:item.intro[1]], lex))
     heading = structure.heading_before(start)
     if heading is not None:
-        for _, _, role in find_cues(heading.text, lex):
-            if role:
-                feats[f"heading_cue:{role}"] = 1.0
+        _named_roles(feats, "heading", find_cues(heading.text, lex))
+
+
+def _named_roles(feats: dict[str, float], source: str, cues: list[tuple[int, int, str | None]]
+                 ) -> None:
+    """Every role the cues of a line name, and the role of its last cue."""
+    named = [c for c in cues if c[2]]
+    for _, _, role in named:
+        feats[f"{source}_cue={role}"] = 1.0
+    if named:
+        feats[f"{source}_last={max(named, key=lambda c: c[1])[2]}"] = 1.0
 
 
 def role_features(doc: Doc, text: str, start: int, end: int, rule_role: str, rule: str,
@@ -203,9 +247,9 @@ def role_features(doc: Doc, text: str, start: int, end: int, rule_role: str, rul
     feats: dict[str, float] = {}
     if with_rule:
         family = rule_family(rule)
-        feats[f"rule:{rule_role}"] = 1.0
+        feats[f"rule={rule_role}"] = 1.0
         feats[f"rule_family:{family}"] = 1.0
-        feats[f"rule_role_family:{rule_role}|{family}"] = 1.0
+        feats[f"rule_{family}={rule_role}"] = 1.0
     span = doc.char_span(start, end, alignment_mode="expand")
     line = _line_bounds(text, start, end)
     if span is None:
@@ -222,6 +266,7 @@ def role_features(doc: Doc, text: str, start: int, end: int, rule_role: str, rul
     _modified_noun(feats, doc, span, s_hi)
     _prep_before(feats, doc, span, s_lo)
     _cue_features(feats, text, lex, start, end, c_lo, c_hi, s_lo, s_hi)
+    _pattern_features(feats, text, lex, start, end, c_lo, c_hi)
     _structure_features(feats, text, lex, structure, start, line)
     if c_lo == s_lo and c_hi == s_hi:
         feats["whole_sentence_clause"] = 1.0

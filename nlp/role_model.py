@@ -59,43 +59,70 @@ class RolePolicy:
         return None
 
 
-class RoleModel:
-    """Per-class linear weights over sparse features; softmax probabilities."""
+MATCH = "@"  # a role-naming feature ("cueL=deficit") whose role is the candidate's
 
-    def __init__(self, classes: list[str], weights: dict[str, list[float]],
-                 intercepts: list[float], policy: RolePolicy, with_rule: bool = True,
+
+def candidate_features(features: dict[str, float], role: str) -> dict[str, float]:
+    """The features of one (amount, candidate role) pair: each amount feature tied to the
+    candidate ("L:save|savings"), each role-naming feature that names the candidate
+    ("cueL=@") and the candidate's own bias ("bias|savings")."""
+    pair = {f"{name}|{role}": value for name, value in features.items()}
+    for name, value in features.items():
+        kind, sep, named = name.partition("=")
+        if sep and named == role:
+            pair[f"{kind}={MATCH}"] = value
+    pair[f"bias|{role}"] = 1.0
+    return pair
+
+
+class RoleModel:
+    """A conditional logit over candidate roles: each role's score is the sum of the weights
+    of its :func:`candidate_features`; probabilities are the softmax of the scores."""
+
+    def __init__(self, classes: list[str], class_weights: dict[str, dict[str, float]],
+                 match_weights: dict[str, float], policy: RolePolicy, with_rule: bool = True,
                  meta: dict[str, Any] | None = None) -> None:
         self.classes = list(classes)
-        self.weights = weights
-        self.intercepts = list(intercepts)
+        self.class_weights = class_weights  # feature -> role -> weight ("bias" for the role)
+        self.match_weights = match_weights  # role-naming feature kind -> weight when it matches
         self.policy = policy
         self.with_rule = with_rule
         self.meta = meta or {}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RoleModel:
-        return cls(data["classes"], data["weights"], data["intercepts"],
+        return cls(data["classes"], data["class_weights"], data["match_weights"],
                    RolePolicy.from_json(data["policy"]), bool(data.get("with_rule", True)),
                    data.get("meta"))
 
     def to_json(self) -> dict[str, Any]:
-        return {"classes": self.classes, "intercepts": self.intercepts,
-                "with_rule": self.with_rule, "policy": self.policy.to_json(),
-                "meta": self.meta, "weights": self.weights}
+        return {"classes": self.classes, "with_rule": self.with_rule,
+                "policy": self.policy.to_json(), "meta": self.meta,
+                "match_weights": self.match_weights, "class_weights": self.class_weights}
+
+    def scores(self, features: dict[str, float]) -> dict[str, float]:
+        """Each candidate role's linear score (the sum of its pair features' weights)."""
+        scores = {c: self.class_weights.get("bias", {}).get(c, 0.0) for c in self.classes}
+        for name, value in sorted(features.items()):
+            for role, weight in self.class_weights.get(name, {}).items():
+                scores[role] += weight * value
+            kind, sep, named = name.partition("=")
+            if sep and named in scores:
+                scores[named] += self.match_weights.get(kind, 0.0) * value
+        return scores
 
     def probabilities(self, features: dict[str, float]) -> dict[str, float]:
-        """P(class | features), a softmax over the classes' linear scores."""
-        scores = list(self.intercepts)
-        for name, value in sorted(features.items()):
-            row = self.weights.get(name)
-            if row is None:
-                continue
-            for k, w in enumerate(row):
-                scores[k] += w * value
-        top = max(scores)
-        exps = [math.exp(s - top) for s in scores]
-        total = sum(exps)
-        return {c: e / total for c, e in zip(self.classes, exps, strict=True)}
+        """P(role | features), the softmax of the candidates' scores."""
+        scores = self.scores(features)
+        top = max(scores.values())
+        exps = {c: math.exp(s - top) for c, s in scores.items()}
+        total = sum(exps.values())
+        return {c: e / total for c, e in exps.items()}
+
+    @property
+    def active(self) -> bool:
+        """Whether the policy ever lets the model overrule the rules (no features otherwise)."""
+        return self.policy.name != "rules"
 
     def decide(self, features: dict[str, float], rule_role: str, rule: str) -> str | None:
         """The role the model puts in place of the rules' one, or None to keep the rules'."""

@@ -47,7 +47,7 @@ import nlp.ratings  # noqa: F401
 from nlp.extract import COMPONENTS
 from nlp.money_parse import DATA_PATH, load_lexicon
 from nlp.role_features import role_features, rule_family
-from nlp.role_model import MODEL_PATH, RoleModel, RolePolicy
+from nlp.role_model import MATCH, MODEL_PATH, RoleModel, RolePolicy, candidate_features
 from nlp.structure import read_structure
 from training.gold_pairs import AmountPair, amount_pairs, available_sets, gold_docs
 
@@ -61,6 +61,7 @@ WEAK_FAMILIES = ("nearest", "default", "head", "subject", "section_heading", "pa
 FAMILY_SETS: tuple[tuple[str, ...], ...] = (
     (), WEAK_FAMILIES, (*WEAK_FAMILIES, "left", "of", "compound"))
 MAX_LOST_PER_FOLD = 2
+MIN_WEIGHT = 0.01  # smaller weights are left out of the JSON (they barely move a probability)
 
 
 @dataclass(frozen=True)
@@ -120,28 +121,34 @@ def examples_from_pairs(pairs: Iterable[AmountPair]) -> list[RoleExample]:
 
 def train_model(examples: Sequence[RoleExample], *, with_rule: bool = True, c: float = 1.0,
                 policy: RolePolicy | None = None) -> RoleModel:
-    """A logistic regression over the examples' features, as a :class:`RoleModel`."""
-    vectorizer = DictVectorizer()
-    x = vectorizer.fit_transform([e.features if with_rule else e.text_features
-                                  for e in examples])
-    y = [e.gold_role for e in examples]
-    if len(set(y)) < 2:
+    """A conditional logit over candidate roles (:class:`RoleModel`), fitted as a binary
+    logistic regression on every (example, candidate role) pair: is this the gold role?"""
+    classes = sorted({e.gold_role for e in examples})
+    if len(classes) < 2:
         raise ValueError("training needs examples of at least two roles")
+    rows, labels = [], []
+    for e in examples:
+        features = e.features if with_rule else e.text_features
+        for role in classes:
+            rows.append(candidate_features(features, role))
+            labels.append(int(role == e.gold_role))
+    vectorizer = DictVectorizer()
+    x = vectorizer.fit_transform(rows)
     clf = LogisticRegression(C=c, max_iter=3000)
-    clf.fit(x, y)
-    classes = [str(k) for k in clf.classes_]
-    coef, intercept = clf.coef_, clf.intercept_
-    if len(classes) == 2:  # one score s for the second class: softmax of (-s/2, s/2)
-        rows = [[-w / 2, w / 2] for w in coef[0]]
-        intercepts = [-intercept[0] / 2, intercept[0] / 2]
-    else:
-        rows = [list(col) for col in coef.T]
-        intercepts = list(intercept)
-    weights = {name: [round(float(w), 6) for w in rows[j]]
-               for j, name in enumerate(vectorizer.feature_names_)
-               if any(abs(w) >= 1e-6 for w in rows[j])}
-    return RoleModel(classes, weights, [round(float(b), 6) for b in intercepts],
-                     policy or RolePolicy("rules"), with_rule)
+    clf.fit(x, labels)
+    class_weights: dict[str, dict[str, float]] = {}
+    match_weights: dict[str, float] = {}
+    for name, weight in zip(vectorizer.feature_names_, clf.coef_[0], strict=True):
+        weight = round(float(weight), 4)
+        if abs(weight) < MIN_WEIGHT:
+            continue
+        if name.endswith(f"={MATCH}"):
+            match_weights[name[:-len(MATCH) - 1]] = weight
+        else:
+            feature, _, role = name.rpartition("|")
+            class_weights.setdefault(feature, {})[role] = weight
+    return RoleModel(classes, class_weights, match_weights, policy or RolePolicy("rules"),
+                     with_rule)
 
 
 def cross_validate(examples: Sequence[RoleExample]) -> list[FoldResult]:
@@ -212,6 +219,13 @@ def _accuracy(roles: list[str], examples: list[RoleExample]) -> float:
     return sum(r == e.gold_role for r, e in zip(roles, examples, strict=True)) / max(1, len(roles))
 
 
+def best_c(folds: Sequence[FoldResult], with_rule: bool) -> float:
+    """The C whose model alone is right most often over every held-out set."""
+    return max(C_GRID, key=lambda c: sum(
+        _accuracy(_argmax(f.probs[(with_rule, c)]), f.examples) * len(f.examples)
+        for f in folds))
+
+
 def cv_table(folds: Sequence[FoldResult], choice: Choice) -> tuple[str, dict[str, object]]:
     """The table of role accuracy per held-out set, and the same figures as data."""
     head = (f"{'held-out':<9} {'n':>4} {'rules':>6} {'model+rule':>10} {'model text':>10} "
@@ -219,9 +233,7 @@ def cv_table(folds: Sequence[FoldResult], choice: Choice) -> tuple[str, dict[str
     lines = [head, "-" * len(head)]
     figures: dict[str, object] = {}
     totals: Counter[str] = Counter()
-    model_c = {flag: max(C_GRID, key=lambda c, flag=flag: sum(
-        _accuracy(_argmax(f.probs[(flag, c)]), f.examples) * len(f.examples) for f in folds))
-        for flag in (True, False)}
+    model_c = {flag: best_c(folds, flag) for flag in (True, False)}
     for fold in folds:
         ex = fold.examples
         rules = _accuracy([e.rule_role for e in ex], ex)
@@ -275,21 +287,26 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     if not args.write:
         return 0
-    model = train_model(examples, with_rule=choice.with_rule, c=choice.c, policy=choice.policy)
+    with_rule, c = choice.with_rule, choice.c
+    if choice.policy.name == "rules":
+        # the model never overrules: keep the one that judges the text alone (its best C),
+        # the honest estimate, for analysis and for a later policy to switch on
+        with_rule, c = False, best_c(folds, False)
+    model = train_model(examples, with_rule=with_rule, c=c, policy=choice.policy)
     per_set = Counter(e.set_name for e in examples)
     model.meta = {
         "trained": datetime.date.today().isoformat(),
         "sklearn": sklearn.__version__,
         "sets": dict(sorted(per_set.items())),
         "examples": len(examples),
-        "c": choice.c,
+        "c": c,
         "rule_families": dict(Counter(rule_family(e.rule) for e in examples).most_common()),
         "cv": {"figures": figures, "fixed": choice.fixed, "lost": choice.lost,
                "max_lost_per_fold": MAX_LOST_PER_FOLD},
     }
-    args.out.write_text(json.dumps(model.to_json(), indent=1, sort_keys=True) + "\n",
-                        encoding="utf-8")
-    print(f"wrote {args.out} ({len(model.weights)} features, {len(model.classes)} roles, "
+    args.out.write_text(json.dumps(model.to_json(), sort_keys=True, separators=(",", ":"))
+                        + "\n", encoding="utf-8")
+    print(f"wrote {args.out} ({len(model.class_weights)} features, {len(model.classes)} roles, "
           f"policy {choice.policy.name})")
     return 0
 
