@@ -3,6 +3,7 @@ its training script (on a tiny synthetic example set)."""
 
 from __future__ import annotations
 
+import pytest
 import spacy
 
 from nlp.money_parse import DATA_PATH, load_lexicon
@@ -10,10 +11,12 @@ from nlp.role_features import role_features, rule_family
 from nlp.role_model import MODEL_RULE, RoleModel, RolePolicy, load_role_model
 from nlp.structure import read_structure
 from tests.money_helpers import one
+from training.gold_pairs import AmountPair
 from training.role_model import (
     RoleExample,
     choose_policy,
     cross_validate,
+    examples_from_pairs,
     fixed_and_lost,
     train_model,
 )
@@ -149,3 +152,16 @@ def test_training_cross_validation_and_policy_on_synthetic_examples():
              for e, p in zip(folds[0].examples, folds[0].probs[(choice.with_rule, choice.c)],
                              strict=True)]
     assert fixed_and_lost(folds[0], roles) == (6, 0)
+
+
+def test_examples_carry_the_rules_roles_only(full_nlp):
+    text = "The trust posted a deficit of £3m."
+    doc = full_nlp(text)
+    amount = dict(doc._.amounts[0])
+    gold = {"role": "deficit"}
+    examples = examples_from_pairs([AmountPair("own", "own-1", doc, amount, gold),
+                                    AmountPair("own", "own-1", doc, amount, None)])
+    assert [(e.rule_role, e.gold_role) for e in examples] == [("deficit", "deficit")]
+    overruled = {**amount, "why": {**amount["why"], "role": MODEL_RULE}}
+    with pytest.raises(ValueError, match="rules' roles"):
+        examples_from_pairs([AmountPair("own", "own-1", doc, overruled, gold)])
