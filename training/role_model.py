@@ -256,9 +256,36 @@ def cv_table(folds: Sequence[FoldResult], choice: Choice) -> tuple[str, dict[str
     lines.append(f"{'all':<9} {totals['n']:>4} {totals['rules'] / n:>6.3f} "
                  f"{totals['with_rule'] / n:>10.3f} {totals['text'] / n:>10.3f} "
                  f"{totals['hybrid'] / n:>6.3f} {choice.fixed:>5} {choice.lost:>4}")
-    lines.append(f"model+rule C={model_c[True]}, model text C={model_c[False]}; hybrid: "
-                 f"{'model+rule' if choice.with_rule else 'model text'} C={choice.c}, "
-                 f"policy {choice.policy.to_json()}")
+    if choice.policy.name == "rules":
+        hybrid = "rules (no model and policy fixed more than it broke)"
+    else:
+        hybrid = (f"{'model+rule' if choice.with_rule else 'model text'} C={choice.c}, "
+                  f"policy {choice.policy.to_json()}")
+    lines.append(f"model+rule C={model_c[True]}, model text C={model_c[False]}; hybrid: {hybrid}")
+    return "\n".join(lines), figures
+
+
+def family_table(folds: Sequence[FoldResult], with_rule: bool, c: float
+                 ) -> tuple[str, dict[str, object]]:
+    """Cross-validated accuracy of the rules and of the model per rule family: where the
+    rules' guesses are weak the model has most to offer."""
+    n: Counter[str] = Counter()
+    rules: Counter[str] = Counter()
+    model: Counter[str] = Counter()
+    for fold in folds:
+        for e, p in zip(fold.examples, fold.probs[(with_rule, c)], strict=True):
+            family = rule_family(e.rule)
+            n[family] += 1
+            rules[family] += e.rule_role == e.gold_role
+            model[family] += max(p, key=lambda k, p=p: (p[k], k)) == e.gold_role
+    name = "model+rule" if with_rule else "model text"
+    lines = [f"{'rule family':<18} {'n':>4} {'rules':>6} {name:>10}"]
+    figures: dict[str, object] = {}
+    for family, count in n.most_common():
+        lines.append(f"{family:<18} {count:>4} {rules[family] / count:>6.3f} "
+                     f"{model[family] / count:>10.3f}")
+        figures[family] = {"n": count, "rules": round(rules[family] / count, 4),
+                           "model": round(model[family] / count, 4)}
     return "\n".join(lines), figures
 
 
@@ -285,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     choice = choose_policy(folds)
     table, figures = cv_table(folds, choice)
     print(table)
+    text_c = best_c(folds, False)
+    families, family_figures = family_table(folds, False, text_c)
+    print(f"\nper rule family (model text C={text_c}):\n{families}")
     if not args.write:
         return 0
     with_rule, c = choice.with_rule, choice.c
@@ -301,7 +331,8 @@ def main(argv: list[str] | None = None) -> int:
         "examples": len(examples),
         "c": c,
         "rule_families": dict(Counter(rule_family(e.rule) for e in examples).most_common()),
-        "cv": {"figures": figures, "fixed": choice.fixed, "lost": choice.lost,
+        "cv": {"figures": figures, "text_model_by_rule_family": family_figures,
+               "fixed": choice.fixed, "lost": choice.lost,
                "max_lost_per_fold": MAX_LOST_PER_FOLD},
     }
     args.out.write_text(json.dumps(model.to_json(), sort_keys=True, separators=(",", ":"))
