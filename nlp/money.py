@@ -61,6 +61,8 @@ from nlp.money_structure import RowOwner, StructureOrgs, cell_amount, cell_role
 from nlp.owner_model import OwnerRanker, load_owner_model
 from nlp.owners import OrgResolver
 from nlp.periods import PeriodResolver
+from nlp.role_features import role_features
+from nlp.role_model import MODEL_RULE, RoleModel, load_role_model
 from nlp.roles import amount_role, find_cues
 from nlp.structure import Cell, DocStructure, load_structure_lexicon, read_structure
 
@@ -175,9 +177,12 @@ class MoneyExtractor:
     """Finds amounts of money and says what, whose and when they are."""
 
     def __init__(self, nlp: Language, name: str = "policywatch_money", *,
-                 lexicon_path: str | None = None, owner_model: bool = True) -> None:
+                 lexicon_path: str | None = None, role_model: bool = True,
+                 owner_model: bool = True) -> None:
         self.name = name
         self.lex = load_lexicon(lexicon_path or DATA_PATH)
+        # the learned role model (nlp.role_model); off, every role is the rules' own
+        self.role_model: RoleModel | None = load_role_model() if role_model else None
         # the learned owner ranker (nlp.owner_model); off: the rules' owners, as training sees
         self.owner_model = load_owner_model() if owner_model else None
         self.keep_owner_candidates = False  # training reads each amount's owner candidates
@@ -247,6 +252,8 @@ class MoneyExtractor:
             _agreed_limit(ctx, f)
             if f.item is not None:
                 _item_role(ctx, f)
+            if self.role_model is not None and self.role_model.active:
+                _model_role(ctx, f, self.role_model)
         for f, after in reversed(list(zip(found, found[1:], strict=False))):
             if after.sent == f.sent and PART_OF_NEXT_RE.fullmatch(
                     text, f.end, after.parsed.start) and f.cell is None:
@@ -358,6 +365,17 @@ def _item_role(ctx: MoneyContext, f: FoundAmount) -> None:
         f.role, f.role_source = whole[-1].role, "list_intro_amount"
 
 
+def _model_role(ctx: MoneyContext, f: FoundAmount, model: RoleModel) -> None:
+    """The learned model's role where its policy lets it overrule the rules' one; the rule's
+    pick stays in ``why`` as ``role_rule``."""
+    features = role_features(ctx.doc, ctx.text, f.parsed.start, f.end, f.role, f.role_source,
+                             ctx.lex, ctx.structure, with_rule=model.with_rule)
+    role = model.decide(features, f.role, f.role_source)
+    if role is not None:
+        f.role_rule = f.role_source
+        f.role, f.role_source = role, MODEL_RULE
+
+
 def _register_extensions() -> None:
     for name in ("amounts", "published", "organisations"):
         if not Doc.has_extension(name):
@@ -374,11 +392,13 @@ _register_extensions()
     "policywatch_money",
     assigns=["doc.spans", "doc._.amounts", "span._.amount"],
     requires=["doc.spans", "token.dep"],
-    default_config={"lexicon_path": None, "owner_model": True},
+    default_config={"lexicon_path": None, "role_model": True, "owner_model": True},
 )
 def make_money_extractor(nlp: Language, name: str, lexicon_path: str | None,
-                         owner_model: bool) -> MoneyExtractor:
-    """spaCy factory of the money component (data from ``data/money.toml`` by default;
-    ``owner_model`` false keeps the rules' owners, without the learned ranker)."""
-    return MoneyExtractor(nlp, name, lexicon_path=lexicon_path, owner_model=owner_model)
+                         role_model: bool, owner_model: bool) -> MoneyExtractor:
+    """spaCy factory of the money component (data from ``data/money.toml`` by default).
+    ``role_model`` / ``owner_model`` false keep the rules' roles / owners, without the learned
+    role model or owner ranker (training reads the rules' own decisions that way)."""
+    return MoneyExtractor(nlp, name, lexicon_path=lexicon_path, role_model=role_model,
+                          owner_model=owner_model)
 

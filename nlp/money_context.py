@@ -104,11 +104,15 @@ class FoundAmount:
     headline: bool = False
     cell: Any = None  # the table cell (nlp.structure.Cell) the amount is, if any
     item: Any = None  # the list item (nlp.structure.ListItem) it sits in, if any
+    role_rule: str = ""  # the rule whose role the learned model overruled, if it did
 
     def why(self) -> dict[str, str]:
         """Which named pattern or rule decided the role, owner and period."""
-        return {"role": self.role_source, "org": self.org_source or "none",
-                "period": self.period_source or "none"}
+        why = {"role": self.role_source, "org": self.org_source or "none",
+               "period": self.period_source or "none"}
+        if self.role_rule:
+            why["role_rule"] = self.role_rule
+        return why
 
 
 class MoneyContext:
