@@ -72,6 +72,44 @@ class HistoryReader:
                         )
                     )
 
+    def _sm_spell_clauses(self, doc: Doc, entries: list[Entry]) -> None:
+        """An exit told with the spell it ends ("has come out of special measures, which it
+        entered in June 2022"; "left special measures, into which it was placed in 2021"): the
+        relative clause on "special measures" dates the placement, an entry of its own."""
+        for e in list(entries):
+            if e.value != "out of special measures" or e.implied:
+                continue
+            for tok in doc[e.occ.start : e.occ.end]:
+                for clause in tok.children:
+                    if clause.dep_ != "relcl" or clause.lemma_ not in self.sm_spell_lemmas:
+                        continue
+                    if not any(
+                        c.lower_ in ("which", "that")
+                        or (c.dep_ == "prep" and any(g.lower_ == "which" for g in c.children))
+                        for c in clause.children
+                    ):
+                        continue
+                    lo, hi = clause.left_edge.i, clause.right_edge.i + 1
+                    years = [(i, y) for i, y, fy in self._years(doc, lo, hi) if not fy]
+                    if len(years) != 1:
+                        continue
+                    occ = Mention(
+                        clause.i, clause.i + 1, "special measures", pattern="sm_spell_clause"
+                    )
+                    entries.append(
+                        Entry(
+                            e.org,
+                            "special measures",
+                            years[0][1],
+                            None,
+                            occ,
+                            e.unit,
+                            kind=e.kind,
+                            body=e.body,
+                            period_source="spell_clause_year",
+                        )
+                    )
+
     def _numbered_groups(
         self, units: list[Unit], by_unit: list[list[Mention]], has_sm: bool, doc: Doc
     ) -> dict[str, Mention]:

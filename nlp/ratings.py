@@ -193,6 +193,8 @@ class RatingExtractor(
         self.rank: dict[str, int] = events["rank"]
         self.direction_words = {k: set(v) for k, v in events["direction_words"].items()}
         self.stay_words = set(events["stay_words"])
+        # "out of special measures, which it entered in 2022": verbs of the spell's start
+        self.sm_spell_lemmas = set(events["sm_spell_lemmas"])
         # "the inadequate rating it received in 2017": a rating held before
         self.received_words = set(events["received_after_rating"])
         number = "|".join(events["number_words"])
@@ -348,6 +350,7 @@ class RatingExtractor(
             occ.value == "special measures" for _, occ, _ in st.count_ratings
         )
         self._sm_steps(doc, units, entries)
+        self._sm_spell_clauses(doc, entries)
         self._shared_event_dates(entries)
         self._years_later(doc, units, entries)
         self._at_the_time_years(doc, units, entries)

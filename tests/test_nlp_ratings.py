@@ -477,3 +477,19 @@ def test_special_measures_left_and_returned_with_years(nlp):
         ("Kingsway Medical Practice", "out of special measures", "2018"),
         ("Kingsway Medical Practice", "special measures", "2020"),
     }
+
+
+def test_number_word_opening_a_practice_name_is_part_of_it(nlp):
+    got = ratings(nlp, "Four Oaks Surgery in Tamby has been rated inadequate by the CQC.")
+    assert got == {("Four Oaks Surgery", "inadequate", None)}
+    # a count before a plural kind is no name
+    assert ratings(nlp, "Three Tamby practices were rated good.") == set()
+
+
+def test_a_rating_set_as_a_goal_is_no_rating(nlp):
+    got = ratings(
+        nlp,
+        "Hallow Vale NHS Trust was rated requires improvement in 2024. Its chair said the "
+        "trust's aim was an outstanding rating by 2027.",
+    )
+    assert got == {("Hallow Vale NHS Trust", "requires improvement", "2024")}
