@@ -12,12 +12,14 @@ from dataclasses import replace
 from spacy.tokens import Doc, Span
 
 from nlp.rating_periods import Dated
-from nlp.rating_text import Entry, Mention, Unit
+from nlp.rating_text import Entry, Mention, Unit, rateable
 
 
 class EventYears:
     """Document-level period passes (mixin of :class:`nlp.ratings.RatingExtractor`; the
     parse helpers come from :class:`nlp.rating_periods.PeriodResolver`)."""
+
+    _org_at: dict[int, Span]  # token index -> organisation mention, set per document
 
     def _shared_event_dates(self, entries: list[Entry]) -> None:
         """A rating and the placement that came with it are one event ("was rated inadequate
@@ -354,9 +356,14 @@ class EventYears:
             )
         entries.extend(added)
 
-    def _decision_years(self, doc: Doc, units: list[Unit], entries: list[Entry]) -> None:
+    def _decision_years(
+        self, doc: Doc, units: list[Unit], entries: list[Entry], date: Dated
+    ) -> None:
         """An undated placement or rating followed by the sentence that dates the decision
-        ("Announcing the decision on 9 November 2022, the minister said ..."): that year."""
+        ("Announcing the decision on 9 November 2022, the minister said ..."): that year; in
+        a document with no date of its own, a rating reported as new ("has taken the board
+        out of special measures") followed by a sentence with a full date ("told the Senedd
+        on 18 November 2025 that ...") is that date's news (``news_date``)."""
         index = {id(u): i for i, u in enumerate(units)}
         for e in entries:
             if e.period is not None or e.implied or e.occ.role not in ("plain", "new"):
@@ -366,9 +373,29 @@ class EventYears:
                 continue
             unit = units[ui + 1]
             words = {t.lower_ for t in doc[unit.start : unit.end]}
+            source = "decision_date"
             if not words & self.decision_words:
-                continue
+                if (
+                    date.period is not None
+                    or unit.bullet
+                    or words & self.previous_words
+                    or e.kind == "commissioner"
+                    or self._names_other_body(unit, e.org)
+                    or not self._reported_as_new(doc, e.occ)
+                ):
+                    continue
+                source = "news_date"
             text = doc[unit.start : unit.end].text
             years = {m.group("year") for m in self.full_date_re.finditer(text)}
             if len(years) == 1:
-                e.period, e.period_source = years.pop(), "decision_date"
+                e.period, e.period_source = years.pop(), source
+
+    def _names_other_body(self, unit: Unit, org: str) -> bool:
+        """Whether the unit names a body that can be rated other than ``org`` (the next
+        story's, not this one's)."""
+        return any(
+            (span := self._org_at.get(k)) is not None
+            and rateable(span)
+            and span._.org_name != org
+            for k in range(unit.start, unit.end)
+        )

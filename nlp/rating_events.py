@@ -11,6 +11,8 @@ from spacy.tokens import Doc
 from nlp.rating_text import QUOTES, RATING_YEAR_RE, Entry, Mention, Unit
 
 MODALS = frozenset({"could", "might", "may", "should", "would", "must"})
+# the parts of speech of a rated object between a rating verb and the rating word
+OBJECT_POS = frozenset({"DET", "NOUN", "PROPN", "ADJ", "NUM", "PART"})
 
 
 class EventReader:
@@ -75,6 +77,8 @@ class EventReader:
                 and not self.placement_re.search(before)
             ):
                 return None  # "before the special measures programme had been finalised"
+            if self.sm_comparison_re.search(before):
+                return None  # "one step below special measures": a level, not a placement
             if self.out_re.search(before):
                 occ.value = "out of special measures"
                 occ.implied_in = bool(self.change_out_re.search(before))
@@ -94,6 +98,10 @@ class EventReader:
                 doc[s].dep_ in ("oprd", "acomp", "xcomp", "dobj", "attr", "conj")
                 and doc[s].head.lower_ in self.strong_cues
             )
+            # "has rated a GP practice in north Kent inadequate": the rating verb before a
+            # long object the parser may swallow the rating word into
+            over_object = not strong and self._cue_over_object(doc, unit, s)
+            strong = strong or over_object
             weak = any(lem in self.cue_lemmas for lem in prev_lemmas) or any(
                 lem in self.near_cues for lem in prev_lemmas[:2]
             )
@@ -143,6 +151,8 @@ class EventReader:
             occ.pattern = (
                 "rating_noun_next"
                 if noun_next
+                else "strong_cue_over_object"
+                if over_object
                 else "strong_cue"
                 if strong
                 else "listed_after_rating"
@@ -233,6 +243,22 @@ class EventReader:
             # before the conjunction is the first rating's
             occ.scope = (s, ce)
         return occ
+
+    def _cue_over_object(self, doc: Doc, unit: Unit, s: int) -> bool:
+        """Whether a rating verb ("rated", "downgraded") stands before the rating word with
+        only a noun phrase between: its object ("rated a care home near Tolby inadequate"),
+        read from the words, as the parser may take the rating word into that phrase."""
+        k = s - 1
+        steps = 0
+        while k >= unit.start and steps < self.object_span_limit:
+            tok = doc[k]
+            if tok.tag_.startswith("VB") and tok.lower_ in self.strong_cues:
+                return steps >= 2 and not tok.lower_.startswith("rating")
+            if tok.pos_ not in OBJECT_POS and tok.lower_ not in self.object_prepositions:
+                return False
+            k -= 1
+            steps += 1
+        return False
 
     def _negated_clause(self, doc: Doc, cs: int, ce: int, clause_text: str) -> bool:
         """Whether the clause is negated: a negation word that negates a verb, not one inside

@@ -17,7 +17,8 @@ class HistoryReader:
 
     def _sm_steps(self, doc: Doc, units: list[Unit], entries: list[Entry]) -> None:
         """A special-measures history told as steps ("placed in special measures in 2015,
-        came out in 2017 and went back in 2018"): each later step with its own year is an
+        came out in 2017 and went back in 2018"; "Ministers took it out in 2020, only to
+        return it to special measures in 2023"): each other step with its own year is an
         entry for the same body, in the same sentence or the next one."""
         index = {id(u): i for i, u in enumerate(units)}
         done: set[tuple[str, int]] = set()
@@ -27,7 +28,7 @@ class HistoryReader:
             ui = index.get(id(e.unit))
             if ui is None:
                 continue
-            spans = [(e.occ.end, e.unit.end, e.unit)]
+            spans = [(e.unit.start, e.unit.end, e.unit)]
             if ui + 1 < len(units):
                 nxt = units[ui + 1]
                 first = doc[nxt.start]
@@ -169,6 +170,43 @@ class HistoryReader:
             text = doc[unit.start : unit.end].text.lower()
             return raters.get("provider") if "recommend" in text else None
         return raters.get(org_type)
+
+    def _judged_by_non_rater(self, doc: Doc, units: list[Unit], entries: list[Entry]) -> None:
+        """Drop the judgements of inspectorates whose grades are not ratings (the Care
+        Inspectorate, Healthcare Inspectorate Wales: ``non_rating_raters``): a rating whose
+        verb names one as its judge, or an undated one of the same body with no judge of its
+        own right after a sentence in which one graded it ("The Care Inspectorate graded Elm
+        House as weak. The home had been graded good before.")."""
+        index = {id(u): i for i, u in enumerate(units)}
+        kept = []
+        for e in entries:
+            acting = self._acting_rater(doc, e.occ) if not e.implied else None
+            if acting is not None:
+                if acting not in self.non_rating_raters:
+                    kept.append(e)
+                continue
+            ui = index.get(id(e.unit))
+            if e.period is None and ui and self._non_rater_judged(doc, units[ui - 1], e.org):
+                continue
+            kept.append(e)
+        entries[:] = kept
+
+    def _non_rater_judged(self, doc: Doc, unit: Unit, org: str) -> bool:
+        """Whether the unit names an inspectorate that gives no ratings as the judge (subject
+        or "by" agent) of a rating verb, and names the body ``org``."""
+        spans = {
+            id(s): s for k in range(unit.start, unit.end) if (s := self._org_at.get(k)) is not None
+        }.values()
+        if not any(s._.org_name == org for s in spans):
+            return False
+        for span in spans:
+            if span._.org_name not in self.non_rating_raters:
+                continue
+            root = span.root
+            head = root.head.head if root.head.dep_ == "agent" else root.head
+            if root.dep_ in ("nsubj", "pobj") and head.lower_ in self.strong_cues:
+                return True
+        return False
 
     def _acting_rater(self, doc: Doc, occ: Mention) -> str | None:
         """The body the parse names as making the judgement: the subject or the "by" agent of

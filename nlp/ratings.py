@@ -147,6 +147,9 @@ class RatingExtractor(
         self.non_rating_followers = set(lex["non_rating_followers"])
         self.prior_lemmas = inflect(lex["prior_lemmas"])
         self.draft_words = set(lex["draft_words"])
+        # "rated a GP practice in north Kent inadequate": the object's prepositions and length
+        self.object_prepositions = set(lex["object_prepositions"])
+        self.object_span_limit = lex["object_span_limit"]
         self.hypothetical_words = set(lex["hypothetical_words"])
         neg = lex["negation_words"]
         self.negation_re = re.compile(
@@ -154,6 +157,13 @@ class RatingExtractor(
         )
         self.out_re = re.compile(
             OUT_RE_TEMPLATE.format(words="|".join(re.escape(w) for w in lex["out_words"])),
+            re.IGNORECASE,
+        )
+        # "one step below special measures": the level compared with, not a placement
+        self.sm_comparison_re = re.compile(
+            r"\b(?:"
+            + "|".join(re.escape(w) for w in lex["sm_comparison_words"])
+            + r")\s+(?:the\s+)?[‘“'\"]?\s*$",
             re.IGNORECASE,
         )
         self.change_out_re = re.compile(
@@ -260,6 +270,8 @@ class RatingExtractor(
         self.dateline_separators = tuple(events["dateline_separators"])
         self.decision_words = set(events["decision_words"])
         self.rater_types = set(events["rater_types"])
+        # inspectorates whose grades are not ratings in the vocabulary
+        self.non_rating_raters = set(events["non_rating_raters"])
         self.unrated_descriptors = set(events["unrated_descriptors"])
         self.area_prepositions = set(events["area_prepositions"])
         self.back_in_time_phrases = tuple(events["back_in_time_phrases"])
@@ -360,9 +372,10 @@ class RatingExtractor(
         self._list_report_years(doc, units, entries)
         self._last_rated_years(doc, entries)
         self._same_rating_before(doc, entries)
-        self._decision_years(doc, units, entries)
+        self._decision_years(doc, units, entries, date)
         self._dateline_periods(doc, entries, date)
         self._paired_event_years(entries)
+        self._judged_by_non_rater(doc, units, entries)
         results, spans = self._finish(doc, entries, group_placed)
         told = {(r["org"], r["rating"], r["period"]) for r in results}
         results += [r for r in table_ratings if (r["org"], r["rating"], r["period"]) not in told]

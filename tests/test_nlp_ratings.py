@@ -493,3 +493,46 @@ def test_a_rating_set_as_a_goal_is_no_rating(nlp):
         "trust's aim was an outstanding rating by 2027.",
     )
     assert got == {("Hallow Vale NHS Trust", "requires improvement", "2024")}
+
+
+def test_one_unnamed_practice_is_named_in_the_next_sentence(nlp):
+    got = ratings(
+        nlp,
+        "One GP practice in Ashby has been taken out of special measures. Mill Lane Surgery "
+        "was rated good by the CQC in March 2023.",
+    )
+    assert ("Mill Lane Surgery", "out of special measures", "2023") in got
+
+
+def test_a_level_below_special_measures_is_no_placement(nlp):
+    got = ratings(
+        nlp,
+        "Caerwen University Health Board was escalated to targeted intervention in 2023, one "
+        "step below special measures.",
+    )
+    assert got == set()
+
+
+def test_grades_of_an_inspectorate_that_gives_no_ratings_are_not_ratings(nlp):
+    got = ratings(
+        nlp,
+        "The Care Inspectorate has graded Elmbank House Care Home as weak for staffing. The "
+        "home had been graded good at its last inspection.",
+    )
+    assert got == set()
+    # the CQC's ratings of a body named next to it still count
+    got = ratings(
+        nlp,
+        "The Care Inspectorate visited Elmbank House Care Home. Rowan Lodge Care Home was rated "
+        "good by the CQC in 2022.",
+    )
+    assert got == {("Rowan Lodge Care Home", "good", "2022")}
+
+
+def test_a_news_date_is_not_taken_from_the_next_story(nlp):
+    got = ratings(
+        nlp,
+        "• Marsh Road Surgery has been rated good by the CQC.\n"
+        "• Tollby Medical Centre was inspected on 4 May 2022.",
+    )
+    assert ("Marsh Road Surgery", "good", None) in got
