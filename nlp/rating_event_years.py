@@ -164,6 +164,21 @@ class EventYears:
             if len(years) == 1:
                 e.period, e.period_source = years.pop(), "at_the_time"
 
+    def _same_time_years(self, doc: Doc, entries: list[Entry]) -> None:
+        """ "... in a report published on 12 June 2025. ... In the same week, the CQC rated it
+        requires improvement": an undated rating told as happening at the same time as an
+        event before it takes the year of the last full date (day, month, year) before it."""
+        for e in entries:
+            if e.period is not None or e.implied or e.occ.role not in ("plain", "new"):
+                continue
+            text = doc[e.unit.start : e.unit.end].text.lower()
+            if not any(phrase in text for phrase in self.same_time_phrases):
+                continue
+            # (a year alone is no anchor for a week or a day: it may be another rating's)
+            dates = list(self.full_date_re.finditer(self._text, 0, doc[e.unit.start].idx))
+            if dates:
+                e.period, e.period_source = dates[-1].group("year"), "same_time"
+
     def _story_inspection_year(
         self, doc: Doc, units: list[Unit], by_unit: list[list[Mention]], entries: list[Entry]
     ) -> None:

@@ -275,6 +275,7 @@ class RatingExtractor(
         self.unrated_descriptors = set(events["unrated_descriptors"])
         self.area_prepositions = set(events["area_prepositions"])
         self.back_in_time_phrases = tuple(events["back_in_time_phrases"])
+        self.same_time_phrases = tuple(events["same_time_phrases"])
         self.inspection_verbs = set(events["inspection_verbs"])
         self.previous_words = set(events["previous_words"])
         self.count_kind_suffixes = events["count_kind_suffixes"]
@@ -366,6 +367,7 @@ class RatingExtractor(
         self._shared_event_dates(entries)
         self._years_later(doc, units, entries)
         self._at_the_time_years(doc, units, entries)
+        self._same_time_years(doc, entries)
         self._story_inspection_year(doc, units, by_unit, entries)
         self._report_years(doc, units, unit_mentions, entries)
         self._naming_sentence_years(doc, units, entries, date)

@@ -536,3 +536,21 @@ def test_a_news_date_is_not_taken_from_the_next_story(nlp):
         "• Tollby Medical Centre was inspected on 4 May 2022.",
     )
     assert ("Marsh Road Surgery", "good", None) in got
+
+
+def test_welsh_joining_word_inside_a_board_name(nlp):
+    got = ratings(
+        nlp,
+        "The Welsh Government placed Eryl a Tawe University Health Board in special measures "
+        "in 2021.",
+    )
+    assert got == {("Eryl a Tawe University Health Board", "special measures", "2021")}
+
+
+def test_the_same_week_needs_a_full_date_to_anchor_on(nlp):
+    got = ratings(
+        nlp,
+        "Ashdown NHS Trust was rated good in 2019. The same week, the CQC rated Fernhill NHS "
+        "Trust inadequate.",
+    )
+    assert ("Fernhill NHS Trust", "inadequate", None) in got
