@@ -75,41 +75,56 @@ class HistoryReader:
 
     def _sm_spell_clauses(self, doc: Doc, entries: list[Entry]) -> None:
         """An exit told with the spell it ends ("has come out of special measures, which it
-        entered in June 2022"; "left special measures, into which it was placed in 2021"): the
-        relative clause on "special measures" dates the placement, an entry of its own."""
+        entered in June 2022"; "came out of special measures in 2022, having entered them in
+        2020"): the clause that tells the spell's start dates the placement, an entry of its
+        own."""
         for e in list(entries):
             if e.value != "out of special measures" or e.implied:
                 continue
-            for tok in doc[e.occ.start : e.occ.end]:
-                for clause in tok.children:
-                    if clause.dep_ != "relcl" or clause.lemma_ not in self.sm_spell_lemmas:
-                        continue
-                    if not any(
-                        c.lower_ in ("which", "that")
-                        or (c.dep_ == "prep" and any(g.lower_ == "which" for g in c.children))
-                        for c in clause.children
-                    ):
-                        continue
-                    lo, hi = clause.left_edge.i, clause.right_edge.i + 1
-                    years = [(i, y) for i, y, fy in self._years(doc, lo, hi) if not fy]
-                    if len(years) != 1:
-                        continue
-                    occ = Mention(
-                        clause.i, clause.i + 1, "special measures", pattern="sm_spell_clause"
+            for clause in self._spell_clauses(doc, e.occ):
+                lo, hi = clause.left_edge.i, clause.right_edge.i + 1
+                years = [(i, y) for i, y, fy in self._years(doc, lo, hi) if not fy]
+                if len(years) != 1:
+                    continue
+                occ = Mention(
+                    clause.i, clause.i + 1, "special measures", pattern="sm_spell_clause"
+                )
+                entries.append(
+                    Entry(
+                        e.org,
+                        "special measures",
+                        years[0][1],
+                        None,
+                        occ,
+                        e.unit,
+                        kind=e.kind,
+                        body=e.body,
+                        period_source="spell_clause_year",
                     )
-                    entries.append(
-                        Entry(
-                            e.org,
-                            "special measures",
-                            years[0][1],
-                            None,
-                            occ,
-                            e.unit,
-                            kind=e.kind,
-                            body=e.body,
-                            period_source="spell_clause_year",
-                        )
-                    )
+                )
+
+    def _spell_clauses(self, doc: Doc, occ: Mention) -> list:
+        """The clauses that tell when the spell an exit ends began: a relative clause on
+        "special measures" ("which it entered in 2022", "into which it was placed") or a
+        perfect participle on the exit's verb ("having entered them in 2020")."""
+        out = []
+        for tok in doc[occ.start : occ.end]:
+            for clause in tok.children:
+                if clause.dep_ == "relcl" and clause.lemma_ in self.sm_spell_lemmas and any(
+                    c.lower_ in ("which", "that")
+                    or (c.dep_ == "prep" and any(g.lower_ == "which" for g in c.children))
+                    for c in clause.children
+                ):
+                    out.append(clause)
+        verb = self._governor(self._rating_token(doc, occ.start))
+        for clause in verb.children:
+            if (
+                clause.dep_ == "advcl"
+                and clause.lemma_ in self.sm_spell_lemmas
+                and any(c.lower_ == "having" for c in clause.children)
+            ):
+                out.append(clause)
+        return out
 
     def _numbered_groups(
         self, units: list[Unit], by_unit: list[list[Mention]], has_sm: bool, doc: Doc

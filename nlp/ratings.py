@@ -258,6 +258,7 @@ class RatingExtractor(
         self.month_numbers.update({name[:3]: num for name, num in list(self.month_numbers.items())})
         self.month_numbers["Sept"] = 9
         self._date_month: int | None = None
+        self._dateline_end = -1
         lead = "|".join(events["dateline_lead_words"])
         day = r"\d{1,2}(?:st|nd|rd|th)?"
         # "13 October 2017 – ...", "Published: 9 January 2015", "Monday 5 June 2023"

@@ -554,3 +554,24 @@ def test_the_same_week_needs_a_full_date_to_anchor_on(nlp):
         "Trust inadequate.",
     )
     assert ("Fernhill NHS Trust", "inadequate", None) in got
+
+
+def test_exit_with_a_participle_dates_the_placement(nlp):
+    got = ratings(
+        nlp,
+        "Orchard Rise Surgery left special measures in May 2023, having entered them in 2021.",
+    )
+    assert got == {
+        ("Orchard Rise Surgery", "out of special measures", "2023"),
+        ("Orchard Rise Surgery", "special measures", "2021"),
+    }
+
+
+def test_a_dateline_in_the_sentence_does_not_date_the_previous_rating(nlp):
+    got = ratings(
+        nlp,
+        "4 March 2024 – Dalby NHS Trust has been rated good by the CQC, up from its previous "
+        "rating of requires improvement.",
+    )
+    assert ("Dalby NHS Trust", "requires improvement", None) in got
+    assert ("Dalby NHS Trust", "good", "2024") in got
