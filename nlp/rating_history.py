@@ -40,7 +40,11 @@ class HistoryReader:
                 text = doc[start:end].text
                 base = doc[start].idx
                 for m in self.sm_step_re.finditer(text):
-                    value = "out of special measures" if m.group("out") else "special measures"
+                    value = (
+                        "out of special measures"
+                        if m.group("out") or m.group("down")
+                        else "special measures"
+                    )
                     span = doc.char_span(base + m.start(), base + m.end(), alignment_mode="expand")
                     if span is None:
                         continue

@@ -161,6 +161,7 @@ class PeriodResolver:
             for y in self._years(doc, unit.start, unit.end)
             if self._same_clause(doc, occ.start, y[0])
             and not self._in_other_scope(doc, y[0], occ, occs)
+            and not self._on_other_rating_verb(doc, y[0], occ, occs)
         ]
         found = pick(years)
         if found:
@@ -183,6 +184,20 @@ class PeriodResolver:
                 continue
             return True
         return False
+
+    def _on_other_rating_verb(self, doc: Doc, i: int, occ: Mention, occs: list[Mention]) -> bool:
+        """Whether the year at token i hangs on the verb of another rating of the sentence and
+        not on this one's ("A, rated inadequate in 2020, is now rated good": 2020 is the
+        inadequate rating's, however the parser joins the two clauses)."""
+        own = self._governor(self._rating_token(doc, occ.start)).i
+        year_verb = self._governor(doc[i]).i
+        # (only a rating told in its own right: an old one of a change shares the verb)
+        return year_verb != own and any(
+            other is not occ
+            and other.role in ("plain", "new")
+            and self._governor(self._rating_token(doc, other.start)).i == year_verb
+            for other in occs
+        )
 
     def _when_clause_year(self, doc: Doc, occ: Mention) -> str | None:
         """The year a "when" clause holding the rating hangs off by the parse ("inspected in

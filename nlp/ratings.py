@@ -182,10 +182,14 @@ class RatingExtractor(
         self.care_home_suffixes = tuple(" " + w for w in lex["care_home_suffixes"])
         self.care_home_nouns = tuple(lex["care_home_nouns"])
         self.change_links = set(lex["change_links"])
+        # a de-escalation may name the level it goes to ("de-escalated to targeted
+        # intervention in 2022")
         self.sm_step_re = re.compile(
             r"\b(?:(?P<out>"
             + "|".join(re.escape(w) for w in lex["sm_step_out"])
-            + r")|(?:"
+            + r")|(?P<down>"
+            + "|".join(re.escape(w) for w in lex["sm_step_deescalate"])
+            + r")(?:\s+to\s+[a-z-]+(?:\s+[a-z-]+){0,2})?|(?:"
             + "|".join(re.escape(w) for w in lex["sm_step_back"])
             + r"))\s+in\b",
             re.IGNORECASE,

@@ -575,3 +575,29 @@ def test_a_dateline_in_the_sentence_does_not_date_the_previous_rating(nlp):
     )
     assert ("Dalby NHS Trust", "requires improvement", None) in got
     assert ("Dalby NHS Trust", "good", "2024") in got
+
+
+def test_a_year_on_another_ratings_participle_is_that_ratings(nlp):
+    got = ratings(nlp, "Hythe Lane Surgery, rated inadequate in 2019, is now rated good.")
+    assert got == {
+        ("Hythe Lane Surgery", "inadequate", "2019"),
+        ("Hythe Lane Surgery", "good", None),
+    }
+
+
+def test_leaving_a_job_is_no_step_out_of_special_measures(nlp):
+    got = ratings(
+        nlp,
+        "Morland NHS Trust was placed in special measures in 2018. Its chief executive left "
+        "to join the board of a charity in 2019.",
+    )
+    assert got == {("Morland NHS Trust", "special measures", "2018")}
+
+
+def test_the_old_rating_of_a_change_does_not_take_the_new_ones_year(nlp):
+    got = ratings(
+        nlp,
+        "In 2023 the CQC cut the rating of Oakdene Care Home from requires improvement to "
+        "inadequate.",
+    )
+    assert ("Oakdene Care Home", "inadequate", "2023") in got
