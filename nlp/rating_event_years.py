@@ -98,7 +98,8 @@ class EventYears:
                 and e.occ.role in ("plain", "new")
                 and not (e.kind == "commissioner" and "special measures" not in e.value)
             ):
-                if self._reported_as_new(doc, e.occ):
+                # (an item of a list of ratings is news as the list is)
+                if e.occ.pattern == "rating_list_item" or self._reported_as_new(doc, e.occ):
                     e.period = date.period
                     e.period_source = date.source
                     continue

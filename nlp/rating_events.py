@@ -13,6 +13,13 @@ from nlp.rating_text import QUOTES, RATING_YEAR_RE, Entry, Mention, Unit
 MODALS = frozenset({"could", "might", "may", "should", "would", "must"})
 # the parts of speech of a rated object between a rating verb and the rating word
 OBJECT_POS = frozenset({"DET", "NOUN", "PROPN", "ADJ", "NUM", "PART"})
+# "no longer in special measures"
+NO_LONGER_IN_RE = re.compile(r"\bno\s+longer\s+(?:in|under)\s+(?:the\s+)?$", re.IGNORECASE)
+NO_LONGER_SM_RE = re.compile(
+    r"\bno\s+longer\s+(?:in|under)\s+(?:the\s+)?(?:special\s+measures|them|regime)\b"
+)
+# what separates a list item's name from its rating ("Elm Surgery, Ashby: Good")
+LIST_ITEM_SEPARATORS = frozenset({":", "–", "—", "-", "|"})
 
 
 class EventReader:
@@ -79,7 +86,13 @@ class EventReader:
                 return None  # "before the special measures programme had been finalised"
             if self.sm_comparison_re.search(before):
                 return None  # "one step below special measures": a level, not a placement
-            if self.out_re.search(before):
+            if NO_LONGER_IN_RE.search(before):
+                # "is no longer in special measures": out of them (the words are no negation
+                # of the rating)
+                occ.value = "out of special measures"
+                occ.implied_in = True
+                occ.pattern = "sm_no_longer"
+            elif self.out_re.search(before):
                 occ.value = "out of special measures"
                 occ.implied_in = bool(self.change_out_re.search(before))
                 occ.pattern = "sm_out"
@@ -97,6 +110,11 @@ class EventReader:
                 # "rated good in 2019 and outstanding at its latest inspection"
                 doc[s].dep_ in ("oprd", "acomp", "xcomp", "dobj", "attr", "conj")
                 and doc[s].head.lower_ in self.strong_cues
+            )
+            # "- Elm Surgery, Ashby: Good (previously Requires improvement)" under a heading
+            # about ratings: an item's rating after its name
+            list_item = unit.rating_list and any(
+                t.text in LIST_ITEM_SEPARATORS for t in doc[unit.start + 1 : s]
             )
             # "has rated a GP practice in north Kent inadequate": the rating verb before a
             # long object the parser may swallow the rating word into
@@ -151,6 +169,8 @@ class EventReader:
             occ.pattern = (
                 "rating_noun_next"
                 if noun_next
+                else "rating_list_item"
+                if list_item and not strong
                 else "strong_cue_over_object"
                 if over_object
                 else "strong_cue"
@@ -163,7 +183,9 @@ class EventReader:
                 if rating_subject is not None
                 else "weak_cue"
             )
-            if not (noun_next or strong or listed or copular or weak_ok or rating_subject):
+            if not (
+                noun_next or strong or listed or copular or weak_ok or rating_subject or list_item
+            ):
                 return None
             # service-, ward- and domain-level ratings are not the body's rating
             if self._service_level(doc, s):
@@ -200,11 +222,16 @@ class EventReader:
                 occ.role = "new"
         if any(w in clause_words for w in self.draft_words):
             return None
-        if self._negated_clause(doc, cs, ce, clause_text) or (
-            unit.start < cs
-            and self.negation_re.search(doc[unit.start : cs].text.lower())
-            and value == "special measures"
-            and self._negated_verb(doc, s)
+        # ("placed in special measures in 2019 and is no longer in special measures": the
+        # exit's words negate nothing)
+        if occ.pattern != "sm_no_longer" and (
+            self._negated_clause(doc, cs, ce, NO_LONGER_SM_RE.sub("", clause_text))
+            or (
+                unit.start < cs
+                and self.negation_re.search(doc[unit.start : cs].text.lower())
+                and value == "special measures"
+                and self._negated_verb(doc, s)
+            )
         ):
             return None
         # a modal counts on the rating's own verbs ("could be rated inadequate"), not on a

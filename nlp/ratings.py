@@ -140,6 +140,7 @@ class RatingExtractor(
             self.matcher.add(value, [[{"LOWER": w} for w in p] for p in patterns])
         self.matcher.add("regime", [[{"LOWER": w}] for w in lex["regime_words"]])
         self.rating_nouns = set(lex["rating_nouns"])
+        self.rating_list_words = set(lex["rating_list_words"])
         self.cue_lemmas = inflect(lex["cue_lemmas"])
         self.strong_cues = inflect(lex["strong_cue_lemmas"])
         self.near_cues = set(lex["near_cue_lemmas"])

@@ -601,3 +601,33 @@ def test_the_old_rating_of_a_change_does_not_take_the_new_ones_year(nlp):
         "inadequate.",
     )
     assert ("Oakdene Care Home", "inadequate", "2023") in got
+
+
+def test_items_of_a_rating_list_take_the_newsletters_date_and_keep_previous_ratings(nlp):
+    got = ratings(
+        nlp,
+        "Care Digest | 9 October 2023\n\nLatest CQC ratings\n"
+        "• Larkspur Surgery, Ebbington: Outstanding (previously Good)\n"
+        "• Teasel House Care Home, Ebbington: Inadequate\n",
+    )
+    assert got == {
+        ("Larkspur Surgery", "outstanding", "2023"),
+        ("Larkspur Surgery", "good", None),
+        ("Teasel House Care Home", "inadequate", "2023"),
+    }
+    # a list under a heading about something else gives no ratings
+    assert ratings(nlp, "What went well:\n- Tansy NHS Trust: good progress on waits\n") == set()
+
+
+def test_no_longer_in_special_measures_is_an_exit_and_negates_no_placement(nlp):
+    got = ratings(
+        nlp, "Fenby NHS Trust was placed in special measures in 2019 and is no longer in them."
+    )
+    assert ("Fenby NHS Trust", "special measures", "2019") in got
+    got = ratings(
+        nlp,
+        "Fenby NHS Trust was placed in special measures in 2019 and is no longer in special "
+        "measures.",
+    )
+    assert ("Fenby NHS Trust", "special measures", "2019") in got
+    assert ("Fenby NHS Trust", "out of special measures", None) in got
