@@ -95,7 +95,8 @@ class EventYears:
                 e.period is None
                 and not unit_years  # a sentence with years of its own tells a dated past
                 and not e.implied
-                and e.occ.role in ("plain", "new")
+                # ("has kept its outstanding rating": held again, so new in this release)
+                and (e.occ.role in ("plain", "new") or (e.occ.role == "prior" and e.occ.kept))
                 and not (e.kind == "commissioner" and "special measures" not in e.value)
             ):
                 # (an item of a list of ratings is news as the list is)

@@ -631,3 +631,10 @@ def test_no_longer_in_special_measures_is_an_exit_and_negates_no_placement(nlp):
     )
     assert ("Fenby NHS Trust", "special measures", "2019") in got
     assert ("Fenby NHS Trust", "out of special measures", None) in got
+
+
+def test_a_rating_kept_in_a_dated_release_is_that_years(nlp):
+    got = ratings(
+        nlp, "Published: 6 June 2023\n\nTelford Mead NHS Trust has retained its good rating."
+    )
+    assert got == {("Telford Mead NHS Trust", "good", "2023")}
