@@ -15,8 +15,11 @@ MODALS = frozenset({"could", "might", "may", "should", "would", "must"})
 OBJECT_POS = frozenset({"DET", "NOUN", "PROPN", "ADJ", "NUM", "PART"})
 # "no longer in special measures"
 NO_LONGER_IN_RE = re.compile(r"\bno\s+longer\s+(?:in|under)\s+(?:the\s+)?$", re.IGNORECASE)
+# (not "no longer in special measures territory": a noun after it makes it a description)
 NO_LONGER_SM_RE = re.compile(
     r"\bno\s+longer\s+(?:in|under)\s+(?:the\s+)?(?:special\s+measures|them|regime)\b"
+    r"(?!\s+(?!(?:and|but|or|after|since|for|as|because|following|when|while|until|in|at|by|"
+    r"with|from|on|to|this|that|last)\b)[a-z])"
 )
 # what separates a list item's name from its rating ("Elm Surgery, Ashby: Good")
 LIST_ITEM_SEPARATORS = frozenset({":", "–", "—", "-", "|"})
@@ -72,7 +75,7 @@ class EventReader:
             occ.pattern = "sm_regime_word" if doc[s].lower_ == "regime" else "sm_in"
             if doc[s].lower_ == "regime" and not re.search(
                 r"\b(?:in|into|out of|leave|leaves|leaving|left|exit(?:s|ed|ing)?|from|"
-                r"enter(?:s|ed|ing)?)\s+(?:the|this|that)\s+$",
+                r"enter(?:s|ed|ing)?|(?:return(?:s|ed|ing)?|back)\s+to)\s+(?:the|this|that)\s+$",
                 before,
                 re.IGNORECASE,
             ):
@@ -86,7 +89,9 @@ class EventReader:
                 return None  # "before the special measures programme had been finalised"
             if self.sm_comparison_re.search(before):
                 return None  # "one step below special measures": a level, not a placement
-            if NO_LONGER_IN_RE.search(before):
+            if NO_LONGER_IN_RE.search(before) and not (
+                nxt is not None and nxt.pos_ == "NOUN" and nxt.text[:1].islower()
+            ):
                 # "is no longer in special measures": out of them (the words are no negation
                 # of the rating)
                 occ.value = "out of special measures"

@@ -638,3 +638,22 @@ def test_a_rating_kept_in_a_dated_release_is_that_years(nlp):
         nlp, "Published: 6 June 2023\n\nTelford Mead NHS Trust has retained its good rating."
     )
     assert got == {("Telford Mead NHS Trust", "good", "2023")}
+
+
+def test_return_to_the_regime_is_a_step_of_the_history(nlp):
+    got = ratings(
+        nlp,
+        "Ketley NHS Trust entered special measures in 2013. It left in 2015 but returned to the "
+        "regime in 2018.",
+    )
+    assert got == {
+        ("Ketley NHS Trust", "special measures", "2013"),
+        ("Ketley NHS Trust", "out of special measures", "2015"),
+        ("Ketley NHS Trust", "special measures", "2018"),
+    }
+    # changes made to the regime are no placement
+    got = ratings(
+        nlp, "Ketley NHS Trust entered special measures in 2013. Ministers made changes to the "
+        "regime in 2016.",
+    )
+    assert got == {("Ketley NHS Trust", "special measures", "2013")}
