@@ -67,6 +67,21 @@ How a rating is read:
 * the rater is the body the parse names as placing or rating (subject or "by" agent) where
   it is a regulator, national body or government.
 
+* more readings: a rating verb before a long object ("has rated a GP practice in north Kent
+  inadequate", ``strong_cue_over_object``); the items of a list under a heading about ratings
+  ("Latest CQC ratings" / "- Elm Surgery, Ashby: Good (previously ...)", ``rating_list_item``);
+  "no longer in special measures" (``sm_no_longer``); not a level compared with ("one step
+  below special measures"), a goal ("the aim is an outstanding rating"), or the grades of an
+  inspectorate that gives no ratings (the Care Inspectorate: ``non_rating_raters``);
+* more years and steps: the spell an exit ends ("out of special measures, which it entered
+  in 2022", "having entered them in 2020": ``spell_clause_year``); steps anywhere in the
+  sentence ("Ministers took it out in 2020, only to return it ... in 2023"; "de-escalated to
+  targeted intervention in 2022"); "in the same week" (the last full date before:
+  ``same_time``); in an undated document, a new report dated by the next sentence's full
+  date (``news_date``); a year on another rating's own verb is that rating's; a dateline
+  opening the sentence does not date a previous rating; a rating kept in a dated release is
+  that year's.
+
 Files: nlp/rating_text.py (units, clauses, records), rating_events.py (which words are
 ratings, their role in a change, the event fields), rating_periods.py (years by the parse,
 datelines), rating_event_years.py (years from the body's other ratings and the sentences
