@@ -398,6 +398,8 @@ class EventYears:
                     or words & self.previous_words
                     or e.kind == "commissioner"
                     or self._names_other_body(unit, e.org)
+                    # (a date of a rating told there is that rating's)
+                    or any(o.unit is unit for o in entries)
                     or not self._reported_as_new(doc, e.occ)
                 ):
                     continue

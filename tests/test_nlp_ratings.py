@@ -657,3 +657,12 @@ def test_return_to_the_regime_is_a_step_of_the_history(nlp):
         "regime in 2016.",
     )
     assert got == {("Ketley NHS Trust", "special measures", "2013")}
+
+
+def test_a_news_date_is_not_taken_from_an_earlier_event(nlp):
+    got = ratings(
+        nlp,
+        "Harrowgate NHS Trust has been rated good. It was placed in special measures on "
+        "4 May 2019.",
+    )
+    assert ("Harrowgate NHS Trust", "good", None) in got
