@@ -64,6 +64,19 @@ class OrgNameRules:
             ) or tok.text in DASHES:
                 start += 1
                 continue
+            # a capitalised number word before a singular head opens the name ("Two Lanes
+            # Surgery", "Five Ways Medical Centre"): a count needs a plural ("Two Kent
+            # practices"); "One" stays a count ("One Kent practice")
+            if (
+                not plural
+                and tok.is_alpha
+                and tok.like_num
+                and tok.text[:1].isupper()
+                and tok.lower_ != "one"
+                and start + 1 < end
+                and doc[start + 1].text[:1].isupper()
+            ):
+                break
             if self._is_stop(tok) and tok.text not in self.compass:
                 start += 1
                 continue

@@ -336,6 +336,25 @@ class OrgRecognizer(
                 known.add(org_key(" ".join(words)))
         return known
 
+    def _joined_run(
+        self, doc: Doc, run: int, hstart: int, head: dict[str, Any], stops: set[int]
+    ) -> int:
+        """Extend a name run over a lower-case joining word its head allows (Welsh "a"/"ac",
+        "and": "Eryl a Tawe University Health Board"), between two capitalised words."""
+        joins = head.get("joining_words")
+        while (
+            joins
+            and hstart > run >= 2
+            and doc[run - 1].text in joins
+            and self._name_like(doc[run - 2])
+            and not self._is_stop(doc[run - 2])
+        ):
+            start = self._trim(doc, self._run_start(doc, run - 1, stops), run - 1)
+            if start >= run - 1:
+                break
+            run = start
+        return run
+
     def _head_mentions(self, doc: Doc) -> list[Mention]:
         heads = self._head_spans(doc)
         stops = {k for s, e, _ in heads for k in range(s, e)}
@@ -352,6 +371,7 @@ class OrgRecognizer(
         for hstart, hend, head in heads:
             run = self._run_start(doc, hstart, stops)
             run = self._trim(doc, run, hstart, plural=head["plural"])
+            run = self._joined_run(doc, run, hstart, head, stops)
             if head["kind"] == "practice" and (
                 self._is_branch_site(doc, run)
                 or self._not_a_practice_name(doc, run, hstart)

@@ -138,11 +138,16 @@ class BodyResolver:
         return False
 
     def _unnamed_kind(self, tok) -> bool:
-        """ "a GP practice", "a mental health trust": a kind of body with an indefinite article."""
+        """ "a GP practice", "a mental health trust", "one practice": a kind of body with an
+        indefinite article or "one"."""
         return (
             tok.lower_ in self.kind_nouns
             and tok.i not in self._org_tokens
-            and any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in tok.children)
+            and any(
+                (c.dep_ == "det" and c.lower_ in ("a", "an"))
+                or (c.dep_ == "nummod" and c.lower_ == "one")
+                for c in tok.children
+            )
         )
 
     def _service_level(self, doc: Doc, s: int) -> bool:

@@ -12,12 +12,14 @@ from dataclasses import replace
 from spacy.tokens import Doc, Span
 
 from nlp.rating_periods import Dated
-from nlp.rating_text import Entry, Mention, Unit
+from nlp.rating_text import Entry, Mention, Unit, rateable
 
 
 class EventYears:
     """Document-level period passes (mixin of :class:`nlp.ratings.RatingExtractor`; the
     parse helpers come from :class:`nlp.rating_periods.PeriodResolver`)."""
+
+    _org_at: dict[int, Span]  # token index -> organisation mention, set per document
 
     def _shared_event_dates(self, entries: list[Entry]) -> None:
         """A rating and the placement that came with it are one event ("was rated inadequate
@@ -93,10 +95,12 @@ class EventYears:
                 e.period is None
                 and not unit_years  # a sentence with years of its own tells a dated past
                 and not e.implied
-                and e.occ.role in ("plain", "new")
+                # ("has kept its outstanding rating": held again, so new in this release)
+                and (e.occ.role in ("plain", "new") or (e.occ.role == "prior" and e.occ.kept))
                 and not (e.kind == "commissioner" and "special measures" not in e.value)
             ):
-                if self._reported_as_new(doc, e.occ):
+                # (an item of a list of ratings is news as the list is)
+                if e.occ.pattern == "rating_list_item" or self._reported_as_new(doc, e.occ):
                     e.period = date.period
                     e.period_source = date.source
                     continue
@@ -161,6 +165,21 @@ class EventYears:
             years = {y for _, y, fy in self._years(doc, before.start, before.end) if not fy}
             if len(years) == 1:
                 e.period, e.period_source = years.pop(), "at_the_time"
+
+    def _same_time_years(self, doc: Doc, entries: list[Entry]) -> None:
+        """ "... in a report published on 12 June 2025. ... In the same week, the CQC rated it
+        requires improvement": an undated rating told as happening at the same time as an
+        event before it takes the year of the last full date (day, month, year) before it."""
+        for e in entries:
+            if e.period is not None or e.implied or e.occ.role not in ("plain", "new"):
+                continue
+            text = doc[e.unit.start : e.unit.end].text.lower()
+            if not any(phrase in text for phrase in self.same_time_phrases):
+                continue
+            # (a year alone is no anchor for a week or a day: it may be another rating's)
+            dates = list(self.full_date_re.finditer(self._text, 0, doc[e.unit.start].idx))
+            if dates:
+                e.period, e.period_source = dates[-1].group("year"), "same_time"
 
     def _story_inspection_year(
         self, doc: Doc, units: list[Unit], by_unit: list[list[Mention]], entries: list[Entry]
@@ -354,9 +373,14 @@ class EventYears:
             )
         entries.extend(added)
 
-    def _decision_years(self, doc: Doc, units: list[Unit], entries: list[Entry]) -> None:
+    def _decision_years(
+        self, doc: Doc, units: list[Unit], entries: list[Entry], date: Dated
+    ) -> None:
         """An undated placement or rating followed by the sentence that dates the decision
-        ("Announcing the decision on 9 November 2022, the minister said ..."): that year."""
+        ("Announcing the decision on 9 November 2022, the minister said ..."): that year; in
+        a document with no date of its own, a rating reported as new ("has taken the board
+        out of special measures") followed by a sentence with a full date ("told the Senedd
+        on 18 November 2025 that ...") is that date's news (``news_date``)."""
         index = {id(u): i for i, u in enumerate(units)}
         for e in entries:
             if e.period is not None or e.implied or e.occ.role not in ("plain", "new"):
@@ -366,9 +390,31 @@ class EventYears:
                 continue
             unit = units[ui + 1]
             words = {t.lower_ for t in doc[unit.start : unit.end]}
+            source = "decision_date"
             if not words & self.decision_words:
-                continue
+                if (
+                    date.period is not None
+                    or unit.bullet
+                    or words & self.previous_words
+                    or e.kind == "commissioner"
+                    or self._names_other_body(unit, e.org)
+                    # (a date of a rating told there is that rating's)
+                    or any(o.unit is unit for o in entries)
+                    or not self._reported_as_new(doc, e.occ)
+                ):
+                    continue
+                source = "news_date"
             text = doc[unit.start : unit.end].text
             years = {m.group("year") for m in self.full_date_re.finditer(text)}
             if len(years) == 1:
-                e.period, e.period_source = years.pop(), "decision_date"
+                e.period, e.period_source = years.pop(), source
+
+    def _names_other_body(self, unit: Unit, org: str) -> bool:
+        """Whether the unit names a body that can be rated other than ``org`` (the next
+        story's, not this one's)."""
+        return any(
+            (span := self._org_at.get(k)) is not None
+            and rateable(span)
+            and span._.org_name != org
+            for k in range(unit.start, unit.end)
+        )

@@ -11,6 +11,18 @@ from spacy.tokens import Doc
 from nlp.rating_text import QUOTES, RATING_YEAR_RE, Entry, Mention, Unit
 
 MODALS = frozenset({"could", "might", "may", "should", "would", "must"})
+# the parts of speech of a rated object between a rating verb and the rating word
+OBJECT_POS = frozenset({"DET", "NOUN", "PROPN", "ADJ", "NUM", "PART"})
+# "no longer in special measures"
+NO_LONGER_IN_RE = re.compile(r"\bno\s+longer\s+(?:in|under)\s+(?:the\s+)?$", re.IGNORECASE)
+# (not "no longer in special measures territory": a noun after it makes it a description)
+NO_LONGER_SM_RE = re.compile(
+    r"\bno\s+longer\s+(?:in|under)\s+(?:the\s+)?(?:special\s+measures|them|regime)\b"
+    r"(?!\s+(?!(?:and|but|or|after|since|for|as|because|following|when|while|until|in|at|by|"
+    r"with|from|on|to|this|that|last)\b)[a-z])"
+)
+# what separates a list item's name from its rating ("Elm Surgery, Ashby: Good")
+LIST_ITEM_SEPARATORS = frozenset({":", "–", "—", "-", "|"})
 
 
 class EventReader:
@@ -63,7 +75,7 @@ class EventReader:
             occ.pattern = "sm_regime_word" if doc[s].lower_ == "regime" else "sm_in"
             if doc[s].lower_ == "regime" and not re.search(
                 r"\b(?:in|into|out of|leave|leaves|leaving|left|exit(?:s|ed|ing)?|from|"
-                r"enter(?:s|ed|ing)?)\s+(?:the|this|that)\s+$",
+                r"enter(?:s|ed|ing)?|(?:return(?:s|ed|ing)?|back)\s+to)\s+(?:the|this|that)\s+$",
                 before,
                 re.IGNORECASE,
             ):
@@ -75,7 +87,17 @@ class EventReader:
                 and not self.placement_re.search(before)
             ):
                 return None  # "before the special measures programme had been finalised"
-            if self.out_re.search(before):
+            if self.sm_comparison_re.search(before):
+                return None  # "one step below special measures": a level, not a placement
+            if NO_LONGER_IN_RE.search(before) and not (
+                nxt is not None and nxt.pos_ == "NOUN" and nxt.text[:1].islower()
+            ):
+                # "is no longer in special measures": out of them (the words are no negation
+                # of the rating)
+                occ.value = "out of special measures"
+                occ.implied_in = True
+                occ.pattern = "sm_no_longer"
+            elif self.out_re.search(before):
                 occ.value = "out of special measures"
                 occ.implied_in = bool(self.change_out_re.search(before))
                 occ.pattern = "sm_out"
@@ -94,6 +116,15 @@ class EventReader:
                 doc[s].dep_ in ("oprd", "acomp", "xcomp", "dobj", "attr", "conj")
                 and doc[s].head.lower_ in self.strong_cues
             )
+            # "- Elm Surgery, Ashby: Good (previously Requires improvement)" under a heading
+            # about ratings: an item's rating after its name
+            list_item = unit.rating_list and any(
+                t.text in LIST_ITEM_SEPARATORS for t in doc[unit.start + 1 : s]
+            )
+            # "has rated a GP practice in north Kent inadequate": the rating verb before a
+            # long object the parser may swallow the rating word into
+            over_object = not strong and self._cue_over_object(doc, unit, s)
+            strong = strong or over_object
             weak = any(lem in self.cue_lemmas for lem in prev_lemmas) or any(
                 lem in self.near_cues for lem in prev_lemmas[:2]
             )
@@ -143,6 +174,10 @@ class EventReader:
             occ.pattern = (
                 "rating_noun_next"
                 if noun_next
+                else "rating_list_item"
+                if list_item and not strong
+                else "strong_cue_over_object"
+                if over_object
                 else "strong_cue"
                 if strong
                 else "listed_after_rating"
@@ -153,7 +188,9 @@ class EventReader:
                 if rating_subject is not None
                 else "weak_cue"
             )
-            if not (noun_next or strong or listed or copular or weak_ok or rating_subject):
+            if not (
+                noun_next or strong or listed or copular or weak_ok or rating_subject or list_item
+            ):
                 return None
             # service-, ward- and domain-level ratings are not the body's rating
             if self._service_level(doc, s):
@@ -190,11 +227,16 @@ class EventReader:
                 occ.role = "new"
         if any(w in clause_words for w in self.draft_words):
             return None
-        if self._negated_clause(doc, cs, ce, clause_text) or (
-            unit.start < cs
-            and self.negation_re.search(doc[unit.start : cs].text.lower())
-            and value == "special measures"
-            and self._negated_verb(doc, s)
+        # ("placed in special measures in 2019 and is no longer in special measures": the
+        # exit's words negate nothing)
+        if occ.pattern != "sm_no_longer" and (
+            self._negated_clause(doc, cs, ce, NO_LONGER_SM_RE.sub("", clause_text))
+            or (
+                unit.start < cs
+                and self.negation_re.search(doc[unit.start : cs].text.lower())
+                and value == "special measures"
+                and self._negated_verb(doc, s)
+            )
         ):
             return None
         # a modal counts on the rating's own verbs ("could be rated inadequate"), not on a
@@ -233,6 +275,22 @@ class EventReader:
             # before the conjunction is the first rating's
             occ.scope = (s, ce)
         return occ
+
+    def _cue_over_object(self, doc: Doc, unit: Unit, s: int) -> bool:
+        """Whether a rating verb ("rated", "downgraded") stands before the rating word with
+        only a noun phrase between: its object ("rated a care home near Tolby inadequate"),
+        read from the words, as the parser may take the rating word into that phrase."""
+        k = s - 1
+        steps = 0
+        while k >= unit.start and steps < self.object_span_limit:
+            tok = doc[k]
+            if tok.tag_.startswith("VB") and tok.lower_ in self.strong_cues:
+                return steps >= 2 and not tok.lower_.startswith("rating")
+            if tok.pos_ not in OBJECT_POS and tok.lower_ not in self.object_prepositions:
+                return False
+            k -= 1
+            steps += 1
+        return False
 
     def _negated_clause(self, doc: Doc, cs: int, ce: int, clause_text: str) -> bool:
         """Whether the clause is negated: a negation word that negates a verb, not one inside

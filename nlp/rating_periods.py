@@ -29,6 +29,7 @@ class PeriodResolver:
     """Resolves rating periods (mixin of :class:`nlp.ratings.RatingExtractor`)."""
 
     _date_month: int | None  # the month of the document's own date, set per document
+    _dateline_end: int  # the character where a dateline opening the document ends (or -1)
     month_numbers: dict[str, int]
 
     def _years(self, doc: Doc, start: int, end: int) -> list[tuple[int, str, bool]]:
@@ -131,12 +132,14 @@ class PeriodResolver:
                     return ratings_year
                 # "Its previous overall rating, given in 2021, was good": a year before the
                 # rating word in its own clause
+                # (a dateline opening the sentence dates the news, not the earlier rating)
                 found = pick(
                     [
                         y
                         for y in self._years(doc, unit.start, occ.start)
                         if self._same_clause(doc, occ.start, y[0])
                         and not self._in_other_scope(doc, y[0], occ, occs)
+                        and doc[y[0]].idx >= self._dateline_end
                     ]
                 )
                 return Dated(found, "own_clause_before") if found else NO_PERIOD
@@ -158,6 +161,7 @@ class PeriodResolver:
             for y in self._years(doc, unit.start, unit.end)
             if self._same_clause(doc, occ.start, y[0])
             and not self._in_other_scope(doc, y[0], occ, occs)
+            and not self._on_other_rating_verb(doc, y[0], occ, occs)
         ]
         found = pick(years)
         if found:
@@ -180,6 +184,20 @@ class PeriodResolver:
                 continue
             return True
         return False
+
+    def _on_other_rating_verb(self, doc: Doc, i: int, occ: Mention, occs: list[Mention]) -> bool:
+        """Whether the year at token i hangs on the verb of another rating of the sentence and
+        not on this one's ("A, rated inadequate in 2020, is now rated good": 2020 is the
+        inadequate rating's, however the parser joins the two clauses)."""
+        own = self._governor(self._rating_token(doc, occ.start)).i
+        year_verb = self._governor(doc[i]).i
+        # (only a rating told in its own right: an old one of a change shares the verb)
+        return year_verb != own and any(
+            other is not occ
+            and other.role in ("plain", "new")
+            and self._governor(self._rating_token(doc, other.start)).i == year_verb
+            for other in occs
+        )
 
     def _when_clause_year(self, doc: Doc, occ: Mention) -> str | None:
         """The year a "when" clause holding the rating hangs off by the parse ("inspected in
@@ -310,12 +328,14 @@ class PeriodResolver:
         """The year the document states as its own date: a dateline in its first lines
         ("13 October 2017 – ...", "Published 9 January 2015"), else the publication date the
         crawler recorded."""
+        self._dateline_end = -1
         for unit in units[:4]:
             if unit.bullet:
                 continue
             m = self.dateline_re.match(doc[unit.start : min(unit.start + 12, unit.end)].text)
             if m:
                 self._date_month = self._month_of(m.group(0))
+                self._dateline_end = doc[unit.start].idx + m.end()
                 return Dated(m.group("year"), "dateline")
             line = doc[unit.start : unit.end].text
             if unit.end - unit.start > 16 or not any(s in line for s in self.dateline_separators):

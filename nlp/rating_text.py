@@ -76,6 +76,7 @@ class Unit:
     bullet: bool = False
     header: bool = False
     leading_year: str | None = None  # "• October 2013 – ...": the year that governs it
+    rating_list: bool = False  # a bullet under a heading about ratings ("Latest CQC ratings")
 
 
 @dataclass
@@ -114,6 +115,7 @@ class TextUnits:
 
     _text: str
     _org_tokens: set[int]
+    rating_list_words: set[str]
 
     def _units(self, doc: Doc) -> list[Unit]:
         """Lines of the text, split further into sentences; bullet lines stay whole."""
@@ -140,7 +142,30 @@ class TextUnits:
                     units.append(self._make_unit(doc, start, i))
                     start = i
             units.append(self._make_unit(doc, start, unit.end))
-        return [u for u in units if u.end > u.start]
+        units = [u for u in units if u.end > u.start]
+        self._mark_rating_lists(doc, units)
+        return units
+
+    def _mark_rating_lists(self, doc: Doc, units: list[Unit]) -> None:
+        """Mark the bullets under a heading about ratings ("Latest CQC ratings", "Inspection
+        results:"): a heading line with a rating word and no full stop, and the bullets right
+        after it; a single year in the heading ("CQC ratings, March 2024") dates them."""
+        in_list = False
+        year = None
+        for unit in units:
+            if unit.bullet:
+                unit.rating_list = in_list
+                if in_list and year and unit.leading_year is None:
+                    unit.leading_year = year
+                continue
+            words = {t.lower_ for t in doc[unit.start : unit.end]}
+            in_list = bool(words & self.rating_list_words) and doc[unit.end - 1].text != "."
+            years = {
+                m.group(1)
+                for m in RATING_YEAR_RE.finditer(doc[unit.start : unit.end].text)
+                if not m.group(2)
+            }
+            year = years.pop() if in_list and len(years) == 1 else None
 
     def _make_unit(self, doc: Doc, start: int, end: int) -> Unit:
         while start < end and doc[start].is_space:

@@ -67,6 +67,21 @@ How a rating is read:
 * the rater is the body the parse names as placing or rating (subject or "by" agent) where
   it is a regulator, national body or government.
 
+* more readings: a rating verb before a long object ("has rated a GP practice in north Kent
+  inadequate", ``strong_cue_over_object``); the items of a list under a heading about ratings
+  ("Latest CQC ratings" / "- Elm Surgery, Ashby: Good (previously ...)", ``rating_list_item``);
+  "no longer in special measures" (``sm_no_longer``); not a level compared with ("one step
+  below special measures"), a goal ("the aim is an outstanding rating"), or the grades of an
+  inspectorate that gives no ratings (the Care Inspectorate: ``non_rating_raters``);
+* more years and steps: the spell an exit ends ("out of special measures, which it entered
+  in 2022", "having entered them in 2020": ``spell_clause_year``); steps anywhere in the
+  sentence ("Ministers took it out in 2020, only to return it ... in 2023"; "de-escalated to
+  targeted intervention in 2022"); "in the same week" (the last full date before:
+  ``same_time``); in an undated document, a new report dated by the next sentence's full
+  date (``news_date``); a year on another rating's own verb is that rating's; a dateline
+  opening the sentence does not date a previous rating; a rating kept in a dated release is
+  that year's.
+
 Files: nlp/rating_text.py (units, clauses, records), rating_events.py (which words are
 ratings, their role in a change, the event fields), rating_periods.py (years by the parse,
 datelines), rating_event_years.py (years from the body's other ratings and the sentences
@@ -140,6 +155,7 @@ class RatingExtractor(
             self.matcher.add(value, [[{"LOWER": w} for w in p] for p in patterns])
         self.matcher.add("regime", [[{"LOWER": w}] for w in lex["regime_words"]])
         self.rating_nouns = set(lex["rating_nouns"])
+        self.rating_list_words = set(lex["rating_list_words"])
         self.cue_lemmas = inflect(lex["cue_lemmas"])
         self.strong_cues = inflect(lex["strong_cue_lemmas"])
         self.near_cues = set(lex["near_cue_lemmas"])
@@ -147,6 +163,9 @@ class RatingExtractor(
         self.non_rating_followers = set(lex["non_rating_followers"])
         self.prior_lemmas = inflect(lex["prior_lemmas"])
         self.draft_words = set(lex["draft_words"])
+        # "rated a GP practice in north Kent inadequate": the object's prepositions and length
+        self.object_prepositions = set(lex["object_prepositions"])
+        self.object_span_limit = lex["object_span_limit"]
         self.hypothetical_words = set(lex["hypothetical_words"])
         neg = lex["negation_words"]
         self.negation_re = re.compile(
@@ -154,6 +173,13 @@ class RatingExtractor(
         )
         self.out_re = re.compile(
             OUT_RE_TEMPLATE.format(words="|".join(re.escape(w) for w in lex["out_words"])),
+            re.IGNORECASE,
+        )
+        # "one step below special measures": the level compared with, not a placement
+        self.sm_comparison_re = re.compile(
+            r"\b(?:"
+            + "|".join(re.escape(w) for w in lex["sm_comparison_words"])
+            + r")\s+(?:the\s+)?[‘“'\"]?\s*$",
             re.IGNORECASE,
         )
         self.change_out_re = re.compile(
@@ -172,10 +198,14 @@ class RatingExtractor(
         self.care_home_suffixes = tuple(" " + w for w in lex["care_home_suffixes"])
         self.care_home_nouns = tuple(lex["care_home_nouns"])
         self.change_links = set(lex["change_links"])
+        # a de-escalation may name the level it goes to ("de-escalated to targeted
+        # intervention in 2022")
         self.sm_step_re = re.compile(
             r"\b(?:(?P<out>"
             + "|".join(re.escape(w) for w in lex["sm_step_out"])
-            + r")|(?:"
+            + r")|(?P<down>"
+            + "|".join(re.escape(w) for w in lex["sm_step_deescalate"])
+            + r")(?:\s+to\s+[a-z-]+(?:\s+[a-z-]+){0,2})?|(?:"
             + "|".join(re.escape(w) for w in lex["sm_step_back"])
             + r"))\s+in\b",
             re.IGNORECASE,
@@ -193,6 +223,8 @@ class RatingExtractor(
         self.rank: dict[str, int] = events["rank"]
         self.direction_words = {k: set(v) for k, v in events["direction_words"].items()}
         self.stay_words = set(events["stay_words"])
+        # "out of special measures, which it entered in 2022": verbs of the spell's start
+        self.sm_spell_lemmas = set(events["sm_spell_lemmas"])
         # "the inadequate rating it received in 2017": a rating held before
         self.received_words = set(events["received_after_rating"])
         number = "|".join(events["number_words"])
@@ -246,6 +278,7 @@ class RatingExtractor(
         self.month_numbers.update({name[:3]: num for name, num in list(self.month_numbers.items())})
         self.month_numbers["Sept"] = 9
         self._date_month: int | None = None
+        self._dateline_end = -1
         lead = "|".join(events["dateline_lead_words"])
         day = r"\d{1,2}(?:st|nd|rd|th)?"
         # "13 October 2017 – ...", "Published: 9 January 2015", "Monday 5 June 2023"
@@ -258,9 +291,12 @@ class RatingExtractor(
         self.dateline_separators = tuple(events["dateline_separators"])
         self.decision_words = set(events["decision_words"])
         self.rater_types = set(events["rater_types"])
+        # inspectorates whose grades are not ratings in the vocabulary
+        self.non_rating_raters = set(events["non_rating_raters"])
         self.unrated_descriptors = set(events["unrated_descriptors"])
         self.area_prepositions = set(events["area_prepositions"])
         self.back_in_time_phrases = tuple(events["back_in_time_phrases"])
+        self.same_time_phrases = tuple(events["same_time_phrases"])
         self.inspection_verbs = set(events["inspection_verbs"])
         self.previous_words = set(events["previous_words"])
         self.count_kind_suffixes = events["count_kind_suffixes"]
@@ -348,18 +384,21 @@ class RatingExtractor(
             occ.value == "special measures" for _, occ, _ in st.count_ratings
         )
         self._sm_steps(doc, units, entries)
+        self._sm_spell_clauses(doc, entries)
         self._shared_event_dates(entries)
         self._years_later(doc, units, entries)
         self._at_the_time_years(doc, units, entries)
+        self._same_time_years(doc, entries)
         self._story_inspection_year(doc, units, by_unit, entries)
         self._report_years(doc, units, unit_mentions, entries)
         self._naming_sentence_years(doc, units, entries, date)
         self._list_report_years(doc, units, entries)
         self._last_rated_years(doc, entries)
         self._same_rating_before(doc, entries)
-        self._decision_years(doc, units, entries)
+        self._decision_years(doc, units, entries, date)
         self._dateline_periods(doc, entries, date)
         self._paired_event_years(entries)
+        self._judged_by_non_rater(doc, units, entries)
         results, spans = self._finish(doc, entries, group_placed)
         told = {(r["org"], r["rating"], r["period"]) for r in results}
         results += [r for r in table_ratings if (r["org"], r["rating"], r["period"]) not in told]

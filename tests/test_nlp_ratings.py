@@ -477,3 +477,192 @@ def test_special_measures_left_and_returned_with_years(nlp):
         ("Kingsway Medical Practice", "out of special measures", "2018"),
         ("Kingsway Medical Practice", "special measures", "2020"),
     }
+
+
+def test_number_word_opening_a_practice_name_is_part_of_it(nlp):
+    got = ratings(nlp, "Four Oaks Surgery in Tamby has been rated inadequate by the CQC.")
+    assert got == {("Four Oaks Surgery", "inadequate", None)}
+    # a count before a plural kind is no name
+    assert ratings(nlp, "Three Tamby practices were rated good.") == set()
+
+
+def test_a_rating_set_as_a_goal_is_no_rating(nlp):
+    got = ratings(
+        nlp,
+        "Hallow Vale NHS Trust was rated requires improvement in 2024. Its chair said the "
+        "trust's aim was an outstanding rating by 2027.",
+    )
+    assert got == {("Hallow Vale NHS Trust", "requires improvement", "2024")}
+
+
+def test_one_unnamed_practice_is_named_in_the_next_sentence(nlp):
+    got = ratings(
+        nlp,
+        "One GP practice in Ashby has been taken out of special measures. Mill Lane Surgery "
+        "was rated good by the CQC in March 2023.",
+    )
+    assert ("Mill Lane Surgery", "out of special measures", "2023") in got
+
+
+def test_a_level_below_special_measures_is_no_placement(nlp):
+    got = ratings(
+        nlp,
+        "Caerwen University Health Board was escalated to targeted intervention in 2023, one "
+        "step below special measures.",
+    )
+    assert got == set()
+
+
+def test_grades_of_an_inspectorate_that_gives_no_ratings_are_not_ratings(nlp):
+    got = ratings(
+        nlp,
+        "The Care Inspectorate has graded Elmbank House Care Home as weak for staffing. The "
+        "home had been graded good at its last inspection.",
+    )
+    assert got == set()
+    # the CQC's ratings of a body named next to it still count
+    got = ratings(
+        nlp,
+        "The Care Inspectorate visited Elmbank House Care Home. Rowan Lodge Care Home was rated "
+        "good by the CQC in 2022.",
+    )
+    assert got == {("Rowan Lodge Care Home", "good", "2022")}
+
+
+def test_a_news_date_is_not_taken_from_the_next_story(nlp):
+    got = ratings(
+        nlp,
+        "• Marsh Road Surgery has been rated good by the CQC.\n"
+        "• Tollby Medical Centre was inspected on 4 May 2022.",
+    )
+    assert ("Marsh Road Surgery", "good", None) in got
+
+
+def test_welsh_joining_word_inside_a_board_name(nlp):
+    got = ratings(
+        nlp,
+        "The Welsh Government placed Eryl a Tawe University Health Board in special measures "
+        "in 2021.",
+    )
+    assert got == {("Eryl a Tawe University Health Board", "special measures", "2021")}
+
+
+def test_the_same_week_needs_a_full_date_to_anchor_on(nlp):
+    got = ratings(
+        nlp,
+        "Ashdown NHS Trust was rated good in 2019. The same week, the CQC rated Fernhill NHS "
+        "Trust inadequate.",
+    )
+    assert ("Fernhill NHS Trust", "inadequate", None) in got
+
+
+def test_exit_with_a_participle_dates_the_placement(nlp):
+    got = ratings(
+        nlp,
+        "Orchard Rise Surgery left special measures in May 2023, having entered them in 2021.",
+    )
+    assert got == {
+        ("Orchard Rise Surgery", "out of special measures", "2023"),
+        ("Orchard Rise Surgery", "special measures", "2021"),
+    }
+
+
+def test_a_dateline_in_the_sentence_does_not_date_the_previous_rating(nlp):
+    got = ratings(
+        nlp,
+        "4 March 2024 – Dalby NHS Trust has been rated good by the CQC, up from its previous "
+        "rating of requires improvement.",
+    )
+    assert ("Dalby NHS Trust", "requires improvement", None) in got
+    assert ("Dalby NHS Trust", "good", "2024") in got
+
+
+def test_a_year_on_another_ratings_participle_is_that_ratings(nlp):
+    got = ratings(nlp, "Hythe Lane Surgery, rated inadequate in 2019, is now rated good.")
+    assert got == {
+        ("Hythe Lane Surgery", "inadequate", "2019"),
+        ("Hythe Lane Surgery", "good", None),
+    }
+
+
+def test_leaving_a_job_is_no_step_out_of_special_measures(nlp):
+    got = ratings(
+        nlp,
+        "Morland NHS Trust was placed in special measures in 2018. Its chief executive left "
+        "to join the board of a charity in 2019.",
+    )
+    assert got == {("Morland NHS Trust", "special measures", "2018")}
+
+
+def test_the_old_rating_of_a_change_does_not_take_the_new_ones_year(nlp):
+    got = ratings(
+        nlp,
+        "In 2023 the CQC cut the rating of Oakdene Care Home from requires improvement to "
+        "inadequate.",
+    )
+    assert ("Oakdene Care Home", "inadequate", "2023") in got
+
+
+def test_items_of_a_rating_list_take_the_newsletters_date_and_keep_previous_ratings(nlp):
+    got = ratings(
+        nlp,
+        "Care Digest | 9 October 2023\n\nLatest CQC ratings\n"
+        "• Larkspur Surgery, Ebbington: Outstanding (previously Good)\n"
+        "• Teasel House Care Home, Ebbington: Inadequate\n",
+    )
+    assert got == {
+        ("Larkspur Surgery", "outstanding", "2023"),
+        ("Larkspur Surgery", "good", None),
+        ("Teasel House Care Home", "inadequate", "2023"),
+    }
+    # a list under a heading about something else gives no ratings
+    assert ratings(nlp, "What went well:\n- Tansy NHS Trust: good progress on waits\n") == set()
+
+
+def test_no_longer_in_special_measures_is_an_exit_and_negates_no_placement(nlp):
+    got = ratings(
+        nlp, "Fenby NHS Trust was placed in special measures in 2019 and is no longer in them."
+    )
+    assert ("Fenby NHS Trust", "special measures", "2019") in got
+    got = ratings(
+        nlp,
+        "Fenby NHS Trust was placed in special measures in 2019 and is no longer in special "
+        "measures.",
+    )
+    assert ("Fenby NHS Trust", "special measures", "2019") in got
+    assert ("Fenby NHS Trust", "out of special measures", None) in got
+
+
+def test_a_rating_kept_in_a_dated_release_is_that_years(nlp):
+    got = ratings(
+        nlp, "Published: 6 June 2023\n\nTelford Mead NHS Trust has retained its good rating."
+    )
+    assert got == {("Telford Mead NHS Trust", "good", "2023")}
+
+
+def test_return_to_the_regime_is_a_step_of_the_history(nlp):
+    got = ratings(
+        nlp,
+        "Ketley NHS Trust entered special measures in 2013. It left in 2015 but returned to the "
+        "regime in 2018.",
+    )
+    assert got == {
+        ("Ketley NHS Trust", "special measures", "2013"),
+        ("Ketley NHS Trust", "out of special measures", "2015"),
+        ("Ketley NHS Trust", "special measures", "2018"),
+    }
+    # changes made to the regime are no placement
+    got = ratings(
+        nlp, "Ketley NHS Trust entered special measures in 2013. Ministers made changes to the "
+        "regime in 2016.",
+    )
+    assert got == {("Ketley NHS Trust", "special measures", "2013")}
+
+
+def test_a_news_date_is_not_taken_from_an_earlier_event(nlp):
+    got = ratings(
+        nlp,
+        "Harrowgate NHS Trust has been rated good. It was placed in special measures on "
+        "4 May 2019.",
+    )
+    assert ("Harrowgate NHS Trust", "good", None) in got
