@@ -1,0 +1,78 @@
+"""Tests of the amount shapes met on fresh trade-press, board-paper and local-paper text (round
+5): tables that set spending against a budget, and the other named rules added with them.
+
+Every text here is written for these tests.
+"""
+
+from __future__ import annotations
+
+from money_helpers import amounts
+
+
+def by_text(nlp, text: str) -> dict[str, dict]:
+    return {a["text"]: a for a in amounts(nlp, text)}
+
+
+# ---------------------------------------------------------------------------- tables
+
+
+def test_actual_and_variance_beside_a_budget_column_are_spending_against_it(full_nlp):
+    text = ("Orwell Fen Community NHS Trust\nFinance report, month 6 2025/26\n\n"
+            "Spending by division\n"
+            "Division | Budget £000 | Actual £000 | Variance fav/(adv) £000\n"
+            "District nursing | 12,400 | 12,910 | (510)\n"
+            "Therapies | 8,300 | 8,120 | 180\n")
+    found = by_text(full_nlp, text)
+    assert found["12,400"]["role"] == "budget"
+    assert found["12,910"]["role"] == "cost"
+    assert found["12,910"]["why"]["role"].endswith("+against_budget")
+    assert found["(510)"]["role"] == "overspend"
+    assert found["180"]["role"] == "underspend"
+
+
+def test_a_variance_written_adverse_first_reads_brackets_as_favourable(full_nlp):
+    text = ("Orwell Fen Community NHS Trust\nFinance report, month 6 2025/26\n\n"
+            "Division | Budget £000 | Actual £000 | Variance adv/(fav) £000\n"
+            "District nursing | 12,400 | 12,910 | 510\n"
+            "Therapies | 8,300 | 8,120 | (180)\n")
+    found = by_text(full_nlp, text)
+    assert found["510"]["role"] == "overspend"
+    assert found["(180)"]["role"] == "underspend"
+
+
+def test_a_variance_against_plan_without_a_budget_column_stays_a_gap(full_nlp):
+    text = ("System position\n\nThe board saw the figures for the half year.\n\n"
+            "Body | Plan (£m) | Actual (£m) | Variance (£m)\n"
+            "Brookmere Trust | -2.0 | -3.1 | -1.1\n")
+    found = by_text(full_nlp, text)
+    assert found["-3.1"]["role"] == "deficit"
+    assert found["-1.1"]["role"] == "gap"
+
+
+# ---------------------------------------------------------------------------- report sections
+
+
+def test_a_topic_heading_with_a_qualifier_does_not_start_a_new_story(full_nlp):
+    # subheading_topic_qualified: "Ward spending, year to date" is a part of the report
+    text = ("Orwell Fen Community NHS Trust\nFinance report, month 6 2025/26\n\n"
+            "Ward spending, year to date\n"
+            "Most wards are close to budget, and NHS England has asked for weekly returns.\n\n"
+            "Efficiency\n"
+            "The savings target for the year is £3.4m.\n")
+    found = by_text(full_nlp, text)
+    assert found["£3.4m"]["org"] == "Orwell Fen Community NHS Trust"
+
+
+def test_spending_above_a_ceiling_is_a_gap(full_nlp):
+    # right_gap_more_than_limit is read before right_none_ahead_of_plan
+    text = ("Orwell Fen Community NHS Trust has spent £2.3m on agency staff, "
+            "leaving it £400,000 above the ceiling.")
+    found = by_text(full_nlp, text)
+    assert found["£400,000"]["role"] == "gap"
+
+
+def test_a_capital_programme_is_a_budget(full_nlp):
+    text = ("Orwell Fen Community NHS Trust has spent £1.2m of its capital programme "
+            "of £4m this year.")
+    found = by_text(full_nlp, text)
+    assert found["£4m"]["role"] == "budget"
