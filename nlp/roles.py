@@ -212,6 +212,12 @@ def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_st
         cues = [c for c in find_cues(heading.text, lex) if c[2]]
         if cues:
             return max(cues, key=lambda c: c[1])[2], "section_heading", positive
+    previous = ctx.previous
+    if previous is not None and previous.story == f.story and f.sent - previous.sent <= 1 \
+            and previous.role:
+        # "X will receive £28m. Y gets £24m and Z £21m": a figure whose sentence names no kind
+        # of money goes on the run of figures just before it
+        return previous.role, "run_of_figures", positive
     return "other", "default", positive
 
 

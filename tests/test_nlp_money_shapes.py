@@ -76,3 +76,15 @@ def test_a_capital_programme_is_a_budget(full_nlp):
             "of £4m this year.")
     found = by_text(full_nlp, text)
     assert found["£4m"]["role"] == "budget"
+
+
+# ---------------------------------------------------------------------------- roles
+
+
+def test_a_figure_with_no_kind_of_money_goes_on_the_run_before_it(full_nlp):
+    text = ("The department named four hospices in the scheme. Elmstead Hospice will receive "
+            "£3m to open new beds. Brackley Hospice gets £2m and Ashwell Hospice £1m.")
+    found = by_text(full_nlp, text)
+    assert found["£3m"]["role"] == "funding"
+    assert found["£2m"]["role"] == "funding"
+    assert found["£2m"]["why"]["role"] == "run_of_figures"
