@@ -38,7 +38,8 @@ _INDEFINITE = frozenset({"a", "an", "every", "each", "any", "another", "one", "s
 _OPENING_RE = re.compile(r"(?:[Tt]he\s+)?")
 _THE_OPENING_RE = re.compile(r"[Tt]he\s+")
 # a name followed by its figure in brackets or after a dash
-_NAME_THEN_FIGURE_RE = re.compile(r"\s?\(\s?|\s+[–—-]\s+")
+# a name then its figure: "A (£17m)", "A – £17m", "the heaviest was A, at £39m"
+_NAME_THEN_FIGURE_RE = re.compile(r"\s?\(\s?|\s+[–—-]\s+|,?\s+at\s+")
 _VAGUE_MODIFIERS = frozenset(
     "nhs new same other local whole former current merged combined single".split())
 _NONE = NOBODY
@@ -362,6 +363,7 @@ class OrgResolver(CoordinationOwners):
             joint = _NAME_THEN_FIGURE_RE.fullmatch(ctx.text, o.end, f.parsed.start)
             if joint is not None and o.end <= f.parsed.start and ctx.owner_ok(o):
                 self.how = ("name_before_parenthesis" if "(" in joint.group()
+                            else "name_before_at" if "at" in joint.group()
                             else "name_before_dash")
                 return o.name
         gapped = self._gapped_owner(f)

@@ -88,3 +88,25 @@ def test_a_figure_with_no_kind_of_money_goes_on_the_run_before_it(full_nlp):
     assert found["£3m"]["role"] == "funding"
     assert found["£2m"]["role"] == "funding"
     assert found["£2m"]["why"]["role"] == "run_of_figures"
+
+
+def test_a_figure_compared_with_an_earlier_year_is_a_change_of_this_year(full_nlp):
+    # right_other_more_than_before and the baseline baseline_than_clause_in
+    text = ("Orwell Fen Community NHS Trust spent £61m on agency staff in 2024/25, "
+            "about £12m more than the trust spent in 2021/22.")
+    found = by_text(full_nlp, text)
+    assert found["about £12m"]["role"] == "other"
+    assert found["about £12m"]["period"] == "2024-25"
+    assert found["about £12m"]["why"]["role"] == "pattern:right_other_more_than_before"
+
+
+# ---------------------------------------------------------------------------- owners
+
+
+def test_a_name_then_at_and_a_figure_owns_it(full_nlp):
+    text = ("Agency bills rose across the county. The biggest spender was Orwell Fen "
+            "Community NHS Trust, at £18.2m, ahead of Brackley Vale NHS Trust at £11m.")
+    found = by_text(full_nlp, text)
+    assert found["£18.2m"]["org"] == "Orwell Fen Community NHS Trust"
+    assert found["£11m"]["org"] == "Brackley Vale NHS Trust"
+    assert found["£11m"]["why"]["org"] == "name_before_at"
