@@ -123,6 +123,11 @@ def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_st
                 if ctx.previous is None or ctx.previous.sent != f.sent:
                     continue
                 return ctx.previous.role, f"pattern:{name}", positive
+            if role == "elided_noun":  # "B's was £18.5m" after "were set control totals"
+                got = _previous_sentence_cue(ctx, f)
+                if got is None:
+                    continue
+                return got, f"pattern:{name}", positive
             if role == "subject":  # "and up from £2.4bn": what the clause's subject is
                 got = _subject_role(ctx, f)
                 if got is None:
@@ -295,6 +300,17 @@ def _subject_role(ctx: MoneyContext, f: FoundAmount) -> str | None:
         if c.dep_ in ("nsubj", "nsubjpass") and c.i not in ctx.amount_tokens:
             return ctx.lex.cue_role.get(c.lower_) or ctx.lex.cue_role.get(c.lemma_.lower())
     return None
+
+
+def _previous_sentence_cue(ctx: MoneyContext, f: FoundAmount) -> str | None:
+    """The role of the last cue in the sentence before the amount's, in the same story."""
+    if f.sent == 0:
+        return None
+    p_start, p_end = ctx.sents[f.sent - 1]
+    if ctx.story_index(p_start) != f.story:
+        return None
+    cues = [c for c in find_cues(ctx.text[p_start:p_end], ctx.lex) if c[2]]
+    return max(cues, key=lambda c: c[1])[2] if cues else None
 
 
 def _nearest_cue(ctx: MoneyContext, f: FoundAmount) -> str | None:

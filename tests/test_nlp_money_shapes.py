@@ -110,3 +110,13 @@ def test_a_name_then_at_and_a_figure_owns_it(full_nlp):
     assert found["£18.2m"]["org"] == "Orwell Fen Community NHS Trust"
     assert found["£11m"]["org"] == "Brackley Vale NHS Trust"
     assert found["£11m"]["why"]["org"] == "name_before_at"
+
+
+def test_a_possessive_with_its_noun_left_out_takes_the_noun_of_the_sentence_before(full_nlp):
+    # left_elided_possessive_noun
+    text = ("Two of the trusts were given control totals by NHS England last spring. "
+            "Orwell Fen’s was a deficit of £12m; Brackley Vale’s was £7.5m.")
+    found = by_text(full_nlp, text)
+    assert found["£12m"]["role"] == "control_total"
+    assert found["£7.5m"]["role"] == "control_total"
+    assert found["£7.5m"]["why"]["role"] == "pattern:left_elided_possessive_noun"
