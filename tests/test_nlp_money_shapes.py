@@ -120,3 +120,17 @@ def test_a_possessive_with_its_noun_left_out_takes_the_noun_of_the_sentence_befo
     assert found["£12m"]["role"] == "control_total"
     assert found["£7.5m"]["role"] == "control_total"
     assert found["£7.5m"]["why"]["role"] == "pattern:left_elided_possessive_noun"
+
+
+def test_money_a_department_confirms_is_funding(full_nlp):
+    text = ("The Department of Health and Social Care has confirmed £15m for 2025/26 to "
+            "train pharmacists in rural areas.")
+    found = by_text(full_nlp, text)
+    assert found["£15m"]["role"] == "funding"
+    assert found["£15m"]["why"]["role"] == "pattern:left_funding_announced"
+
+
+def test_a_confirmed_deficit_is_still_a_deficit(full_nlp):
+    text = "Orwell Fen Community NHS Trust has confirmed a £6m deficit for 2024/25."
+    found = by_text(full_nlp, text)
+    assert found["£6m"]["role"] == "deficit"
