@@ -834,6 +834,12 @@ NAMED_ROLE_CASES = [
     ("left_gap_leaving_shortfall",
      "Its schemes fell through, leaving a shortfall of £1.2m against the target.", "gap"),
     ("right_gap_behind_plan", "The board is £2m behind its year-to-date plan.", "gap"),
+    ("right_other_more_than_before",
+     "Agency bills came to £2m more than the hospital spent in the year before.", "other"),
+    ("left_funding_announced", "The department has announced £7m for rural hospices.",
+     "funding"),
+    ("left_elided_possessive_noun",
+     "Both boards were set control totals in March. Fenwick’s was £4m.", "control_total"),
 ]
 
 

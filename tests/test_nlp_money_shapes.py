@@ -134,3 +134,17 @@ def test_a_confirmed_deficit_is_still_a_deficit(full_nlp):
     text = "Orwell Fen Community NHS Trust has confirmed a £6m deficit for 2024/25."
     found = by_text(full_nlp, text)
     assert found["£6m"]["role"] == "deficit"
+
+
+# ---------------------------------------------------------------------------- figures
+
+
+def test_x_to_y_is_a_range_but_from_x_to_y_is_a_change():
+    from nlp.money_parse import find_amounts
+
+    (rng,) = find_amounts("Another £3m to £4m of savings will be needed.")
+    assert (rng.value, rng.value_max, rng.qualifier) == (3_000_000, 4_000_000, "approx")
+    (fees,) = find_amounts("Weekly fees vary from £850 to £1,100 a week.")
+    assert (fees.value, fees.value_max, fees.per) == (850, 1100, "week")
+    change = find_amounts("Its deficit grew from £3m to £4m.")
+    assert [a.value_max for a in change] == [None, None]
