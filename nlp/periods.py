@@ -268,6 +268,12 @@ class PeriodResolver:
                  and not self._clause_has_other_amount(f, y)]
         if years:
             return self._nearest(years, f), "sentence"
+        if f.parsed.per == "month" and f.role in ctx.lex.spending_roles:
+            # "agency spending is running at £1.9m a month": a monthly spending rate is how
+            # the current year is going, the year the report or story is about
+            year = ctx.governing or self.story_lead(f.story) or self._previous_sentence_year(f)
+            if year:
+                return year, "rate_running_monthly"
         if f.parsed.per in ("year", "month"):
             # a recurring sum ("£16.9m a year") is tied to a year only by its own sentence
             return None, "rate"

@@ -148,3 +148,21 @@ def test_x_to_y_is_a_range_but_from_x_to_y_is_a_change():
     assert (fees.value, fees.value_max, fees.per) == (850, 1100, "week")
     change = find_amounts("Its deficit grew from £3m to £4m.")
     assert [a.value_max for a in change] == [None, None]
+
+
+# ---------------------------------------------------------------------------- periods
+
+
+def test_a_monthly_spending_rate_takes_the_year_the_story_is_about(full_nlp):
+    text = ("Orwell Fen Community NHS Trust expects a deficit of £9m in 2025/26.\n\n"
+            "Locum spending is running at £0.8m a month, the finance director said.")
+    found = by_text(full_nlp, text)
+    assert found["£0.8m"]["period"] == "2025-26"
+    assert found["£0.8m"]["why"]["period"] == "rate_running_monthly"
+
+
+def test_a_yearly_saving_stays_without_a_year(full_nlp):
+    text = ("Orwell Fen Community NHS Trust expects a deficit of £9m in 2025/26.\n\n"
+            "Closing the clinic would save £0.4m a year, the finance director said.")
+    found = by_text(full_nlp, text)
+    assert found["£0.4m"]["period"] is None
