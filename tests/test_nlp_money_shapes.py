@@ -166,3 +166,27 @@ def test_a_yearly_saving_stays_without_a_year(full_nlp):
             "Closing the clinic would save £0.4m a year, the finance director said.")
     found = by_text(full_nlp, text)
     assert found["£0.4m"]["period"] is None
+
+
+def test_going_past_a_figure_is_more_than_it(full_nlp):
+    found = by_text(full_nlp, "Orwell Fen Community NHS Trust says its deficit will top £15m.")
+    assert found["top £15m"]["qualifier"] == "more_than"
+
+
+def test_a_figure_named_a_target_deficit_is_a_control_total(full_nlp):
+    text = ("Orwell Fen Community NHS Trust forecasts a deficit of £20m, above the £12m target "
+            "deficit the regulator set it.")
+    found = by_text(full_nlp, text)
+    assert found["£12m"]["role"] == "control_total"
+
+
+def test_repayable_cash_support_is_a_loan(full_nlp):
+    text = "Orwell Fen Community NHS Trust needs £8m of repayable cash support to pay its staff."
+    found = by_text(full_nlp, text)
+    assert found["£8m"]["role"] == "other"
+
+
+def test_a_figure_not_to_be_exceeded_is_no_more_than_it(full_nlp):
+    text = "Orwell Fen Community NHS Trust says its deficit will not exceed £15m."
+    found = by_text(full_nlp, text)
+    assert [a["qualifier"] for a in found.values()] == ["exact"]
