@@ -38,6 +38,8 @@ _INDEFINITE = frozenset({"a", "an", "every", "each", "any", "another", "one", "s
 _OPENING_RE = re.compile(r"(?:[Tt]he\s+)?")
 _THE_OPENING_RE = re.compile(r"[Tt]he\s+")
 # a name followed by its figure in brackets or after a dash
+# ", where ...": a clause about the place or body just named
+_WHERE_RE = re.compile(r",\s+where\s+")
 # a name then its figure: "A (£17m)", "A – £17m", "the heaviest was A, at £39m"
 _NAME_THEN_FIGURE_RE = re.compile(r"\s?\(\s?|\s+[–—-]\s+|,?\s+at\s+")
 _VAGUE_MODIFIERS = frozenset(
@@ -370,6 +372,10 @@ class OrgResolver(CoordinationOwners):
         if gapped is not None:
             self.how = "gapped_coordination"
             return gapped
+        place = self._where_clause_owner(f)
+        if place is not None:
+            self.how = "where_clause_of_named_body"
+            return place
         span = doc.char_span(f.start, f.end, alignment_mode="expand")
         if span is None or not ctx.parsed:
             return self._fallback(f, prev_owner, None)
@@ -414,6 +420,24 @@ class OrgResolver(CoordinationOwners):
                 break  # the parser's sentence can run across a line break
             came_from, cur = cur, cur.head
         return self._fallback(f, prev_owner, root)
+
+    def _where_clause_owner(self, f: FoundAmount) -> str | None:
+        """The body a ", where ..." clause tells of ("the pressure is at Harbourne Royal, where
+        escalation beds are costing £0.2m a week"): the figures in the clause are its."""
+        ctx = self.ctx
+        s_start = ctx.sents[f.sent][0]
+        where = None
+        for m in _WHERE_RE.finditer(ctx.text, s_start, f.parsed.start):
+            where = m
+        if where is None or ";" in ctx.text[where.end():f.parsed.start]:
+            return None
+        i = bisect.bisect_left(ctx.org_starts, where.start()) - 1
+        if i < 0:
+            return None
+        o = ctx.orgs[i]
+        if o.end == where.start() and ctx.owner_ok(o):
+            return o.name
+        return None
 
     def _check_node(self, node: Token, own_np: bool, prev_owner: str | None, role: str
                     ) -> str | None:

@@ -838,6 +838,8 @@ NAMED_ROLE_CASES = [
      "Agency bills came to £2m more than the hospital spent in the year before.", "other"),
     ("left_funding_announced", "The department has announced £7m for rural hospices.",
      "funding"),
+    ("right_cost_committed_to",
+     "Of the capital budget, £3m is committed to a new records system.", "cost"),
     ("left_elided_possessive_noun",
      "Both boards were set control totals in March. Fenwick’s was £4m.", "control_total"),
 ]

@@ -190,3 +190,11 @@ def test_a_figure_not_to_be_exceeded_is_no_more_than_it(full_nlp):
     text = "Orwell Fen Community NHS Trust says its deficit will not exceed £15m."
     found = by_text(full_nlp, text)
     assert [a["qualifier"] for a in found.values()] == ["exact"]
+
+
+def test_figures_in_a_where_clause_belong_to_the_body_it_tells_of(full_nlp):
+    text = ("Most of the overspend is at Brackley Vale NHS Trust, where agency nurses are "
+            "costing £95,000 a week.")
+    found = by_text(full_nlp, text)
+    assert found["£95,000"]["org"] == "Brackley Vale NHS Trust"
+    assert found["£95,000"]["why"]["org"] == "where_clause_of_named_body"
