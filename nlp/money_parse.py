@@ -85,6 +85,7 @@ class Lexicon:
     nobody_subjects: frozenset[str]
     group_nouns: frozenset[str]
     owner_types: tuple[str, ...]
+    funder_types: tuple[str, ...]  # bodies that hand out money to generic recipients
     abbreviations: dict[str, str]
     reporting_verbs: frozenset[str]
 
@@ -233,6 +234,7 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
         nobody_subjects=frozenset(norm_phrase(c) for c in orgs.get("nobody_subjects", [])),
         group_nouns=frozenset(norm_phrase(c) for c in orgs.get("group_nouns", [])),
         owner_types=tuple(orgs["owner_types"]),
+        funder_types=tuple(orgs.get("funder_types", ())),
         abbreviations={k.lower(): v.lower() for k, v in orgs["abbreviations"].items()},
         reporting_verbs=frozenset(orgs["reporting_verbs"]),
     )

@@ -38,6 +38,10 @@ _INDEFINITE = frozenset({"a", "an", "every", "each", "any", "another", "one", "s
 _OPENING_RE = re.compile(r"(?:[Tt]he\s+)?")
 _THE_OPENING_RE = re.compile(r"[Tt]he\s+")
 # a name followed by its figure in brackets or after a dash
+# owner rules that say a figure's sentence gives it no body of its own (a generic subject, a
+# reporting body)
+_GENERIC_RECIPIENT_HOWS = frozenset({"reported_by_another_body", "parse:nobody",
+                                     "sentence_subject_nobody"})
 # ", where ...": a clause about the place or body just named
 _WHERE_RE = re.compile(r",\s+where\s+")
 # a name then its figure: "A (£17m)", "A – £17m", "the heaviest was A, at £39m"
@@ -331,7 +335,38 @@ class OrgResolver(CoordinationOwners):
             got = section_owner(self.ctx, f.start)
             if got is not None:
                 self.how = "section_heading"
+        if got is None and f.role == "funding" and self.how in _GENERIC_RECIPIENT_HOWS:
+            got = self._funder_in_sentence(f)
+            if got is not None:
+                self.how = "funder_of_generic_recipients"
         return got
+
+    def _funder_in_sentence(self, f: FoundAmount) -> str | None:
+        """The funder (a government or national body) the amount's sentence names, for money
+        that recipients the text does not name get ("Councils will receive £60m, the
+        department said"); None when it names several."""
+        ctx = self.ctx
+        s_start, s_end = ctx.sents[f.sent]
+        funders: set[str] = set()
+        i = bisect.bisect_left(ctx.org_starts, s_start)
+        while i < len(ctx.orgs) and ctx.orgs[i].start < s_end:
+            o = ctx.orgs[i]
+            if o.type in self.lex.funder_types and ctx.owner_ok(o):
+                funders.add(o.name)
+            i += 1
+        if not funders and ctx.parsed:
+            # "..., the department said": a back-reference to a funder named before
+            span = ctx.doc.char_span(s_start, s_end, alignment_mode="expand") or []
+            for tok in span:
+                types = tuple(t for t in self.generic_noun(tok) or ()
+                              if t in self.lex.funder_types)
+                if types and tok.i not in ctx.token_org and any(
+                        c.lower_ == "the" for c in tok.children):
+                    got = self.resolve_generic(tok, types)
+                    if got is not None and got != _NONE:
+                        funders.add(got)
+        # (a deal two bodies announce together is neither's alone)
+        return funders.pop() if len(funders) == 1 else None
 
     def _owner(self, f: FoundAmount, prev_owner: str | None) -> str | None:
         ctx, doc = self.ctx, self.ctx.doc

@@ -198,3 +198,26 @@ def test_figures_in_a_where_clause_belong_to_the_body_it_tells_of(full_nlp):
     found = by_text(full_nlp, text)
     assert found["£95,000"]["org"] == "Brackley Vale NHS Trust"
     assert found["£95,000"]["why"]["org"] == "where_clause_of_named_body"
+
+
+def test_funding_for_generic_recipients_belongs_to_the_funder_named(full_nlp):
+    text = ("Hospices in the region will share £12m to keep beds open this winter, the "
+            "Department of Health and Social Care said.")
+    found = by_text(full_nlp, text)
+    assert found["£12m"]["role"] == "funding"
+    assert found["£12m"]["org"] == "Department of Health and Social Care"
+    assert found["£12m"]["why"]["org"] == "funder_of_generic_recipients"
+
+
+def test_funding_two_funders_announce_together_is_neither_s(full_nlp):
+    text = ("Pharmacies will receive an extra £30m under a deal announced by NHS England and "
+            "the Department of Health and Social Care.")
+    found = by_text(full_nlp, text)
+    assert found["£30m"]["org"] is None
+
+
+def test_a_funder_pointed_back_to_owns_funding_for_generic_recipients(full_nlp):
+    text = ("The Department of Health and Social Care has published its winter plan. "
+            "Councils will receive a further £25m to buy care home places, the department said.")
+    found = by_text(full_nlp, text)
+    assert found["£25m"]["org"] == "Department of Health and Social Care"
