@@ -43,7 +43,9 @@ _THE_OPENING_RE = re.compile(r"[Tt]he\s+")
 _GENERIC_RECIPIENT_HOWS = frozenset({"reported_by_another_body", "parse:nobody",
                                      "sentence_subject_nobody"})
 # ", where ...": a clause about the place or body just named
-_WHERE_RE = re.compile(r",\s+where\s+")
+_WHERE_RE = re.compile(r",\s+(?:where|whose)\s+")
+# the kind noun after a name before the comma ("the Calloway Health group, whose ...")
+_KIND_AFTER_NAME_RE = re.compile(r"(?:\s+[a-z]+)?")
 # a name then its figure: "A (£17m)", "A – £17m", "the heaviest was A, at £39m"
 _NAME_THEN_FIGURE_RE = re.compile(r"\s?\(\s?|\s+[–—-]\s+|,?\s+at\s+")
 _VAGUE_MODIFIERS = frozenset(
@@ -457,8 +459,9 @@ class OrgResolver(CoordinationOwners):
         return self._fallback(f, prev_owner, root)
 
     def _where_clause_owner(self, f: FoundAmount) -> str | None:
-        """The body a ", where ..." clause tells of ("the pressure is at Harbourne Royal, where
-        escalation beds are costing £0.2m a week"): the figures in the clause are its."""
+        """The body a ", where ..." or ", whose ..." clause tells of ("the pressure is at
+        Harbourne Royal, where escalation beds are costing £0.2m a week", "the Calloway Health
+        group, whose accounts show turnover of £412m"): the figures in the clause are its."""
         ctx = self.ctx
         s_start = ctx.sents[f.sent][0]
         where = None
@@ -470,7 +473,7 @@ class OrgResolver(CoordinationOwners):
         if i < 0:
             return None
         o = ctx.orgs[i]
-        if o.end == where.start() and ctx.owner_ok(o):
+        if _KIND_AFTER_NAME_RE.fullmatch(ctx.text, o.end, where.start()) and ctx.owner_ok(o):
             return o.name
         return None
 

@@ -221,3 +221,17 @@ def test_a_funder_pointed_back_to_owns_funding_for_generic_recipients(full_nlp):
             "Councils will receive a further £25m to buy care home places, the department said.")
     found = by_text(full_nlp, text)
     assert found["£25m"]["org"] == "Department of Health and Social Care"
+
+
+def test_figures_in_a_whose_clause_belong_to_the_body_it_tells_of(full_nlp):
+    text = ("The home is run by Fernleigh Care Homes, whose latest accounts show a loss of "
+            "£2.3m.")
+    found = by_text(full_nlp, text)
+    assert found["£2.3m"]["org"] == "Fernleigh Care Homes"
+
+
+def test_a_year_to_date_position_pins_this_year(full_nlp):
+    text = ("Trusts in the region ended month 6 £40m behind their year-to-date plans for "
+            "2025/26. Brackley Vale NHS Trust has cut its spending by £3m this year.")
+    found = by_text(full_nlp, text)
+    assert found["£3m"]["period"] == "2025-26"
