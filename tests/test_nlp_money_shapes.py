@@ -235,3 +235,12 @@ def test_a_year_to_date_position_pins_this_year(full_nlp):
             "2025/26. Brackley Vale NHS Trust has cut its spending by £3m this year.")
     found = by_text(full_nlp, text)
     assert found["£3m"]["period"] == "2025-26"
+
+
+def test_money_that_pays_for_something_from_a_commissioner_is_funding(full_nlp):
+    # right_funding_from_funder
+    text = ("Elm Road Surgery has hired a pharmacist, paid for with £45,000 from NHS "
+            "Brackley Vale ICB.")
+    found = by_text(full_nlp, text)
+    assert found["£45,000"]["role"] == "funding"
+    assert found["£45,000"]["why"]["role"] == "pattern:right_funding_from_funder"
