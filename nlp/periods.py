@@ -26,6 +26,11 @@ from nlp.structure import financial_year
 # --------------------------------------------------------------------------------------------
 
 
+# "for the year", "the year's": the year the text has just named
+_FOR_THE_YEAR_RE = re.compile(r"\b(?:for|in|over|during)\s+the\s+year\b|\bthe\s+year[’']s\b",
+                              re.IGNORECASE)
+
+
 def _shift(period: str, years: int) -> str:
     if "-" in period:
         start = int(period[:4]) + years
@@ -347,6 +352,10 @@ class PeriodResolver:
             return None
         distinct = list(dict.fromkeys(y.period for y in ys))
         if len(distinct) > 1:
+            if _FOR_THE_YEAR_RE.search(ctx.text, ctx.sents[f.sent][0], f.parsed.start):
+                # "... a gap of £33m in 2025/26. Its savings target for the year is £21m": "the
+                # year" is the one the text came to last
+                return ys[-1].period
             lead = self.story_lead(f.story)
             return lead if lead in distinct else distinct[0]
         return distinct[0]

@@ -244,3 +244,10 @@ def test_money_that_pays_for_something_from_a_commissioner_is_funding(full_nlp):
     found = by_text(full_nlp, text)
     assert found["£45,000"]["role"] == "funding"
     assert found["£45,000"]["why"]["role"] == "pattern:right_funding_from_funder"
+
+
+def test_for_the_year_is_the_year_the_sentence_before_came_to_last(full_nlp):
+    text = ("Brackley Vale NHS Trust ended 2024/25 with a deficit of £8m and plans for a deficit "
+            "of £5m in 2025/26. Its savings target for the year is £12m.")
+    found = by_text(full_nlp, text)
+    assert found["£12m"]["period"] == "2025-26"
