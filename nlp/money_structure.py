@@ -256,8 +256,14 @@ class StructureOrgs:
                     owners[row.name_start] = got
                     bare_names[row.name] = got
                     self.add_mention(row.name_start, row.name_end, got)
+        spans = list(self.doc.spans[ORG_SPAN_KEY]) if ORG_SPAN_KEY in self.doc.spans else []
         for item in self.structure.items:
             if "£" not in self.text[item.start:item.end]:
+                continue
+            first_money = self.text.index("£", item.start)
+            if any(item.name_end <= sp.start_char < first_money for sp in spans):
+                # "• Contract: NHS Corland ICB has awarded ... £7.2m": the item's name is a
+                # label; the sentence after it names the body
                 continue
             got = self.item_owner(item)
             if got is not None:

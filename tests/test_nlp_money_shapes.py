@@ -251,3 +251,20 @@ def test_for_the_year_is_the_year_the_sentence_before_came_to_last(full_nlp):
             "of £5m in 2025/26. Its savings target for the year is £12m.")
     found = by_text(full_nlp, text)
     assert found["£12m"]["period"] == "2025-26"
+
+
+def test_a_bullet_label_before_a_sentence_that_names_a_body_is_no_body(full_nlp):
+    text = ("Weekly round-up\n\nIn brief\n"
+            "• Deal: NHS Brackley Vale ICB has signed a two-year contract worth £3.1m for "
+            "podiatry with Footcare Partners.\n"
+            "• Loss: Orwell Fen Community NHS Trust reported a deficit of £2m for the quarter.\n")
+    found = by_text(full_nlp, text)
+    assert found["£3.1m"]["org"] == "NHS Brackley Vale ICB"
+    assert found["£2m"]["org"] == "Orwell Fen Community NHS Trust"
+
+
+def test_revenue_support_is_a_loan(full_nlp):
+    text = ("Orwell Fen Community NHS Trust has applied to the Department of Health and Social "
+            "Care for £9m of revenue support.")
+    found = by_text(full_nlp, text)
+    assert found["£9m"]["role"] == "other"
