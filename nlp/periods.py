@@ -279,8 +279,11 @@ class PeriodResolver:
             year = ctx.governing or self.story_lead(f.story) or self._previous_sentence_year(f)
             if year:
                 return year, "rate_running_monthly"
-        if f.parsed.per in ("year", "month"):
-            # a recurring sum ("£16.9m a year") is tied to a year only by its own sentence
+        if f.parsed.per in ("year", "month", "week", "day"):
+            # a recurring sum ("£16.9m a year", "pay £985 a week") is tied to a year only by its
+            # own sentence or by a statement that dates the whole document
+            if ctx.governing:
+                return ctx.governing, ctx.governing_rule
             return None, "rate"
         for rx, name in ctx.lex.multi_year_res:
             if rx.search(text, c_start, c_end):

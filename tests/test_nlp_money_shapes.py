@@ -268,3 +268,11 @@ def test_revenue_support_is_a_loan(full_nlp):
             "Care for £9m of revenue support.")
     found = by_text(full_nlp, text)
     assert found["£9m"]["role"] == "other"
+
+
+def test_a_weekly_fee_takes_no_year_from_the_sentence_before(full_nlp):
+    text = ("Fernleigh Care Homes made a loss of £1.1m in 2024/25. Residents pay up to "
+            "£1,300 a week.")
+    found = by_text(full_nlp, text)
+    assert found["up to £1,300"]["period"] is None
+    assert found["up to £1,300"]["why"]["period"] == "rate"
