@@ -75,6 +75,8 @@ class Lexicon:
     baseline_res: tuple[tuple[re.Pattern[str], str], ...]  # (regex, name)
     combined_left_re: re.Pattern[str]
     combined_right_re: re.Pattern[str]
+    joint_sentence_re: re.Pattern[str]  # a sentence that says two bodies hold the money jointly
+    contract_awarder_re: re.Pattern[str]  # words right before the body awarding a contract
     generic: dict[str, tuple[str, ...]]
     collective: frozenset[str]
     finance_nouns: frozenset[str]
@@ -223,6 +225,10 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
                                     re.IGNORECASE),
         combined_right_re=re.compile("|".join(f"(?:{p})" for p in orgs["combined_right"]),
                                      re.IGNORECASE),
+        joint_sentence_re=re.compile(
+            "|".join(f"(?:{p})" for p in orgs.get("joint_sentence", [])) or "(?!)",
+            re.IGNORECASE),
+        contract_awarder_re=re.compile(orgs.get("contract_awarder", "(?!)"), re.IGNORECASE),
         generic=generic,
         collective=frozenset(norm_phrase(c) for c in orgs["collective"]),
         finance_nouns=frozenset(norm_phrase(c) for c in orgs["finance_nouns"]),

@@ -386,6 +386,15 @@ class OrgResolver(CoordinationOwners):
                 return got
             self.how = "combined_total"
             return None
+        if f.role == "contract_value":
+            s_start, s_end = ctx.sents[f.sent]
+            if self.lex.joint_sentence_re.search(ctx.text, s_start, s_end):
+                self.how = "joint_sentence"
+                return None
+            awarder = self._contract_awarder(f)
+            if awarder is not None:
+                self.how = "contract_awarder"
+                return awarder
         respective = self._respective_owner(f)
         if respective is not None:
             self.how = "respectively"
@@ -457,6 +466,20 @@ class OrgResolver(CoordinationOwners):
                 break  # the parser's sentence can run across a line break
             came_from, cur = cur, cur.head
         return self._fallback(f, prev_owner, root)
+
+    def _contract_awarder(self, f: FoundAmount) -> str | None:
+        """The body the amount's sentence says awards the contract ("has won a contract from
+        the Health Service Executive worth €14m"), when it is not a company."""
+        ctx = self.ctx
+        s_start, s_end = ctx.sents[f.sent]
+        i = bisect.bisect_left(ctx.org_starts, s_start)
+        while i < len(ctx.orgs) and ctx.orgs[i].start < s_end:
+            o = ctx.orgs[i]
+            if o.type != "company" and ctx.owner_ok(o) and self.lex.contract_awarder_re.search(
+                    ctx.text, max(s_start, o.start - 30), o.start):
+                return o.name
+            i += 1
+        return None
 
     def _where_clause_owner(self, f: FoundAmount) -> str | None:
         """The body a ", where ..." or ", whose ..." clause tells of ("the pressure is at

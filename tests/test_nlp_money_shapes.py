@@ -276,3 +276,26 @@ def test_a_weekly_fee_takes_no_year_from_the_sentence_before(full_nlp):
     found = by_text(full_nlp, text)
     assert found["up to £1,300"]["period"] is None
     assert found["up to £1,300"]["why"]["period"] == "rate"
+
+
+def test_a_contract_belongs_to_the_body_that_awards_it_not_the_winner(full_nlp):
+    text = ("Footcare Partners, a private company, has won a contract from NHS Brackley Vale "
+            "ICB worth £4.4m to run podiatry clinics.")
+    found = by_text(full_nlp, text)
+    assert found["£4.4m"]["org"] == "NHS Brackley Vale ICB"
+    assert found["£4.4m"]["why"]["org"] == "contract_awarder"
+
+
+def test_a_contract_awarded_jointly_is_no_one_body_s(full_nlp):
+    text = ("A contract for hearing tests, worth £2m, has been awarded jointly by NHS Brackley "
+            "Vale ICB and NHS Orwell Fen ICB to Soundcheck Ltd.")
+    found = by_text(full_nlp, text)
+    assert found["£2m"]["org"] is None
+    assert found["£2m"]["why"]["org"] == "joint_sentence"
+
+
+def test_a_contract_held_by_a_provider_is_not_the_provider_s(full_nlp):
+    text = ("The clinics are provided by Orwell Fen Community NHS Trust under a contract worth "
+            "£6m a year.")
+    found = by_text(full_nlp, text)
+    assert found["£6m"]["why"]["org"] != "contract_awarder"
