@@ -599,6 +599,10 @@ class OrgResolver(CoordinationOwners):
                 opening = True
             if tok.dep_ not in _SUBJECT_DEPS and not opening:
                 continue  # (an organisation opening the sentence is its subject)
+            lo, hi = sorted((tok.idx, f.parsed.start))
+            if ";" in ctx.text[lo:hi]:
+                continue  # "X has set it a target of £20m; the board's own plan forecasts
+                # £31.7m": a subject across a semicolon has a clause of its own
             if tok.head.dep_ in ("relcl", "acl") or (
                     tok.head.lemma_.lower() in self.lex.reporting_verbs
                     and any(c.dep_ in ("ccomp", "parataxis") for c in tok.head.children)):

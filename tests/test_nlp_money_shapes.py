@@ -299,3 +299,10 @@ def test_a_contract_held_by_a_provider_is_not_the_provider_s(full_nlp):
             "£6m a year.")
     found = by_text(full_nlp, text)
     assert found["£6m"]["why"]["org"] != "contract_awarder"
+
+
+def test_a_subject_across_a_semicolon_does_not_own_the_figure(full_nlp):
+    text = ("The Welsh Government has set Orwell Fen University Health Board a target deficit "
+            "of £15m; the board’s own plan forecasts a deficit of £22m.")
+    found = by_text(full_nlp, text)
+    assert found["£22m"]["org"] == "Orwell Fen University Health Board"
