@@ -306,3 +306,10 @@ def test_a_subject_across_a_semicolon_does_not_own_the_figure(full_nlp):
             "of £15m; the board’s own plan forecasts a deficit of £22m.")
     found = by_text(full_nlp, text)
     assert found["£22m"]["org"] == "Orwell Fen University Health Board"
+
+
+def test_worse_than_promised_is_a_gap(full_nlp):
+    text = ("Orwell Fen Community NHS Trust ended the year with a deficit of £9m, some £2m worse "
+            "than the trust had promised the regulator.")
+    found = by_text(full_nlp, text)
+    assert found["some £2m"]["role"] == "gap"
