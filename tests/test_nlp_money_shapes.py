@@ -313,3 +313,10 @@ def test_worse_than_promised_is_a_gap(full_nlp):
             "than the trust had promised the regulator.")
     found = by_text(full_nlp, text)
     assert found["some £2m"]["role"] == "gap"
+
+
+def test_the_difference_from_a_limit_is_a_gap(full_nlp):
+    text = ("Orwell Fen Community NHS Trust expects a deficit of £30m against a limit of £24m. "
+            "Most of the difference, £4.5m, is agency spending.")
+    found = by_text(full_nlp, text)
+    assert found["£4.5m"]["role"] == "gap"
