@@ -23,6 +23,12 @@ from nlp.money_context import (
     OrgMention,
 )
 from nlp.owner_coordination import NOBODY, SUBJECT_DEPS, CoordinationOwners
+from nlp.owner_named import (
+    GENERIC_RECIPIENT_HOWS,
+    contract_awarder,
+    funder_in_sentence,
+    where_clause_owner,
+)
 from nlp.owner_topic import nobody_subject, section_owner, topic_owner
 
 _SUBJECT_DEPS = SUBJECT_DEPS
@@ -38,14 +44,6 @@ _INDEFINITE = frozenset({"a", "an", "every", "each", "any", "another", "one", "s
 _OPENING_RE = re.compile(r"(?:[Tt]he\s+)?")
 _THE_OPENING_RE = re.compile(r"[Tt]he\s+")
 # a name followed by its figure in brackets or after a dash
-# owner rules that say a figure's sentence gives it no body of its own (a generic subject, a
-# reporting body)
-_GENERIC_RECIPIENT_HOWS = frozenset({"reported_by_another_body", "parse:nobody",
-                                     "sentence_subject_nobody"})
-# ", where ...": a clause about the place or body just named
-_WHERE_RE = re.compile(r",\s+(?:where|whose)\s+")
-# the kind noun after a name before the comma ("the Calloway Health group, whose ...")
-_KIND_AFTER_NAME_RE = re.compile(r"(?:\s+[a-z]+)?")
 # a name then its figure: "A (£17m)", "A – £17m", "the heaviest was A, at £39m"
 _NAME_THEN_FIGURE_RE = re.compile(r"\s?\(\s?|\s+[–—-]\s+|,?\s+at\s+")
 _VAGUE_MODIFIERS = frozenset(
@@ -337,38 +335,11 @@ class OrgResolver(CoordinationOwners):
             got = section_owner(self.ctx, f.start)
             if got is not None:
                 self.how = "section_heading"
-        if got is None and f.role == "funding" and self.how in _GENERIC_RECIPIENT_HOWS:
-            got = self._funder_in_sentence(f)
+        if got is None and f.role == "funding" and self.how in GENERIC_RECIPIENT_HOWS:
+            got = funder_in_sentence(self.ctx, f, self.generic_noun, self.resolve_generic)
             if got is not None:
                 self.how = "funder_of_generic_recipients"
         return got
-
-    def _funder_in_sentence(self, f: FoundAmount) -> str | None:
-        """The funder (a government or national body) the amount's sentence names, for money
-        that recipients the text does not name get ("Councils will receive £60m, the
-        department said"); None when it names several."""
-        ctx = self.ctx
-        s_start, s_end = ctx.sents[f.sent]
-        funders: set[str] = set()
-        i = bisect.bisect_left(ctx.org_starts, s_start)
-        while i < len(ctx.orgs) and ctx.orgs[i].start < s_end:
-            o = ctx.orgs[i]
-            if o.type in self.lex.funder_types and ctx.owner_ok(o):
-                funders.add(o.name)
-            i += 1
-        if not funders and ctx.parsed:
-            # "..., the department said": a back-reference to a funder named before
-            span = ctx.doc.char_span(s_start, s_end, alignment_mode="expand") or []
-            for tok in span:
-                types = tuple(t for t in self.generic_noun(tok) or ()
-                              if t in self.lex.funder_types)
-                if types and tok.i not in ctx.token_org and any(
-                        c.lower_ == "the" for c in tok.children):
-                    got = self.resolve_generic(tok, types)
-                    if got is not None and got != _NONE:
-                        funders.add(got)
-        # (a deal two bodies announce together is neither's alone)
-        return funders.pop() if len(funders) == 1 else None
 
     def _owner(self, f: FoundAmount, prev_owner: str | None) -> str | None:
         ctx, doc = self.ctx, self.ctx.doc
@@ -391,7 +362,7 @@ class OrgResolver(CoordinationOwners):
             if self.lex.joint_sentence_re.search(ctx.text, s_start, s_end):
                 self.how = "joint_sentence"
                 return None
-            awarder = self._contract_awarder(f)
+            awarder = contract_awarder(ctx, f)
             if awarder is not None:
                 self.how = "contract_awarder"
                 return awarder
@@ -418,7 +389,7 @@ class OrgResolver(CoordinationOwners):
         if gapped is not None:
             self.how = "gapped_coordination"
             return gapped
-        place = self._where_clause_owner(f)
+        place = where_clause_owner(ctx, f)
         if place is not None:
             self.how = "where_clause_of_named_body"
             return place
@@ -466,39 +437,6 @@ class OrgResolver(CoordinationOwners):
                 break  # the parser's sentence can run across a line break
             came_from, cur = cur, cur.head
         return self._fallback(f, prev_owner, root)
-
-    def _contract_awarder(self, f: FoundAmount) -> str | None:
-        """The body the amount's sentence says awards the contract ("has won a contract from
-        the Health Service Executive worth €14m"), when it is not a company."""
-        ctx = self.ctx
-        s_start, s_end = ctx.sents[f.sent]
-        i = bisect.bisect_left(ctx.org_starts, s_start)
-        while i < len(ctx.orgs) and ctx.orgs[i].start < s_end:
-            o = ctx.orgs[i]
-            if o.type != "company" and ctx.owner_ok(o) and self.lex.contract_awarder_re.search(
-                    ctx.text, max(s_start, o.start - 30), o.start):
-                return o.name
-            i += 1
-        return None
-
-    def _where_clause_owner(self, f: FoundAmount) -> str | None:
-        """The body a ", where ..." or ", whose ..." clause tells of ("the pressure is at
-        Harbourne Royal, where escalation beds are costing £0.2m a week", "the Calloway Health
-        group, whose accounts show turnover of £412m"): the figures in the clause are its."""
-        ctx = self.ctx
-        s_start = ctx.sents[f.sent][0]
-        where = None
-        for m in _WHERE_RE.finditer(ctx.text, s_start, f.parsed.start):
-            where = m
-        if where is None or ";" in ctx.text[where.end():f.parsed.start]:
-            return None
-        i = bisect.bisect_left(ctx.org_starts, where.start()) - 1
-        if i < 0:
-            return None
-        o = ctx.orgs[i]
-        if _KIND_AFTER_NAME_RE.fullmatch(ctx.text, o.end, where.start()) and ctx.owner_ok(o):
-            return o.name
-        return None
 
     def _check_node(self, node: Token, own_np: bool, prev_owner: str | None, role: str
                     ) -> str | None:
