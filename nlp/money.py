@@ -47,7 +47,13 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from nlp.money_context import HEADLINE_END, PART_OF_NEXT_RE, FoundAmount, MoneyContext
+from nlp.money_context import (
+    HEADLINE_END,
+    PART_OF_NEXT_RE,
+    WEAK_ROLE_SOURCES,
+    FoundAmount,
+    MoneyContext,
+)
 from nlp.money_parse import (  # noqa: F401  (the public parsing API, re-exported)
     DATA_PATH,
     Lexicon,
@@ -123,7 +129,8 @@ def _dedupe(found: list[FoundAmount]) -> list[FoundAmount]:
         body = next((b for b in found if b is not h and b.story == h.story and not b.headline
                      and b.start > h.start and _same_value(h, b)), None)
         if body is not None:
-            if body.role_source != "default":  # the body says nothing the headline does not
+            # (a body mention with no evidence says nothing the headline does not)
+            if body.role_source not in WEAK_ROLE_SOURCES:
                 h.role, h.role_source = body.role, body.role_source
             h.org = body.org or h.org
             h.period = body.period or h.period
@@ -135,7 +142,7 @@ def _dedupe(found: list[FoundAmount]) -> list[FoundAmount]:
                 continue
             # a mention whose role fell to the default is the twin of one whose role is known,
             # in either order ("... with £32m for three trusts" then "£32m will go to ...")
-            same_role = k.role == f.role or "default" in (f.role_source, k.role_source)
+            same_role = k.role == f.role or bool(WEAK_ROLE_SOURCES & {f.role_source, k.role_source})
             same_org = k.org == f.org or k.org is None or f.org is None
             same_period = k.period == f.period or k.period is None or f.period is None
             if same_role and same_org and same_period:
@@ -144,7 +151,7 @@ def _dedupe(found: list[FoundAmount]) -> list[FoundAmount]:
         if twin is None:
             kept.append(f)
             continue
-        if twin.role_source == "default" and f.role_source != "default":
+        if twin.role_source in WEAK_ROLE_SOURCES and f.role_source not in WEAK_ROLE_SOURCES:
             twin.role, twin.role_source = f.role, f.role_source
         twin.org = twin.org or f.org
         twin.period = twin.period or f.period
@@ -360,8 +367,8 @@ def _item_role(ctx: MoneyContext, f: FoundAmount) -> None:
     # "£32m will go to three trusts:" then "- A: £14m": the items share out the figure the
     # introducing line gives, and are the same kind of money
     whole = [o for o in ctx.found if item.intro[0] <= o.start < item.intro[1] and o.role
-             and o.role_source != "default"]
-    if whole and f.role_source == "default":
+             and o.role_source not in WEAK_ROLE_SOURCES]
+    if whole and f.role_source in WEAK_ROLE_SOURCES:
         f.role, f.role_source = whole[-1].role, "list_intro_amount"
 
 

@@ -86,6 +86,10 @@ class OrgMention:
     type: str | None
 
 
+# Role sources that are guesses, not evidence: the default, and the role of the run of figures
+# before an amount whose sentence names no kind of money; a mention with evidence beats them.
+WEAK_ROLE_SOURCES = frozenset({"default", "run_of_figures"})
+
 @dataclass
 class FoundAmount:
     parsed: ParsedAmount

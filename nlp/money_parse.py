@@ -75,6 +75,8 @@ class Lexicon:
     baseline_res: tuple[tuple[re.Pattern[str], str], ...]  # (regex, name)
     combined_left_re: re.Pattern[str]
     combined_right_re: re.Pattern[str]
+    joint_sentence_re: re.Pattern[str]  # a sentence that says two bodies hold the money jointly
+    contract_awarder_re: re.Pattern[str]  # words right before the body awarding a contract
     generic: dict[str, tuple[str, ...]]
     collective: frozenset[str]
     finance_nouns: frozenset[str]
@@ -85,6 +87,7 @@ class Lexicon:
     nobody_subjects: frozenset[str]
     group_nouns: frozenset[str]
     owner_types: tuple[str, ...]
+    funder_types: tuple[str, ...]  # bodies that hand out money to generic recipients
     abbreviations: dict[str, str]
     reporting_verbs: frozenset[str]
 
@@ -222,6 +225,10 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
                                     re.IGNORECASE),
         combined_right_re=re.compile("|".join(f"(?:{p})" for p in orgs["combined_right"]),
                                      re.IGNORECASE),
+        joint_sentence_re=re.compile(
+            "|".join(f"(?:{p})" for p in orgs.get("joint_sentence", [])) or "(?!)",
+            re.IGNORECASE),
+        contract_awarder_re=re.compile(orgs.get("contract_awarder", "(?!)"), re.IGNORECASE),
         generic=generic,
         collective=frozenset(norm_phrase(c) for c in orgs["collective"]),
         finance_nouns=frozenset(norm_phrase(c) for c in orgs["finance_nouns"]),
@@ -233,6 +240,7 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
         nobody_subjects=frozenset(norm_phrase(c) for c in orgs.get("nobody_subjects", [])),
         group_nouns=frozenset(norm_phrase(c) for c in orgs.get("group_nouns", [])),
         owner_types=tuple(orgs["owner_types"]),
+        funder_types=tuple(orgs.get("funder_types", ())),
         abbreviations={k.lower(): v.lower() for k, v in orgs["abbreviations"].items()},
         reporting_verbs=frozenset(orgs["reporting_verbs"]),
     )
@@ -354,6 +362,20 @@ def _iter_amounts(text: str, lex: Lexicon) -> Iterator[ParsedAmount]:
 
 _BETWEEN_RE = re.compile(r"\b(?:between|from)\s+$", re.IGNORECASE)
 _AND_RE = re.compile(r"\s+(?:and|to)\s+")
+# "£4m to £5m of income", "fees range from £900 to £1,200": a range; "rose from £4m to £5m"
+# is a change between two figures
+_TO_NEXT_RE = re.compile(r"\s+to\s+[£$€]")
+_FROM_RE = re.compile(r"\bfrom\s+$", re.IGNORECASE)
+_RANGE_FROM_RE = re.compile(r"\b(?:rang(?:e|es|ed|ing)|var(?:y|ies|ied|ying))\s+from\s+$",
+                            re.IGNORECASE)
+
+
+def _opens_to_range(text: str, a: ParsedAmount) -> bool:
+    """Whether ``a`` opens an "X to Y" range (not a change "from X to Y")."""
+    if not _TO_NEXT_RE.match(text, a.end):
+        return False
+    before = text[max(0, a.start - 30):a.start]
+    return not _FROM_RE.search(before) or bool(_RANGE_FROM_RE.search(before))
 
 
 def iter_ranges(text: str, lex: Lexicon) -> Iterator[ParsedAmount]:
@@ -361,21 +383,26 @@ def iter_ranges(text: str, lex: Lexicon) -> Iterator[ParsedAmount]:
     pending: ParsedAmount | None = None
     for a in _iter_amounts(text, lex):
         if pending is not None:
+            word = text[pending.end:a.start].split()[0].lower() \
+                if text[pending.end:a.start].strip() else ""
+            between = text[pending.start - 8:pending.start].lower() == "between "
             if (_AND_RE.fullmatch(text, pending.end, a.start) and a.currency == pending.currency
                     and a.value_max is None and a.value > pending.value
-                    and text[pending.end:a.start].split()[0].lower() == "and"):
+                    and word == ("and" if between else "to")):
+                start = pending.start - 8 if between else pending.start
                 yield ParsedAmount(
                     value=pending.value, value_max=a.value, currency=pending.currency,
                     qualifier="approx", per=a.per or pending.per,
-                    text=text[pending.start - 8:a.end], start=pending.start - 8, end=a.end,
+                    text=text[start:a.end], start=start, end=a.end,
                     dollar=pending.dollar, figure_start=pending.figure_start)
                 pending = None
                 continue
             yield pending
             pending = None
-        if (a.value_max is None and a.qualifier == "exact"
-                and _BETWEEN_RE.search(text, max(0, a.start - 10), a.start)
-                and text[a.start - 8:a.start].lower() == "between "):
+        if a.value_max is None and a.qualifier == "exact" and (
+                (_BETWEEN_RE.search(text, max(0, a.start - 10), a.start)
+                 and text[a.start - 8:a.start].lower() == "between ")
+                or _opens_to_range(text, a)):
             pending = a
             continue
         yield a

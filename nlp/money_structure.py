@@ -66,6 +66,23 @@ def cell_amount(cell: Cell) -> ParsedAmount:
                         end=cell.end, figure_start=cell.start)
 
 
+def _against_budget(cell: Cell, role: str | None,
+                    rules: dict[str, str]) -> tuple[str, str] | None:
+    """(role, rule) of an "Actual" or variance cell in a row that has a Budget cell: spending
+    against that budget, not a surplus or a gap against plan (``[table.against_budget]``)."""
+    if not rules or role not in ("signed", "gap") or not any(
+            c.column.role == "budget" for c in cell.row.cells if c is not cell):
+        return None
+    name = rules.get("name", "against_budget")
+    if role == "signed":
+        return rules["actual_role"], f"{cell.column.role_rule}+{name}"
+    negative_is_favourable = bool(re.search(rules.get("favourable_bracketed", "(?!)"),
+                                            cell.column.header, re.IGNORECASE))
+    adverse = cell.negative != negative_is_favourable
+    return (rules["adverse_role"] if adverse else rules["favourable_role"],
+            f"{cell.column.role_rule}+{name}")
+
+
 def cell_role(cell: Cell) -> tuple[str, str]:
     """(role, rule) of a cell from its column header (the sign where the header names none)."""
     role, rule = cell.column.role, cell.column.role_rule or "header_none"
@@ -74,7 +91,11 @@ def cell_role(cell: Cell) -> tuple[str, str]:
         # "Deficit at month 6 (£m) | Forecast outturn (£m)": the row's figures are all
         # deficits, written without a sign
         return "deficit", f"{rule}+sibling_deficit"
-    opposite = load_structure_lexicon().negative_roles.get(role or "")
+    lex = load_structure_lexicon()
+    budget_rule = _against_budget(cell, role, lex.against_budget)
+    if budget_rule:
+        return budget_rule
+    opposite = lex.negative_roles.get(role or "")
     if cell.negative and opposite:
         return opposite, f"{rule}+negative"
     if role == "signed" or role is None:
@@ -235,8 +256,14 @@ class StructureOrgs:
                     owners[row.name_start] = got
                     bare_names[row.name] = got
                     self.add_mention(row.name_start, row.name_end, got)
+        spans = list(self.doc.spans[ORG_SPAN_KEY]) if ORG_SPAN_KEY in self.doc.spans else []
         for item in self.structure.items:
             if "£" not in self.text[item.start:item.end]:
+                continue
+            first_money = self.text.index("£", item.start)
+            if any(item.name_end <= sp.start_char < first_money for sp in spans):
+                # "• Contract: NHS Corland ICB has awarded ... £7.2m": the item's name is a
+                # label; the sentence after it names the body
                 continue
             got = self.item_owner(item)
             if got is not None:

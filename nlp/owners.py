@@ -23,6 +23,12 @@ from nlp.money_context import (
     OrgMention,
 )
 from nlp.owner_coordination import NOBODY, SUBJECT_DEPS, CoordinationOwners
+from nlp.owner_named import (
+    GENERIC_RECIPIENT_HOWS,
+    contract_awarder,
+    funder_in_sentence,
+    where_clause_owner,
+)
 from nlp.owner_topic import nobody_subject, section_owner, topic_owner
 
 _SUBJECT_DEPS = SUBJECT_DEPS
@@ -38,7 +44,8 @@ _INDEFINITE = frozenset({"a", "an", "every", "each", "any", "another", "one", "s
 _OPENING_RE = re.compile(r"(?:[Tt]he\s+)?")
 _THE_OPENING_RE = re.compile(r"[Tt]he\s+")
 # a name followed by its figure in brackets or after a dash
-_NAME_THEN_FIGURE_RE = re.compile(r"\s?\(\s?|\s+[–—-]\s+")
+# a name then its figure: "A (£17m)", "A – £17m", "the heaviest was A, at £39m"
+_NAME_THEN_FIGURE_RE = re.compile(r"\s?\(\s?|\s+[–—-]\s+|,?\s+at\s+")
 _VAGUE_MODIFIERS = frozenset(
     "nhs new same other local whole former current merged combined single".split())
 _NONE = NOBODY
@@ -328,6 +335,10 @@ class OrgResolver(CoordinationOwners):
             got = section_owner(self.ctx, f.start)
             if got is not None:
                 self.how = "section_heading"
+        if got is None and f.role == "funding" and self.how in GENERIC_RECIPIENT_HOWS:
+            got = funder_in_sentence(self.ctx, f, self.generic_noun, self.resolve_generic)
+            if got is not None:
+                self.how = "funder_of_generic_recipients"
         return got
 
     def _owner(self, f: FoundAmount, prev_owner: str | None) -> str | None:
@@ -346,6 +357,15 @@ class OrgResolver(CoordinationOwners):
                 return got
             self.how = "combined_total"
             return None
+        if f.role == "contract_value":
+            s_start, s_end = ctx.sents[f.sent]
+            if self.lex.joint_sentence_re.search(ctx.text, s_start, s_end):
+                self.how = "joint_sentence"
+                return None
+            awarder = contract_awarder(ctx, f)
+            if awarder is not None:
+                self.how = "contract_awarder"
+                return awarder
         respective = self._respective_owner(f)
         if respective is not None:
             self.how = "respectively"
@@ -362,12 +382,17 @@ class OrgResolver(CoordinationOwners):
             joint = _NAME_THEN_FIGURE_RE.fullmatch(ctx.text, o.end, f.parsed.start)
             if joint is not None and o.end <= f.parsed.start and ctx.owner_ok(o):
                 self.how = ("name_before_parenthesis" if "(" in joint.group()
+                            else "name_before_at" if "at" in joint.group()
                             else "name_before_dash")
                 return o.name
         gapped = self._gapped_owner(f)
         if gapped is not None:
             self.how = "gapped_coordination"
             return gapped
+        place = where_clause_owner(ctx, f)
+        if place is not None:
+            self.how = "where_clause_of_named_body"
+            return place
         span = doc.char_span(f.start, f.end, alignment_mode="expand")
         if span is None or not ctx.parsed:
             return self._fallback(f, prev_owner, None)
@@ -512,6 +537,10 @@ class OrgResolver(CoordinationOwners):
                 opening = True
             if tok.dep_ not in _SUBJECT_DEPS and not opening:
                 continue  # (an organisation opening the sentence is its subject)
+            lo, hi = sorted((tok.idx, f.parsed.start))
+            if ";" in ctx.text[lo:hi]:
+                continue  # "X has set it a target of £20m; the board's own plan forecasts
+                # £31.7m": a subject across a semicolon has a clause of its own
             if tok.head.dep_ in ("relcl", "acl") or (
                     tok.head.lemma_.lower() in self.lex.reporting_verbs
                     and any(c.dep_ in ("ccomp", "parataxis") for c in tok.head.children)):

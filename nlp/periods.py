@@ -26,6 +26,11 @@ from nlp.structure import financial_year
 # --------------------------------------------------------------------------------------------
 
 
+# "for the year", "the year's": the year the text has just named
+_FOR_THE_YEAR_RE = re.compile(r"\b(?:for|in|over|during)\s+the\s+year\b|\bthe\s+year[’']s\b",
+                              re.IGNORECASE)
+
+
 def _shift(period: str, years: int) -> str:
     if "-" in period:
         start = int(period[:4]) + years
@@ -268,8 +273,17 @@ class PeriodResolver:
                  and not self._clause_has_other_amount(f, y)]
         if years:
             return self._nearest(years, f), "sentence"
-        if f.parsed.per in ("year", "month"):
-            # a recurring sum ("£16.9m a year") is tied to a year only by its own sentence
+        if f.parsed.per == "month" and f.role in ctx.lex.spending_roles:
+            # "agency spending is running at £1.9m a month": a monthly spending rate is how
+            # the current year is going, the year the report or story is about
+            year = ctx.governing or self.story_lead(f.story) or self._previous_sentence_year(f)
+            if year:
+                return year, "rate_running_monthly"
+        if f.parsed.per in ("year", "month", "week", "day"):
+            # a recurring sum ("£16.9m a year", "pay £985 a week") is tied to a year only by its
+            # own sentence or by a statement that dates the whole document
+            if ctx.governing:
+                return ctx.governing, ctx.governing_rule
             return None, "rate"
         for rx, name in ctx.lex.multi_year_res:
             if rx.search(text, c_start, c_end):
@@ -341,6 +355,10 @@ class PeriodResolver:
             return None
         distinct = list(dict.fromkeys(y.period for y in ys))
         if len(distinct) > 1:
+            if _FOR_THE_YEAR_RE.search(ctx.text, ctx.sents[f.sent][0], f.parsed.start):
+                # "... a gap of £33m in 2025/26. Its savings target for the year is £21m": "the
+                # year" is the one the text came to last
+                return ys[-1].period
             lead = self.story_lead(f.story)
             return lead if lead in distinct else distinct[0]
         return distinct[0]

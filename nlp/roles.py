@@ -6,6 +6,7 @@ word it hangs from in the parse.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from nlp.money_context import PART_OF_PREVIOUS_RE, FoundAmount, MoneyContext
@@ -112,6 +113,8 @@ def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_st
                 positive = True
                 break
             return role, f"pattern:{name}", False
+    if not positive and _from_funder(ctx, f):
+        return "funding", "pattern:right_funding_from_funder", False
     clause_left = text[c_start:q_start]
     for rx, role, name in lex.left_patterns:
         if rx.search(clause_left):
@@ -123,6 +126,11 @@ def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_st
                 if ctx.previous is None or ctx.previous.sent != f.sent:
                     continue
                 return ctx.previous.role, f"pattern:{name}", positive
+            if role == "elided_noun":  # "B's was £18.5m" after "were set control totals"
+                got = _previous_sentence_cue(ctx, f)
+                if got is None:
+                    continue
+                return got, f"pattern:{name}", positive
             if role == "subject":  # "and up from £2.4bn": what the clause's subject is
                 got = _subject_role(ctx, f)
                 if got is None:
@@ -212,6 +220,12 @@ def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_st
         cues = [c for c in find_cues(heading.text, lex) if c[2]]
         if cues:
             return max(cues, key=lambda c: c[1])[2], "section_heading", positive
+    previous = ctx.previous
+    if previous is not None and previous.story == f.story and f.sent - previous.sent <= 1 \
+            and previous.role:
+        # "X will receive £28m. Y gets £24m and Z £21m": a figure whose sentence names no kind
+        # of money goes on the run of figures just before it
+        return previous.role, "run_of_figures", positive
     return "other", "default", positive
 
 
@@ -289,6 +303,36 @@ def _subject_role(ctx: MoneyContext, f: FoundAmount) -> str | None:
         if c.dep_ in ("nsubj", "nsubjpass") and c.i not in ctx.amount_tokens:
             return ctx.lex.cue_role.get(c.lower_) or ctx.lex.cue_role.get(c.lemma_.lower())
     return None
+
+
+_FROM_RE = re.compile(r"\s+(?:a\s+year\s+|a\s+month\s+)?from\s+(?:the\s+)?")
+_FROM_CUE_RE = re.compile(r"\b(?:paid\s+for|funded|financed|backed)\s+(?:[\w-]+\s+){0,3}?with\s+"
+                          r"(?:an?\s+)?$|\b(?:grant|allocation|support)\s+of\s+$", re.IGNORECASE)
+
+
+def _from_funder(ctx: MoneyContext, f: FoundAmount) -> bool:
+    """Whether the amount is money that comes from a funder the text names right after it:
+    "paid for with £60,000 from NHS Wendle Valley ICB" (a commissioner, government or national
+    body; ``funder_types`` and commissioners), after words that say it pays for something."""
+    m = _FROM_RE.match(ctx.text, f.end)
+    if m is None or not _FROM_CUE_RE.search(ctx.text, max(0, f.parsed.start - 60),
+                                           f.parsed.start):
+        return False
+    i = bisect.bisect_left(ctx.org_starts, m.end())
+    if i >= len(ctx.orgs) or ctx.orgs[i].start != m.end():
+        return False
+    return ctx.orgs[i].type in (*ctx.lex.funder_types, "commissioner")
+
+
+def _previous_sentence_cue(ctx: MoneyContext, f: FoundAmount) -> str | None:
+    """The role of the last cue in the sentence before the amount's, in the same story."""
+    if f.sent == 0:
+        return None
+    p_start, p_end = ctx.sents[f.sent - 1]
+    if ctx.story_index(p_start) != f.story:
+        return None
+    cues = [c for c in find_cues(ctx.text[p_start:p_end], ctx.lex) if c[2]]
+    return max(cues, key=lambda c: c[1])[2] if cues else None
 
 
 def _nearest_cue(ctx: MoneyContext, f: FoundAmount) -> str | None:

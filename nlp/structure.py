@@ -64,6 +64,7 @@ class StructureLexicon:
     period_rows: re.Pattern[str]  # row names that are months, quarters or years
     sub_unit_header: re.Pattern[str]  # a name column whose rows are parts of one body
     negative_roles: dict[str, str]  # a column's role -> the role of a negative cell under it
+    against_budget: dict[str, str]  # roles of the measures beside a Budget column
 
     def could_be_body(self, name: str) -> bool:
         """Whether a bare row, item or heading name can stand for a body: a proper name
@@ -119,6 +120,7 @@ def load_structure_lexicon(path: str | Path = DATA_PATH) -> StructureLexicon:
             period_rows=re.compile(data["names"]["period_rows"], re.IGNORECASE),
             sub_unit_header=re.compile(data["names"]["sub_unit_header"], re.IGNORECASE),
             negative_roles=dict(table.get("negative_roles", {})),
+            against_budget=dict(table.get("against_budget", {})),
         )
     except (OSError, tomllib.TOMLDecodeError, re.error) as e:
         raise RuntimeError(f"cannot read the structure lexicon {path}: {e}") from e
@@ -436,7 +438,7 @@ def read_structure(text: str, lex: StructureLexicon | None = None) -> DocStructu
                 and text[lines[i + 1][0]:lines[i + 1][1]].strip():
             h_start = start + len(line) - len(line.lstrip())
             sub = next((p.name for p in lex.subheadings if p.regex.fullmatch(stripped)), None)
-            if sub == "subheading_topic" and not stripped.isupper() \
+            if sub is not None and sub.startswith("subheading_topic") and not stripped.isupper() \
                     and _named_elsewhere(text, stripped, h_start):
                 sub = None  # "Fellside" over its section is a body's name, not a topic
             headings.append(Heading(h_start, h_start + len(stripped), stripped, len(text),

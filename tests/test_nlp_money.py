@@ -519,7 +519,8 @@ def test_cutting_spending_is_savings(blank_money):
 def test_a_part_takes_the_role_of_the_whole(full_nlp):
     text = "The backlog had reached £5.4bn, and £0.9bn of it was judged urgent."
     assert [a["role"] for a in amounts(full_nlp, text)] == ["other", "other"]
-    text = "The regulator released £2m of the £7m of cash support the trust wanted."
+    # (cash support is a loan, real2 ruling 7; deficit support is funding)
+    text = "The regulator released £2m of the £7m of deficit support the trust wanted."
     assert [a["role"] for a in amounts(full_nlp, text)] == ["funding", "funding"]
 
 
@@ -834,6 +835,14 @@ NAMED_ROLE_CASES = [
     ("left_gap_leaving_shortfall",
      "Its schemes fell through, leaving a shortfall of £1.2m against the target.", "gap"),
     ("right_gap_behind_plan", "The board is £2m behind its year-to-date plan.", "gap"),
+    ("right_other_more_than_before",
+     "Agency bills came to £2m more than the hospital spent in the year before.", "other"),
+    ("left_funding_announced", "The department has announced £7m for rural hospices.",
+     "funding"),
+    ("right_cost_committed_to",
+     "Of the capital budget, £3m is committed to a new records system.", "cost"),
+    ("left_elided_possessive_noun",
+     "Both boards were set control totals in March. Fenwick’s was £4m.", "control_total"),
 ]
 
 

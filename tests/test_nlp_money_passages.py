@@ -244,7 +244,7 @@ def test_the_system_in_a_later_section_is_the_one_commissioner_named(full_nlp):
             "Drivers of the overspend at the acute trust\n"
             "Most of the pressure sits at Orbury Hospitals NHS Trust, where agency costs rose. "
             "The system's deficit could exceed £25m.\n")
-    found = [a for a in amounts(full_nlp, text) if a["text"] == "£25m"][0]
+    found = [a for a in amounts(full_nlp, text) if a["value_gbp"] == 25_000_000][0]
     assert found["org"] == "NHS Tarnside ICB"
 
 

@@ -253,7 +253,7 @@ def test_a_board_paper_under_topic_headings_keeps_its_owner_and_title_year(full_
     for figure in ("£4.2m", "£0.9m"):
         assert found[figure]["org"] == "NHS Quarry Bank CCG"
     assert found["£4.2m"]["period"] == "2025-26"
-    assert found["£4.2m"]["why"]["period"] == "report_title_year"
+    assert found["£4.2m"]["why"]["period"] == "report_title_year"  # the title line dates the report
 
 
 def test_a_table_of_one_body_under_its_heading(full_nlp):

@@ -1,0 +1,90 @@
+"""Owners that a sentence's shape gives a figure by naming a body in a set place: the funder of
+money that unnamed recipients get ("Councils will share £48m ..., the department said"), the body
+that awards a contract ("won a contract from X"), and the body a ", where ..." or ", whose ..."
+clause tells of. The owner rules of nlp/owners.py call these; the names they return go in
+``why.org`` as ``funder_of_generic_recipients``, ``contract_awarder`` and
+``where_clause_of_named_body``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable
+
+from spacy.tokens import Token
+
+from nlp.money_context import FoundAmount, MoneyContext
+from nlp.owner_coordination import NOBODY
+
+# owner rules that say a figure's sentence gives it no body of its own (a generic subject, a
+# reporting body)
+GENERIC_RECIPIENT_HOWS = frozenset({"reported_by_another_body", "parse:nobody",
+                                    "sentence_subject_nobody"})
+# ", where ...": a clause about the place or body just named
+_WHERE_RE = re.compile(r",\s+(?:where|whose)\s+")
+# the kind noun after a name before the comma ("the Calloway Health group, whose ...")
+_KIND_AFTER_NAME_RE = re.compile(r"(?:\s+[a-z]+)?")
+
+
+def funder_in_sentence(ctx: MoneyContext, f: FoundAmount,
+                       generic_noun: Callable[[Token], tuple[str, ...] | None],
+                       resolve_generic: Callable[[Token, tuple[str, ...]], str | None]
+                       ) -> str | None:
+    """The funder (a government or national body) the amount's sentence names, for money
+    that recipients the text does not name get ("Councils will receive £60m, the
+    department said"); None when it names several."""
+    s_start, s_end = ctx.sents[f.sent]
+    funders: set[str] = set()
+    i = bisect.bisect_left(ctx.org_starts, s_start)
+    while i < len(ctx.orgs) and ctx.orgs[i].start < s_end:
+        o = ctx.orgs[i]
+        if o.type in ctx.lex.funder_types and ctx.owner_ok(o):
+            funders.add(o.name)
+        i += 1
+    if not funders and ctx.parsed:
+        # "..., the department said": a back-reference to a funder named before
+        span = ctx.doc.char_span(s_start, s_end, alignment_mode="expand") or []
+        for tok in span:
+            types = tuple(t for t in generic_noun(tok) or ()
+                          if t in ctx.lex.funder_types)
+            if types and tok.i not in ctx.token_org and any(
+                    c.lower_ == "the" for c in tok.children):
+                got = resolve_generic(tok, types)
+                if got is not None and got != NOBODY:
+                    funders.add(got)
+    # (a deal two bodies announce together is neither's alone)
+    return funders.pop() if len(funders) == 1 else None
+
+
+def contract_awarder(ctx: MoneyContext, f: FoundAmount) -> str | None:
+    """The body the amount's sentence says awards the contract ("has won a contract from
+    the Health Service Executive worth €14m"), when it is not a company."""
+    s_start, s_end = ctx.sents[f.sent]
+    i = bisect.bisect_left(ctx.org_starts, s_start)
+    while i < len(ctx.orgs) and ctx.orgs[i].start < s_end:
+        o = ctx.orgs[i]
+        if o.type != "company" and ctx.owner_ok(o) and ctx.lex.contract_awarder_re.search(
+                ctx.text, max(s_start, o.start - 30), o.start):
+            return o.name
+        i += 1
+    return None
+
+
+def where_clause_owner(ctx: MoneyContext, f: FoundAmount) -> str | None:
+    """The body a ", where ..." or ", whose ..." clause tells of ("the pressure is at
+    Harbourne Royal, where escalation beds are costing £0.2m a week", "the Calloway Health
+    group, whose accounts show turnover of £412m"): the figures in the clause are its."""
+    s_start = ctx.sents[f.sent][0]
+    where = None
+    for m in _WHERE_RE.finditer(ctx.text, s_start, f.parsed.start):
+        where = m
+    if where is None or ";" in ctx.text[where.end():f.parsed.start]:
+        return None
+    i = bisect.bisect_left(ctx.org_starts, where.start()) - 1
+    if i < 0:
+        return None
+    o = ctx.orgs[i]
+    if _KIND_AFTER_NAME_RE.fullmatch(ctx.text, o.end, where.start()) and ctx.owner_ok(o):
+        return o.name
+    return None
