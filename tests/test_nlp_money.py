@@ -834,6 +834,25 @@ NAMED_ROLE_CASES = [
     ("left_gap_leaving_shortfall",
      "Its schemes fell through, leaving a shortfall of £1.2m against the target.", "gap"),
     ("right_gap_behind_plan", "The board is £2m behind its year-to-date plan.", "gap"),
+    ("right_funding_moved_between_budgets",
+     "Auditors said £600m was switched from capital into revenue.", "funding"),
+    ("right_gap_left_unfunded", "About £40m of the new pay deal was left unfunded.", "gap"),
+    ("around_gap_rest_to_be_found",
+     "The remaining £1.4m will have to be found from its reserves.", "gap"),
+    ("right_underspend_not_spent",
+     "The scanner was late, so the £0.7m it did not spend moves into next year.",
+     "underspend"),
+    ("right_funding_set_aside_for",
+     "A further £90m is set aside to pay for the new GP contract.", "funding"),
+    ("around_funding_set_aside_for",
+     "The department has earmarked £300m for hospice care.", "funding"),
+    ("left_control_total_agreed_limit",
+     "The trust expects to end the year outside the agreed limit of £12m.", "control_total"),
+    ("left_budget_lifted_to", "The spending review lifts capital to £9.8bn.", "budget"),
+    ("left_funding_verb", "The government has pledged £45m to train more midwives.",
+     "funding"),
+    ("left_funding_asked_for", "The hospice, which wants £0.4m, has written to the board.",
+     "funding"),
 ]
 
 
@@ -842,6 +861,33 @@ def test_each_named_role_pattern(blank_money, name, text, role):
     found = one(blank_money, text)
     assert found["role"] == role
     assert found["why"]["role"] == f"pattern:{name}"
+
+
+def test_money_held_back_for_a_year_is_no_funding(blank_money):
+    found = one(blank_money, "The sum of £5m is set aside for 2026/27.")
+    assert found["role"] != "funding"
+
+
+def test_set_aside_savings_keep_the_noun_before(blank_money):
+    found = amounts(blank_money, "Savings of £3m will have to be found next year.")
+    assert found[0]["role"] == "savings"
+
+
+def test_a_coordinated_figure_shares_the_role_of_the_one_before(full_nlp):
+    found = amounts(full_nlp, "The review lifts capital to £7.1bn in 2026/27 and to £7.6bn by "
+                              "2028/29.")
+    assert [a["role"] for a in found] == ["budget", "budget"]
+    assert found[1]["why"]["role"] == "coordinated"
+    found = amounts(full_nlp, "NHS Glenmarsh will receive £12m, while NHS Carnbeck gets £8.2m "
+                              "and NHS Torran £4.5m.")
+    assert [a["role"] for a in found] == ["funding", "funding", "funding"]
+
+
+def test_a_payee_named_by_the_first_word_of_a_body_is_that_body(full_nlp):
+    found = amounts(full_nlp, "Brindle Community Care, a social enterprise, will run the clinic. "
+                              "The ICB will pay Brindle a one-off £80,000 to refit the building.")
+    assert found[0]["role"] in {"funding", "contract_value"}
+    assert found[0]["why"]["role"] == "payee"
 
 
 def test_previous_valued_it_at_takes_the_role_of_the_figure_before(blank_money):
@@ -893,6 +939,7 @@ def test_every_named_pattern_of_the_lexicon_has_a_case():
 
     lex = load_lexicon()
     names = {n for _, _, n in lex.right_patterns} | {n for _, _, n in lex.left_patterns}
+    names |= {n for _, _, _, n in lex.around_patterns}
     tested = {name for name, _, _ in NAMED_ROLE_CASES}
     tested |= {"right_none_ahead_of_plan", "left_previous_valued_it_at", "left_subject_up_from",
                "left_previous_revised_to"}
@@ -1019,3 +1066,12 @@ def test_a_section_heading_names_the_money_its_sentences_do_not(full_nlp):
             "been identified.\n")
     found = one(full_nlp, text)
     assert (found["role"], found["why"]["role"]) == ("savings", "section_heading")
+
+
+@pytest.mark.parametrize(("text", "role"), [
+    ("The board will be offered repayable support of £6m.", "other"),
+    ("Provisions for legal claims stood at £3.3bn.", "other"),
+    ("In 2023/24 the unfunded part came to £1.1m.", "gap"),
+])
+def test_cue_words_for_loans_provisions_and_unfunded_costs(blank_money, text, role):
+    assert one(blank_money, text)["role"] == role
