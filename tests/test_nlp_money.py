@@ -853,6 +853,15 @@ NAMED_ROLE_CASES = [
      "funding"),
     ("left_funding_asked_for", "The hospice, which wants £0.4m, has written to the board.",
      "funding"),
+    ("right_cost_committed_to", "Of its capital, £3m is committed to new imaging kit.", "cost"),
+    ("right_other_more_than_an_earlier_year",
+     "The board paid £4m more than it paid in 2021/22 for locums.", "other"),
+    ("around_funding_with_money_from",
+     "The clinic was refitted with £30,000 from NHS Calder Moss ICB.", "funding"),
+    ("right_funding_asked_for",
+     "It fell short of the £900m that the unions said trusts would need.", "funding"),
+    ("right_gap_more_than_limit",
+     "That leaves the hospital £0.2m above the ceiling for the year.", "gap"),
 ]
 
 
@@ -1070,6 +1079,8 @@ def test_a_section_heading_names_the_money_its_sentences_do_not(full_nlp):
 
 @pytest.mark.parametrize(("text", "role"), [
     ("The board will be offered repayable support of £6m.", "other"),
+    ("Its overspend was well above the £7m target deficit it was set.", "control_total"),
+    ("Capital spending is behind an annual programme of £8.4m.", "budget"),
     ("Provisions for legal claims stood at £3.3bn.", "other"),
     ("In 2023/24 the unfunded part came to £1.1m.", "gap"),
 ])
