@@ -24,12 +24,14 @@ _STOP_WORDS = frozenset(
 
 # What may stand between two coordinated figures that share one verb or noun: a year or rate of
 # the first, then "and"/"or" with a preposition repeated or the next body's name ("£5m in
-# 2024/25 and £7m", "rises to £2m and to £3m", "A gets £4m and B £2m"). Case-sensitive: the
-# names are capitalised.
+# 2024/25 and £7m", "rises to £2m and to £3m", "A gets £4m and B £2m"), or the next item of an
+# inline list of bodies with their figures in brackets ("A (£17m), B (£16m) and C (£14m)").
+# Case-sensitive: the names are capitalised.
 _COORDINATED_RE = re.compile(
     r"^\s*(?:(?:a|per|each)\s+(?:year|month|week|day)\s+)?"
     r"(?:(?:in|for|by)\s+[\w/–-]+\s+)?,?\s*(?:and|or)\s+"
-    r"(?:(?:to|from|by|at)\s+|(?:[A-Z][\w’'&-]*\s+){1,6})?$")
+    r"(?:(?:to|from|by|at)\s+|(?:[A-Z][\w’'&-]*\s+){1,6})?$"
+    r"|^\s*\)\s*(?:,|,?\s*and|,?\s*or)\s+(?:[A-Z][\w’'&-]*,?\s+(?:and\s+)?){1,8}\($")
 
 
 # --------------------------------------------------------------------------------------------
@@ -126,6 +128,10 @@ def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_st
                 break
             return role, f"pattern:{name}", False
     clause_left = text[c_start:q_start]
+    if not clause_left.strip() and text[:q_start].rstrip().endswith("("):
+        # a figure in brackets after a name is its own clause: read the sentence up to it
+        # ("sums go to Alder Trust (£7m)")
+        clause_left = text[ctx.sents[f.sent][0]:q_start]
     for left_rx, right_rx, role, name in lex.around_patterns:
         if left_rx.search(clause_left) and right_rx.match(right):
             return role, f"pattern:{name}", positive

@@ -853,6 +853,8 @@ NAMED_ROLE_CASES = [
      "funding"),
     ("left_funding_asked_for", "The hospice, which wants £0.4m, has written to the board.",
      "funding"),
+    ("left_funding_goes_to_body",
+     "The largest share goes to Kelby Royal Trust (£11m), the department said.", "funding"),
     ("right_cost_committed_to", "Of its capital, £3m is committed to new imaging kit.", "cost"),
     ("right_other_more_than_an_earlier_year",
      "The board paid £4m more than it paid in 2021/22 for locums.", "other"),
@@ -890,6 +892,10 @@ def test_a_coordinated_figure_shares_the_role_of_the_one_before(full_nlp):
     found = amounts(full_nlp, "NHS Glenmarsh will receive £12m, while NHS Carnbeck gets £8.2m "
                               "and NHS Torran £4.5m.")
     assert [a["role"] for a in found] == ["funding", "funding", "funding"]
+    found = amounts(full_nlp, "The biggest awards went to Hallam Vale Trust (£9m), Corran and "
+                              "Fell Trust (£6m) and Ostley Trust (£2m).")
+    assert [a["why"]["role"] for a in found][1:] == ["coordinated", "coordinated"]
+    assert {a["role"] for a in found} == {"funding"}
 
 
 def test_a_payee_named_by_the_first_word_of_a_body_is_that_body(full_nlp):
