@@ -789,6 +789,7 @@ NAMED_ROLE_CASES = [
      "The cost of drugs, which is £0.8m over budget so far, worries the board.", "overspend"),
     ("left_gap_over_limit_by", "The hospital was furthest over its limit, by £2.6m.", "gap"),
     ("left_income_raised_by_sale", "The sale of its old offices raised £3.1m.", "income"),
+    ("left_income_raised_by_sale", "The hospital charity raised £0.6m last year.", "income"),
     ("right_income_legacy", "The hospice has received a £90,000 legacy.", "income"),
     ("right_deficit_in_deficit", "The hospital finished the quarter £7m in deficit.",
      "deficit"),
@@ -1092,6 +1093,7 @@ def test_a_section_heading_names_the_money_its_sentences_do_not(full_nlp):
     ("Its overspend was well above the £7m target deficit it was set.", "control_total"),
     ("Capital spending is behind an annual programme of £8.4m.", "budget"),
     ("Provisions for legal claims stood at £3.3bn.", "other"),
+    ("The foundation trust will lend £4m to a neighbouring hospital.", "other"),
     ("In 2023/24 the unfunded part came to £1.1m.", "gap"),
 ])
 def test_cue_words_for_loans_provisions_and_unfunded_costs(blank_money, text, role):
