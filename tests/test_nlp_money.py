@@ -860,6 +860,8 @@ NAMED_ROLE_CASES = [
      "Under the deal the council's grant will be £40m higher by 2027/28.", "funding"),
     ("right_gap_still_to_find",
      "Of the savings target, a further £0.4m is not yet identified.", "gap"),
+    ("around_funding_need_more",
+     "The hospice says it needs £0.3m a year more to stay open.", "funding"),
     ("right_cost_committed_to", "Of its capital, £3m is committed to new imaging kit.", "cost"),
     ("right_other_more_than_an_earlier_year",
      "The board paid £4m more than it paid in 2021/22 for locums.", "other"),
@@ -1090,10 +1092,12 @@ def test_a_section_heading_names_the_money_its_sentences_do_not(full_nlp):
 
 @pytest.mark.parametrize(("text", "role"), [
     ("The board will be offered repayable support of £6m.", "other"),
+    ("The trust will need £9m of repayable cash support this winter.", "other"),
     ("Its overspend was well above the £7m target deficit it was set.", "control_total"),
     ("Capital spending is behind an annual programme of £8.4m.", "budget"),
     ("Provisions for legal claims stood at £3.3bn.", "other"),
     ("The foundation trust will lend £4m to a neighbouring hospital.", "other"),
+    ("The health board is to borrow £12m before March.", "other"),
     ("In 2023/24 the unfunded part came to £1.1m.", "gap"),
 ])
 def test_cue_words_for_loans_provisions_and_unfunded_costs(blank_money, text, role):
