@@ -137,10 +137,11 @@ def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_st
             return role, f"pattern:{name}", positive
     if not positive and ctx.previous is not None and ctx.previous.sent == f.sent and \
             ctx.previous.story == f.story and ctx.previous.end <= q_start and \
-            _COORDINATED_RE.match(text[ctx.previous.end:q_start]):
+            _COORDINATED_RE.match(text[ctx.previous.end:q_start]) and \
+            _compound_role(ctx, f, right) is None and _of_role(lex, right) is None:
         # "lifts capital to £13.4bn in 2026/27 and to £14bn by 2028/29", "A gets £21m and B
         # £9m": a figure coordinated with the one before, its verb or noun left out, is the
-        # same kind of money
+        # same kind of money, unless it names its own ("a £5m deficit and a £2m surplus")
         return ctx.previous.role, "coordinated", positive
     for rx, role, name in lex.left_patterns:
         if rx.search(clause_left):

@@ -903,6 +903,12 @@ def test_a_coordinated_figure_shares_the_role_of_the_one_before(full_nlp):
                               "Fell Trust (£6m) and Ostley Trust (£2m).")
     assert [a["why"]["role"] for a in found][1:] == ["coordinated", "coordinated"]
     assert {a["role"] for a in found} == {"funding"}
+    found = amounts(full_nlp, "It posted a £5m deficit in 2023/24 and a £2m surplus in 2024/25.")
+    assert [a["role"] for a in found] == ["deficit", "surplus"]
+    found = amounts(full_nlp, "The two trusts reported a £5m deficit and £2m surplus respectively.")
+    assert [a["role"] for a in found] == ["deficit", "surplus"]
+    found = amounts(full_nlp, "It spent £4m on locums and £2m of savings came from pharmacy.")
+    assert [a["role"] for a in found] == ["cost", "savings"]
 
 
 def test_a_payee_named_by_the_first_word_of_a_body_is_that_body(full_nlp):
