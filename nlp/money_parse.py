@@ -61,6 +61,8 @@ class Lexicon:
     spending_roles: frozenset[str]
     right_patterns: tuple[tuple[re.Pattern[str], str, str], ...]  # (regex, role, name)
     left_patterns: tuple[tuple[re.Pattern[str], str, str], ...]
+    # (regex before the amount, regex after it, role, name): both sides must match
+    around_patterns: tuple[tuple[re.Pattern[str], re.Pattern[str], str, str], ...]
     # (regex, side, name, roles it turns into a control total)
     agreed_limit: tuple[tuple[re.Pattern[str], str, str, frozenset[str]], ...]
     place_re: re.Pattern[str]
@@ -177,6 +179,10 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
     left_patterns = tuple(
         (re.compile(p["pattern"], re.IGNORECASE), p["role"], p["name"])
         for p in roles.get("left", []))
+    around_patterns = tuple(
+        (re.compile(p["left"], re.IGNORECASE), re.compile(p["right"], re.IGNORECASE), p["role"],
+         p["name"])
+        for p in roles.get("around", []))
 
     place_currency: dict[str, str] = {}
     for code, names in data["places"].items():
@@ -212,7 +218,8 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
                     for verb in verbs if role in ROLES},
         spending_roles=frozenset(roles.get("spending_roles", [])),
         right_patterns=right_patterns,
-        left_patterns=left_patterns, place_re=place_re, place_currency=place_currency,
+        left_patterns=left_patterns, around_patterns=around_patterns, place_re=place_re,
+        place_currency=place_currency,
         agreed_limit=_agreed_limit_patterns(data),
         relative_re=relative_re, relative_shift=relative_shift, pin_res=pin_res,
         governing_res=governing_res, report_title_res=report_title_res,

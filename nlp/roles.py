@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import bisect
 import re
+from typing import TYPE_CHECKING
 
 from nlp.money_context import PART_OF_PREVIOUS_RE, FoundAmount, MoneyContext
 from nlp.money_parse import Lexicon, norm_phrase
+
+if TYPE_CHECKING:
+    from spacy.tokens import Token
 
 _STOP_WORDS = frozenset(
     "of to in by for on from with at over against and or but which that who the a an its "
@@ -18,6 +22,17 @@ _STOP_WORDS = frozenset(
     "will would could should may might can than as into between after before during since "
     "while when where it they he she we you i not no".split()
 )
+
+# What may stand between two coordinated figures that share one verb or noun: a year or rate of
+# the first, then "and"/"or" with a preposition repeated or the next body's name ("£5m in
+# 2024/25 and £7m", "rises to £2m and to £3m", "A gets £4m and B £2m"), or the next item of an
+# inline list of bodies with their figures in brackets ("A (£17m), B (£16m) and C (£14m)").
+# Case-sensitive: the names are capitalised.
+_COORDINATED_RE = re.compile(
+    r"^\s*(?:(?:a|per|each)\s+(?:year|month|week|day)\s+)?"
+    r"(?:(?:in|for|by)\s+[\w/–-]+\s+)?,?\s*(?:and|or)\s+"
+    r"(?:(?:to|from|by|at)\s+|(?:[A-Z][\w’'&-]*\s+){1,6})?$"
+    r"|^\s*\)\s*(?:,|,?\s*and|,?\s*or)\s+(?:[A-Z][\w’'&-]*,?\s+(?:and\s+)?){1,8}\($")
 
 
 # --------------------------------------------------------------------------------------------
@@ -116,6 +131,21 @@ def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_st
     if not positive and _from_funder(ctx, f):
         return "funding", "pattern:right_funding_from_funder", False
     clause_left = text[c_start:q_start]
+    if not clause_left.strip() and text[:q_start].rstrip().endswith("("):
+        # a figure in brackets after a name is its own clause: read the sentence up to it
+        # ("sums go to Alder Trust (£7m)")
+        clause_left = text[ctx.sents[f.sent][0]:q_start]
+    for left_rx, right_rx, role, name in lex.around_patterns:
+        if left_rx.search(clause_left) and right_rx.match(right):
+            return role, f"pattern:{name}", positive
+    if not positive and ctx.previous is not None and ctx.previous.sent == f.sent and \
+            ctx.previous.story == f.story and ctx.previous.end <= q_start and \
+            _COORDINATED_RE.match(text[ctx.previous.end:q_start]) and \
+            _compound_role(ctx, f, right) is None and _of_role(lex, right) is None:
+        # "lifts capital to £13.4bn in 2026/27 and to £14bn by 2028/29", "A gets £21m and B
+        # £9m": a figure coordinated with the one before, its verb or noun left out, is the
+        # same kind of money, unless it names its own ("a £5m deficit and a £2m surplus")
+        return ctx.previous.role, "coordinated", positive
     for rx, role, name in lex.left_patterns:
         if rx.search(clause_left):
             if role == "previous":  # "had valued it at £125m": what the text last valued
@@ -254,13 +284,24 @@ def _payee_role(ctx: MoneyContext, f: FoundAmount) -> str | None:
             continue
         for cand in [c, *(a for a in c.children if a.dep_ == "appos")]:
             mention = ctx.token_org.get(cand.i)
-            if mention is None:
-                continue
-            if mention.type in _PUBLIC_TYPES:
+            kind = mention.type if mention is not None else _short_name_type(ctx, cand)
+            if kind in _PUBLIC_TYPES:
                 return "funding"
-            if mention.type == "company":
+            if kind == "company":
                 return "contract_value"
     return None
+
+
+def _short_name_type(ctx: MoneyContext, token: Token) -> str | None:
+    """The type of the organisation a bare proper name stands for when it is the first word of
+    exactly one organisation named in the document ("pay Oakvale" after "Oakvale Community
+    Health")."""
+    if token.pos_ != "PROPN":
+        return None
+    word = token.text.lower()
+    kinds = {org.get("type") for org in ctx.doc._.organisations or []
+             if org.get("name", "").lower().split()[:1] == [word]}
+    return kinds.pop() if len(kinds) == 1 else None
 
 
 def _compound_role(ctx: MoneyContext, f: FoundAmount, right: str) -> str | None:

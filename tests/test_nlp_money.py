@@ -790,6 +790,7 @@ NAMED_ROLE_CASES = [
      "The cost of drugs, which is £0.8m over budget so far, worries the board.", "overspend"),
     ("left_gap_over_limit_by", "The hospital was furthest over its limit, by £2.6m.", "gap"),
     ("left_income_raised_by_sale", "The sale of its old offices raised £3.1m.", "income"),
+    ("left_income_raised_by_sale", "The hospital charity raised £0.6m last year.", "income"),
     ("right_income_legacy", "The hospice has received a £90,000 legacy.", "income"),
     ("right_deficit_in_deficit", "The hospital finished the quarter £7m in deficit.",
      "deficit"),
@@ -837,12 +838,49 @@ NAMED_ROLE_CASES = [
     ("right_gap_behind_plan", "The board is £2m behind its year-to-date plan.", "gap"),
     ("right_other_more_than_before",
      "Agency bills came to £2m more than the hospital spent in the year before.", "other"),
-    ("left_funding_announced", "The department has announced £7m for rural hospices.",
-     "funding"),
     ("right_cost_committed_to",
      "Of the capital budget, £3m is committed to a new records system.", "cost"),
     ("left_elided_possessive_noun",
      "Both boards were set control totals in March. Fenwick’s was £4m.", "control_total"),
+    ("right_funding_moved_between_budgets",
+     "Auditors said £600m was switched from capital into revenue.", "funding"),
+    ("right_gap_left_unfunded", "About £40m of the new pay deal was left unfunded.", "gap"),
+    ("around_gap_rest_to_be_found",
+     "The remaining £1.4m will have to be found from its reserves.", "gap"),
+    ("right_underspend_not_spent",
+     "The scanner was late, so the £0.7m it did not spend moves into next year.",
+     "underspend"),
+    ("right_funding_set_aside_for",
+     "A further £90m is set aside to pay for the new GP contract.", "funding"),
+    ("around_funding_set_aside_for",
+     "The department has earmarked £300m for hospice care.", "funding"),
+    ("left_control_total_agreed_limit",
+     "The trust expects to end the year outside the agreed limit of £12m.", "control_total"),
+    ("left_budget_lifted_to", "The spending review lifts capital to £9.8bn.", "budget"),
+    ("left_funding_verb", "The government has pledged £45m to train more midwives.",
+     "funding"),
+    ("left_funding_asked_for", "The hospice, which wants £0.4m, has written to the board.",
+     "funding"),
+    ("left_funding_goes_to_body",
+     "The largest share goes to Kelby Royal Trust (£11m), the department said.", "funding"),
+    ("around_funding_budget_higher_by",
+     "Under the deal the council's grant will be £40m higher by 2027/28.", "funding"),
+    ("right_gap_still_to_find",
+     "Of the savings target, a further £0.4m is not yet identified.", "gap"),
+    ("around_funding_need_more",
+     "The hospice says it needs £0.3m a year more to stay open.", "funding"),
+    ("left_control_total_is_a_deficit_of",
+     "The board's control total for the year is a deficit of £6.5m.", "control_total"),
+    ("left_cost_costs_add", "Drug costs, which could add a further £0.8m, are rising.", "cost"),
+    ("right_cost_committed_to", "Of its capital, £3m is committed to new imaging kit.", "cost"),
+    ("right_other_more_than_before",
+     "The board paid £4m more than it paid in 2021/22 for locums.", "other"),
+    ("around_funding_with_money_from",
+     "The clinic was refitted with £30,000 from NHS Calder Moss ICB.", "funding"),
+    ("right_funding_asked_for",
+     "It fell short of the £900m that the unions said trusts would need.", "funding"),
+    ("right_gap_more_than_limit",
+     "That leaves the hospital £0.2m above the ceiling for the year.", "gap"),
 ]
 
 
@@ -851,6 +889,43 @@ def test_each_named_role_pattern(blank_money, name, text, role):
     found = one(blank_money, text)
     assert found["role"] == role
     assert found["why"]["role"] == f"pattern:{name}"
+
+
+def test_money_held_back_for_a_year_is_no_funding(blank_money):
+    found = one(blank_money, "The sum of £5m is set aside for 2026/27.")
+    assert found["role"] != "funding"
+
+
+def test_set_aside_savings_keep_the_noun_before(blank_money):
+    found = amounts(blank_money, "Savings of £3m will have to be found next year.")
+    assert found[0]["role"] == "savings"
+
+
+def test_a_coordinated_figure_shares_the_role_of_the_one_before(full_nlp):
+    found = amounts(full_nlp, "The review lifts capital to £7.1bn in 2026/27 and to £7.6bn by "
+                              "2028/29.")
+    assert [a["role"] for a in found] == ["budget", "budget"]
+    assert found[1]["why"]["role"] == "coordinated"
+    found = amounts(full_nlp, "NHS Glenmarsh will receive £12m, while NHS Carnbeck gets £8.2m "
+                              "and NHS Torran £4.5m.")
+    assert [a["role"] for a in found] == ["funding", "funding", "funding"]
+    found = amounts(full_nlp, "The biggest awards went to Hallam Vale Trust (£9m), Corran and "
+                              "Fell Trust (£6m) and Ostley Trust (£2m).")
+    assert [a["why"]["role"] for a in found][1:] == ["coordinated", "coordinated"]
+    assert {a["role"] for a in found} == {"funding"}
+    found = amounts(full_nlp, "It posted a £5m deficit in 2023/24 and a £2m surplus in 2024/25.")
+    assert [a["role"] for a in found] == ["deficit", "surplus"]
+    found = amounts(full_nlp, "The two trusts reported a £5m deficit and £2m surplus respectively.")
+    assert [a["role"] for a in found] == ["deficit", "surplus"]
+    found = amounts(full_nlp, "It spent £4m on locums and £2m of savings came from pharmacy.")
+    assert [a["role"] for a in found] == ["cost", "savings"]
+
+
+def test_a_payee_named_by_the_first_word_of_a_body_is_that_body(full_nlp):
+    found = amounts(full_nlp, "Brindle Community Care, a social enterprise, will run the clinic. "
+                              "The ICB will pay Brindle a one-off £80,000 to refit the building.")
+    assert found[0]["role"] in {"funding", "contract_value"}
+    assert found[0]["why"]["role"] == "payee"
 
 
 def test_previous_valued_it_at_takes_the_role_of_the_figure_before(blank_money):
@@ -902,6 +977,7 @@ def test_every_named_pattern_of_the_lexicon_has_a_case():
 
     lex = load_lexicon()
     names = {n for _, _, n in lex.right_patterns} | {n for _, _, n in lex.left_patterns}
+    names |= {n for _, _, _, n in lex.around_patterns}
     tested = {name for name, _, _ in NAMED_ROLE_CASES}
     tested |= {"right_none_ahead_of_plan", "left_previous_valued_it_at", "left_subject_up_from",
                "left_previous_revised_to"}
@@ -1028,3 +1104,17 @@ def test_a_section_heading_names_the_money_its_sentences_do_not(full_nlp):
             "been identified.\n")
     found = one(full_nlp, text)
     assert (found["role"], found["why"]["role"]) == ("savings", "section_heading")
+
+
+@pytest.mark.parametrize(("text", "role"), [
+    ("The board will be offered repayable support of £6m.", "other"),
+    ("The trust will need £9m of repayable cash support this winter.", "other"),
+    ("Its overspend was well above the £7m target deficit it was set.", "control_total"),
+    ("Capital spending is behind an annual programme of £8.4m.", "budget"),
+    ("Provisions for legal claims stood at £3.3bn.", "other"),
+    ("The foundation trust will lend £4m to a neighbouring hospital.", "other"),
+    ("The health board is to borrow £12m before March.", "other"),
+    ("In 2023/24 the unfunded part came to £1.1m.", "gap"),
+])
+def test_cue_words_for_loans_provisions_and_unfunded_costs(blank_money, text, role):
+    assert one(blank_money, text)["role"] == role

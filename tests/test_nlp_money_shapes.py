@@ -83,7 +83,8 @@ def test_a_capital_programme_is_a_budget(full_nlp):
 
 def test_a_figure_with_no_kind_of_money_goes_on_the_run_before_it(full_nlp):
     text = ("The department named four hospices in the scheme. Elmstead Hospice will receive "
-            "£3m to open new beds. Brackley Hospice gets £2m and Ashwell Hospice £1m.")
+            "£3m to open new beds. Brackley Hospice is next with £2m, then Ashwell Hospice with "
+            "£1m.")
     found = by_text(full_nlp, text)
     assert found["£3m"]["role"] == "funding"
     assert found["£2m"]["role"] == "funding"
@@ -127,7 +128,7 @@ def test_money_a_department_confirms_is_funding(full_nlp):
             "train pharmacists in rural areas.")
     found = by_text(full_nlp, text)
     assert found["£15m"]["role"] == "funding"
-    assert found["£15m"]["why"]["role"] == "pattern:left_funding_announced"
+    assert found["£15m"]["why"]["role"] == "pattern:left_funding_verb"
 
 
 def test_a_confirmed_deficit_is_still_a_deficit(full_nlp):
