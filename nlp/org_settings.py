@@ -112,21 +112,27 @@ class OrgSettingRules:
             else:
                 continue
             start = head.i
-            while (
-                start > 0
-                and head.i - start < 3
-                and doc[start - 1].text[:1].isupper()
-                and not doc[start - 1].is_space
-                and "\n" not in doc[start - 1].text
-                and not self._is_stop(doc[start - 1])
-                and (
-                    doc[start - 1].pos_ in ("PROPN", "NOUN", "ADJ")
-                    or not doc[start - 1].is_sent_start
+            while start > 0 and head.i - start < 3:
+                prev = doc[start - 1]
+                # a saint's or founder's possessive inside the name ("St Ann's Court")
+                possessive = (
+                    prev.lower_ in self.name_possessives
+                    and start > 1
+                    and doc[start - 2].text[:1].isupper()
                 )
-            ):
+                if not possessive and (
+                    not prev.text[:1].isupper()
+                    or prev.is_space
+                    or "\n" in prev.text
+                    or self._is_stop(prev)
+                    or (prev.pos_ not in ("PROPN", "NOUN", "ADJ") and prev.is_sent_start)
+                ):
+                    break
                 start -= 1
             if start == head.i and head.text in self.care_home_name_words:
                 continue  # a bare "House"
+            if doc[start].lower_ in self.name_possessives:
+                continue  # the walk stopped inside a possessive ("It's Court")
             if any(t.lower_.rstrip(".") in self.honorifics for t in doc[max(0, start - 1) : end]):
                 continue  # a person ("Dr Anna Lodge")
             if any(k in taken or k in own for k in range(start, end)):

@@ -147,6 +147,7 @@ class OrgRecognizer(
         self.care_home_name_words = set(lex["care_home_name_words"])
         self.care_home_nouns = tuple(lex["care_home_nouns"])
         self.care_home_appositive_heads = set(lex["care_home_appositive_heads"])
+        self.name_possessives = set(lex["name_possessives"])
         self.money_nouns = set(lex["money_nouns"])
         self.nation_names = [name.split() for name in lex.get("nation_names", [])]
         self._appositive_re = re.compile(

@@ -137,6 +137,17 @@ class BodyResolver:
                 return True
         return False
 
+    def _other_body_subject(self, doc: Doc, s: int) -> bool:
+        """ "... while another home a few miles away has moved up to good": the rating's
+        subject is a kind of body marked as a different one ("another", "a second")."""
+        for arg in self._subjects(doc, s, ("xcomp", "acomp", "oprd", "conj")):
+            if arg.lower_ in self.kind_nouns and any(
+                c.dep_ in ("det", "amod") and c.lower_ in self.other_body_words
+                for c in arg.children
+            ):
+                return True
+        return False
+
     def _unnamed_kind(self, tok) -> bool:
         """ "a GP practice", "a mental health trust", "one practice": a kind of body with an
         indefinite article or "one"."""

@@ -364,6 +364,11 @@ def test_colon_list_of_trusts_is_typed_provider(nlp):
         ("A nursing home – Heron Court – was placed in special measures.", {"Heron Court"}),
         ("The practice, Northgate Surgery, said it was sorry.", {"Northgate Surgery"}),
         (
+            "A care home was rated inadequate.\n\nSt Ulric’s Court, which has 30 beds, had "
+            "been rated good in 2020.",
+            {"St Ulric’s Court"},
+        ),
+        (
             "Patients at Brambleford Medical Centre and Hollin Surgery were moved.",
             {"Brambleford Medical Centre", "Hollin Surgery"},
         ),

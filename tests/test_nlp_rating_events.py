@@ -305,3 +305,15 @@ def test_it_equated_with_a_kind_points_back_to_a_body_of_that_kind(nlp):
     bodies = {r["org"] for r in ratings if r["rating"] == "special measures"}
     assert "Wexcombe NHS Trust" not in bodies
     assert "Wexcombe CCG" in bodies
+
+
+def test_another_home_beside_an_unnamed_one_is_not_the_body_named_next(nlp):
+    ratings = nlp(
+        "A care home where a resident fell has been rated inadequate, while another home "
+        "in the same town has moved up to good.\n\nKestrel Court, which looks after up to "
+        "40 people, had been rated requires improvement in 2021."
+    )._.ratings
+    assert find(ratings, "Kestrel Court", "inadequate")["why"]["body"] == (
+        "named_after_unnamed_subject"
+    )
+    assert not [r for r in ratings if r["rating"] == "good"]
