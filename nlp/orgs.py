@@ -144,10 +144,7 @@ class OrgRecognizer(
         self.branch_words = set(lex["branch_words"])
         self.hospital_heads = set(lex["hospital_heads"])
         self.hospital_acting_verbs = set(lex["hospital_acting_verbs"])
-        self.care_home_name_words = set(lex["care_home_name_words"])
-        self.care_home_nouns = tuple(lex["care_home_nouns"])
-        self.care_home_appositive_heads = set(lex["care_home_appositive_heads"])
-        self.name_possessives = set(lex["name_possessives"])
+        self._load_care_settings(lex)
         self.money_nouns = set(lex["money_nouns"])
         self.nation_names = [name.split() for name in lex.get("nation_names", [])]
         self._appositive_re = re.compile(
@@ -271,9 +268,7 @@ class OrgRecognizer(
                 area = self._place_prefix_start(doc, start)
                 if area < start:
                     name = doc[area:end].text
-                    out.append(
-                        Mention(area, end, name, entry.get("local_type", "other"), "head")
-                    )
+                    out.append(Mention(area, end, name, entry.get("local_type", "other"), "head"))
                     continue
             if entry.get("nation_branches"):
                 # a national branch is a body of its own ("BBC Wales", "BMA Scotland")
@@ -528,6 +523,7 @@ class OrgRecognizer(
             self._list_mentions(doc, taken),
             self._care_setting_mentions(doc, taken),
             self._care_home_name_mentions(doc, taken),
+            self._inspected_home_mentions(doc, taken),
             self._nhs_area_mentions(doc, taken),
             self._hospital_mentions(doc, taken),
             self._nhs_mentions(doc, taken),

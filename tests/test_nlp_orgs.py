@@ -364,6 +364,15 @@ def test_colon_list_of_trusts_is_typed_provider(nlp):
         ("A nursing home – Heron Court – was placed in special measures.", {"Heron Court"}),
         ("The practice, Northgate Surgery, said it was sorry.", {"Northgate Surgery"}),
         (
+            "A sister home run by the same firm, Rowan Garth in Little Hale, was rated good.",
+            {"Rowan Garth"},
+        ),
+        (
+            "A care home in the town has been rated inadequate. Inspectors made a visit to "
+            "Elm Garth in Fordham in May.",
+            {"Elm Garth"},
+        ),
+        (
             "A care home was rated inadequate.\n\nSt Ulric’s Court, which has 30 beds, had "
             "been rated good in 2020.",
             {"St Ulric’s Court"},
@@ -393,3 +402,13 @@ def test_colon_list_of_groups_in_a_ccg_story(nlp):
         "Eastholm, Fenwick and Garside.",
     )
     assert {"Eastholm CCG", "Fenwick CCG", "Garside CCG"} <= set(found)
+
+
+def test_place_after_a_home_in_a_town_is_not_a_home(nlp):
+    found = orgs_of(nlp, "A care home in Leeds, Yorkshire, was rated good by the CQC.")
+    assert "Yorkshire" not in found
+
+
+def test_visited_place_without_an_unnamed_home_is_not_a_home(nlp):
+    found = orgs_of(nlp, "The care home minister made a visit to Pelham Green on Friday.")
+    assert "Pelham Green" not in found

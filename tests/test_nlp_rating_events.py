@@ -317,3 +317,14 @@ def test_another_home_beside_an_unnamed_one_is_not_the_body_named_next(nlp):
         "named_after_unnamed_subject"
     )
     assert not [r for r in ratings if r["rating"] == "good"]
+
+
+def test_home_named_where_inspectors_visit_gets_the_unnamed_homes_rating(nlp):
+    ratings = nlp(
+        "Published: 2 May 2024\n\nA care home where meals were missed has been rated "
+        "inadequate by the regulator.\n\nInspectors made a visit to Elm Garth in Fordham in "
+        "March.\n\nA sister home run by the same firm, Rowan Garth in Little Hale, was rated "
+        "good in 2023."
+    )._.ratings
+    assert find(ratings, "Elm Garth", "inadequate")["period"] == "2024"
+    assert find(ratings, "Rowan Garth", "good")["period"] == "2023"
