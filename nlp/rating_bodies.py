@@ -96,11 +96,14 @@ class BodyResolver:
         """The subject (and object, before the rating) of the rating's verb, looked for up
         through the given dependency labels."""
         verb = self._governor(self._rating_token(doc, s))
+        # a title or dateline above without a full stop is no subject of the line's verb
+        line_start = self._line_start(doc, s)
         for _ in range(3):
             args = [
                 c
                 for c in verb.children
-                if c.dep_ in ("nsubj", "nsubjpass") or (c.dep_ == "dobj" and c.i < s)
+                if (c.dep_ in ("nsubj", "nsubjpass") or (c.dep_ == "dobj" and c.i < s))
+                and c.i >= line_start
             ]
             if args:
                 return args
@@ -132,8 +135,27 @@ class BodyResolver:
         verb = self._governor(self._rating_token(doc, s))
         if verb.dep_ == "relcl" and self._unnamed_kind(verb.head):
             return True
-        for arg in self._subjects(doc, s, ("xcomp", "acomp", "oprd", "conj")):
+        args = self._subjects(doc, s, ("xcomp", "acomp", "oprd", "conj"))
+        for arg in args:
             if self._unnamed_kind(arg):
+                return True
+        return not args and self._line_opens_unnamed(doc, s)
+
+    @staticmethod
+    def _line_start(doc: Doc, s: int) -> int:
+        """The first token of the line that holds token ``s``."""
+        start = s
+        while start > 0 and "\n" not in doc[start - 1].text:
+            start -= 1
+        return start
+
+    def _line_opens_unnamed(self, doc: Doc, s: int) -> bool:
+        """A line that opens with an unnamed body ("A care home where ... has been rated
+        inadequate") whose noun the parse hung on a title or dateline above without a full
+        stop, leaving the rating verb no subject."""
+        line_start = self._line_start(doc, s)
+        for tok in doc[line_start : min(s, line_start + 4)]:
+            if self._unnamed_kind(tok) and tok.head.i < line_start:
                 return True
         return False
 

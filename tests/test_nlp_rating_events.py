@@ -328,3 +328,14 @@ def test_home_named_where_inspectors_visit_gets_the_unnamed_homes_rating(nlp):
     )._.ratings
     assert find(ratings, "Elm Garth", "inadequate")["period"] == "2024"
     assert find(ratings, "Rowan Garth", "good")["period"] == "2023"
+
+
+def test_title_without_full_stop_is_no_subject_of_the_first_lines_rating(nlp):
+    ratings = nlp(
+        "Care home where residents went without drinks placed in special measures\n\n"
+        "Published: 2 May 2024\n\nA care home where meals were missed has been rated "
+        "inadequate and put into special measures.\n\nInspectors made a visit to Rowan "
+        "Garth in Little Hale in March."
+    )._.ratings
+    rating = find(ratings, "Rowan Garth", "inadequate")
+    assert (rating["period"], rating["why"]["body"]) == ("2024", "named_after_unnamed_subject")
