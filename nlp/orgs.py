@@ -268,7 +268,9 @@ class OrgRecognizer(
                 area = self._place_prefix_start(doc, start)
                 if area < start:
                     name = doc[area:end].text
-                    out.append(Mention(area, end, name, entry.get("local_type", "other"), "head"))
+                    out.append(
+                        Mention(area, end, name, entry.get("local_type", "other"), "head")
+                    )
                     continue
             if entry.get("nation_branches"):
                 # a national branch is a body of its own ("BBC Wales", "BMA Scotland")

@@ -326,12 +326,8 @@ class BodyResolver:
                 # "It is the second commissioner to ...": the noun it is equated with says
                 # what kind of body it is
                 attr = next((c for c in tok.head.children if c.dep_ == "attr"), None)
-                if (
-                    tok.dep_ == "nsubj"
-                    and tok.head.lemma_ == "be"
-                    and attr is not None
-                    and attr.lower_ in self.anaphor_nouns
-                ):
+                if (tok.dep_ == "nsubj" and tok.head.lemma_ == "be" and attr is not None
+                        and attr.lower_ in self.anaphor_nouns):
                     return _anaphor_kind(attr.lower_)
                 return "any"
             if self._service_is_the_body(tok):
