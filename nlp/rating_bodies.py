@@ -133,7 +133,8 @@ class BodyResolver:
         sentences after (also from a relative clause: "A practice that was rated inadequate
         ... has left special measures")."""
         verb = self._governor(self._rating_token(doc, s))
-        if verb.dep_ == "relcl" and self._unnamed_kind(verb.head):
+        # ... or a participle on it: "have led to a trust being downgraded to inadequate"
+        if verb.dep_ in ("relcl", "acl") and self._unnamed_kind(verb.head):
             return True
         args = self._subjects(doc, s, ("xcomp", "acomp", "oprd", "conj"))
         for arg in args:

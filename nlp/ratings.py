@@ -306,6 +306,7 @@ class RatingExtractor(
         self.count_clause_breaks = set(events["count_clause_breaks"])
         self.rater_short_names = events["rater_short_names"]
         self.other_body_words = set(events["other_body_words"])
+        self.listing_date_prepositions = set(events["listing_date_prepositions"])
         # "on 9 November 2022", "on November 9, 2022"
         self.full_date_re = re.compile(
             rf"\b(?:{day}\s+(?:{months})\.?|(?:{months})\.?\s+{day},?)\s+(?P<year>(?:19|20)\d{{2}})\b"

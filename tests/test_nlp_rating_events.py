@@ -339,3 +339,25 @@ def test_title_without_full_stop_is_no_subject_of_the_first_lines_rating(nlp):
     )._.ratings
     rating = find(ratings, "Rowan Garth", "inadequate")
     assert (rating["period"], rating["why"]["body"]) == ("2024", "named_after_unnamed_subject")
+
+
+def test_ratings_listed_each_with_its_date_keep_their_own_years(nlp):
+    ratings = nlp(
+        "Marsh Vale NHS Foundation Trust had been rated requires improvement in 2021 and "
+        "good in 2017."
+    )._.ratings
+    assert find(ratings, "Marsh Vale NHS Foundation Trust", "requires improvement")["period"] == (
+        "2021"
+    )
+    assert find(ratings, "Marsh Vale NHS Foundation Trust", "good")["period"] == "2017"
+
+
+def test_unnamed_trust_downgraded_in_a_participle_is_named_next_and_dated_by_the_release(nlp):
+    ratings = nlp(
+        "Published: 4 May 2024\n\nStaff shortages have led to a mental health trust being "
+        "downgraded to inadequate.\n\nHollin Vale NHS Trust had been rated good at its last "
+        "inspection in 2020."
+    )._.ratings
+    new = find(ratings, "Hollin Vale NHS Trust", "inadequate")
+    assert (new["period"], new["why"]["body"]) == ("2024", "named_after_unnamed_subject")
+    assert find(ratings, "Hollin Vale NHS Trust", "good")["period"] == "2020"
