@@ -238,7 +238,7 @@ class RatingExtractor(
             re.IGNORECASE,
         )
         self.new_report_aux = set(events["new_report_auxiliaries"])
-        self.new_report_words = tuple(events["new_report_words"])
+        self.new_report_words = tuple(w.lower() for w in events["new_report_words"])
         self.rated_name_suffixes = tuple(" " + w for w in events["rated_name_suffixes"])
         self.small_provider_suffixes = tuple(" " + w for w in events["small_provider_suffixes"])
         self.event_pairs = {tuple(p) for p in events["event_pairs"]}

@@ -361,3 +361,22 @@ def test_unnamed_trust_downgraded_in_a_participle_is_named_next_and_dated_by_the
     new = find(ratings, "Hollin Vale NHS Trust", "inadequate")
     assert (new["period"], new["why"]["body"]) == ("2024", "named_after_unnamed_subject")
     assert find(ratings, "Hollin Vale NHS Trust", "good")["period"] == "2020"
+
+
+def test_earlier_rating_after_having_been_is_history_and_new_one_takes_the_masthead_year(nlp):
+    ratings = nlp(
+        "Evening Round\nYour health briefing | Tuesday 7 May 2024\n\nTrust downgraded\n"
+        "Hollin Vale NHS Trust has been downgraded to requires improvement by the Care "
+        "Quality Commission, having been rated good in 2020. Inspectors said waits were long."
+    )._.ratings
+    assert find(ratings, "Hollin Vale NHS Trust", "requires improvement")["period"] == "2024"
+    assert find(ratings, "Hollin Vale NHS Trust", "good")["period"] == "2020"
+
+
+def test_decision_told_on_a_weekday_is_news_of_the_dated_release(nlp):
+    ratings = nlp(
+        "Published 3 March 2024\n\nHollin Vale NHS Trust is now rated good. NHS England "
+        "said on Thursday that it had agreed to take the trust out of special measures."
+    )._.ratings
+    rating = find(ratings, "Hollin Vale NHS Trust", "out of special measures")
+    assert (rating["period"], rating["why"]["period"]) == ("2024", "dateline")
