@@ -412,3 +412,18 @@ def test_place_after_a_home_in_a_town_is_not_a_home(nlp):
 def test_visited_place_without_an_unnamed_home_is_not_a_home(nlp):
     found = orgs_of(nlp, "The care home minister made a visit to Pelham Green on Friday.")
     assert "Pelham Green" not in found
+
+
+@pytest.mark.parametrize(
+    ("text", "media"),
+    [
+        ("The Ward Round\nIssue 48 | 14 March 2024\n\nHollin Vale NHS Trust said ...", True),
+        ("Care Home Weekly\nNews for the people who run homes\n\nA home closed.", True),
+        ("Morning briefing\nYour health news | 3 May 2024\n\nA trust said ...", False),
+        ("Trust Placed In Special Measures\nPublished: 3 May 2024\n\nA trust ...", False),
+    ],
+)
+def test_newsletter_masthead_names_its_publication(nlp, text, media):
+    found = orgs_of(nlp, text)
+    title = text.split("\n", 1)[0]
+    assert (title in found and found[title]["type"] == "media") is media
