@@ -427,3 +427,14 @@ def test_newsletter_masthead_names_its_publication(nlp, text, media):
     found = orgs_of(nlp, text)
     title = text.split("\n", 1)[0]
     assert (title in found and found[title]["type"] == "media") is media
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Rowan Garth’s manager, Ellie Brandt, said her staff were pleased.",
+        "Ellie Brandt, regional organiser for Unison, said members were angry.",
+    ],
+)
+def test_person_beside_a_job_title_is_not_an_organisation(nlp, text):
+    assert "Ellie Brandt" not in orgs_of(nlp, text)
