@@ -11,6 +11,7 @@ Hospitals).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from spacy.tokens import Doc
 
@@ -26,6 +27,20 @@ HOSPITAL_RE = re.compile(r"\b(?:Hospital|Infirmary)\b")
 class OrgSettingRules:
     """Care-setting and hospital rules."""
 
+    def _load_care_settings(self, lex: dict[str, Any]) -> None:
+        """The care-home vocabulary of ``orgs_lexicon.json``."""
+        self.care_home_name_words = set(lex["care_home_name_words"])
+        self.care_home_nouns = tuple(lex["care_home_nouns"])
+        self.care_home_appositive_heads = set(lex["care_home_appositive_heads"])
+        self.name_possessives = set(lex["name_possessives"])
+        self.setting_modifier_starts = set(lex["care_setting_modifier_starts"])
+        self.home_counters = set(lex["home_counters"])
+        self.unnamed_home_re = re.compile(
+            r"\b(?:a|an|one)\s+(?:" + "|".join(lex["care_home_nouns"]) + r")\b", re.IGNORECASE
+        )
+        self.inspection_nouns = set(lex["care_home_inspection_nouns"])
+        self.inspection_verbs = set(lex["care_home_inspection_verbs"])
+
     def _care_setting_mentions(self, doc: Doc, taken: set[int]) -> list[Mention]:
         """Care homes and GP practices introduced by what they are, named with a generic
         head: "One care home, Willowmere House, ..."; "three practices – A, B and C –"."""
@@ -40,16 +55,23 @@ class OrgSettingRules:
                 continue  # part of a name ("Oak Tree Practice"), read from its head
             i = tok.i
             if len(span) == 1 and tok.lower_ in ("home", "homes"):
-                # a bare "home" only after its operator's name ("Another Acme home, X")
+                # a bare "home" only after its operator's name ("Another Acme home, X") or
+                # counted as one more of a kind ("A second home run by the group, X")
                 prev = doc[i - 1] if i > 0 else None
-                if prev is None or not self._name_like(prev) or prev.is_sent_start:
+                if prev is None:
                     continue
-                if self._is_stop(prev):
+                counted = (
+                    prev.lower_ in self.home_counters and self._comma_after_modifier(doc, i) > i + 1
+                )
+                if not counted and (
+                    not self._name_like(prev) or prev.is_sent_start or self._is_stop(prev)
+                ):
                     continue
             plural = tok.lower_.endswith("s")
-            if i + 2 >= n or (doc[i + 1].text != "," and doc[i + 1].text not in DASHES):
+            comma = i + 1 if plural else self._comma_after_modifier(doc, i)
+            if comma + 1 >= n or (doc[comma].text != "," and doc[comma].text not in DASHES):
                 continue
-            first = i + 2
+            first = comma + 1
             j = first
             while (
                 j < n
@@ -76,8 +98,71 @@ class OrgSettingRules:
                 pieces = [(first, j)]
             if not all(any(t.pos_ == "PROPN" for t in doc[s:e]) for s, e in pieces):
                 continue
+            if comma > i + 1 and doc[first:j].text in self.places:
+                continue  # "a home in Leeds, Yorkshire, ..."
             for s, e in pieces:
                 out.append(Mention(s, e, doc[s:e].text, "provider", "list"))
+        return out
+
+    def _comma_after_modifier(self, doc: Doc, i: int) -> int:
+        """Where the name after a single home or practice starts from: the comma right after
+        it, or the one after a short modifier ("A second home run by the group, Elm Garth in
+        Fordham, came out of ..."); ``i + 1`` when there is none."""
+        n = len(doc)
+        if i + 1 >= n or doc[i + 1].lower_ not in self.setting_modifier_starts:
+            return i + 1
+        for k in range(i + 2, min(n, i + 8)):
+            tok = doc[k]
+            if tok.text == ",":
+                return k
+            if tok.is_punct or "\n" in tok.text or tok.tag_ in ("VBZ", "VBP", "MD"):
+                break
+        return i + 1
+
+    def _inspected_home_mentions(self, doc: Doc, taken: set[int]) -> list[Mention]:
+        """In a story that brings in an unnamed home ("A care home where ... has been rated
+        inadequate"), the name inspectors visit is the home's: "made an unannounced visit to
+        Elm Garth in Fordham", "will inspect Elm Garth again". Places, people and hospital
+        sites are not taken."""
+        if not self.unnamed_home_re.search(self._text):
+            return []
+        out: list[Mention] = []
+        for tok in doc:
+            if tok.pos_ != "PROPN" or tok.i in taken or tok.ent_type_ == "DATE":
+                continue
+            # a name the tagger calls a place counts when it is placed in a town ("Elm
+            # Garth in Fordham")
+            placed = (
+                tok.i + 2 < len(doc)
+                and doc[tok.i + 1].lower_ == "in"
+                and doc[tok.i + 2].pos_ == "PROPN"
+            )
+            if tok.ent_type_ in ("GPE", "LOC") and not placed:
+                continue
+            gov = tok.head
+            if tok.dep_ == "pobj" and gov.lower_ in ("to", "of", "at"):
+                inspected = gov.head.lower_ in self.inspection_nouns
+            else:
+                inspected = tok.dep_ == "dobj" and gov.lower_ in self.inspection_verbs
+            if not inspected:
+                continue
+            start = tok.i
+            while (
+                start > 0 and doc[start - 1].dep_ == "compound" and doc[start - 1].pos_ == "PROPN"
+            ):
+                start -= 1
+            span = doc[start : tok.i + 1]
+            if (
+                len(span) < 2
+                or span.text in self.places
+                or any(k in taken for k in range(start, tok.i + 1))
+            ):
+                continue
+            if start > 0 and doc[start - 1].lower_.rstrip(".") in self.honorifics:
+                continue
+            if any(t.text in self.hospital_heads or t.text in self.places for t in span):
+                continue
+            out.append(Mention(start, tok.i + 1, span.text, "provider", "care_home"))
         return out
 
     def _care_home_name_mentions(self, doc: Doc, taken: set[int]) -> list[Mention]:
@@ -112,21 +197,27 @@ class OrgSettingRules:
             else:
                 continue
             start = head.i
-            while (
-                start > 0
-                and head.i - start < 3
-                and doc[start - 1].text[:1].isupper()
-                and not doc[start - 1].is_space
-                and "\n" not in doc[start - 1].text
-                and not self._is_stop(doc[start - 1])
-                and (
-                    doc[start - 1].pos_ in ("PROPN", "NOUN", "ADJ")
-                    or not doc[start - 1].is_sent_start
+            while start > 0 and head.i - start < 3:
+                prev = doc[start - 1]
+                # a saint's or founder's possessive inside the name ("St Ann's Court")
+                possessive = (
+                    prev.lower_ in self.name_possessives
+                    and start > 1
+                    and doc[start - 2].text[:1].isupper()
                 )
-            ):
+                if not possessive and (
+                    not prev.text[:1].isupper()
+                    or prev.is_space
+                    or "\n" in prev.text
+                    or self._is_stop(prev)
+                    or (prev.pos_ not in ("PROPN", "NOUN", "ADJ") and prev.is_sent_start)
+                ):
+                    break
                 start -= 1
             if start == head.i and head.text in self.care_home_name_words:
                 continue  # a bare "House"
+            if doc[start].lower_ in self.name_possessives:
+                continue  # the walk stopped inside a possessive ("It's Court")
             if any(t.lower_.rstrip(".") in self.honorifics for t in doc[max(0, start - 1) : end]):
                 continue  # a person ("Dr Anna Lodge")
             if any(k in taken or k in own for k in range(start, end)):

@@ -61,6 +61,7 @@ from nlp.org_aliases import OrgAliasRules
 from nlp.org_boards import OrgBoardRules
 from nlp.org_filters import OrgFilterRules
 from nlp.org_lists import OrgListRules
+from nlp.org_masthead import OrgMastheadRules
 from nlp.org_model import (
     ACRONYM_RE,
     Mention,
@@ -90,6 +91,7 @@ class OrgRecognizer(
     OrgBoardRules,
     OrgListRules,
     OrgSettingRules,
+    OrgMastheadRules,
     OrgNerRules,
     OrgAliasRules,
     OrgFilterRules,
@@ -144,9 +146,8 @@ class OrgRecognizer(
         self.branch_words = set(lex["branch_words"])
         self.hospital_heads = set(lex["hospital_heads"])
         self.hospital_acting_verbs = set(lex["hospital_acting_verbs"])
-        self.care_home_name_words = set(lex["care_home_name_words"])
-        self.care_home_nouns = tuple(lex["care_home_nouns"])
-        self.care_home_appositive_heads = set(lex["care_home_appositive_heads"])
+        self._load_care_settings(lex)
+        self._load_masthead(lex)
         self.money_nouns = set(lex["money_nouns"])
         self.nation_names = [name.split() for name in lex.get("nation_names", [])]
         self._appositive_re = re.compile(
@@ -509,6 +510,7 @@ class OrgRecognizer(
         candidates = (
             self._gazetteer_mentions(doc) + self._board_mentions(doc) + self._head_mentions(doc)
         )
+        candidates += self._masthead_mention(doc, set())
         furniture = self._tagline_end(doc)
         if furniture:
             candidates = [m for m in candidates if m.start >= furniture]
@@ -527,6 +529,7 @@ class OrgRecognizer(
             self._list_mentions(doc, taken),
             self._care_setting_mentions(doc, taken),
             self._care_home_name_mentions(doc, taken),
+            self._inspected_home_mentions(doc, taken),
             self._nhs_area_mentions(doc, taken),
             self._hospital_mentions(doc, taken),
             self._nhs_mentions(doc, taken),

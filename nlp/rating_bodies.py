@@ -96,11 +96,14 @@ class BodyResolver:
         """The subject (and object, before the rating) of the rating's verb, looked for up
         through the given dependency labels."""
         verb = self._governor(self._rating_token(doc, s))
+        # a title or dateline above without a full stop is no subject of the line's verb
+        line_start = self._line_start(doc, s)
         for _ in range(3):
             args = [
                 c
                 for c in verb.children
-                if c.dep_ in ("nsubj", "nsubjpass") or (c.dep_ == "dobj" and c.i < s)
+                if (c.dep_ in ("nsubj", "nsubjpass") or (c.dep_ == "dobj" and c.i < s))
+                and c.i >= line_start
             ]
             if args:
                 return args
@@ -130,10 +133,41 @@ class BodyResolver:
         sentences after (also from a relative clause: "A practice that was rated inadequate
         ... has left special measures")."""
         verb = self._governor(self._rating_token(doc, s))
-        if verb.dep_ == "relcl" and self._unnamed_kind(verb.head):
+        # ... or a participle on it: "have led to a trust being downgraded to inadequate"
+        if verb.dep_ in ("relcl", "acl") and self._unnamed_kind(verb.head):
             return True
-        for arg in self._subjects(doc, s, ("xcomp", "acomp", "oprd", "conj")):
+        args = self._subjects(doc, s, ("xcomp", "acomp", "oprd", "conj"))
+        for arg in args:
             if self._unnamed_kind(arg):
+                return True
+        return not args and self._line_opens_unnamed(doc, s)
+
+    @staticmethod
+    def _line_start(doc: Doc, s: int) -> int:
+        """The first token of the line that holds token ``s``."""
+        start = s
+        while start > 0 and "\n" not in doc[start - 1].text:
+            start -= 1
+        return start
+
+    def _line_opens_unnamed(self, doc: Doc, s: int) -> bool:
+        """A line that opens with an unnamed body ("A care home where ... has been rated
+        inadequate") whose noun the parse hung on a title or dateline above without a full
+        stop, leaving the rating verb no subject."""
+        line_start = self._line_start(doc, s)
+        for tok in doc[line_start : min(s, line_start + 4)]:
+            if self._unnamed_kind(tok) and tok.head.i < line_start:
+                return True
+        return False
+
+    def _other_body_subject(self, doc: Doc, s: int) -> bool:
+        """ "... while another home a few miles away has moved up to good": the rating's
+        subject is a kind of body marked as a different one ("another", "a second")."""
+        for arg in self._subjects(doc, s, ("xcomp", "acomp", "oprd", "conj")):
+            if arg.lower_ in self.kind_nouns and any(
+                c.dep_ in ("det", "amod") and c.lower_ in self.other_body_words
+                for c in arg.children
+            ):
                 return True
         return False
 

@@ -288,7 +288,13 @@ class EventYears:
                     break
                 words = {t.lower_ for t in doc[unit.start : unit.end]}
                 years = {y for _, y, fy in self._years(doc, unit.start, unit.end) if not fy}
-                if words & self.inspection_words and len(years) == 1:
+                # a sentence that dates its own rating of the body tells history, not this
+                # rating's year ("X had been rated good at its last inspection in 2019")
+                own_history = any(
+                    o.unit is unit and o.org == e.org and o.value != e.value and o.period in years
+                    for o in entries
+                )
+                if words & self.inspection_words and len(years) == 1 and not own_history:
                     e.period, e.period_source = years.pop(), "naming_sentence_inspection"
                     break
                 if e.org in doc[unit.start : unit.end].text:

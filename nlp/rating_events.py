@@ -46,8 +46,15 @@ class EventReader:
                 t.text in QUOTES or t.lower_ in (",", "and", "or", ";") or t.i in self._org_tokens
                 for t in doc[occs[-1].end : s]
             )
-            occ = self._read(doc, unit, s, e, value, listed=listed)
+            # ... each with its date: "rated requires improvement in 2021 and good in 2017"
+            dated = bool(occs) and self._dated_listing(doc, occs[-1].end, s)
+            occ = self._read(doc, unit, s, e, value, listed=listed or dated)
             if occ is not None:
+                if dated:
+                    # its own date follows it, and it is as old as the rating before it
+                    occ.scope = (s, self._clause(doc, unit, s, e)[1])
+                    if occs[-1].role == "prior":
+                        occ.role = "prior"
                 occs.append(occ)
         # a "new" rating needs an "old" one before it in the same unit
         seen_old = False
@@ -57,6 +64,21 @@ class EventReader:
             elif occ.role == "new" and not seen_old:
                 occ.role = "plain"
         return occs
+
+    def _dated_listing(self, doc: Doc, start: int, s: int) -> bool:
+        """Whether only a date and "and" or a comma part a rating from the one before
+        ("requires improvement in 2021 and good in 2017")."""
+        between = doc[start:s]
+        if len(between) < 3 or between[-1].lower_ not in ("and", ","):
+            return False
+        if between[0].lower_ not in self.listing_date_prepositions:
+            return False
+        return any(t.ent_type_ == "DATE" for t in between) and all(
+            t.ent_type_ == "DATE"
+            or t.lower_ in self.listing_date_prepositions
+            or t.lower_ in (",", "and")
+            for t in between
+        )
 
     def _read(
         self, doc: Doc, unit: Unit, s: int, e: int, value: str, listed: bool = False

@@ -199,7 +199,13 @@ class BodyPasses:
         if unnamed and not mentions:
             # "has rated a GP practice inadequate and placed it in special measures": the
             # sentence's other events are the unnamed body's too
-            unnamed = [o for o in rest if o in unnamed or o.role in ("plain", "new")]
+            # -- but not one told of "another home" or "a second practice", a body of its own
+            unnamed = [
+                o
+                for o in rest
+                if o in unnamed
+                or (o.role in ("plain", "new") and not self._other_body_subject(doc, o.start))
+            ]
         if not unnamed:
             return rest
         later = next((ms[0] for ms in st.unit_mentions[ui + 1 : ui + 3] if ms), None)
@@ -212,7 +218,8 @@ class BodyPasses:
                 self._period(doc, unit, occ, occs, later._.org_type, st.default_fy),
                 "named_after_unnamed_subject",
             )
-        return [o for o in rest if o not in unnamed]
+        # "another home" beside the unnamed one is a body of its own, not the one named next
+        return [o for o in rest if o not in unnamed and not self._other_body_subject(doc, o.start)]
 
     def _clause_body_pass(
         self, st: DocState, ui: int, rest: list[Mention], free: list[Span]

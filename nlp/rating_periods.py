@@ -387,6 +387,11 @@ class PeriodResolver:
                 )
             ):
                 return True
+            if verb.dep_ == "acl" and verb.head.pos_ == "NOUN":
+                # "have led to a trust being downgraded": the news is told by the verb the
+                # rated noun hangs from
+                verb = self._governor(verb.head)
+                continue
             if verb.dep_ not in ("xcomp", "ccomp", "conj", "acomp") or verb.head.i == verb.i:
                 break
             verb = verb.head

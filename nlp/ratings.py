@@ -238,7 +238,7 @@ class RatingExtractor(
             re.IGNORECASE,
         )
         self.new_report_aux = set(events["new_report_auxiliaries"])
-        self.new_report_words = tuple(events["new_report_words"])
+        self.new_report_words = tuple(w.lower() for w in events["new_report_words"])
         self.rated_name_suffixes = tuple(" " + w for w in events["rated_name_suffixes"])
         self.small_provider_suffixes = tuple(" " + w for w in events["small_provider_suffixes"])
         self.event_pairs = {tuple(p) for p in events["event_pairs"]}
@@ -281,9 +281,11 @@ class RatingExtractor(
         self._dateline_end = -1
         lead = "|".join(events["dateline_lead_words"])
         day = r"\d{1,2}(?:st|nd|rd|th)?"
-        # "13 October 2017 – ...", "Published: 9 January 2015", "Monday 5 June 2023"
+        # "13 October 2017 – ...", "Published: 9 January 2015", "Monday 5 June 2023", and a
+        # place dateline of a press release or a regional story ("BRINSFORD, 9 July 2025 – ...")
+        place = r"(?:[A-Z][A-Za-z'’.-]+(?:\s+[A-Z][A-Za-z'’.-]+){0,3},\s+)"
         self.dateline_re = re.compile(
-            rf"^(?:(?:{lead})\s*:?\s*(?:on\s+)?)?(?:[A-Z][a-z]+day,?\s+)?"
+            rf"^(?:(?:{lead})\s*:?\s*(?:on\s+)?|{place})?(?:[A-Z][a-z]+day,?\s+)?"
             rf"(?:{day}\s+(?:{months})\.?|(?:{months})\.?\s+{day},?)\s+(?P<year>(?:19|20)\d{{2}})\b"
             r"(?:\s*$|\s*[–—:|-])"
         )
@@ -303,6 +305,8 @@ class RatingExtractor(
         self.count_lookahead = events["count_lookahead_units"]
         self.count_clause_breaks = set(events["count_clause_breaks"])
         self.rater_short_names = events["rater_short_names"]
+        self.other_body_words = set(events["other_body_words"])
+        self.listing_date_prepositions = set(events["listing_date_prepositions"])
         # "on 9 November 2022", "on November 9, 2022"
         self.full_date_re = re.compile(
             rf"\b(?:{day}\s+(?:{months})\.?|(?:{months})\.?\s+{day},?)\s+(?P<year>(?:19|20)\d{{2}})\b"

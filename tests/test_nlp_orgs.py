@@ -364,6 +364,20 @@ def test_colon_list_of_trusts_is_typed_provider(nlp):
         ("A nursing home – Heron Court – was placed in special measures.", {"Heron Court"}),
         ("The practice, Northgate Surgery, said it was sorry.", {"Northgate Surgery"}),
         (
+            "A sister home run by the same firm, Rowan Garth in Little Hale, was rated good.",
+            {"Rowan Garth"},
+        ),
+        (
+            "A care home in the town has been rated inadequate. Inspectors made a visit to "
+            "Elm Garth in Fordham in May.",
+            {"Elm Garth"},
+        ),
+        (
+            "A care home was rated inadequate.\n\nSt Ulric’s Court, which has 30 beds, had "
+            "been rated good in 2020.",
+            {"St Ulric’s Court"},
+        ),
+        (
             "Patients at Brambleford Medical Centre and Hollin Surgery were moved.",
             {"Brambleford Medical Centre", "Hollin Surgery"},
         ),
@@ -388,3 +402,39 @@ def test_colon_list_of_groups_in_a_ccg_story(nlp):
         "Eastholm, Fenwick and Garside.",
     )
     assert {"Eastholm CCG", "Fenwick CCG", "Garside CCG"} <= set(found)
+
+
+def test_place_after_a_home_in_a_town_is_not_a_home(nlp):
+    found = orgs_of(nlp, "A care home in Leeds, Yorkshire, was rated good by the CQC.")
+    assert "Yorkshire" not in found
+
+
+def test_visited_place_without_an_unnamed_home_is_not_a_home(nlp):
+    found = orgs_of(nlp, "The care home minister made a visit to Pelham Green on Friday.")
+    assert "Pelham Green" not in found
+
+
+@pytest.mark.parametrize(
+    ("text", "media"),
+    [
+        ("The Ward Round\nIssue 48 | 14 March 2024\n\nHollin Vale NHS Trust said ...", True),
+        ("Care Home Weekly\nNews for the people who run homes\n\nA home closed.", True),
+        ("Morning briefing\nYour health news | 3 May 2024\n\nA trust said ...", False),
+        ("Trust Placed In Special Measures\nPublished: 3 May 2024\n\nA trust ...", False),
+    ],
+)
+def test_newsletter_masthead_names_its_publication(nlp, text, media):
+    found = orgs_of(nlp, text)
+    title = text.split("\n", 1)[0]
+    assert (title in found and found[title]["type"] == "media") is media
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Rowan Garth’s manager, Ellie Brandt, said her staff were pleased.",
+        "Ellie Brandt, regional organiser for Unison, said members were angry.",
+    ],
+)
+def test_person_beside_a_job_title_is_not_an_organisation(nlp, text):
+    assert "Ellie Brandt" not in orgs_of(nlp, text)

@@ -305,3 +305,78 @@ def test_it_equated_with_a_kind_points_back_to_a_body_of_that_kind(nlp):
     bodies = {r["org"] for r in ratings if r["rating"] == "special measures"}
     assert "Wexcombe NHS Trust" not in bodies
     assert "Wexcombe CCG" in bodies
+
+
+def test_another_home_beside_an_unnamed_one_is_not_the_body_named_next(nlp):
+    ratings = nlp(
+        "A care home where a resident fell has been rated inadequate, while another home "
+        "in the same town has moved up to good.\n\nKestrel Court, which looks after up to "
+        "40 people, had been rated requires improvement in 2021."
+    )._.ratings
+    assert find(ratings, "Kestrel Court", "inadequate")["why"]["body"] == (
+        "named_after_unnamed_subject"
+    )
+    assert not [r for r in ratings if r["rating"] == "good"]
+
+
+def test_home_named_where_inspectors_visit_gets_the_unnamed_homes_rating(nlp):
+    ratings = nlp(
+        "Published: 2 May 2024\n\nA care home where meals were missed has been rated "
+        "inadequate by the regulator.\n\nInspectors made a visit to Elm Garth in Fordham in "
+        "March.\n\nA sister home run by the same firm, Rowan Garth in Little Hale, was rated "
+        "good in 2023."
+    )._.ratings
+    assert find(ratings, "Elm Garth", "inadequate")["period"] == "2024"
+    assert find(ratings, "Rowan Garth", "good")["period"] == "2023"
+
+
+def test_title_without_full_stop_is_no_subject_of_the_first_lines_rating(nlp):
+    ratings = nlp(
+        "Care home where residents went without drinks placed in special measures\n\n"
+        "Published: 2 May 2024\n\nA care home where meals were missed has been rated "
+        "inadequate and put into special measures.\n\nInspectors made a visit to Rowan "
+        "Garth in Little Hale in March."
+    )._.ratings
+    rating = find(ratings, "Rowan Garth", "inadequate")
+    assert (rating["period"], rating["why"]["body"]) == ("2024", "named_after_unnamed_subject")
+
+
+def test_ratings_listed_each_with_its_date_keep_their_own_years(nlp):
+    ratings = nlp(
+        "Marsh Vale NHS Foundation Trust had been rated requires improvement in 2021 and "
+        "good in 2017."
+    )._.ratings
+    assert find(ratings, "Marsh Vale NHS Foundation Trust", "requires improvement")["period"] == (
+        "2021"
+    )
+    assert find(ratings, "Marsh Vale NHS Foundation Trust", "good")["period"] == "2017"
+
+
+def test_unnamed_trust_downgraded_in_a_participle_is_named_next_and_dated_by_the_release(nlp):
+    ratings = nlp(
+        "Published: 4 May 2024\n\nStaff shortages have led to a mental health trust being "
+        "downgraded to inadequate.\n\nHollin Vale NHS Trust had been rated good at its last "
+        "inspection in 2020."
+    )._.ratings
+    new = find(ratings, "Hollin Vale NHS Trust", "inadequate")
+    assert (new["period"], new["why"]["body"]) == ("2024", "named_after_unnamed_subject")
+    assert find(ratings, "Hollin Vale NHS Trust", "good")["period"] == "2020"
+
+
+def test_earlier_rating_after_having_been_is_history_and_new_one_takes_the_masthead_year(nlp):
+    ratings = nlp(
+        "Evening Round\nYour health briefing | Tuesday 7 May 2024\n\nTrust downgraded\n"
+        "Hollin Vale NHS Trust has been downgraded to requires improvement by the Care "
+        "Quality Commission, having been rated good in 2020. Inspectors said waits were long."
+    )._.ratings
+    assert find(ratings, "Hollin Vale NHS Trust", "requires improvement")["period"] == "2024"
+    assert find(ratings, "Hollin Vale NHS Trust", "good")["period"] == "2020"
+
+
+def test_decision_told_on_a_weekday_is_news_of_the_dated_release(nlp):
+    ratings = nlp(
+        "Published 3 March 2024\n\nHollin Vale NHS Trust is now rated good. NHS England "
+        "said on Thursday that it had agreed to take the trust out of special measures."
+    )._.ratings
+    rating = find(ratings, "Hollin Vale NHS Trust", "out of special measures")
+    assert (rating["period"], rating["why"]["period"]) == ("2024", "dateline")
