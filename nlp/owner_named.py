@@ -1,9 +1,10 @@
 """Owners that a sentence's shape gives a figure by naming a body in a set place: the funder of
 money that unnamed recipients get ("Councils will share £48m ..., the department said"), the body
 that awards a contract ("won a contract from X"), and the body a ", where ..." or ", whose ..."
-clause tells of. The owner rules of nlp/owners.py call these; the names they return go in
+clause tells of, and the agent of a passive clause ("a deficit of £5.6m is forecast by the
+trust"). The owner rules of nlp/owners.py call these; the names they return go in
 ``why.org`` as ``funder_of_generic_recipients``, ``contract_awarder`` and
-``where_clause_of_named_body``.
+``where_clause_of_named_body``; the passive agent adds ``passive_agent`` to a parse rule.
 """
 
 from __future__ import annotations
@@ -87,4 +88,30 @@ def where_clause_owner(ctx: MoneyContext, f: FoundAmount) -> str | None:
     o = ctx.orgs[i]
     if _KIND_AFTER_NAME_RE.fullmatch(ctx.text, o.end, where.start()) and ctx.owner_ok(o):
         return o.name
+    return None
+
+
+def passive_agent_owner(ctx: MoneyContext, verb: Token,
+                        evaluate: Callable[[Token], str | None]) -> str | None:
+    """The body a passive clause names as its agent ("A deficit of £5.6m is forecast by the
+    trust", "savings of £2m were made by Kelbrook Trust"): the doer owns the figure. After a
+    reporting verb ("... was estimated by the regulator") only a body with finances of its own
+    speaks of its own money. The figure must be in the passive subject: "run by X under a
+    contract worth £17m" names who runs a service, not who owns the contract."""
+    if not any(c.dep_ == "nsubjpass" and any(t.i in ctx.amount_tokens for t in c.subtree)
+               for c in verb.children):
+        return None
+    for c in verb.children:
+        if c.dep_ != "agent":
+            continue
+        for p in c.children:
+            if p.dep_ != "pobj" or p.i in ctx.amount_tokens:
+                continue
+            got = evaluate(p)
+            if got is None or got == NOBODY:
+                return None
+            if verb.lemma_.lower() in ctx.lex.reporting_verbs and not any(
+                    o.name == got and o.type in ctx.lex.owner_types for o in ctx.orgs):
+                return None
+            return got
     return None

@@ -27,6 +27,7 @@ from nlp.owner_named import (
     GENERIC_RECIPIENT_HOWS,
     contract_awarder,
     funder_in_sentence,
+    passive_agent_owner,
     where_clause_owner,
 )
 from nlp.owner_topic import nobody_subject, section_owner, topic_owner
@@ -502,6 +503,11 @@ class OrgResolver(CoordinationOwners):
                     got = self.evaluate(c, prev_owner)
                     if got is not None:
                         return got
+            got = passive_agent_owner(self.ctx, node,
+                                      lambda t: self.evaluate(t, prev_owner))
+            if got is not None:
+                self.via = f"passive_agent+{self.via}" if self.via else "passive_agent"
+                return got
         return None
 
     def _fallback(self, f: FoundAmount, prev_owner: str | None, root: Token | None) -> str | None:

@@ -321,3 +321,15 @@ def test_the_difference_from_a_limit_is_a_gap(full_nlp):
             "Most of the difference, £4.5m, is agency spending.")
     found = by_text(full_nlp, text)
     assert found["£4.5m"]["role"] == "gap"
+
+
+def test_the_agent_of_a_passive_clause_owns_the_figure_in_its_subject(full_nlp):
+    text = ("Dunmore Vale Community NHS Trust was rated requires improvement in March.\n\n"
+            "Money is short. A deficit of £3.4m is forecast by the trust for 2025/26.\n\n"
+            "The service is run by Dunmore Vale Community NHS Trust under a contract worth "
+            "£6m a year.")
+    found = by_text(full_nlp, text)
+    assert found["£3.4m"]["org"] == "Dunmore Vale Community NHS Trust"
+    assert "passive_agent" in found["£3.4m"]["why"]["org"]
+    # the figure is not in the passive subject: the agent runs the service, no more
+    assert "passive_agent" not in found["£6m"]["why"]["org"]
