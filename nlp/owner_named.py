@@ -1,10 +1,11 @@
 """Owners that a sentence's shape gives a figure by naming a body in a set place: the funder of
-money that unnamed recipients get ("Councils will share £48m ..., the department said"), the body
-that awards a contract ("won a contract from X"), and the body a ", where ..." or ", whose ..."
-clause tells of, and the agent of a passive clause ("a deficit of £5.6m is forecast by the
-trust"). The owner rules of nlp/owners.py call these; the names they return go in
-``why.org`` as ``funder_of_generic_recipients``, ``contract_awarder`` and
-``where_clause_of_named_body``; the passive agent adds ``passive_agent`` to a parse rule.
+money that unnamed recipients get ("Councils will share £48m ..., the department said"; a
+headline's funder is the one its lead names), the body that awards a contract ("won a contract
+from X"), the body a ", where ..." or ", whose ..." clause tells of, and the agent of a passive
+clause ("a deficit of £5.6m is forecast by the trust"). The owner rules of nlp/owners.py call
+these; the names they return go in ``why.org`` as ``funder_of_generic_recipients``,
+``contract_awarder`` and ``where_clause_of_named_body``; the passive agent adds
+``passive_agent`` to a parse rule.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ GENERIC_RECIPIENT_HOWS = frozenset({"reported_by_another_body", "parse:nobody",
                                     "sentence_subject_nobody"})
 # ", where ...": a clause about the place or body just named
 _WHERE_RE = re.compile(r",\s+(?:where|whose)\s+")
+# how many sentences after a headline its lead may take to restate the headline's figure
+# (a dateline or standfirst can come between)
+_LEAD_SENTENCES = 3
 # the kind noun after a name before the comma ("the Calloway Health group, whose ...")
 _KIND_AFTER_NAME_RE = re.compile(r"(?:\s+[a-z]+)?")
 
@@ -35,7 +39,7 @@ def funder_in_sentence(ctx: MoneyContext, f: FoundAmount,
     """The funder (a government or national body) the amount's sentence names, for money
     that recipients the text does not name get ("Councils will receive £60m, the
     department said"); None when it names several."""
-    s_start, s_end = ctx.sents[f.sent]
+    s_start, s_end = _headline_with_restating_lead(ctx, f)
     funders: set[str] = set()
     i = bisect.bisect_left(ctx.org_starts, s_start)
     while i < len(ctx.orgs) and ctx.orgs[i].start < s_end:
@@ -56,6 +60,23 @@ def funder_in_sentence(ctx: MoneyContext, f: FoundAmount,
                     funders.add(got)
     # (a deal two bodies announce together is neither's alone)
     return funders.pop() if len(funders) == 1 else None
+
+
+def _headline_with_restating_lead(ctx: MoneyContext, f: FoundAmount) -> tuple[int, int]:
+    """The amount's sentence; for a headline ("Health boards to share £60m uplift"), the
+    span up to the end of the lead sentence that restates the figure ("Boards will receive
+    an extra £60m ..., the government has announced"): the lead names who hands it out."""
+    s_start, s_end = ctx.sents[f.sent]
+    if s_start != ctx.story_starts[ctx.story_index(s_start)]:
+        return s_start, s_end
+    figure = ctx.text[f.start:f.end]
+    for k in range(f.sent + 1, min(f.sent + _LEAD_SENTENCES + 1, len(ctx.sents))):
+        # (a dateline under a headline may open a story of its own: the restated figure,
+        # not the story bounds, ties the lead to its headline)
+        start, end = ctx.sents[k]
+        if figure in ctx.text[start:end]:
+            return s_start, end
+    return s_start, s_end
 
 
 def contract_awarder(ctx: MoneyContext, f: FoundAmount) -> str | None:

@@ -333,3 +333,14 @@ def test_the_agent_of_a_passive_clause_owns_the_figure_in_its_subject(full_nlp):
     assert "passive_agent" in found["£3.4m"]["why"]["org"]
     # the figure is not in the passive subject: the agent runs the service, no more
     assert "passive_agent" not in found["£6m"]["why"]["org"]
+
+
+def test_a_headline_grant_to_unnamed_recipients_takes_the_funder_its_lead_names(full_nlp):
+    text = ("Health boards to split £35m winter grant\n\n"
+            "Cardiff, 3 November 2025\n\n"
+            "Health boards across Wales will share £35m this winter, the Welsh Government "
+            "said on Monday.\n")
+    found = amounts(full_nlp, text)
+    headline = next(a for a in found if a["start"] < text.index("\n"))
+    assert headline["org"] == "Welsh Government"
+    assert headline["why"]["org"] == "funder_of_generic_recipients"
