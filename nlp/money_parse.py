@@ -79,6 +79,9 @@ class Lexicon:
     combined_right_re: re.Pattern[str]
     joint_sentence_re: re.Pattern[str]  # a sentence that says two bodies hold the money jointly
     contract_awarder_re: re.Pattern[str]  # words right before the body awarding a contract
+    # words right before a commissioner that holds a contract with a provider ("a contract
+    # with X ICB worth £9m")
+    contract_with_commissioner_re: re.Pattern[str]
     generic: dict[str, tuple[str, ...]]
     collective: frozenset[str]
     finance_nouns: frozenset[str]
@@ -236,6 +239,8 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
             "|".join(f"(?:{p})" for p in orgs.get("joint_sentence", [])) or "(?!)",
             re.IGNORECASE),
         contract_awarder_re=re.compile(orgs.get("contract_awarder", "(?!)"), re.IGNORECASE),
+        contract_with_commissioner_re=re.compile(
+            orgs.get("contract_with_commissioner", "(?!)"), re.IGNORECASE),
         generic=generic,
         collective=frozenset(norm_phrase(c) for c in orgs["collective"]),
         finance_nouns=frozenset(norm_phrase(c) for c in orgs["finance_nouns"]),

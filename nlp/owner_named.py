@@ -81,13 +81,18 @@ def _headline_with_restating_lead(ctx: MoneyContext, f: FoundAmount) -> tuple[in
 
 def contract_awarder(ctx: MoneyContext, f: FoundAmount) -> str | None:
     """The body the amount's sentence says awards the contract ("has won a contract from
-    the Health Service Executive worth €14m"), when it is not a company."""
+    the Health Service Executive worth €14m"), when it is not a company, or the commissioner
+    a contract is held with ("a block contract with Kelmoor ICB worth £40m")."""
     s_start, s_end = ctx.sents[f.sent]
     i = bisect.bisect_left(ctx.org_starts, s_start)
     while i < len(ctx.orgs) and ctx.orgs[i].start < s_end:
         o = ctx.orgs[i]
+        before = max(s_start, o.start - 30)
         if o.type != "company" and ctx.owner_ok(o) and ctx.lex.contract_awarder_re.search(
-                ctx.text, max(s_start, o.start - 30), o.start):
+                ctx.text, before, o.start):
+            return o.name
+        if o.type == "commissioner" and ctx.owner_ok(o) \
+                and ctx.lex.contract_with_commissioner_re.search(ctx.text, before, o.start):
             return o.name
         i += 1
     return None

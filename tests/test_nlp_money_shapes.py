@@ -344,3 +344,11 @@ def test_a_headline_grant_to_unnamed_recipients_takes_the_funder_its_lead_names(
     headline = next(a for a in found if a["start"] < text.index("\n"))
     assert headline["org"] == "Welsh Government"
     assert headline["why"]["org"] == "funder_of_generic_recipients"
+
+
+def test_a_contract_held_with_a_commissioner_is_the_commissioners(full_nlp):
+    text = ("Most of Fenwick Community NHS Trust's income comes from a block contract with "
+            "NHS Kelmoor ICB worth £40m a year.")
+    found = by_text(full_nlp, text)
+    assert found["£40m"]["org"] == "NHS Kelmoor ICB"
+    assert found["£40m"]["why"]["org"] == "contract_awarder"
