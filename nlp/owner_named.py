@@ -5,7 +5,8 @@ from X"), the body a ", where ..." or ", whose ..." clause tells of, and the age
 clause ("a deficit of £5.6m is forecast by the trust"). The owner rules of nlp/owners.py call
 these; the names they return go in ``why.org`` as ``funder_of_generic_recipients``,
 ``contract_awarder`` and ``where_clause_of_named_body``; the passive agent adds
-``passive_agent`` to a parse rule.
+``passive_agent`` to a parse rule. "For each of the residents" counts people, not bodies: the
+payer keeps a per-head rate.
 """
 
 from __future__ import annotations
@@ -141,3 +142,16 @@ def passive_agent_owner(ctx: MoneyContext, verb: Token,
                 return None
             return got
     return None
+
+
+def per_head_of_people(ctx: MoneyContext, tok: Token,
+                       generic_noun: Callable[[Token], tuple[str, ...] | None]) -> bool:
+    """Whether "each"/"every" counts things that are not bodies ("pays £985 a week for each of
+    the residents": a rate the payer owns), not several bodies ("each of the trusts", "each
+    ICB"); ``generic_noun`` tells the nouns that stand for bodies."""
+    of = [p for c in tok.children if c.dep_ == "prep" and c.lower_ == "of"
+          for p in c.children if p.dep_ == "pobj"]
+    counted = (of or [tok.head]) if tok.dep_ == "det" else of
+    return bool(counted) and not any(
+        p.i in ctx.token_org or p.lower_ in ctx.lex.collective or generic_noun(p) is not None
+        for p in counted)

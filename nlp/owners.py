@@ -28,6 +28,7 @@ from nlp.owner_named import (
     contract_awarder,
     funder_in_sentence,
     passive_agent_owner,
+    per_head_of_people,
     where_clause_owner,
 )
 from nlp.owner_topic import nobody_subject, section_owner, topic_owner
@@ -35,6 +36,7 @@ from nlp.owner_topic import nobody_subject, section_owner, topic_owner
 _SUBJECT_DEPS = SUBJECT_DEPS
 _PRONOUNS_SINGULAR = frozenset({"it", "its", "itself"})
 _PRONOUNS_PLURAL = frozenset({"they", "their", "them", "theirs", "themselves"})
+_DISTRIBUTIVE = frozenset({"each", "every"})
 _INDEFINITE = frozenset({"a", "an", "every", "each", "any", "another", "one", "some"})
 
 
@@ -316,6 +318,8 @@ class OrgResolver(CoordinationOwners):
         mention = self.ctx.token_org.get(tok.i)
         if mention is not None:
             return mention.name if self.ctx.owner_ok(mention) else None
+        if tok.lower_ in _DISTRIBUTIVE and per_head_of_people(self.ctx, tok, self.generic_noun):
+            return None  # "pays £985 a week for each of the residents": a rate, not bodies'
         if tok.lower_ in self.lex.collective:
             return _NONE
         for c in tok.children:

@@ -352,3 +352,10 @@ def test_a_contract_held_with_a_commissioner_is_the_commissioners(full_nlp):
     found = by_text(full_nlp, text)
     assert found["£40m"]["org"] == "NHS Kelmoor ICB"
     assert found["£40m"]["why"]["org"] == "contract_awarder"
+
+
+def test_a_fee_for_each_resident_is_the_payers_not_several_bodies(full_nlp):
+    text = ("Marlow Heath Borough Council, which places 14 people at the home, pays "
+            "£910 a week for each of the residents.")
+    found = by_text(full_nlp, text)
+    assert found["£910"]["org"] == "Marlow Heath Borough Council"
