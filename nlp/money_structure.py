@@ -262,7 +262,7 @@ class StructureOrgs:
                 continue
             first_money = self.text.index("£", item.start)
             if any(item.name_end <= sp.start_char < first_money for sp in spans):
-                # "• Contract: NHS Corland ICB has awarded ... £7.2m": the item's name is a
+                # "• Contract: NHS Pendry ICB has awarded ... £7.2m": the item's name is a
                 # label; the sentence after it names the body
                 continue
             got = self.item_owner(item)

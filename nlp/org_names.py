@@ -64,7 +64,7 @@ class OrgNameRules:
             ) or tok.text in DASHES:
                 start += 1
                 continue
-            # a capitalised number word before a singular head opens the name ("Two Lanes
+            # a capitalised number word before a singular head opens the name ("Three Elms
             # Surgery", "Five Ways Medical Centre"): a count needs a plural ("Two Kent
             # practices"); "One" stays a count ("One Kent practice")
             if (

@@ -29,7 +29,7 @@ _WHERE_RE = re.compile(r",\s+(?:where|whose)\s+")
 # how many sentences after a headline its lead may take to restate the headline's figure
 # (a dateline or standfirst can come between)
 _LEAD_SENTENCES = 3
-# the kind noun after a name before the comma ("the Calloway Health group, whose ...")
+# the kind noun after a name before the comma ("the Ravensholt Health group, whose ...")
 _KIND_AFTER_NAME_RE = re.compile(r"(?:\s+[a-z]+)?")
 
 
@@ -101,7 +101,7 @@ def contract_awarder(ctx: MoneyContext, f: FoundAmount) -> str | None:
 
 def where_clause_owner(ctx: MoneyContext, f: FoundAmount) -> str | None:
     """The body a ", where ..." or ", whose ..." clause tells of ("the pressure is at
-    Harbourne Royal, where escalation beds are costing £0.2m a week", "the Calloway Health
+    Fosbury Royal, where escalation beds are costing £0.2m a week", "the Ravensholt Health
     group, whose accounts show turnover of £412m"): the figures in the clause are its."""
     s_start = ctx.sents[f.sent][0]
     where = None

@@ -294,7 +294,7 @@ def _payee_role(ctx: MoneyContext, f: FoundAmount) -> str | None:
 
 def _short_name_type(ctx: MoneyContext, token: Token) -> str | None:
     """The type of the organisation a bare proper name stands for when it is the first word of
-    exactly one organisation named in the document ("pay Oakvale" after "Oakvale Community
+    exactly one organisation named in the document ("pay Wetherdale" after "Wetherdale Community
     Health")."""
     if token.pos_ != "PROPN":
         return None
@@ -353,7 +353,7 @@ _FROM_CUE_RE = re.compile(r"\b(?:paid\s+for|funded|financed|backed)\s+(?:[\w-]+\
 
 def _from_funder(ctx: MoneyContext, f: FoundAmount) -> bool:
     """Whether the amount is money that comes from a funder the text names right after it:
-    "paid for with £60,000 from NHS Wendle Valley ICB" (a commissioner, government or national
+    "paid for with £60,000 from NHS Brimley Vale ICB" (a commissioner, government or national
     body; ``funder_types`` and commissioners), after words that say it pays for something."""
     m = _FROM_RE.match(ctx.text, f.end)
     if m is None or not _FROM_CUE_RE.search(ctx.text, max(0, f.parsed.start - 60),
