@@ -278,15 +278,7 @@ class MoneyContext:
         return max(0, bisect.bisect_right(self.story_starts, pos) - 1)
 
     def clause(self, sent: int, pos: int) -> tuple[int, int]:
-        s_start, s_end = self.sents[sent]
-        start, end = s_start, s_end
-        for m in _CLAUSE_SPLIT_RE.finditer(self.text, s_start, s_end):
-            if m.end() <= pos:
-                start = m.end()
-            elif m.start() >= pos:
-                end = m.start()
-                break
-        return start, end
+        return clause_bounds(self.text, *self.sents[sent], pos, pos)
 
     def years_between(self, start: int, end: int) -> list[YearMention]:
         i = bisect.bisect_left(self.year_starts, start)
@@ -351,3 +343,16 @@ def _title_lines(text: str, most: int = 3) -> list[str]:
             break
         lines.append(stripped)
     return lines
+
+
+def clause_bounds(text: str, lo: int, hi: int, start: int, end: int) -> tuple[int, int]:
+    """The clause of the sentence ``text[lo:hi]`` that holds ``start:end``: cut at semicolons,
+    colons, dashes, brackets and a comma before a new subject or a contrast."""
+    c_lo, c_hi = lo, hi
+    for m in _CLAUSE_SPLIT_RE.finditer(text, lo, hi):
+        if m.end() <= start:
+            c_lo = m.end()
+        elif m.start() >= end:
+            c_hi = m.start()
+            break
+    return c_lo, c_hi

@@ -17,17 +17,14 @@ model sees at extraction time exactly the features it was trained on.
 
 from __future__ import annotations
 
-import re
-
 from spacy.tokens import Doc, Span, Token
 
+from nlp.money_context import clause_bounds
 from nlp.money_parse import Lexicon
 from nlp.roles import find_cues
 from nlp.structure import DocStructure
 
 # where a clause ends inside a sentence (the money component's clause split, simplified)
-_CLAUSE_BREAK_RE = re.compile(
-    r";|:\s|\s[–—]\s|\s-\s|\(|\)|,\s+(?=(?:but|although|while|whereas)\b)")
 _HEADLINE_END = ".!?:;,”\"’)"
 _SKIP_POS = frozenset({"PUNCT", "SPACE", "SYM", "NUM", "DET"})
 _LEFT_WINDOW = 6
@@ -56,18 +53,6 @@ def _line_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     lo = text.rfind("\n", 0, start) + 1
     hi = text.find("\n", end)
     return lo, len(text) if hi < 0 else hi
-
-
-def _clause_bounds(text: str, lo: int, hi: int, start: int, end: int) -> tuple[int, int]:
-    """The clause of ``lo:hi`` (a sentence) that holds ``start:end``."""
-    c_lo, c_hi = lo, hi
-    for m in _CLAUSE_BREAK_RE.finditer(text, lo, hi):
-        if m.end() <= start:
-            c_lo = m.end()
-        elif m.start() >= end:
-            c_hi = m.start()
-            break
-    return c_lo, c_hi
 
 
 def _sentence_bounds(doc: Doc, span: Span, text: str, start: int, end: int) -> tuple[int, int]:
@@ -256,7 +241,7 @@ def role_features(doc: Doc, text: str, start: int, end: int, rule_role: str, rul
         _structure_features(feats, text, lex, structure, start, line)
         return feats
     s_lo, s_hi = _sentence_bounds(doc, span, text, start, end)
-    c_lo, c_hi = _clause_bounds(text, s_lo, s_hi, start, end)
+    c_lo, c_hi = clause_bounds(text, s_lo, s_hi, start, end)
     left = [t for t in reversed(doc[max(0, span.start - 12):span.start]) if t.idx >= c_lo]
     right = [t for t in doc[span.end:span.end + 10] if t.idx < c_hi]
     _window_features(feats, left, "L", _LEFT_WINDOW)
