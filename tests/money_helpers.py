@@ -7,6 +7,11 @@ def amounts(nlp, text: str) -> list[dict]:
     return nlp(text)._.amounts
 
 
+def by_text(nlp, text: str) -> dict[str, dict]:
+    """The amounts found in ``text``, by their text ("£2.7m")."""
+    return {a["text"]: a for a in amounts(nlp, text)}
+
+
 def one(nlp, text: str) -> dict:
     found = amounts(nlp, text)
     assert len(found) == 1, found

@@ -12,7 +12,7 @@ import pytest
 import spacy
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from money_helpers import amounts, one
+from money_helpers import amounts, by_text, one
 
 from nlp.money import ParsedAmount, find_amounts, parse_amount
 
@@ -1017,7 +1017,7 @@ def test_why_names_the_salience_rule_for_a_back_reference(full_nlp):
 def test_unnamed_providers_share_belongs_to_no_body(full_nlp):
     text = ("Saltmarsh ICB's plan is for a deficit of £51m in 2023/24: provider deficits of "
             "£120m, offset by a surplus of £69m.")
-    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    found = by_text(full_nlp, text)
     assert found["£120m"]["org"] is None and found["£120m"]["why"]["org"] == "combined_total"
 
 
@@ -1028,7 +1028,7 @@ def test_a_repayment_is_not_funding(blank_money):
 def test_a_gapped_coordination_with_a_back_reference(full_nlp):
     text = ("Saltmarsh ICB reported a deficit of £40m at month 3. Providers accounted for £30m "
             "of the overspend and the ICB for £10m.")
-    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    found = by_text(full_nlp, text)
     assert found["£10m"]["org"] == "Saltmarsh ICB"
     assert found["£10m"]["why"]["org"] == "gapped_coordination"
 

@@ -9,7 +9,7 @@ Every text here is written for these tests.
 from __future__ import annotations
 
 import pytest
-from money_helpers import amounts, one
+from money_helpers import amounts, by_text, one
 
 # ---------------------------------------------------------------------------- topic owner
 
@@ -19,7 +19,7 @@ def test_a_figure_without_an_owner_in_its_sentence_is_the_story_leads_body(full_
             "Marlowe Bridge Hospitals NHS Trust has published its accounts for 2023/24. "
             "Prescribing costs were a particular worry in the winter. "
             "Agency spending fell to £6.2m.\n")
-    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    found = by_text(full_nlp, text)
     assert found["£6.2m"]["org"] == "Marlowe Bridge Hospitals NHS Trust"
     assert found["£6.2m"]["why"]["org"] == "topic:story_lead"
 
@@ -31,7 +31,7 @@ def test_a_title_s_subtitle_line_does_not_start_a_story_of_its_own(full_nlp):
             "Overall position\n"
             "The trust is reporting a year-to-date deficit of £2.7m, which is £0.4m worse "
             "than plan. Staffing costs explain most of it.\n")
-    found = {a["text"]: a for a in amounts(full_nlp, text)}["£2.7m"]
+    found = by_text(full_nlp, text)["£2.7m"]
     assert found["org"] == "Kelbrook Valley Community NHS Trust"
     assert found["why"]["org"].endswith("salience:the_trust")
     assert found["period"] == "2025-26"
@@ -58,7 +58,7 @@ def test_a_report_title_s_year_governs_figures_the_report_does_not_date(full_nlp
     text = (f"Brightmoor Community NHS Trust\n{title}\n\n"
             "Overall position\nThe trust is on plan overall.\n\n"
             "Estates\nSpending on maintenance stands at £1.3m against a budget of £2m.\n")
-    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    found = by_text(full_nlp, text)
     assert {a["period"] for a in found.values()} == {"2025-26"}
     assert found["£1.3m"]["why"]["period"] == "report_title_year"
 
@@ -67,7 +67,7 @@ def test_a_title_without_a_report_s_words_dates_nothing_it_does_not_say(full_nlp
     text = ("Hospital car parks 2025/26\n\n"
             "Charges\nParking at the hospital costs £4 a day, and the trust spent £1.3m on "
             "new barriers.\n")
-    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    found = by_text(full_nlp, text)
     assert found["£1.3m"]["why"]["period"] != "report_title_year"
 
 
@@ -76,7 +76,7 @@ def test_an_earlier_figure_in_the_sentence_decides_a_later_ones_owner(full_nlp):
             "Marlowe Bridge Hospitals NHS Trust has published its accounts for 2023/24. "
             "Prescribing costs were a particular worry in the winter. "
             "Agency spending fell to £6.2m from £7.9m the year before.\n")
-    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    found = by_text(full_nlp, text)
     assert found["£7.9m"]["org"] == "Marlowe Bridge Hospitals NHS Trust"
     assert found["£7.9m"]["why"]["org"] == "previous_amount_same_sentence"
 
@@ -106,7 +106,7 @@ def test_a_statement_of_the_documents_year_governs_figures_without_their_own(ful
     text = ("Round-up of board papers\n\n"
             "All figures are for 25/26 unless stated. Fernhill ICB ended 2024/25 with a "
             "deficit of £12m. At month 3 it had overspent by £4m.\n")
-    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    found = by_text(full_nlp, text)
     assert found["£12m"]["period"] == "2024-25"  # stated in its own clause
     assert found["£4m"]["period"] == "2025-26"
     assert found["£4m"]["why"]["period"] == "document_governing"
@@ -117,7 +117,7 @@ def test_a_year_counted_from_the_passage_anchors_on_the_passages_year(full_nlp, 
     text = ("Ashwell Trust accounts for 2023/24\n\n"
             "Ashwell Trust published its accounts for 2023/24 on Monday. "
             f"It made a surplus of £0.6m, after a deficit of £5.1m {phrase}.\n")
-    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    found = by_text(full_nlp, text)
     assert found["£0.6m"]["period"] == "2023-24"  # the relative year is the later figure's
     assert found["£5.1m"]["period"] == "2022-23"
     assert found["£5.1m"]["why"]["period"] == "relative-anchored-passage"
@@ -137,7 +137,7 @@ def test_a_year_counted_from_the_passage_anchors_on_the_passages_year(full_nlp, 
 ])
 def test_a_deficit_agreed_with_a_national_body_is_a_control_total(full_nlp, pattern, text,
                                                                    figure):
-    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    found = by_text(full_nlp, text)
     assert found[figure]["role"] == "control_total"
     assert found[figure]["why"]["role"] == f"pattern:{pattern}"
     others = [a for t, a in found.items() if t != figure]
@@ -166,7 +166,7 @@ def test_a_plural_pronoun_owns_nothing_unless_it_points_to_a_group_named_as_one(
 def test_a_spending_ceiling_set_by_a_national_body_stays_a_spending_limit(full_nlp):
     text = ("Oakridge Trust's agency bill is £12m so far, against a ceiling of £8m set by NHS "
             "England.\n")
-    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    found = by_text(full_nlp, text)
     assert found["£8m"]["role"] == "spending_limit"
 
 
@@ -210,7 +210,7 @@ def test_a_year_counted_back_from_a_figure_does_not_carry_to_the_next(full_nlp):
     text = ("Holmfirth Community Trust results\n\n"
             "Holmfirth Community Trust ended 2023/24 with a surplus of £1.2m, its first. "
             "Its turnover rose to £44m from £41m the year before. Reserves fell to £3m.\n")
-    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    found = by_text(full_nlp, text)
     assert found["£41m"]["period"] == "2022-23"
     assert found["£3m"]["period"] != "2022-23"
 
@@ -279,5 +279,5 @@ def test_a_figure_spread_over_years_has_no_one_period(full_nlp, pattern, text):
 def test_a_figure_in_apposition_is_the_same_bodys(full_nlp):
     text = ("Pellow Health Board forecasts £20m, and Carrow Bay Health Board expects to be "
             "£12.1m in the red, a deterioration of £3.3m on last year.\n")
-    found = {a["text"]: a for a in amounts(full_nlp, text)}
+    found = by_text(full_nlp, text)
     assert found["£3.3m"]["org"] == found["£12.1m"]["org"] == "Carrow Bay Health Board"

@@ -6,12 +6,7 @@ Every text here is written for these tests.
 
 from __future__ import annotations
 
-from money_helpers import amounts
-
-
-def by_text(nlp, text: str) -> dict[str, dict]:
-    return {a["text"]: a for a in amounts(nlp, text)}
-
+from money_helpers import amounts, by_text
 
 # ---------------------------------------------------------------------------- tables
 
