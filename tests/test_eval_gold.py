@@ -66,12 +66,13 @@ def test_pound_table_cells_only_takes_columns_with_a_pound_header(validator) -> 
     ("real5", ["--words", "150-400"]),
     ("real6", ["--words", "150-400"]),
     ("real7", ["--words", "150-400"]),
+    ("real9", ["--words", "150-400"]),
 ])
 def test_gold_set_validates(validator, name: str, options: list[str], capsys) -> None:
     assert validator.main([str(EVAL / name), *options, "--quiet"]) == 0, capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", ["real2", "real3", "real4", "real5", "real6", "real7"])
+@pytest.mark.parametrize("name", ["real2", "real3", "real4", "real5", "real6", "real7", "real9"])
 def test_gold_is_built_from_its_annotations(validator, name: str) -> None:
     builder = _load(EVAL / "build_gold.py", "build_gold")
     built = builder.to_jsonl(builder.build_records(EVAL / name))
@@ -84,7 +85,7 @@ def test_every_annotated_set_has_a_dealing() -> None:
     assert annotated <= set(dealer.SETS)
 
 
-@pytest.mark.parametrize("name", ["real2", "real3", "real4", "real5", "real6", "real7"])
+@pytest.mark.parametrize("name", ["real2", "real3", "real4", "real5", "real6", "real7", "real9"])
 def test_splits_are_the_recorded_dealing(name: str) -> None:
     dealer = _load(EVAL / "make_splits.py", "make_splits")
     recorded = json.loads((EVAL / name / "splits.json").read_text(encoding="utf-8"))
