@@ -63,12 +63,13 @@ def test_pound_table_cells_only_takes_columns_with_a_pound_header(validator) -> 
     ("real5", ["--words", "150-400"]),
     ("real6", ["--words", "150-400"]),
     ("real7", ["--words", "150-400"]),
+    ("real10", ["--words", "150-400"]),
 ])
 def test_gold_set_validates(validator, name: str, options: list[str], capsys) -> None:
     assert validator.main([str(EVAL / name), *options, "--quiet"]) == 0, capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", ["real2", "real3", "real4", "real5", "real6", "real7"])
+@pytest.mark.parametrize("name", ["real2", "real3", "real4", "real5", "real6", "real7", "real10"])
 def test_gold_is_built_from_its_annotations(validator, name: str) -> None:
     builder = _load(EVAL / "real2" / "build_gold.py", "real2_build_gold")
     built = builder.to_jsonl(builder.build_records(EVAL / name))
