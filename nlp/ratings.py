@@ -108,7 +108,6 @@ from pathlib import Path
 from typing import Any
 
 from spacy.language import Language
-from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from nlp.rating_bodies import BodyResolver
@@ -119,6 +118,7 @@ from nlp.rating_passes import BodyPasses, DocState
 from nlp.rating_periods import PeriodResolver
 from nlp.rating_tables import TableReader
 from nlp.rating_text import OUT_RE_TEMPLATE, SPAN_KEY, Entry, TextUnits, inflect, rateable
+from nlp.sequence_matcher import ExactSequenceMatcher
 from nlp.text import register_extensions
 
 register_extensions()
@@ -150,7 +150,8 @@ class RatingExtractor(
         self._table_body_starts: set[int] = set()  # prose mentions of rating-table rows
         with Path(lexicon_path or DATA_DIR / "ratings_lexicon.json").open(encoding="utf-8") as f:
             lex = json.load(f)
-        self.matcher = Matcher(nlp.vocab)
+        # the rating words are fixed word sequences (nlp.sequence_matcher)
+        self.matcher = ExactSequenceMatcher(nlp.vocab)
         for value, patterns in lex["values"].items():
             self.matcher.add(value, [[{"LOWER": w} for w in p] for p in patterns])
         self.matcher.add("regime", [[{"LOWER": w}] for w in lex["regime_words"]])
