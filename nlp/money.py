@@ -206,7 +206,7 @@ class MoneyExtractor:
         # a unit in a table's header ("In-month deficit (£000)") is no amount
         headers = [(t.start, text.find("\n", t.start) % (len(text) + 1)) for t in structure.tables]
         parsed = [p for p in parsed if not any(lo <= p.figure_start < hi for lo, hi in headers)]
-        row_owners = StructureOrgs(doc, structure).resolve_all()
+        row_owners = StructureOrgs(doc, structure, text).resolve_all()
         taken = {p.figure_start for p in parsed}
         for cell in structure.cells:
             if cell.value is not None and not any(cell.start <= s < cell.end for s in taken):

@@ -354,7 +354,7 @@ class RatingExtractor(
             doc._.ratings = table_ratings
             return doc
         self._leading_years(doc, units)
-        has_sm = "special measures" in self._text.lower()
+        has_sm = "special measures" in text_lower
         matches.sort(key=lambda m: m[1])
         starts = [m[1] for m in matches]
         by_unit = [
