@@ -71,6 +71,7 @@ from nlp.role_features import role_features
 from nlp.role_model import MODEL_RULE, RoleModel, load_role_model
 from nlp.roles import amount_role, find_cues
 from nlp.structure import Cell, DocStructure, load_structure_lexicon, read_structure
+from nlp.text import doc_text
 
 SPAN_KEY = "amounts"
 
@@ -196,7 +197,7 @@ class MoneyExtractor:
         _register_extensions()
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
+        text = doc_text(doc)  # Doc.text is rebuilt on every access (nlp.text.doc_text)
         parsed = list(iter_ranges(text, self.lex))
         structure = read_structure(text)
         if not parsed and not structure.cells:

@@ -72,7 +72,7 @@ from nlp.org_names import OrgNameRules
 from nlp.org_ner import OrgNerRules
 from nlp.org_settings import OrgSettingRules
 from nlp.sequence_matcher import ExactSequenceMatcher
-from nlp.text import register_extensions
+from nlp.text import doc_text, register_extensions
 
 register_extensions()
 
@@ -507,8 +507,8 @@ class OrgRecognizer(
         return {"name": name, "aliases": aliases, "type": org.type, "mentions": mentions}
 
     def __call__(self, doc: Doc) -> Doc:
-        # Doc.text is rebuilt on every access: read it once per document
-        self._text = doc.text
+        # Doc.text is rebuilt on every access: read it once per document (nlp.text.doc_text)
+        self._text = doc_text(doc)
         candidates = (
             self._gazetteer_mentions(doc) + self._board_mentions(doc) + self._head_mentions(doc)
         )

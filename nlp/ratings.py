@@ -119,7 +119,7 @@ from nlp.rating_periods import PeriodResolver
 from nlp.rating_tables import TableReader
 from nlp.rating_text import OUT_RE_TEMPLATE, SPAN_KEY, Entry, TextUnits, inflect, rateable
 from nlp.sequence_matcher import ExactSequenceMatcher
-from nlp.text import register_extensions
+from nlp.text import doc_text, register_extensions
 
 register_extensions()
 
@@ -319,8 +319,8 @@ class RatingExtractor(
         )
 
     def __call__(self, doc: Doc) -> Doc:
-        # Doc.text is rebuilt on every access: read it once per document
-        self._text = doc.text
+        # Doc.text is rebuilt on every access: read it once per document (nlp.text.doc_text)
+        self._text = doc_text(doc)
         text_lower = self._text.lower()
         self._about_care_homes = any(noun in text_lower for noun in self.care_home_nouns)
         org_spans = [
