@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy
 from spacy.attrs import LOWER, ORTH
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
@@ -36,6 +37,7 @@ class ExactSequenceMatcher:
         self.vocab = vocab
         # per column: first word's hash -> [(key hash, tests of the following tokens)]
         self._first: tuple[dict[int, list[tuple[int, tuple[TokenTest, ...]]]], ...] = ({}, {})
+        self._first_words = [numpy.zeros(0, dtype=numpy.uint64)] * len(_ATTRS)  # their keys
         self._key_order: dict[int, int] = {}
 
     def __len__(self) -> int:
@@ -51,6 +53,8 @@ class ExactSequenceMatcher:
             (column, words), *rest = [self._test(key, token) for token in pattern]
             for word in words:
                 self._first[column].setdefault(word, []).append((key_hash, tuple(rest)))
+            self._first_words[column] = numpy.array(sorted(self._first[column]),
+                                                    dtype=numpy.uint64)
 
     def _test(self, key: str, token: dict[str, Any]) -> TokenTest:
         if not isinstance(token, dict) or len(token) != 1:
@@ -73,16 +77,24 @@ class ExactSequenceMatcher:
         n = len(doc)
         if not n or not self._key_order:
             return []
-        columns = doc.to_array(_ATTR_IDS).T.tolist()  # [orth hashes, lower hashes]
+        array = doc.to_array(_ATTR_IDS)  # one row per token: orth hash, lower hash
+        columns: list[list[int]] | None = None
         found: set[tuple[int, int, int]] = set()
-        for column, first in zip(columns, self._first, strict=True):
+        for c, first in enumerate(self._first):
             if not first:
                 continue
-            for i, word in enumerate(column):
-                for key_hash, rest in first.get(word, ()):
+            # the tokens that can open a pattern, found without a Python loop over the doc
+            starts = numpy.flatnonzero(numpy.isin(array[:, c], self._first_words[c]))
+            if not len(starts):
+                continue
+            if columns is None:
+                columns = array.T.tolist()
+            column = columns[c]
+            for i in starts.tolist():
+                for key_hash, rest in first[column[i]]:
                     end = i + 1 + len(rest)
                     if end <= n and all(
-                        columns[c][i + 1 + k] in words for k, (c, words) in enumerate(rest)
+                        columns[tc][i + 1 + k] in words for k, (tc, words) in enumerate(rest)
                     ):
                         found.add((key_hash, i, end))
         return sorted(found, key=lambda m: (m[1], m[2], self._key_order[m[0]]))
