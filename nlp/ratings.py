@@ -321,6 +321,13 @@ class RatingExtractor(
     def __call__(self, doc: Doc) -> Doc:
         # Doc.text is rebuilt on every access: read it once per document (nlp.text.doc_text)
         self._text = doc_text(doc)
+        matches = self.matcher(doc)
+        if not matches:
+            # no rating word: no rating, in a table or in prose, so nothing else to read
+            self._table_body_starts = set()
+            doc.spans[SPAN_KEY] = []
+            doc._.ratings = []
+            return doc
         text_lower = self._text.lower()
         self._about_care_homes = any(noun in text_lower for noun in self.care_home_nouns)
         org_spans = [
@@ -338,10 +345,9 @@ class RatingExtractor(
         all_orgs = list(doc.spans.get("orgs", []))
         self._org_tokens = {k for span in all_orgs for k in range(span.start, span.end)}
         self._org_at = {k: span for span in all_orgs for k in range(span.start, span.end)}
-        matches = self.matcher(doc)
         units = self._units(doc)
         date = self._document_date(doc, units)
-        table_ratings = self._table_ratings(doc, date) if matches else []
+        table_ratings = self._table_ratings(doc, date)
         self._table_body_starts = set()
         if table_ratings:
             # the rows' bodies named again in prose ("Elm House has been placed in special
@@ -349,7 +355,7 @@ class RatingExtractor(
             row_mentions = self._table_body_mentions(doc, table_ratings)
             self._table_body_starts = {s.start for s in row_mentions}
             org_spans = sorted(org_spans + row_mentions, key=lambda s: s.start)
-        if not matches or not org_spans:
+        if not org_spans:
             doc.spans[SPAN_KEY] = []
             doc._.ratings = table_ratings
             return doc
