@@ -9,7 +9,7 @@ import pytest
 
 from nlp.extract import extract, extract_many, load_pipeline
 from nlp.parts import merge_facts, split_text
-from nlp.text import doc_text, published_date
+from nlp.text import published_date
 
 TEXT = (
     "Wakefield CCG was rated outstanding by NHS England for 2019-20. The CCG ended the year "
@@ -140,13 +140,3 @@ def test_span_facts_survive_worker_processes(nlp):
     ]
     assert docs[0].spans["ratings"][0]._.rating["rating"] == "outstanding"
     assert [s._.org_name for s in docs[1].spans["orgs"]] == ["Bury CCG", "Oldham CCG"]
-
-
-def test_doc_text_is_the_text_of_the_doc_asked_about(nlp):
-    first = nlp.make_doc("Oakmere Trust reported a deficit.")
-    second = nlp.make_doc("Fenmoor ICB set its budget.")
-    assert doc_text(first) == first.text
-    assert doc_text(first) is doc_text(first)  # built once while the Doc is the last one read
-    assert doc_text(second) == second.text
-    assert doc_text(first) == first.text
-    assert doc_text(nlp.make_doc("")) == ""
