@@ -9,8 +9,13 @@ mention stands (same clause, sentence, previous sentence, story), how far, wheth
 before or after, how the parse ties it to the amount (subject of the governing verb,
 possessor, "for/to/by/from X", object, apposition), its type, how often and how early the
 story names it, whether it is coordinated with another body or a collective plural, and
-whether it is the rules' choice, with the rule's name. Everything is computed per amount from
-the per-document :class:`nlp.money_context.MoneyContext`, so it costs little.
+whether it is the rules' choice, with the rule's name. Back-references in the amount's clause
+("the trust", "the company's loss", "its deficit") say which type of body is meant: a candidate
+of that type, and the latest one named, gets features for it; so does the latest subject when
+the clause's subject is "it". Candidates are also ranked by how recently they were named, and
+their relation to the amount is crossed with the clause's verb. Everything is computed per
+amount from the per-document :class:`nlp.money_context.MoneyContext` (a walk over the amount's
+own clause), so it costs little.
 """
 
 from __future__ import annotations
@@ -27,6 +32,11 @@ from nlp.owner_topic import section_owner
 NULL = None  # the "nobody" candidate
 _PREPS = frozenset({"for", "to", "by", "from", "at", "of", "with", "in", "on"})
 _OBJECT_DEPS = frozenset({"dobj", "dative", "iobj"})
+# features crossed with the amount's role ("rel=subj&role=funding")
+_ROLE_CROSSED = ("rel=", "type=", "pos=", "recency:", "last_before", "salient", "story_first",
+                 "latest_subject", "ref_")
+_DEFINITE = frozenset({"the", "this", "that", "its", "their"})
+_PRONOUNS = frozenset({"it", "its", "they", "their", "itself"})
 
 
 @dataclass
@@ -136,9 +146,19 @@ class OwnerFeaturizer:
         doc_first: str | None = ctx.orgs[0].name if ctx.orgs else None
         end = bisect.bisect_left(ctx.org_starts, limit)
         nearest: dict[str, int] = {}
+        last_seen: dict[str, int] = {}  # name -> start of its latest mention before, this story
+        subject_seen: dict[str, int] = {}  # ... as a subject (or a subject's possessor)
+        types: dict[str, str | None] = {}
         for mention in ctx.orgs[:end]:
             name = mention.name
             before = mention.end <= f.start
+            types.setdefault(name, mention.type)
+            if before and mention.start >= story_start and ctx.owner_ok(mention):
+                last_seen[name] = mention.start
+                root = self.mention_root.get(id(mention))
+                if root is not None and (root.dep_ in SUBJECT_DEPS or (
+                        root.dep_ == "poss" and root.head.dep_ in SUBJECT_DEPS)):
+                    subject_seen[name] = mention.start
             if story_first is None and mention.start >= story_start:
                 story_first = name
             cand = by_name.get(name)
@@ -151,9 +171,33 @@ class OwnerFeaturizer:
                                    story_start, first_sent, role, nearest)
         null_feats = self._null_features(f, role, rule_owner, rule_tags, by_name)
         null_feats |= self._clause_features(chain, family, f.clause)
+        verb = next((x[len("null&verb="):] for x in null_feats if x.startswith("null&verb=")),
+                    None)
+        refs = self._back_references(chain, f.clause, chain_pos)
+        for key, _types in refs:
+            null_feats.add(f"null&ref={key}")
+        # candidates by how recently the story named them before the amount (1: the latest)
+        recency = sorted(last_seen, key=lambda n: -last_seen[n])
+        latest_subject = max(subject_seen, key=subject_seen.__getitem__) if subject_seen else None
+        latest_of_type: dict[str | None, str] = {}
+        for name in recency:
+            latest_of_type.setdefault(types.get(name), name)
         cands = [Candidate(NULL, null_feats)]
         for name, cand in by_name.items():
             feats = cand.features
+            if name in last_seen:
+                rank = recency.index(name) + 1
+                feats.add(f"recency:{_bucket(rank, (1, 2, 3))}")
+                if latest_of_type.get(types.get(name)) == name:
+                    feats.add("latest_of_its_type")
+            if name == latest_subject:
+                feats.add("latest_subject")
+            self._reference_features(name, types.get(name), refs, feats,
+                                     latest_of_type.get(types.get(name)) == name,
+                                     name == latest_subject)
+            if verb is not None:
+                for tag in [t for t in feats if t.startswith("rel=")]:
+                    feats.add(f"{tag}&verb={verb}")
             count = seen_before.get(name, 0)
             feats.add(f"count:{_bucket(count, (0, 1, 2, 4))}")
             if name == story_first:
@@ -180,9 +224,72 @@ class OwnerFeaturizer:
                 feats.add("rule_pick")
                 feats.update(f"rule_pick&{t}" for t in rule_tags)
                 feats.add(f"rule_pick&role={role}")
-            for tag in [t for t in feats if t.startswith(("rel=", "type=", "pos="))]:
+            for tag in [t for t in feats if t.startswith(_ROLE_CROSSED)]:
                 feats.add(f"{tag}&role={role}")
         return cands
+
+    def _back_references(self, chain: list[Token], clause: tuple[int, int],
+                         chain_pos: dict[int, int]) -> list[tuple[str, tuple[str, ...]]]:
+        """Back-references in the amount's clause: ("subj:trust", types) for "the trust" as
+        the subject (or the subject's possessor) of the amount's chain of heads, ("poss:...")
+        as its possessor, ("near:...") anywhere else in the clause; ("subj:it", ()) for a
+        pronoun subject or possessor."""
+        if not chain:
+            return []
+        ctx = self.ctx
+        generic = ctx.lex.generic
+        lo, hi = clause
+        refs: list[tuple[str, tuple[str, ...]]] = []
+        for tok in chain[0].sent:
+            if not lo <= tok.idx < hi or tok.i in ctx.token_org:
+                continue
+            head = tok.head
+            if tok.dep_ in SUBJECT_DEPS and head.i in chain_pos:
+                where = "subj"
+            elif tok.dep_ == "poss" and (head.i in chain_pos or (
+                    head.dep_ in SUBJECT_DEPS and head.head.i in chain_pos)):
+                where = "subj" if head.dep_ in SUBJECT_DEPS else "poss"
+            else:
+                where = "near"
+            if tok.lower_ in _PRONOUNS:
+                if where != "near":
+                    refs.append((f"{where}:it", ()))
+                continue
+            if tok.pos_ not in ("NOUN", "PROPN"):
+                continue
+            key = tok.lower_
+            if tok.i > 0 and f"{tok.nbor(-1).lower_} {key}" in generic:
+                key = f"{tok.nbor(-1).lower_} {key}"
+            if key not in generic:
+                continue
+            dets = {c.lower_ for c in tok.children if c.dep_ in ("det", "poss")}
+            if dets & _DEFINITE:
+                refs.append((f"{where}:{key}", generic[key]))
+        return refs
+
+    @staticmethod
+    def _reference_features(name: str, kind: str | None,
+                            refs: list[tuple[str, tuple[str, ...]]], feats: set[str],
+                            latest_of_type: bool, latest_subject: bool) -> None:
+        """A candidate's fit to the clause's back-references: of the type "the trust" means
+        (and the latest such), with the noun in its name; the latest subject for "it"."""
+        lowered = f" {name.lower()} "
+        for key, ref_types in refs:
+            where, _, noun = key.partition(":")
+            if noun == "it":
+                if latest_subject:
+                    feats.add(f"ref_{where}_it&latest_subject")
+                if latest_of_type:
+                    feats.add(f"ref_{where}_it&latest_of_type")
+                continue
+            if f" {noun} " in lowered:
+                feats.add(f"ref_{where}&noun_in_name")
+            if kind in ref_types:
+                feats.add(f"ref_{where}&type_match")
+                if latest_of_type:
+                    feats.add(f"ref_{where}&type_match&latest")
+            elif ref_types:
+                feats.add(f"ref_{where}&type_clash")
 
     def _mention_features(self, f: FoundAmount, mention: OrgMention, before: bool,
                           feats: set[str], chain_pos: dict[int, int],

@@ -122,9 +122,12 @@ def collect_examples(sets: list[str]) -> tuple[list[Example], dict[str, int]]:
     return examples, dict(counts)
 
 
-def fit(examples: list[Example], c_value: float) -> OwnerModel:
-    """A pointwise logistic regression over the candidates of ``examples`` (those with a
-    positive candidate), as plain weights."""
+def fit(examples: list[Example], c_value: float, objective: str = "pointwise") -> OwnerModel:
+    """A ranker fitted on the candidates of ``examples`` (those with a positive candidate), as
+    plain weights: ``pointwise`` a logistic regression over the candidates one by one,
+    ``listwise`` a softmax over each amount's candidates."""
+    if objective == "listwise":
+        return fit_listwise(examples, c_value)
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -144,6 +147,57 @@ def fit(examples: list[Example], c_value: float) -> OwnerModel:
                zip(vectorizer.get_feature_names_out(), model.coef_[0], strict=True)
                if abs(w) >= 1e-5}
     return OwnerModel(weights=weights, intercept=round(float(model.intercept_[0]), 5))
+
+
+def fit_listwise(examples: list[Example], c_value: float) -> OwnerModel:
+    """A softmax over each amount's candidates (a conditional logit): maximises the
+    probability mass of the right candidates among all of the amount's candidates, with an L2
+    penalty ``1 / (2 c_value)`` per weight. No intercept (a softmax ignores one); the NULL
+    candidate's own features carry its bias."""
+    import numpy as np
+    from scipy.optimize import minimize
+    from scipy.sparse import csr_matrix
+
+    vocab: dict[str, int] = {}
+    indptr, indices, starts, positive = [0], [], [], []
+    for ex in examples:
+        if not any(ex.positive):
+            continue
+        starts.append(len(positive))
+        for feats, pos in zip(ex.features, ex.positive, strict=True):
+            indices.extend(vocab.setdefault(x, len(vocab)) for x in sorted(set(feats)))
+            indptr.append(len(indices))
+            positive.append(pos)
+    if not starts:
+        return OwnerModel(weights={}, intercept=0.0)
+    matrix = csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(positive),
+                                                                          len(vocab)))
+    pos_mask = np.array(positive, dtype=bool)
+    group = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(positive))))
+    bounds = np.array(starts)
+
+    def group_logsumexp(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        top = np.maximum.reduceat(scores, bounds)
+        exp = np.exp(scores - top[group])
+        total = np.add.reduceat(exp, bounds)
+        return top + np.log(total), exp / total[group]
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        scores = matrix @ w
+        all_lse, all_p = group_logsumexp(scores)
+        pos_scores = np.where(pos_mask, scores, -np.inf)
+        pos_lse, pos_p = group_logsumexp(pos_scores)
+        pos_p = np.where(pos_mask, pos_p, 0.0)
+        value = c_value * float(np.sum(all_lse - pos_lse)) + 0.5 * float(w @ w)
+        grad = c_value * (matrix.T @ (all_p - pos_p)) + w
+        return value, grad
+
+    result = minimize(loss, np.zeros(len(vocab)), jac=True, method="L-BFGS-B",
+                      options={"maxiter": 500})
+    names = sorted(vocab, key=vocab.__getitem__)
+    weights = {name: round(float(w), 5) for name, w in zip(names, result.x, strict=True)
+               if abs(w) >= 1e-5}
+    return OwnerModel(weights=weights, intercept=0.0)
 
 
 RULE_TAGS = ("rule_pick", "fam=", "how=", "via=")
