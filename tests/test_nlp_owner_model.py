@@ -34,7 +34,8 @@ def test_stored_model_is_plain_json_with_a_policy_chosen_by_cv():
     assert data["weights"] and isinstance(data["intercept"], float)
     assert data["policy"]["kind"] in ("rules", "model", "margin", "weak_margin")
     assert {"dev", "dev2"} <= set(data["meta"]["sets"])
-    assert "pooled" in data["meta"]["cv"][f"C={data['meta']['C']}"]["rules"]
+    cv = data["meta"]["cv"]
+    assert "pooled" in cv[data["meta"].get("config", f"C={data['meta']['C']}")]["rules"]
     model = load_owner_model()
     assert model.kind == data["policy"]["kind"] and len(model.weights) == len(data["weights"])
 
@@ -119,3 +120,21 @@ def test_training_learns_the_feature_that_marks_the_owner():
     table = training.cross_validate(examples, ["one", "two"], 1.0, out=None)
     assert table["one"]["rules"] == (0, 6)
     assert table["one"]["model"] == (6, 6) and table["two"]["model"] == (6, 6)
+
+
+def test_listwise_training_learns_the_feature_that_marks_the_owner():
+    examples = _synthetic("one", "Alder Trust") + _synthetic("two", "Birch Trust")
+    model = training.fit(examples, 1.0, "listwise")
+    assert model.weights["rel=subj"] > 0 > model.weights["rule_pick"]
+    assert model.intercept == 0.0  # a softmax over an amount's candidates has no intercept
+    listwise = training.Config(1.0, "listwise")
+    table = training.cross_validate(examples, ["one", "two"], listwise, out=None)
+    assert table["one"]["model"] == (6, 6) and table["two"]["model"] == (6, 6)
+
+
+def test_a_ranker_without_rule_features_never_weighs_the_rules_choice():
+    examples = _synthetic("one", "Alder Trust") + _synthetic("two", "Birch Trust")
+    for objective in ("pointwise", "listwise"):
+        model = training.fit_config(examples, training.Config(1.0, objective, "no_rules"))
+        assert model.weights.get("rel=subj", 0.0) > 0
+        assert not [name for name in model.weights if "rule_pick" in name]
