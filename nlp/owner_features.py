@@ -35,6 +35,7 @@ _OBJECT_DEPS = frozenset({"dobj", "dative", "iobj"})
 # features crossed with the amount's role ("rel=subj&role=funding")
 _ROLE_CROSSED = ("rel=", "type=", "pos=", "recency:", "last_before", "salient", "story_first",
                  "latest_subject", "ref_")
+_LEAD_AHEAD = 3  # sentences after a headline or lead figure whose bodies are candidates
 _DEFINITE = frozenset({"the", "this", "that", "its", "their"})
 _PRONOUNS = frozenset({"it", "its", "they", "their", "itself"})
 
@@ -130,10 +131,13 @@ class OwnerFeaturizer:
         role = f.role
         family, via = rule_family(rule_how)
         rule_tags = (f"fam={family}", f"how={rule_how}", f"via={via}")
-        next_sent = min(f.sent + 1, len(ctx.sents) - 1)
-        limit = ctx.sents[next_sent][1]
         story_start = ctx.story_starts[ctx.story_index(f.start)]
         first_sent = ctx.sent_index(story_start)
+        # a figure in a story's headline or first sentence may belong to a body the next
+        # few sentences name ("Hospital trust told to find £27m ...")
+        ahead = _LEAD_AHEAD if f.sent - first_sent <= 1 else 1
+        next_sent = min(f.sent + ahead, len(ctx.sents) - 1)
+        limit = ctx.sents[next_sent][1]
         chain = self._chain(f)
         chain_pos = {t.i: k for k, t in enumerate(chain)}
         amount_tok = chain[0].i if chain else None
@@ -277,6 +281,8 @@ class OwnerFeaturizer:
         for key, ref_types in refs:
             where, _, noun = key.partition(":")
             if noun == "it":
+                if "subj_of_reporting_verb" in feats:
+                    feats.add(f"ref_{where}_it&reporter")  # "X said it had given ..."
                 if latest_subject:
                     feats.add(f"ref_{where}_it&latest_subject")
                 if latest_of_type:
@@ -311,6 +317,12 @@ class OwnerFeaturizer:
                 rel = self._relation(root, chain_pos)
                 if rel is not None:
                     feats.add(f"rel={rel}")
+                    # the word the mention hangs on: "said", "for", "awarded"
+                    governor = root.head.head if root.dep_ == "pobj" else root.head
+                    lemma = governor.lemma_.lower()
+                    feats.add(f"rel={rel}&head={lemma}")
+                    if rel.startswith("subj") and lemma in ctx.lex.reporting_verbs:
+                        feats.add("subj_of_reporting_verb")
                 if amount_tok is not None:
                     gap = abs(root.i - amount_tok)
                     best = nearest.get(mention.name)
@@ -321,7 +333,7 @@ class OwnerFeaturizer:
                         feats.add(f"tokdist:{_bucket(gap, (3, 8, 15, 30))}")
             return
         if not before:
-            feats.add("pos=next_sentence")
+            feats.add("pos=next_sentence" if sent == f.sent + 1 else "pos=later_in_lead")
             return
         root = self.mention_root.get(id(mention))
         if root is not None and (root.dep_ in SUBJECT_DEPS or (
