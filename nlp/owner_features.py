@@ -376,11 +376,18 @@ class OwnerFeaturizer:
             else:
                 kind = subj.tag_
                 feats.add(f"null&subj_lemma={subj.lemma_.lower()}")
+                feats |= self._subject_shape(subj)
             feats.add(f"null&subj={kind}")
             feats.add(f"null&subj={kind}&fam={family}")
             break
         else:
             feats.add("null&no_clause")
+        if len(chain) > 1:
+            # the noun the amount hangs on and its modifiers: "a combined deficit of £96m"
+            noun = chain[1].head if chain[1].dep_ == "prep" else chain[1]
+            if noun.pos_ == "NOUN":
+                feats.update(f"null&amount_mod={c.lemma_.lower()}" for c in noun.children
+                             if c.dep_ in ("amod", "compound") and c.i not in self.ctx.token_org)
         if chain:
             # closed-class words of the clause ("across", "all", "each", "per", "between")
             s_start, s_end = clause
@@ -388,6 +395,24 @@ class OwnerFeaturizer:
                 if s_start <= tok.idx < s_end and tok.pos_ in ("ADP", "DET", "ADV", "PRON") \
                         and tok.i not in self.ctx.token_org:
                     feats.add(f"null&clause_word={tok.lower_}")
+        return feats
+
+    def _subject_shape(self, subj: Token) -> set[str]:
+        """What marks a noun subject as many bodies or none in particular: a collective
+        word ("the sector", "providers"), an indefinite or numeric determiner ("a trust",
+        "two trusts"), a possessor ("the region's providers", "its trusts")."""
+        feats: set[str] = set()
+        if subj.lower_ in self.collective or subj.lemma_.lower() in self.collective:
+            feats.add("null&subj_collective")
+        for child in subj.children:
+            if child.dep_ == "det":
+                feats.add(f"null&subj_det={child.lower_}")
+            elif child.dep_ == "nummod":
+                feats.add("null&subj_number")
+            elif child.dep_ == "poss":
+                kind = ("org" if child.i in self.ctx.token_org else
+                        "pron" if child.pos_ == "PRON" else "noun")
+                feats.add(f"null&subj_poss={kind}")
         return feats
 
     def _null_features(self, f: FoundAmount, role: str, rule_owner: str | None,
