@@ -392,6 +392,17 @@ def main(argv: list[str] | None = None) -> int:
                  for s in sets if s in held_out}
         print_table(table, f"fitted on {', '.join(fit_sets)} ({config.label}); "
                     f"evaluated on {', '.join(table)}; CV chose: {kind} tau={tau}")
+        print(f"every configuration fitted on {', '.join(fit_sets)}, pooled over "
+              f"{', '.join(table)}:")
+        print(f"{'configuration':28s}{'rules':>8s}{'model':>8s}{'margin 3':>9s}"
+              f"{'weak 1':>8s}{'weak 3':>8s}")
+        held_examples = [e for e in examples if e.set_name in held_out]
+        for other in configs:
+            row = evaluate(fit_config(fit_examples, other), held_examples)
+            print(f"{other.label:28s}" + "".join(
+                f"{row[label][0] / max(1, row[label][1]):{width}.3f}" for label, width in (
+                    ("rules", 8), ("model", 8), ("margin tau=3.0", 9), ("weak tau=1.0", 8),
+                    ("weak tau=3.0", 8))))
     if args.write:
         import sklearn
 
