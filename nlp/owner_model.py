@@ -63,13 +63,18 @@ class OwnerModel:
     def rank(self, cands: list[Candidate]) -> list[float]:
         return [self.score(c.features) for c in cands]
 
+    def may_override(self, rule_how: str) -> bool:
+        """Whether the policy may replace an owner the rule ``rule_how`` chose (if not,
+        the amount's candidates need not be built)."""
+        if self.kind == "rules":
+            return False
+        return self.kind != "weak_margin" or rule_family(rule_how)[0] in self.weak_families
+
     def choose(self, cands: list[Candidate], rule_owner: str | None, rule_how: str
                ) -> str | None:
         """The owner the policy picks among ``cands`` (``rule_owner`` when it keeps the
         rules' choice); ties go to the rules' choice, then to the earlier candidate."""
-        if self.kind == "rules" or not cands:
-            return rule_owner
-        if self.kind == "weak_margin" and rule_family(rule_how)[0] not in self.weak_families:
+        if not cands or not self.may_override(rule_how):
             return rule_owner
         scores = self.rank(cands)
         rule_index = next((k for k, c in enumerate(cands) if c.name == rule_owner), None)
@@ -110,6 +115,9 @@ class OwnerRanker:
 
     def rerank(self, f: FoundAmount, prev_owner: str | None) -> None:
         """Decide ``f``'s owner from its candidates (the rules' owner is already on ``f``)."""
+        if not self.keep_candidates and (self.model is None
+                                         or not self.model.may_override(f.org_source)):
+            return
         cands = self.featurizer.candidates(f, f.org, f.org_source, prev_owner)
         if self.keep_candidates:
             self.kept[id(f)] = cands

@@ -62,6 +62,9 @@ def test_margin_and_weak_policies_keep_the_rules_choice_unless_told():
     assert weak.choose(cands, "Alder Trust", "parse:ROOT") == "Alder Trust"
     assert weak.choose(cands, "Alder Trust", "topic:story_lead") == "Birch Trust"
     assert OwnerModel(weights, 0.0, "rules").choose(cands, "Alder Trust", "x") == "Alder Trust"
+    assert weak.may_override("topic:story_lead") and not weak.may_override("parse:ROOT")
+    assert not OwnerModel(weights, 0.0, "rules").may_override("topic:story_lead")
+    assert OwnerModel(weights, 0.0, "margin", 1.0).may_override("parse:ROOT")
     assert rule_family("parse:nsubj+salience:the_trust") == ("parse:nsubj", "salience")
     with pytest.raises(ValueError, match="unknown owner model policy"):
         OwnerModel.from_json({"weights": {}, "intercept": 0.0, "policy": {"kind": "vote"}})
