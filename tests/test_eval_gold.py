@@ -1,10 +1,12 @@
 """Our gold sets stay valid: the shared validator (fixtures/eval/validate_gold.py) on its own
-strings and on every set, and the gold.jsonl of real2 to real7 in step with their hand
-annotations (ann/*.ann, built by real2/build_gold.py)."""
+strings and on every set, the gold.jsonl of real2 on in step with their hand annotations
+(ann/*.ann, built by fixtures/eval/build_gold.py), and their splits.json as dealt by
+fixtures/eval/make_splits.py."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -13,6 +15,9 @@ import pytest
 
 EVAL = Path(__file__).resolve().parent.parent / "fixtures" / "eval"
 SHARED_SCORER = EVAL.parents[1].parent / "shared" / "eval" / "score.py"
+
+# Every set made like real2: hand annotations in ann/, built into gold.jsonl, dealt into splits.
+ANNOTATED = sorted((p.parent.name for p in EVAL.glob("*/ann")), key=lambda n: int(n[4:]))
 
 needs_scorer = pytest.mark.skipif(not SHARED_SCORER.exists(),
                                   reason="the shared scorers are not beside the repository")
@@ -23,6 +28,7 @@ def _load(path: Path, name: str) -> ModuleType:
     try:
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up there
         spec.loader.exec_module(module)
         return module
     finally:
@@ -58,18 +64,34 @@ def test_pound_table_cells_only_takes_columns_with_a_pound_header(validator) -> 
     ("heldout", []),
     ("blind", ["--paragraph-stories", "--headline-less-newsletters", "--curly-quotes"]),
     ("real2", []),
-    ("real3", ["--words", "150-400"]),
-    ("real4", ["--words", "150-400"]),
-    ("real5", ["--words", "150-400"]),
-    ("real6", ["--words", "150-400"]),
-    ("real7", ["--words", "150-400"]),
+    *[(name, ["--words", "150-400"]) for name in ANNOTATED if name != "real2"],
 ])
 def test_gold_set_validates(validator, name: str, options: list[str], capsys) -> None:
     assert validator.main([str(EVAL / name), *options, "--quiet"]) == 0, capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", ["real2", "real3", "real4", "real5", "real6", "real7"])
+@pytest.mark.parametrize("name", ANNOTATED)
 def test_gold_is_built_from_its_annotations(validator, name: str) -> None:
-    builder = _load(EVAL / "real2" / "build_gold.py", "real2_build_gold")
+    builder = _load(EVAL / "build_gold.py", "build_gold")
     built = builder.to_jsonl(builder.build_records(EVAL / name))
     assert built == (EVAL / name / "gold.jsonl").read_text(encoding="utf-8")
+
+
+def test_every_annotated_set_has_a_dealing() -> None:
+    dealer = _load(EVAL / "make_splits.py", "make_splits")
+    assert set(ANNOTATED) <= set(dealer.SETS)
+
+
+@pytest.mark.parametrize("name", ANNOTATED)
+def test_splits_are_the_recorded_dealing(name: str) -> None:
+    dealer = _load(EVAL / "make_splits.py", "make_splits")
+    recorded = json.loads((EVAL / name / "splits.json").read_text(encoding="utf-8"))
+    assert dealer.deal(EVAL / name, dealer.SETS[name]) == recorded
+
+
+def test_whole_set_cut_keeps_the_set_totals_exact() -> None:
+    dealer = _load(EVAL / "make_splits.py", "make_splits")
+    counts = dealer.whole_set_counts([14, 6], dealer.QUARTERS)
+    assert [sum(c[split] for c in counts) for split in ("train", "dev", "test")] == [5, 5, 10]
+    assert dealer.per_group_counts([14, 6], dealer.QUARTERS) == [
+        {"train": 4, "dev": 4, "test": 6}, {"train": 2, "dev": 2, "test": 2}]
