@@ -30,6 +30,7 @@ from nlp.owner_coordination import SUBJECT_DEPS
 from nlp.owner_topic import section_owner
 
 NULL = None  # the "nobody" candidate
+NOT_OWNER = "not_owner_ok"  # the feature of a body whose type cannot own the amount
 _PREPS = frozenset({"for", "to", "by", "from", "at", "of", "with", "in", "on"})
 _OBJECT_DEPS = frozenset({"dobj", "dative", "iobj"})
 # features crossed with the amount's role ("rel=subj&role=funding")
@@ -305,7 +306,7 @@ class OwnerFeaturizer:
         sent = ctx.sent_index(mention.start)
         feats.add(f"type={mention.type}")
         if not ctx.owner_ok(mention):
-            feats.add("not_owner_ok")
+            feats.add(NOT_OWNER)
         if id(mention) in self.conj_mentions:
             feats.add("coordinated" if sent == f.sent else "coordinated_elsewhere")
         if sent == f.sent:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from nlp.money_context import FoundAmount, MoneyContext
-from nlp.owner_features import Candidate, OwnerFeaturizer, rule_family
+from nlp.owner_features import NOT_OWNER, Candidate, OwnerFeaturizer, rule_family
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "owner_model.json"
 MODEL_WHY = "model:owner_model"
@@ -78,7 +78,13 @@ class OwnerModel:
             return rule_owner
         scores = self.rank(cands)
         rule_index = next((k for k, c in enumerate(cands) if c.name == rule_owner), None)
-        best = max(range(len(cands)), key=lambda k: (scores[k], k == rule_index, -k))
+        # a body whose type cannot own this kind of money (a newspaper; a regulator's
+        # "deficit") is never the ranker's pick, as it is never the rules'
+        allowed = [k for k, c in enumerate(cands)
+                   if k == rule_index or NOT_OWNER not in c.features]
+        if not allowed:
+            return rule_owner
+        best = max(allowed, key=lambda k: (scores[k], k == rule_index, -k))
         if rule_index is None or self.kind == "model":
             return cands[best].name
         if scores[best] - scores[rule_index] >= self.tau:

@@ -51,6 +51,16 @@ def test_ranking_is_deterministic_and_ties_go_to_the_rules_choice():
     assert model.choose(tied, None, "none") == "Alder Trust"
 
 
+def test_a_body_that_cannot_own_the_amount_is_never_the_rankers_pick():
+    model = OwnerModel({"subject": 5.0}, 0.0, "model")
+    cands = [Candidate(None, {"null"}), Candidate("Westgate Gazette", {"subject", "not_owner_ok"}),
+             Candidate("Alder Trust", set())]
+    assert model.choose(cands, "Alder Trust", "topic:story_lead") == "Alder Trust"
+    assert model.choose(cands, None, "none") is None
+    # ... unless the rules chose it themselves
+    assert model.choose(cands, "Westgate Gazette", "parse:ROOT") == "Westgate Gazette"
+
+
 def test_margin_and_weak_policies_keep_the_rules_choice_unless_told():
     weights = {"subject": 2.0}
     cands = [Candidate("Alder Trust", set()), Candidate("Birch Trust", {"subject"})]
