@@ -102,9 +102,12 @@ def nobody_subject(ctx: MoneyContext, root: Token,
     finances ("Residents pay ...", "The business case put the cost at ...") or is an unnamed
     body ("A consultancy ... has been paid £1.9m"); ``generic_noun`` tells the nouns that
     stand for bodies."""
+    s_start, s_end = ctx.sents[ctx.sent_index(root.idx)]
     cur = root
     for _ in range(12):
         for c in cur.children:
+            if not s_start <= c.idx < s_end:
+                continue  # the parser's sentence can run across a line break (a title)
             if c.dep_ in _SUBJECT_DEPS and c.i not in ctx.token_org:
                 if generic_noun(c) is not None and any(
                         d.dep_ == "det" and d.lower_ in _INDEFINITE_DETS for d in c.children):
@@ -113,7 +116,7 @@ def nobody_subject(ctx: MoneyContext, root: Token,
                 if c.i > 0:
                     words.add(f"{c.nbor(-1).lower_} {c.lemma_.lower()}")
                 return bool(words & ctx.lex.nobody_subjects)
-        if cur.head.i == cur.i:
+        if cur.head.i == cur.i or not s_start <= cur.head.idx < s_end:
             break
         cur = cur.head
     return False

@@ -58,6 +58,17 @@ _APPOSITION_RE = re.compile(r"[^,;.]{0,30}?,\s+(?:a|an)\s+(?:[\w-]+\s+){1,3}?(?:
 _DEMONSTRATIVE_RE = re.compile(r"\b(?:[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose)\s+$")
 
 
+def _relative_that(verb: Token) -> bool:
+    """Whether ``verb`` heads a relative clause the parser took for a complement: "that"
+    right after a noun ("the £18m control total that NHS England agreed with it"): its subject
+    is the agent of an aside, not the subject of the sentence."""
+    for c in verb.children:
+        if c.dep_ == "mark" and c.lower_ == "that" and c.i > 0 \
+                and verb.doc[c.i - 1].pos_ in ("NOUN", "PROPN"):
+            return True
+    return False
+
+
 class OrgResolver(CoordinationOwners):
     """Whose money an amount is (ruling 16): the subject, possessor or recipient the parse
     ties it to, back-references resolved to named organisations, ``None`` for sectors,
@@ -256,6 +267,8 @@ class OrgResolver(CoordinationOwners):
             return self.resolve_pronoun(tok, prev_owner)
         if low in self.lex.collective or tok.pos_ == "NUM" or tok.like_num:
             # "the pair", "the trust sector", "64 trusts", "Another 35"
+            if self._part_of_amount(tok):
+                return None  # "Most of the £2.2m gap sits in ...": a share of a figure
             if not any(c.i in ctx.token_org for c in tok.children if c.dep_ != "compound"):
                 return _NONE
         types = self.generic_noun(tok)
@@ -295,6 +308,15 @@ class OrgResolver(CoordinationOwners):
                     if got is not None and got != _NONE:
                         return got
         return None
+
+    def _part_of_amount(self, tok: Token) -> bool:
+        """Whether a quantifier ("most", "half") takes a share of an amount through "of":
+        "Most of the £2.2m gap" says nothing about whose the gap is."""
+        for c in tok.children:
+            if c.dep_ == "prep" and c.lower_ == "of":
+                if any(t.i in self.ctx.amount_tokens for t in c.subtree):
+                    return True
+        return False
 
     def _coordinated_bodies(self, tok: Token, mention: OrgMention) -> bool:
         """Whether a subject names several bodies joined by "and" ("X and Y have ...")."""
@@ -551,7 +573,7 @@ class OrgResolver(CoordinationOwners):
             if ";" in ctx.text[lo:hi]:
                 continue  # "X has set it a target of £20m; the board's own plan forecasts
                 # £31.7m": a subject across a semicolon has a clause of its own
-            if tok.head.dep_ in ("relcl", "acl") or (
+            if tok.head.dep_ in ("relcl", "acl") or _relative_that(tok.head) or (
                     tok.head.lemma_.lower() in self.lex.reporting_verbs
                     and any(c.dep_ in ("ccomp", "parataxis") for c in tok.head.children)):
                 continue  # "..., which the union says falls short", "X said ..."

@@ -1,0 +1,84 @@
+"""Tests of owners in board papers and system reports: the body a report's title names owns the
+figures of its sections (nlp/money_context.py salience, nlp/owner_topic.py), tables whose rows
+are measures or schemes of that body (nlp/money_structure.py one_body_rows), topic headings for
+a year (data/structure.toml subheading_topic_for_year), and subjects that are not the owner:
+the agent of a relative clause the parser reads as a complement, a share of a figure ("most of
+the £2m gap"), a title line the parser joins to the first sentence (nlp/owners.py).
+
+Every text here is written for these tests.
+"""
+
+from __future__ import annotations
+
+import pytest
+from money_helpers import by_text
+
+from nlp.structure import read_structure
+
+TRUST = "Wendlow Vale Hospitals NHS Foundation Trust"
+
+
+@pytest.fixture(scope="module")
+def full_nlp():
+    from nlp.extract import load_pipeline
+
+    return load_pipeline()
+
+
+def test_a_table_of_capital_schemes_belongs_to_the_report_s_body(full_nlp):
+    text = (f"Finance summary: month 8, 2025/26\n{TRUST}, board of directors\n\n"
+            "Revenue\nThe trust is on plan for the year.\n\n"
+            "Capital\n"
+            "Scheme | Budget £m | Forecast £m\n"
+            "Ward refurbishment | 5.2 | 5.6\n"
+            "Imaging | 2.4 | 2.1\n"
+            "Theatre ventilation | 1.9 | 1.9\n")
+    found = by_text(full_nlp, text)
+    assert found["5.2"]["org"] == TRUST
+    assert found["5.2"]["why"]["org"].startswith("table:rows_not_bodies")
+    assert found["2.4"]["org"] == TRUST
+    doc = full_nlp(text)
+    assert "Imaging" not in {o["name"] for o in doc._.organisations}
+
+
+def test_a_table_of_bodies_keeps_its_rows_as_owners(full_nlp):
+    text = ("System report, month 5 2025/26\n\n"
+            "Trust | Deficit £m\n"
+            "Ashcombe | 4.1\nBrindle Moor | 2.2\nTotal | 6.3\n")
+    found = by_text(full_nlp, text)
+    assert found["4.1"]["org"] not in (None, TRUST)
+    assert found["6.3"]["org"] is None
+
+
+def test_a_topic_heading_for_a_year_is_a_section_not_a_story():
+    text = ("Finance report\nRadley Trust\n\nRevenue\nThe trust is on plan.\n\n"
+            "Planning for 2026/27\nThe draft plan shows a deficit.\n")
+    headings = {h.text: h.subheading for h in read_structure(text).headings}
+    assert headings["Planning for 2026/27"] == "subheading_topic_for_year"
+
+
+def test_the_trust_in_a_later_section_is_the_body_the_title_names(full_nlp):
+    text = (f"Finance summary: month 10, 2025/26\n{TRUST}, board of directors\n\n"
+            "Forecast\nThe forecast is in line with plan.\n\n"
+            "Pathology\nA shared laboratory run with Corby Ashe NHS Trust opened in May.\n\n"
+            "Outlook\nThe trust would need savings of £12m to balance next year.\n")
+    found = by_text(full_nlp, text)["£12m"]
+    assert found["org"] == TRUST
+    assert found["why"]["org"].endswith("salience:the_trust")
+
+
+def test_the_agent_of_a_that_clause_after_a_noun_is_not_the_owner(full_nlp):
+    text = (f"Finance summary: month 11, 2025/26\n{TRUST}, board of directors\n\n"
+            "Forecast\nThe forecast outturn is a deficit of £9.5m, in line with the £9.5m "
+            "limit that NHS England agreed with it in June, and the board was told that risks "
+            "remain.\n")
+    assert [a["org"] for a in full_nlp(text)._.amounts] == [TRUST, TRUST]
+
+
+def test_a_share_of_a_figure_as_subject_does_not_make_it_nobody_s(full_nlp):
+    text = (f"Integrated report: finance\n{TRUST}, board meeting of 3 June 2025\n\n"
+            "A deficit of £6.1m was recorded by the end of May against a plan of £4.0m. "
+            "Most of the £2.1m gap sits in surgery.\n")
+    found = by_text(full_nlp, text)
+    assert found["£6.1m"]["org"] == TRUST  # the title line is no subject of this sentence
+    assert found["£2.1m"]["org"] == TRUST
