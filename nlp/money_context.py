@@ -142,6 +142,9 @@ class MoneyContext:
         self.pinned = self._pinned_year(self.text) or self.governing
         # where the title lines end: a body named there is what the paper is about
         self.title_end = _title_end(self.text)
+        # (a paper's heading block has two lines or more: a title over the body's line; a
+        # news headline stands alone)
+        self.title_lines = len(_title_lines(self.text))
         self.orgs = self._org_mentions(doc)
         self.org_starts = [o.start for o in self.orgs]
         self.amount_tokens: set[int] = set()  # tokens of amounts (filled by the component)
@@ -322,7 +325,7 @@ class MoneyContext:
             return None
         scores[latest] += 0.75  # the last one named
         scores[first] += 0.5  # the one the story opened with
-        if floor < self.title_end:
+        if floor < self.title_end and self.title_lines >= 2:
             # the body a report's title line opens with is what its sections are about
             # ("Finance report" over "X Trust, board of directors"): "the trust" is that one
             # unless another is named more

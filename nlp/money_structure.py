@@ -105,6 +105,19 @@ def cell_role(cell: Cell) -> tuple[str, str]:
     return role, rule
 
 
+# the most words between an item's name and its first figure for the name to be a label
+# ("– Hywel Dda, forecast – £69.6m"); more, in an item that ends a sentence, make a sentence
+SENTENCE_ITEM_WORDS = 6
+
+
+def _sentence_item(text: str, item: ListItem, first_money: int) -> bool:
+    """Whether a list item is a sentence that opens with a body's name rather than a name and
+    its figure: the parse, not the bullet, says whose its figures are."""
+    between = text[item.name_end:first_money].split()
+    return (len(between) >= SENTENCE_ITEM_WORDS
+            and text[item.start:item.end].rstrip().endswith("."))
+
+
 def one_body_rows(table: Table) -> str | None:
     """The rule by which a table's rows are the parts or measures of one body rather than
     bodies: a name column headed by a part ("Division | Budget (£000)": "sub_unit_row"), or
@@ -283,6 +296,8 @@ class StructureOrgs:
                 # "• Contract: NHS Pendry ICB has awarded ... £7.2m": the item's name is a
                 # label; the sentence after it names the body
                 continue
+            if _sentence_item(self.text, item, first_money):
+                continue  # "• X, a private provider of scans, has won a £14m contract from Y."
             got = self.item_owner(item)
             if got is not None:
                 owners[item.name_start] = got

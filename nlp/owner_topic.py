@@ -102,12 +102,14 @@ def nobody_subject(ctx: MoneyContext, root: Token,
     finances ("Residents pay ...", "The business case put the cost at ...") or is an unnamed
     body ("A consultancy ... has been paid £1.9m"); ``generic_noun`` tells the nouns that
     stand for bodies."""
-    s_start, s_end = ctx.sents[ctx.sent_index(root.idx)]
+    # the amount's line: the parser's sentence can run across a line break (a title line)
+    s_start = ctx.text.rfind("\n", 0, root.idx) + 1
+    s_end = ctx.text.find("\n", root.idx) % (len(ctx.text) + 1)
     cur = root
     for _ in range(12):
         for c in cur.children:
             if not s_start <= c.idx < s_end:
-                continue  # the parser's sentence can run across a line break (a title)
+                continue
             if c.dep_ in _SUBJECT_DEPS and c.i not in ctx.token_org:
                 if generic_noun(c) is not None and any(
                         d.dep_ == "det" and d.lower_ in _INDEFINITE_DETS for d in c.children):

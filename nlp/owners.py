@@ -58,6 +58,18 @@ _APPOSITION_RE = re.compile(r"[^,;.]{0,30}?,\s+(?:a|an)\s+(?:[\w-]+\s+){1,3}?(?:
 _DEMONSTRATIVE_RE = re.compile(r"\b(?:[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose)\s+$")
 
 
+def _recipient_of_money_noun(of: Token) -> Token | None:
+    """The "to" object of the noun an "of" names ("£15m of deficit support to the system"
+    gives "system")."""
+    for noun in of.children:
+        if noun.dep_ != "pobj":
+            continue
+        for c in noun.children:
+            if c.dep_ == "prep" and c.lower_ == "to":
+                return next((p for p in c.children if p.dep_ == "pobj"), None)
+    return None
+
+
 def _relative_that(verb: Token) -> bool:
     """Whether ``verb`` heads a relative clause the parser took for a complement: "that"
     right after a noun ("the £18m control total that NHS England agreed with it"): its subject
@@ -489,6 +501,15 @@ class OrgResolver(CoordinationOwners):
                     target = c if c.dep_ in ("dative", "dobj") and c.lower_ != "to" else None
                     if c.dep_ in ("dative", "prep") and c.lower_ in ("to", "for"):
                         target = next((p for p in c.children if p.dep_ == "pobj"), None)
+                    if c.dep_ == "prep" and c.lower_ == "of":
+                        # "paid £15m of deficit support to the system": the recipient hangs
+                        # on the kind of money
+                        target = _recipient_of_money_noun(c)
+                    elif c.dep_ == "dobj" and c.i in self.ctx.amount_tokens:
+                        target = next((r for r in (_recipient_of_money_noun(p)
+                                                   for p in c.children
+                                                   if p.dep_ == "prep" and p.lower_ == "of")
+                                       if r is not None), None)
                     if target is not None and target.i not in self.ctx.amount_tokens:
                         got = self.evaluate(target, prev_owner)
                         if got is not None and got != _NONE:
@@ -579,6 +600,11 @@ class OrgResolver(CoordinationOwners):
                 continue  # "..., which the union says falls short", "X said ..."
             got = None
             mention = ctx.token_org.get(tok.i)
+            if mention is None and tok.lower_ in _PRONOUNS_PLURAL and tok.dep_ in _SUBJECT_DEPS:
+                # "Together they forecast a deficit of £45m" where the parse lost the figure:
+                # several bodies' money, unless "they" is a group named as one
+                got = self.evaluate(tok, prev_owner)
+                nobody = nobody or got == _NONE
             if mention is not None:
                 got = mention.name if ctx.owner_ok(mention) else None
             elif self.generic_noun(tok) is not None and tok.lower_ != "board":

@@ -82,3 +82,31 @@ def test_a_share_of_a_figure_as_subject_does_not_make_it_nobody_s(full_nlp):
     found = by_text(full_nlp, text)
     assert found["£6.1m"]["org"] == TRUST  # the title line is no subject of this sentence
     assert found["£2.1m"]["org"] == TRUST
+
+
+def test_a_bullet_that_is_a_sentence_is_owned_through_its_parse(full_nlp):
+    text = ("Briefing, 4 May 2026\n\nIn brief\n"
+            "• Kestrel Imaging, a private provider of scans for the region, has won a £9m "
+            "contract from NHS Olbury ICB to run two hubs.\n"
+            "• Harrowgate Trust said it would close a ward.\n")
+    doc = full_nlp(text)
+    found = {a["text"]: a for a in doc._.amounts}["£9m"]
+    assert found["org"] == "NHS Olbury ICB"
+    assert not any(o["name"].startswith("Kestrel Imaging ") for o in doc._.organisations)
+
+
+def test_support_paid_to_the_system_is_the_icb_s(full_nlp):
+    text = ("NHS Brackwell ICB\nFinance report to the board, month 9 2025/26\n\n"
+            "Support\nNHS England has paid £11m of deficit support to the system for "
+            "2025/26.\n")
+    found = by_text(full_nlp, text)["£11m"]
+    assert found["org"] == "NHS Brackwell ICB"
+
+
+def test_they_as_subject_makes_several_bodies_figure_nobody_s(full_nlp):
+    text = ("NHS Brackwell ICB\nSystem report to the board, month 9 2025/26\n\n"
+            "Providers\nThe system's trusts are Brackwell Hospitals NHS Trust and Lyne "
+            "Community NHS Trust. Together they forecast a deficit of £31.5m. Lyne's own "
+            "deficit of £12m is the larger share.\n")
+    found = by_text(full_nlp, text)["£31.5m"]
+    assert found["org"] is None
