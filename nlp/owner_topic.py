@@ -53,7 +53,9 @@ def topic_owner(ctx: MoneyContext, pos: int, types: tuple[str, ...]
         lead_end = min(pos, ctx.sents[min(first + 1, len(ctx.sents) - 1)][1])
         i = bisect.bisect_left(ctx.org_starts, start)
         while i < len(ctx.orgs) and ctx.orgs[i].end <= lead_end:
-            if ctx.owner_ok(ctx.orgs[i]) and ctx.orgs[i].type in types:
+            if ctx.owner_ok(ctx.orgs[i]) and ctx.orgs[i].type in types \
+                    and not ctx.lex.topic_reporters_re.search(ctx.orgs[i].name):
+                # (a committee or audit office the lead names hears of others' money)
                 return ctx.orgs[i].name, "topic:story_lead"
             i += 1
         later = _lead_named_later(ctx, start, lead_end, pos, types)

@@ -54,6 +54,8 @@ _VAGUE_MODIFIERS = frozenset(
 _NONE = NOBODY
 # a figure in apposition to the one before it ("£16.3m in the red, a deterioration of £6.4m")
 _APPOSITION_RE = re.compile(r"[^,;.]{0,30}?,\s+(?:a|an)\s+(?:[\w-]+\s+){1,3}?(?:of\s+)?")
+# a sentence that opens by placing itself at a body ("At X Trust, ...")
+_FRAME_AT_RE = re.compile(r"(?:At|Within|Inside)\s+(?:the\s+)?")
 # a figure pointing back to the one before it ("This £124.3bn limit", "that £5m")
 _DEMONSTRATIVE_RE = re.compile(r"\b(?:[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose)\s+$")
 
@@ -106,6 +108,9 @@ class OrgResolver(CoordinationOwners):
         return self.lex.generic.get(key)
 
     def resolve_generic(self, tok: Token, types: tuple[str, ...]) -> str | None:
+        named = self._appos_org(tok)
+        if named is not None:
+            return named
         det = {c.lower_ for c in tok.children if c.dep_ in ("det", "poss")}
         if det & _INDEFINITE:
             return _NONE
@@ -159,6 +164,23 @@ class OrgResolver(CoordinationOwners):
             # be software), so it says nothing about the owner
             return got
         return self.ctx.salient_org(tok.idx, (), floor) or _NONE
+
+    def _appos_org(self, tok: Token) -> str | None:
+        """The body an apposition to ``tok`` names ("A staffing agency, Brightline Staffing
+        Ltd, was fined £75,000"), if it can own the amount."""
+        if any(c.dep_ == "poss" for c in tok.children) \
+                or not any(c.dep_ == "det" for c in tok.children):
+            return None  # "its lender, Castlegate Bank, agreed to defer £1.2m": the money
+            # is the possessor's business (a loan is the borrower's); a bare noun ("board
+            # papers, Q2: X") introduces no body
+        for c in tok.children:
+            if c.dep_ == "appos" and c.i in self.ctx.token_org and c.i > tok.i:
+                mention = self.ctx.token_org[c.i]
+                between = self.ctx.text[tok.idx:mention.start]
+                if "\n" in between or "," not in between:
+                    continue  # (the parser joined a heading line to the sentence)
+                return mention.name if self.ctx.owner_ok(mention) else None
+        return None
 
     def _named_after(self, tok: Token, types: tuple[str, ...]) -> str:
         """The first organisation of ``types`` (or a company) named after ``tok`` in its
@@ -239,6 +261,9 @@ class OrgResolver(CoordinationOwners):
             main = head.dep_ == "ROOT" or not span.start <= head.head.i < span.end
             if t.dep_ not in _SUBJECT_DEPS or not main:
                 continue
+            named = self._appos_org(t) if t.i not in ctx.token_org else None
+            if named is not None:
+                return named
             for cand in [t] + [c for c in t.children if c.dep_ == "poss"]:
                 mention = ctx.token_org.get(cand.i)
                 if mention is not None and ctx.owner_ok(mention):
@@ -265,6 +290,10 @@ class OrgResolver(CoordinationOwners):
                 return _NONE  # "X and Y trusts have a backlog of £200m": several bodies'
             return mention.name if ctx.owner_ok(mention) else None
         low = tok.lower_
+        named = self._appos_org(tok)
+        if named is not None:
+            self.via = "apposition"
+            return named
         if low in _PRONOUNS_PLURAL:
             # "their plans assume savings of £488m": several bodies' money, unless "they" is
             # a group named as one ("the north west London CCGs ... they")
@@ -309,6 +338,16 @@ class OrgResolver(CoordinationOwners):
                             got = self._pp_owner(p)
                             if got is not None:
                                 return got
+        if depth == 0 and tok.dep_ in _SUBJECT_DEPS and tok.pos_ == "NOUN" \
+                and tok.lemma_.lower() in self.lex.staff_nouns:
+            # "a practice manager at Orchard Row Surgery took £48,000": the body the person
+            # works at
+            for c in tok.children:
+                if c.dep_ == "prep" and c.lower_ == "at":
+                    for p in c.children:
+                        if p.dep_ == "pobj" and p.i in ctx.token_org:
+                            self.via = "staff_at_body"
+                            return self._pp_owner(p)
         if depth == 0 and tok.dep_ in _SUBJECT_DEPS and tok.pos_ == "NOUN" \
                 and low not in self.lex.report_nouns and tok.lemma_.lower() not in \
                 self.lex.report_nouns:
@@ -635,10 +674,29 @@ class OrgResolver(CoordinationOwners):
         if nobody or (root is not None and nobody_subject(self.ctx, root, self.generic_noun)):
             self.how = "sentence_subject_nobody"
             return None
+        framed = self._framing_body(f)
+        if framed is not None:
+            self.how = "sentence_framed_at_body"
+            return framed
         topic, how = topic_owner(self.ctx, f.parsed.start, self.topic_types)
         if topic is not None:
             self.how = how
         return topic
+
+    def _framing_body(self, f: FoundAmount) -> str | None:
+        """The body a sentence opens by placing itself at ("At Penhallow Trust, a payroll
+        officer took £640,000"): what happened there is that body's."""
+        ctx = self.ctx
+        s_start = ctx.sents[f.sent][0]
+        m = _FRAME_AT_RE.match(ctx.text, s_start)
+        if m is None:
+            return None
+        i = bisect.bisect_left(ctx.org_starts, m.end())
+        if i < len(ctx.orgs) and ctx.orgs[i].start == m.end() \
+                and ctx.text[ctx.orgs[i].end:ctx.orgs[i].end + 1] == "," \
+                and ctx.orgs[i].end < f.parsed.start and ctx.owner_ok(ctx.orgs[i]):
+            return ctx.orgs[i].name
+        return None
 
     def topic_owner(self, pos: int) -> str | None:
         """The body the passage at ``pos`` is about (:func:`nlp.owner_topic.topic_owner`);

@@ -110,3 +110,35 @@ def test_they_as_subject_makes_several_bodies_figure_nobody_s(full_nlp):
             "deficit of £12m is the larger share.\n")
     found = by_text(full_nlp, text)["£31.5m"]
     assert found["org"] is None
+
+
+def test_an_apposition_names_the_body_of_a_generic_subject(full_nlp):
+    text = ("Fraud cases heard\n\nA cleaning contractor, Brightmoor Services Ltd, was fined "
+            "£40,000 after it overcharged a hospital. It was also ordered to repay £9,000.\n")
+    found = by_text(full_nlp, text)
+    assert found["£40,000"]["org"] == "Brightmoor Services Ltd"
+    assert found["£9,000"]["org"] == "Brightmoor Services Ltd"
+
+
+def test_a_member_of_staff_at_a_body_stands_for_it(full_nlp):
+    text = ("Fraud cases heard\n\nThe panel heard two cases this week. A finance officer at "
+            "Hollin Lane Surgery took £31,000 from its accounts.\n")
+    found = by_text(full_nlp, text)["£31,000"]
+    assert found["org"] == "Hollin Lane Surgery"
+    assert found["why"]["org"].endswith("staff_at_body")
+
+
+def test_a_committee_leading_the_story_does_not_own_its_cases(full_nlp):
+    text = ("MPs hear of waste\n\nThe Public Accounts Committee heard evidence on Tuesday. "
+            "Consultancy spending of £3m went unchecked, witnesses said.\n")
+    found = by_text(full_nlp, text)["£3m"]
+    assert found["org"] != "Public Accounts Committee"
+
+
+def test_a_sentence_placed_at_a_body_is_that_body_s(full_nlp):
+    text = ("Fraud cases heard\n\nThe panel heard two cases this week.\n\n"
+            "At Kelbrook Community NHS Trust, a clerk invented suppliers over two years, "
+            "taking £52,000 before an audit found it.\n")
+    found = by_text(full_nlp, text)["£52,000"]
+    assert found["org"] == "Kelbrook Community NHS Trust"
+    assert found["why"]["org"] == "sentence_framed_at_body"
