@@ -211,6 +211,10 @@ class OrgResolver(CoordinationOwners):
                 break
             if t.idx < s_start or t.dep_ not in _SUBJECT_DEPS:
                 continue
+            if t.i not in ctx.token_org and t.lower_ in (
+                    _PRONOUNS_PLURAL if plural else _PRONOUNS_SINGULAR):
+                # "It has been given £6m by X, and it plans to spend £3m": the same body
+                return self.resolve_pronoun(t, prev_owner)
             if tok.dep_ in ("dative", "dobj") and t.head.i == tok.head.i:
                 continue  # "The Welsh Government gave it £15m": "it" is not the giver
             if plural and t.i not in ctx.token_org and (
@@ -313,7 +317,8 @@ class OrgResolver(CoordinationOwners):
             if not any(c.i in ctx.token_org for c in tok.children if c.dep_ != "compound"):
                 return _NONE
         types = self.generic_noun(tok)
-        if low == "board" and tok.dep_ in _SUBJECT_DEPS:
+        if low == "board" and (tok.dep_ in _SUBJECT_DEPS or tok.dep_ == "dative"):
+            # (and the board given money: "The Welsh Government gave the board £18m")
             # "The board reported a deficit of £16m": a health board named so, else the body
             # whose board it is (the one the story is about)
             self.via = "salience:the_board"

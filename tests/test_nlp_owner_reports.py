@@ -142,3 +142,19 @@ def test_a_sentence_placed_at_a_body_is_that_body_s(full_nlp):
     found = by_text(full_nlp, text)["£52,000"]
     assert found["org"] == "Kelbrook Community NHS Trust"
     assert found["why"]["org"] == "sentence_framed_at_body"
+
+
+def test_the_board_given_money_is_the_health_board(full_nlp):
+    text = ("Board escalated\n\nAfon Teg University Health Board remains in targeted "
+            "intervention. The Welsh Government gave the board £12m of extra support in "
+            "2024/25.\n")
+    found = by_text(full_nlp, text)["£12m"]
+    assert found["org"] == "Afon Teg University Health Board"
+
+
+def test_a_second_it_in_a_sentence_is_the_first_it_s_body(full_nlp):
+    text = ("New ambulances\n\nFellmoor Ambulance Service NHS Trust is replacing its fleet. "
+            "It has been given £5m by the Department of Health and Social Care for new "
+            "vehicles, and it plans to spend a further £2m of its own capital on a depot.\n")
+    found = by_text(full_nlp, text)["£2m"]
+    assert found["org"] == "Fellmoor Ambulance Service NHS Trust"
