@@ -138,7 +138,9 @@ def _dedupe(found: list[FoundAmount]) -> list[FoundAmount]:
             # (a body mention with no evidence says nothing the headline does not)
             if body.role_source not in WEAK_ROLE_SOURCES:
                 h.role, h.role_source = body.role, body.role_source
-            h.org = body.org or h.org
+            if body.org is not None and body.org != h.org:
+                # (the owner's why goes with it)
+                h.org, h.org_source = body.org, f"same_fact:{body.org_source}"
             h.period = body.period or h.period
     kept: list[FoundAmount] = []
     for f in found:
@@ -159,7 +161,8 @@ def _dedupe(found: list[FoundAmount]) -> list[FoundAmount]:
             continue
         if twin.role_source in WEAK_ROLE_SOURCES and f.role_source not in WEAK_ROLE_SOURCES:
             twin.role, twin.role_source = f.role, f.role_source
-        twin.org = twin.org or f.org
+        if twin.org is None and f.org is not None:
+            twin.org, twin.org_source = f.org, f"same_fact:{f.org_source}"
         twin.period = twin.period or f.period
     return kept
 

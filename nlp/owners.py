@@ -54,6 +54,13 @@ _VAGUE_MODIFIERS = frozenset(
 _NONE = NOBODY
 # a figure in apposition to the one before it ("£16.3m in the red, a deterioration of £6.4m")
 _APPOSITION_RE = re.compile(r"[^,;.]{0,30}?,\s+(?:a|an)\s+(?:[\w-]+\s+){1,3}?(?:of\s+)?")
+# roles whose money a relative clause's subject holds ("the £1.1bn that X set aside"), unlike
+# a limit or an allocation that one body sets for another
+_HOLDER_SAYS_ROLES = frozenset({"budget", "cost", "income", "savings", "spending"})
+# a sentence that opens by taking a part of the figure before it ("Of the total, £350m")
+_OF_THE_TOTAL_RE = re.compile(
+    r"\s*Of\s+(?:the|this|that|these|those|it)(?:\s+(?:total|sum|amount|money|package|"
+    r"pot|figure))?\s*,\s*(?:some\s+|about\s+|around\s+|almost\s+|nearly\s+)?")
 # a sentence that opens by placing itself at a body ("At X Trust, ...")
 _FRAME_AT_RE = re.compile(r"(?:At|Within|Inside)\s+(?:the\s+)?")
 # a figure pointing back to the one before it ("This £124.3bn limit", "that £5m")
@@ -524,6 +531,17 @@ class OrgResolver(CoordinationOwners):
     def _check_node(self, node: Token, own_np: bool, prev_owner: str | None, role: str
                     ) -> str | None:
         is_noun = node.pos_ in ("NOUN", "PROPN", "NUM", "SYM")
+        if is_noun and own_np and role in _HOLDER_SAYS_ROLES:
+            # "part of the £1.1bn that NHS England had set aside": the body that holds, spends
+            # or set aside the money the clause tells of
+            for c in node.children:
+                if c.dep_ == "relcl":
+                    for sub in c.children:
+                        if sub.dep_ == "nsubj" and sub.i in self.ctx.token_org:
+                            mention = self.ctx.token_org[sub.i]
+                            if self.ctx.owner_ok(mention):
+                                self.via = "relative_clause_holder"
+                                return mention.name
         if is_noun:
             for c in node.children:
                 if c.dep_ == "poss" and (own_np or node.lower_ in self.lex.finance_nouns
@@ -679,6 +697,11 @@ class OrgResolver(CoordinationOwners):
         if nobody or (root is not None and nobody_subject(self.ctx, root, self.generic_noun)):
             self.how = "sentence_subject_nobody"
             return None
+        if previous is not None and previous.story == f.story \
+                and _OF_THE_TOTAL_RE.fullmatch(ctx.text, s_start, f.parsed.start):
+            # "Of the total, £350m is revenue funding": a part of the figure before it
+            self.how = "part_of_previous_opening"
+            return previous.org
         framed = self._framing_body(f)
         if framed is not None:
             self.how = "sentence_framed_at_body"

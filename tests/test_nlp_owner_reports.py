@@ -158,3 +158,26 @@ def test_a_second_it_in_a_sentence_is_the_first_it_s_body(full_nlp):
             "vehicles, and it plans to spend a further £2m of its own capital on a depot.\n")
     found = by_text(full_nlp, text)["£2m"]
     assert found["org"] == "Fellmoor Ambulance Service NHS Trust"
+
+
+def test_a_contract_awarded_in_the_next_sentence_is_the_awarder_s(full_nlp):
+    text = ("Builder picked\n\nThe firm Harcourt Build has won the £210m contract to build a "
+            "new hospital in Fenley. The contract was awarded by Fenley and Marsh NHS "
+            "Foundation Trust after four bids.\n")
+    found = by_text(full_nlp, text)["£210m"]
+    assert found["org"] == "Fenley and Marsh NHS Foundation Trust"
+
+
+def test_a_sentence_opening_with_of_the_total_is_a_part_of_the_figure_before(full_nlp):
+    text = ("Winter money\n\nNHS England has said how a £300m package for the winter will be "
+            "split. Of the total, £200m is revenue funding for beds.\n")
+    found = by_text(full_nlp, text)
+    assert found["£200m"]["org"] == found["£300m"]["org"]
+    assert found["£200m"]["why"]["org"] == "part_of_previous_opening"
+
+
+def test_money_a_relative_clause_s_subject_set_aside_is_its(full_nlp):
+    text = ("Winter money\n\nThe package was found by holding back part of the £1.2bn that "
+            "NHS England set aside in its central budget for 2025/26.\n")
+    found = by_text(full_nlp, text)["£1.2bn"]
+    assert found["org"] == "NHS England"
