@@ -172,6 +172,18 @@ class OrgResolver(CoordinationOwners):
             return got
         return self.ctx.salient_org(tok.idx, (), floor) or _NONE
 
+    def _object_possessor(self, verb: Token, prev_owner: str | None) -> str | None:
+        """The body that possesses the object of ``verb`` ("push its deficit"), if any."""
+        for c in verb.children:
+            if c.dep_ != "dobj" or c.i in self.ctx.amount_tokens:
+                continue
+            for p in c.children:
+                if p.dep_ == "poss":
+                    got = self.evaluate(p, prev_owner)
+                    if got is not None and got != _NONE:
+                        return got
+        return None
+
     def _appos_org(self, tok: Token) -> str | None:
         """The body an apposition to ``tok`` names ("A staffing agency, Brightline Staffing
         Ltd, was fined £75,000"), if it can own the amount."""
@@ -519,6 +531,17 @@ class OrgResolver(CoordinationOwners):
             # the noun the amount modifies is its own ("the trust's £300m capital programme")
             own_np = depth == 0 or (depth == 1 and came_from is not None and came_from.dep_ in (
                 "compound", "nummod", "amod", "quantmod", "nmod"))
+            if came_from is not None and cur.pos_ == "VERB" and (
+                    (came_from.dep_ == "prep" and came_from.lower_ in ("to", "at"))
+                    or came_from.dep_ == "nsubj"):
+                # (and "The £6m shortfall will push its deficit ...": the figure that moves
+                # the object is its possessor's too)
+                # "will push its deficit to £11.5m", "put the trust's cost at £4m": the figure
+                # the object reaches is its possessor's
+                got = self._object_possessor(cur, prev_owner)
+                if got is not None:
+                    self.how = "parse:object_possessor"
+                    return got
             got = self._check_node(cur, own_np, prev_owner, f.role)
             if got is not None:
                 self.how = "parse:nobody" if got == _NONE else f"parse:{cur.dep_ or 'root'}"

@@ -181,3 +181,12 @@ def test_money_a_relative_clause_s_subject_set_aside_is_its(full_nlp):
             "NHS England set aside in its central budget for 2025/26.\n")
     found = by_text(full_nlp, text)["£1.2bn"]
     assert found["org"] == "NHS England"
+
+
+def test_the_figure_an_object_is_pushed_to_is_its_possessor_s(full_nlp):
+    text = ("Savings slip\n\nRavensdale Ambulance Service NHS Trust will deliver only part of "
+            "its savings plan. The £4m shortfall will push its deficit to £9.5m this year.\n")
+    found = by_text(full_nlp, text)
+    assert found["£9.5m"]["org"] == "Ravensdale Ambulance Service NHS Trust"
+    assert found["£9.5m"]["why"]["org"].startswith("parse:object_possessor")
+    assert found["£4m"]["org"] == "Ravensdale Ambulance Service NHS Trust"
