@@ -190,3 +190,11 @@ def test_the_figure_an_object_is_pushed_to_is_its_possessor_s(full_nlp):
     assert found["£9.5m"]["org"] == "Ravensdale Ambulance Service NHS Trust"
     assert found["£9.5m"]["why"]["org"].startswith("parse:object_possessor")
     assert found["£4m"]["org"] == "Ravensdale Ambulance Service NHS Trust"
+
+
+def test_the_hospice_is_the_hospice_named_before(full_nlp):
+    text = ("Hospice appeal\n\nFernhill Hospice has launched an appeal to keep its day unit "
+            "open. The hospice expects a deficit of £450,000 this year.\n")
+    found = by_text(full_nlp, text)["£450,000"]
+    assert found["org"] == "Fernhill Hospice"
+    assert found["why"]["org"].endswith("salience:the_hospice")
