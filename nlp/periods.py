@@ -35,6 +35,13 @@ _FOR_THE_YEAR_RE = re.compile(r"\b(?:for|in|over|during)\s+the\s+year\b|\bthe\s+
 
 # the relations by which an amount modifies the noun it is a figure of ("a £15m savings plan")
 _MODIFIER_DEPS = frozenset({"nummod", "compound", "amod", "nmod", "quantmod"})
+# a restatement in brackets right after an amount, or the bracket that closes it
+_AFTER_BRACKET_RE = re.compile(r"\s*(?:\([^()]{0,40}\)|\))?\s*")
+# two measures joined under one verb, the second with its own noun: "turnover of £184m and an
+# operating profit of " (not "... above the limit, and up from ")
+_COORDINATED_MEASURE_RE = re.compile(
+    r"\s+and\s+(?:an?\s+|the\s+|its\s+|their\s+)?(?:[\w-]+\s+){1,3}?of\s+", re.IGNORECASE)
+_YEAR_NEXT_RE = re.compile(r"\s+(?:in|for|during)\s+(?:the\s+)?(?:year\s+)?", re.IGNORECASE)
 # a word that joins a second verb to the amount's ("..., and will ask for")
 _COORDINATOR_RE = re.compile(r"\b(?:and|but|or|then)\b", re.IGNORECASE)
 # what may stand between an amount and the noun it is a quantity of ("£7m of funding")
@@ -128,6 +135,13 @@ class PeriodResolver:
             # "£9m of the £15m of savings it planned for 2025/26": a part has the year of
             # the whole it is part of
             i += 1
+        between = [o for o in self.ctx.found if lo <= o.parsed.start < hi]
+        if len(between) == 1 and _COORDINATED_MEASURE_RE.fullmatch(
+                self.ctx.text, lo, between[0].parsed.start) and _YEAR_NEXT_RE.fullmatch(
+                self.ctx.text, between[0].end, y.start):
+            # "turnover of £184m and an operating profit of £12m in 2023": two measures of one
+            # verb share the year after the second
+            return False
         return i < len(starts) and starts[i] < hi
 
     def _other_clause(self, f: FoundAmount, y: YearMention) -> bool:
@@ -296,6 +310,12 @@ class PeriodResolver:
                     # "had spent £2.9bn by the end of March 2025": a sum run up over years
                     return None, f"pattern:{name}"
         years = [y for y in years if not self._other_clause(f, y)]
+        if years and not any(y.fiscal for y in years):
+            for rx, name in ctx.lex.multi_year_res:
+                if rx.search(text, c_start, c_end):
+                    # "a seven-year contract worth £96m, awarded in 2024": the date of the
+                    # award, not a year of the money
+                    return None, f"pattern:{name}"
         rels = list(ctx.lex.relative_re.finditer(text, c_start, c_end))
         rel = None
         if rels:
@@ -363,8 +383,12 @@ class PeriodResolver:
                 # year: "a contract worth £3.2m a year", "saves £1.4m a year once in place")
                 return ctx.governing, ctx.governing_rule
             return None, "rate"
+        # (and right after a restatement in brackets: "worth $9.5m (about £7.5m) over three
+        # years")
+        after = _AFTER_BRACKET_RE.match(text, f.end, s_end)
         for rx, name in ctx.lex.multi_year_res:
-            if rx.search(text, c_start, c_end):
+            if rx.search(text, c_start, c_end) or rx.match(text, after.end(),
+                                                           min(s_end, after.end() + 40)):
                 return None, f"pattern:{name}"  # "£1.4bn over the next ten years"
         if ctx.governing:
             # "All figures are for 24/25 ...", "Finance report, month 9 2024/25"

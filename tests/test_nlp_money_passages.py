@@ -370,3 +370,24 @@ def test_a_backlog_is_dated_only_by_its_own_sentence_and_its_part_by_the_whole(f
     assert found["£90m"]["why"]["period"] == "pattern:stock_backlog"
     assert found["£30m"]["period"] is None and found["£30m"]["why"]["period"] == "partitive"
     assert found["£95m"]["period"] == "2024-25"
+
+
+def test_a_multi_year_deal_is_not_dated_by_the_year_it_was_let(full_nlp):
+    found = by_text(full_nlp, "NHS Kell ICB awarded a five-year scanning contract worth £30m to "
+                              "Arvon Imaging Ltd in 2023.")
+    assert found["£30m"]["period"] is None
+    assert found["£30m"]["why"]["period"] == "pattern:multi_year_n_year_deal"
+
+
+def test_two_measures_of_one_verb_share_the_year_after_the_second(full_nlp):
+    found = by_text(full_nlp, "Harrowgate Clinics Ltd reported revenue of £62m and an operating "
+                              "profit of £4.1m in 2024.")
+    assert found["£62m"]["period"] == found["£4.1m"]["period"] == "2024"
+
+
+def test_a_restatement_in_brackets_keeps_the_term_after_it(full_nlp):
+    text = ("Kell Trust cut its agency bill in 2024/25. It signed a deal with Dunmore Staffing "
+            "Inc, worth $6m (about £4.7m) over four years.")
+    found = by_text(full_nlp, text)
+    assert found["$6m"]["period"] is None and found["about £4.7m"]["period"] is None
+    assert found["about £4.7m"]["why"]["period"] == "pattern:multi_year_over_years"
