@@ -911,6 +911,16 @@ def test_money_got_back_or_left_unspent(blank_money, text, role):
     assert one(blank_money, text)["role"] == role
 
 
+@pytest.mark.parametrize(("text", "role"), [
+    ("Kell Trust reached a settlement of £300,000 with the family.", "cost"),
+    ("Dunmore Trust agreed a £1.2m settlement with the former manager.", "cost"),
+    ("Ministers agreed a £20bn funding settlement for the service.", "funding"),
+])
+def test_a_legal_settlement_is_a_cost_and_a_funding_settlement_funding(blank_money, text,
+                                                                        role):
+    assert one(blank_money, text)["role"] == role
+
+
 def test_a_limit_agreed_with_a_national_body_is_a_control_total(blank_money):
     found = by_text(blank_money,
                     "The board forecast £50m, above the £20m limit it agreed with NHS England.")
