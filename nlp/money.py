@@ -370,16 +370,47 @@ def _item_role(ctx: MoneyContext, f: FoundAmount) -> None:
         return
     if [c for c in find_cues(ctx.text[item.name_start:f.parsed.start], ctx.lex) if c[2]]:
         return
+    if f.role_source == "head" and item.intro[1] <= item.start:
+        return  # "A (£41m delivered against ...)": the item's own verb names its money
+    items = {(i.start, i.end) for i in (item, *item.siblings)}
+    own = [o for o in ctx.found if o.end <= f.parsed.start and o.item is not None
+           and (o.item.start, o.item.end) in items and o.role
+           and o.role_source not in WEAK_ROLE_SOURCES and not o.role_source.startswith("list_")]
+    if own and f.role_source not in ("head", "of"):
+        # "A (£41m delivered against a target of £88m), B (£29m against £70m)": the items of a
+        # list are parallel, and a figure with no word of its own is the kind of money the
+        # figures before it in the list name
+        f.role, f.role_source = own[-1].role, "list_item_before"
+        return
     cues = [c for c in find_cues(ctx.text[item.intro[0]:item.intro[1]], ctx.lex) if c[2]]
     if cues:
         f.role, f.role_source = max(cues, key=lambda c: c[1])[2], "list_intro"
         return
+    before = _sentence_before_intro(ctx, item.intro[0])
+    if before is not None and f.role_source in WEAK_ROLE_SOURCES:
+        # "The revenue is allocated to the boards by population. The largest shares are:" then
+        # "- A: £21m": the passage that introduces the list names the kind of money
+        cues = [c for c in find_cues(ctx.text[before[0]:before[1]], ctx.lex) if c[2]]
+        if cues:
+            f.role, f.role_source = max(cues, key=lambda c: c[1])[2], "list_intro_passage"
+            return
     # "£32m will go to three trusts:" then "- A: £14m": the items share out the figure the
     # introducing line gives, and are the same kind of money
     whole = [o for o in ctx.found if item.intro[0] <= o.start < item.intro[1] and o.role
              and o.role_source not in WEAK_ROLE_SOURCES]
     if whole and f.role_source in WEAK_ROLE_SOURCES:
         f.role, f.role_source = whole[-1].role, "list_intro_amount"
+
+
+def _sentence_before_intro(ctx: MoneyContext, intro_start: int) -> tuple[int, int] | None:
+    """The sentence before a list's introducing sentence, in the same paragraph."""
+    i = ctx.sent_index(intro_start)
+    if i == 0:
+        return None
+    before = ctx.sents[i - 1]
+    if ctx.paragraph_index(before[0]) != ctx.paragraph_index(intro_start):
+        return None
+    return before
 
 
 def _model_role(ctx: MoneyContext, f: FoundAmount, model: RoleModel) -> None:

@@ -55,9 +55,13 @@ class Lexicon:
     qualifier_re: re.Pattern[str]
     qualifier_of: dict[str, str]
     not_qualifier_re: re.Pattern[str]
+    needs_of: frozenset[str]  # qualifier phrases that count only before "of"
     cue_re: re.Pattern[str]
     cue_role: dict[str, str | None]
     head_verbs: dict[str, str]
+    subject_nouns: dict[str, str]  # nouns that name a role only as their clause's subject
+    shortfall_cue_re: re.Pattern[str]
+    shortfall_context_re: re.Pattern[str]  # words that measure a shortfall against a plan
     spending_roles: frozenset[str]
     right_patterns: tuple[tuple[re.Pattern[str], str, str], ...]  # (regex, role, name)
     left_patterns: tuple[tuple[re.Pattern[str], str, str], ...]
@@ -74,6 +78,8 @@ class Lexicon:
     report_title_res: tuple[re.Pattern[str], ...]
     anchored_relative: frozenset[str]
     multi_year_res: tuple[tuple[re.Pattern[str], str], ...]
+    cumulative_res: tuple[tuple[re.Pattern[str], str], ...]  # sums run up to a date
+    stock_res: tuple[tuple[re.Pattern[str], str], ...]  # stocks built up over years
     baseline_res: tuple[tuple[re.Pattern[str], str], ...]  # (regex, name)
     combined_left_re: re.Pattern[str]
     combined_right_re: re.Pattern[str]
@@ -218,10 +224,16 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
         ratio_re=re.compile(amount["ratio_right"], re.IGNORECASE),
         ratio_left_re=re.compile(amount["ratio_left"], re.IGNORECASE),
         qualifier_re=qualifier_re, qualifier_of=qualifier_of, not_qualifier_re=not_qualifier_re,
+        needs_of=frozenset(norm_phrase(p) for p in quals.get("needs_of", [])),
         cue_re=cue_re, cue_role=cue_role,
         head_verbs={verb: role for role, verbs in roles.get("head_verbs", {}).items()
                     for verb in verbs if role in ROLES},
         spending_roles=frozenset(roles.get("spending_roles", [])),
+        subject_nouns={noun: role for role, nouns in roles.get("subject_nouns", {}).items()
+                       for noun in nouns if role in ROLES},
+        shortfall_cue_re=re.compile(roles["shortfall_against_plan"]["cue"], re.IGNORECASE),
+        shortfall_context_re=re.compile(roles["shortfall_against_plan"]["context"],
+                                        re.IGNORECASE),
         right_patterns=right_patterns,
         left_patterns=left_patterns, around_patterns=around_patterns, place_re=place_re,
         place_currency=place_currency,
@@ -231,6 +243,10 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
         anchored_relative=frozenset(norm_phrase(p) for p in periods.get("anchored_relative", [])),
         multi_year_res=tuple((re.compile(b["pattern"], re.IGNORECASE), b["name"])
                              for b in periods.get("multi_year", [])),
+        cumulative_res=tuple((re.compile(b["pattern"], re.IGNORECASE), b["name"])
+                             for b in periods.get("cumulative", [])),
+        stock_res=tuple((re.compile(b["pattern"], re.IGNORECASE), b["name"])
+                        for b in periods.get("stock", [])),
         baseline_res=tuple((re.compile(b["pattern"], re.IGNORECASE), b["name"])
                            for b in periods.get("baseline", [])),
         combined_left_re=re.compile("|".join(f"(?:{p})" for p in orgs["combined_left"]),
@@ -316,13 +332,16 @@ def _currency_of(match: re.Match[str], lex: Lexicon) -> str:
     raise ValueError(f"unknown currency prefix {pre!r}")
 
 
-def _qualifier(left: str, lex: Lexicon) -> tuple[str | None, int]:
-    """The qualifier ending ``left`` and the length of its words (0 if none)."""
+def _qualifier(left: str, lex: Lexicon, right: str = "") -> tuple[str | None, int]:
+    """The qualifier ending ``left`` and the length of its words (0 if none); ``right`` is
+    the text after the amount, for the phrases that are a qualifier only before "of"."""
     if lex.not_qualifier_re.search(left):
         return None, 0
     m = lex.qualifier_re.search(left)
     if not m:
         return None, 0
+    if norm_phrase(m.group("w")) in lex.needs_of and not re.match(r"\s*of\b", right):
+        return None, 0  # "the first £400m, for 2026/27, goes to ...": a first tranche
     qual = lex.qualifier_of[norm_phrase(m.group("w"))]
     return qual, len(left) - m.start("q")
 
@@ -359,7 +378,7 @@ def _iter_amounts(text: str, lex: Lexicon) -> Iterator[ParsedAmount]:
             continue  # a ratio ("£30 per head", "£1 for every £3"), not an amount
         pm = lex.per_re.match(right)
         per = lex.per[norm_phrase(pm.group("p1") or pm.group("p2"))] if pm else None
-        qual, qlen = _qualifier(text[max(0, start - 40):start], lex)
+        qual, qlen = _qualifier(text[max(0, start - 40):start], lex, right)
         if value_max is not None:
             qual = "approx"  # ruling 14
         yield ParsedAmount(

@@ -13,6 +13,8 @@ from typing import Any
 from nlp.money_context import (
     BASELINE_AMOUNT_RE,
     BASELINE_RE,
+    PART_OF_NEXT_RE,
+    PART_OF_PREVIOUS_RE,
     FoundAmount,
     MoneyContext,
     YearMention,
@@ -29,6 +31,22 @@ from nlp.structure import financial_year
 # "for the year", "the year's": the year the text has just named
 _FOR_THE_YEAR_RE = re.compile(r"\b(?:for|in|over|during)\s+the\s+year\b|\bthe\s+year[’']s\b",
                               re.IGNORECASE)
+
+
+# the relations by which an amount modifies the noun it is a figure of ("a £15m savings plan")
+_MODIFIER_DEPS = frozenset({"nummod", "compound", "amod", "nmod", "quantmod"})
+# a restatement in brackets right after an amount, or the bracket that closes it
+_AFTER_BRACKET_RE = re.compile(r"\s*(?:\([^()]{0,40}\)|\))?\s*")
+# two measures joined under one verb, the second with its own noun: "turnover of £184m and an
+# operating profit of " (not "... above the limit, and up from ")
+_COORDINATED_MEASURE_RE = re.compile(
+    r"\s+and\s+(?:an?\s+|the\s+|its\s+|their\s+)?(?:[\w-]+\s+){1,3}?of\s+", re.IGNORECASE)
+_YEAR_NEXT_RE = re.compile(r"\s+(?:in|for|during)\s+(?:the\s+)?(?:year\s+)?", re.IGNORECASE)
+# a word that joins a second verb to the amount's ("..., and will ask for")
+_COORDINATOR_RE = re.compile(r"\b(?:and|but|or|then)\b", re.IGNORECASE)
+# what may stand between an amount and the noun it is a quantity of ("£7m of funding")
+_NOUN_AFTER_AMOUNT_RE = re.compile(
+    r"\s*(?:[\w-]+\s+)?(?:of\s+(?:the\s+|its\s+|their\s+)?(?:[\w-]+\s+){0,2})?")
 
 
 def _shift(period: str, years: int) -> str:
@@ -111,8 +129,67 @@ class PeriodResolver:
         if y.start < f.end:
             return False  # "In 2014-15 they spent £882m, with £207m off-framework"
         lo, hi = f.end, y.start
-        i = bisect.bisect_left(self.ctx.amount_starts, lo)
-        return i < len(self.ctx.amount_starts) and self.ctx.amount_starts[i] < hi
+        starts = self.ctx.amount_starts
+        i = bisect.bisect_left(starts, lo)
+        if i < len(starts) and PART_OF_NEXT_RE.fullmatch(self.ctx.text, lo, starts[i]):
+            # "£9m of the £15m of savings it planned for 2025/26": a part has the year of
+            # the whole it is part of
+            i += 1
+        between = [o for o in self.ctx.found if lo <= o.parsed.start < hi]
+        if len(between) == 1 and _COORDINATED_MEASURE_RE.fullmatch(
+                self.ctx.text, lo, between[0].parsed.start) and _YEAR_NEXT_RE.fullmatch(
+                self.ctx.text, between[0].end, y.start):
+            # "turnover of £184m and an operating profit of £12m in 2023": two measures of one
+            # verb share the year after the second
+            return False
+        return i < len(starts) and starts[i] < hi
+
+    def _other_clause(self, f: FoundAmount, y: YearMention) -> bool:
+        """Whether the parse puts a year after the amount in a clause of its own that the amount
+        is not part of: an event's calendar year in a relative clause on another noun ("pay
+        £420,000 to a patient whose scan was missed in 2021") or in a clause after "after",
+        "when" ("fined £38,000 after a patient fell in 2022"), or any year of a second verb
+        ("expects a surplus of £1.2m, and will ask for the money again in 2026/27"). A clause
+        on the amount's own noun phrase keeps its year ("£15m of savings it planned for
+        2025/26"); so does a plan's year after "after" ("find £4m more after the regulator
+        rejected its 2023/24 plan")."""
+        ctx = self.ctx
+        if not ctx.parsed:
+            return False
+        amount = ctx.doc.char_span(f.start, f.end, alignment_mode="expand")
+        year = ctx.doc.char_span(y.start, y.end, alignment_mode="expand")
+        if amount is None or year is None:
+            return False
+        root = amount.root
+        above = {root.i, *(t.i for t in root.ancestors)}
+        # the amount's noun phrase: the amount and the noun it modifies ("a £15m plan")
+        phrase = {root.i}
+        head = root
+        while head.dep_ in _MODIFIER_DEPS and head.head is not head:
+            head = head.head
+            phrase.add(head.i)
+        whole = next((o for o in ctx.found if o.parsed.start >= f.end), None)
+        if whole is not None and PART_OF_NEXT_RE.fullmatch(ctx.text, f.end, whole.parsed.start):
+            # "£9m of the £15m of savings it planned for 2025/26": the whole's clause
+            span = ctx.doc.char_span(whole.start, whole.end, alignment_mode="expand")
+            if span is not None:
+                phrase.add(span.root.i)
+        cur = year.root
+        while cur.i not in above and cur.head is not cur:
+            if cur.pos_ in ("VERB", "AUX") and y.start > f.end and (
+                    # an event's calendar year in a clause on another noun or after "after",
+                    # "when": the event's date, not the money's year
+                    (not y.fiscal and cur.dep_ == "relcl" and not phrase & {cur.head.i, *(
+                        t.i for t in cur.head.ancestors)}
+                     and not _NOUN_AFTER_AMOUNT_RE.fullmatch(ctx.text, f.end, cur.left_edge.idx))
+                    or (not y.fiscal and cur.dep_ == "advcl" and cur.head.i in above
+                        and any(c.dep_ == "mark" for c in cur.children))
+                    # a second verb of the amount's subject with a year of its own
+                    or (cur.dep_ == "conj" and cur.head.i in above
+                        and _COORDINATOR_RE.search(ctx.text, f.end, cur.left_edge.idx))):
+                return True
+            cur = cur.head
+        return False
 
     def _clause_has_other_amount(self, f: FoundAmount, y: YearMention) -> bool:
         """Whether the year's own clause holds another amount (the year is that one's)."""
@@ -151,7 +228,7 @@ class PeriodResolver:
         period, f.period_source = self._period(f, found)
         if f.item is not None and f.period_source not in (
                 "clause", "sentence", "relative-anchored", "relative-anchored-passage") \
-                and not f.period_source.startswith("pattern:multi_year"):
+                and not f.period_source.startswith(("pattern:multi_year", "pattern:cumulative")):
             intro = f.item.intro
             year = financial_year(self.ctx.text[intro[0]:intro[1]]) if intro else None
             if year is not None:
@@ -227,6 +304,18 @@ class PeriodResolver:
             # the date a document was written is not the period its figure is for; a
             # financial year is
             years = [y for y in years if not y.date]
+        else:
+            for rx, name in ctx.lex.cumulative_res:
+                if rx.search(text, c_start, c_end):
+                    # "had spent £2.9bn by the end of March 2025": a sum run up over years
+                    return None, f"pattern:{name}"
+        years = [y for y in years if not self._other_clause(f, y)]
+        if years and not any(y.fiscal for y in years):
+            for rx, name in ctx.lex.multi_year_res:
+                if rx.search(text, c_start, c_end):
+                    # "a seven-year contract worth £96m, awarded in 2024": the date of the
+                    # award, not a year of the money
+                    return None, f"pattern:{name}"
         rels = list(ctx.lex.relative_re.finditer(text, c_start, c_end))
         rel = None
         if rels:
@@ -270,9 +359,16 @@ class PeriodResolver:
         s_start, s_end = ctx.sents[f.sent]
         years = [y for y in ctx.years_between(s_start, s_end)
                  if y.fiscal and not self._other_amount_between(f, y)
-                 and not self._clause_has_other_amount(f, y)]
+                 and not self._clause_has_other_amount(f, y) and not self._other_clause(f, y)]
         if years:
             return self._nearest(years, f), "sentence"
+        if found and found[-1].sent == f.sent and PART_OF_PREVIOUS_RE.match(text, f.end):
+            # "the backlog had reached £10bn and £2bn of it was high risk": a part has the
+            # year of the whole
+            return found[-1].period, "partitive"
+        for rx, name in ctx.lex.stock_res:
+            if rx.search(text, c_start, c_end):
+                return None, f"pattern:{name}"  # "a maintenance backlog of £200m"
         if f.parsed.per == "month" and f.role in ctx.lex.spending_roles:
             # "agency spending is running at £1.9m a month": a monthly spending rate is how
             # the current year is going, the year the report or story is about
@@ -282,11 +378,17 @@ class PeriodResolver:
         if f.parsed.per in ("year", "month", "week", "day"):
             # a recurring sum ("£16.9m a year", "pay £985 a week") is tied to a year only by its
             # own sentence or by a statement that dates the whole document
-            if ctx.governing:
+            if ctx.governing and ctx.governing_rule != "report_title_year":
+                # (a report's title dates its in-year figures, not a sum that recurs every
+                # year: "a contract worth £3.2m a year", "saves £1.4m a year once in place")
                 return ctx.governing, ctx.governing_rule
             return None, "rate"
+        # (and right after a restatement in brackets: "worth $9.5m (about £7.5m) over three
+        # years")
+        after = _AFTER_BRACKET_RE.match(text, f.end, s_end)
         for rx, name in ctx.lex.multi_year_res:
-            if rx.search(text, c_start, c_end):
+            if rx.search(text, c_start, c_end) or rx.match(text, after.end(),
+                                                           min(s_end, after.end() + 40)):
                 return None, f"pattern:{name}"  # "£1.4bn over the next ten years"
         if ctx.governing:
             # "All figures are for 24/25 ...", "Finance report, month 9 2024/25"

@@ -111,7 +111,52 @@ def amount_role(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_start: in
         # "spending is running £3m above plan" is a shortfall against plan, like "£0.65m more
         # than planned"; "income was £0.2m ahead of plan" stays income (ruling 15)
         return "gap", "pattern:spending_above_plan"
+    if role == "deficit" and how in ("left", "compound", "nearest") and \
+            _shortfall_against_plan(ctx, f):
+        return "gap", "pattern:shortfall_against_plan"
+    if how in _GUESSED_HOWS:
+        whole = _whole_of_which(ctx, f)
+        if whole is not None:
+            return whole, "partitive_of_which"
     return role, how
+
+
+# Ways of reading a role that are guesses from words near the amount, not its own evidence
+_GUESSED_HOWS = frozenset({"nearest", "default", "run_of_figures", "section_heading"})
+_OF_WHICH_RE = re.compile(r"\bof\s+(?:which|whom)\b", re.IGNORECASE)
+
+
+def _whole_of_which(ctx: MoneyContext, f: FoundAmount) -> str | None:
+    """The role of the amount that a later one is a part of through "of which": "paid £41m
+    under the contract, of which £17m was interest and £8m was for services"."""
+    s_start = ctx.sents[f.sent][0]
+    marks = list(_OF_WHICH_RE.finditer(ctx.text, s_start, f.parsed.start))
+    if not marks:
+        return None
+    mark = marks[-1]
+    wholes = [o for o in ctx.found if o.sent == f.sent and o.end <= mark.start() and o.role]
+    return wholes[-1].role if wholes else None
+
+
+def _shortfall_against_plan(ctx: MoneyContext, f: FoundAmount) -> bool:
+    """Whether the deficit word nearest the amount is "shortfall" and the passage measures it
+    against a plan, target or savings (then it is a gap, not a deficit)."""
+    lex, text = ctx.lex, ctx.text
+    s_start, s_end = ctx.sents[f.sent]
+    lo, hi = max(s_start, f.parsed.start - 50), min(s_end, f.end + 25)
+    deficit_words = [(c[0] + lo, c[1] + lo) for c in find_cues(text[lo:hi], lex)
+                     if c[2] == "deficit"]
+    if not deficit_words:
+        return False
+    near = min(deficit_words, key=lambda c: f.parsed.start - c[1] if c[1] <= f.parsed.start
+               else c[0] - f.end)
+    if not lex.shortfall_cue_re.fullmatch(text, near[0], near[1]):
+        return False
+    lo = s_start
+    if f.sent > 0 and ctx.story_index(ctx.sents[f.sent - 1][0]) == f.story:
+        lo = ctx.sents[f.sent - 1][0]
+    context = text[lo:near[0]] + " " + text[near[1]:s_end]
+    return lex.shortfall_context_re.search(context) is not None
 
 
 def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_start: int
@@ -250,12 +295,23 @@ def _role_from_context(ctx: MoneyContext, f: FoundAmount, prev_end: int, next_st
         cues = [c for c in find_cues(heading.text, lex) if c[2]]
         if cues:
             return max(cues, key=lambda c: c[1])[2], "section_heading", positive
+    same = [o for o in ctx.found if o.story == f.story and o.end <= f.parsed.start and o.role
+            and o.parsed.value == f.parsed.value and o.currency == f.currency]
+    if same:
+        # "told to find £27m ... 'You cannot take £27m out of a hospital'": a figure the story
+        # gave before, named again without its kind, is the same money
+        return same[-1].role, "repeated_figure", positive
     previous = ctx.previous
     if previous is not None and previous.story == f.story and f.sent - previous.sent <= 1 \
             and previous.role:
         # "X will receive £28m. Y gets £24m and Z £21m": a figure whose sentence names no kind
         # of money goes on the run of figures just before it
         return previous.role, "run_of_figures", positive
+    before = _previous_sentence_cue(ctx, f, same_paragraph=True)
+    if before is not None:
+        # "Capital will be bid for by trusts. Two schemes have been named: a £6m unit ...": a
+        # figure whose sentence names no kind of money is the kind the sentence before names
+        return before, "previous_sentence_cue", positive
     return "other", "default", positive
 
 
@@ -342,7 +398,8 @@ def _subject_role(ctx: MoneyContext, f: FoundAmount) -> str | None:
             return verb_role
     for c in cur.children:
         if c.dep_ in ("nsubj", "nsubjpass") and c.i not in ctx.amount_tokens:
-            return ctx.lex.cue_role.get(c.lower_) or ctx.lex.cue_role.get(c.lemma_.lower())
+            return (ctx.lex.cue_role.get(c.lower_) or ctx.lex.cue_role.get(c.lemma_.lower())
+                    or ctx.lex.subject_nouns.get(c.lower_))
     return None
 
 
@@ -365,12 +422,16 @@ def _from_funder(ctx: MoneyContext, f: FoundAmount) -> bool:
     return ctx.orgs[i].type in (*ctx.lex.funder_types, "commissioner")
 
 
-def _previous_sentence_cue(ctx: MoneyContext, f: FoundAmount) -> str | None:
-    """The role of the last cue in the sentence before the amount's, in the same story."""
+def _previous_sentence_cue(ctx: MoneyContext, f: FoundAmount, same_paragraph: bool = False
+                           ) -> str | None:
+    """The role of the last cue in the sentence before the amount's, in the same story (and
+    paragraph, with ``same_paragraph``)."""
     if f.sent == 0:
         return None
     p_start, p_end = ctx.sents[f.sent - 1]
     if ctx.story_index(p_start) != f.story:
+        return None
+    if same_paragraph and ctx.paragraph_index(p_start) != ctx.paragraph_index(f.start):
         return None
     cues = [c for c in find_cues(ctx.text[p_start:p_end], ctx.lex) if c[2]]
     return max(cues, key=lambda c: c[1])[2] if cues else None

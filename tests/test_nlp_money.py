@@ -158,6 +158,7 @@ def test_not_money(text):
         ("below £5m", "less_than", "below £5m"),
         ("up to £5m", "up_to", "up to £5m"),
         ("pay the first £5m of any loss", "up_to", "first £5m"),
+        ("the first £5m, for next year, goes to six boards", "exact", "£5m"),
         ("just £5m", "exact", "just £5m"),
         ("only £5m", "exact", "only £5m"),
         ("“only” £5m", "exact", "“only” £5m"),
@@ -881,7 +882,72 @@ NAMED_ROLE_CASES = [
      "It fell short of the £900m that the unions said trusts would need.", "funding"),
     ("right_gap_more_than_limit",
      "That leaves the hospital £0.2m above the ceiling for the year.", "gap"),
+    ("left_cost_ordered_to_pay", "The firm was ordered to repay the council £80,000.", "cost"),
+    ("left_other_lost_to_fraud", "Thieves cost the hospice about £40,000.", "other"),
+    ("right_other_lost_to_fraud", "The clinic lost £25,000 to scammers in the spring.", "other"),
+    ("around_cost_needed_to_run", "The hospice needs £3m a year to run its wards.", "cost"),
+    ("around_other_money_taken",
+     "A clerk took £20,000 from the surgery's accounts over two years.", "other"),
+    ("around_other_money_taken",
+     "The porter was siphoning £9,000 before the scheme was discovered.", "other"),
+    ("left_income_raised_by_sale",
+     "Raising council tax by two per cent would bring in £3.3m.", "income"),
+    ("left_cost_rise_by",
+     "The cost of sending children to clinics in the next county has risen by £0.9m.", "cost"),
+    ("right_gap_than_planned", "The new wing will cost £40m more than the budget.", "gap"),
+    ("around_funding_set_aside_for",
+     "The ministry has set aside £80m of capital for 2027/28 for councils that bid.",
+     "funding"),
+    ("right_underspend_handed_back",
+     "The trust is handing £2m of unspent capital back to the board.", "underspend"),
 ]
+
+
+@pytest.mark.parametrize(("text", "role"), [
+    ("The trust has recovered £0.3m from the contractor.", "income"),
+    ("Its counter fraud team got back £45,000 last year.", "income"),
+])
+def test_money_got_back_or_left_unspent(blank_money, text, role):
+    assert one(blank_money, text)["role"] == role
+
+
+@pytest.mark.parametrize(("text", "role"), [
+    ("Kell Trust reached a settlement of £300,000 with the family.", "cost"),
+    ("Dunmore Trust agreed a £1.2m settlement with the former manager.", "cost"),
+    ("Ministers agreed a £20bn funding settlement for the service.", "funding"),
+])
+def test_a_legal_settlement_is_a_cost_and_a_funding_settlement_funding(blank_money, text,
+                                                                        role):
+    assert one(blank_money, text)["role"] == role
+
+
+def test_a_limit_agreed_with_a_national_body_is_a_control_total(blank_money):
+    found = by_text(blank_money,
+                    "The board forecast £50m, above the £20m limit it agreed with NHS England.")
+    assert found["£20m"]["role"] == "control_total"
+    assert found["£20m"]["why"]["role"] == "pattern:right_limit_agreed_with_national_body"
+
+
+@pytest.mark.parametrize(("text", "role"), [
+    # measured against a plan: a gap
+    ("The trust planned savings of £12m but will deliver £8m. The £4m shortfall worries the "
+     "board.", "gap"),
+    # no plan, target or savings in sight: a deficit
+    ("The hospice faces a shortfall of £0.5m as its costs rise.", "deficit"),
+])
+def test_a_shortfall_is_a_gap_only_against_a_plan(blank_money, text, role):
+    found = amounts(blank_money, text)[-1]
+    assert found["role"] == role
+    if role == "gap":
+        assert found["why"]["role"] == "pattern:shortfall_against_plan"
+
+
+def test_parts_of_a_sum_named_with_of_which_are_its_kind_of_money(blank_money):
+    found = by_text(blank_money, "The board paid £30m under the lease, of which £9m was interest "
+                                 "and £4m went on repairs.")
+    assert found["£30m"]["role"] == "cost"
+    assert found["£9m"]["role"] == "cost"
+    assert found["£9m"]["why"]["role"] == "partitive_of_which"
 
 
 @pytest.mark.parametrize(("name", "text", "role"), NAMED_ROLE_CASES)

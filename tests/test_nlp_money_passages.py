@@ -270,6 +270,18 @@ def test_an_offer_is_funding_and_recovery_actions_are_savings(full_nlp, text, ro
      "In 2024/25 Tollgate Trust agreed a deal. It will pay £90m over the next ten years."),
     ("multi_year_over_the_period",
      "In 2024/25 Tollgate Trust agreed a deal. Its grant rises by £4m over the period."),
+    ("multi_year_for_years",
+     "In 2024/25 Tollgate Trust agreed a deal. It will pay Hexley Labs £12m to run the "
+     "laboratory for seven years."),
+    ("multi_year_n_year_deal",
+     "In 2024/25 Tollgate Trust agreed a deal. The four-year contract is worth £8m."),
+    ("cumulative_since",
+     "In 2024/25 Tollgate Trust reviewed its sites. The shared kitchen has saved it £0.6m "
+     "since it opened."),
+    ("cumulative_between_years",
+     "Tollgate Trust paid £3.1m in damages between 2018 and 2023, the report found."),
+    ("cumulative_by_date",
+     "By the end of June 2024 the council had spent £45m on the new depot."),
 ])
 def test_a_figure_spread_over_years_has_no_one_period(full_nlp, pattern, text):
     found = amounts(full_nlp, text)[-1]
@@ -281,3 +293,101 @@ def test_a_figure_in_apposition_is_the_same_bodys(full_nlp):
             "£12.1m in the red, a deterioration of £3.3m on last year.\n")
     found = by_text(full_nlp, text)
     assert found["£3.3m"]["org"] == found["£12.1m"]["org"] == "Carrow Bay Health Board"
+
+
+@pytest.mark.parametrize(("text", "figure", "period"), [
+    # an event's calendar year in a clause on another noun, or after "after": not the money's
+    ("Fernley Trust will pay £90,000 to a man whose fracture was missed in 2022.", "£90,000",
+     None),
+    ("Fernley Trust was ordered to pay £20,000 in costs after a fire broke out in 2021.",
+     "£20,000", None),
+    # a second verb's year is its own
+    ("Fernley Trust expects a surplus of £0.8m for 2025/26, and will bid for capital in "
+     "2026/27.", "£0.8m", "2025-26"),
+    # a plan's year after "after" still dates the money
+    ("Fernley Trust must find an extra £2m of savings after the regulator rejected its "
+     "2024/25 plan.", "£2m", "2024-25"),
+    # the part has the year of the whole
+    ("Fernley Trust has delivered £4m of the £7m of savings it planned for 2025/26.", "£4m",
+     "2025-26"),
+])
+def test_a_year_in_another_clause_does_not_date_the_money(full_nlp, text, figure, period):
+    assert by_text(full_nlp, text)[figure]["period"] == period
+
+
+def test_a_report_title_does_not_date_a_yearly_rate(full_nlp):
+    text = ("Finance report, month 6 2025/26\n\n"
+            "The trust's deficit is £4.1m, as planned. A new catering contract will cost "
+            "£0.3m a year once it starts.\n")
+    found = by_text(full_nlp, text)
+    assert found["£4.1m"]["period"] == "2025-26"
+    assert found["£0.3m"]["per"] == "year"
+    assert found["£0.3m"]["period"] is None and found["£0.3m"]["why"]["period"] == "rate"
+
+
+def test_revenue_as_the_subject_is_turnover(full_nlp):
+    found = one(full_nlp, "Its revenue rose to £42m last year, helped by new contracts.")
+    assert found["role"] == "turnover" and found["why"]["role"] == "subject"
+
+
+def test_list_items_take_the_kind_of_money_the_passage_before_the_list_names(full_nlp):
+    text = ("The grant is allocated to the boards by population. The three largest shares are:\n"
+            "- NHS Upper Kell ICB: £9.1m\n"
+            "- NHS Marrow Vale ICB: £7.7m\n")
+    found = by_text(full_nlp, text)
+    assert found["£9.1m"]["role"] == found["£7.7m"]["role"] == "funding"
+    assert found["£9.1m"]["why"]["role"] == "list_intro_passage"
+
+
+def test_an_inline_list_item_takes_the_kind_of_money_of_the_items_before_it(full_nlp):
+    text = ("Two boards lag furthest: NHS Upper Kell ICB (£20m saved against a target of £35m) "
+            "and NHS Marrow Vale ICB (£14m against £30m).")
+    found = by_text(full_nlp, text)
+    assert {found[t]["role"] for t in ("£20m", "£35m", "£14m", "£30m")} == {"savings"}
+
+
+def test_a_figure_with_no_word_of_its_kind_takes_the_sentence_befores(full_nlp):
+    text = ("Capital will be bid for by the boards. Two schemes are named: a £3m scanner suite "
+            "at Kell General Hospital.")
+    found = by_text(full_nlp, text)
+    assert found["£3m"]["role"] == "funding"
+    assert found["£3m"]["why"]["role"] == "previous_sentence_cue"
+
+
+def test_a_figure_named_again_without_its_kind_is_the_same_money(full_nlp):
+    text = ("Harlow Vale Trust has been told to save £14m this year. The chief nurse said: "
+            "\u201cNobody can take £14m out of a hospital this size quietly.\u201d")
+    found = amounts(full_nlp, text)
+    assert [a["role"] for a in found] == ["savings"]
+
+
+def test_a_backlog_is_dated_only_by_its_own_sentence_and_its_part_by_the_whole(full_nlp):
+    text = ("Kell Trust has published its accounts for 2023/24. Its maintenance backlog has "
+            "reached £90m, and £30m of it is classed as high risk. The backlog stood at £95m at "
+            "the end of 2024/25.")
+    found = by_text(full_nlp, text)
+    assert found["£90m"]["period"] is None
+    assert found["£90m"]["why"]["period"] == "pattern:stock_backlog"
+    assert found["£30m"]["period"] is None and found["£30m"]["why"]["period"] == "partitive"
+    assert found["£95m"]["period"] == "2024-25"
+
+
+def test_a_multi_year_deal_is_not_dated_by_the_year_it_was_let(full_nlp):
+    found = by_text(full_nlp, "NHS Kell ICB awarded a five-year scanning contract worth £30m to "
+                              "Arvon Imaging Ltd in 2023.")
+    assert found["£30m"]["period"] is None
+    assert found["£30m"]["why"]["period"] == "pattern:multi_year_n_year_deal"
+
+
+def test_two_measures_of_one_verb_share_the_year_after_the_second(full_nlp):
+    found = by_text(full_nlp, "Harrowgate Clinics Ltd reported revenue of £62m and an operating "
+                              "profit of £4.1m in 2024.")
+    assert found["£62m"]["period"] == found["£4.1m"]["period"] == "2024"
+
+
+def test_a_restatement_in_brackets_keeps_the_term_after_it(full_nlp):
+    text = ("Kell Trust cut its agency bill in 2024/25. It signed a deal with Dunmore Staffing "
+            "Inc, worth $6m (about £4.7m) over four years.")
+    found = by_text(full_nlp, text)
+    assert found["$6m"]["period"] is None and found["about £4.7m"]["period"] is None
+    assert found["about £4.7m"]["why"]["period"] == "pattern:multi_year_over_years"
