@@ -31,6 +31,9 @@ from nlp.owner_topic import section_owner
 
 NULL = None  # the "nobody" candidate
 NOT_OWNER = "not_owner_ok"  # the feature of a body whose type cannot own the amount
+# the feature of a body that hears of or audits others' money (a committee, an audit office, an
+# inquiry: money.toml topic_reporters); the rules give it a figure only through the parse
+REPORTER = "reporter"
 _PREPS = frozenset({"for", "to", "by", "from", "at", "of", "with", "in", "on"})
 _OBJECT_DEPS = frozenset({"dobj", "dative", "iobj"})
 # features crossed with the amount's role ("rel=subj&role=funding")
@@ -307,6 +310,8 @@ class OwnerFeaturizer:
         feats.add(f"type={mention.type}")
         if not ctx.owner_ok(mention):
             feats.add(NOT_OWNER)
+        if ctx.lex.topic_reporters_re.search(mention.name):
+            feats.add(REPORTER)
         if id(mention) in self.conj_mentions:
             feats.add("coordinated" if sent == f.sent else "coordinated_elsewhere")
         if sent == f.sent:

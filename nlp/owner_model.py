@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from nlp.money_context import FoundAmount, MoneyContext
-from nlp.owner_features import NOT_OWNER, Candidate, OwnerFeaturizer, rule_family
+from nlp.owner_features import NOT_OWNER, REPORTER, Candidate, OwnerFeaturizer, rule_family
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "owner_model.json"
 MODEL_WHY = "model:owner_model"
@@ -79,9 +79,10 @@ class OwnerModel:
         scores = self.rank(cands)
         rule_index = next((k for k, c in enumerate(cands) if c.name == rule_owner), None)
         # a body whose type cannot own this kind of money (a newspaper; a regulator's
-        # "deficit") is never the ranker's pick, as it is never the rules'
+        # "deficit") is never the ranker's pick, as it is never the rules'; nor is a committee
+        # or audit office, which the rules give a figure only when the parse ties it to it
         allowed = [k for k, c in enumerate(cands)
-                   if k == rule_index or NOT_OWNER not in c.features]
+                   if k == rule_index or not (c.features & {NOT_OWNER, REPORTER})]
         if not allowed:
             return rule_owner
         best = max(allowed, key=lambda k: (scores[k], k == rule_index, -k))
