@@ -104,12 +104,27 @@ class EventYears:
                     e.period = date.period
                     e.period_source = date.source
                     continue
+                # "Inspectors rated X good, up from inadequate": a change told with the
+                # rating it replaced is the news of a dated release, whatever its tense
+                if self._told_as_change(e, entries):
+                    e.period = date.period
+                    e.period_source = "dated_change"
+                    continue
                 # "after the CQC rated it inadequate at an inspection in September": a month
                 # without a year in a dated document is the last such month
                 month = self._month_without_year(doc, e.unit, e.occ)
                 if month is not None and self._date_month is not None:
                     year = int(date.period) - (1 if month > self._date_month else 0)
                     e.period, e.period_source = str(year), "month_of_document_year"
+
+    @staticmethod
+    def _told_as_change(e: Entry, entries: list[Entry]) -> bool:
+        """Whether the rating is the new one of a change: the same sentence gives the same
+        body the old rating it replaced ("up from inadequate", "downgraded from good")."""
+        return e.occ.role in ("plain", "new") and any(
+            o.unit is e.unit and o.org == e.org and o.occ.role == "old" and o is not e
+            for o in entries
+        )
 
     @staticmethod
     def _in_rating_relative_clause(doc: Doc, i: int, own: int, others: list[int]) -> bool:

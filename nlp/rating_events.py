@@ -36,6 +36,17 @@ class EventReader:
             if s < unit.start or e > unit.end:
                 continue
             value = doc.vocab.strings[match_id]
+            if value == "sm_pronoun":
+                # "a trust put into special measures in 2023 has come out of them": the
+                # pronoun stands for special measures named before it in the sentence, and
+                # counts only as an exit
+                if not (has_sm and self._sm_pronoun_exit(doc, unit, s)):
+                    continue
+                occ = self._read(doc, unit, s, e, "special measures")
+                if occ is not None and occ.value == "out of special measures":
+                    occ.pattern = "sm_out_pronoun"
+                    occs.append(occ)
+                continue
             if value == "regime":
                 if not has_sm:
                     continue
@@ -64,6 +75,12 @@ class EventReader:
             elif occ.role == "new" and not seen_old:
                 occ.role = "plain"
         return occs
+
+    def _sm_pronoun_exit(self, doc: Doc, unit: Unit, s: int) -> bool:
+        """Whether the pronoun at ``s`` follows an exit word ("out of them", "left them") and
+        special measures are named before it in the same unit."""
+        before = self._text[doc[unit.start].idx : doc[s].idx]
+        return "special measures" in before.lower() and bool(self.out_re.search(before[-40:]))
 
     def _dated_listing(self, doc: Doc, start: int, s: int) -> bool:
         """Whether only a date and "and" or a comma part a rating from the one before

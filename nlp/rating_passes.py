@@ -356,6 +356,20 @@ class BodyPasses:
                 if earlier:
                     targets = [self._salient(earlier)]
                     target_rule = "timeline_item" if timeline else f"anaphor:{kind}"
+                elif not any(m.end <= unit.start for m in st.org_spans):
+                    # "The ambulance service ... remains rated requires improvement. X NHS
+                    # Trust was rated ...": an anaphor before any body is named points
+                    # forward, to the first body the next sentences name
+                    later = next(
+                        (
+                            [m for m in ms if anaphor_fits(kind, m)]
+                            for ms in st.unit_mentions[ui + 1 : ui + 3]
+                            if any(anaphor_fits(kind, m) for m in ms)
+                        ),
+                        [],
+                    )
+                    targets = later[:1]
+                    target_rule = "anaphor_named_after"
         for target in targets:
             for occ in rest:
                 self._add_event(st, target, occ, unit, occs, target_rule)

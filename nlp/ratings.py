@@ -154,6 +154,7 @@ class RatingExtractor(
         for value, patterns in lex["values"].items():
             self.matcher.add(value, [[{"LOWER": w} for w in p] for p in patterns])
         self.matcher.add("regime", [[{"LOWER": w}] for w in lex["regime_words"]])
+        self.matcher.add("sm_pronoun", [[{"LOWER": w}] for w in lex["sm_pronouns"]])
         self.rating_nouns = set(lex["rating_nouns"])
         self.rating_list_words = set(lex["rating_list_words"])
         self.cue_lemmas = inflect(lex["cue_lemmas"])
@@ -192,6 +193,7 @@ class RatingExtractor(
         self.rater_cues = set(lex["rater_cues"])
         self.year_cues = set(lex["year_cues"])
         self.service_nouns = set(lex["service_nouns"])
+        self.body_service_compounds = set(lex["body_service_compounds"])
         self.count_nouns = set(lex["count_nouns"]) | self.kind_nouns
         self.retain_lemmas = set(lex["retain_lemmas"])
         self.report_words = set(lex["report_words"])

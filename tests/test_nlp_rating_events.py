@@ -380,3 +380,21 @@ def test_decision_told_on_a_weekday_is_news_of_the_dated_release(nlp):
     )._.ratings
     rating = find(ratings, "Hollin Vale NHS Trust", "out of special measures")
     assert (rating["period"], rating["why"]["period"]) == ("2024", "dateline")
+
+
+def test_a_body_judged_not_ready_to_leave_special_measures_has_not_left(nlp):
+    ratings = nlp(
+        "Corran Vale University Health Board has been in special measures since 2022. A union "
+        "official said the board was still not ready to leave special measures."
+    )._.ratings
+    values = {(r["org"], r["rating"]) for r in ratings}
+    assert ("Corran Vale University Health Board", "special measures") in values
+    assert ("Corran Vale University Health Board", "out of special measures") not in values
+
+
+def test_pronoun_for_special_measures_counts_only_after_an_exit_word(nlp):
+    ratings = nlp(
+        "Brindle Cross NHS Trust entered special measures in 2020 and inspectors praised them "
+        "as a model for other regions."
+    )._.ratings
+    assert [(r["rating"], r["period"]) for r in ratings] == [("special measures", "2020")]
