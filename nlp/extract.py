@@ -28,7 +28,7 @@ import nlp.money  # noqa: F401
 import nlp.orgs  # noqa: F401
 import nlp.ratings  # noqa: F401
 from nlp.parts import PART_CHARS, merge_facts, split_text
-from nlp.text import register_extensions
+from nlp.text import plain_characters, register_extensions
 
 register_extensions()
 
@@ -66,7 +66,8 @@ def _check_input(text: Any, published: Any) -> None:
 
 
 def _make_doc(pipeline: Language, text: str, published: datetime.date | None) -> Doc:
-    doc = pipeline.make_doc(text)
+    # same length as text, so the facts' offsets hold for the text as given
+    doc = pipeline.make_doc(plain_characters(text))
     if isinstance(published, datetime.datetime):
         published = published.date()
     # an ISO string, which survives the msgpack round trip to a worker process

@@ -59,6 +59,25 @@ def _rating(span: Span) -> dict | None:
 
 _SPAN_GETTERS = {"org_name": _org_name, "org_type": _org_type, "rating": _rating}
 
+# Characters of published pages that mean what a plain one means: no-break and other fixed-width
+# spaces ("£4.2\u00a0m", "NHS\u00a0England"), typographic minus signs and non-breaking
+# hyphens in table cells and names. Each maps to exactly one character, so every offset into the
+# normalised text is an offset into the original.
+_PLAIN_CHARACTERS = str.maketrans({
+    **{chr(c): " " for c in (0x00A0, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000)},
+    "\u2212": "-",  # minus sign
+    "\u2010": "-",  # hyphen
+    "\u2011": "-",  # non-breaking hyphen
+})
+
+
+def plain_characters(text: str) -> str:
+    """``text`` with no-break and other special spaces, minus signs and hyphens made plain.
+
+    The result has the same length as ``text``: a character for a character."""
+    return text.translate(_PLAIN_CHARACTERS)
+
+
 FINANCIAL_YEAR_RE = re.compile(r"\b((?:19|20)\d{2})\s*[-–/]\s*((?:19|20)?\d{2})\b")
 YEAR_RE = re.compile(r"\b(19[5-9]\d|20\d{2})\b")
 

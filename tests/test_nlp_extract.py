@@ -9,7 +9,7 @@ import pytest
 
 from nlp.extract import extract, extract_many, load_pipeline
 from nlp.parts import merge_facts, split_text
-from nlp.text import published_date
+from nlp.text import plain_characters, published_date
 
 TEXT = (
     "Wakefield CCG was rated outstanding by NHS England for 2019-20. The CCG ended the year "
@@ -140,3 +140,20 @@ def test_span_facts_survive_worker_processes(nlp):
     ]
     assert docs[0].spans["ratings"][0]._.rating["rating"] == "outstanding"
     assert [s._.org_name for s in docs[1].spans["orgs"]] == ["Bury CCG", "Oldham CCG"]
+
+
+def test_plain_characters_keeps_every_offset():
+    text = "A \u22123.1\u00a0m gap\u2009at\u00a0Eastfold\u2011on\u2011Sea"
+    plain = plain_characters(text)
+    assert len(plain) == len(text)
+    assert plain == "A -3.1 m gap at Eastfold-on-Sea"
+
+
+def test_page_spaces_and_signs_give_the_plain_text_facts(nlp):
+    plain = ("Kestrel Vale NHS Foundation Trust reported a deficit of \u00a314.2m in 2024/25, "
+             "and NHS Westmoor ICB gave it \u00a33m.")
+    paged = plain.replace("Vale NHS", "Vale\u00a0NHS").replace("m in", "m\u2009in")
+    paged = paged.replace("NHS Westmoor", "NHS\u00a0Westmoor")
+    as_plain, as_paged = extract(plain, nlp=nlp), extract(paged, nlp=nlp)
+    assert as_paged == as_plain
+    assert as_paged["amounts"][0]["org"] == "Kestrel Vale NHS Foundation Trust"

@@ -21,6 +21,8 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from nlp.text import plain_characters
+
 ROOT = Path(__file__).resolve().parent.parent
 OWN_SETS = ROOT / "fixtures" / "eval"
 SHARED_SETS = ROOT.parent / "shared" / "eval"
@@ -128,7 +130,7 @@ def parse(pipeline: Language, docs: Iterable[GoldDoc]) -> Iterator[tuple[GoldDoc
             raise ValueError(f"{gold_doc.doc_id} is too long to train on in one part")
     made = []
     for gold_doc in docs:
-        doc = pipeline.make_doc(gold_doc.text)
+        doc = pipeline.make_doc(plain_characters(gold_doc.text))
         doc._.published = None
         made.append(doc)
     yield from zip(docs, pipeline.pipe(made), strict=True)
