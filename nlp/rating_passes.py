@@ -39,6 +39,7 @@ class BodyPasses:
     """Reads each unit's ratings into entries (mixin of :class:`nlp.ratings.RatingExtractor`)."""
 
     _table_body_starts: set[int]  # prose mentions of rating-table rows (see rating_tables)
+    _list_item_starts: set[int]  # rating-list item names (see rating_tables)
 
     def _add(
         self,
@@ -66,6 +67,8 @@ class BodyPasses:
                 period_source=dated.source,
                 rateable="table_row"
                 if org_span.start in self._table_body_starts
+                else "list_item"
+                if org_span.start in self._list_item_starts
                 else "type"
                 if rateable(org_span)
                 else "care_home"
@@ -345,7 +348,12 @@ class BodyPasses:
             self._count_pass(st, ui, rest)
         else:
             kind = self._has_anaphor(doc, unit)
-            if kind is None and unit.bullet and unit.leading_year:
+            # (not an item of a rating list dated by its heading: "- The Larches: good")
+            dated_item = unit.leading_year and (
+                not unit.rating_list
+                or self.leading_date_re.match(doc[unit.start : min(unit.start + 8, unit.end)].text)
+            )
+            if kind is None and unit.bullet and dated_item:
                 # a dated item of a timeline that names no body ("• November 2020: moved out
                 # of special measures") tells of the body the timeline is about
                 kind, timeline = "any", True

@@ -1,10 +1,14 @@
 """Ratings set out in a table: a header row with one or more rating columns ("Rating 2024",
-"Previous rating") and one row per body ("Hornsea House | Hornsea | Inadequate | Good").
+"Previous rating", or a bare "Previous | New" over cells that are ratings) and one row per
+body ("Hornsea House | Hornsea | Inadequate | Good").
 
 Each row gives the body's rating in every rating column: a column whose header names a year
 is for that year, a "previous"/"last" column is an earlier rating (period null unless its
-header names a year), and the current column without a year takes the document's date (its
-dateline). A leading "The" of a row name is dropped, as for care homes in prose."""
+header names a year), and the current column without a year takes the year of the sentence
+that introduces the table ("Reports published in April 2025:", ``table_intro``), else the
+document's date (its dateline). A cell may hold a rating and a placement ("Inadequate
+(special measures)"). A leading "The" of a row name is dropped, as for care homes in
+prose."""
 
 from __future__ import annotations
 
@@ -15,8 +19,14 @@ from typing import Any
 from spacy.tokens import Doc, Span
 
 from nlp.rating_periods import Dated
+from nlp.rating_text import Unit
 
 YEAR_RE = re.compile(r"\b((?:19|20)\d{2})\b")
+# what ends a list item's name ("- The Larches, Ashby – good")
+ITEM_NAME_ENDS = frozenset({",", ":", "–", "—", "-", "|", "("})
+RATING_WORD_RE = re.compile(
+    r"\b(?:outstanding|good|requires\s+improvement|inadequate|special\s+measures)\b", re.I
+)
 
 
 @dataclass
@@ -32,6 +42,9 @@ class TableReader:
     """Reads rating tables (mixin of :class:`nlp.ratings.RatingExtractor`)."""
 
     table_previous_words: set[str]
+    _org_tokens: set[int]
+    dateline_re: re.Pattern[str]
+    table_column_words: set[str]
     table_dropped_articles: tuple[str, ...]
     rating_nouns: set[str]
     rank: dict[str, int]
@@ -46,16 +59,43 @@ class TableReader:
             return words
         return None
 
-    def _rating_columns(self, header: list[str]) -> list[RatingColumn]:
+    def _cell_ratings(self, cell: str) -> list[str]:
+        """The ratings a cell holds: one, or a rating and a placement in brackets or after a
+        comma or "and" ("Inadequate (special measures)", "Good, out of special measures")."""
+        whole = self._cell_rating(cell)
+        if whole is not None:
+            return [whole]
+        parts = [self._cell_rating(p) for p in re.split(r"[(),;]|\band\b|\+", cell) if p.strip()]
+        return [p for p in parts if p] if parts and all(parts) else []
+
+    def _rating_columns(
+        self, header: list[str], rows: list[list[str]]
+    ) -> list[RatingColumn]:
+        """The columns whose header names a rating ("Rating 2024") or whose cells are
+        ratings under a header of a table column word ("Previous", "New")."""
         columns = []
         for i, cell in enumerate(header):
             words = set(re.findall(r"[a-z]+", cell.lower()))
             if not words & self.rating_nouns:
-                continue
+                cells = [r[i] for r in rows if len(r) == len(header)]
+                rated = sum(1 for c in cells if self._cell_ratings(c))
+                if not (words & self.table_column_words and cells and 2 * rated >= len(cells)):
+                    continue
             year = YEAR_RE.search(cell)
             previous = bool(words & self.table_previous_words)
             columns.append(RatingColumn(i, previous, year.group(1) if year else None))
         return columns
+
+    def _table_intro_year(self, line_start: int) -> str | None:
+        """The one calendar year of the paragraph right before a table (within one blank
+        line): "Seven practices had reports published in April 2025." dates its rows."""
+        lines = self._text[:line_start].rstrip("\n").split("\n")[-2:]
+        para = next((ln for ln in reversed(lines) if ln.strip()), "")
+        # (a dateline above the table is the document's date, read as such)
+        if "|" in para or "\t" in para or self.dateline_re.match(para.strip()):
+            return None
+        years = {m.group(1) for m in YEAR_RE.finditer(para)}
+        return years.pop() if len(years) == 1 else None
 
     def _table_blocks(self, text: str) -> list[list[tuple[int, list[str], list[int]]]]:
         """Runs of consecutive lines split into two or more cells: (line start, cells, cell
@@ -89,14 +129,15 @@ class TableReader:
         out: list[dict[str, Any]] = []
         for block in self._table_blocks(self._text):
             header = block[0][1]
-            columns = self._rating_columns(header)
+            columns = self._rating_columns(header, [cells for _, cells, _ in block[1:]])
             if not columns or len(block) < 2:
                 continue
+            intro_year = self._table_intro_year(block[0][0])
             for line_start, cells, starts in block[1:]:
                 if len(cells) != len(header):
                     continue
                 name_index = next(
-                    (i for i, c in enumerate(cells) if self._cell_rating(c) is None), None
+                    (i for i, c in enumerate(cells) if not self._cell_ratings(c)), None
                 )
                 if name_index is None or name_index > min(c.index for c in columns):
                     continue
@@ -108,19 +149,25 @@ class TableReader:
                         name_rule = "dropped_article"
                 if not name[:1].isupper():
                     continue
-                values = {c.index: self._cell_rating(cells[c.index]) for c in columns}
+                values = {c.index: self._cell_ratings(cells[c.index]) for c in columns}
                 previous = next(
-                    (values[c.index] for c in columns if c.previous and values[c.index]), None
+                    (
+                        v
+                        for c in columns
+                        if c.previous
+                        for v in values[c.index]
+                        if v in self.rank
+                    ),
+                    None,
                 )
                 line_end = line_start + len(self._text[line_start:].split("\n", 1)[0])
-                for col in columns:
-                    value = values[col.index]
-                    if value is None:
-                        continue
+                for col, value in ((c, v) for c in columns for v in values[c.index]):
                     if col.year:
                         period, source = col.year, "table_header"
                     elif col.previous:
                         period, source = None, "none"
+                    elif intro_year:
+                        period, source = intro_year, "table_intro"
                     else:
                         period, source = date.period, date.source if date.period else "none"
                     direction = None
@@ -150,6 +197,38 @@ class TableReader:
                             "status": "previous" if col.previous else "current",
                         }
                     )
+        return out
+
+    def _list_item_bodies(self, doc: Doc, units: list[Unit]) -> list[Span]:
+        """Spans (typed provider) for the names of items in a list under a heading about
+        ratings that the organisation finder did not mark ("- The Larches, Ashby – good"): the
+        words before the item's first separator, a leading "The" dropped."""
+        out: list[Span] = []
+        for unit in units:
+            if not (unit.bullet and unit.rating_list) or unit.end - unit.start < 3:
+                continue
+            end = next(
+                (
+                    t.i
+                    for t in doc[unit.start + 1 : unit.end]
+                    if t.text in ITEM_NAME_ENDS and t.i > unit.start + 1
+                ),
+                None,
+            )
+            start = unit.start + 1
+            if end is None or end - start > 6 or not doc[start].text[:1].isupper():
+                continue
+            if any(k in self._org_tokens for k in range(start, end)):
+                continue
+            if not RATING_WORD_RE.search(doc[end : unit.end].text):
+                continue
+            name = doc[start:end].text
+            for article in self.table_dropped_articles:
+                if name.startswith(article + " "):
+                    name = name[len(article) + 1 :]
+            if not name[:1].isupper() or RATING_WORD_RE.search(name):
+                continue
+            out.append(Span(doc, start, end, label="provider", kb_id=name))
         return out
 
     def _table_body_mentions(self, doc: Doc, table_ratings: list[dict[str, Any]]) -> list[Span]:

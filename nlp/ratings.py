@@ -87,7 +87,8 @@ ratings, their role in a change, the event fields), rating_periods.py (years by 
 datelines), rating_event_years.py (years from the body's other ratings and the sentences
 around), rating_bodies.py
 (who is rated), rating_passes.py (the passes over each unit), rating_history.py
-(special-measures histories, numbered groups, raters), rating_tables.py (rating tables);
+(special-measures histories, numbered groups, raters), rating_tables.py (rating tables and
+the names of rating-list items), rating_sections.py (years of section headings);
 vocabulary in
 nlp/data/ratings_lexicon.json and nlp/data/rating_events.json.
 
@@ -117,6 +118,7 @@ from nlp.rating_events import EventReader
 from nlp.rating_history import HistoryReader
 from nlp.rating_passes import BodyPasses, DocState
 from nlp.rating_periods import PeriodResolver
+from nlp.rating_sections import SectionYears
 from nlp.rating_tables import TableReader
 from nlp.rating_text import OUT_RE_TEMPLATE, SPAN_KEY, Entry, TextUnits, inflect, rateable
 from nlp.text import register_extensions
@@ -135,6 +137,7 @@ class RatingExtractor(
     HistoryReader,
     BodyPasses,
     TableReader,
+    SectionYears,
 ):
     """The ``policywatch_ratings`` pipeline component."""
 
@@ -148,6 +151,7 @@ class RatingExtractor(
         self._about_care_homes = False  # the document speaks of care or nursing homes
         self._small_provider_story = False  # it rates a care home or a GP practice
         self._table_body_starts: set[int] = set()  # prose mentions of rating-table rows
+        self._list_item_starts: set[int] = set()  # rating-list item names (rating_tables)
         with Path(lexicon_path or DATA_DIR / "ratings_lexicon.json").open(encoding="utf-8") as f:
             lex = json.load(f)
         self.matcher = Matcher(nlp.vocab)
@@ -246,6 +250,14 @@ class RatingExtractor(
         self.event_pairs = {tuple(p) for p in events["event_pairs"]}
         self.event_pairs |= {(b, a) for a, b in self.event_pairs}
         self.table_previous_words = set(events["table_previous_header_words"])
+        self.table_column_words = set(events["table_column_words"])
+        self.section_heading_words = events["section_heading_words"]
+        self.now_words = set(events["now_words"])
+        # "this spring", "earlier this year", "last year": counted from the document's date
+        self.document_relative_re = re.compile(
+            r"\b(?:" + "|".join(re.escape(p) for p in events["document_relative_years"]) + r")\b",
+            re.IGNORECASE,
+        )
         self.inspection_words = set(events["inspection_words"])
         # nouns whose participle clause dates a rating ("a report published in May 2025")
         self.dating_nouns = self.rating_nouns | self.report_words | self.inspection_words
@@ -350,6 +362,11 @@ class RatingExtractor(
             row_mentions = self._table_body_mentions(doc, table_ratings)
             self._table_body_starts = {s.start for s in row_mentions}
             org_spans = sorted(org_spans + row_mentions, key=lambda s: s.start)
+        # the names of a rating list's items the organisation finder missed
+        item_bodies = self._list_item_bodies(doc, units) if matches else []
+        self._list_item_starts = {s.start for s in item_bodies}
+        if item_bodies:
+            org_spans = sorted(org_spans + item_bodies, key=lambda s: s.start)
         if not matches or not org_spans:
             doc.spans[SPAN_KEY] = []
             doc._.ratings = table_ratings
@@ -391,7 +408,7 @@ class RatingExtractor(
         )
         self._sm_steps(doc, units, entries)
         self._sm_spell_clauses(doc, entries)
-        self._shared_event_dates(entries)
+        self._shared_event_dates(doc, entries)
         self._years_later(doc, units, entries)
         self._at_the_time_years(doc, units, entries)
         self._same_time_years(doc, entries)
@@ -402,15 +419,31 @@ class RatingExtractor(
         self._last_rated_years(doc, entries)
         self._same_rating_before(doc, entries)
         self._decision_years(doc, units, entries, date)
+        self._section_heading_years(doc, entries)
+        self._relative_document_years(doc, units, entries, date)
         self._dateline_periods(doc, entries, date)
-        self._paired_event_years(entries)
+        self._paired_event_years(doc, entries)
         self._judged_by_non_rater(doc, units, entries)
         results, spans = self._finish(doc, entries, group_placed)
+        if table_ratings:
+            # a rating table's row is read by the table reader, not as prose
+            rows = {self._line_range(r["start"]) for r in table_ratings}
+            keep = [i for i, r in enumerate(results) if self._line_range(r["start"]) not in rows]
+            new_index = {str(old): str(new) for new, old in enumerate(keep)}
+            results = [results[i] for i in keep]
+            spans = [sp for sp in spans if sp.id_ in new_index]
+            for sp in spans:
+                sp.id_ = new_index[sp.id_]
         told = {(r["org"], r["rating"], r["period"]) for r in results}
         results += [r for r in table_ratings if (r["org"], r["rating"], r["period"]) not in told]
         doc.spans[SPAN_KEY] = spans
         doc._.ratings = results
         return doc
+
+    def _line_range(self, pos: int) -> tuple[int, int]:
+        """The start and end of the text line that holds character ``pos``."""
+        end = self._text.find("\n", pos)
+        return self._text.rfind("\n", 0, pos) + 1, len(self._text) if end < 0 else end
 
     def _place_of_unnamed(self, span: Span) -> bool:
         """A short form used as a place: of an unnamed body ("A nursing home in Ravenstone
