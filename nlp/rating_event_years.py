@@ -150,12 +150,18 @@ class EventYears:
                     e.period, e.period_source = str(year), "month_of_document_year"
 
     def _told_as_now(self, doc: Doc, e: Entry) -> bool:
-        """Whether the rating's own verb tells it in the present ("has now been rated",
-        "is rated")."""
+        """Whether the rating's own verb tells it as news with an adverb of ``now_words``
+        ("has now been rated")."""
         verb = self._governor(self._rating_token(doc, e.occ.start))
-        return verb.tag_ in ("VBZ", "VBP") or any(
-            c.dep_ in ("aux", "auxpass", "advmod") and c.lower_ in self.now_words
-            for c in verb.children
+        verbs = [verb]
+        # ("has been rated inadequate and put into special measures": a coordinated verb
+        # shares the auxiliary of the first)
+        while verbs[-1].dep_ == "conj" and len(verbs) < 4:
+            verbs.append(verbs[-1].head)
+        return any(
+            c.dep_ == "advmod" and c.lower_ in self.now_words
+            for v in verbs
+            for c in v.children
         )
 
     @staticmethod
