@@ -39,7 +39,7 @@ class BodyPasses:
     """Reads each unit's ratings into entries (mixin of :class:`nlp.ratings.RatingExtractor`)."""
 
     _table_body_starts: set[int]  # prose mentions of rating-table rows (see rating_tables)
-    _list_item_starts: set[int]  # rating-list item names (see rating_tables)
+    _added_bodies: dict[int, str]  # list-item and appositive names (see rating_tables)
 
     def _add(
         self,
@@ -67,8 +67,8 @@ class BodyPasses:
                 period_source=dated.source,
                 rateable="table_row"
                 if org_span.start in self._table_body_starts
-                else "list_item"
-                if org_span.start in self._list_item_starts
+                else self._added_bodies[org_span.start]
+                if org_span.start in self._added_bodies
                 else "type"
                 if rateable(org_span)
                 else "care_home"

@@ -44,6 +44,7 @@ class TableReader:
     table_previous_words: set[str]
     _org_tokens: set[int]
     dateline_re: re.Pattern[str]
+    appositive_body_re: re.Pattern[str]
     table_column_words: set[str]
     table_dropped_articles: tuple[str, ...]
     rating_nouns: set[str]
@@ -229,6 +230,24 @@ class TableReader:
             if not name[:1].isupper() or RATING_WORD_RE.search(name):
                 continue
             out.append(Span(doc, start, end, label="provider", kb_id=name))
+        return out
+
+    def _appositive_bodies(self, doc: Doc) -> list[Span]:
+        """Spans (typed provider) for a body named in apposition to its kind that the
+        organisation finder did not mark ("The home, Willow Bank, was last inspected ...",
+        "a practice called Elm Row"): ``appositive_body_re``."""
+        out: list[Span] = []
+        for m in self.appositive_body_re.finditer(self._text):
+            span = doc.char_span(m.start("name"), m.end("name"), alignment_mode="contract")
+            if span is None or any(k in self._org_tokens for k in range(span.start, span.end)):
+                continue
+            name = span.text
+            for article in self.table_dropped_articles:
+                if name.startswith(article + " "):
+                    name = name[len(article) + 1 :]
+            if RATING_WORD_RE.search(name) or not name[:1].isupper():
+                continue
+            out.append(Span(doc, span.start, span.end, label="provider", kb_id=name))
         return out
 
     def _table_body_mentions(self, doc: Doc, table_ratings: list[dict[str, Any]]) -> list[Span]:

@@ -151,7 +151,9 @@ class RatingExtractor(
         self._about_care_homes = False  # the document speaks of care or nursing homes
         self._small_provider_story = False  # it rates a care home or a GP practice
         self._table_body_starts: set[int] = set()  # prose mentions of rating-table rows
-        self._list_item_starts: set[int] = set()  # rating-list item names (rating_tables)
+        # bodies the organisation finder missed: list items' names and appositions (token
+        # start -> rule, see rating_tables)
+        self._added_bodies: dict[int, str] = {}
         with Path(lexicon_path or DATA_DIR / "ratings_lexicon.json").open(encoding="utf-8") as f:
             lex = json.load(f)
         self.matcher = Matcher(nlp.vocab)
@@ -253,6 +255,13 @@ class RatingExtractor(
         self.table_column_words = set(events["table_column_words"])
         self.section_heading_words = events["section_heading_words"]
         self.now_words = set(events["now_words"])
+        kinds = "|".join(re.escape(w) for w in events["appositive_kind_nouns"])
+        name = r"[A-Z][\w’'-]+(?:\s+(?:[A-Z][\w’'-]+|of|on|upon)){0,4}"
+        # "The home, Willow Bank, was ...", "a practice called Elm Row": the body's name
+        self.appositive_body_re = re.compile(
+            rf"\b(?i:the|a|an|its)\s+(?i:{kinds}),?\s+(?:(?i:called|named|known\s+as)\s+|"
+            rf"(?<=,\s))(?P<name>{name})(?=\s*[,.;–—]|\s+(?:is|was|has|had)\b)"
+        )
         # "this spring", "earlier this year", "last year": counted from the document's date
         self.document_relative_re = re.compile(
             r"\b(?:" + "|".join(re.escape(p) for p in events["document_relative_years"]) + r")\b",
@@ -363,13 +372,17 @@ class RatingExtractor(
             self._table_body_starts = {s.start for s in row_mentions}
             org_spans = sorted(org_spans + row_mentions, key=lambda s: s.start)
         # the names of a rating list's items the organisation finder missed
-        item_bodies = self._list_item_bodies(doc, units) if matches else []
-        self._list_item_starts = {s.start for s in item_bodies}
+        items = self._list_item_bodies(doc, units) if matches else []
+        appositives = self._appositive_bodies(doc) if matches else []
+        self._added_bodies = {s.start: "list_item" for s in items}
+        self._added_bodies.update({s.start: "appositive" for s in appositives})
+        item_bodies = items + appositives
         if item_bodies:
             org_spans = sorted(org_spans + item_bodies, key=lambda s: s.start)
         if not matches or not org_spans:
             doc.spans[SPAN_KEY] = []
             doc._.ratings = table_ratings
+            self._record_rated_bodies(doc, table_ratings, [])
             return doc
         self._leading_years(doc, units)
         has_sm = "special measures" in self._text.lower()
@@ -438,7 +451,34 @@ class RatingExtractor(
         results += [r for r in table_ratings if (r["org"], r["rating"], r["period"]) not in told]
         doc.spans[SPAN_KEY] = spans
         doc._.ratings = results
+        self._record_rated_bodies(doc, results, item_bodies)
         return doc
+
+    def _record_rated_bodies(
+        self, doc: Doc, results: list[dict[str, Any]], added: list[Span]
+    ) -> None:
+        """Add to ``doc._.organisations`` the bodies the organisation finder missed that are
+        rated here: a rating table's rows and the names read from list items and appositions
+        (type provider, with their mentions)."""
+        orgs = doc._.organisations
+        if orgs is None:
+            doc._.organisations = orgs = []
+        known = {n for o in orgs for n in [o["name"], *(o.get("aliases") or [])]}
+        rated = {r["org"] for r in results if r["why"].get("rateable") != "type"}
+        for name in sorted(rated - known):
+            mentions = [
+                {"start": sp.start_char, "end": sp.end_char, "text": sp.text}
+                for sp in added
+                if sp.kb_id_ == name
+            ]
+            for r in results:
+                if mentions or r["org"] != name or r["why"].get("body") != "table_row":
+                    continue
+                # the row's name cell
+                at = self._text.find(name, self._line_range(r["start"])[0], r["start"])
+                if at >= 0:
+                    mentions = [{"start": at, "end": at + len(name), "text": name}]
+            orgs.append({"name": name, "aliases": [], "type": "provider", "mentions": mentions})
 
     def _line_range(self, pos: int) -> tuple[int, int]:
         """The start and end of the text line that holds character ``pos``."""

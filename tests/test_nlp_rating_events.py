@@ -398,3 +398,18 @@ def test_pronoun_for_special_measures_counts_only_after_an_exit_word(nlp):
         "as a model for other regions."
     )._.ratings
     assert [(r["rating"], r["period"]) for r in ratings] == [("special measures", "2020")]
+
+
+def test_bodies_read_from_list_items_and_appositions_are_recorded_as_organisations(nlp):
+    doc = nlp(
+        "Care home round-up\n\nThe regulator published reports on two homes in May 2023. The "
+        "ratings are:\n\n- The Hollies, Dunmore – requires improvement\n- Ash Grange Care Home, "
+        "Dunmore – good\n\nA care home near Tolby has also been rated inadequate. The home, "
+        "Brackenmoor, is run by a family firm."
+    )
+    by_name = {o["name"]: o for o in doc._.organisations}
+    assert by_name["Hollies"]["type"] == "provider"
+    assert by_name["Brackenmoor"]["mentions"][0]["text"] == "Brackenmoor"
+    rated = {(r["org"], r["rating"], r["period"]) for r in doc._.ratings}
+    assert ("Hollies", "requires improvement", "2023") in rated
+    assert ("Brackenmoor", "inadequate", None) in rated
