@@ -142,6 +142,12 @@ class EventYears:
                     e.period = date.period
                     e.period_source = "dated_change"
                     continue
+                # "Inspectors rated the home inadequate": the regulator's judgement told in
+                # the past simple is the inspection the dated release reports
+                if self._rated_by_inspectors(doc, e):
+                    e.period = date.period
+                    e.period_source = "dated_inspectors_verb"
+                    continue
                 # "after the CQC rated it inadequate at an inspection in September": a month
                 # without a year in a dated document is the last such month
                 month = self._month_without_year(doc, e.unit, e.occ)
@@ -163,6 +169,22 @@ class EventYears:
             for v in verbs
             for c in v.children
         )
+
+    def _rated_by_inspectors(self, doc: Doc, e: Entry) -> bool:
+        """Whether the rating's own verb is in the past simple with the inspectors or the
+        regulator as its subject ("Inspectors rated it good", "The CQC rated ...")."""
+        verb = self._governor(self._rating_token(doc, e.occ.start))
+        if verb.tag_ != "VBD" or any(c.dep_ == "aux" for c in verb.children):
+            return False
+        for c in verb.children:
+            if c.dep_ != "nsubj":
+                continue
+            span = self._org_at.get(c.i)
+            if c.lower_ in self.inspector_words or (
+                span is not None and span._.org_type == "regulator"
+            ):
+                return True
+        return False
 
     @staticmethod
     def _told_as_change(e: Entry, entries: list[Entry]) -> bool:

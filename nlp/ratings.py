@@ -255,6 +255,7 @@ class RatingExtractor(
         self.table_column_words = set(events["table_column_words"])
         self.section_heading_words = events["section_heading_words"]
         self.now_words = set(events["now_words"])
+        self.inspector_words = set(events["inspector_words"])
         kinds = "|".join(re.escape(w) for w in events["appositive_kind_nouns"])
         name = r"[A-Z][\w’'-]+(?:\s+(?:[A-Z][\w’'-]+|of|on|upon)){0,4}"
         # "The home, Willow Bank, was ...", "a practice called Elm Row": the body's name
