@@ -142,18 +142,16 @@ class EventYears:
                     e.period = date.period
                     e.period_source = "dated_change"
                     continue
-                # "Inspectors rated the home inadequate": the regulator's judgement told in
-                # the past simple is the inspection the dated release reports
-                if self._rated_by_inspectors(doc, e):
-                    e.period = date.period
-                    e.period_source = "dated_inspectors_verb"
-                    continue
                 # "after the CQC rated it inadequate at an inspection in September": a month
                 # without a year in a dated document is the last such month
                 month = self._month_without_year(doc, e.unit, e.occ)
                 if month is not None and self._date_month is not None:
                     year = int(date.period) - (1 if month > self._date_month else 0)
                     e.period, e.period_source = str(year), "month_of_document_year"
+                elif self._rated_by_inspectors(doc, e):
+                    # "Inspectors rated the home inadequate": the regulator's judgement told
+                    # in the past simple is the inspection the dated release reports
+                    e.period, e.period_source = date.period, "dated_inspectors_verb"
 
     def _told_as_now(self, doc: Doc, e: Entry) -> bool:
         """Whether the rating's own verb tells it as news with an adverb of ``now_words``
