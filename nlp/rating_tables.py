@@ -253,10 +253,16 @@ class TableReader:
     def _table_body_mentions(self, doc: Doc, table_ratings: list[dict[str, Any]]) -> list[Span]:
         """Spans (typed provider) where the prose outside the tables names a rating table's
         row bodies that the organisation finder did not mark."""
+        return self._named_again(
+            doc, {r["org"] for r in table_ratings}, {r["sentence"] for r in table_ratings}
+        )
+
+    def _named_again(self, doc: Doc, names: set[str], table_lines: set[str]) -> list[Span]:
+        """Spans (typed provider) where lines other than ``table_lines`` name one of
+        ``names`` and the organisation finder marked nothing."""
         taken = {k for s in doc.spans.get("orgs", []) for k in range(s.start, s.end)}
-        table_lines = {r["sentence"] for r in table_ratings}
         out: list[Span] = []
-        for name in sorted({r["org"] for r in table_ratings}):
+        for name in sorted(names):
             for m in re.finditer(rf"\b{re.escape(name)}\b", self._text):
                 line_start = self._text.rfind("\n", 0, m.start()) + 1
                 if self._text[line_start:].split("\n", 1)[0] in table_lines:

@@ -378,8 +378,27 @@ class RatingExtractor(
         self._added_bodies = {s.start: "list_item" for s in items}
         self._added_bodies.update({s.start: "appositive" for s in appositives})
         item_bodies = items + appositives
-        if item_bodies:
-            org_spans = sorted(org_spans + item_bodies, key=lambda s: s.start)
+        # a body a rating table or list rates, named again in prose under a type the
+        # organisation finder gave it ("The Larches, which ... has been placed in special
+        # measures"), can be rated there too
+        listed = {s.kb_id_ for s in items} | {r["org"] for r in table_ratings}
+        taken = {s.start for s in org_spans}
+        again = [
+            s
+            for s in all_orgs
+            if s._.org_name in listed and s.start not in taken and s.start not in self._added_bodies
+        ]
+        if items:
+            # (or not marked at all)
+            item_lines = {self._text[slice(*self._line_range(s.start_char))] for s in items}
+            again += [
+                s
+                for s in self._named_again(doc, {s.kb_id_ for s in items}, item_lines)
+                if s.start not in taken
+            ]
+        self._added_bodies.update({s.start: "named_in_list" for s in again})
+        if item_bodies or again:
+            org_spans = sorted(org_spans + item_bodies + again, key=lambda s: s.start)
         if not matches or not org_spans:
             doc.spans[SPAN_KEY] = []
             doc._.ratings = table_ratings

@@ -413,3 +413,12 @@ def test_bodies_read_from_list_items_and_appositions_are_recorded_as_organisatio
     rated = {(r["org"], r["rating"], r["period"]) for r in doc._.ratings}
     assert ("Hollies", "requires improvement", "2023") in rated
     assert ("Brackenmoor", "inadequate", None) in rated
+
+
+def test_a_listed_body_named_again_in_prose_can_be_placed_in_special_measures_there(nlp):
+    ratings = nlp(
+        "Home ratings\n\nThe regulator published reports on two homes in May 2023. The ratings "
+        "are:\n\n- The Hollies, Dunmore – inadequate\n- Ash Grange Care Home, Dunmore – good\n\n"
+        "The Hollies, which Dunmore Care Ltd runs, has also been placed in special measures."
+    )._.ratings
+    assert ("Hollies", "special measures") in {(r["org"], r["rating"]) for r in ratings}
