@@ -46,6 +46,7 @@ class TableReader:
     dateline_re: re.Pattern[str]
     appositive_body_re: re.Pattern[str]
     table_column_words: set[str]
+    table_date_words: set[str]
     table_dropped_articles: tuple[str, ...]
     rating_nouns: set[str]
     rank: dict[str, int]
@@ -134,6 +135,17 @@ class TableReader:
             if not columns or len(block) < 2:
                 continue
             intro_year = self._table_intro_year(block[0][0])
+            # a column of report or inspection dates ("Report published | March 2025")
+            rated = {c.index for c in columns}
+            date_col = next(
+                (
+                    i
+                    for i, cell in enumerate(header)
+                    if i not in rated
+                    and set(re.findall(r"[a-z]+", cell.lower())) & self.table_date_words
+                ),
+                None,
+            )
             for line_start, cells, starts in block[1:]:
                 if len(cells) != len(header):
                     continue
@@ -162,9 +174,16 @@ class TableReader:
                     None,
                 )
                 line_end = line_start + len(self._text[line_start:].split("\n", 1)[0])
+                row_years = (
+                    {m.group(1) for m in YEAR_RE.finditer(cells[date_col])}
+                    if date_col is not None
+                    else set()
+                )
                 for col, value in ((c, v) for c in columns for v in values[c.index]):
                     if col.year:
                         period, source = col.year, "table_header"
+                    elif len(row_years) == 1 and not col.previous:
+                        period, source = next(iter(row_years)), "table_row_date"
                     elif col.previous:
                         period, source = None, "none"
                     elif intro_year:

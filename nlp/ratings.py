@@ -253,6 +253,7 @@ class RatingExtractor(
         self.event_pairs |= {(b, a) for a, b in self.event_pairs}
         self.table_previous_words = set(events["table_previous_header_words"])
         self.table_column_words = set(events["table_column_words"])
+        self.table_date_words = set(events["table_date_words"])
         self.section_heading_words = events["section_heading_words"]
         self.now_words = set(events["now_words"])
         self.inspector_words = set(events["inspector_words"])
