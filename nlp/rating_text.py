@@ -162,12 +162,13 @@ class TextUnits:
             in_list = bool(words & self.rating_list_words) and doc[unit.end - 1].text != "."
             # the year of the heading, else of the paragraph it ends ("The CQC published
             # reports on five homes in June 2025. The ratings are:")
-            years = set()
-            for text in (doc[unit.start : unit.end].text, self._paragraph_before(doc, unit)):
-                years = {m.group(1) for m in RATING_YEAR_RE.finditer(text) if not m.group(2)}
-                if years:
-                    break
-            year = years.pop() if in_list and len(years) == 1 else None
+            years: set[str] = set()
+            if in_list:
+                for text in (doc[unit.start : unit.end].text, self._paragraph_before(doc, unit)):
+                    years = {m.group(1) for m in RATING_YEAR_RE.finditer(text) if not m.group(2)}
+                    if years:
+                        break
+            year = years.pop() if len(years) == 1 else None
 
     def _paragraph_before(self, doc: Doc, unit: Unit) -> str:
         """The text of the unit's line (paragraph) up to the unit's end."""
