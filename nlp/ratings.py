@@ -256,6 +256,11 @@ class RatingExtractor(
         self.table_date_words = set(events["table_date_words"])
         self.section_heading_words = events["section_heading_words"]
         self.now_words = set(events["now_words"])
+        # "went into them": an entry verb before a pronoun for special measures
+        self.sm_pronoun_entry_re = re.compile(
+            r"\b(?:" + "|".join(re.escape(w) for w in events["sm_pronoun_entry_verbs"]) + r")\s+$",
+            re.IGNORECASE,
+        )
         self.inspector_words = set(events["inspector_words"])
         kinds = "|".join(re.escape(w) for w in events["appositive_kind_nouns"])
         name = r"[A-Z][\w’'-]+(?:\s+(?:[A-Z][\w’'-]+|of|on|upon)){0,4}"
