@@ -12,7 +12,7 @@ worker processes) are printed too: on a shared machine they depend far less on o
 Usage::
 
     python benchmarks/extraction.py [--eval-dir ../shared/eval] [--words 50000]
-        [--processes 2] [--skip-speed]
+        [--processes 2] [--skip-speed] [--skip-quality]
 """
 
 from __future__ import annotations
@@ -155,8 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--processes", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--skip-quality", action="store_true")
     args = ap.parse_args(argv)
-    quality(args.eval_dir, args.processes)
+    if not args.skip_quality:
+        quality(args.eval_dir, args.processes)
     if not args.skip_speed:
         speed(args.eval_dir, args.words, args.processes, args.repeats)
     return 0

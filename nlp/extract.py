@@ -27,10 +27,13 @@ from spacy.tokens import Doc
 import nlp.money  # noqa: F401
 import nlp.orgs  # noqa: F401
 import nlp.ratings  # noqa: F401
+from nlp.msgpack_codecs import skip_empty_codec_entry_points
 from nlp.parts import PART_CHARS, merge_facts, split_text
 from nlp.text import plain_characters, register_extensions
 
 register_extensions()
+# Docs cross to and from nlp.pipe's worker processes as msgpack (see nlp.msgpack_codecs)
+skip_empty_codec_entry_points()
 
 COMPONENTS = ("policywatch_orgs", "policywatch_money", "policywatch_ratings")
 

@@ -71,6 +71,7 @@ from nlp.role_features import role_features
 from nlp.role_model import MODEL_RULE, RoleModel, load_role_model
 from nlp.roles import amount_role, find_cues
 from nlp.structure import Cell, DocStructure, load_structure_lexicon, read_structure
+from nlp.text import doc_text
 
 SPAN_KEY = "amounts"
 
@@ -196,7 +197,7 @@ class MoneyExtractor:
         _register_extensions()
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
+        text = doc_text(doc)  # Doc.text is rebuilt on every access (nlp.text.doc_text)
         parsed = list(iter_ranges(text, self.lex))
         structure = read_structure(text)
         if not parsed and not structure.cells:
@@ -206,7 +207,7 @@ class MoneyExtractor:
         # a unit in a table's header ("In-month deficit (£000)") is no amount
         headers = [(t.start, text.find("\n", t.start) % (len(text) + 1)) for t in structure.tables]
         parsed = [p for p in parsed if not any(lo <= p.figure_start < hi for lo, hi in headers)]
-        row_owners = StructureOrgs(doc, structure).resolve_all()
+        row_owners = StructureOrgs(doc, structure, text).resolve_all()
         taken = {p.figure_start for p in parsed}
         for cell in structure.cells:
             if cell.value is not None and not any(cell.start <= s < cell.end for s in taken):

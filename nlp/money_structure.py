@@ -108,10 +108,11 @@ class StructureOrgs:
     """Resolves the bare names of table rows, list items and headings to organisations and
     records them in the document (``doc.spans["orgs"]`` and ``doc._.organisations``)."""
 
-    def __init__(self, doc: Doc, structure: DocStructure) -> None:
+    def __init__(self, doc: Doc, structure: DocStructure, text: str | None = None) -> None:
         self.doc = doc
         self.structure = structure
-        self.text = doc.text
+        # Doc.text is rebuilt from the tokens on every access: a caller that has it passes it
+        self.text = doc.text if text is None else text
         self.by_name: dict[str, dict[str, Any]] = {}
         for org in doc._.organisations or []:
             self.by_name[org["name"]] = org

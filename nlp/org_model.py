@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 DASHES = {"–", "—", "-", ":", "−"}
 NON_NAME_POS = {"ADV", "SCONJ", "CCONJ", "INTJ", "ADP", "DET", "PRON", "VERB", "AUX", "PART"}
@@ -16,23 +17,35 @@ ACRONYM_TEXT_RE = re.compile(r"(?<![\w&])[A-Z][A-Za-z&]*[A-Z][A-Za-z&]*(?![\w&])
 ACRONYM_RE = re.compile(r"^(?=(?:.*[A-Z]){2})[A-Z][A-Za-z&]{1,7}$")
 
 
+_LEADING_THE_RE = re.compile(r"^the\s+")
+_TRAILING_POSSESSIVE_RE = re.compile(r"(?:'s|')$")
+_APOSTROPHE_DOT_RE = re.compile(r"['.]")
+_PUNCTUATION_RE = re.compile(r"[^\w\s]")
+_CCG_RE = re.compile(r"\bclinical commissioning groups?\b")
+_ICB_RE = re.compile(r"\bintegrated care boards?\b")
+_PLURAL_KIND_RE = re.compile(r"\b(ccg|icb|ics)s\b")
+_LOCAL_NHS_PREFIX_RE = re.compile(r"^nhs (?=.*\b(?:ccg|icb|ics|trust|ft|integrated care system)$)")
+
+
+@lru_cache(maxsize=8192)
 def org_key(name: str) -> str:
     """Comparison key of an organisation name: case, punctuation and "the" blind.
 
     "Clinical Commissioning Group(s)" folds to "ccg" and "Integrated Care Board" to "icb",
-    as the guidelines treat them as the same name.
+    as the guidelines treat them as the same name. Cached: a document asks for the keys of
+    the same few names many times.
     """
     s = name.replace("’", "'").replace("&", " and ").casefold().strip()
-    s = re.sub(r"^the\s+", "", s)
-    s = re.sub(r"(?:'s|')$", "", s)
-    s = re.sub(r"['.]", "", s)
-    s = re.sub(r"[^\w\s]", " ", s)
+    s = _LEADING_THE_RE.sub("", s)
+    s = _TRAILING_POSSESSIVE_RE.sub("", s)
+    s = _APOSTROPHE_DOT_RE.sub("", s)
+    s = _PUNCTUATION_RE.sub(" ", s)
     s = " ".join(s.split())
-    s = re.sub(r"\bclinical commissioning groups?\b", "ccg", s)
-    s = re.sub(r"\bintegrated care boards?\b", "icb", s)
-    s = re.sub(r"\b(ccg|icb|ics)s\b", r"\1", s)
+    s = _CCG_RE.sub("ccg", s)
+    s = _ICB_RE.sub("icb", s)
+    s = _PLURAL_KIND_RE.sub(r"\1", s)
     # "NHS Fenmoor ICB" is "Fenmoor ICB": local bodies' names may carry the NHS prefix
-    s = re.sub(r"^nhs (?=.*\b(?:ccg|icb|ics|trust|ft|integrated care system)$)", "", s)
+    s = _LOCAL_NHS_PREFIX_RE.sub("", s)
     return s
 
 

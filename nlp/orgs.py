@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from spacy.language import Language
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 
 from nlp.org_aliases import OrgAliasRules
@@ -71,7 +71,8 @@ from nlp.org_model import (
 from nlp.org_names import OrgNameRules
 from nlp.org_ner import OrgNerRules
 from nlp.org_settings import OrgSettingRules
-from nlp.text import register_extensions
+from nlp.sequence_matcher import ExactSequenceMatcher
+from nlp.text import doc_text, register_extensions
 
 register_extensions()
 
@@ -182,8 +183,9 @@ class OrgRecognizer(
             self.phrase_matcher.add(entry["name"], [nlp.make_doc(v) for v in sorted(variants)])
         self.gaz_acronyms = {f for f, n in self.gaz_forms.items() if ACRONYM_RE.match(f)}
 
-        # kind heads keyed by their pattern id (``data/orgs_patterns.jsonl``)
-        self.head_matcher = Matcher(nlp.vocab, validate=True)
+        # kind heads keyed by their pattern id (``data/orgs_patterns.jsonl``): fixed word
+        # sequences, matched through an index on their first word (nlp.sequence_matcher)
+        self.head_matcher = ExactSequenceMatcher(nlp.vocab)
         self.heads: dict[str, dict[str, Any]] = {}
         for head in heads:
             self.heads[head["id"]] = head
@@ -505,8 +507,8 @@ class OrgRecognizer(
         return {"name": name, "aliases": aliases, "type": org.type, "mentions": mentions}
 
     def __call__(self, doc: Doc) -> Doc:
-        # Doc.text is rebuilt on every access: read it once per document
-        self._text = doc.text
+        # Doc.text is rebuilt on every access: read it once per document (nlp.text.doc_text)
+        self._text = doc_text(doc)
         candidates = (
             self._gazetteer_mentions(doc) + self._board_mentions(doc) + self._head_mentions(doc)
         )

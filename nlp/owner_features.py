@@ -9,8 +9,13 @@ mention stands (same clause, sentence, previous sentence, story), how far, wheth
 before or after, how the parse ties it to the amount (subject of the governing verb,
 possessor, "for/to/by/from X", object, apposition), its type, how often and how early the
 story names it, whether it is coordinated with another body or a collective plural, and
-whether it is the rules' choice, with the rule's name. Everything is computed per amount from
-the per-document :class:`nlp.money_context.MoneyContext`, so it costs little.
+whether it is the rules' choice, with the rule's name. Back-references in the amount's clause
+("the trust", "the company's loss", "its deficit") say which type of body is meant: a candidate
+of that type, and the latest one named, gets features for it; so does the latest subject when
+the clause's subject is "it". Candidates are also ranked by how recently they were named, and
+their relation to the amount is crossed with the clause's verb. Everything is computed per
+amount from the per-document :class:`nlp.money_context.MoneyContext` (a walk over the amount's
+own clause), so it costs little.
 """
 
 from __future__ import annotations
@@ -25,8 +30,15 @@ from nlp.owner_coordination import SUBJECT_DEPS
 from nlp.owner_topic import section_owner
 
 NULL = None  # the "nobody" candidate
+NOT_OWNER = "not_owner_ok"  # the feature of a body whose type cannot own the amount
 _PREPS = frozenset({"for", "to", "by", "from", "at", "of", "with", "in", "on"})
 _OBJECT_DEPS = frozenset({"dobj", "dative", "iobj"})
+# features crossed with the amount's role ("rel=subj&role=funding")
+_ROLE_CROSSED = ("rel=", "type=", "pos=", "recency:", "last_before", "salient", "story_first",
+                 "latest_subject", "ref_")
+_LEAD_AHEAD = 3  # sentences after a headline or lead figure whose bodies are candidates
+_DEFINITE = frozenset({"the", "this", "that", "its", "their"})
+_PRONOUNS = frozenset({"it", "its", "they", "their", "itself"})
 
 
 @dataclass
@@ -120,10 +132,13 @@ class OwnerFeaturizer:
         role = f.role
         family, via = rule_family(rule_how)
         rule_tags = (f"fam={family}", f"how={rule_how}", f"via={via}")
-        next_sent = min(f.sent + 1, len(ctx.sents) - 1)
-        limit = ctx.sents[next_sent][1]
         story_start = ctx.story_starts[ctx.story_index(f.start)]
         first_sent = ctx.sent_index(story_start)
+        # a figure in a story's headline or first sentence may belong to a body the next
+        # few sentences name ("Hospital trust told to find £27m ...")
+        ahead = _LEAD_AHEAD if f.sent - first_sent <= 1 else 1
+        next_sent = min(f.sent + ahead, len(ctx.sents) - 1)
+        limit = ctx.sents[next_sent][1]
         chain = self._chain(f)
         chain_pos = {t.i: k for k, t in enumerate(chain)}
         amount_tok = chain[0].i if chain else None
@@ -136,9 +151,19 @@ class OwnerFeaturizer:
         doc_first: str | None = ctx.orgs[0].name if ctx.orgs else None
         end = bisect.bisect_left(ctx.org_starts, limit)
         nearest: dict[str, int] = {}
+        last_seen: dict[str, int] = {}  # name -> start of its latest mention before, this story
+        subject_seen: dict[str, int] = {}  # ... as a subject (or a subject's possessor)
+        types: dict[str, str | None] = {}
         for mention in ctx.orgs[:end]:
             name = mention.name
             before = mention.end <= f.start
+            types.setdefault(name, mention.type)
+            if before and mention.start >= story_start and ctx.owner_ok(mention):
+                last_seen[name] = mention.start
+                root = self.mention_root.get(id(mention))
+                if root is not None and (root.dep_ in SUBJECT_DEPS or (
+                        root.dep_ == "poss" and root.head.dep_ in SUBJECT_DEPS)):
+                    subject_seen[name] = mention.start
             if story_first is None and mention.start >= story_start:
                 story_first = name
             cand = by_name.get(name)
@@ -151,9 +176,33 @@ class OwnerFeaturizer:
                                    story_start, first_sent, role, nearest)
         null_feats = self._null_features(f, role, rule_owner, rule_tags, by_name)
         null_feats |= self._clause_features(chain, family, f.clause)
+        verb = next((x[len("null&verb="):] for x in null_feats if x.startswith("null&verb=")),
+                    None)
+        refs = self._back_references(chain, f.clause, chain_pos)
+        for key, _types in refs:
+            null_feats.add(f"null&ref={key}")
+        # candidates by how recently the story named them before the amount (1: the latest)
+        recency = sorted(last_seen, key=lambda n: -last_seen[n])
+        latest_subject = max(subject_seen, key=subject_seen.__getitem__) if subject_seen else None
+        latest_of_type: dict[str | None, str] = {}
+        for name in recency:
+            latest_of_type.setdefault(types.get(name), name)
         cands = [Candidate(NULL, null_feats)]
         for name, cand in by_name.items():
             feats = cand.features
+            if name in last_seen:
+                rank = recency.index(name) + 1
+                feats.add(f"recency:{_bucket(rank, (1, 2, 3))}")
+                if latest_of_type.get(types.get(name)) == name:
+                    feats.add("latest_of_its_type")
+            if name == latest_subject:
+                feats.add("latest_subject")
+            self._reference_features(name, types.get(name), refs, feats,
+                                     latest_of_type.get(types.get(name)) == name,
+                                     name == latest_subject)
+            if verb is not None:
+                for tag in [t for t in feats if t.startswith("rel=")]:
+                    feats.add(f"{tag}&verb={verb}")
             count = seen_before.get(name, 0)
             feats.add(f"count:{_bucket(count, (0, 1, 2, 4))}")
             if name == story_first:
@@ -180,9 +229,74 @@ class OwnerFeaturizer:
                 feats.add("rule_pick")
                 feats.update(f"rule_pick&{t}" for t in rule_tags)
                 feats.add(f"rule_pick&role={role}")
-            for tag in [t for t in feats if t.startswith(("rel=", "type=", "pos="))]:
+            for tag in [t for t in feats if t.startswith(_ROLE_CROSSED)]:
                 feats.add(f"{tag}&role={role}")
         return cands
+
+    def _back_references(self, chain: list[Token], clause: tuple[int, int],
+                         chain_pos: dict[int, int]) -> list[tuple[str, tuple[str, ...]]]:
+        """Back-references in the amount's clause: ("subj:trust", types) for "the trust" as
+        the subject (or the subject's possessor) of the amount's chain of heads, ("poss:...")
+        as its possessor, ("near:...") anywhere else in the clause; ("subj:it", ()) for a
+        pronoun subject or possessor."""
+        if not chain:
+            return []
+        ctx = self.ctx
+        generic = ctx.lex.generic
+        lo, hi = clause
+        refs: list[tuple[str, tuple[str, ...]]] = []
+        for tok in chain[0].sent:
+            if not lo <= tok.idx < hi or tok.i in ctx.token_org:
+                continue
+            head = tok.head
+            if tok.dep_ in SUBJECT_DEPS and head.i in chain_pos:
+                where = "subj"
+            elif tok.dep_ == "poss" and (head.i in chain_pos or (
+                    head.dep_ in SUBJECT_DEPS and head.head.i in chain_pos)):
+                where = "subj" if head.dep_ in SUBJECT_DEPS else "poss"
+            else:
+                where = "near"
+            if tok.lower_ in _PRONOUNS:
+                if where != "near":
+                    refs.append((f"{where}:it", ()))
+                continue
+            if tok.pos_ not in ("NOUN", "PROPN"):
+                continue
+            key = tok.lower_
+            if tok.i > 0 and f"{tok.nbor(-1).lower_} {key}" in generic:
+                key = f"{tok.nbor(-1).lower_} {key}"
+            if key not in generic:
+                continue
+            dets = {c.lower_ for c in tok.children if c.dep_ in ("det", "poss")}
+            if dets & _DEFINITE:
+                refs.append((f"{where}:{key}", generic[key]))
+        return refs
+
+    @staticmethod
+    def _reference_features(name: str, kind: str | None,
+                            refs: list[tuple[str, tuple[str, ...]]], feats: set[str],
+                            latest_of_type: bool, latest_subject: bool) -> None:
+        """A candidate's fit to the clause's back-references: of the type "the trust" means
+        (and the latest such), with the noun in its name; the latest subject for "it"."""
+        lowered = f" {name.lower()} "
+        for key, ref_types in refs:
+            where, _, noun = key.partition(":")
+            if noun == "it":
+                if "subj_of_reporting_verb" in feats:
+                    feats.add(f"ref_{where}_it&reporter")  # "X said it had given ..."
+                if latest_subject:
+                    feats.add(f"ref_{where}_it&latest_subject")
+                if latest_of_type:
+                    feats.add(f"ref_{where}_it&latest_of_type")
+                continue
+            if f" {noun} " in lowered:
+                feats.add(f"ref_{where}&noun_in_name")
+            if kind in ref_types:
+                feats.add(f"ref_{where}&type_match")
+                if latest_of_type:
+                    feats.add(f"ref_{where}&type_match&latest")
+            elif ref_types:
+                feats.add(f"ref_{where}&type_clash")
 
     def _mention_features(self, f: FoundAmount, mention: OrgMention, before: bool,
                           feats: set[str], chain_pos: dict[int, int],
@@ -192,7 +306,7 @@ class OwnerFeaturizer:
         sent = ctx.sent_index(mention.start)
         feats.add(f"type={mention.type}")
         if not ctx.owner_ok(mention):
-            feats.add("not_owner_ok")
+            feats.add(NOT_OWNER)
         if id(mention) in self.conj_mentions:
             feats.add("coordinated" if sent == f.sent else "coordinated_elsewhere")
         if sent == f.sent:
@@ -204,6 +318,12 @@ class OwnerFeaturizer:
                 rel = self._relation(root, chain_pos)
                 if rel is not None:
                     feats.add(f"rel={rel}")
+                    # the word the mention hangs on: "said", "for", "awarded"
+                    governor = root.head.head if root.dep_ == "pobj" else root.head
+                    lemma = governor.lemma_.lower()
+                    feats.add(f"rel={rel}&head={lemma}")
+                    if rel.startswith("subj") and lemma in ctx.lex.reporting_verbs:
+                        feats.add("subj_of_reporting_verb")
                 if amount_tok is not None:
                     gap = abs(root.i - amount_tok)
                     best = nearest.get(mention.name)
@@ -214,7 +334,7 @@ class OwnerFeaturizer:
                         feats.add(f"tokdist:{_bucket(gap, (3, 8, 15, 30))}")
             return
         if not before:
-            feats.add("pos=next_sentence")
+            feats.add("pos=next_sentence" if sent == f.sent + 1 else "pos=later_in_lead")
             return
         root = self.mention_root.get(id(mention))
         if root is not None and (root.dep_ in SUBJECT_DEPS or (
@@ -257,11 +377,18 @@ class OwnerFeaturizer:
             else:
                 kind = subj.tag_
                 feats.add(f"null&subj_lemma={subj.lemma_.lower()}")
+                feats |= self._subject_shape(subj)
             feats.add(f"null&subj={kind}")
             feats.add(f"null&subj={kind}&fam={family}")
             break
         else:
             feats.add("null&no_clause")
+        if len(chain) > 1:
+            # the noun the amount hangs on and its modifiers: "a combined deficit of £96m"
+            noun = chain[1].head if chain[1].dep_ == "prep" else chain[1]
+            if noun.pos_ == "NOUN":
+                feats.update(f"null&amount_mod={c.lemma_.lower()}" for c in noun.children
+                             if c.dep_ in ("amod", "compound") and c.i not in self.ctx.token_org)
         if chain:
             # closed-class words of the clause ("across", "all", "each", "per", "between")
             s_start, s_end = clause
@@ -269,6 +396,24 @@ class OwnerFeaturizer:
                 if s_start <= tok.idx < s_end and tok.pos_ in ("ADP", "DET", "ADV", "PRON") \
                         and tok.i not in self.ctx.token_org:
                     feats.add(f"null&clause_word={tok.lower_}")
+        return feats
+
+    def _subject_shape(self, subj: Token) -> set[str]:
+        """What marks a noun subject as many bodies or none in particular: a collective
+        word ("the sector", "providers"), an indefinite or numeric determiner ("a trust",
+        "two trusts"), a possessor ("the region's providers", "its trusts")."""
+        feats: set[str] = set()
+        if subj.lower_ in self.collective or subj.lemma_.lower() in self.collective:
+            feats.add("null&subj_collective")
+        for child in subj.children:
+            if child.dep_ == "det":
+                feats.add(f"null&subj_det={child.lower_}")
+            elif child.dep_ == "nummod":
+                feats.add("null&subj_number")
+            elif child.dep_ == "poss":
+                kind = ("org" if child.i in self.ctx.token_org else
+                        "pron" if child.pos_ == "PRON" else "noun")
+                feats.add(f"null&subj_poss={kind}")
         return feats
 
     def _null_features(self, f: FoundAmount, role: str, rule_owner: str | None,

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from nlp.money_context import FoundAmount, MoneyContext
-from nlp.owner_features import Candidate, OwnerFeaturizer, rule_family
+from nlp.owner_features import NOT_OWNER, Candidate, OwnerFeaturizer, rule_family
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "owner_model.json"
 MODEL_WHY = "model:owner_model"
@@ -63,17 +63,28 @@ class OwnerModel:
     def rank(self, cands: list[Candidate]) -> list[float]:
         return [self.score(c.features) for c in cands]
 
+    def may_override(self, rule_how: str) -> bool:
+        """Whether the policy may replace an owner the rule ``rule_how`` chose (if not,
+        the amount's candidates need not be built)."""
+        if self.kind == "rules":
+            return False
+        return self.kind != "weak_margin" or rule_family(rule_how)[0] in self.weak_families
+
     def choose(self, cands: list[Candidate], rule_owner: str | None, rule_how: str
                ) -> str | None:
         """The owner the policy picks among ``cands`` (``rule_owner`` when it keeps the
         rules' choice); ties go to the rules' choice, then to the earlier candidate."""
-        if self.kind == "rules" or not cands:
-            return rule_owner
-        if self.kind == "weak_margin" and rule_family(rule_how)[0] not in self.weak_families:
+        if not cands or not self.may_override(rule_how):
             return rule_owner
         scores = self.rank(cands)
         rule_index = next((k for k, c in enumerate(cands) if c.name == rule_owner), None)
-        best = max(range(len(cands)), key=lambda k: (scores[k], k == rule_index, -k))
+        # a body whose type cannot own this kind of money (a newspaper; a regulator's
+        # "deficit") is never the ranker's pick, as it is never the rules'
+        allowed = [k for k, c in enumerate(cands)
+                   if k == rule_index or NOT_OWNER not in c.features]
+        if not allowed:
+            return rule_owner
+        best = max(allowed, key=lambda k: (scores[k], k == rule_index, -k))
         if rule_index is None or self.kind == "model":
             return cands[best].name
         if scores[best] - scores[rule_index] >= self.tau:
@@ -110,6 +121,9 @@ class OwnerRanker:
 
     def rerank(self, f: FoundAmount, prev_owner: str | None) -> None:
         """Decide ``f``'s owner from its candidates (the rules' owner is already on ``f``)."""
+        if not self.keep_candidates and (self.model is None
+                                         or not self.model.may_override(f.org_source)):
+            return
         cands = self.featurizer.candidates(f, f.org, f.org_source, prev_owner)
         if self.keep_candidates:
             self.kept[id(f)] = cands

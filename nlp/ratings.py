@@ -109,7 +109,6 @@ from pathlib import Path
 from typing import Any
 
 from spacy.language import Language
-from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from nlp.rating_bodies import BodyResolver
@@ -121,7 +120,8 @@ from nlp.rating_periods import PeriodResolver
 from nlp.rating_sections import SectionYears
 from nlp.rating_tables import TableReader
 from nlp.rating_text import OUT_RE_TEMPLATE, SPAN_KEY, Entry, TextUnits, inflect, rateable
-from nlp.text import register_extensions
+from nlp.sequence_matcher import ExactSequenceMatcher
+from nlp.text import doc_text, register_extensions
 
 register_extensions()
 
@@ -156,11 +156,13 @@ class RatingExtractor(
         self._added_bodies: dict[int, str] = {}
         with Path(lexicon_path or DATA_DIR / "ratings_lexicon.json").open(encoding="utf-8") as f:
             lex = json.load(f)
-        self.matcher = Matcher(nlp.vocab)
+        # the rating words are fixed word sequences (nlp.sequence_matcher)
+        self.matcher = ExactSequenceMatcher(nlp.vocab)
         for value, patterns in lex["values"].items():
             self.matcher.add(value, [[{"LOWER": w} for w in p] for p in patterns])
         self.matcher.add("regime", [[{"LOWER": w}] for w in lex["regime_words"]])
         self.matcher.add("sm_pronoun", [[{"LOWER": w}] for w in lex["sm_pronouns"]])
+        self._pronoun_key = nlp.vocab.strings.add("sm_pronoun")
         self.rating_nouns = set(lex["rating_nouns"])
         self.rating_list_words = set(lex["rating_list_words"])
         self.cue_lemmas = inflect(lex["cue_lemmas"])
@@ -348,8 +350,16 @@ class RatingExtractor(
         )
 
     def __call__(self, doc: Doc) -> Doc:
-        # Doc.text is rebuilt on every access: read it once per document
-        self._text = doc.text
+        # Doc.text is rebuilt on every access: read it once per document (nlp.text.doc_text)
+        self._text = doc_text(doc)
+        matches = self.matcher(doc)
+        # (a pronoun alone is no rating word: "them" counts only after special measures)
+        if all(m[0] == self._pronoun_key for m in matches):
+            # no rating word: no rating, in a table or in prose, so nothing else to read
+            self._table_body_starts = set()
+            doc.spans[SPAN_KEY] = []
+            doc._.ratings = []
+            return doc
         text_lower = self._text.lower()
         self._about_care_homes = any(noun in text_lower for noun in self.care_home_nouns)
         org_spans = [
@@ -367,10 +377,9 @@ class RatingExtractor(
         all_orgs = list(doc.spans.get("orgs", []))
         self._org_tokens = {k for span in all_orgs for k in range(span.start, span.end)}
         self._org_at = {k: span for span in all_orgs for k in range(span.start, span.end)}
-        matches = self.matcher(doc)
         units = self._units(doc)
         date = self._document_date(doc, units)
-        table_ratings = self._table_ratings(doc, date) if matches else []
+        table_ratings = self._table_ratings(doc, date)
         self._table_body_starts = set()
         if table_ratings:
             # the rows' bodies named again in prose ("Elm House has been placed in special
@@ -379,8 +388,8 @@ class RatingExtractor(
             self._table_body_starts = {s.start for s in row_mentions}
             org_spans = sorted(org_spans + row_mentions, key=lambda s: s.start)
         # the names of a rating list's items the organisation finder missed
-        items = self._list_item_bodies(doc, units) if matches else []
-        appositives = self._appositive_bodies(doc) if matches else []
+        items = self._list_item_bodies(doc, units)
+        appositives = self._appositive_bodies(doc)
         self._added_bodies = {s.start: "list_item" for s in items}
         self._added_bodies.update({s.start: "appositive" for s in appositives})
         item_bodies = items + appositives
@@ -405,13 +414,13 @@ class RatingExtractor(
         self._added_bodies.update({s.start: "named_in_list" for s in again})
         if item_bodies or again:
             org_spans = sorted(org_spans + item_bodies + again, key=lambda s: s.start)
-        if not matches or not org_spans:
+        if not org_spans:
             doc.spans[SPAN_KEY] = []
             doc._.ratings = table_ratings
             self._record_rated_bodies(doc, table_ratings, [])
             return doc
         self._leading_years(doc, units)
-        has_sm = "special measures" in self._text.lower()
+        has_sm = "special measures" in text_lower
         matches.sort(key=lambda m: m[1])
         starts = [m[1] for m in matches]
         by_unit = [

@@ -96,6 +96,25 @@ def register_extensions() -> None:
             Span.set_extension(name, getter=getter, force=True)
 
 
+# the Doc whose text was read last, and that text (see doc_text)
+_last_text: tuple[Doc, str] | None = None
+
+
+def doc_text(doc: Doc) -> str:
+    """``doc.text``, built once for the components that run one after another on a Doc.
+
+    ``Doc.text`` is rebuilt from the tokens on every access, which costs about as much as a
+    pass over every token; the three policywatch components each need it. The last Doc read
+    is held (so that an identity test cannot mistake a new Doc for a freed one), and a Doc's
+    text never changes: retokenizing keeps it."""
+    global _last_text
+    if _last_text is not None and _last_text[0] is doc:
+        return _last_text[1]
+    text = doc.text
+    _last_text = (doc, text)
+    return text
+
+
 def financial_year(text: str) -> str | None:
     """Return the first financial year in ``text`` written as ``YYYY-YY`` ("2018/19" too)."""
     m = FINANCIAL_YEAR_RE.search(text)

@@ -34,7 +34,8 @@ def test_stored_model_is_plain_json_with_a_policy_chosen_by_cv():
     assert data["weights"] and isinstance(data["intercept"], float)
     assert data["policy"]["kind"] in ("rules", "model", "margin", "weak_margin")
     assert {"dev", "dev2"} <= set(data["meta"]["sets"])
-    assert "pooled" in data["meta"]["cv"][f"C={data['meta']['C']}"]["rules"]
+    cv = data["meta"]["cv"]
+    assert "pooled" in cv[data["meta"].get("config", f"C={data['meta']['C']}")]["rules"]
     model = load_owner_model()
     assert model.kind == data["policy"]["kind"] and len(model.weights) == len(data["weights"])
 
@@ -50,6 +51,16 @@ def test_ranking_is_deterministic_and_ties_go_to_the_rules_choice():
     assert model.choose(tied, None, "none") == "Alder Trust"
 
 
+def test_a_body_that_cannot_own_the_amount_is_never_the_rankers_pick():
+    model = OwnerModel({"subject": 5.0}, 0.0, "model")
+    cands = [Candidate(None, {"null"}), Candidate("Westgate Gazette", {"subject", "not_owner_ok"}),
+             Candidate("Alder Trust", set())]
+    assert model.choose(cands, "Alder Trust", "topic:story_lead") == "Alder Trust"
+    assert model.choose(cands, None, "none") is None
+    # ... unless the rules chose it themselves
+    assert model.choose(cands, "Westgate Gazette", "parse:ROOT") == "Westgate Gazette"
+
+
 def test_margin_and_weak_policies_keep_the_rules_choice_unless_told():
     weights = {"subject": 2.0}
     cands = [Candidate("Alder Trust", set()), Candidate("Birch Trust", {"subject"})]
@@ -61,6 +72,9 @@ def test_margin_and_weak_policies_keep_the_rules_choice_unless_told():
     assert weak.choose(cands, "Alder Trust", "parse:ROOT") == "Alder Trust"
     assert weak.choose(cands, "Alder Trust", "topic:story_lead") == "Birch Trust"
     assert OwnerModel(weights, 0.0, "rules").choose(cands, "Alder Trust", "x") == "Alder Trust"
+    assert weak.may_override("topic:story_lead") and not weak.may_override("parse:ROOT")
+    assert not OwnerModel(weights, 0.0, "rules").may_override("topic:story_lead")
+    assert OwnerModel(weights, 0.0, "margin", 1.0).may_override("parse:ROOT")
     assert rule_family("parse:nsubj+salience:the_trust") == ("parse:nsubj", "salience")
     with pytest.raises(ValueError, match="unknown owner model policy"):
         OwnerModel.from_json({"weights": {}, "intercept": 0.0, "policy": {"kind": "vote"}})
@@ -119,3 +133,21 @@ def test_training_learns_the_feature_that_marks_the_owner():
     table = training.cross_validate(examples, ["one", "two"], 1.0, out=None)
     assert table["one"]["rules"] == (0, 6)
     assert table["one"]["model"] == (6, 6) and table["two"]["model"] == (6, 6)
+
+
+def test_listwise_training_learns_the_feature_that_marks_the_owner():
+    examples = _synthetic("one", "Alder Trust") + _synthetic("two", "Birch Trust")
+    model = training.fit(examples, 1.0, "listwise")
+    assert model.weights["rel=subj"] > 0 > model.weights["rule_pick"]
+    assert model.intercept == 0.0  # a softmax over an amount's candidates has no intercept
+    listwise = training.Config(1.0, "listwise")
+    table = training.cross_validate(examples, ["one", "two"], listwise, out=None)
+    assert table["one"]["model"] == (6, 6) and table["two"]["model"] == (6, 6)
+
+
+def test_a_ranker_without_rule_features_never_weighs_the_rules_choice():
+    examples = _synthetic("one", "Alder Trust") + _synthetic("two", "Birch Trust")
+    for objective in ("pointwise", "listwise"):
+        model = training.fit_config(examples, training.Config(1.0, objective, "no_rules"))
+        assert model.weights.get("rel=subj", 0.0) > 0
+        assert not [name for name in model.weights if "rule_pick" in name]
