@@ -63,7 +63,13 @@ from nlp.money_parse import (  # noqa: F401  (the public parsing API, re-exporte
     load_lexicon,
     parse_amount,
 )
-from nlp.money_structure import RowOwner, StructureOrgs, cell_amount, cell_role
+from nlp.money_structure import (
+    RowOwner,
+    StructureOrgs,
+    cell_amount,
+    cell_role,
+    one_body_rows,
+)
 from nlp.owner_model import OwnerRanker, load_owner_model
 from nlp.owners import OrgResolver
 from nlp.periods import PeriodResolver
@@ -133,7 +139,9 @@ def _dedupe(found: list[FoundAmount]) -> list[FoundAmount]:
             # (a body mention with no evidence says nothing the headline does not)
             if body.role_source not in WEAK_ROLE_SOURCES:
                 h.role, h.role_source = body.role, body.role_source
-            h.org = body.org or h.org
+            if body.org is not None and body.org != h.org:
+                # (the owner's why goes with it)
+                h.org, h.org_source = body.org, f"same_fact:{body.org_source}"
             h.period = body.period or h.period
     kept: list[FoundAmount] = []
     for f in found:
@@ -154,7 +162,8 @@ def _dedupe(found: list[FoundAmount]) -> list[FoundAmount]:
             continue
         if twin.role_source in WEAK_ROLE_SOURCES and f.role_source not in WEAK_ROLE_SOURCES:
             twin.role, twin.role_source = f.role, f.role_source
-        twin.org = twin.org or f.org
+        if twin.org is None and f.org is not None:
+            twin.org, twin.org_source = f.org, f"same_fact:{f.org_source}"
         twin.period = twin.period or f.period
     return kept
 
@@ -284,11 +293,12 @@ class MoneyExtractor:
                 # "April | 2,150": one body's figures month by month
                 f.org = orgs.topic_owner(f.start)
                 f.org_source = f"table:period_row+{orgs.how}" if f.org else "table:period_row"
-            elif f.cell is not None and _sub_unit_rows(structure, f.cell):
-                # "Division | Budget (£000)": the parts of the body the passage is about
+            elif f.cell is not None and (one_body := _one_body_rows(structure, f.cell)):
+                # "Division | Budget (£000)", "Digital | 4.2": the parts or measures of the
+                # body the passage is about
                 f.org = orgs.topic_owner(f.start)
-                f.org_source = (f"table:sub_unit_row+{orgs.how}" if f.org
-                                else "table:sub_unit_row")
+                f.org_source = (f"table:{one_body}+{orgs.how}" if f.org
+                                else f"table:{one_body}")
             elif f.cell is not None:
                 f.org, f.org_source = None, "table:row_not_a_body"  # a "Total" row
             else:
@@ -330,12 +340,11 @@ def _row_owner(f: FoundAmount, row_owners: dict[int, RowOwner]) -> RowOwner | No
     return None
 
 
-def _sub_unit_rows(structure: DocStructure, cell: Cell) -> bool:
-    """Whether a cell's table names its rows by the parts of one body ("Division")."""
+def _one_body_rows(structure: DocStructure, cell: Cell) -> str | None:
+    """The rule by which a cell's table names its rows by the parts or measures of one body
+    (:func:`nlp.money_structure.one_body_rows`), else None."""
     table = structure.table_at(cell.start)
-    return (table is not None and bool(table.columns)
-            and load_structure_lexicon().sub_unit_header.match(table.columns[0].header)
-            is not None)
+    return one_body_rows(table) if table is not None else None
 
 
 def _agreed_limit(ctx: MoneyContext, f: FoundAmount) -> None:

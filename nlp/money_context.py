@@ -86,6 +86,9 @@ class OrgMention:
     type: str | None
 
 
+# The extra weight in salience of a body the document's title lines name.
+TITLE_SUBJECT_WEIGHT = 1.0
+
 # Role sources that are guesses, not evidence: the default, and the role of the run of figures
 # before an amount whose sentence names no kind of money; a mention with evidence beats them.
 WEAK_ROLE_SOURCES = frozenset({"default", "run_of_figures"})
@@ -137,6 +140,11 @@ class MoneyContext:
         self.year_starts = [y.start for y in self.years]
         self.governing, self.governing_rule = self._governing_year(self.text)
         self.pinned = self._pinned_year(self.text) or self.governing
+        # where the title lines end: a body named there is what the paper is about
+        self.title_end = _title_end(self.text)
+        # (a paper's heading block has two lines or more: a title over the body's line; a
+        # news headline stands alone)
+        self.title_lines = len(_title_lines(self.text))
         self.orgs = self._org_mentions(doc)
         self.org_starts = [o.start for o in self.orgs]
         self.amount_tokens: set[int] = set()  # tokens of amounts (filled by the component)
@@ -317,7 +325,24 @@ class MoneyContext:
             return None
         scores[latest] += 0.75  # the last one named
         scores[first] += 0.5  # the one the story opened with
+        if floor < self.title_end and self.title_lines >= 2:
+            # the body a report's title line opens with is what its sections are about
+            # ("Finance report" over "X Trust, board of directors"): "the trust" is that one
+            # unless another is named more
+            for o in self.orgs:
+                if o.start >= self.title_end:
+                    break
+                if o.name in scores and self._opens_title_line(o):
+                    scores[o.name] += TITLE_SUBJECT_WEIGHT
         return max(scores, key=lambda n: (scores[n], n == latest))
+
+    def _opens_title_line(self, o: OrgMention) -> bool:
+        """Whether a title-line mention opens its line and names one body (not "London
+        ICBs")."""
+        line_start = self.text.rfind("\n", 0, o.start) + 1
+        last_word = o.name.split()[-1].lower() if o.name.split() else ""
+        return (not self.text[line_start:o.start].strip(" \t")
+                and last_word not in self.lex.collective)
 
     def last_org_before(self, pos: int, types: tuple[str, ...] = (), floor: int = 0,
                         name_word: str | None = None) -> OrgMention | None:
@@ -331,6 +356,17 @@ class MoneyContext:
                     return o
             i -= 1
         return None
+
+
+def _title_end(text: str) -> int:
+    """Where a document's title lines (:func:`_title_lines`) end; 0 where it has none."""
+    count = len(_title_lines(text))
+    pos = len(text) - len(text.lstrip())
+    end = 0
+    for line in text[pos:].split("\n")[:count]:
+        end = pos + len(line.rstrip())
+        pos += len(line) + 1
+    return end
 
 
 def _title_lines(text: str, most: int = 3) -> list[str]:

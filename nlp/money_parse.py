@@ -89,6 +89,8 @@ class Lexicon:
     role_excluded_types: dict[str, frozenset[str]]
     object_owner_verbs: frozenset[str]
     report_nouns: frozenset[str]
+    staff_nouns: frozenset[str]
+    topic_reporters_re: re.Pattern[str]
     nobody_subjects: frozenset[str]
     group_nouns: frozenset[str]
     owner_types: tuple[str, ...]
@@ -249,6 +251,8 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
                              orgs.get("role_excluded_types", {}).items()},
         object_owner_verbs=frozenset(orgs.get("object_owner_verbs", [])),
         report_nouns=frozenset(orgs.get("report_nouns", [])),
+        staff_nouns=frozenset(norm_phrase(c) for c in orgs.get("staff_nouns", [])),
+        topic_reporters_re=re.compile(orgs.get("topic_reporters", "(?!)"), re.IGNORECASE),
         nobody_subjects=frozenset(norm_phrase(c) for c in orgs.get("nobody_subjects", [])),
         group_nouns=frozenset(norm_phrase(c) for c in orgs.get("group_nouns", [])),
         owner_types=tuple(orgs["owner_types"]),

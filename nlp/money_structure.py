@@ -27,6 +27,7 @@ from nlp.structure import (
     Heading,
     Kind,
     ListItem,
+    Table,
     find_kind,
     load_structure_lexicon,
     nhs_heading_names,
@@ -102,6 +103,34 @@ def cell_role(cell: Cell) -> tuple[str, str]:
         return ("deficit" if cell.negative else ("surplus" if role == "signed" else "other"),
                 f"{rule}+sign")
     return role, rule
+
+
+# the most words between an item's name and its first figure for the name to be a label
+# ("– Hywel Dda, forecast – £69.6m"); more, in an item that ends a sentence, make a sentence
+SENTENCE_ITEM_WORDS = 6
+
+
+def _sentence_item(text: str, item: ListItem, first_money: int) -> bool:
+    """Whether a list item is a sentence that opens with a body's name rather than a name and
+    its figure: the parse, not the bullet, says whose its figures are."""
+    between = text[item.name_end:first_money].split()
+    return (len(between) >= SENTENCE_ITEM_WORDS
+            and text[item.start:item.end].rstrip().endswith("."))
+
+
+def one_body_rows(table: Table) -> str | None:
+    """The rule by which a table's rows are the parts or measures of one body rather than
+    bodies: a name column headed by a part ("Division | Budget (£000)": "sub_unit_row"), or
+    rows most of which cannot name a body ("Capital programme | Budget £m" over "Estates
+    backlog", "Digital", "Medical equipment": "rows_not_bodies"). None: rows name bodies."""
+    lex = load_structure_lexicon()
+    if table.columns and lex.sub_unit_header.match(table.columns[0].header):
+        return "sub_unit_row"
+    names = [r.name.strip(" *:–—-") for r in table.rows if r.cells and r.name.strip()]
+    names = [n for n in names if not lex.period_rows.match(n)]
+    if len(names) >= 2 and 2 * sum(lex.could_be_body(n) for n in names) < len(names):
+        return "rows_not_bodies"
+    return None
 
 
 class StructureOrgs:
@@ -245,9 +274,11 @@ class StructureOrgs:
                     owners[table.start] = got
                     self.add_mention(heading.start, heading.end, got, replace=True)
                 continue
-            if table.columns and load_structure_lexicon().sub_unit_header.match(
-                    table.columns[0].header):
-                continue  # "Division | ...": the rows are parts of one body, not bodies
+            if one_body_rows(table) is not None:
+                # "Division | ...", "Estates backlog | ...": the rows are parts or measures of
+                # one body, not bodies; a row label the tagger took for a name is none
+                self._drop_row_labels(table)
+                continue
             names = [r.name for r in table.rows]
             for row in table.rows:
                 if not row.cells:
@@ -266,6 +297,8 @@ class StructureOrgs:
                 # "• Contract: NHS Pendry ICB has awarded ... £7.2m": the item's name is a
                 # label; the sentence after it names the body
                 continue
+            if _sentence_item(self.text, item, first_money):
+                continue  # "• X, a private provider of scans, has won a £14m contract from Y."
             got = self.item_owner(item)
             if got is not None:
                 owners[item.name_start] = got
@@ -294,6 +327,23 @@ class StructureOrgs:
                 self._record(got, h.text)
                 self.add_mention(h.start, h.end, got, replace=True)
         return owners
+
+    def _drop_row_labels(self, table: Table) -> None:
+        """Forget organisations the tagger found only as row labels of ``table``."""
+        labels = [(r.name_start, r.name_end) for r in table.rows]
+        dropped = {name for name, org in self.by_name.items()
+                   if org.get("mentions") and all(
+                       any(lo <= m["start"] < hi for lo, hi in labels)
+                       for m in org["mentions"])}
+        if not dropped:
+            return
+        for name in dropped:
+            del self.by_name[name]
+        self.doc._.organisations = [o for o in self.doc._.organisations or []
+                                    if o["name"] not in dropped]
+        if ORG_SPAN_KEY in self.doc.spans:
+            self.doc.spans[ORG_SPAN_KEY] = [s for s in self.doc.spans[ORG_SPAN_KEY]
+                                            if s._.org_name not in dropped]
 
     def heading_body(self, heading: Heading) -> RowOwner | None:
         """The body a bare-name heading stands for when the opening sentences of its section

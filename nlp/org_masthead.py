@@ -5,7 +5,9 @@ A page that opens with a short title-case line and, on the very next line, the f
 a newsletter (a date, an issue number, a tagline, a sponsor: "The Ward Round" over "Issue 48 |
 14 March 2024") names its publication there: a ``media`` organisation (real2 ruling 1). A
 descriptive label in sentence case ("Morning briefing", "NHS money digest: ...") is not one,
-nor is a headline over a "Published:" line, nor a line that is already a body's name.
+nor is a headline over a "Published:" line, nor a line that is already a body's name, nor the
+body's name over the line that says what paper follows ("NHS Kelso" over "Finance report to the
+board, month 6": a board paper, not a newsletter).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ class OrgMastheadRules:
         self.masthead_not_furniture_re = re.compile(
             r"^(?:" + "|".join(words["headline_date_lines"]) + r")\b", re.IGNORECASE
         )
+        self.masthead_paper_line_re = re.compile(
+            r"\b(?:" + "|".join(words["paper_lines"]) + r")\b", re.IGNORECASE
+        )
 
     def _masthead_mention(self, doc: Doc, taken: set[int]) -> list[Mention]:
         """The publication named by a newsletter's masthead line (see the module doc)."""
@@ -62,7 +67,8 @@ class OrgMastheadRules:
     def _newsletter_furniture(self, line: str) -> bool:
         """A newsletter's second line: a date or issue line, a tagline, a sponsor line -- not
         a headline's "Published:" line."""
-        if not line or self.masthead_not_furniture_re.match(line):
+        if not line or self.masthead_not_furniture_re.match(line) \
+                or self.masthead_paper_line_re.search(line):
             return False
         if "|" in line or _DATE_RE.search(line) or self.masthead_furniture_re.match(line):
             return True

@@ -24,6 +24,10 @@ from nlp.owner_coordination import NOBODY
 # reporting body)
 GENERIC_RECIPIENT_HOWS = frozenset({"reported_by_another_body", "parse:nobody",
                                     "sentence_subject_nobody"})
+# how many sentences after a contract's figure may name who awarded it, and the word they
+# must use to speak of it
+_CONTRACT_FOLLOW_SENTENCES = 2
+_CONTRACT_WORD_RE = re.compile(r"\bcontracts?\b", re.IGNORECASE)
 # ", where ...": a clause about the place or body just named
 _WHERE_RE = re.compile(r",\s+(?:where|whose)\s+")
 # how many sentences after a headline its lead may take to restate the headline's figure
@@ -84,7 +88,26 @@ def contract_awarder(ctx: MoneyContext, f: FoundAmount) -> str | None:
     """The body the amount's sentence says awards the contract ("has won a contract from
     the Health Service Executive worth €14m"), when it is not a company, or the commissioner
     a contract is held with ("a block contract with Kelmoor ICB worth £40m")."""
-    s_start, s_end = ctx.sents[f.sent]
+    got = _awarder_in(ctx, *ctx.sents[f.sent])
+    if got is not None:
+        return got
+    # "X has won the £420m contract ... The contract was awarded by Y after ...": the next
+    # sentences of the story that go on about the contract
+    for k in range(f.sent + 1, min(f.sent + 1 + _CONTRACT_FOLLOW_SENTENCES, len(ctx.sents))):
+        lo, hi = ctx.sents[k]
+        if ctx.story_index(lo) != f.story:
+            break
+        if any(lo <= a < hi for a in ctx.amount_starts):
+            break  # a sentence with figures of its own tells of another contract
+        if _CONTRACT_WORD_RE.search(ctx.text, lo, hi):
+            got = _awarder_in(ctx, lo, hi)
+            if got is not None:
+                return got
+    return None
+
+
+def _awarder_in(ctx: MoneyContext, s_start: int, s_end: int) -> str | None:
+    """The awarder (or commissioner held with) that ``text[s_start:s_end]`` names."""
     i = bisect.bisect_left(ctx.org_starts, s_start)
     while i < len(ctx.orgs) and ctx.orgs[i].start < s_end:
         o = ctx.orgs[i]

@@ -53,7 +53,9 @@ def topic_owner(ctx: MoneyContext, pos: int, types: tuple[str, ...]
         lead_end = min(pos, ctx.sents[min(first + 1, len(ctx.sents) - 1)][1])
         i = bisect.bisect_left(ctx.org_starts, start)
         while i < len(ctx.orgs) and ctx.orgs[i].end <= lead_end:
-            if ctx.owner_ok(ctx.orgs[i]) and ctx.orgs[i].type in types:
+            if ctx.owner_ok(ctx.orgs[i]) and ctx.orgs[i].type in types \
+                    and not ctx.lex.topic_reporters_re.search(ctx.orgs[i].name):
+                # (a committee or audit office the lead names hears of others' money)
                 return ctx.orgs[i].name, "topic:story_lead"
             i += 1
         later = _lead_named_later(ctx, start, lead_end, pos, types)
@@ -102,9 +104,14 @@ def nobody_subject(ctx: MoneyContext, root: Token,
     finances ("Residents pay ...", "The business case put the cost at ...") or is an unnamed
     body ("A consultancy ... has been paid £1.9m"); ``generic_noun`` tells the nouns that
     stand for bodies."""
+    # the amount's line: the parser's sentence can run across a line break (a title line)
+    s_start = ctx.text.rfind("\n", 0, root.idx) + 1
+    s_end = ctx.text.find("\n", root.idx) % (len(ctx.text) + 1)
     cur = root
     for _ in range(12):
         for c in cur.children:
+            if not s_start <= c.idx < s_end:
+                continue
             if c.dep_ in _SUBJECT_DEPS and c.i not in ctx.token_org:
                 if generic_noun(c) is not None and any(
                         d.dep_ == "det" and d.lower_ in _INDEFINITE_DETS for d in c.children):
@@ -113,7 +120,7 @@ def nobody_subject(ctx: MoneyContext, root: Token,
                 if c.i > 0:
                     words.add(f"{c.nbor(-1).lower_} {c.lemma_.lower()}")
                 return bool(words & ctx.lex.nobody_subjects)
-        if cur.head.i == cur.i:
+        if cur.head.i == cur.i or not s_start <= cur.head.idx < s_end:
             break
         cur = cur.head
     return False

@@ -54,8 +54,40 @@ _VAGUE_MODIFIERS = frozenset(
 _NONE = NOBODY
 # a figure in apposition to the one before it ("£16.3m in the red, a deterioration of £6.4m")
 _APPOSITION_RE = re.compile(r"[^,;.]{0,30}?,\s+(?:a|an)\s+(?:[\w-]+\s+){1,3}?(?:of\s+)?")
+# roles whose money a relative clause's subject holds ("the £1.1bn that X set aside"), unlike
+# a limit or an allocation that one body sets for another
+_HOLDER_SAYS_ROLES = frozenset({"budget", "cost", "income", "savings", "spending"})
+# a sentence that opens by taking a part of the figure before it ("Of the total, £350m")
+_OF_THE_TOTAL_RE = re.compile(
+    r"\s*Of\s+(?:the|this|that|these|those|it)(?:\s+(?:total|sum|amount|money|package|"
+    r"pot|figure))?\s*,\s*(?:some\s+|about\s+|around\s+|almost\s+|nearly\s+)?")
+# a sentence that opens by placing itself at a body ("At X Trust, ...")
+_FRAME_AT_RE = re.compile(r"(?:At|Within|Inside)\s+(?:the\s+)?")
 # a figure pointing back to the one before it ("This £124.3bn limit", "that £5m")
 _DEMONSTRATIVE_RE = re.compile(r"\b(?:[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose)\s+$")
+
+
+def _recipient_of_money_noun(of: Token) -> Token | None:
+    """The "to" object of the noun an "of" names ("£15m of deficit support to the system"
+    gives "system")."""
+    for noun in of.children:
+        if noun.dep_ != "pobj":
+            continue
+        for c in noun.children:
+            if c.dep_ == "prep" and c.lower_ == "to":
+                return next((p for p in c.children if p.dep_ == "pobj"), None)
+    return None
+
+
+def _relative_that(verb: Token) -> bool:
+    """Whether ``verb`` heads a relative clause the parser took for a complement: "that"
+    right after a noun ("the £18m control total that NHS England agreed with it"): its subject
+    is the agent of an aside, not the subject of the sentence."""
+    for c in verb.children:
+        if c.dep_ == "mark" and c.lower_ == "that" and c.i > 0 \
+                and verb.doc[c.i - 1].pos_ in ("NOUN", "PROPN"):
+            return True
+    return False
 
 
 class OrgResolver(CoordinationOwners):
@@ -83,6 +115,9 @@ class OrgResolver(CoordinationOwners):
         return self.lex.generic.get(key)
 
     def resolve_generic(self, tok: Token, types: tuple[str, ...]) -> str | None:
+        named = self._appos_org(tok)
+        if named is not None:
+            return named
         det = {c.lower_ for c in tok.children if c.dep_ in ("det", "poss")}
         if det & _INDEFINITE:
             return _NONE
@@ -137,6 +172,35 @@ class OrgResolver(CoordinationOwners):
             return got
         return self.ctx.salient_org(tok.idx, (), floor) or _NONE
 
+    def _object_possessor(self, verb: Token, prev_owner: str | None) -> str | None:
+        """The body that possesses the object of ``verb`` ("push its deficit"), if any."""
+        for c in verb.children:
+            if c.dep_ != "dobj" or c.i in self.ctx.amount_tokens:
+                continue
+            for p in c.children:
+                if p.dep_ == "poss":
+                    got = self.evaluate(p, prev_owner)
+                    if got is not None and got != _NONE:
+                        return got
+        return None
+
+    def _appos_org(self, tok: Token) -> str | None:
+        """The body an apposition to ``tok`` names ("A staffing agency, Brightline Staffing
+        Ltd, was fined £75,000"), if it can own the amount."""
+        if any(c.dep_ == "poss" for c in tok.children) \
+                or not any(c.dep_ == "det" for c in tok.children):
+            return None  # "its lender, Castlegate Bank, agreed to defer £1.2m": the money
+            # is the possessor's business (a loan is the borrower's); a bare noun ("board
+            # papers, Q2: X") introduces no body
+        for c in tok.children:
+            if c.dep_ == "appos" and c.i in self.ctx.token_org and c.i > tok.i:
+                mention = self.ctx.token_org[c.i]
+                between = self.ctx.text[tok.idx:mention.start]
+                if "\n" in between or "," not in between:
+                    continue  # (the parser joined a heading line to the sentence)
+                return mention.name if self.ctx.owner_ok(mention) else None
+        return None
+
     def _named_after(self, tok: Token, types: tuple[str, ...]) -> str:
         """The first organisation of ``types`` (or a company) named after ``tok`` in its
         paragraph and the next sentence or two, else nobody."""
@@ -166,6 +230,10 @@ class OrgResolver(CoordinationOwners):
                 break
             if t.idx < s_start or t.dep_ not in _SUBJECT_DEPS:
                 continue
+            if t.i not in ctx.token_org and t.lower_ in (
+                    _PRONOUNS_PLURAL if plural else _PRONOUNS_SINGULAR):
+                # "It has been given £6m by X, and it plans to spend £3m": the same body
+                return self.resolve_pronoun(t, prev_owner)
             if tok.dep_ in ("dative", "dobj") and t.head.i == tok.head.i:
                 continue  # "The Welsh Government gave it £15m": "it" is not the giver
             if plural and t.i not in ctx.token_org and (
@@ -216,6 +284,9 @@ class OrgResolver(CoordinationOwners):
             main = head.dep_ == "ROOT" or not span.start <= head.head.i < span.end
             if t.dep_ not in _SUBJECT_DEPS or not main:
                 continue
+            named = self._appos_org(t) if t.i not in ctx.token_org else None
+            if named is not None:
+                return named
             for cand in [t] + [c for c in t.children if c.dep_ == "poss"]:
                 mention = ctx.token_org.get(cand.i)
                 if mention is not None and ctx.owner_ok(mention):
@@ -242,6 +313,10 @@ class OrgResolver(CoordinationOwners):
                 return _NONE  # "X and Y trusts have a backlog of £200m": several bodies'
             return mention.name if ctx.owner_ok(mention) else None
         low = tok.lower_
+        named = self._appos_org(tok)
+        if named is not None:
+            self.via = "apposition"
+            return named
         if low in _PRONOUNS_PLURAL:
             # "their plans assume savings of £488m": several bodies' money, unless "they" is
             # a group named as one ("the north west London CCGs ... they")
@@ -256,10 +331,13 @@ class OrgResolver(CoordinationOwners):
             return self.resolve_pronoun(tok, prev_owner)
         if low in self.lex.collective or tok.pos_ == "NUM" or tok.like_num:
             # "the pair", "the trust sector", "64 trusts", "Another 35"
+            if self._part_of_amount(tok):
+                return None  # "Most of the £2.2m gap sits in ...": a share of a figure
             if not any(c.i in ctx.token_org for c in tok.children if c.dep_ != "compound"):
                 return _NONE
         types = self.generic_noun(tok)
-        if low == "board" and tok.dep_ in _SUBJECT_DEPS:
+        if low == "board" and (tok.dep_ in _SUBJECT_DEPS or tok.dep_ == "dative"):
+            # (and the board given money: "The Welsh Government gave the board £18m")
             # "The board reported a deficit of £16m": a health board named so, else the body
             # whose board it is (the one the story is about)
             self.via = "salience:the_board"
@@ -285,6 +363,16 @@ class OrgResolver(CoordinationOwners):
                             if got is not None:
                                 return got
         if depth == 0 and tok.dep_ in _SUBJECT_DEPS and tok.pos_ == "NOUN" \
+                and tok.lemma_.lower() in self.lex.staff_nouns:
+            # "a practice manager at Orchard Row Surgery took £48,000": the body the person
+            # works at
+            for c in tok.children:
+                if c.dep_ == "prep" and c.lower_ == "at":
+                    for p in c.children:
+                        if p.dep_ == "pobj" and p.i in ctx.token_org:
+                            self.via = "staff_at_body"
+                            return self._pp_owner(p)
+        if depth == 0 and tok.dep_ in _SUBJECT_DEPS and tok.pos_ == "NOUN" \
                 and low not in self.lex.report_nouns and tok.lemma_.lower() not in \
                 self.lex.report_nouns:
             # "the trust's main site has a backlog of £74m": the subject's possessor (but "the
@@ -295,6 +383,15 @@ class OrgResolver(CoordinationOwners):
                     if got is not None and got != _NONE:
                         return got
         return None
+
+    def _part_of_amount(self, tok: Token) -> bool:
+        """Whether a quantifier ("most", "half") takes a share of an amount through "of":
+        "Most of the £2.2m gap" says nothing about whose the gap is."""
+        for c in tok.children:
+            if c.dep_ == "prep" and c.lower_ == "of":
+                if any(t.i in self.ctx.amount_tokens for t in c.subtree):
+                    return True
+        return False
 
     def _coordinated_bodies(self, tok: Token, mention: OrgMention) -> bool:
         """Whether a subject names several bodies joined by "and" ("X and Y have ...")."""
@@ -434,6 +531,17 @@ class OrgResolver(CoordinationOwners):
             # the noun the amount modifies is its own ("the trust's £300m capital programme")
             own_np = depth == 0 or (depth == 1 and came_from is not None and came_from.dep_ in (
                 "compound", "nummod", "amod", "quantmod", "nmod"))
+            if came_from is not None and cur.pos_ == "VERB" and (
+                    (came_from.dep_ == "prep" and came_from.lower_ in ("to", "at"))
+                    or came_from.dep_ == "nsubj"):
+                # (and "The £6m shortfall will push its deficit ...": the figure that moves
+                # the object is its possessor's too)
+                # "will push its deficit to £11.5m", "put the trust's cost at £4m": the figure
+                # the object reaches is its possessor's
+                got = self._object_possessor(cur, prev_owner)
+                if got is not None:
+                    self.how = "parse:object_possessor"
+                    return got
             got = self._check_node(cur, own_np, prev_owner, f.role)
             if got is not None:
                 self.how = "parse:nobody" if got == _NONE else f"parse:{cur.dep_ or 'root'}"
@@ -446,6 +554,17 @@ class OrgResolver(CoordinationOwners):
     def _check_node(self, node: Token, own_np: bool, prev_owner: str | None, role: str
                     ) -> str | None:
         is_noun = node.pos_ in ("NOUN", "PROPN", "NUM", "SYM")
+        if is_noun and own_np and role in _HOLDER_SAYS_ROLES:
+            # "part of the £1.1bn that NHS England had set aside": the body that holds, spends
+            # or set aside the money the clause tells of
+            for c in node.children:
+                if c.dep_ == "relcl":
+                    for sub in c.children:
+                        if sub.dep_ == "nsubj" and sub.i in self.ctx.token_org:
+                            mention = self.ctx.token_org[sub.i]
+                            if self.ctx.owner_ok(mention):
+                                self.via = "relative_clause_holder"
+                                return mention.name
         if is_noun:
             for c in node.children:
                 if c.dep_ == "poss" and (own_np or node.lower_ in self.lex.finance_nouns
@@ -467,6 +586,15 @@ class OrgResolver(CoordinationOwners):
                     target = c if c.dep_ in ("dative", "dobj") and c.lower_ != "to" else None
                     if c.dep_ in ("dative", "prep") and c.lower_ in ("to", "for"):
                         target = next((p for p in c.children if p.dep_ == "pobj"), None)
+                    if c.dep_ == "prep" and c.lower_ == "of":
+                        # "paid £15m of deficit support to the system": the recipient hangs
+                        # on the kind of money
+                        target = _recipient_of_money_noun(c)
+                    elif c.dep_ == "dobj" and c.i in self.ctx.amount_tokens:
+                        target = next((r for r in (_recipient_of_money_noun(p)
+                                                   for p in c.children
+                                                   if p.dep_ == "prep" and p.lower_ == "of")
+                                       if r is not None), None)
                     if target is not None and target.i not in self.ctx.amount_tokens:
                         got = self.evaluate(target, prev_owner)
                         if got is not None and got != _NONE:
@@ -551,12 +679,17 @@ class OrgResolver(CoordinationOwners):
             if ";" in ctx.text[lo:hi]:
                 continue  # "X has set it a target of £20m; the board's own plan forecasts
                 # £31.7m": a subject across a semicolon has a clause of its own
-            if tok.head.dep_ in ("relcl", "acl") or (
+            if tok.head.dep_ in ("relcl", "acl") or _relative_that(tok.head) or (
                     tok.head.lemma_.lower() in self.lex.reporting_verbs
                     and any(c.dep_ in ("ccomp", "parataxis") for c in tok.head.children)):
                 continue  # "..., which the union says falls short", "X said ..."
             got = None
             mention = ctx.token_org.get(tok.i)
+            if mention is None and tok.lower_ in _PRONOUNS_PLURAL and tok.dep_ in _SUBJECT_DEPS:
+                # "Together they forecast a deficit of £45m" where the parse lost the figure:
+                # several bodies' money, unless "they" is a group named as one
+                got = self.evaluate(tok, prev_owner)
+                nobody = nobody or got == _NONE
             if mention is not None:
                 got = mention.name if ctx.owner_ok(mention) else None
             elif self.generic_noun(tok) is not None and tok.lower_ != "board":
@@ -587,10 +720,34 @@ class OrgResolver(CoordinationOwners):
         if nobody or (root is not None and nobody_subject(self.ctx, root, self.generic_noun)):
             self.how = "sentence_subject_nobody"
             return None
+        if previous is not None and previous.story == f.story \
+                and _OF_THE_TOTAL_RE.fullmatch(ctx.text, s_start, f.parsed.start):
+            # "Of the total, £350m is revenue funding": a part of the figure before it
+            self.how = "part_of_previous_opening"
+            return previous.org
+        framed = self._framing_body(f)
+        if framed is not None:
+            self.how = "sentence_framed_at_body"
+            return framed
         topic, how = topic_owner(self.ctx, f.parsed.start, self.topic_types)
         if topic is not None:
             self.how = how
         return topic
+
+    def _framing_body(self, f: FoundAmount) -> str | None:
+        """The body a sentence opens by placing itself at ("At Penhallow Trust, a payroll
+        officer took £640,000"): what happened there is that body's."""
+        ctx = self.ctx
+        s_start = ctx.sents[f.sent][0]
+        m = _FRAME_AT_RE.match(ctx.text, s_start)
+        if m is None:
+            return None
+        i = bisect.bisect_left(ctx.org_starts, m.end())
+        if i < len(ctx.orgs) and ctx.orgs[i].start == m.end() \
+                and ctx.text[ctx.orgs[i].end:ctx.orgs[i].end + 1] == "," \
+                and ctx.orgs[i].end < f.parsed.start and ctx.owner_ok(ctx.orgs[i]):
+            return ctx.orgs[i].name
+        return None
 
     def topic_owner(self, pos: int) -> str | None:
         """The body the passage at ``pos`` is about (:func:`nlp.owner_topic.topic_owner`);

@@ -454,11 +454,12 @@ def read_structure(text: str, lex: StructureLexicon | None = None) -> DocStructu
 
 def _named_elsewhere(text: str, words: str, at: int) -> bool:
     """Whether a heading's first word is capitalised elsewhere in the text where a common
-    word would not be: after a lower-case word or a comma, or naming a table or list row."""
+    word would not be: after a lower-case word or a comma, or naming a table row (one with a
+    figure: not a header line, "Capital programme | Budget £m") or list item."""
     first = re.escape(words.split()[0])
     # (after a lower-case *word*: "Care Quality Commission" does not name "Quality")
     pattern = (rf"(?:\b[a-z][\w’'-]*,?|,) (?P<w>{first})\b"
-               rf"|^[ \t]*(?P<r>{first})\b(?=[^|\t\n]*[|\t])"
+               rf"|^[ \t]*(?P<r>{first})\b(?=[^|\t\n]*[|\t][ \t]*[-(£]?\d)"
                rf"|(?<=[–•-] )(?P<i>{first})\b")
     return any(m.start(m.lastgroup) != at
                for m in re.finditer(pattern, text, re.MULTILINE))

@@ -421,6 +421,8 @@ def test_visited_place_without_an_unnamed_home_is_not_a_home(nlp):
         ("Care Home Weekly\nNews for the people who run homes\n\nA home closed.", True),
         ("Morning briefing\nYour health news | 3 May 2024\n\nA trust said ...", False),
         ("Trust Placed In Special Measures\nPublished: 3 May 2024\n\nA trust ...", False),
+        ("NHS Kelsoby\nFinance report to the board, month 6 2024/25\n\nThe board ...", False),
+        ("Harrow Lane Trust\nSummary of the board meeting, 4 June 2024\n\nIt ...", False),
     ],
 )
 def test_newsletter_masthead_names_its_publication(nlp, text, media):
