@@ -1,4 +1,7 @@
-"""Ratings set out in a table: a header row with one or more rating columns ("Rating 2024",
+"""Rating tables, and the bodies the organisation finder missed that tables, rating lists and
+appositions name (recorded in ``doc._.organisations`` when rated).
+
+Ratings set out in a table: a header row with one or more rating columns ("Rating 2024",
 "Previous rating", or a bare "Previous | New" over cells that are ratings) and one row per
 body ("Hornsea House | Hornsea | Inadequate | Good").
 
@@ -39,7 +42,8 @@ class RatingColumn:
 
 
 class TableReader:
-    """Reads rating tables (mixin of :class:`nlp.ratings.RatingExtractor`)."""
+    """Reads rating tables and the names of listed and appositive bodies (mixin of
+    :class:`nlp.ratings.RatingExtractor`)."""
 
     table_previous_words: set[str]
     _org_tokens: set[int]
@@ -292,3 +296,34 @@ class TableReader:
                 taken.update(range(span.start, span.end))
                 out.append(span)
         return out
+
+    def _line_range(self, pos: int) -> tuple[int, int]:
+        """The start and end of the text line that holds character ``pos``."""
+        end = self._text.find("\n", pos)
+        return self._text.rfind("\n", 0, pos) + 1, len(self._text) if end < 0 else end
+
+    def _record_rated_bodies(
+        self, doc: Doc, results: list[dict[str, Any]], added: list[Span]
+    ) -> None:
+        """Add to ``doc._.organisations`` the bodies the organisation finder missed that are
+        rated here: a rating table's rows and the names read from list items and appositions
+        (type provider, with their mentions)."""
+        orgs = doc._.organisations
+        if orgs is None:
+            doc._.organisations = orgs = []
+        known = {n for o in orgs for n in [o["name"], *(o.get("aliases") or [])]}
+        rated = {r["org"] for r in results if r["why"].get("rateable") != "type"}
+        for name in sorted(rated - known):
+            mentions = [
+                {"start": sp.start_char, "end": sp.end_char, "text": sp.text}
+                for sp in added
+                if sp.kb_id_ == name
+            ]
+            for r in results:
+                if mentions or r["org"] != name or r["why"].get("body") != "table_row":
+                    continue
+                # the row's name cell
+                at = self._text.find(name, self._line_range(r["start"])[0], r["start"])
+                if at >= 0:
+                    mentions = [{"start": at, "end": at + len(name), "text": name}]
+            orgs.append({"name": name, "aliases": [], "type": "provider", "mentions": mentions})

@@ -489,37 +489,6 @@ class RatingExtractor(
         self._record_rated_bodies(doc, results, item_bodies)
         return doc
 
-    def _record_rated_bodies(
-        self, doc: Doc, results: list[dict[str, Any]], added: list[Span]
-    ) -> None:
-        """Add to ``doc._.organisations`` the bodies the organisation finder missed that are
-        rated here: a rating table's rows and the names read from list items and appositions
-        (type provider, with their mentions)."""
-        orgs = doc._.organisations
-        if orgs is None:
-            doc._.organisations = orgs = []
-        known = {n for o in orgs for n in [o["name"], *(o.get("aliases") or [])]}
-        rated = {r["org"] for r in results if r["why"].get("rateable") != "type"}
-        for name in sorted(rated - known):
-            mentions = [
-                {"start": sp.start_char, "end": sp.end_char, "text": sp.text}
-                for sp in added
-                if sp.kb_id_ == name
-            ]
-            for r in results:
-                if mentions or r["org"] != name or r["why"].get("body") != "table_row":
-                    continue
-                # the row's name cell
-                at = self._text.find(name, self._line_range(r["start"])[0], r["start"])
-                if at >= 0:
-                    mentions = [{"start": at, "end": at + len(name), "text": name}]
-            orgs.append({"name": name, "aliases": [], "type": "provider", "mentions": mentions})
-
-    def _line_range(self, pos: int) -> tuple[int, int]:
-        """The start and end of the text line that holds character ``pos``."""
-        end = self._text.find("\n", pos)
-        return self._text.rfind("\n", 0, pos) + 1, len(self._text) if end < 0 else end
-
     def _place_of_unnamed(self, span: Span) -> bool:
         """A short form used as a place: of an unnamed body ("A nursing home in Ravenstone
         that was ..." where "Ravenstone" also opens an organisation's name) or an area
