@@ -122,6 +122,15 @@ class OrgNameRules:
                         and group[0].pos_ in NON_NAME_POS
                     )
                     or any(t.ent_type_ in ("DATE", "TIME") for t in group)
+                    # a sentence adverb the tagger read as a name ("Separately, Oak Surgery"),
+                    # not the first of coordinated names ("Ely, Soham and ...")
+                    or (
+                        len(group) == 1
+                        and group[0].is_sent_start
+                        and len(group[0].text) > 5
+                        and group[0].lower_.endswith("ly")
+                        and not any(t.lower_ in ("and", "&") for t in doc[comma:end])
+                    )
                     # a place adverbial before the name ("On Wearside, Sunderland CCG"):
                     # a list of names joined by commas ends in "and"
                     or (

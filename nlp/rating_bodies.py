@@ -213,10 +213,16 @@ class BodyResolver:
 
     def _service_is_the_body(self, tok) -> bool:
         """ "The service was rated inadequate": in a story about a care home or a GP practice
-        the regulator's bare "the service" is the body itself, not one of its services."""
+        the regulator's bare "the service" is the body itself, not one of its services; "the
+        ambulance service" names a kind of body (``body_service_compounds``)."""
+        if tok.lower_ != "service":
+            return False
+        if any(
+            c.dep_ == "compound" and c.lower_ in self.body_service_compounds for c in tok.children
+        ):
+            return any(c.dep_ == "det" and c.lower_ in ("the", "this") for c in tok.children)
         return (
             self._small_provider_story
-            and tok.lower_ == "service"
             and all(c.dep_ == "det" and c.lower_ in ("the", "this") for c in tok.children)
             and any(c.dep_ == "det" for c in tok.children)
         )

@@ -7,6 +7,7 @@ the sentence that names a body rated as a count, a dated list of reports, "last 
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from spacy.tokens import Doc, Span
@@ -21,10 +22,12 @@ class EventYears:
 
     _org_at: dict[int, Span]  # token index -> organisation mention, set per document
 
-    def _shared_event_dates(self, entries: list[Entry]) -> None:
+    def _shared_event_dates(self, doc: Doc, entries: list[Entry]) -> None:
         """A rating and the placement that came with it are one event ("was rated inadequate
         and placed in special measures in March 2018"; "rated good ..., which also took it
-        out of special measures"): an undated one takes the other's year."""
+        out of special measures"): an undated one takes the other's year -- not one told as
+        news beside a past one ("left special measures in 2020 and has now been rated
+        good")."""
         by_unit: dict[tuple[int, str], list[Entry]] = {}
         for e in entries:
             if not e.implied and e.occ.role in ("plain", "new"):
@@ -39,12 +42,13 @@ class EventYears:
                     if o.period is not None
                     and (o.value, e.value) in self.event_pairs
                     and o.period_source != "ratings_year"
+                    and not (self._told_as_now(doc, e) and not self._told_as_now(doc, o))
                 ]
                 if len(dated) >= 1 and len({o.period for o in dated}) == 1:
                     e.period = dated[0].period
                     e.period_source = "shared_event_date"
 
-    def _paired_event_years(self, entries: list[Entry]) -> None:
+    def _paired_event_years(self, doc: Doc, entries: list[Entry]) -> None:
         """An undated placement or rating told apart from the rating that came with it
         ("X has been taken out of special measures ... It was rated good after an inspection
         in February 2025"): the year of the body's one dated event of the pair."""
@@ -63,9 +67,32 @@ class EventYears:
                 and o.occ.role in ("plain", "new")
                 and (o.value, e.value) in self.event_pairs
                 and o.period_source != "ratings_year"
+                and not (o.unit is e.unit and self._told_as_now(doc, e))
             }
             if len(years) == 1:
                 e.period, e.period_source = years.pop(), "paired_event_year"
+
+    def _relative_document_years(
+        self, doc: Doc, units: list[Unit], entries: list[Entry], date: Dated
+    ) -> None:
+        """ "rated good this spring", "placed in special measures last year" in a dated
+        document: a relative year in the rating's own clause counts from the document's year
+        (``relative_to_document``); in an undated one it gives nothing."""
+        if date.period is None or not date.period.isdigit():
+            return
+        for e in entries:
+            if e.period is not None or e.implied:
+                continue
+            cs, ce = self._clause(doc, e.unit, e.occ.start, e.occ.end)
+            base = doc[cs].idx
+            for m in self.document_relative_re.finditer(doc[cs:ce].text):
+                tok = doc.char_span(base + m.start(), base + m.end(), alignment_mode="expand")
+                if tok is None or not self._same_clause(doc, e.occ.start, tok.end - 1):
+                    continue
+                step = -1 if m.group(0).lower().startswith("last") else 0
+                e.period = str(int(date.period) + step)
+                e.period_source = "relative_to_document"
+                break
 
     def _dateline_periods(self, doc: Doc, entries: list[Entry], date: Dated) -> None:
         """A rating reported as new in a dated document takes the document's year (calendar
@@ -90,6 +117,11 @@ class EventYears:
                 if y[1] != date.period
                 and y[0] not in scopes
                 and not self._in_rating_relative_clause(doc, y[0], e.occ.start, others)
+                # ("came out of special measures in 2020 and has now been rated good": a
+                # year of another clause does not make news told now a dated past)
+                and not (
+                    self._told_as_now(doc, e) and not self._same_clause(doc, e.occ.start, y[0])
+                )
             ]
             if (
                 e.period is None
@@ -104,12 +136,62 @@ class EventYears:
                     e.period = date.period
                     e.period_source = date.source
                     continue
+                # "Inspectors rated X good, up from inadequate": a change told with the
+                # rating it replaced is the news of a dated release, whatever its tense
+                if self._told_as_change(e, entries):
+                    e.period = date.period
+                    e.period_source = "dated_change"
+                    continue
                 # "after the CQC rated it inadequate at an inspection in September": a month
                 # without a year in a dated document is the last such month
                 month = self._month_without_year(doc, e.unit, e.occ)
                 if month is not None and self._date_month is not None:
                     year = int(date.period) - (1 if month > self._date_month else 0)
                     e.period, e.period_source = str(year), "month_of_document_year"
+                elif self._rated_by_inspectors(doc, e):
+                    # "Inspectors rated the home inadequate": the regulator's judgement told
+                    # in the past simple is the inspection the dated release reports
+                    e.period, e.period_source = date.period, "dated_inspectors_verb"
+
+    def _told_as_now(self, doc: Doc, e: Entry) -> bool:
+        """Whether the rating's own verb tells it as news with an adverb of ``now_words``
+        ("has now been rated")."""
+        verb = self._governor(self._rating_token(doc, e.occ.start))
+        verbs = [verb]
+        # ("has been rated inadequate and put into special measures": a coordinated verb
+        # shares the auxiliary of the first)
+        while verbs[-1].dep_ == "conj" and len(verbs) < 4:
+            verbs.append(verbs[-1].head)
+        return any(
+            c.dep_ == "advmod" and c.lower_ in self.now_words
+            for v in verbs
+            for c in v.children
+        )
+
+    def _rated_by_inspectors(self, doc: Doc, e: Entry) -> bool:
+        """Whether the rating's own verb is in the past simple with the inspectors or the
+        regulator as its subject ("Inspectors rated it good", "The CQC rated ...")."""
+        verb = self._governor(self._rating_token(doc, e.occ.start))
+        if verb.tag_ != "VBD" or any(c.dep_ == "aux" for c in verb.children):
+            return False
+        for c in verb.children:
+            if c.dep_ != "nsubj":
+                continue
+            span = self._org_at.get(c.i)
+            if c.lower_ in self.inspector_words or (
+                span is not None and span._.org_type == "regulator"
+            ):
+                return True
+        return False
+
+    @staticmethod
+    def _told_as_change(e: Entry, entries: list[Entry]) -> bool:
+        """Whether the rating is the new one of a change: the same sentence gives the same
+        body the old rating it replaced ("up from inadequate", "downgraded from good")."""
+        return e.occ.role in ("plain", "new") and any(
+            o.unit is e.unit and o.org == e.org and o.occ.role == "old" and o is not e
+            for o in entries
+        )
 
     @staticmethod
     def _in_rating_relative_clause(doc: Doc, i: int, own: int, others: list[int]) -> bool:
@@ -137,6 +219,13 @@ class EventYears:
                 continue
             m = self.years_later_re.search(doc[e.unit.start : e.unit.end].text)
             if m is None:
+                continue
+            # "A year later it was rated requires improvement, and in April it was rated
+            # good": not a rating past a new clause with its own time
+            between = self._text[doc[e.unit.start].idx + m.end() : doc[e.occ.start].idx]
+            if m.start() > doc[e.occ.start].idx - doc[e.unit.start].idx or re.search(
+                r"[,;]\s+(?:and|but|then)\b", between
+            ):
                 continue
             before = units[ui - 1]
             years = {y for _, y, fy in self._years(doc, before.start, before.end) if not fy}

@@ -36,6 +36,19 @@ class EventReader:
             if s < unit.start or e > unit.end:
                 continue
             value = doc.vocab.strings[match_id]
+            if value == "sm_pronoun":
+                # "a trust put into special measures in 2023 has come out of them", "...
+                # left special measures. It first went into them in 2021": the pronoun stands
+                # for special measures named before it in the paragraph, after an exit or an
+                # entry verb
+                step = self._sm_pronoun_step(doc, unit, s) if has_sm else None
+                if step is None:
+                    continue
+                occ = self._read(doc, unit, s, e, "special measures")
+                if occ is not None and (occ.value == "out of special measures") == (step == "out"):
+                    occ.pattern = f"sm_{step}_pronoun"
+                    occs.append(occ)
+                continue
             if value == "regime":
                 if not has_sm:
                     continue
@@ -64,6 +77,18 @@ class EventReader:
             elif occ.role == "new" and not seen_old:
                 occ.role = "plain"
         return occs
+
+    def _sm_pronoun_step(self, doc: Doc, unit: Unit, s: int) -> str | None:
+        """ "out" where the pronoun at ``s`` follows an exit word ("out of them", "left
+        them"), "in" where it follows an entry verb ("went into them"), with special
+        measures named before it in the same paragraph; else None."""
+        start = self._text.rfind("\n", 0, doc[s].idx) + 1
+        before = self._text[start : doc[s].idx]
+        if "special measures" not in before.lower():
+            return None
+        if self.out_re.search(before[-40:]):
+            return "out"
+        return "in" if self.sm_pronoun_entry_re.search(before[-40:]) else None
 
     def _dated_listing(self, doc: Doc, start: int, s: int) -> bool:
         """Whether only a date and "and" or a comma part a rating from the one before

@@ -39,6 +39,7 @@ class BodyPasses:
     """Reads each unit's ratings into entries (mixin of :class:`nlp.ratings.RatingExtractor`)."""
 
     _table_body_starts: set[int]  # prose mentions of rating-table rows (see rating_tables)
+    _added_bodies: dict[int, str]  # list-item and appositive names (see rating_tables)
 
     def _add(
         self,
@@ -66,6 +67,8 @@ class BodyPasses:
                 period_source=dated.source,
                 rateable="table_row"
                 if org_span.start in self._table_body_starts
+                else self._added_bodies[org_span.start]
+                if org_span.start in self._added_bodies
                 else "type"
                 if rateable(org_span)
                 else "care_home"
@@ -345,7 +348,12 @@ class BodyPasses:
             self._count_pass(st, ui, rest)
         else:
             kind = self._has_anaphor(doc, unit)
-            if kind is None and unit.bullet and unit.leading_year:
+            # (not an item of a rating list dated by its heading: "- The Larches: good")
+            dated_item = unit.leading_year and (
+                not unit.rating_list
+                or self.leading_date_re.match(doc[unit.start : min(unit.start + 8, unit.end)].text)
+            )
+            if kind is None and unit.bullet and dated_item:
                 # a dated item of a timeline that names no body ("• November 2020: moved out
                 # of special measures") tells of the body the timeline is about
                 kind, timeline = "any", True
@@ -356,6 +364,20 @@ class BodyPasses:
                 if earlier:
                     targets = [self._salient(earlier)]
                     target_rule = "timeline_item" if timeline else f"anaphor:{kind}"
+                elif not any(m.end <= unit.start for m in st.org_spans):
+                    # "The ambulance service ... remains rated requires improvement. X NHS
+                    # Trust was rated ...": an anaphor before any body is named points
+                    # forward, to the first body the next sentences name
+                    later = next(
+                        (
+                            [m for m in ms if anaphor_fits(kind, m)]
+                            for ms in st.unit_mentions[ui + 1 : ui + 3]
+                            if any(anaphor_fits(kind, m) for m in ms)
+                        ),
+                        [],
+                    )
+                    targets = later[:1]
+                    target_rule = "anaphor_named_after"
         for target in targets:
             for occ in rest:
                 self._add_event(st, target, occ, unit, occs, target_rule)

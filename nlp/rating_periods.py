@@ -31,6 +31,7 @@ class PeriodResolver:
     _date_month: int | None  # the month of the document's own date, set per document
     _dateline_end: int  # the character where a dateline opening the document ends (or -1)
     month_numbers: dict[str, int]
+    report_words: set[str]
 
     def _years(self, doc: Doc, start: int, end: int) -> list[tuple[int, str, bool]]:
         """(token index, period, is_financial_year) of the years written in doc[start:end]."""
@@ -275,11 +276,11 @@ class PeriodResolver:
                     return True
         return self._dates_verb_of(vj, vi)
 
-    @staticmethod
-    def _dates_verb_of(vj, vi) -> bool:
+    def _dates_verb_of(self, vj, vi) -> bool:
         """Whether an adverbial phrase holding the year ("Following an inspection in May
         2018, X was found to be inadequate") hangs off a verb that the rating's clause is the
-        complement of."""
+        complement of, or dates a report that is that verb's subject ("Its report, published
+        in May 2025, rates it inadequate")."""
         chain = {vi.i}
         fronted = set()  # verbs coordinated with the rating's: a fronted adverbial covers both
         tok = vi
@@ -290,8 +291,12 @@ class PeriodResolver:
                 chain.add(tok.head.i)
             tok = tok.head
         tok = vj
-        for _ in range(4):
-            if tok.dep_ not in ("advcl", "prep", "pcomp", "pobj", "npadvmod"):
+        for _ in range(5):
+            # (a participle on a report, and the report as the subject)
+            report = tok.dep_ == "acl" and tok.head.lower_ in self.report_words
+            subject = tok.dep_ in ("nsubj", "nsubjpass") and tok.lower_ in self.report_words
+            adverbial = tok.dep_ in ("advcl", "prep", "pcomp", "pobj", "npadvmod")
+            if not (report or subject or adverbial):
                 return False
             if tok.dep_ == "pcomp" and tok.head.lower_ in EVENT_PREPS:
                 return False

@@ -160,12 +160,20 @@ class TextUnits:
                 continue
             words = {t.lower_ for t in doc[unit.start : unit.end]}
             in_list = bool(words & self.rating_list_words) and doc[unit.end - 1].text != "."
-            years = {
-                m.group(1)
-                for m in RATING_YEAR_RE.finditer(doc[unit.start : unit.end].text)
-                if not m.group(2)
-            }
-            year = years.pop() if in_list and len(years) == 1 else None
+            # the year of the heading, else of the paragraph it ends ("The CQC published
+            # reports on five homes in June 2025. The ratings are:")
+            years: set[str] = set()
+            if in_list:
+                for text in (doc[unit.start : unit.end].text, self._paragraph_before(doc, unit)):
+                    years = {m.group(1) for m in RATING_YEAR_RE.finditer(text) if not m.group(2)}
+                    if years:
+                        break
+            year = years.pop() if len(years) == 1 else None
+
+    def _paragraph_before(self, doc: Doc, unit: Unit) -> str:
+        """The text of the unit's line (paragraph) up to the unit's end."""
+        end = doc[unit.end - 1].idx + len(doc[unit.end - 1])
+        return self._text[self._text.rfind("\n", 0, doc[unit.start].idx) + 1 : end]
 
     def _make_unit(self, doc: Doc, start: int, end: int) -> Unit:
         while start < end and doc[start].is_space:

@@ -87,7 +87,8 @@ ratings, their role in a change, the event fields), rating_periods.py (years by 
 datelines), rating_event_years.py (years from the body's other ratings and the sentences
 around), rating_bodies.py
 (who is rated), rating_passes.py (the passes over each unit), rating_history.py
-(special-measures histories, numbered groups, raters), rating_tables.py (rating tables);
+(special-measures histories, numbered groups, raters), rating_tables.py (rating tables and
+the names of rating-list items), rating_sections.py (years of section headings);
 vocabulary in
 nlp/data/ratings_lexicon.json and nlp/data/rating_events.json.
 
@@ -116,6 +117,7 @@ from nlp.rating_events import EventReader
 from nlp.rating_history import HistoryReader
 from nlp.rating_passes import BodyPasses, DocState
 from nlp.rating_periods import PeriodResolver
+from nlp.rating_sections import SectionYears
 from nlp.rating_tables import TableReader
 from nlp.rating_text import OUT_RE_TEMPLATE, SPAN_KEY, Entry, TextUnits, inflect, rateable
 from nlp.sequence_matcher import ExactSequenceMatcher
@@ -135,6 +137,7 @@ class RatingExtractor(
     HistoryReader,
     BodyPasses,
     TableReader,
+    SectionYears,
 ):
     """The ``policywatch_ratings`` pipeline component."""
 
@@ -148,6 +151,9 @@ class RatingExtractor(
         self._about_care_homes = False  # the document speaks of care or nursing homes
         self._small_provider_story = False  # it rates a care home or a GP practice
         self._table_body_starts: set[int] = set()  # prose mentions of rating-table rows
+        # bodies the organisation finder missed: list items' names and appositions (token
+        # start -> rule, see rating_tables)
+        self._added_bodies: dict[int, str] = {}
         with Path(lexicon_path or DATA_DIR / "ratings_lexicon.json").open(encoding="utf-8") as f:
             lex = json.load(f)
         # the rating words are fixed word sequences (nlp.sequence_matcher)
@@ -155,6 +161,8 @@ class RatingExtractor(
         for value, patterns in lex["values"].items():
             self.matcher.add(value, [[{"LOWER": w} for w in p] for p in patterns])
         self.matcher.add("regime", [[{"LOWER": w}] for w in lex["regime_words"]])
+        self.matcher.add("sm_pronoun", [[{"LOWER": w}] for w in lex["sm_pronouns"]])
+        self._pronoun_key = nlp.vocab.strings.add("sm_pronoun")
         self.rating_nouns = set(lex["rating_nouns"])
         self.rating_list_words = set(lex["rating_list_words"])
         self.cue_lemmas = inflect(lex["cue_lemmas"])
@@ -193,6 +201,7 @@ class RatingExtractor(
         self.rater_cues = set(lex["rater_cues"])
         self.year_cues = set(lex["year_cues"])
         self.service_nouns = set(lex["service_nouns"])
+        self.body_service_compounds = set(lex["body_service_compounds"])
         self.count_nouns = set(lex["count_nouns"]) | self.kind_nouns
         self.retain_lemmas = set(lex["retain_lemmas"])
         self.report_words = set(lex["report_words"])
@@ -245,6 +254,28 @@ class RatingExtractor(
         self.event_pairs = {tuple(p) for p in events["event_pairs"]}
         self.event_pairs |= {(b, a) for a, b in self.event_pairs}
         self.table_previous_words = set(events["table_previous_header_words"])
+        self.table_column_words = set(events["table_column_words"])
+        self.table_date_words = set(events["table_date_words"])
+        self.section_heading_words = events["section_heading_words"]
+        self.now_words = set(events["now_words"])
+        # "went into them": an entry verb before a pronoun for special measures
+        self.sm_pronoun_entry_re = re.compile(
+            r"\b(?:" + "|".join(re.escape(w) for w in events["sm_pronoun_entry_verbs"]) + r")\s+$",
+            re.IGNORECASE,
+        )
+        self.inspector_words = set(events["inspector_words"])
+        kinds = "|".join(re.escape(w) for w in events["appositive_kind_nouns"])
+        name = r"[A-Z][\w’'-]+(?:\s+(?:[A-Z][\w’'-]+|of|on|upon)){0,4}"
+        # "The home, Willow Bank, was ...", "a practice called Elm Row": the body's name
+        self.appositive_body_re = re.compile(
+            rf"\b(?i:the|a|an|its)\s+(?i:{kinds}),?\s+(?:(?i:called|named|known\s+as)\s+|"
+            rf"(?<=,\s))(?P<name>{name})(?=\s*[,.;–—]|\s+(?:is|was|has|had)\b)"
+        )
+        # "this spring", "earlier this year", "last year": counted from the document's date
+        self.document_relative_re = re.compile(
+            r"\b(?:" + "|".join(re.escape(p) for p in events["document_relative_years"]) + r")\b",
+            re.IGNORECASE,
+        )
         self.inspection_words = set(events["inspection_words"])
         # nouns whose participle clause dates a rating ("a report published in May 2025")
         self.dating_nouns = self.rating_nouns | self.report_words | self.inspection_words
@@ -322,7 +353,8 @@ class RatingExtractor(
         # Doc.text is rebuilt on every access: read it once per document (nlp.text.doc_text)
         self._text = doc_text(doc)
         matches = self.matcher(doc)
-        if not matches:
+        # (a pronoun alone is no rating word: "them" counts only after special measures)
+        if all(m[0] == self._pronoun_key for m in matches):
             # no rating word: no rating, in a table or in prose, so nothing else to read
             self._table_body_starts = set()
             doc.spans[SPAN_KEY] = []
@@ -355,9 +387,37 @@ class RatingExtractor(
             row_mentions = self._table_body_mentions(doc, table_ratings)
             self._table_body_starts = {s.start for s in row_mentions}
             org_spans = sorted(org_spans + row_mentions, key=lambda s: s.start)
+        # the names of a rating list's items the organisation finder missed
+        items = self._list_item_bodies(doc, units)
+        appositives = self._appositive_bodies(doc)
+        self._added_bodies = {s.start: "list_item" for s in items}
+        self._added_bodies.update({s.start: "appositive" for s in appositives})
+        item_bodies = items + appositives
+        # a body a rating table or list rates, named again in prose under a type the
+        # organisation finder gave it ("The Larches, which ... has been placed in special
+        # measures"), can be rated there too
+        listed = {s.kb_id_ for s in items} | {r["org"] for r in table_ratings}
+        taken = {s.start for s in org_spans}
+        again = [
+            s
+            for s in all_orgs
+            if s._.org_name in listed and s.start not in taken and s.start not in self._added_bodies
+        ]
+        if items:
+            # (or not marked at all)
+            item_lines = {self._text[slice(*self._line_range(s.start_char))] for s in items}
+            again += [
+                s
+                for s in self._named_again(doc, {s.kb_id_ for s in items}, item_lines)
+                if s.start not in taken
+            ]
+        self._added_bodies.update({s.start: "named_in_list" for s in again})
+        if item_bodies or again:
+            org_spans = sorted(org_spans + item_bodies + again, key=lambda s: s.start)
         if not org_spans:
             doc.spans[SPAN_KEY] = []
             doc._.ratings = table_ratings
+            self._record_rated_bodies(doc, table_ratings, [])
             return doc
         self._leading_years(doc, units)
         has_sm = "special measures" in text_lower
@@ -396,7 +456,7 @@ class RatingExtractor(
         )
         self._sm_steps(doc, units, entries)
         self._sm_spell_clauses(doc, entries)
-        self._shared_event_dates(entries)
+        self._shared_event_dates(doc, entries)
         self._years_later(doc, units, entries)
         self._at_the_time_years(doc, units, entries)
         self._same_time_years(doc, entries)
@@ -407,14 +467,26 @@ class RatingExtractor(
         self._last_rated_years(doc, entries)
         self._same_rating_before(doc, entries)
         self._decision_years(doc, units, entries, date)
+        self._section_heading_years(doc, entries)
+        self._relative_document_years(doc, units, entries, date)
         self._dateline_periods(doc, entries, date)
-        self._paired_event_years(entries)
+        self._paired_event_years(doc, entries)
         self._judged_by_non_rater(doc, units, entries)
         results, spans = self._finish(doc, entries, group_placed)
+        if table_ratings:
+            # a rating table's row is read by the table reader, not as prose
+            rows = {self._line_range(r["start"]) for r in table_ratings}
+            keep = [i for i, r in enumerate(results) if self._line_range(r["start"]) not in rows]
+            new_index = {str(old): str(new) for new, old in enumerate(keep)}
+            results = [results[i] for i in keep]
+            spans = [sp for sp in spans if sp.id_ in new_index]
+            for sp in spans:
+                sp.id_ = new_index[sp.id_]
         told = {(r["org"], r["rating"], r["period"]) for r in results}
         results += [r for r in table_ratings if (r["org"], r["rating"], r["period"]) not in told]
         doc.spans[SPAN_KEY] = spans
         doc._.ratings = results
+        self._record_rated_bodies(doc, results, item_bodies)
         return doc
 
     def _place_of_unnamed(self, span: Span) -> bool:

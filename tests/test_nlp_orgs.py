@@ -440,3 +440,9 @@ def test_newsletter_masthead_names_its_publication(nlp, text, media):
 )
 def test_person_beside_a_job_title_is_not_an_organisation(nlp, text):
     assert "Ellie Brandt" not in orgs_of(nlp, text)
+
+
+def test_sentence_adverb_before_a_comma_is_not_part_of_the_name(nlp):
+    orgs = orgs_of(nlp, "Separately, Brookvale Surgery was downgraded to requires improvement.")
+    assert "Brookvale Surgery" in orgs
+    assert not any(name.startswith("Separately") for name in orgs)

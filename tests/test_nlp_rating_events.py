@@ -380,3 +380,45 @@ def test_decision_told_on_a_weekday_is_news_of_the_dated_release(nlp):
     )._.ratings
     rating = find(ratings, "Hollin Vale NHS Trust", "out of special measures")
     assert (rating["period"], rating["why"]["period"]) == ("2024", "dateline")
+
+
+def test_a_body_judged_not_ready_to_leave_special_measures_has_not_left(nlp):
+    ratings = nlp(
+        "Corran Vale University Health Board has been in special measures since 2022. A union "
+        "official said the board was still not ready to leave special measures."
+    )._.ratings
+    values = {(r["org"], r["rating"]) for r in ratings}
+    assert ("Corran Vale University Health Board", "special measures") in values
+    assert ("Corran Vale University Health Board", "out of special measures") not in values
+
+
+def test_pronoun_for_special_measures_counts_only_after_an_exit_word(nlp):
+    ratings = nlp(
+        "Brindle Cross NHS Trust entered special measures in 2020 and inspectors praised them "
+        "as a model for other regions."
+    )._.ratings
+    assert [(r["rating"], r["period"]) for r in ratings] == [("special measures", "2020")]
+
+
+def test_bodies_read_from_list_items_and_appositions_are_recorded_as_organisations(nlp):
+    doc = nlp(
+        "Care home round-up\n\nThe regulator published reports on two homes in May 2023. The "
+        "ratings are:\n\n- The Hollies, Dunmore – requires improvement\n- Ash Grange Care Home, "
+        "Dunmore – good\n\nA care home near Tolby has also been rated inadequate. The home, "
+        "Brackenmoor, is run by a family firm."
+    )
+    by_name = {o["name"]: o for o in doc._.organisations}
+    assert by_name["Hollies"]["type"] == "provider"
+    assert by_name["Brackenmoor"]["mentions"][0]["text"] == "Brackenmoor"
+    rated = {(r["org"], r["rating"], r["period"]) for r in doc._.ratings}
+    assert ("Hollies", "requires improvement", "2023") in rated
+    assert ("Brackenmoor", "inadequate", None) in rated
+
+
+def test_a_listed_body_named_again_in_prose_can_be_placed_in_special_measures_there(nlp):
+    ratings = nlp(
+        "Home ratings\n\nThe regulator published reports on two homes in May 2023. The ratings "
+        "are:\n\n- The Hollies, Dunmore – inadequate\n- Ash Grange Care Home, Dunmore – good\n\n"
+        "The Hollies, which Dunmore Care Ltd runs, has also been placed in special measures."
+    )._.ratings
+    assert ("Hollies", "special measures") in {(r["org"], r["rating"]) for r in ratings}

@@ -513,6 +513,15 @@ def test_a_level_below_special_measures_is_no_placement(nlp):
     assert got == set()
 
 
+def test_a_regime_likened_to_special_measures_is_no_placement(nlp):
+    got = ratings(
+        nlp,
+        "NHS England moved Tennick Vale NHS Trust into its recovery support programme, the "
+        "equivalent of special measures.",
+    )
+    assert got == set()
+
+
 def test_grades_of_an_inspectorate_that_gives_no_ratings_are_not_ratings(nlp):
     got = ratings(
         nlp,
