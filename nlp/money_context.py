@@ -13,7 +13,7 @@ from typing import Any
 from spacy.tokens import Doc, Span
 
 from nlp.money_parse import Lexicon, ParsedAmount
-from nlp.structure import financial_year
+from nlp.structure import financial_year, load_structure_lexicon
 
 ORG_SPAN_KEY = "orgs"
 
@@ -192,6 +192,8 @@ class MoneyContext:
                             and stripped[0].isupper())
             if headline and pos > 0 and not after_headline:
                 starts.append(pos)
+            elif pos > 0 and not after_headline and _opens_digest_item(stripped, words):
+                starts.append(pos)  # "Estates: The ICB has ...", "2. Pay deal. The trust ..."
             after_headline = headline
             pos += len(line) + 1
         for m in re.finditer(r"\n[ \t]*\n[ \t]*\n+", text):
@@ -301,6 +303,7 @@ class MoneyContext:
         """Whether the organisation can own the amount being resolved (its role decides
         which kinds of body can: a regulator has no deficit of its own)."""
         return (mention is not None and mention.type not in self.lex.never_owner_types
+                and not self.lex.never_owner_names_re.search(mention.name)
                 and mention.type not in self.lex.role_excluded_types.get(self.role, ()))
 
     def salient_org(self, pos: int, types: tuple[str, ...] = (), floor: int = 0,
@@ -356,6 +359,14 @@ class MoneyContext:
                     return o
             i -= 1
         return None
+
+
+def _opens_digest_item(line: str, words: list[str]) -> bool:
+    """Whether a paragraph line opens a digest or round-up item: a label or number
+    (``[[story_openers]]`` of data/structure.toml) then at least a sentence of prose."""
+    if len(words) < 8 or line[-1] not in ".!?”\"":
+        return False
+    return any(p.regex.match(line) for p in load_structure_lexicon().story_openers)
 
 
 def _title_end(text: str) -> int:
