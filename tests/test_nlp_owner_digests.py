@@ -68,8 +68,8 @@ def test_a_court_named_as_a_venue_never_owns_a_figure(full_nlp):
 
 def test_funding_agreed_by_a_funder_for_a_named_recipient_is_the_recipient_s(full_nlp):
     text = ("Hospice nurses\n\n"
-            "A grant of £90,000 has been approved by NHS Frome Valley ICB for Tarrow Hospice "
-            "to fund two night nurses.")
+            "The county has too few night nurses. A grant of £90,000 has been approved by "
+            "NHS Frome Valley ICB for Tarrow Hospice to fund two more.")
     found = by_text(full_nlp, text)["£90,000"]
     assert found["org"] == "Tarrow Hospice"
     assert found["why"]["org"].endswith("recipient_after_agent")
