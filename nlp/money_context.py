@@ -135,6 +135,10 @@ class MoneyContext:
         self.sents = self._sentences(doc, text)
         self.sent_starts = [s for s, _ in self.sents]
         self.story_starts = self._stories(self.text)
+        # stories that are items of a digest ("Estates: ...", "2. ..."), not headlined ones
+        self.digest_item_starts = frozenset(
+            pos for pos in self.story_starts
+            if pos > 0 and _opens_digest_item(*_line_words(self.text, pos)))
         self.paragraph_starts = [0] + [m.end() for m in re.finditer(r"\n[ \t]*\n\s*", text)]
         self.years = self._years(self.text)
         self.year_starts = [y.start for y in self.years]
@@ -359,6 +363,13 @@ class MoneyContext:
                     return o
             i -= 1
         return None
+
+
+def _line_words(text: str, pos: int) -> tuple[str, list[str]]:
+    """The stripped line starting at ``pos`` and its words."""
+    end = text.find("\n", pos)
+    line = text[pos:end if end >= 0 else len(text)].strip()
+    return line, line.split()
 
 
 def _opens_digest_item(line: str, words: list[str]) -> bool:

@@ -73,3 +73,13 @@ def test_funding_agreed_by_a_funder_for_a_named_recipient_is_the_recipient_s(ful
     found = by_text(full_nlp, text)["£90,000"]
     assert found["org"] == "Tarrow Hospice"
     assert found["why"]["org"].endswith("recipient_after_agent")
+
+
+def test_a_digest_item_without_a_year_runs_under_the_page_s_first_year(full_nlp):
+    text = ("Regional Finance Notes\nIn brief, 2 June 2025\n\n"
+            "Plans: NHS Frome Valley ICB has submitted a plan for 2025/26 with a £12m deficit.\n\n"
+            "Estates: Pellow Bay Hospitals NHS Trust expects a small surplus of £0.8m, its "
+            "finance director said.\n")
+    found = by_text(full_nlp, text)["£0.8m"]
+    assert found["org"] == "Pellow Bay Hospitals NHS Trust"
+    assert found["period"] == "2025-26"
