@@ -13,7 +13,7 @@ from typing import Any
 from spacy.tokens import Doc, Span
 
 from nlp.money_parse import Lexicon, ParsedAmount
-from nlp.structure import financial_year
+from nlp.structure import financial_year, load_structure_lexicon
 
 ORG_SPAN_KEY = "orgs"
 
@@ -135,6 +135,10 @@ class MoneyContext:
         self.sents = self._sentences(doc, text)
         self.sent_starts = [s for s, _ in self.sents]
         self.story_starts = self._stories(self.text)
+        # stories that are items of a digest ("Estates: ...", "2. ..."), not headlined ones
+        self.digest_item_starts = frozenset(
+            pos for pos in self.story_starts
+            if pos > 0 and _opens_digest_item(*_line_words(self.text, pos)))
         self.paragraph_starts = [0] + [m.end() for m in re.finditer(r"\n[ \t]*\n\s*", text)]
         self.years = self._years(self.text)
         self.year_starts = [y.start for y in self.years]
@@ -192,6 +196,8 @@ class MoneyContext:
                             and stripped[0].isupper())
             if headline and pos > 0 and not after_headline:
                 starts.append(pos)
+            elif pos > 0 and not after_headline and _opens_digest_item(stripped, words):
+                starts.append(pos)  # "Estates: The ICB has ...", "2. Pay deal. The trust ..."
             after_headline = headline
             pos += len(line) + 1
         for m in re.finditer(r"\n[ \t]*\n[ \t]*\n+", text):
@@ -301,6 +307,7 @@ class MoneyContext:
         """Whether the organisation can own the amount being resolved (its role decides
         which kinds of body can: a regulator has no deficit of its own)."""
         return (mention is not None and mention.type not in self.lex.never_owner_types
+                and not self.lex.never_owner_names_re.search(mention.name)
                 and mention.type not in self.lex.role_excluded_types.get(self.role, ()))
 
     def salient_org(self, pos: int, types: tuple[str, ...] = (), floor: int = 0,
@@ -356,6 +363,21 @@ class MoneyContext:
                     return o
             i -= 1
         return None
+
+
+def _line_words(text: str, pos: int) -> tuple[str, list[str]]:
+    """The stripped line starting at ``pos`` and its words."""
+    end = text.find("\n", pos)
+    line = text[pos:end if end >= 0 else len(text)].strip()
+    return line, line.split()
+
+
+def _opens_digest_item(line: str, words: list[str]) -> bool:
+    """Whether a paragraph line opens a digest or round-up item: a label or number
+    (``[[story_openers]]`` of data/structure.toml) then at least a sentence of prose."""
+    if len(words) < 8 or line[-1] not in ".!?”\"":
+        return False
+    return any(p.regex.match(line) for p in load_structure_lexicon().story_openers)
 
 
 def _title_end(text: str) -> int:

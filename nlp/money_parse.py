@@ -92,6 +92,7 @@ class Lexicon:
     collective: frozenset[str]
     finance_nouns: frozenset[str]
     never_owner_types: frozenset[str]
+    never_owner_names_re: re.Pattern[str]  # venues tagged as bodies ("X Crown Court")
     role_excluded_types: dict[str, frozenset[str]]
     object_owner_verbs: frozenset[str]
     report_nouns: frozenset[str]
@@ -263,6 +264,7 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
         collective=frozenset(norm_phrase(c) for c in orgs["collective"]),
         finance_nouns=frozenset(norm_phrase(c) for c in orgs["finance_nouns"]),
         never_owner_types=frozenset(orgs["never_owner_types"]),
+        never_owner_names_re=re.compile(orgs.get("never_owner_names", "(?!)")),
         role_excluded_types={role: frozenset(types) for role, types in
                              orgs.get("role_excluded_types", {}).items()},
         object_owner_verbs=frozenset(orgs.get("object_owner_verbs", [])),

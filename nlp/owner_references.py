@@ -34,6 +34,17 @@ _NONE = NOBODY
 OPENING_RE = re.compile(r"(?:[Tt]he\s+)?")
 
 
+def _verbs_sharing_subject(verb: Token) -> tuple[int, ...]:
+    """The verb and the verbs it is coordinated under while it has no subject of its own
+    ("The ICB will pay the trust £3m and give it £1m": "give" shares the subject of "pay")."""
+    out = [verb.i]
+    while verb.dep_ == "conj" and verb.head is not verb \
+            and not any(c.dep_ in _SUBJECT_DEPS for c in verb.children):
+        verb = verb.head
+        out.append(verb.i)
+    return tuple(out)
+
+
 class ReferenceOwners:
     """Owner rules that resolve back-references to named bodies; mixed into
     :class:`nlp.owners.OrgResolver`."""
@@ -150,6 +161,8 @@ class ReferenceOwners:
         # subjects earlier in the sentence come first: "the trust said it had overspent",
         # "X asked for a loan from Y after its reserves fell"; an indefinite one ("a small
         # trust will see its fees rise") names no organisation
+        givers_verbs = _verbs_sharing_subject(tok.head) if tok.dep_ in ("dative", "dobj") \
+            else ()
         for t in tok.sent:
             if t.i >= tok.i:
                 break
@@ -159,8 +172,10 @@ class ReferenceOwners:
                     PRONOUNS_PLURAL if plural else PRONOUNS_SINGULAR):
                 # "It has been given £6m by X, and it plans to spend £3m": the same body
                 return self.resolve_pronoun(t, prev_owner)
-            if tok.dep_ in ("dative", "dobj") and t.head.i == tok.head.i:
-                continue  # "The Welsh Government gave it £15m": "it" is not the giver
+            if t.head.i in givers_verbs:
+                # "The Welsh Government gave it £15m", "The ICB will pay X and give it £1m":
+                # "it" is not the giver
+                continue
             if plural and t.i not in ctx.token_org and (
                     t.lower_ in self.lex.collective
                     or any(c.like_num for c in t.children if c.dep_ == "nummod")):
@@ -172,9 +187,8 @@ class ReferenceOwners:
             elif self.generic_noun(t) is not None and t.lower_ != "board":
                 return self.resolve_generic(t, self.generic_noun(t) or ())
         o = ctx.last_org_before(tok.idx, (), s_start)
-        givers = {ctx.token_org[c.i].name for c in tok.head.children
-                  if c.dep_ in _SUBJECT_DEPS and c.i in ctx.token_org} \
-            if tok.dep_ in ("dative", "dobj") else set()
+        givers = {ctx.token_org[c.i].name for v in givers_verbs for c in tok.doc[v].children
+                  if c.dep_ in _SUBJECT_DEPS and c.i in ctx.token_org}
         if o is not None and o.name not in givers:
             return o.name
         # the organisation the previous sentence is about, then the owner of the last amount

@@ -404,6 +404,14 @@ class OrgResolver(ReferenceOwners, CoordinationOwners):
                         # "paid £15m of deficit support to the system": the recipient hangs
                         # on the kind of money
                         target = _recipient_of_money_noun(c)
+                    elif c.dep_ == "agent":
+                        # "£750,000 has been agreed by the ICB for X": the parser hangs the
+                        # named recipient on the funder
+                        target = next((q for p in c.children if p.dep_ == "pobj"
+                                       for f in p.children
+                                       if f.dep_ == "prep" and f.lower_ == "for"
+                                       for q in f.children
+                                       if q.dep_ == "pobj" and q.i in self.ctx.token_org), None)
                     elif c.dep_ == "dobj" and c.i in self.ctx.amount_tokens:
                         target = next((r for r in (_recipient_of_money_noun(p)
                                                    for p in c.children
@@ -412,6 +420,8 @@ class OrgResolver(ReferenceOwners, CoordinationOwners):
                     if target is not None and target.i not in self.ctx.amount_tokens:
                         got = self.evaluate(target, prev_owner)
                         if got is not None and got != _NONE:
+                            if c.dep_ == "agent":
+                                self.via = "recipient_after_agent"
                             return got
             if (node.lemma_.lower() in self.lex.object_owner_verbs
                     or node.lower_ in self.lex.object_owner_verbs):

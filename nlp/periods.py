@@ -91,6 +91,15 @@ class PeriodResolver:
                     # report published on 11 May 2025 shows ... after four months of 2025/26")
                     found = min(ys, key=lambda y: y.date)
                     break
+            if found is None and story > 0 and start in ctx.digest_item_starts:
+                # an item of a digest page with no year of its own runs under the year the
+                # page's opening (its date line and first item) gives
+                first = story
+                while first > 0 and ctx.story_starts[first] in ctx.digest_item_starts:
+                    first -= 1
+                found = self._story_lead_year(first)
+                if found is None and first + 1 < story:
+                    found = self._story_lead_year(first + 1)  # the page's first item
             self.lead[story] = found
         return self.lead[story]
 

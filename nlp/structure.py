@@ -65,6 +65,7 @@ class StructureLexicon:
     sub_unit_header: re.Pattern[str]  # a name column whose rows are parts of one body
     negative_roles: dict[str, str]  # a column's role -> the role of a negative cell under it
     against_budget: dict[str, str]  # roles of the measures beside a Budget column
+    story_openers: tuple[NamedPattern, ...] = ()  # a paragraph that opens a digest item
 
     def could_be_body(self, name: str) -> bool:
         """Whether a bare row, item or heading name can stand for a body: a proper name
@@ -121,6 +122,8 @@ def load_structure_lexicon(path: str | Path = DATA_PATH) -> StructureLexicon:
             sub_unit_header=re.compile(data["names"]["sub_unit_header"], re.IGNORECASE),
             negative_roles=dict(table.get("negative_roles", {})),
             against_budget=dict(table.get("against_budget", {})),
+            story_openers=tuple(NamedPattern(e["name"], re.compile(e["pattern"]), None)
+                                for e in data.get("story_openers", [])),
         )
     except (OSError, tomllib.TOMLDecodeError, re.error) as e:
         raise RuntimeError(f"cannot read the structure lexicon {path}: {e}") from e
