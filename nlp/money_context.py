@@ -252,6 +252,10 @@ class MoneyContext:
             if m:
                 return financial_year(m.group("fy")), "document_governing"
         for line in _title_lines(text):
+            if self.dateline_year(line):
+                # a periodical's date line ("Round-up for the week ending 27 June 2025 (month 3
+                # of 2025/26)") pins "this year" for its stories; it does not date them all
+                continue
             for rx in self.lex.report_title_res:
                 m = rx.search(line)
                 if m and financial_year(m.group("fy")):
@@ -265,6 +269,19 @@ class MoneyContext:
                 fy = _FY_RE.search(m.group("fy"))
                 if fy:
                     return f"{fy.group(1)}-{fy.group(2)[-2:]}"
+        for line in _title_lines(text):
+            year = self.dateline_year(line)
+            if year:
+                return year
+        return None
+
+    def dateline_year(self, line: str) -> str | None:
+        """The financial year a periodical's date line says it is written in ("Week 32 of
+        2025/26", "Week ending 14 November 2025 (financial year 2025/26)"), else None."""
+        for rx, _name in self.lex.dateline_pin_res:
+            m = rx.search(line)
+            if m and financial_year(m.group("fy")):
+                return financial_year(m.group("fy"))
         return None
 
     @staticmethod

@@ -76,6 +76,8 @@ class Lexicon:
     pin_res: tuple[re.Pattern[str], ...]
     governing_res: tuple[re.Pattern[str], ...]
     report_title_res: tuple[re.Pattern[str], ...]
+    # (regex, name): a periodical's date line that states the financial year it is written in
+    dateline_pin_res: tuple[tuple[re.Pattern[str], str], ...]
     anchored_relative: frozenset[str]
     multi_year_res: tuple[tuple[re.Pattern[str], str], ...]
     cumulative_res: tuple[tuple[re.Pattern[str], str], ...]  # sums run up to a date
@@ -216,6 +218,8 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
                           for p in periods.get("governing", []))
     report_title_res = tuple(re.compile(p.replace("{year}", short_fy), re.IGNORECASE)
                              for p in periods.get("report_titles", []))
+    dateline_pin_res = tuple((re.compile(e["pattern"].replace("{year}", short_fy), re.IGNORECASE),
+                              e["name"]) for e in periods.get("dateline_pins", []))
 
     orgs = data["orgs"]
     generic = {norm_phrase(n): tuple(types) for n, types in orgs["generic"]}
@@ -241,6 +245,7 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
         agreed_limit=_agreed_limit_patterns(data),
         relative_re=relative_re, relative_shift=relative_shift, pin_res=pin_res,
         governing_res=governing_res, report_title_res=report_title_res,
+        dateline_pin_res=dateline_pin_res,
         anchored_relative=frozenset(norm_phrase(p) for p in periods.get("anchored_relative", [])),
         multi_year_res=tuple((re.compile(b["pattern"], re.IGNORECASE), b["name"])
                              for b in periods.get("multi_year", [])),

@@ -129,6 +129,8 @@ class PeriodResolver:
                 continue
             if ctx.text[s_start:s_end].rstrip()[-1:] in ".!?”\"’":
                 return periods, True
+            if story == 0 and ctx.dateline_year(ctx.text[s_start:s_end]):
+                continue  # a periodical's date line pins "this year"; it does not date its stories
             periods.extend(y.period for y in ctx.years_between(s_start, s_end) if y.fiscal)
         return periods, False
 

@@ -344,12 +344,37 @@ def _column(index: int, header: str, lex: StructureLexicon) -> Column:
     return Column(index, header, multiplier, unit_rule, role, role_rule, financial_year(header))
 
 
+def _is_name_column_with_unit(text: str, rows: list[tuple[int, int]], sep: str,
+                              columns: list[Column]) -> bool:
+    """Whether the first column names the rows though its header states a unit ("Trust (£m)")."""
+    first = columns[0]
+    if first.multiplier is None or first.role is not None or len(columns) < 2:
+        return False
+    if not any(c.role is not None and c.multiplier is None for c in columns[1:]):
+        return False
+    names = []
+    for r_start, r_end in rows[1:]:
+        cells = _cells_of(text, r_start, r_end, sep)
+        if cells:
+            names.append(text[cells[0][0]:cells[0][1]])
+    return bool(names) and not any(_CELL_NUMBER_RE.fullmatch(name) for name in names)
+
+
 def _read_table(text: str, rows: list[tuple[int, int]], sep: str, intro: tuple[int, int] | None,
                 lex: StructureLexicon) -> Table:
     header_cells = _cells_of(text, *rows[0], sep)
     columns = [_column(i, text[s:e], lex) for i, (s, e) in enumerate(header_cells)]
     intro_text = text[intro[0]:intro[1]] if intro else ""
     kind = find_kind(text[header_cells[0][0]:header_cells[0][1]], lex) or find_kind(intro_text, lex)
+    if _is_name_column_with_unit(text, rows, sep, columns):
+        # "Trust (£m, 2023/24) | Reported deficit | Underlying deficit": the name column's
+        # header gives the unit and year of the measure columns that state none of their own
+        first = columns[0]
+        for column in columns[1:]:
+            if column.multiplier is None and column.role is not None:
+                column.multiplier, column.unit_rule = first.multiplier, first.unit_rule
+            column.period = column.period or first.period
+        first.multiplier = first.unit_rule = None
     # rows are named by their first cell unless its header is itself a measure ("Control
     # total (24/25) | YTD deficit (£m)" under a heading that names the body)
     named = columns[0].multiplier is None and columns[0].role is None

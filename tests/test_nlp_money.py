@@ -868,6 +868,8 @@ NAMED_ROLE_CASES = [
      "Under the deal the council's grant will be £40m higher by 2027/28.", "funding"),
     ("right_gap_still_to_find",
      "Of the savings target, a further £0.4m is not yet identified.", "gap"),
+    ("around_budget_taken_to",
+     "Brantley Council topped up its care budget again, taking it to £55m.", "budget"),
     ("around_funding_need_more",
      "The hospice says it needs £0.3m a year more to stay open.", "funding"),
     ("left_control_total_is_a_deficit_of",

@@ -63,6 +63,28 @@ def test_a_report_title_s_year_governs_figures_the_report_does_not_date(full_nlp
     assert found["£1.3m"]["why"]["period"] == "report_title_year"
 
 
+@pytest.mark.parametrize("dateline", [
+    "Week 14 of 2025/26, published 3 July 2025",
+    "News for the week ending 3 July 2025 (month 3 of 2025/26)",
+    "Issue 212, July 2025, 2025/26",
+    "Thursday 3 July 2025 (financial year 2025/26)",
+])
+def test_a_periodical_s_date_line_pins_this_year_but_dates_no_other_story(full_nlp, dateline):
+    text = (f"Care Money Weekly\n{dateline}\n\n"
+            "Pendlebury Council has cut £0.8m from its meals service this year, it said.\n\n"
+            "Ravensworth Hospice has settled a claim by a former supplier for £45,000.\n")
+    found = by_text(full_nlp, text)
+    assert found["£0.8m"]["period"] == "2025-26"
+    assert found["£0.8m"]["why"]["period"] == "relative-pinned"
+    assert found["£45,000"]["period"] is None  # a one-off sum is not dated by the page's date
+
+
+def test_the_year_of_the_passage_is_the_pinned_year(full_nlp):
+    text = ("Week 20 of 2024/25\n\n"
+            "Copperdale Hospitals NHS Trust expects to end the year £3.1m in deficit.\n")
+    assert one(full_nlp, text)["period"] == "2024-25"
+
+
 def test_a_title_without_a_report_s_words_dates_nothing_it_does_not_say(full_nlp):
     text = ("Hospital car parks 2025/26\n\n"
             "Charges\nParking at the hospital costs £4 a day, and the trust spent £1.3m on "

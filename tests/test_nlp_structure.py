@@ -48,6 +48,21 @@ def test_table_columns_read_unit_role_and_year_from_the_header():
     assert table.kind.rule == "kind_trust" and table.period == "2021-22"
 
 
+def test_a_name_column_header_gives_its_unit_and_year_to_the_measure_columns():
+    doc = ("Moorland trusts compared\n\n"
+           "Provider (£m, 2022/23) | Planned surplus | Actual deficit | Beds\n"
+           "Greyfell | 1.5 | 7.25 | 410\n"
+           "Ashcombe | 0.4 | 3.0 | 220\n")
+    table = read_structure(doc).tables[0]
+    name, plan, actual, beds = table.columns
+    assert name.multiplier is None and table.rows[0].name == "Greyfell"
+    assert (plan.multiplier, plan.unit_rule, plan.period) == (Decimal("1e6"), "unit_million",
+                                                             "2022-23")
+    assert (actual.role, actual.multiplier) == ("deficit", Decimal("1e6"))
+    assert beds.multiplier is None  # not a measure of money: it keeps no unit
+    assert [c.value for c in table.rows[1].cells] == [Decimal("0.4e6"), Decimal("3.0e6")]
+
+
 def test_table_cells_drop_the_sign_and_skip_words():
     table = read_structure(TABLE_DOC).tables[0]
     kestrel, harbourside, total = table.rows
