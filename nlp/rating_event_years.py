@@ -468,6 +468,27 @@ class EventYears:
             )
         entries.extend(added)
 
+    def _repeated_rating_years(self, doc: Doc, entries: list[Entry]) -> None:
+        """ "requires improvement in 2018 and again in 2022": the same rating, given again in
+        the later year, is an entry of its own."""
+        added = []
+        for e in entries:
+            if e.period is None or e.implied or "special measures" in e.value:
+                continue
+            after = doc[e.occ.end - 1].idx + len(doc[e.occ.end - 1])
+            unit_end = doc[e.unit.end - 1].idx + len(doc[e.unit.end - 1])
+            m = self.repeated_rating_re.match(self._text, after, unit_end)
+            if m is None or m.group("first") != e.period or m.group("year") == e.period:
+                continue
+            tok = doc.char_span(m.start("year"), m.end("year"), alignment_mode="expand")
+            if tok is None:
+                continue
+            occ = replace(e.occ, start=tok.start, end=tok.end, pattern="repeated_rating")
+            added.append(
+                replace(e, occ=occ, period=m.group("year"), period_source="repeated_rating_year")
+            )
+        entries.extend(added)
+
     def _decision_years(
         self, doc: Doc, units: list[Unit], entries: list[Entry], date: Dated
     ) -> None:
