@@ -148,10 +148,27 @@ class EventYears:
                 if month is not None and self._date_month is not None:
                     year = int(date.period) - (1 if month > self._date_month else 0)
                     e.period, e.period_source = str(year), "month_of_document_year"
+                    if month > self._date_month and self._inspection_month(doc, e):
+                        # "rated inadequate following an inspection in November" on a
+                        # February page: the inspection was last year, the rating it led
+                        # to is the page's news
+                        e.period, e.period_source = date.period, "inspection_month_before_news"
                 elif self._rated_by_inspectors(doc, e):
                     # "Inspectors rated the home inadequate": the regulator's judgement told
                     # in the past simple is the inspection the dated release reports
                     e.period, e.period_source = date.period, "dated_inspectors_verb"
+
+    def _inspection_month(self, doc: Doc, e: Entry) -> bool:
+        """Whether the rating's clause dates only its inspection ("following an inspection in
+        November", "inspected in March"), not the rating."""
+        cs, ce = self._clause(doc, e.unit, e.occ.start, e.occ.end)
+        return any(
+            tok.text in self.month_numbers
+            and tok.i >= cs + 2
+            and doc[tok.i - 1].lower_ == "in"
+            and doc[tok.i - 2].lower_ in self.inspection_words
+            for tok in doc[cs:ce]
+        )
 
     def _told_as_now(self, doc: Doc, e: Entry) -> bool:
         """Whether the rating's own verb tells it as news with an adverb of ``now_words``
@@ -465,6 +482,27 @@ class EventYears:
             occ = Mention(tok.start, tok.end, e.value, "prior", pattern="same_rating_before")
             added.append(
                 replace(e, occ=occ, period=m.group("year"), period_source="same_rating_year")
+            )
+        entries.extend(added)
+
+    def _repeated_rating_years(self, doc: Doc, entries: list[Entry]) -> None:
+        """ "requires improvement in 2018 and again in 2022": the same rating, given again in
+        the later year, is an entry of its own."""
+        added = []
+        for e in entries:
+            if e.period is None or e.implied or "special measures" in e.value:
+                continue
+            after = doc[e.occ.end - 1].idx + len(doc[e.occ.end - 1])
+            unit_end = doc[e.unit.end - 1].idx + len(doc[e.unit.end - 1])
+            m = self.repeated_rating_re.match(self._text, after, unit_end)
+            if m is None or m.group("first") != e.period or m.group("year") == e.period:
+                continue
+            tok = doc.char_span(m.start("year"), m.end("year"), alignment_mode="expand")
+            if tok is None:
+                continue
+            occ = replace(e.occ, start=tok.start, end=tok.end, pattern="repeated_rating")
+            added.append(
+                replace(e, occ=occ, period=m.group("year"), period_source="repeated_rating_year")
             )
         entries.extend(added)
 

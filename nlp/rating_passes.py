@@ -307,15 +307,28 @@ class BodyPasses:
             while verb.head.i != verb.i and (
                 verb.dep_ == "conj"
                 or (verb.dep_ in ("advcl", "ccomp", "xcomp") and self._pronoun_argument(verb))
+                or (verb.dep_ in ("advcl", "pcomp") and self._subjectless(verb))
             ):
                 if verb.dep_ != "conj":
-                    body = "main_clause_pronoun"
-                verb = verb.head
+                    # "A ... has left them after being rated good": a clause with no subject
+                    # of its own rates the main clause's subject
+                    body = (
+                        "main_clause_pronoun"
+                        if self._pronoun_argument(verb)
+                        else "main_clause_subjectless"
+                    )
+                # ("after being rated": the gerund hangs on its preposition)
+                verb = verb.head.head if verb.dep_ == "pcomp" else verb.head
                 verbs.add(verb.i)
             for m in mentions:
                 if self._governor(m.root).i in verbs:
                     period = self._period(doc, unit, occ, occs, m._.org_type, st.default_fy)
                     self._add(st, m, occ, unit, period, body)
+
+    @staticmethod
+    def _subjectless(verb) -> bool:
+        """Whether a clause has no subject of its own ("after being rated good")."""
+        return not any(c.dep_ in ("nsubj", "nsubjpass", "expl") for c in verb.children)
 
     @staticmethod
     def _pronoun_argument(verb) -> bool:

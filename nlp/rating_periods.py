@@ -32,6 +32,9 @@ class PeriodResolver:
     _dateline_end: int  # the character where a dateline opening the document ends (or -1)
     month_numbers: dict[str, int]
     report_words: set[str]
+    rating_year_prepositions: set[str]
+    full_date_re: re.Pattern[str]
+    masthead_date_line_tokens: int
 
     def _years(self, doc: Doc, start: int, end: int) -> list[tuple[int, str, bool]]:
         """(token index, period, is_financial_year) of the years written in doc[start:end]."""
@@ -108,6 +111,11 @@ class PeriodResolver:
                 )
         ratings_year = Dated(default_fy, "ratings_year") if annual and default_fy else NO_PERIOD
         if unit.leading_year and not annual and occ.role in ("plain", "new"):
+            right_after = self._year_right_after(doc, unit, occ)
+            if right_after:
+                # a history written as "good in 2017, requires improvement in 2021": each
+                # rating's own year, over the year of the list's heading or a timeline's date
+                return Dated(right_after, "rating_year_after")
             # a timeline item ("• September 2018 – ... it is rated inadequate"): its date
             # governs the events it lists, over a year named in passing ("since its 2015
             # inspection")
@@ -170,6 +178,23 @@ class PeriodResolver:
         if relative:
             return Dated(relative, "relative_year")
         return ratings_year
+
+    def _year_right_after(self, doc: Doc, unit: Unit, occ: Mention) -> str | None:
+        """The calendar year written right after the rating word ("good in 2017",
+        "inadequate since March 2019", "requires improvement (2021)"), else None."""
+        i = occ.end
+        if i < unit.end and doc[i].text == "(":
+            i += 1
+        elif i < unit.end and doc[i].lower_ in self.rating_year_prepositions:
+            i += 1
+            if i < unit.end and self._month_of(doc[i].text) is not None:
+                i += 1
+        else:
+            return None
+        years = self._years(doc, i, min(i + 1, unit.end))
+        if years and years[0][0] == i and not years[0][2]:
+            return years[0][1]
+        return None
 
     def _in_other_scope(self, doc: Doc, i: int, occ: Mention, occs: list[Mention]) -> bool:
         """Whether the year at token i is another rating's own ("an improvement on the
@@ -343,20 +368,42 @@ class PeriodResolver:
                 self._dateline_end = doc[unit.start].idx + m.end()
                 return Dated(m.group("year"), "dateline")
             line = doc[unit.start : unit.end].text
-            if unit.end - unit.start > 16 or not any(s in line for s in self.dateline_separators):
-                continue
-            # a masthead line of parts ("Issue 212 | 21 November 2025"): a part that is a date
-            parts = [line]
-            for sep in self.dateline_separators:
-                parts = [piece.strip() for part in parts for piece in part.split(sep)]
-            for part in parts[1:]:
-                m = self.dateline_re.match(part)
-                if m:
-                    self._date_month = self._month_of(m.group(0))
-                    return Dated(m.group("year"), "dateline_part")
+            if unit.end - unit.start <= 16 and any(s in line for s in self.dateline_separators):
+                # a masthead line of parts ("Issue 212 | 21 November 2025"): a part that is a
+                # date
+                parts = [line]
+                for sep in self.dateline_separators:
+                    parts = [piece.strip() for part in parts for piece in part.split(sep)]
+                for part in parts[1:]:
+                    m = self.dateline_re.match(part)
+                    if m:
+                        self._date_month = self._month_of(m.group(0))
+                        return Dated(m.group("year"), "dateline_part")
+            date_line = self._masthead_date_line(doc, unit)
+            if date_line:
+                # "Weekly digest, 3 October 2025", "Week ending 14 November 2025 (month 8)":
+                # a short line of the masthead with one full date dates the page
+                self._date_month = self._month_of(date_line.group(0))
+                return Dated(date_line.group("year"), "masthead_date_line")
         published = published_date(doc)
         self._date_month = published.month if published else None
         return Dated(str(published.year), "published_date") if published else NO_PERIOD
+
+    def _masthead_date_line(self, doc: Doc, unit: Unit) -> re.Match[str] | None:
+        """The one full date ("3 October 2025") of a short whole line that is not a sentence
+        (no closing full stop), else None."""
+        start_char = doc[unit.start].idx
+        end_char = doc[unit.end - 1].idx + len(doc[unit.end - 1])
+        whole_line = (start_char == 0 or self._text[start_char - 1] == "\n") and (
+            end_char >= len(self._text) or self._text[end_char] == "\n"
+        )
+        if not whole_line or unit.end - unit.start > self.masthead_date_line_tokens:
+            return None
+        line = self._text[start_char:end_char]
+        if line.rstrip().endswith("."):
+            return None
+        dates = list(self.full_date_re.finditer(line))
+        return dates[0] if len(dates) == 1 else None
 
     def _month_of(self, text: str) -> int | None:
         """The number of the first month named in ``text``."""

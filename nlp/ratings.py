@@ -286,6 +286,12 @@ class RatingExtractor(
             rf"(?:had\s+)?(?:{held})\s+(?:at\s+its\s+\w+\s+inspection\s+)?in\s+"
             r"(?:[A-Z][a-z]+\s+)?(?P<year>(?:19|20)\d{2})\b"
         )
+        again = "|".join(re.escape(w) for w in events["repeat_rating_words"])
+        # "requires improvement in 2018 and again in 2022"
+        self.repeated_rating_re = re.compile(
+            r"\s+(?:in|since)\s+(?:[A-Z][a-z]+\s+)?(?P<first>(?:19|20)\d{2})\b,?\s+and\s+"
+            rf"(?:{again})\s+in\s+(?:[A-Z][a-z]+\s+)?(?P<year>(?:19|20)\d{{2}})\b"
+        )
         last = "|".join(re.escape(w) for w in events["last_rated_verbs"])
         earlier = "|".join(re.escape(w) for w in events["last_inspection_nouns"])
         # "The trust was last rated in 2021", "last inspected in March 2019", "than at the
@@ -339,6 +345,10 @@ class RatingExtractor(
         self.rater_short_names = events["rater_short_names"]
         self.other_body_words = set(events["other_body_words"])
         self.listing_date_prepositions = set(events["listing_date_prepositions"])
+        # "good in 2017", "inadequate since March 2019": the year written right after a rating
+        self.rating_year_prepositions = set(events["rating_year_prepositions"])
+        # a short masthead line with one full date dates the page ("Weekly digest, 3 May 2025")
+        self.masthead_date_line_tokens = events["masthead_date_line_tokens"]
         # "on 9 November 2022", "on November 9, 2022"
         self.full_date_re = re.compile(
             rf"\b(?:{day}\s+(?:{months})\.?|(?:{months})\.?\s+{day},?)\s+(?P<year>(?:19|20)\d{{2}})\b"
@@ -466,6 +476,7 @@ class RatingExtractor(
         self._list_report_years(doc, units, entries)
         self._last_rated_years(doc, entries)
         self._same_rating_before(doc, entries)
+        self._repeated_rating_years(doc, entries)
         self._decision_years(doc, units, entries, date)
         self._section_heading_years(doc, entries)
         self._relative_document_years(doc, units, entries, date)
