@@ -128,6 +128,11 @@ register_extensions()
 DATA_DIR = Path(__file__).parent / "data"
 
 
+def _either(words: list[str]) -> str:
+    """A regex alternation of ``words``, each matched literally."""
+    return "|".join(re.escape(w) for w in words)
+
+
 class RatingExtractor(
     TextUnits,
     EventReader,
@@ -178,21 +183,21 @@ class RatingExtractor(
         self.hypothetical_words = set(lex["hypothetical_words"])
         neg = lex["negation_words"]
         self.negation_re = re.compile(
-            r"\b(?:" + "|".join(re.escape(w) for w in neg) + r")\b", re.IGNORECASE
+            r"\b(?:" + _either(neg) + r")\b", re.IGNORECASE
         )
         self.out_re = re.compile(
-            OUT_RE_TEMPLATE.format(words="|".join(re.escape(w) for w in lex["out_words"])),
+            OUT_RE_TEMPLATE.format(words=_either(lex["out_words"])),
             re.IGNORECASE,
         )
         # "one step below special measures": the level compared with, not a placement
         self.sm_comparison_re = re.compile(
             r"\b(?:"
-            + "|".join(re.escape(w) for w in lex["sm_comparison_words"])
+            + _either(lex["sm_comparison_words"])
             + r")\s+(?:the\s+)?[‘“'\"]?\s*$",
             re.IGNORECASE,
         )
         self.change_out_re = re.compile(
-            OUT_RE_TEMPLATE.format(words="|".join(re.escape(w) for w in lex["change_out_words"])),
+            OUT_RE_TEMPLATE.format(words=_either(lex["change_out_words"])),
             re.IGNORECASE,
         )
         self.group_verbs = set(lex["group_verbs"])
@@ -212,16 +217,16 @@ class RatingExtractor(
         # intervention in 2022")
         self.sm_step_re = re.compile(
             r"\b(?:(?P<out>"
-            + "|".join(re.escape(w) for w in lex["sm_step_out"])
+            + _either(lex["sm_step_out"])
             + r")|(?P<down>"
-            + "|".join(re.escape(w) for w in lex["sm_step_deescalate"])
+            + _either(lex["sm_step_deescalate"])
             + r")(?:\s+to\s+[a-z-]+(?:\s+[a-z-]+){0,2})?|(?:"
-            + "|".join(re.escape(w) for w in lex["sm_step_back"])
+            + _either(lex["sm_step_back"])
             + r"))\s+in\b",
             re.IGNORECASE,
         )
         self.publish_re = re.compile(
-            r"\b(?:" + "|".join(re.escape(w) for w in lex["publish_words"]) + r")\b",
+            r"\b(?:" + _either(lex["publish_words"]) + r")\b",
             re.IGNORECASE,
         )
         with (DATA_DIR / "rating_events.json").open(encoding="utf-8") as f:
@@ -243,7 +248,7 @@ class RatingExtractor(
         )
         self.number_words = {w: i + 1 for i, w in enumerate(events["number_words"])}
         self.placement_re = re.compile(
-            r"\b(?:" + "|".join(re.escape(w) for w in events["placement_words"]) + r")\s+"
+            r"\b(?:" + _either(events["placement_words"]) + r")\s+"
             r"(?:(?:the|its|a|their)\s+)?[‘“'\"]?\s*$",
             re.IGNORECASE,
         )
@@ -260,11 +265,11 @@ class RatingExtractor(
         self.now_words = set(events["now_words"])
         # "went into them": an entry verb before a pronoun for special measures
         self.sm_pronoun_entry_re = re.compile(
-            r"\b(?:" + "|".join(re.escape(w) for w in events["sm_pronoun_entry_verbs"]) + r")\s+$",
+            r"\b(?:" + _either(events["sm_pronoun_entry_verbs"]) + r")\s+$",
             re.IGNORECASE,
         )
         self.inspector_words = set(events["inspector_words"])
-        kinds = "|".join(re.escape(w) for w in events["appositive_kind_nouns"])
+        kinds = _either(events["appositive_kind_nouns"])
         name = r"[A-Z][\w’'-]+(?:\s+(?:[A-Z][\w’'-]+|of|on|upon)){0,4}"
         # "The home, Willow Bank, was ...", "a practice called Elm Row": the body's name
         self.appositive_body_re = re.compile(
@@ -273,27 +278,27 @@ class RatingExtractor(
         )
         # "this spring", "earlier this year", "last year": counted from the document's date
         self.document_relative_re = re.compile(
-            r"\b(?:" + "|".join(re.escape(p) for p in events["document_relative_years"]) + r")\b",
+            r"\b(?:" + _either(events["document_relative_years"]) + r")\b",
             re.IGNORECASE,
         )
         self.inspection_words = set(events["inspection_words"])
         # nouns whose participle clause dates a rating ("a report published in May 2025")
         self.dating_nouns = self.rating_nouns | self.report_words | self.inspection_words
-        held = "|".join(re.escape(w) for w in events["same_rating_verbs"])
+        held = _either(events["same_rating_verbs"])
         # "..., the same rating it received in 2019"
         self.same_rating_re = re.compile(
             rf",\s+(?:the\s+)?same\s+(?:overall\s+)?rating\s+(?:as\s+)?(?:that\s+)?(?:it|they)\s+"
             rf"(?:had\s+)?(?:{held})\s+(?:at\s+its\s+\w+\s+inspection\s+)?in\s+"
             r"(?:[A-Z][a-z]+\s+)?(?P<year>(?:19|20)\d{2})\b"
         )
-        again = "|".join(re.escape(w) for w in events["repeat_rating_words"])
+        again = _either(events["repeat_rating_words"])
         # "requires improvement in 2018 and again in 2022"
         self.repeated_rating_re = re.compile(
             r"\s+(?:in|since)\s+(?:[A-Z][a-z]+\s+)?(?P<first>(?:19|20)\d{2})\b,?\s+and\s+"
             rf"(?:{again})\s+in\s+(?:[A-Z][a-z]+\s+)?(?P<year>(?:19|20)\d{{2}})\b"
         )
-        last = "|".join(re.escape(w) for w in events["last_rated_verbs"])
-        earlier = "|".join(re.escape(w) for w in events["last_inspection_nouns"])
+        last = _either(events["last_rated_verbs"])
+        earlier = _either(events["last_inspection_nouns"])
         # "The trust was last rated in 2021", "last inspected in March 2019", "than at the
         # previous inspection in 2022"
         self.last_rated_re = re.compile(
@@ -302,7 +307,7 @@ class RatingExtractor(
         )
         self.named_later_rules = set(events["named_later_rules"])
         self.table_dropped_articles = tuple(events["table_dropped_articles"])
-        verbs = "|".join(re.escape(w) for w in events["out_object_verbs"])
+        verbs = _either(events["out_object_verbs"])
         name = r"[A-Z][\w’'-]*(?:\s+(?:[A-Z][\w’'-]*|and|of|&)){0,7}"
         # "removed it from special measures", "took Oak Surgery out of the regime"
         self.out_object_re = re.compile(
