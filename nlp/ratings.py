@@ -105,6 +105,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_left
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +129,7 @@ register_extensions()
 DATA_DIR = Path(__file__).parent / "data"
 
 
-def _either(words: list[str]) -> str:
+def _either(words: Iterable[str]) -> str:
     """A regex alternation of ``words``, each matched literally."""
     return "|".join(re.escape(w) for w in words)
 
