@@ -132,8 +132,10 @@ def _compile_lexicon(data: dict[str, Any]) -> Lexicon:
     multipliers = {m.lower(): Decimal(str(v)).normalize() for m, v in amount["multipliers"]}
     words = sorted((m for m in multipliers if len(m) > 3), key=len, reverse=True)
     abbrevs = sorted((m for m in multipliers if len(m) <= 3), key=len, reverse=True)
+    # A word may follow after a space ("£2 million"); an abbreviation after at most one plain
+    # space on the same line ("£14.2 m"), so a table cell's figure never takes the next line's.
     mult = (
-        r"(?:\s?(?:" + "|".join(words) + r")|(?:" + "|".join(abbrevs) + r"))(?![A-Za-z0-9])"
+        r"(?:\s?(?:" + "|".join(words) + r")|(?: ?(?:" + "|".join(abbrevs) + r")))(?![A-Za-z0-9])"
     )
     pre_alts = []
     for p in sorted(prefixes, key=len, reverse=True):

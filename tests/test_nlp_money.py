@@ -46,6 +46,8 @@ def blank_money():
         ("£124.3bn", 124_300_000_000),
         ("1.5 billion pounds", 1_500_000_000),
         ("£2tn", 2_000_000_000_000),
+        ("£14.2 m", 14_200_000),
+        ("£3 bn", 3_000_000_000),
     ],
 )
 def test_parse_values(text, value):
@@ -55,6 +57,10 @@ def test_parse_values(text, value):
     assert parsed.currency == "GBP"
     assert parsed.value_max is None
     assert parsed.qualifier == "exact"
+
+
+def test_a_unit_on_the_next_line_is_not_the_figure_s():
+    assert [a.value for a in find_amounts("Deficit | £40\nm | 3")] == [40]
 
 
 def test_parse_keeps_whole_pounds_as_int():
